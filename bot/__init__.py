@@ -1,0 +1,1 @@
+"""EduCRM bot: a learning centre run from Telegram."""

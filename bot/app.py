@@ -1,0 +1,92 @@
+"""Builds the Bot, the Dispatcher with its middlewares (in the order of DESIGN.md) and routers."""
+
+from aiogram import Bot, Dispatcher, F
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ChatType, ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.commands_menu import register_command_menus
+from bot.config import Settings
+from bot.middlewares.database import DbSessionMiddleware
+from bot.middlewares.logging import HandlerNameMiddleware, UpdateLoggingMiddleware
+from bot.middlewares.throttling import (
+    HitCounter,
+    MemoryHitCounter,
+    RedisHitCounter,
+    ThrottlingMiddleware,
+)
+from bot.middlewares.user import LocaleMiddleware, UserMiddleware
+from handlers import get_routers
+
+HANDLED_OBSERVERS = ("message", "callback_query", "my_chat_member", "error")
+
+
+def create_bot(settings: Settings) -> Bot:
+    session = None
+    if settings.telegram.telegram_api_url:
+        session = AiohttpSession(
+            api=TelegramAPIServer.from_base(settings.telegram.telegram_api_url)
+        )
+    return Bot(
+        token=settings.telegram.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def create_dispatcher(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    redis: Redis | None = None,
+    storage: BaseStorage | None = None,
+    hit_counter: HitCounter | None = None,
+) -> Dispatcher:
+    isolation: BaseEventIsolation
+    if redis is not None:
+        storage = storage or RedisStorage(redis)
+        isolation = RedisEventIsolation(redis)
+        hit_counter = hit_counter or RedisHitCounter(redis, settings.runtime.throttle_window)
+    else:
+        storage = storage or MemoryStorage()
+        isolation = SimpleEventIsolation()
+        hit_counter = hit_counter or MemoryHitCounter(settings.runtime.throttle_window)
+
+    dispatcher = Dispatcher(
+        storage=storage,
+        events_isolation=isolation,
+        settings=settings,
+        session_factory=session_factory,
+    )
+    # The bot serves people in private chats; a group it was added to is ignored.
+    dispatcher.message.filter(F.chat.type == ChatType.PRIVATE)
+
+    default_language = settings.centre.default_language
+    dispatcher.update.outer_middleware(UpdateLoggingMiddleware())
+    dispatcher.update.outer_middleware(
+        ThrottlingMiddleware(
+            hit_counter, settings.runtime.throttle_rate, session_factory, default_language
+        )
+    )
+    dispatcher.update.outer_middleware(DbSessionMiddleware(session_factory))
+    dispatcher.update.outer_middleware(UserMiddleware(settings))
+    dispatcher.update.outer_middleware(LocaleMiddleware(default_language))
+    handler_names = HandlerNameMiddleware()
+    for name in HANDLED_OBSERVERS:
+        dispatcher.observers[name].middleware(handler_names)
+
+    dispatcher.include_routers(*get_routers())
+    dispatcher.startup.register(_on_startup)
+    return dispatcher
+
+
+async def _on_startup(
+    bot: Bot, settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await register_command_menus(bot, settings, session_factory)

@@ -1,0 +1,33 @@
+"""The bot's commands: one list feeds /help and the `/` menu of every language and role."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from babel.support import LazyProxy
+
+from bot.i18n import __
+from db.models import Role
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    description: LazyProxy
+    roles: frozenset[Role] = frozenset()  # empty: everyone
+
+    def visible_to(self, roles: Iterable[Role]) -> bool:
+        return not self.roles or bool(self.roles.intersection(roles))
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec("start", __("Main menu")),
+    CommandSpec("help", __("What I can do")),
+    CommandSpec("language", __("Change the language")),
+    CommandSpec("cancel", __("Cancel the current action")),
+    CommandSpec("admin", __("Administration: the centre at a glance"), frozenset({Role.ADMIN})),
+)
+
+
+def commands_for(roles: Iterable[Role]) -> list[CommandSpec]:
+    roles = tuple(roles)
+    return [spec for spec in COMMANDS if spec.visible_to(roles)]

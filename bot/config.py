@@ -1,0 +1,266 @@
+"""Settings from the environment and `.env`, in sections.
+
+Every section reads the flat variable names of DESIGN.md (BOT_TOKEN, DATABASE_URL, …).
+`load_settings()` collects the errors of all sections and raises one `SettingsError`
+whose message is a single line naming each bad setting; `python -m bot` prints it
+instead of a traceback.
+"""
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+LANGUAGES = ("uz", "ru", "en")
+Language = Literal["uz", "ru", "en"]
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,}$")
+
+
+class _Section(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+
+def _optional(value: object) -> object:
+    """An empty variable (`REDIS_URL=`) means "not set"."""
+    return None if value == "" else value
+
+
+class TelegramSettings(_Section):
+    bot_token: SecretStr
+    owner_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    telegram_api_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1:8080"
+    payment_provider_token: SecretStr | None = None
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value():
+            raise ValueError("is missing: set it to the token @BotFather gave you")
+        if not TOKEN_PATTERN.match(value.get_secret_value()):
+            raise ValueError("is malformed: expected digits, a colon and at least 30 characters")
+        return value
+
+    @field_validator("owner_ids", mode="before")
+    @classmethod
+    def _parse_owner_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+            if not all(part.isdigit() and int(part) > 0 for part in parts):
+                raise ValueError("must be Telegram user ids (positive numbers) separated by commas")
+            return tuple(int(part) for part in parts)
+        return value
+
+    @field_validator("telegram_api_url", "webhook_url", mode="before")
+    @classmethod
+    def _http_url(cls, value: object) -> object:
+        value = _optional(value)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http:// or https:// address")
+        return value.rstrip("/")
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be host:port, for example 127.0.0.1:8080")
+        return value
+
+    @field_validator("webhook_secret", "payment_provider_token", mode="before")
+    @classmethod
+    def _empty_secret(cls, value: object) -> object:
+        return _optional(value)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("may hold only letters, digits, _ and - (1 to 256 characters)")
+        return value
+
+
+class DatabaseSettings(_Section):
+    database_url: str = "sqlite+aiosqlite:///data/educrm.db"
+    redis_url: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "is not a database address (example: sqlite+aiosqlite:///data/educrm.db)"
+            ) from None
+        if url.drivername not in SUPPORTED_DRIVERS:
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _redis_url(cls, value: object) -> object:
+        value = _optional(value)
+        if value is not None and not (isinstance(value, str) and re.match(r"^rediss?://", value)):
+            raise ValueError("must start with redis:// or rediss://")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+class CentreSettings(_Section):
+    centre_name: str = "EduCRM"
+    contact_phone: str = ""
+    contact_email: str = ""
+    contact_hours: str = ""
+    website: str = ""
+    timezone: str = "Asia/Tashkent"
+    default_language: Language = "uz"
+    policy_version: str = Field(default="1", min_length=1, max_length=32)
+    policy_dir: Path | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"must be a known time zone such as Asia/Tashkent, not '{value}'"
+            ) from None
+        return value
+
+    @field_validator("policy_dir", mode="before")
+    @classmethod
+    def _empty_dir(cls, value: object) -> object:
+        return _optional(value)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class BackupSettings(_Section):
+    backup_dir: Path = Path("data/backups")
+    backup_keep: int = Field(default=7, ge=1, le=365)
+    backup_time: time = time(3, 0)
+    backup_key: SecretStr | None = None
+
+    @field_validator("backup_key", mode="before")
+    @classmethod
+    def _empty_key(cls, value: object) -> object:
+        return _optional(value)
+
+
+class ReminderSettings(_Section):
+    charge_day: int = Field(default=1, ge=1, le=28)
+    payment_reminder_days_before: int = Field(default=3, ge=0, le=31)
+    payment_reminder_time: time = time(10, 0)
+    class_reminder_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    class_reminder_parents: bool = False
+
+
+class RuntimeSettings(_Section):
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    throttle_rate: int = Field(default=5, ge=1, le=100)
+    throttle_window: float = Field(default=2.0, gt=0, le=60)
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+
+    @field_validator("health_port", mode="before")
+    @classmethod
+    def _empty_port(cls, value: object) -> object:
+        return _optional(value)
+
+
+SECTIONS = {
+    "telegram": TelegramSettings,
+    "database": DatabaseSettings,
+    "centre": CentreSettings,
+    "backup": BackupSettings,
+    "reminders": ReminderSettings,
+    "runtime": RuntimeSettings,
+}
+
+
+SectionT = TypeVar("SectionT", bound=_Section)
+
+
+class SettingsError(Exception):
+    """Bad configuration; `str()` is one line naming every bad setting."""
+
+
+class Settings:
+    """All sections together; built by `load_settings`."""
+
+    def __init__(
+        self,
+        telegram: TelegramSettings,
+        database: DatabaseSettings,
+        centre: CentreSettings,
+        backup: BackupSettings,
+        reminders: ReminderSettings,
+        runtime: RuntimeSettings,
+    ) -> None:
+        self.telegram = telegram
+        self.database = database
+        self.centre = centre
+        self.backup = backup
+        self.reminders = reminders
+        self.runtime = runtime
+
+    def is_owner(self, telegram_id: int | None) -> bool:
+        return telegram_id is not None and telegram_id in self.telegram.owner_ids
+
+
+def describe_errors(error: ValidationError) -> list[str]:
+    """Turn pydantic's errors into `SETTING_NAME message` phrases."""
+    phrases = []
+    for item in error.errors():
+        name = str(item["loc"][0]).upper() if item["loc"] else "settings"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "missing":
+            message = "is missing"
+        elif not message.startswith(("is ", "must ", "may ")):
+            message = f"is invalid: {message[0].lower()}{message[1:]}"
+        phrases.append(f"{name} {message}")
+    return phrases
+
+
+def load_section(section: type[SectionT], **values: object) -> SectionT:
+    """Load one section (e.g. only the database for `migrate`), raising SettingsError."""
+    try:
+        return section(**values)
+    except ValidationError as error:
+        raise SettingsError("; ".join(describe_errors(error))) from None
+
+
+def load_settings(env_file: str | None = ".env", **overrides: object) -> Settings:
+    """Load every section; `overrides` are field values (tests pass them explicitly)."""
+    loaded: dict[str, _Section] = {}
+    problems: list[str] = []
+    for key, section in SECTIONS.items():
+        fields = {name: value for name, value in overrides.items() if name in section.model_fields}
+        try:
+            loaded[key] = section(_env_file=env_file, **fields)
+        except ValidationError as error:
+            problems.extend(describe_errors(error))
+    if problems:
+        raise SettingsError("Configuration error: " + "; ".join(problems))
+    return Settings(**loaded)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Role and permission checks for routers and handlers."""

@@ -1,0 +1,45 @@
+"""Money, dates and phones as UX.md shows them, per language."""
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_decimal
+
+from bot.i18n import _, current_language
+
+BABEL_LOCALES = {"uz": "uz_Latn", "ru": "ru", "en": "en"}
+
+
+def babel_locale(language: str | None = None) -> str:
+    return BABEL_LOCALES.get(language or current_language(), "uz_Latn")
+
+
+def format_money(amount: int, language: str | None = None) -> str:
+    """`1 250 000 soʻm` / `1 250 000 сум` / `1,250,000 UZS` — whole so'm, never decimals."""
+    if not isinstance(amount, int):
+        raise TypeError("money is an integer number of so'm")
+    number = format_decimal(amount, format="#,##0", locale=babel_locale(language))
+    # Babel's group separator for uz/ru is a no-break space: keep it, it stops a wrap mid-number.
+    unit = _("soʻm")
+    return f"{number} {unit}"
+
+
+def format_datetime(moment: datetime, tz: ZoneInfo, language: str | None = None) -> str:
+    """`Mon, 3 Mar · 14:00` in the centre's time zone."""
+    local = moment.astimezone(tz)
+    return babel_format_datetime(local, "EEE, d MMM · HH:mm", locale=babel_locale(language))
+
+
+def format_date(day: date, language: str | None = None) -> str:
+    return babel_format_date(day, "d MMMM y", locale=babel_locale(language))
+
+
+def format_phone(phone: str) -> str:
+    """`+998901234567` → `+998 90 123 45 67`; other numbers are returned as stored."""
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) == 12 and digits.startswith("998"):
+        return f"+998 {digits[3:5]} {digits[5:8]} {digits[8:10]} {digits[10:12]}"
+    return phone

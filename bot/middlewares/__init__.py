@@ -1,0 +1,1 @@
+"""Update middlewares, registered in `bot.app` in the order DESIGN.md gives."""

@@ -1,0 +1,73 @@
+"""One INFO line per handled update: update id, user id, role, handler, duration.
+
+The outer middleware puts an `UpdateTrace` into the event data; later middlewares
+fill in the role and the handler name. Text, phones and tokens never appear here.
+"""
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.handler import HandlerObject
+from aiogram.types import TelegramObject, Update
+from loguru import logger
+
+
+@dataclass(slots=True)
+class UpdateTrace:
+    update_id: int
+    user_id: int | None = None
+    role: str = "-"
+    handler: str = "-"
+    outcome: str = "ok"
+    denial: Any = None  # bot.filters.access.Denial when a role guard refused the event
+
+
+class UpdateLoggingMiddleware(BaseMiddleware):
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        assert isinstance(event, Update)
+        user = data.get("event_from_user")
+        trace = UpdateTrace(update_id=event.update_id, user_id=user.id if user else None)
+        data["trace"] = trace
+        started = time.perf_counter()
+        try:
+            return await handler(event, data)
+        except Exception:
+            trace.outcome = "error"
+            raise
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            logger.info(
+                "update={} type={} user={} role={} handler={} outcome={} ms={:.1f}",
+                trace.update_id,
+                event.event_type,
+                trace.user_id,
+                trace.role,
+                trace.handler,
+                trace.outcome,
+                elapsed_ms,
+            )
+
+
+class HandlerNameMiddleware(BaseMiddleware):
+    """Inner middleware: records which handler took the event."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        trace: UpdateTrace | None = data.get("trace")
+        handler_object: HandlerObject | None = data.get("handler")
+        if trace is not None and handler_object is not None:
+            callback = handler_object.callback
+            trace.handler = getattr(callback, "__qualname__", repr(callback))
+        return await handler(event, data)

@@ -1,0 +1,1 @@
+"""Database layer: engine, declarative base, models and repositories."""

@@ -1,0 +1,1 @@
+"""Queries. Repositories add, flush and select; they never commit."""

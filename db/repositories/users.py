@@ -1,0 +1,85 @@
+"""Users, their roles and admin permissions."""
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import AdminPermission, Permission, Role, RoleAssignment, User
+
+
+async def get_by_telegram_id(session: AsyncSession, telegram_id: int) -> User | None:
+    return await session.scalar(select(User).where(User.telegram_id == telegram_id))
+
+
+async def insert_if_absent(session: AsyncSession, telegram_id: int, values: dict) -> None:
+    """Insert a user unless another update created them a moment ago (concurrent first taps)."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(User).values(telegram_id=telegram_id, **values)
+    await session.execute(statement.on_conflict_do_nothing(index_elements=[User.telegram_id]))
+
+
+async def roles_of(session: AsyncSession, user_id: int) -> frozenset[Role]:
+    rows = await session.scalars(
+        select(RoleAssignment.role).where(RoleAssignment.user_id == user_id)
+    )
+    return frozenset(Role(role) for role in rows)
+
+
+async def permissions_of(session: AsyncSession, user_id: int) -> frozenset[Permission]:
+    rows = await session.scalars(
+        select(AdminPermission.permission).where(AdminPermission.user_id == user_id)
+    )
+    return frozenset(Permission(permission) for permission in rows)
+
+
+async def add_role(session: AsyncSession, user_id: int, role: Role) -> None:
+    session.add(RoleAssignment(user_id=user_id, role=role))
+
+
+async def add_permissions(
+    session: AsyncSession, user_id: int, permissions: Iterable[Permission]
+) -> None:
+    session.add_all(AdminPermission(user_id=user_id, permission=p) for p in permissions)
+
+
+async def count_by_role(session: AsyncSession) -> dict[Role, int]:
+    rows = await session.execute(
+        select(RoleAssignment.role, func.count())
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(User.deleted_at.is_(None))
+        .group_by(RoleAssignment.role)
+    )
+    return {Role(role): count for role, count in rows}
+
+
+async def count_users(session: AsyncSession) -> tuple[int, int]:
+    """(all users, users who blocked the bot), deleted ones excluded."""
+    row = (
+        await session.execute(
+            select(func.count(), func.count().filter(User.is_active.is_(False))).where(
+                User.deleted_at.is_(None)
+            )
+        )
+    ).one()
+    return row[0], row[1]
+
+
+async def staff_with_chats(session: AsyncSession) -> list[tuple[User, frozenset[Role]]]:
+    """Admins and teachers who have a Telegram account, with their roles (for command menus)."""
+    rows = await session.execute(
+        select(User, RoleAssignment.role)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(
+            User.telegram_id.is_not(None),
+            User.deleted_at.is_(None),
+            RoleAssignment.role.in_([Role.ADMIN, Role.TEACHER]),
+        )
+    )
+    staff: dict[int, tuple[User, set[Role]]] = {}
+    for user, role in rows:
+        staff.setdefault(user.id, (user, set()))[1].add(Role(role))
+    return [(user, frozenset(roles)) for user, roles in staff.values()]

@@ -1,0 +1,16 @@
+"""Everyone's commands: start, help, language, cancel, and chat-member changes."""
+
+from aiogram import Router
+
+from handlers.common import cancel, chat_member, language, start
+
+
+def create_router() -> Router:
+    router = Router(name="common")
+    router.include_routers(
+        start.create_router(),
+        language.create_router(),
+        cancel.create_router(),
+        chat_member.create_router(),
+    )
+    return router

@@ -1,0 +1,25 @@
+"""/cancel leaves any form; nothing the form collected is written."""
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+
+from bot.i18n import _
+from bot.services.access import Actor
+from keyboards.common import main_menu
+
+
+async def cancel(message: Message, state: FSMContext, actor: Actor) -> None:
+    if await state.get_state() is None:
+        text = _("ℹ️ There is nothing to cancel.")
+    else:
+        await state.clear()
+        text = _("❌ Cancelled. Nothing was saved.")
+    await message.answer(text, reply_markup=main_menu(actor.effective_roles))
+
+
+def create_router() -> Router:
+    router = Router(name="common.cancel")
+    router.message.register(cancel, Command("cancel"))
+    return router

@@ -1,0 +1,50 @@
+"""/language: pick one of uz, ru, en; it is stored and used from the next message on."""
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.commands_menu import set_chat_commands
+from bot.filters.menu import MenuButton
+from bot.i18n import _, set_language
+from bot.services import users as users_service
+from bot.services.access import Actor
+from keyboards.common import LANGUAGE_NAMES, LanguageCb, language_picker, main_menu
+
+
+async def choose_language(message: Message, actor: Actor) -> None:
+    await message.answer(
+        _("🌐 Choose your language:"), reply_markup=language_picker(actor.language)
+    )
+
+
+async def language_chosen(
+    callback: CallbackQuery,
+    callback_data: LanguageCb,
+    actor: Actor,
+    session: AsyncSession,
+    bot: Bot,
+) -> None:
+    if callback_data.code == actor.language:
+        await callback.answer(_("✅ This language is already on."))
+        return
+    await users_service.change_language(session, actor, callback_data.code)
+    set_language(callback_data.code)
+    await callback.answer(_("✅ Language changed."))
+    if callback.message is not None:
+        await callback.message.edit_text(
+            _("✅ Language changed: {language}.").format(
+                language=LANGUAGE_NAMES[callback_data.code]
+            )
+        )
+        await callback.message.answer(_("Main menu"), reply_markup=main_menu(actor.effective_roles))
+    await set_chat_commands(bot, actor.telegram_id, callback_data.code, actor.effective_roles)
+
+
+def create_router() -> Router:
+    router = Router(name="common.language")
+    router.message.register(choose_language, Command("language"))
+    router.message.register(choose_language, MenuButton("language"))
+    router.callback_query.register(language_chosen, LanguageCb.filter(F.code.in_(LANGUAGE_NAMES)))
+    return router

@@ -1,0 +1,62 @@
+"""/start and /help."""
+
+from aiogram import Router, html
+from aiogram.filters import Command, CommandStart
+from aiogram.types import Message
+
+from bot.commands import commands_for
+from bot.config import Settings
+from bot.filters.menu import MenuButton
+from bot.i18n import _
+from bot.services.access import Actor
+from db.models import Role
+from keyboards.common import main_menu
+
+
+def role_names() -> dict[Role, str]:
+    return {
+        Role.ADMIN: _("administrator"),
+        Role.TEACHER: _("teacher"),
+        Role.STUDENT: _("student"),
+        Role.PARENT: _("parent"),
+    }
+
+
+async def start(message: Message, actor: Actor, settings: Settings) -> None:
+    name = html.quote(message.from_user.first_name if message.from_user else "")
+    lines = [
+        _("👋 Hello, {name}!").format(name=name),
+        _("This is the bot of {centre}.").format(centre=html.quote(settings.centre.centre_name)),
+        "",
+    ]
+    roles = actor.effective_roles
+    if roles:
+        names = role_names()
+        lines.append(
+            _("Your roles: {roles}.").format(roles=", ".join(names[role] for role in roles))
+        )
+        lines.append(_("Use the menu below, or send /help to see every command."))
+    else:
+        lines.append(
+            _(
+                "You are not linked to the centre yet. When the centre registers you, "
+                "you will get an invitation link; open it and your schedule, balance and "
+                "grades will appear here."
+            )
+        )
+        lines.append(_("Send /help to see what you can do now."))
+    await message.answer("\n".join(lines), reply_markup=main_menu(roles))
+
+
+async def help_command(message: Message, actor: Actor) -> None:
+    lines = [_("ℹ️ What I can do:"), ""]
+    lines += [f"/{spec.name} — {spec.description}" for spec in commands_for(actor.effective_roles)]
+    await message.answer("\n".join(lines), reply_markup=main_menu(actor.effective_roles))
+
+
+def create_router() -> Router:
+    router = Router(name="common.start")
+    router.message.register(start, CommandStart())
+    router.message.register(help_command, Command("help"))
+    router.message.register(help_command, MenuButton("help"))
+    return router

@@ -1,0 +1,56 @@
+"""The main menu and the language picker."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
+from babel.support import LazyProxy
+
+from bot.i18n import __
+from db.models import Role
+
+LANGUAGE_NAMES = {"uz": "🇺🇿 Oʻzbekcha", "ru": "🇷🇺 Русский", "en": "🇬🇧 English"}
+
+
+class LanguageCb(CallbackData, prefix="lang"):
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class MenuEntry:
+    key: str
+    label: LazyProxy
+    roles: frozenset[Role] = frozenset()  # empty: everyone
+
+
+MENU: tuple[MenuEntry, ...] = (
+    MenuEntry("admin", __("🛠 Administration"), frozenset({Role.ADMIN})),
+    MenuEntry("help", __("❓ Help")),
+    MenuEntry("language", __("🌐 Language")),
+)
+
+
+def menu_label(key: str) -> str:
+    """The label of a menu button in the current language (handlers match on it)."""
+    return next(str(entry.label) for entry in MENU if entry.key == key)
+
+
+def main_menu(roles: Iterable[Role]) -> ReplyKeyboardMarkup:
+    roles = frozenset(roles)
+    builder = ReplyKeyboardBuilder()
+    for entry in MENU:
+        if not entry.roles or entry.roles & roles:
+            builder.button(text=str(entry.label))
+    builder.adjust(2)
+    return builder.as_markup(resize_keyboard=True, is_persistent=True)
+
+
+def language_picker(current: str | None = None) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for code, name in LANGUAGE_NAMES.items():
+        mark = "✅ " if code == current else ""
+        builder.button(text=f"{mark}{name}", callback_data=LanguageCb(code=code))
+    builder.adjust(1)
+    return builder.as_markup()

@@ -1,0 +1,143 @@
+"""Fixtures: a fresh database per test (SQLite, or PostgreSQL with TEST_DATABASE_URL),
+the real Dispatcher over a mocked bot session, and a chat client to talk to it."""
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+import db.models  # noqa: F401  (registers every table)
+from bot.app import create_dispatcher
+from bot.config import Settings, load_settings
+from bot.logging import setup_logging
+from bot.middlewares.throttling import MemoryHitCounter
+from db.base import Base
+from db.engine import create_engine, create_session_factory
+from tests.chat import ChatClient, Person
+from tests.mocked_bot import BOT_TOKEN, MockedBot
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+OWNER_ID = 1_000_001
+
+setup_logging("WARNING")
+
+
+async def _create_schema(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.drop_all)
+        await connection.run_sync(Base.metadata.create_all)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The schema, made once: a SQLite file to copy, or the PostgreSQL tables to truncate."""
+    if POSTGRES_URL:
+        asyncio.run(_create_schema(POSTGRES_URL))
+        return POSTGRES_URL
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    asyncio.run(_create_schema(f"sqlite+aiosqlite:///{path}"))
+    return str(path)
+
+
+@pytest.fixture
+def database_url(template_database: str, tmp_path: Path) -> str:
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    target = tmp_path / "test.db"
+    shutil.copyfile(template_database, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    if POSTGRES_URL:
+        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+        async with engine.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_session_factory(engine)
+
+
+@pytest.fixture
+async def session(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for arranging and checking data, separate from the bot's own."""
+    async with session_factory() as session:
+        yield session
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "bot_token": BOT_TOKEN,
+        "owner_ids": str(OWNER_ID),
+        "database_url": database_url,
+        "centre_name": "Bilim <Academy> & Co",
+        "throttle_rate": 100,
+    }
+    return load_settings(env_file=None, **(values | overrides))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+def bot() -> MockedBot:
+    return MockedBot()
+
+
+@pytest.fixture
+def dispatcher(settings: Settings, session_factory: async_sessionmaker[AsyncSession]):
+    return create_dispatcher(
+        settings, session_factory, hit_counter=MemoryHitCounter(settings.runtime.throttle_window)
+    )
+
+
+@pytest.fixture
+def client(bot: MockedBot, dispatcher) -> ChatClient:
+    return ChatClient(bot, dispatcher)
+
+
+@pytest.fixture
+def throttled_client(database_url: str, session_factory, bot: MockedBot):
+    """A client whose dispatcher allows `rate` updates per window, on a clock the test moves."""
+
+    def build(rate: int, clock=None) -> ChatClient:
+        settings = make_settings(database_url, throttle_rate=rate)
+        counter = MemoryHitCounter(
+            settings.runtime.throttle_window, **({"clock": clock} if clock else {})
+        )
+        return ChatClient(bot, create_dispatcher(settings, session_factory, hit_counter=counter))
+
+    return build
+
+
+@pytest.fixture
+def owner() -> Person:
+    return Person(id=OWNER_ID, first_name="Owner", language_code="en")
+
+
+@pytest.fixture
+def alice() -> Person:
+    return Person(id=2_000_001, first_name="Alice", language_code="en")
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    from bot.i18n import set_language
+
+    set_language("uz")
+    yield

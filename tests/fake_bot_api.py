@@ -1,0 +1,89 @@
+"""A small Bot API server on localhost: enough of Telegram to run the real bot process against.
+
+Serves getMe, deleteWebhook, setMyCommands, getUpdates (from a queue), sendMessage,
+editMessageText, answerCallbackQuery, sendChatAction; records every call.
+"""
+
+import asyncio
+import json
+from itertools import count
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = {"id": 4242, "is_bot": True, "first_name": "EduCRM", "username": "educrm_test_bot"}
+
+
+class FakeBotApi:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.sent = asyncio.Condition()
+        self._message_ids = count(1)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def calls_of(self, method: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == method]
+
+    async def wait_for(self, method: str, number: int, timeout: float = 20) -> list[dict[str, Any]]:
+        async def enough() -> list[dict[str, Any]]:
+            async with self.sent:
+                await self.sent.wait_for(lambda: len(self.calls_of(method)) >= number)
+                return self.calls_of(method)
+
+        return await asyncio.wait_for(enough(), timeout)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = dict(await request.post()) if request.can_read_body else {}
+        params = {key: _decode(value) for key, value in params.items()}
+        result = await self._answer(method, params)
+        if method != "getUpdates" or result:
+            async with self.sent:
+                self.calls.append((method, params))
+                self.sent.notify_all()
+        return web.json_response({"ok": True, "result": result})
+
+    async def _answer(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return BOT_USER
+        if method == "getUpdates":
+            try:
+                update = await asyncio.wait_for(self.updates.get(), timeout=0.5)
+            except TimeoutError:
+                return []
+            return [update]
+        if method in ("sendMessage", "editMessageText"):
+            return {
+                "message_id": params.get("message_id") or next(self._message_ids),
+                "date": 1_700_000_000,
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "from": BOT_USER,
+                "text": params["text"],
+            }
+        return True
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value

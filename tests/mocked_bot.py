@@ -1,0 +1,297 @@
+"""A fake Telegram behind aiogram's session interface.
+
+Like aiogram's own `tests/mocked_bot.py` it records every API call, but instead of
+canned responses it answers like the real server would and enforces the rules the
+real server enforces: text and caption lengths, HTML that parses, callback data of
+at most 64 bytes, command names, "message is not modified", one answer per callback
+query. Errors can be queued (`fail_next`) to play 429 retry-after, 403 blocked,
+400 and 5xx.
+"""
+
+import json
+import re
+from collections import deque
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from itertools import count
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.default import Default, DefaultBotProperties
+from aiogram.client.session.base import BaseSession
+from aiogram.enums import ParseMode
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    DeleteMessage,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetMe,
+    SendChatAction,
+    SendMessage,
+    TelegramMethod,
+)
+from aiogram.methods.base import TelegramType
+from aiogram.types import InlineKeyboardMarkup
+
+BOT_ID = 4242
+BOT_TOKEN = "4242:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
+ALLOWED_TAGS = {
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+    "tg-spoiler", "span", "blockquote", "tg-emoji",
+}  # fmt: skip
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
+COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+
+
+class _EntityParser(HTMLParser):
+    """Telegram's HTML: known tags only, properly nested, entities escaped."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.text: list[str] = []
+        self.error: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            self.error = f'Unsupported start tag "{tag}"'
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack.pop() != tag:
+            self.error = f'Unexpected end tag "{tag}"'
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse_html(text: str) -> tuple[str, str | None]:
+    """Return (the plain text a user sees, an error like Telegram's or None)."""
+    if re.search(r"&(?![a-zA-Z]+;|#\d+;|#x[0-9a-fA-F]+;)", text):
+        return text, "Can't parse entities: unescaped '&'"
+    if re.search(r"<(?![a-zA-Z/])", text):
+        return text, "Can't parse entities: unexpected '<'"
+    parser = _EntityParser()
+    parser.feed(text)
+    parser.close()
+    if parser.error is None and parser.stack:
+        parser.error = f'Can\'t find end tag corresponding to start tag "{parser.stack[-1]}"'
+    return "".join(parser.text), parser.error
+
+
+@dataclass
+class QueuedError:
+    method: type[TelegramMethod[Any]] | None
+    status: int
+    description: str
+    retry_after: int | None = None
+
+
+@dataclass
+class StoredMessage:
+    chat_id: int
+    message_id: int
+    text: str
+    reply_markup: InlineKeyboardMarkup | None
+
+
+@dataclass
+class FakeTelegram:
+    """Server-side state: messages per chat, answered callback queries."""
+
+    messages: dict[tuple[int, int], StoredMessage] = field(default_factory=dict)
+    answered_callbacks: set[str] = field(default_factory=set)
+    message_ids: count = field(default_factory=lambda: count(1000))
+
+
+class TelegramError(Exception):
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.status, self.description, self.retry_after = status, description, retry_after
+
+
+class MockedSession(BaseSession):
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[TelegramMethod[Any]] = []
+        self.results: list[Any] = []  # what each request returned, or the error it raised
+        self.errors: deque[QueuedError] = deque()
+        self.telegram = FakeTelegram()
+
+    def fail_next(
+        self,
+        method: type[TelegramMethod[Any]] | None,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+    ) -> None:
+        """Answer the next call of `method` (any method when None) with an error."""
+        self.errors.append(QueuedError(method, status, description, retry_after))
+
+    async def close(self) -> None:
+        pass
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
+        self.requests.append(method)
+        try:
+            self._raise_queued(method)
+            result = self._answer(bot, method)
+        except TelegramError as error:
+            self.results.append(error)
+            payload: dict[str, Any] = {
+                "ok": False,
+                "error_code": error.status,
+                "description": error.description,
+            }
+            if error.retry_after is not None:
+                payload["parameters"] = {"retry_after": error.retry_after}
+            self.check_response(bot, method, error.status, json.dumps(payload))
+            raise AssertionError("check_response should have raised") from error
+        response = self.check_response(
+            bot, method, 200, json.dumps({"ok": True, "result": result}, default=str)
+        )
+        self.results.append(response.result)
+        return response.result  # type: ignore[return-value]
+
+    async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
+        yield b""
+
+    # --- the fake server ----------------------------------------------------------------
+
+    def _raise_queued(self, method: TelegramMethod[Any]) -> None:
+        for queued in list(self.errors):
+            if queued.method is None or isinstance(method, queued.method):
+                self.errors.remove(queued)
+                raise TelegramError(queued.status, queued.description, queued.retry_after)
+
+    def _answer(self, bot: Bot, method: TelegramMethod[Any]) -> Any:
+        if isinstance(method, GetMe):
+            return {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "EduCRM",
+                "username": "educrm_test_bot",
+            }
+        if isinstance(method, SendMessage):
+            return self._store_message(
+                bot, method.chat_id, method.text, method.parse_mode, method.reply_markup
+            )
+        if isinstance(method, EditMessageText):
+            return self._edit_message(bot, method)
+        if isinstance(method, EditMessageReplyMarkup):
+            stored = self._stored(method.chat_id, method.message_id)
+            if stored.reply_markup == method.reply_markup:
+                raise TelegramError(400, NOT_MODIFIED)
+            self._check_markup(method.reply_markup)
+            stored.reply_markup = method.reply_markup
+            return self._message_json(stored)
+        if isinstance(method, AnswerCallbackQuery):
+            if method.callback_query_id in self.telegram.answered_callbacks:
+                raise TelegramError(
+                    400,
+                    QUERY_TOO_OLD,
+                )
+            if method.text is not None and len(method.text) > 200:
+                raise TelegramError(400, "Bad Request: MESSAGE_TOO_LONG")
+            self.telegram.answered_callbacks.add(method.callback_query_id)
+            return True
+        if isinstance(method, DeleteMessage):
+            self.telegram.messages.pop((int(method.chat_id), method.message_id), None)
+            return True
+        if method.__api_method__ == "setMyCommands":
+            for command in method.commands:
+                if not COMMAND_NAME.match(command.command):
+                    raise TelegramError(400, "Bad Request: BOT_COMMAND_INVALID")
+                if not 1 <= len(command.description) <= 256:
+                    raise TelegramError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+            return True
+        if isinstance(method, SendChatAction) or method.__returning__ is bool:
+            return True
+        raise NotImplementedError(f"the fake Telegram does not know {method.__api_method__}")
+
+    def _resolve(self, bot: Bot, value: Any) -> Any:
+        return bot.default[value.name] if isinstance(value, Default) else value
+
+    def _visible_text(self, bot: Bot, text: str, parse_mode: Any, limit: int = 4096) -> str:
+        if self._resolve(bot, parse_mode) == ParseMode.HTML:
+            text, error = parse_html(text)
+            if error:
+                raise TelegramError(400, f"Bad Request: {error}")
+        if not text.strip():
+            raise TelegramError(400, "Bad Request: message text is empty")
+        if len(text) > limit:
+            raise TelegramError(400, "Bad Request: message is too long")
+        return text
+
+    def _check_markup(self, markup: Any) -> None:
+        if isinstance(markup, InlineKeyboardMarkup):
+            for row in markup.inline_keyboard:
+                for button in row:
+                    data = button.callback_data
+                    if data is not None and not 1 <= len(data.encode()) <= 64:
+                        raise TelegramError(400, "Bad Request: BUTTON_DATA_INVALID")
+
+    def _store_message(
+        self, bot: Bot, chat_id: int | str, text: str, parse_mode: Any, markup: Any
+    ) -> dict[str, Any]:
+        visible = self._visible_text(bot, text, parse_mode)
+        self._check_markup(markup)
+        stored = StoredMessage(
+            chat_id=int(chat_id),
+            message_id=next(self.telegram.message_ids),
+            text=visible,
+            reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
+        )
+        self.telegram.messages[(stored.chat_id, stored.message_id)] = stored
+        return self._message_json(stored)
+
+    def _stored(self, chat_id: Any, message_id: Any) -> StoredMessage:
+        stored = self.telegram.messages.get((int(chat_id), int(message_id)))
+        if stored is None:
+            raise TelegramError(400, "Bad Request: message to edit not found")
+        return stored
+
+    def _edit_message(self, bot: Bot, method: EditMessageText) -> dict[str, Any]:
+        stored = self._stored(method.chat_id, method.message_id)
+        visible = self._visible_text(bot, method.text, method.parse_mode)
+        markup = (
+            method.reply_markup if isinstance(method.reply_markup, InlineKeyboardMarkup) else None
+        )
+        if visible == stored.text and markup == stored.reply_markup:
+            raise TelegramError(
+                400,
+                NOT_MODIFIED,
+            )
+        self._check_markup(markup)
+        stored.text, stored.reply_markup = visible, markup  # no reply_markup: keyboard removed
+        return self._message_json(stored)
+
+    def _message_json(self, stored: StoredMessage) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": stored.message_id,
+            "date": 1_700_000_000,
+            "chat": {"id": stored.chat_id, "type": "private"},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "EduCRM"},
+            "text": stored.text,
+        }
+        if stored.reply_markup is not None:
+            message["reply_markup"] = stored.reply_markup.model_dump(exclude_none=True)
+        return message
+
+
+class MockedBot(Bot):
+    session: MockedSession
+
+    def __init__(self) -> None:
+        super().__init__(
+            token=BOT_TOKEN,
+            session=MockedSession(),
+            default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+        )
