@@ -36,6 +36,12 @@ class Permission(StrEnum):
     AUDIT = "audit"
 
 
+class ConsentEvent(StrEnum):
+    ACCEPTED = "accepted"
+    CHANGED = "changed"
+    WITHDRAWN = "withdrawn"
+
+
 class InviteKind(StrEnum):
     TEACHER = "teacher"
     STUDENT = "student"

@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, TimestampMixin, utcnow
-from db.models.enums import InviteKind, Language, Permission, Role, enum_check
+from db.models.enums import ConsentEvent, InviteKind, Language, Permission, Role, enum_check
 
 
 class User(TimestampMixin, Base):
@@ -67,19 +67,25 @@ class AdminPermission(Base):
 
 
 class Consent(Base):
-    """One acceptance of a policy version. Never updated except withdrawn_at: history is kept."""
+    """One event of a user's consent history: accepted, changed (categories) or withdrawn.
+
+    Rows are only ever added; the latest one is the user's current choice.
+    """
 
     __tablename__ = "consents"
-    __table_args__ = (Index(None, "user_id", "accepted_at"),)
+    __table_args__ = (
+        Index(None, "user_id", "at"),
+        CheckConstraint(enum_check("event", ConsentEvent), name="event"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(16))
     policy_version: Mapped[str] = mapped_column(String(32))
-    accepted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
     reminders: Mapped[bool] = mapped_column(default=False, server_default=false())
     announcements: Mapped[bool] = mapped_column(default=False, server_default=false())
     analytics: Mapped[bool] = mapped_column(default=False, server_default=false())
-    withdrawn_at: Mapped[datetime | None]
 
 
 class Invite(TimestampMixin, Base):
