@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.commands_menu import register_command_menus
 from bot.config import Settings
+from bot.middlewares.consent import ConsentGate
 from bot.middlewares.database import DbSessionMiddleware
 from bot.middlewares.logging import HandlerNameMiddleware, UpdateLoggingMiddleware
 from bot.middlewares.throttling import (
@@ -23,6 +24,7 @@ from bot.middlewares.throttling import (
 )
 from bot.middlewares.user import LocaleMiddleware, UserMiddleware
 from handlers import get_routers
+from handlers.common import privacy
 
 HANDLED_OBSERVERS = ("message", "callback_query", "my_chat_member", "error")
 
@@ -80,6 +82,9 @@ def create_dispatcher(
     handler_names = HandlerNameMiddleware()
     for name in HANDLED_OBSERVERS:
         dispatcher.observers[name].middleware(handler_names)
+    consent_gate = ConsentGate(privacy.ask_for_consent, privacy.ask_to_renew)
+    dispatcher.message.middleware(consent_gate)
+    dispatcher.callback_query.middleware(consent_gate)
 
     dispatcher.include_routers(*get_routers())
     dispatcher.startup.register(_on_startup)

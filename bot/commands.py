@@ -24,6 +24,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("help", __("What I can do")),
     CommandSpec("language", __("Change the language")),
     CommandSpec("cancel", __("Cancel the current action")),
+    CommandSpec("settings", __("Language and which messages you get")),
+    CommandSpec("privacy", __("The privacy policy")),
+    CommandSpec("terms", __("The terms of use")),
+    CommandSpec("contact", __("The centre's contacts")),
     CommandSpec("admin", __("Administration: the centre at a glance"), frozenset({Role.ADMIN})),
 )
 

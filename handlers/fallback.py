@@ -18,6 +18,10 @@ from bot.services import audit
 from bot.services.access import Actor
 
 
+def stale_button_text() -> str:
+    return _("⚠️ This button is out of date. Open the menu again.")
+
+
 def refusal_text() -> str:
     return _("⚠️ You do not have access to this. If you think you should, ask the administrator.")
 
@@ -52,7 +56,7 @@ async def unmatched_callback(
         await record_denial(session, actor, trace.denial, "callback")
         await callback.answer(refusal_text(), show_alert=True)
     else:
-        await callback.answer(_("⚠️ This button is out of date. Open the menu again."))
+        await callback.answer(stale_button_text())
 
 
 async def error_in_message(event: ErrorEvent, message: Message) -> None:

@@ -4,6 +4,7 @@ import asyncio
 import os
 import signal
 import sys
+from itertools import count
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,25 @@ def message_update(update_id: int, user_id: int, language: str, text: str) -> di
     }
 
 
+def button_update(update_id: int, user_id: int, data: str) -> dict:
+    user = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": f"cb{update_id}",
+            "from": user,
+            "chat_instance": "1",
+            "data": data,
+            "message": {
+                "message_id": 1,
+                "date": 1_700_000_000,
+                "chat": {"id": user_id, "type": "private"},
+                "text": "…",
+            },
+        },
+    }
+
+
 @pytest.fixture
 async def api():
     server = FakeBotApi()
@@ -58,33 +78,44 @@ async def test_the_bot_runs_against_a_local_bot_api_server(api: FakeBotApi, tmp_
     )  # fmt: skip
     try:
         commands = await api.wait_for("setMyCommands", 5, timeout=60)
-        for number, (language, text) in enumerate(
-            [
-                ("uz", "/start"),
-                ("ru", "/start"),
-                ("en", "/start"),
-                ("en", "/help"),
-                ("en", "/language"),
-            ],
-            start=1,
-        ):
-            await api.updates.put(message_update(number, 100 + number, language, text))
-        sent = await api.wait_for("sendMessage", 5)
+        people = {101: "uz", 102: "ru", 103: "en"}
+        updates = count(1)
+        for user_id, language in people.items():
+            await api.updates.put(message_update(next(updates), user_id, language, "/start"))
+        pickers = await api.wait_for("sendMessage", 3)
+        for user_id, language in people.items():
+            await api.updates.put(button_update(next(updates), user_id, f"cs:lang:{language}"))
+        await api.wait_for("editMessageText", 3)
+        for user_id in people:
+            await api.updates.put(button_update(next(updates), user_id, "cs:accept:111"))
+        await api.wait_for("sendMessage", 6)
+        await api.updates.put(message_update(next(updates), 103, "en", "/help"))
+        await api.updates.put(message_update(next(updates), 103, "en", "/language"))
+        sent = await api.wait_for("sendMessage", 8)
+        answered = api.calls_of("answerCallbackQuery")
     finally:
         process.send_signal(signal.SIGINT)
         _, stderr = await asyncio.wait_for(process.communicate(), 30)
 
-    by_chat = {int(call["chat_id"]): call["text"] for call in sent}
-    assert "Assalomu alaykum" in by_chat[101]
-    assert "Здравствуйте" in by_chat[102]
-    assert "Hello" in by_chat[103]
-    assert "/language — Change the language" in by_chat[104]
-    assert by_chat[105] == "🌐 Choose your language:"
+    # updates are handled concurrently, so replies are matched by chat, not by order
+    assert {int(call["chat_id"]): call["text"] for call in pickers} == {
+        101: "🌐 Tilni tanlang:",
+        102: "🌐 Выберите язык:",
+        103: "🌐 Choose your language:",
+    }
+    assert len(answered) == 6
+    greetings = {int(call["chat_id"]): call["text"] for call in sent[3:6]}
+    assert "Assalomu alaykum" in greetings[101]
+    assert "Здравствуйте" in greetings[102]
+    assert "Hello" in greetings[103]
+    help_text, language_text = sorted((call["text"] for call in sent[6:8]), key=len, reverse=True)
+    assert "/language — Change the language" in help_text
+    assert language_text == "🌐 Choose your language:"
     # the menus: default scope, one per language, and the owner's chat
     scopes = [call.get("scope", {}).get("type") for call in commands]
     assert scopes.count("default") == 4 and "chat" in scopes
     log = stderr.decode()
     assert "Traceback" not in log
     assert BOT_TOKEN not in log and BOT_TOKEN.split(":")[1] not in log
-    assert "update=1 " in log and "handler=start" in log
+    assert "update=1 " in log and "handler=start" in log and "handler=consent_accept" in log
     assert process.returncode == 0

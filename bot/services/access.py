@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from bot.services.consent import ConsentState
 from db.models import Permission, Role
 
 ROLE_ORDER = (Role.ADMIN, Role.TEACHER, Role.PARENT, Role.STUDENT)
@@ -15,6 +16,7 @@ class Actor:
     roles: frozenset[Role]
     permissions: frozenset[Permission]
     is_owner: bool = False
+    consent: ConsentState | None = None
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles or (self.is_owner and role is Role.ADMIN)

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import LANGUAGES
 from bot.services import audit
+from bot.services import consent as consent_service
 from bot.services.access import Actor
 from db.models import User
 from db.repositories import users as users_repo
@@ -46,23 +47,21 @@ async def sync_sender(
         await users_repo.insert_if_absent(
             session,
             profile.telegram_id,
+            # Before consent only the Telegram id and the language are kept (POLICY 1).
             {
-                "full_name": profile.full_name[:MAX_NAME_LENGTH] or None,
-                "username": (profile.username or "")[:MAX_USERNAME_LENGTH] or None,
                 "language": initial_language(profile.language_code, default_language),
-                "last_seen_at": now,
                 "created_at": now,
             },
         )
         await session.commit()
         user = await users_repo.get_by_telegram_id(session, profile.telegram_id)
         assert user is not None
-    else:
-        was_active = user.is_active
-        if _refresh(user, profile, now):
-            if not was_active:
-                await _audit_reachability(session, user)
-            await session.commit()
+    consent = await consent_service.current(session, user.id)
+    was_active = user.is_active
+    if _refresh(user, profile, now, consented=consent is not None):
+        if not was_active:
+            await _audit_reachability(session, user)
+        await session.commit()
     roles = await users_repo.roles_of(session, user.id)
     permissions = await users_repo.permissions_of(session, user.id) if roles else frozenset()
     return Actor(
@@ -72,19 +71,24 @@ async def sync_sender(
         roles=roles,
         permissions=permissions,
         is_owner=profile.telegram_id in owner_ids,
+        consent=consent,
     )
 
 
-def _refresh(user: User, profile: TelegramProfile, now: datetime) -> bool:
+def _refresh(user: User, profile: TelegramProfile, now: datetime, *, consented: bool) -> bool:
     changed = False
-    full_name = profile.full_name[:MAX_NAME_LENGTH] or None
-    username = (profile.username or "")[:MAX_USERNAME_LENGTH] or None
-    if user.full_name != full_name or user.username != username:
-        user.full_name, user.username = full_name, username
-        changed = True
-    if user.last_seen_at is None or now - user.last_seen_at >= LAST_SEEN_RESOLUTION:
-        user.last_seen_at = now
-        changed = True
+    if consented:
+        # The name the user chose in /mydata (or the centre registered) wins over Telegram's.
+        username = (profile.username or "")[:MAX_USERNAME_LENGTH] or None
+        if user.full_name is None:
+            user.full_name = profile.full_name[:MAX_NAME_LENGTH] or None
+            changed = True
+        if user.username != username:
+            user.username = username
+            changed = True
+        if user.last_seen_at is None or now - user.last_seen_at >= LAST_SEEN_RESOLUTION:
+            user.last_seen_at = now
+            changed = True
     if not user.is_active:
         # Writing to the bot again proves it is no longer blocked.
         user.is_active = True

@@ -21,5 +21,5 @@ async def cancel(message: Message, state: FSMContext, actor: Actor) -> None:
 
 def create_router() -> Router:
     router = Router(name="common.cancel")
-    router.message.register(cancel, Command("cancel"))
+    router.message.register(cancel, Command("cancel"), flags={"consent_free": True})
     return router

@@ -44,7 +44,10 @@ async def language_chosen(
 
 def create_router() -> Router:
     router = Router(name="common.language")
-    router.message.register(choose_language, Command("language"))
-    router.message.register(choose_language, MenuButton("language"))
-    router.callback_query.register(language_chosen, LanguageCb.filter(F.code.in_(LANGUAGE_NAMES)))
+    free = {"consent_free": True}
+    router.message.register(choose_language, Command("language"), flags=free)
+    router.message.register(choose_language, MenuButton("language"), flags=free)
+    router.callback_query.register(
+        language_chosen, LanguageCb.filter(F.code.in_(LANGUAGE_NAMES)), flags=free
+    )
     return router

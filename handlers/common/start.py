@@ -1,7 +1,7 @@
 """/start and /help."""
 
-from aiogram import Router, html
-from aiogram.filters import Command, CommandStart
+from aiogram import Bot, Router, html
+from aiogram.filters import Command
 from aiogram.types import Message
 
 from bot.commands import commands_for
@@ -22,10 +22,17 @@ def role_names() -> dict[Role, str]:
     }
 
 
-async def start(message: Message, actor: Actor, settings: Settings) -> None:
-    name = html.quote(message.from_user.first_name if message.from_user else "")
+async def send_greeting(
+    bot: Bot,
+    chat_id: int,
+    first_name: str,
+    actor: Actor,
+    settings: Settings,
+    payload: str | None = None,
+) -> None:
+    """The main menu of the user's roles; a deep-link payload is carried out here."""
     lines = [
-        _("👋 Hello, {name}!").format(name=name),
+        _("👋 Hello, {name}!").format(name=html.quote(first_name)),
         _("This is the bot of {centre}.").format(centre=html.quote(settings.centre.centre_name)),
         "",
     ]
@@ -45,7 +52,12 @@ async def start(message: Message, actor: Actor, settings: Settings) -> None:
             )
         )
         lines.append(_("Send /help to see what you can do now."))
-    await message.answer("\n".join(lines), reply_markup=main_menu(roles))
+    await bot.send_message(chat_id, "\n".join(lines), reply_markup=main_menu(roles))
+    if payload:
+        # No kind of link is known yet (invitations come with the academic feature).
+        await bot.send_message(
+            chat_id, _("⚠️ This link is not valid or has expired. Ask the centre for a new one.")
+        )
 
 
 async def help_command(message: Message, actor: Actor) -> None:
@@ -56,7 +68,6 @@ async def help_command(message: Message, actor: Actor) -> None:
 
 def create_router() -> Router:
     router = Router(name="common.start")
-    router.message.register(start, CommandStart())
     router.message.register(help_command, Command("help"))
     router.message.register(help_command, MenuButton("help"))
     return router

@@ -46,6 +46,7 @@ async def test_a_student_typing_an_admin_command_is_refused_and_audited(client, 
 
 
 async def test_the_owner_sees_the_admin_panel(client, session, owner, alice):
+    await make_user(session, owner)
     await make_user(session, alice, roles=[Role.STUDENT])
     reply = await client.send(owner, "/admin")
     assert "Administration" in reply.text
@@ -61,6 +62,7 @@ async def test_an_admin_from_the_database_sees_it_too(client, session, alice):
 
 
 async def test_refresh_edits_only_when_something_changed(client, session, owner):
+    await make_user(session, owner)
     panel = await client.send(owner, "/admin")
     data = panel.callback_data("🔄 Refresh")
 
@@ -76,6 +78,7 @@ async def test_refresh_edits_only_when_something_changed(client, session, owner)
 
 
 async def test_unknown_command_and_stray_text(client, session, alice):
+    await make_user(session, alice)
     unknown = await client.send(alice, "/frobnicate now")
     assert unknown.text == "⚠️ Unknown command. Send /help to see what I can do."
     stray = await client.send(alice, "hello there")
@@ -84,6 +87,7 @@ async def test_unknown_command_and_stray_text(client, session, alice):
 
 
 async def test_stale_and_forged_buttons_are_answered_and_change_nothing(client, session, alice):
+    await make_user(session, alice)
     await client.send(alice, "/start")
     for data in ("zzz", "lang:de", "adm", "lang:ru:extra", "x" * 64):
         reply = await client.press(alice, data)
@@ -119,6 +123,7 @@ def install_first(dispatcher, router: Router) -> None:
 
 
 async def test_an_exception_rolls_everything_back(client, dispatcher, session, alice):
+    await make_user(session, alice)
     install_first(dispatcher, failing_router())
     await client.send(alice, "/start")
 

@@ -10,17 +10,23 @@ from tests.chat import Person
 from tests.factories import make_user
 
 
-async def test_first_start_creates_the_user_in_their_telegram_language(client, session, alice):
-    reply = await client.send(alice, "/start")
+async def accept_policy(client, person: Person):
+    """Go through the first /start as a new user would: language, then accept."""
+    picker = await client.send(person, "/start")
+    summary = await client.press(person, picker.callback_data("🇬🇧 English"), picker.message_id)
+    return await client.press(person, summary.callback_data("✅ Accept"), picker.message_id)
 
-    assert "Hello, Alice!" in reply.text
-    assert "You are not linked to the centre yet" in reply.text
+
+async def test_a_new_user_is_greeted_in_their_language_after_accepting(client, session, alice):
+    greeting = await accept_policy(client, alice)
+
+    assert "Hello, Alice!" in greeting.text
+    assert "You are not linked to the centre yet" in greeting.text
     user = await session.scalar(select(User).where(User.telegram_id == alice.id))
-    assert user is not None
     assert (user.language, user.full_name, user.is_active) == ("en", "Alice", True)
     assert user.last_seen_at is not None and user.last_seen_at.tzinfo is not None
-    assert isinstance(reply.markup(), ReplyKeyboardMarkup)
-    assert reply.buttons() == ["❓ Help", "🌐 Language"]
+    assert isinstance(greeting.markup(), ReplyKeyboardMarkup)
+    assert greeting.buttons() == ["❓ Help", "🌐 Language"]
 
 
 async def test_an_unknown_telegram_language_falls_back_to_uzbek(client, session):
@@ -28,15 +34,17 @@ async def test_an_unknown_telegram_language_falls_back_to_uzbek(client, session)
     reply = await client.send(german, "/start")
     user = await session.scalar(select(User).where(User.telegram_id == 777))
     assert user.language == "uz"
-    assert "Assalomu alaykum, Hans!" in reply.text
+    assert reply.text == "🌐 Tilni tanlang:"
 
 
 async def test_names_are_escaped_so_html_cannot_break_the_message(client, bot):
     eve = Person(id=555, first_name="<b>Eve</b> & Co", language_code="en")
-    reply = await client.send(eve, "/start")
+    reply = await accept_policy(client, eve)
     assert "&lt;b&gt;Eve&lt;/b&gt; &amp; Co" in reply.text
     # the fake server parsed the HTML: the user sees the name literally
-    shown = next(iter(bot.session.telegram.messages.values())).text
+    shown = bot.session.telegram.messages[
+        (eve.id, max(m for _, m in bot.session.telegram.messages))
+    ].text
     assert "<b>Eve</b> & Co" in shown
     assert "Bilim <Academy> & Co" in shown
 
@@ -49,6 +57,8 @@ async def test_start_shows_the_roles_and_their_menu(client, session, alice):
 
 
 async def test_help_lists_only_the_commands_of_the_users_roles(client, session, alice, owner):
+    await make_user(session, alice)
+    await make_user(session, owner)
     student_help = await client.send(alice, "/help")
     assert "/language" in student_help.text and "/admin" not in student_help.text
 
@@ -56,13 +66,15 @@ async def test_help_lists_only_the_commands_of_the_users_roles(client, session, 
     assert "/admin — Administration" in owner_help.text
 
 
-async def test_the_help_button_works_like_the_command(client, alice):
+async def test_the_help_button_works_like_the_command(client, alice, session):
+    await make_user(session, alice)
     await client.send(alice, "/start")
     reply = await client.send(alice, "❓ Help")
     assert reply.text.startswith("ℹ️ What I can do:")
 
 
 async def test_switching_language_is_stored_audited_and_used_from_then_on(client, session, alice):
+    await make_user(session, alice)
     picker = await client.send(alice, "/language")
     assert picker.text == "🌐 Choose your language:"
     assert picker.buttons() == ["🇺🇿 Oʻzbekcha", "🇷🇺 Русский", "✅ 🇬🇧 English"]
@@ -83,7 +95,8 @@ async def test_switching_language_is_stored_audited_and_used_from_then_on(client
     assert help_reply.text.startswith("ℹ️ Что я умею:")
 
 
-async def test_the_menu_buttons_follow_the_new_language(client, alice):
+async def test_the_menu_buttons_follow_the_new_language(client, alice, session):
+    await make_user(session, alice)
     picker = await client.send(alice, "/language")
     await client.press(alice, picker.callback_data("🇺🇿 Oʻzbekcha"), picker.message_id)
     reply = await client.send(alice, "❓ Yordam")
@@ -91,6 +104,7 @@ async def test_the_menu_buttons_follow_the_new_language(client, alice):
 
 
 async def test_choosing_the_current_language_changes_nothing(client, session, alice):
+    await make_user(session, alice)
     picker = await client.send(alice, "/language")
     pressed = await client.press(alice, picker.callback_data("✅ 🇬🇧 English"), picker.message_id)
     assert pressed.answers[0].text == "✅ This language is already on."
@@ -98,12 +112,14 @@ async def test_choosing_the_current_language_changes_nothing(client, session, al
     assert await session.scalar(select(func.count()).select_from(AuditEntry)) == 0
 
 
-async def test_cancel_outside_a_form_says_so(client, alice):
+async def test_cancel_outside_a_form_says_so(client, alice, session):
+    await make_user(session, alice)
     reply = await client.send(alice, "/cancel")
     assert reply.text == "ℹ️ There is nothing to cancel."
 
 
 async def test_blocking_and_unblocking_the_bot_is_tracked(client, session, alice):
+    await make_user(session, alice)
     await client.send(alice, "/start")
     await client.block(alice, blocked=True)
     user = await session.scalar(select(User).where(User.telegram_id == alice.id))
@@ -126,7 +142,8 @@ async def test_messages_in_groups_are_ignored(client, alice):
     assert reply.calls == []
 
 
-async def test_a_flood_gets_one_warning_then_silence(throttled_client, alice):
+async def test_a_flood_gets_one_warning_then_silence(throttled_client, alice, session):
+    await make_user(session, alice)
     now = [0.0]
     client = throttled_client(3, clock=lambda: now[0])
 
@@ -139,7 +156,8 @@ async def test_a_flood_gets_one_warning_then_silence(throttled_client, alice):
     assert (await client.send(alice, "/help")).text.startswith("ℹ️ What I can do")
 
 
-async def test_a_throttled_button_press_is_still_answered(throttled_client, alice):
+async def test_a_throttled_button_press_is_still_answered(throttled_client, alice, session):
+    await make_user(session, alice)
     client = throttled_client(1)
     await client.send(alice, "/language")
     first = await client.press(alice, "lang:ru")
@@ -150,7 +168,8 @@ async def test_a_throttled_button_press_is_still_answered(throttled_client, alic
     assert len(second.of(AnswerCallbackQuery)) == 1 and second.of(SendMessage) == []
 
 
-async def test_one_log_line_per_update_without_the_message_text(client, alice):
+async def test_one_log_line_per_update_without_the_message_text(client, alice, session):
+    await make_user(session, alice)
     lines: list[str] = []
     sink = logger.add(lines.append, level="INFO", format="{message}")
     try:

@@ -1,0 +1,48 @@
+"""The consent gate (POLICY 1-2): nothing but the policy, the terms, the language and
+/contact before the user accepts; a reminder to re-accept after the policy changed.
+
+Registered as an inner middleware on the dispatcher, so it runs after a handler's
+filters matched and sees its flags: handlers usable before consent carry
+`flags={"consent_free": True}`.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.dispatcher.flags import get_flag
+from aiogram.types import TelegramObject
+
+from bot.config import Settings
+from bot.middlewares.logging import UpdateTrace
+from bot.services.access import Actor
+
+Responder = Callable[[TelegramObject, dict[str, Any]], Awaitable[None]]
+
+
+class ConsentGate(BaseMiddleware):
+    def __init__(self, ask_for_consent: Responder, ask_to_renew: Responder) -> None:
+        self.ask_for_consent = ask_for_consent
+        self.ask_to_renew = ask_to_renew
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        actor: Actor | None = data.get("actor")
+        if actor is None or get_flag(data, "consent_free"):
+            return await handler(event, data)
+        if actor.consent is None:
+            trace: UpdateTrace | None = data.get("trace")
+            if trace is not None:
+                trace.outcome = "consent_required"
+            await self.ask_for_consent(event, data)
+            return None
+        result = await handler(event, data)
+        settings: Settings = data["settings"]
+        if not actor.consent.is_current(settings.centre.policy_version):
+            # Essential features keep working; the user is asked to accept the new version.
+            await self.ask_to_renew(event, data)
+        return result

@@ -1,0 +1,114 @@
+"""Consent, policy pages and /settings keyboards."""
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.i18n import _
+from bot.services.consent import OPTIONAL_CATEGORIES, Category, Choices
+from bot.services.policy import Document
+from keyboards.common import LANGUAGE_NAMES
+
+
+class ConsentCb(CallbackData, prefix="cs"):
+    action: str  # lang, pick, read, accept, decline
+    value: str = ""
+
+
+class PolicyCb(CallbackData, prefix="pol"):
+    doc: Document
+    page: int
+
+
+class SettingsCb(CallbackData, prefix="st"):
+    action: str  # home, lang, toggle, withdraw, withdraw_yes
+    value: str = ""
+
+
+def category_labels() -> dict[Category, str]:
+    return {
+        Category.REMINDERS: _("Reminders: payments and classes"),
+        Category.ANNOUNCEMENTS: _("Announcements and news"),
+        Category.ANALYTICS: _("Usage statistics"),
+    }
+
+
+def _mark(on: bool) -> str:
+    return "✅" if on else "⬜"
+
+
+def consent_language_picker() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for code, name in LANGUAGE_NAMES.items():
+        builder.button(text=name, callback_data=ConsentCb(action="lang", value=code))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def consent_request(choices: Choices) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    labels = category_labels()
+    for category in OPTIONAL_CATEGORIES:
+        builder.button(
+            text=f"{_mark(choices.allows(category))} {labels[category]}",
+            callback_data=ConsentCb(action="pick", value=choices.toggled(category).as_bits()),
+        )
+    builder.button(
+        text=_("📄 Privacy policy"), callback_data=ConsentCb(action="read", value="privacy")
+    )
+    builder.button(text=_("📄 Terms of use"), callback_data=ConsentCb(action="read", value="terms"))
+    builder.button(
+        text=_("✅ Accept"), callback_data=ConsentCb(action="accept", value=choices.as_bits())
+    )
+    builder.button(text=_("❌ Decline"), callback_data=ConsentCb(action="decline"))
+    builder.adjust(1, 1, 1, 2, 2)
+    return builder.as_markup()
+
+
+def policy_pager(document: Document, page: int, total: int) -> InlineKeyboardMarkup | None:
+    if total <= 1:
+        return None
+    row = []
+    if page > 1:
+        row.append(
+            InlineKeyboardButton(
+                text="◀", callback_data=PolicyCb(doc=document, page=page - 1).pack()
+            )
+        )
+    row.append(
+        InlineKeyboardButton(
+            text=f"{page}/{total}", callback_data=PolicyCb(doc=document, page=page).pack()
+        )
+    )
+    if page < total:
+        row.append(
+            InlineKeyboardButton(
+                text="▶", callback_data=PolicyCb(doc=document, page=page + 1).pack()
+            )
+        )
+    return InlineKeyboardMarkup(inline_keyboard=[row])
+
+
+def settings_menu(language: str, choices: Choices) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("🌐 Language: {language}").format(language=LANGUAGE_NAMES[language]),
+        callback_data=SettingsCb(action="lang"),
+    )
+    labels = category_labels()
+    for category in OPTIONAL_CATEGORIES:
+        builder.button(
+            text=f"{_mark(choices.allows(category))} {labels[category]}",
+            callback_data=SettingsCb(action="toggle", value=category.value),
+        )
+    builder.button(text=_("🚫 Withdraw consent"), callback_data=SettingsCb(action="withdraw"))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def withdraw_confirmation() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("✅ Yes, withdraw"), callback_data=SettingsCb(action="withdraw_yes"))
+    builder.button(text=_("⬅ Back"), callback_data=SettingsCb(action="home"))
+    builder.adjust(1)
+    return builder.as_markup()
