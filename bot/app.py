@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.commands_menu import register_command_menus
 from bot.config import Settings
+from bot.middlewares.analytics import UsageCountMiddleware
 from bot.middlewares.consent import ConsentGate
 from bot.middlewares.database import DbSessionMiddleware
 from bot.middlewares.logging import HandlerNameMiddleware, UpdateLoggingMiddleware
@@ -85,6 +86,7 @@ def create_dispatcher(
     consent_gate = ConsentGate(privacy.ask_for_consent, privacy.ask_to_renew)
     dispatcher.message.middleware(consent_gate)
     dispatcher.callback_query.middleware(consent_gate)
+    dispatcher.message.middleware(UsageCountMiddleware())
 
     dispatcher.include_routers(*get_routers())
     dispatcher.startup.register(_on_startup)

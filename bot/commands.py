@@ -29,6 +29,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("terms", __("The terms of use")),
     CommandSpec("contact", __("The centre's contacts")),
     CommandSpec("admin", __("Administration: the centre at a glance"), frozenset({Role.ADMIN})),
+    CommandSpec("audit", __("The audit log: who changed what"), frozenset({Role.ADMIN})),
 )
 
 

@@ -1,0 +1,45 @@
+"""Counts each handled command per day and role, for users with the analytics consent."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import Message, TelegramObject
+
+from bot.commands import COMMANDS
+from bot.config import Settings
+from bot.services import analytics
+from db.base import utcnow
+
+KNOWN_COMMANDS = frozenset(spec.name for spec in COMMANDS)
+
+
+def command_of(message: Message) -> str | None:
+    text = message.text or ""
+    if not text.startswith("/"):
+        return None
+    name = text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else ""
+    return name if name in KNOWN_COMMANDS else None
+
+
+class UsageCountMiddleware(BaseMiddleware):
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        result = await handler(event, data)
+        actor = data.get("actor")
+        command = command_of(event) if isinstance(event, Message) else None
+        if actor is not None and command is not None:
+            settings: Settings = data["settings"]
+            await analytics.count_command(
+                data["session"],
+                actor,
+                command,
+                now=utcnow(),
+                tz=settings.centre.tz,
+                policy_version=settings.centre.policy_version,
+            )
+        return result

@@ -1,0 +1,56 @@
+"""Reading the audit log (POLICY 14): pages of entries, filtered by user and by action."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import AuditEntry, User
+from db.repositories import audit as audit_repo
+
+PAGE_SIZE = 10
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    action: str = ""  # a prefix such as "consent" or "consent.accepted"
+    user_id: int = 0  # the actor's internal id; 0: everyone
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    entries: list[tuple[AuditEntry, str | None]]
+    page: int
+    pages: int
+    total: int
+
+
+async def read_page(session: AsyncSession, page: int, audit_filter: AuditFilter) -> AuditPage:
+    """Entries of one page (1-based); a page past the end gives the last one."""
+    action, actor_id = audit_filter.action or None, audit_filter.user_id or None
+    total = await audit_repo.count_entries(session, action_prefix=action, actor_id=actor_id)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    rows = await audit_repo.entries(
+        session,
+        offset=(page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+        action_prefix=action,
+        actor_id=actor_id,
+    )
+    return AuditPage(entries=rows, page=page, pages=pages, total=total)
+
+
+async def find_actor(session: AsyncSession, reference: str) -> int | None:
+    """A user named by Telegram id or by internal id written as #N."""
+    reference = reference.strip()
+    if reference.startswith("#") and reference[1:].isdigit():
+        user = await session.get(User, int(reference[1:]))
+        return user.id if user else None
+    if reference.isdigit():
+        return await session.scalar(select(User.id).where(User.telegram_id == int(reference)))
+    return None
+
+
+async def action_groups(session: AsyncSession) -> list[str]:
+    return await audit_repo.action_groups(session)
