@@ -20,7 +20,7 @@ $(STAMP): requirements.lock pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 run: $(STAMP) i18n-compile
-	$(BIN)/python -m bot run
+	@$(BIN)/python -m bot run
 
 migrate: $(STAMP)
 	$(BIN)/python -m bot migrate
@@ -48,7 +48,7 @@ i18n-update: i18n-extract
 	$(PYBABEL) update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
 
 i18n-compile: $(STAMP)
-	$(PYBABEL) compile -d locales -D messages
+	@$(PYBABEL) -q compile -d locales -D messages
 
 i18n: i18n-update i18n-compile
 
