@@ -7,7 +7,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisEventIsolation, RedisStorage
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -53,8 +53,10 @@ def create_dispatcher(
 ) -> Dispatcher:
     isolation: BaseEventIsolation
     if redis is not None:
-        storage = storage or RedisStorage(redis)
-        isolation = RedisEventIsolation(redis)
+        # Destinies keep the consent flow's notes apart from forms (see handlers/common/privacy.py).
+        key_builder = DefaultKeyBuilder(prefix="educrm", with_destiny=True)
+        storage = storage or RedisStorage(redis, key_builder=key_builder)
+        isolation = RedisEventIsolation(redis, key_builder=key_builder)
         hit_counter = hit_counter or RedisHitCounter(redis, settings.runtime.throttle_window)
     else:
         storage = storage or MemoryStorage()
