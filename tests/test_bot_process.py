@@ -119,3 +119,57 @@ async def test_the_bot_runs_against_a_local_bot_api_server(api: FakeBotApi, tmp_
     assert BOT_TOKEN not in log and BOT_TOKEN.split(":")[1] not in log
     assert "update=1 " in log and "handler=start" in log and "handler=consent_accept" in log
     assert process.returncode == 0
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_webhook_mode_checks_the_secret_token(api: FakeBotApi, tmp_path: Path) -> None:
+    import aiohttp
+
+    port = free_port()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(PROJECT),
+        "BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_API_URL": api.url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+        "WEBHOOK_SECRET": "s3cret-token",
+        "WEBHOOK_LISTEN": f"127.0.0.1:{port}",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run",
+        cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        [webhook] = await api.wait_for("setWebhook", 1, timeout=60)
+        assert webhook["url"] == f"http://127.0.0.1:{port}/telegram"
+        assert webhook["secret_token"] == "s3cret-token"
+        url = f"http://127.0.0.1:{port}/telegram"
+        async with aiohttp.ClientSession() as http:
+            for _ in range(50):  # the server starts right after setWebhook
+                try:
+                    forged = await http.post(url, json=message_update(1, 201, "en", "/start"))
+                    break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            assert forged.status == 401
+            genuine = await http.post(
+                url,
+                json=message_update(2, 202, "en", "/start"),
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"},
+            )
+            assert genuine.status == 200
+        [sent] = await api.wait_for("sendMessage", 1)
+    finally:
+        process.send_signal(signal.SIGINT)
+        await asyncio.wait_for(process.communicate(), 30)
+    assert int(sent["chat_id"]) == 202 and sent["text"] == "🌐 Choose your language:"
+    assert len(api.calls_of("sendMessage")) == 1  # the forged update changed nothing
