@@ -28,8 +28,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("privacy", __("The privacy policy")),
     CommandSpec("terms", __("The terms of use")),
     CommandSpec("contact", __("The centre's contacts")),
+    CommandSpec("mydata", __("What the centre stores about me")),
+    CommandSpec("export", __("A copy of my data as files")),
+    CommandSpec("support", __("Write to the centre: a question or a complaint")),
+    CommandSpec("delete", __("Delete my personal data")),
     CommandSpec("admin", __("Administration: the centre at a glance"), frozenset({Role.ADMIN})),
     CommandSpec("audit", __("The audit log: who changed what"), frozenset({Role.ADMIN})),
+    CommandSpec("tickets", __("Support tickets waiting for an answer"), frozenset({Role.ADMIN})),
 )
 
 

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from bot.app import create_bot, create_dispatcher
 from bot.config import Settings
+from bot.scheduler import create_scheduler
 from db.engine import create_engine, create_session_factory
 
 
@@ -20,7 +21,9 @@ async def run(settings: Settings) -> None:
     engine = create_engine(settings.database.database_url)
     redis = Redis.from_url(settings.database.redis_url) if settings.database.redis_url else None
     bot = create_bot(settings)
-    dispatcher = create_dispatcher(settings, create_session_factory(engine), redis=redis)
+    session_factory = create_session_factory(engine)
+    dispatcher = create_dispatcher(settings, session_factory, redis=redis)
+    scheduler = create_scheduler(session_factory, bot, settings)
     if not settings.telegram.owner_ids:
         logger.warning("OWNER_IDS is empty: nobody can administer the centre from chat")
     try:
@@ -31,6 +34,7 @@ async def run(settings: Settings) -> None:
             (time.perf_counter() - started) * 1000,
             "webhook" if settings.telegram.webhook_url else "long polling",
         )
+        scheduler.start()
         if settings.telegram.webhook_url:
             await _serve_webhook(bot, dispatcher, settings)
         else:
@@ -39,6 +43,8 @@ async def run(settings: Settings) -> None:
                 bot, allowed_updates=dispatcher.resolve_used_update_types()
             )
     finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
         await bot.session.close()
         if redis is not None:
             await redis.aclose()

@@ -28,11 +28,12 @@ from aiogram.methods import (
     EditMessageText,
     GetMe,
     SendChatAction,
+    SendDocument,
     SendMessage,
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 
 BOT_ID = 4242
 BOT_TOKEN = "4242:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
@@ -107,6 +108,7 @@ class FakeTelegram:
     messages: dict[tuple[int, int], StoredMessage] = field(default_factory=dict)
     answered_callbacks: set[str] = field(default_factory=set)
     message_ids: count = field(default_factory=lambda: count(1000))
+    uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # file_id: (name, bytes)
 
 
 class TelegramError(Exception):
@@ -185,6 +187,8 @@ class MockedSession(BaseSession):
             )
         if isinstance(method, EditMessageText):
             return self._edit_message(bot, method)
+        if isinstance(method, SendDocument):
+            return self._store_document(bot, method)
         if isinstance(method, EditMessageReplyMarkup):
             stored = self._stored(method.chat_id, method.message_id)
             if stored.reply_markup == method.reply_markup:
@@ -251,6 +255,35 @@ class MockedSession(BaseSession):
         )
         self.telegram.messages[(stored.chat_id, stored.message_id)] = stored
         return self._message_json(stored)
+
+    def _store_document(self, bot: Bot, method: SendDocument) -> dict[str, Any]:
+        """Keeps the uploaded bytes (`telegram.uploads`) so tests can open the file."""
+        if method.caption is not None:
+            self._visible_text(bot, method.caption, method.parse_mode, limit=1024)
+        self._check_markup(method.reply_markup)
+        document = method.document
+        if isinstance(document, BufferedInputFile):
+            name, data = document.filename or "document", document.data
+        elif isinstance(document, str) and document in self.telegram.uploads:
+            name, data = self.telegram.uploads[document]
+        else:
+            raise TelegramError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        message_id = next(self.telegram.message_ids)
+        file_id = f"document-{message_id}"
+        self.telegram.uploads[file_id] = (name, data)
+        return {
+            "message_id": message_id,
+            "date": 1_700_000_000,
+            "chat": {"id": int(method.chat_id), "type": "private"},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "EduCRM"},
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_name": name,
+                "file_size": len(data),
+            },
+            **({"caption": method.caption} if method.caption is not None else {}),
+        }
 
     def _stored(self, chat_id: Any, message_id: Any) -> StoredMessage:
         stored = self.telegram.messages.get((int(chat_id), int(message_id)))

@@ -4,10 +4,10 @@ from aiogram import Router
 
 from bot.filters.access import guard_router
 from db.models import Role
-from handlers.admin import audit, panel
+from handlers.admin import audit, panel, tickets
 
 
 def create_router() -> Router:
     router = guard_router(Router(name="admin"), Role.ADMIN)
-    router.include_routers(panel.create_router(), audit.create_router())
+    router.include_routers(panel.create_router(), audit.create_router(), tickets.create_router())
     return router

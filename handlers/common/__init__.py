@@ -2,7 +2,17 @@
 
 from aiogram import Router
 
-from handlers.common import cancel, chat_member, language, privacy, settings, start
+from handlers.common import (
+    cancel,
+    chat_member,
+    deletion,
+    language,
+    mydata,
+    privacy,
+    settings,
+    start,
+    support,
+)
 
 
 def create_router() -> Router:
@@ -13,6 +23,9 @@ def create_router() -> Router:
         settings.create_router(),
         language.create_router(),
         cancel.create_router(),
+        mydata.create_router(),  # after cancel: /cancel leaves its forms
+        support.create_router(),  # after cancel: /cancel leaves its form
+        deletion.create_router(),  # after cancel: /cancel leaves its form
         chat_member.create_router(),
     )
     return router

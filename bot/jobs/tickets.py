@@ -1,0 +1,106 @@
+"""Ticket notices to the staff (a new ticket, the 24-hour reminder) and the reminder job.
+
+Each notice is rendered in its recipient's own language. Nothing here holds a database
+transaction while talking to Telegram: the job claims its reminders and commits first.
+"""
+
+from datetime import datetime
+from html import escape
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from loguru import logger
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.formatting import format_datetime
+from bot.i18n import _, use_language
+from bot.services import support as support_service
+from bot.services.support import TicketInfo, TicketNotice
+from db.base import utcnow
+from keyboards.support import answer_button, topic_labels
+
+
+def author_name(ticket: TicketInfo) -> str:
+    """The author's name as they wrote it, escaped; a stand-in when it is gone."""
+    if ticket.author_name:
+        return escape(ticket.author_name)
+    return _("a user without a name")
+
+
+def staff_notice_text(ticket: TicketInfo, settings: Settings, *, reminder: bool) -> str:
+    topic = topic_labels()[ticket.topic]
+    if reminder:
+        title = _("⏰ <b>Ticket #{id} has waited more than 24 hours</b> · {topic}")
+    else:
+        title = _("📨 <b>New ticket #{id}</b> · {topic}")
+    return "\n".join(
+        [
+            title.format(id=ticket.id, topic=topic),
+            _("👤 From: {name}").format(name=author_name(ticket)),
+            _("🕘 Sent: {when}").format(
+                when=format_datetime(ticket.created_at, settings.centre.tz)
+            ),
+            "",
+            escape(ticket.text),
+        ]
+    )
+
+
+async def notify_staff(
+    bot: Bot, notice: TicketNotice, settings: Settings, *, reminder: bool = False
+) -> int:
+    """Send the ticket to every recipient; returns how many got it.
+
+    A recipient who blocked the bot (or cannot be reached) is logged and skipped.
+    """
+    if not notice.recipients:
+        logger.warning("ticket {}: nobody on the staff can be told of it", notice.ticket.id)
+    sent = 0
+    for recipient in notice.recipients:
+        with use_language(recipient.language):
+            text = staff_notice_text(notice.ticket, settings, reminder=reminder)
+            markup = answer_button(notice.ticket.id)
+        try:
+            await bot.send_message(recipient.telegram_id, text, reply_markup=markup)
+        except TelegramForbiddenError:
+            logger.warning(
+                "ticket {} notice not delivered to user {}: the bot is blocked",
+                notice.ticket.id,
+                recipient.user_id,
+            )
+            continue
+        except TelegramAPIError as error:
+            logger.warning(
+                "ticket {} notice not delivered to user {}: {}",
+                notice.ticket.id,
+                recipient.user_id,
+                type(error).__name__,
+            )
+            continue
+        sent += 1
+    return sent
+
+
+async def remind_unanswered_tickets(
+    session_factory: async_sessionmaker[AsyncSession],
+    bot: Bot,
+    settings: Settings,
+    now: datetime | None = None,
+) -> int:
+    """Remind the staff, once per ticket, of every open ticket older than 24 hours.
+
+    Returns the number of tickets reminded about by this run.
+    """
+    now = now or utcnow()
+    async with session_factory() as session:
+        notices = await support_service.claim_reminders(session, now, settings.telegram.owner_ids)
+    for notice in notices:
+        delivered = await notify_staff(bot, notice, settings, reminder=True)
+        logger.info(
+            "ticket {} unanswered for 24 h: reminded {} of {} staff",
+            notice.ticket.id,
+            delivered,
+            len(notice.recipients),
+        )
+    return len(notices)

@@ -1,0 +1,273 @@
+"""/support (POLICY 10), the user's side: write to the centre, see your own tickets.
+
+Step 1 picks a topic, step 2 takes the text, step 3 is a summary with ✅ Send; nothing
+is stored before ✅. The staff are notified after the ticket is committed.
+"""
+
+from html import escape
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.formatting import format_datetime
+from bot.i18n import _
+from bot.jobs.tickets import notify_staff
+from bot.services import support as support_service
+from bot.services.access import Actor
+from bot.services.support import TextProblem, TicketInfo
+from db.models import TicketTopic
+from handlers.common.privacy import edit_or_send
+from handlers.fallback import stale_button_text
+from keyboards.support import (
+    TicketCb,
+    own_ticket_back,
+    status_labels,
+    support_confirm,
+    support_home,
+    support_text_step,
+    topic_labels,
+)
+
+
+class SupportForm(StatesGroup):
+    text = State()
+    confirm = State()
+
+
+def not_a_command(message: Message) -> bool:
+    """Form steps leave commands to their handlers (/cancel, /help, …)."""
+    return not (message.text or "").startswith("/")
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def problem_text(problem: TextProblem, text: str | None, minimum: int, maximum: int) -> str:
+    if problem is TextProblem.NOT_TEXT:
+        return _(
+            "⚠️ Please write it as a text message; photos, files and stickers are not taken here."
+        )
+    if problem is TextProblem.TOO_SHORT:
+        return _("⚠️ That is too short: write at least {minimum} characters.").format(
+            minimum=minimum
+        )
+    return _(
+        "⚠️ That is too long: {length} characters, and the limit is {maximum}. Please shorten it."
+    ).format(length=len((text or "").strip()), maximum=maximum)
+
+
+def home_text(recent: list[TicketInfo], settings: Settings) -> str:
+    lines = [
+        _("🆘 <b>Support</b>"),
+        "",
+        _(
+            "Write to the centre: a question, a complaint, a request about your personal "
+            "data, or a payment matter. We answer within 24 hours, here in this chat."
+        ),
+    ]
+    if recent:
+        topics, statuses = topic_labels(), status_labels()
+        lines += ["", _("Your recent tickets:")]
+        lines += [
+            f"#{t.id} · {topics[t.topic]} · {format_datetime(t.created_at, settings.centre.tz)}"
+            f" · {statuses[t.status]}"
+            for t in recent
+        ]
+    lines += ["", _("Step 1/3 — choose a topic:")]
+    return "\n".join(lines)
+
+
+def text_step_text(topic: TicketTopic) -> str:
+    return "\n".join(
+        [
+            _("🆘 <b>Support</b> · {topic}").format(topic=topic_labels()[topic]),
+            "",
+            _(
+                "Step 2/3 — write your message in one text, from {minimum} to {maximum} characters."
+            ).format(minimum=support_service.TEXT_MIN, maximum=support_service.TEXT_MAX),
+            _("Example: <i>My son missed Monday's lesson; can he make it up on Wednesday?</i>"),
+            "",
+            _("/cancel — leave without sending."),
+        ]
+    )
+
+
+def summary_text(topic: TicketTopic, text: str) -> str:
+    return "\n".join(
+        [
+            _("Step 3/3 — check your message:"),
+            "",
+            _("<b>Topic:</b> {topic}").format(topic=topic_labels()[topic]),
+            "",
+            escape(text),
+            "",
+            _("Send it to the centre?"),
+        ]
+    )
+
+
+def own_ticket_text(ticket: TicketInfo, settings: Settings) -> str:
+    tz = settings.centre.tz
+    lines = [
+        _("🆘 <b>Ticket #{id}</b> · {topic}").format(
+            id=ticket.id, topic=topic_labels()[ticket.topic]
+        ),
+        _("🕘 Sent: {when}").format(when=format_datetime(ticket.created_at, tz)),
+        _("Status: {status}").format(status=status_labels()[ticket.status]),
+        "",
+        _("<b>Your message:</b>"),
+        escape(shorten(ticket.text, 1800) if ticket.answer else ticket.text),
+    ]
+    if ticket.answer:
+        answered = format_datetime(ticket.answered_at, tz) if ticket.answered_at else ""
+        lines += [
+            "",
+            _("<b>Answer</b> ({when}):").format(when=answered),
+            escape(ticket.answer),
+        ]
+    return "\n".join(lines)
+
+
+async def in_form(state: FSMContext) -> bool:
+    return (await state.get_state()) in (SupportForm.text.state, SupportForm.confirm.state)
+
+
+async def show_support(
+    message: Message, actor: Actor, session: AsyncSession, settings: Settings
+) -> None:
+    recent = await support_service.recent_of_user(session, actor.user_id)
+    await message.answer(home_text(recent, settings), reply_markup=support_home(recent))
+
+
+async def support_home_pressed(
+    callback: CallbackQuery,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    if await in_form(state):
+        await state.clear()
+    recent = await support_service.recent_of_user(session, actor.user_id)
+    await edit_or_send(callback, home_text(recent, settings), support_home(recent))
+    await callback.answer()
+
+
+async def topic_picked(callback: CallbackQuery, callback_data: TicketCb, state: FSMContext) -> None:
+    topic = TicketTopic(callback_data.value)
+    await state.set_state(SupportForm.text)
+    await state.set_data({"topic": topic.value})
+    await edit_or_send(callback, text_step_text(topic), support_text_step())
+    await callback.answer()
+
+
+async def text_received(message: Message, state: FSMContext) -> None:
+    data = await state.get_data()
+    topic = TicketTopic(data["topic"])
+    problem = support_service.check_text(message.text)
+    if problem is not None:
+        reason = problem_text(
+            problem, message.text, support_service.TEXT_MIN, support_service.TEXT_MAX
+        )
+        await message.answer(f"{reason}\n\n{text_step_text(topic)}")
+        return
+    assert message.text is not None
+    text = message.text.strip()
+    await state.set_data({"topic": topic.value, "text": text})
+    await state.set_state(SupportForm.confirm)
+    await message.answer(summary_text(topic, text), reply_markup=support_confirm())
+
+
+async def text_while_confirming(message: Message) -> None:
+    await message.answer(
+        _("ℹ️ Use the buttons under your message above: ✅ Send, ✏️ Edit or ❌ Cancel.")
+    )
+
+
+async def edit_pressed(callback: CallbackQuery, state: FSMContext) -> None:
+    if await state.get_state() != SupportForm.confirm.state:
+        await callback.answer(stale_button_text())
+        return
+    data = await state.get_data()
+    await state.set_state(SupportForm.text)
+    await edit_or_send(callback, text_step_text(TicketTopic(data["topic"])), support_text_step())
+    await callback.answer()
+
+
+async def drop_pressed(callback: CallbackQuery, state: FSMContext) -> None:
+    if not await in_form(state):
+        await callback.answer(stale_button_text())
+        return
+    await state.clear()
+    await edit_or_send(callback, _("❌ Cancelled. Nothing was sent."), None)
+    await callback.answer()
+
+
+async def send_pressed(
+    callback: CallbackQuery,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+    bot: Bot,
+) -> None:
+    if await state.get_state() != SupportForm.confirm.state:
+        await callback.answer(stale_button_text())  # a second tap, or an old summary
+        return
+    data = await state.get_data()
+    notice = await support_service.open_ticket(
+        session,
+        actor.user_id,
+        TicketTopic(data["topic"]),
+        data["text"],
+        settings.telegram.owner_ids,
+    )
+    await state.clear()
+    await edit_or_send(
+        callback,
+        _("✅ Ticket #{id} received. We answer within 24 hours, here in this chat.").format(
+            id=notice.ticket.id
+        ),
+        None,
+    )
+    await callback.answer(_("✅ Sent."))
+    await notify_staff(bot, notice, settings)
+
+
+async def own_ticket_pressed(
+    callback: CallbackQuery,
+    callback_data: TicketCb,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    ticket = await support_service.ticket_of_user(session, actor.user_id, callback_data.id)
+    if ticket is None:  # someone else's ticket, or none at all
+        await callback.answer(stale_button_text())
+        return
+    await edit_or_send(callback, own_ticket_text(ticket, settings), own_ticket_back())
+    await callback.answer()
+
+
+def create_router() -> Router:
+    router = Router(name="common.support")
+    router.message.register(show_support, Command("support"))
+    router.message.register(text_received, StateFilter(SupportForm.text), not_a_command)
+    router.message.register(text_while_confirming, StateFilter(SupportForm.confirm), not_a_command)
+    callbacks = router.callback_query
+    callbacks.register(support_home_pressed, TicketCb.filter(F.action == "home"))
+    callbacks.register(
+        topic_picked,
+        TicketCb.filter((F.action == "topic") & F.value.in_([t.value for t in TicketTopic])),
+    )
+    callbacks.register(edit_pressed, TicketCb.filter(F.action == "edit"))
+    callbacks.register(drop_pressed, TicketCb.filter(F.action == "drop"))
+    callbacks.register(send_pressed, TicketCb.filter(F.action == "send"))
+    callbacks.register(own_ticket_pressed, TicketCb.filter(F.action == "view"))
+    return router
