@@ -27,6 +27,9 @@ class MenuEntry:
 
 MENU: tuple[MenuEntry, ...] = (
     MenuEntry("admin", __("🛠 Administration"), frozenset({Role.ADMIN})),
+    MenuEntry("mydata", __("🗂 My data")),
+    MenuEntry("support", __("🆘 Support")),
+    MenuEntry("settings", __("⚙️ Settings")),
     MenuEntry("help", __("❓ Help")),
     MenuEntry("language", __("🌐 Language")),
 )

@@ -19,6 +19,7 @@ from aiogram.types import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.filters.menu import MenuButton
 from bot.formatting import format_date, format_datetime, format_money, format_phone
 from bot.i18n import _
 from bot.services import audit
@@ -583,6 +584,7 @@ async def export_pressed(
 def create_router() -> Router:
     router = Router(name="common.mydata")
     router.message.register(show_mydata, Command("mydata"))
+    router.message.register(show_mydata, MenuButton("mydata"))
     router.message.register(export_command, Command("export"))
     router.message.register(name_entered, ProfileForm.name)
     router.message.register(email_entered, ProfileForm.email)

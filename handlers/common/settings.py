@@ -5,6 +5,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters.menu import MenuButton
 from bot.formatting import format_date
 from bot.i18n import _
 from bot.services import consent as consent_service
@@ -100,6 +101,7 @@ async def withdraw(callback: CallbackQuery, actor: Actor, session: AsyncSession)
 def create_router() -> Router:
     router = Router(name="common.settings")
     router.message.register(show_settings, Command("settings"))
+    router.message.register(show_settings, MenuButton("settings"))
     callbacks = router.callback_query
     callbacks.register(settings_home, SettingsCb.filter(F.action == "home"))
     callbacks.register(settings_language, SettingsCb.filter(F.action == "lang"))

@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.filters.menu import MenuButton
 from bot.formatting import format_datetime
 from bot.i18n import _
 from bot.jobs.tickets import notify_staff
@@ -258,6 +259,7 @@ async def own_ticket_pressed(
 def create_router() -> Router:
     router = Router(name="common.support")
     router.message.register(show_support, Command("support"))
+    router.message.register(show_support, MenuButton("support"))
     router.message.register(text_received, StateFilter(SupportForm.text), not_a_command)
     router.message.register(text_while_confirming, StateFilter(SupportForm.confirm), not_a_command)
     callbacks = router.callback_query

@@ -9,6 +9,8 @@ from db.models import AuditEntry, Role, User
 from tests.chat import Person
 from tests.factories import make_user
 
+MENU_FOR_EVERYONE = ["🗂 My data", "🆘 Support", "⚙️ Settings", "❓ Help", "🌐 Language"]
+
 
 async def accept_policy(client, person: Person):
     """Go through the first /start as a new user would: language, then accept."""
@@ -26,7 +28,7 @@ async def test_a_new_user_is_greeted_in_their_language_after_accepting(client, s
     assert (user.language, user.full_name, user.is_active) == ("en", "Alice", True)
     assert user.last_seen_at is not None and user.last_seen_at.tzinfo is not None
     assert isinstance(greeting.markup(), ReplyKeyboardMarkup)
-    assert greeting.buttons() == ["❓ Help", "🌐 Language"]
+    assert greeting.buttons() == MENU_FOR_EVERYONE
 
 
 async def test_an_unknown_telegram_language_falls_back_to_uzbek(client, session):
@@ -53,7 +55,7 @@ async def test_start_shows_the_roles_and_their_menu(client, session, alice):
     await make_user(session, alice, roles=[Role.ADMIN, Role.TEACHER])
     reply = await client.send(alice, "/start")
     assert "Your roles: administrator, teacher." in reply.text
-    assert reply.buttons() == ["🛠 Administration", "❓ Help", "🌐 Language"]
+    assert reply.buttons() == ["🛠 Administration", *MENU_FOR_EVERYONE]
 
 
 async def test_help_lists_only_the_commands_of_the_users_roles(client, session, alice, owner):
@@ -183,3 +185,17 @@ async def test_one_log_line_per_update_without_the_message_text(client, alice, s
     assert f"user={alice.id}" in line and "role=guest" in line
     assert "handler=unmatched_message" in line and " ms=" in line
     assert "+998901234567" not in "".join(lines) and "phone" not in "".join(lines)
+
+
+async def test_each_menu_button_opens_its_screen(client, session, alice):
+    await make_user(session, alice)
+    expected = {
+        "🗂 My data": "🗂 <b>My data</b>",
+        "🆘 Support": "🆘 <b>Support</b>",
+        "⚙️ Settings": "⚙️ <b>Settings</b>",
+        "❓ Help": "ℹ️ What I can do:",
+        "🌐 Language": "🌐 Choose your language:",
+    }
+    for label, start in expected.items():
+        reply = await client.send(alice, label)
+        assert reply.texts[0].startswith(start), label

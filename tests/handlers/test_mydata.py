@@ -311,7 +311,7 @@ async def test_a_wrong_name_repeats_the_step_and_changes_nothing(client, session
     done = await client.send(alice, "  Gʻulom   Oʻktamov-Ismoilʼ  ")
     assert done.text == "✅ Name saved: Gʻulom Oʻktamov-Ismoilʼ."
     assert isinstance(done.markup(), ReplyKeyboardMarkup)
-    assert done.buttons() == ["❓ Help", "🌐 Language"]
+    assert done.buttons() == ["🗂 My data", "🆘 Support", "⚙️ Settings", "❓ Help", "🌐 Language"]
     assert (await fresh(session, user)).full_name == "Gʻulom Oʻktamov-Ismoilʼ"
     [entry] = (
         await session.scalars(select(AuditEntry).where(AuditEntry.action == "user.profile"))
