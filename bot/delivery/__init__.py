@@ -1,0 +1,86 @@
+"""The one way the bot sends a message it starts itself (a notice, a reminder).
+
+`send_notice` renders the text in the recipient's language, honours Telegram's 429
+retry-after once, and reports a recipient who blocked the bot (403) instead of raising,
+so one unreachable person never stops a loop over many. Callers commit their database
+change first and call this afterwards: no transaction is held across a Telegram call.
+Whether a person may receive a message at all is `bot.services.consent.may_send`'s
+question, asked before; `recipients` answers it for many users in one go.
+"""
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
+from loguru import logger
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import use_language
+from bot.services import consent as consent_service
+from bot.services.consent import Category
+from db.models import User
+
+MAX_RETRY_AFTER = 60  # seconds; a longer wait is left to a job that retries later
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    user_id: int
+    telegram_id: int
+    language: str
+
+
+async def recipients(
+    session: AsyncSession, user_ids: Iterable[int], category: Category, policy_version: str
+) -> list[Recipient]:
+    """The users among `user_ids` who may get a message of `category` now."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return []
+    users = (await session.scalars(select(User).where(User.id.in_(ids)))).all()
+    allowed = []
+    for user in users:
+        if await consent_service.may_send(session, user.id, category, policy_version):
+            assert user.telegram_id is not None
+            allowed.append(Recipient(user.id, user.telegram_id, user.language))
+    return allowed
+
+
+async def send_notice(
+    bot: Bot,
+    recipient: Recipient,
+    render: Callable[[], str],
+    *,
+    reply_markup: Callable[[], Any] | None = None,
+) -> Outcome:
+    """Send one message in the recipient's language; never raises for a Telegram refusal."""
+    with use_language(recipient.language):
+        text = render()
+        markup = reply_markup() if reply_markup else None
+    for attempt in (1, 2):
+        try:
+            await bot.send_message(recipient.telegram_id, text, reply_markup=markup)
+            return Outcome.SENT
+        except TelegramRetryAfter as error:
+            if attempt == 2 or error.retry_after > MAX_RETRY_AFTER:
+                logger.warning("notice to user {} postponed by Telegram", recipient.user_id)
+                return Outcome.FAILED
+            await asyncio.sleep(error.retry_after)
+        except TelegramForbiddenError:
+            logger.info("user {} blocked the bot; notice not delivered", recipient.user_id)
+            return Outcome.BLOCKED
+        except TelegramAPIError as error:
+            logger.warning("notice to user {} failed: {}", recipient.user_id, type(error).__name__)
+            return Outcome.FAILED
+    return Outcome.FAILED
