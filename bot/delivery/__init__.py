@@ -4,26 +4,23 @@
 retry-after once, and reports a recipient who blocked the bot (403) instead of raising,
 so one unreachable person never stops a loop over many. Callers commit their database
 change first and call this afterwards: no transaction is held across a Telegram call.
-Whether a person may receive a message at all is `bot.services.consent.may_send`'s
-question, asked before; `recipients` answers it for many users in one go.
+Whether a person may receive a message at all is asked before, through
+`bot.services.recipients` (re-exported here).
 """
 
 import asyncio
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
 from loguru import logger
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import use_language
-from bot.services import consent as consent_service
-from bot.services.consent import Category
-from db.models import User
+from bot.services.recipients import Recipient, recipients, staff_recipients
+
+__all__ = ["Outcome", "Recipient", "recipients", "send_notice", "staff_recipients"]
 
 MAX_RETRY_AFTER = 60  # seconds; a longer wait is left to a job that retries later
 
@@ -32,29 +29,6 @@ class Outcome(StrEnum):
     SENT = "sent"
     BLOCKED = "blocked"
     FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    user_id: int
-    telegram_id: int
-    language: str
-
-
-async def recipients(
-    session: AsyncSession, user_ids: Iterable[int], category: Category, policy_version: str
-) -> list[Recipient]:
-    """The users among `user_ids` who may get a message of `category` now."""
-    ids = sorted(set(user_ids))
-    if not ids:
-        return []
-    users = (await session.scalars(select(User).where(User.id.in_(ids)))).all()
-    allowed = []
-    for user in users:
-        if await consent_service.may_send(session, user.id, category, policy_version):
-            assert user.telegram_id is not None
-            allowed.append(Recipient(user.id, user.telegram_id, user.language))
-    return allowed
 
 
 async def send_notice(

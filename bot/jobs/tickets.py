@@ -8,13 +8,13 @@ from datetime import datetime
 from html import escape
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.delivery import Outcome, send_notice
 from bot.formatting import format_datetime
-from bot.i18n import _, use_language
+from bot.i18n import _
 from bot.services import support as support_service
 from bot.services.support import TicketInfo, TicketNotice
 from db.base import utcnow
@@ -58,27 +58,13 @@ async def notify_staff(
         logger.warning("ticket {}: nobody on the staff can be told of it", notice.ticket.id)
     sent = 0
     for recipient in notice.recipients:
-        with use_language(recipient.language):
-            text = staff_notice_text(notice.ticket, settings, reminder=reminder)
-            markup = answer_button(notice.ticket.id)
-        try:
-            await bot.send_message(recipient.telegram_id, text, reply_markup=markup)
-        except TelegramForbiddenError:
-            logger.warning(
-                "ticket {} notice not delivered to user {}: the bot is blocked",
-                notice.ticket.id,
-                recipient.user_id,
-            )
-            continue
-        except TelegramAPIError as error:
-            logger.warning(
-                "ticket {} notice not delivered to user {}: {}",
-                notice.ticket.id,
-                recipient.user_id,
-                type(error).__name__,
-            )
-            continue
-        sent += 1
+        outcome = await send_notice(
+            bot,
+            recipient,
+            lambda: staff_notice_text(notice.ticket, settings, reminder=reminder),
+            reply_markup=lambda: answer_button(notice.ticket.id),
+        )
+        sent += outcome is Outcome.SENT
     return sent
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.formatting import format_phone
 from bot.services import audit
+from bot.services.recipients import Recipient, staff_recipients
 from db.base import utcnow
 from db.models import Permission, User
 from db.repositories import deletion as deletion_repo
@@ -120,12 +121,6 @@ def scrub_json(value: Any, traces: Traces) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
-class Recipient:
-    chat_id: int
-    language: str
-
-
-@dataclass(frozen=True, slots=True)
 class Deletion:
     user_id: int
     # Who is told about it: admins with the users permission and the owners.
@@ -137,7 +132,6 @@ async def delete_user(
     user_id: int,
     *,
     owner_ids: tuple[int, ...],
-    default_language: str,
     now: datetime | None = None,
 ) -> Deletion | None:
     """Erase the person in one transaction; None (nothing written) when already erased."""
@@ -147,7 +141,7 @@ async def delete_user(
         await session.rollback()
         return None
     traces = Traces.of(user)
-    phone, telegram_id = user.phone, user.telegram_id
+    phone = user.phone
     if not await deletion_repo.erase_user_row(session, user_id, now):
         await session.rollback()  # a concurrent erasure won
         return None
@@ -176,26 +170,8 @@ async def delete_user(
     await audit.record(
         session, actor_id=user_id, action="user.deleted", object_type="user", object_id=user_id
     )
-    recipients = await _recipients(session, owner_ids, default_language, exclude=telegram_id)
+    recipients = tuple(
+        await staff_recipients(session, Permission.USERS, owner_ids, exclude_user_id=user_id)
+    )
     await session.commit()
     return Deletion(user_id=user_id, recipients=recipients)
-
-
-async def _recipients(
-    session: AsyncSession,
-    owner_ids: tuple[int, ...],
-    default_language: str,
-    *,
-    exclude: int | None,
-) -> tuple[Recipient, ...]:
-    chosen: dict[int, str] = dict(
-        await deletion_repo.admins_with_permission(session, Permission.USERS)
-    )
-    accounts = await deletion_repo.accounts_by_telegram_id(session, owner_ids)
-    for owner_id in owner_ids:
-        language, active = accounts.get(owner_id, (default_language, True))
-        if active:
-            chosen.setdefault(owner_id, language)
-    if exclude is not None:
-        chosen.pop(exclude, None)
-    return tuple(Recipient(chat_id, language) for chat_id, language in chosen.items())

@@ -14,9 +14,9 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
-from bot.services import consent as consent_service
+from bot.services.recipients import Recipient, staff_recipients
 from db.base import utcnow
-from db.models import SupportTicket, TicketStatus, TicketTopic, User
+from db.models import Permission, SupportTicket, TicketStatus, TicketTopic, User
 from db.repositories import support as support_repo
 
 TEXT_MIN = 5
@@ -40,13 +40,6 @@ class Outcome(StrEnum):
     ANSWERED = "answered"  # it had been answered already
     CLOSED = "closed"  # it had been closed already
     MISSING = "missing"  # no such ticket
-
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    user_id: int
-    telegram_id: int
-    language: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,14 +118,8 @@ def _reachable(user: User | None) -> Recipient | None:
 
 
 async def staff(session: AsyncSession, owner_ids: tuple[int, ...]) -> tuple[Recipient, ...]:
-    """Who is told of tickets: admins with the `users` permission and the owners, each
-    reachable in Telegram and holding consent (nobody gets messages unasked without it)."""
-    recipients = []
-    for user in await support_repo.ticket_staff(session, owner_ids):
-        recipient = _reachable(user)
-        if recipient is not None and await consent_service.current(session, user.id):
-            recipients.append(recipient)
-    return tuple(recipients)
+    """Who is told of tickets: admins with the `users` permission and the owners."""
+    return tuple(await staff_recipients(session, Permission.USERS, owner_ids))
 
 
 async def open_ticket(

@@ -24,9 +24,7 @@ from db.models import (
     NotificationLog,
     ParentLink,
     Payment,
-    Permission,
     Refund,
-    Role,
     RoleAssignment,
     SupportTicket,
     User,
@@ -175,35 +173,3 @@ async def audit_entries_containing(
     if not conditions:
         return []
     return list(await session.scalars(select(AuditEntry).where(or_(*conditions))))
-
-
-async def admins_with_permission(
-    session: AsyncSession, permission: Permission
-) -> list[tuple[int, str]]:
-    """(telegram id, language) of live, reachable admins holding `permission`."""
-    rows = await session.execute(
-        select(User.telegram_id, User.language)
-        .join(RoleAssignment, RoleAssignment.user_id == User.id)
-        .join(AdminPermission, AdminPermission.user_id == User.id)
-        .where(
-            RoleAssignment.role == Role.ADMIN,
-            AdminPermission.permission == permission,
-            User.telegram_id.is_not(None),
-            User.deleted_at.is_(None),
-            User.is_active.is_(True),
-        )
-    )
-    return [(telegram_id, language) for telegram_id, language in rows]
-
-
-async def accounts_by_telegram_id(
-    session: AsyncSession, telegram_ids: Iterable[int]
-) -> dict[int, tuple[str, bool]]:
-    """telegram id → (language, is_active) for the ids that have a users row."""
-    ids = list(telegram_ids)
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(User.telegram_id, User.language, User.is_active).where(User.telegram_id.in_(ids))
-    )
-    return {telegram_id: (language, active) for telegram_id, language, active in rows}

@@ -1,16 +1,11 @@
 """Support tickets: queries and conditional updates. Never commits."""
 
-from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
-    AdminPermission,
-    Permission,
-    Role,
-    RoleAssignment,
     SupportTicket,
     TicketStatus,
     User,
@@ -131,24 +126,3 @@ async def claim_reminder(session: AsyncSession, ticket_id: int, now: datetime) -
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
-
-
-async def ticket_staff(session: AsyncSession, owner_ids: Iterable[int]) -> list[User]:
-    """Who handles tickets: admins with the `users` permission, and the owners (who may
-    have no role rows), as long as they have a Telegram account and have not blocked the bot."""
-    is_admin = exists().where(RoleAssignment.user_id == User.id, RoleAssignment.role == Role.ADMIN)
-    may_handle = exists().where(
-        AdminPermission.user_id == User.id, AdminPermission.permission == Permission.USERS
-    )
-    owners = tuple(owner_ids)
-    rows = await session.scalars(
-        select(User)
-        .where(
-            User.telegram_id.is_not(None),
-            User.deleted_at.is_(None),
-            User.is_active.is_(True),
-            or_(and_(is_admin, may_handle), User.telegram_id.in_(owners)),
-        )
-        .order_by(User.id)
-    )
-    return list(rows)

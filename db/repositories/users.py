@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -83,3 +83,26 @@ async def staff_with_chats(session: AsyncSession) -> list[tuple[User, frozenset[
     for user, role in rows:
         staff.setdefault(user.id, (user, set()))[1].add(Role(role))
     return [(user, frozenset(roles)) for user, roles in staff.values()]
+
+
+async def staff_holding(
+    session: AsyncSession, permission: Permission, owner_ids: Iterable[int]
+) -> list[User]:
+    """Admins holding `permission`, and the owners (who may have no role rows), as long as
+    they have a Telegram account, are not erased and have not blocked the bot."""
+    is_admin = exists().where(RoleAssignment.user_id == User.id, RoleAssignment.role == Role.ADMIN)
+    may_handle = exists().where(
+        AdminPermission.user_id == User.id, AdminPermission.permission == permission
+    )
+    owners = tuple(owner_ids)
+    rows = await session.scalars(
+        select(User)
+        .where(
+            User.telegram_id.is_not(None),
+            User.deleted_at.is_(None),
+            User.is_active.is_(True),
+            or_(and_(is_admin, may_handle), User.telegram_id.in_(owners)),
+        )
+        .order_by(User.id)
+    )
+    return list(rows)

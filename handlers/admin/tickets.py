@@ -10,17 +10,17 @@ from collections.abc import Callable
 from html import escape
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.delivery import Outcome as Delivered
+from bot.delivery import send_notice
 from bot.formatting import format_datetime
-from bot.i18n import _, use_language
+from bot.i18n import _
 from bot.jobs.tickets import author_name
 from bot.services import support as support_service
 from bot.services.access import Actor
@@ -115,24 +115,7 @@ async def tell_author(
     """Send the author a message rendered in their language; False when unreachable."""
     if author is None:
         return False
-    with use_language(author.language):
-        text = text_for()
-    try:
-        await bot.send_message(author.telegram_id, text)
-    except TelegramForbiddenError:
-        logger.warning(
-            "ticket {} news not delivered to user {}: the bot is blocked", ticket_id, author.user_id
-        )
-        return False
-    except TelegramAPIError as error:
-        logger.warning(
-            "ticket {} news not delivered to user {}: {}",
-            ticket_id,
-            author.user_id,
-            type(error).__name__,
-        )
-        return False
-    return True
+    return await send_notice(bot, author, text_for) is Delivered.SENT
 
 
 def answer_for_author(ticket: TicketInfo) -> str:

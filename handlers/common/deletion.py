@@ -18,7 +18,8 @@ from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.i18n import _, use_language
+from bot.delivery import send_notice
+from bot.i18n import _
 from bot.services import deletion as deletion_service
 from bot.services.access import Actor
 from db.models import Role
@@ -115,7 +116,6 @@ async def word_typed(
         session,
         actor.user_id,
         owner_ids=settings.telegram.owner_ids,
-        default_language=settings.centre.default_language,
     )
     await state.clear()
     if deletion is None:
@@ -162,14 +162,13 @@ async def reset_command_menu(bot: Bot, chat_id: int) -> None:
 
 async def notify_admins(bot: Bot, deletion: deletion_service.Deletion) -> None:
     for recipient in deletion.recipients:
-        with use_language(recipient.language):
-            text = _("🗑 A user deleted their personal data (id {id}).").format(id=deletion.user_id)
-        try:
-            await bot.send_message(recipient.chat_id, text)
-        except TelegramAPIError as error:
-            logger.warning(
-                "deletion notice to chat {} not sent: {}", recipient.chat_id, error.message
-            )
+        await send_notice(
+            bot,
+            recipient,
+            lambda: _("🗑 A user deleted their personal data (id {id}).").format(
+                id=deletion.user_id
+            ),
+        )
 
 
 def create_router() -> Router:

@@ -1,0 +1,53 @@
+"""Who may be sent a message the bot starts itself: consent-aware, without aiogram."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import consent as consent_service
+from bot.services.consent import Category
+from db.models import Permission, User
+from db.repositories import users as users_repo
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    user_id: int
+    telegram_id: int
+    language: str
+
+
+async def recipients(
+    session: AsyncSession, user_ids: Iterable[int], category: Category, policy_version: str
+) -> list[Recipient]:
+    """The users among `user_ids` who may get a message of `category` now."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return []
+    users = (await session.scalars(select(User).where(User.id.in_(ids)))).all()
+    allowed = []
+    for user in users:
+        if await consent_service.may_send(session, user.id, category, policy_version):
+            assert user.telegram_id is not None
+            allowed.append(Recipient(user.id, user.telegram_id, user.language))
+    return allowed
+
+
+async def staff_recipients(
+    session: AsyncSession,
+    permission: Permission,
+    owner_ids: Iterable[int],
+    *,
+    exclude_user_id: int | None = None,
+) -> list[Recipient]:
+    """Admins holding `permission` and the owners who can be reached and hold consent."""
+    staff = await users_repo.staff_holding(session, permission, owner_ids)
+    chosen = []
+    for user in staff:
+        if user.id == exclude_user_id or await consent_service.current(session, user.id) is None:
+            continue
+        assert user.telegram_id is not None
+        chosen.append(Recipient(user.id, user.telegram_id, user.language))
+    return chosen
