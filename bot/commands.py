@@ -35,9 +35,28 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("admin", __("Administration: the centre at a glance"), frozenset({Role.ADMIN})),
     CommandSpec("audit", __("The audit log: who changed what"), frozenset({Role.ADMIN})),
     CommandSpec("tickets", __("Support tickets waiting for an answer"), frozenset({Role.ADMIN})),
+    CommandSpec("people", __("People: search, register, invite, staff"), frozenset({Role.ADMIN})),
+    CommandSpec("leads", __("Requests to study"), frozenset({Role.ADMIN})),
+    CommandSpec("courses", __("Courses, groups, lessons and enrolment"), frozenset({Role.ADMIN})),
+    CommandSpec("groups", __("All groups: timetable, students, lessons"), frozenset({Role.ADMIN})),
+    CommandSpec("apply", __("Ask to study at the centre")),
+    CommandSpec("today", __("My lessons today: mark attendance"), frozenset({Role.TEACHER})),
+    CommandSpec(
+        "groups", __("My groups: students, lessons, grades, homework"), frozenset({Role.TEACHER})
+    ),
+    CommandSpec("schedule", __("My lessons this week and next"), frozenset({Role.STUDENT})),
+    CommandSpec("attendance", __("My attendance by group"), frozenset({Role.STUDENT})),
+    CommandSpec("grades", __("My grades"), frozenset({Role.STUDENT})),
+    CommandSpec("homework", __("My homework"), frozenset({Role.STUDENT})),
+    CommandSpec("children", __("My children: lessons, marks, homework"), frozenset({Role.PARENT})),
 )
 
 
 def commands_for(roles: Iterable[Role]) -> list[CommandSpec]:
     roles = tuple(roles)
-    return [spec for spec in COMMANDS if spec.visible_to(roles)]
+    chosen: dict[str, CommandSpec] = {}
+    for spec in COMMANDS:
+        # one entry per name: for an admin who also teaches, /groups is the admin's list
+        if spec.visible_to(roles) and spec.name not in chosen:
+            chosen[spec.name] = spec
+    return list(chosen.values())

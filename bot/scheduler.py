@@ -1,11 +1,15 @@
 """The in-process scheduler (APScheduler 3) and its jobs."""
 
+from datetime import datetime
+
 from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.jobs.lessons import generate_lessons
 from bot.jobs.tickets import remind_unanswered_tickets
 
 TICKET_REMINDER_MINUTES = 15
@@ -29,6 +33,18 @@ def create_scheduler(
         coalesce=True,
         max_instances=1,
         misfire_grace_time=TICKET_REMINDER_MINUTES * 60,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        generate_lessons,
+        CronTrigger(hour=2, minute=30, timezone=settings.centre.tz),
+        kwargs={"session_factory": session_factory, "settings": settings},
+        id="lesson_generator",
+        name="generate lessons from the weekly slots",
+        next_run_time=datetime.now(settings.centre.tz),  # and once at start-up
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=6 * 3600,
         replace_existing=True,
     )
     return scheduler

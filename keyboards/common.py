@@ -27,6 +27,15 @@ class MenuEntry:
 
 MENU: tuple[MenuEntry, ...] = (
     MenuEntry("admin", __("🛠 Administration"), frozenset({Role.ADMIN})),
+    MenuEntry("people", __("🔎 People"), frozenset({Role.ADMIN})),
+    MenuEntry("admin.courses", __("📚 Courses"), frozenset({Role.ADMIN})),
+    MenuEntry("teacher.today", __("📅 Today"), frozenset({Role.TEACHER})),
+    MenuEntry("teacher.groups", __("👥 My groups"), frozenset({Role.TEACHER})),
+    MenuEntry("student.schedule", __("📅 Schedule"), frozenset({Role.STUDENT})),
+    MenuEntry("student.attendance", __("📋 Attendance"), frozenset({Role.STUDENT})),
+    MenuEntry("student.grades", __("📝 Grades"), frozenset({Role.STUDENT})),
+    MenuEntry("student.homework", __("📚 Homework"), frozenset({Role.STUDENT})),
+    MenuEntry("parent.children", __("👨‍👩‍👧 Children"), frozenset({Role.PARENT})),
     MenuEntry("mydata", __("🗂 My data")),
     MenuEntry("support", __("🆘 Support")),
     MenuEntry("settings", __("⚙️ Settings")),

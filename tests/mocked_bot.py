@@ -30,6 +30,7 @@ from aiogram.methods import (
     SendChatAction,
     SendDocument,
     SendMessage,
+    SendPhoto,
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
@@ -109,6 +110,7 @@ class FakeTelegram:
     answered_callbacks: set[str] = field(default_factory=set)
     message_ids: count = field(default_factory=lambda: count(1000))
     uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # file_id: (name, bytes)
+    photos: set[str] = field(default_factory=set)  # file ids of photos: sendPhoto only
 
 
 class TelegramError(Exception):
@@ -189,6 +191,8 @@ class MockedSession(BaseSession):
             return self._edit_message(bot, method)
         if isinstance(method, SendDocument):
             return self._store_document(bot, method)
+        if isinstance(method, SendPhoto):
+            return self._store_photo(bot, method)
         if isinstance(method, EditMessageReplyMarkup):
             stored = self._stored(method.chat_id, method.message_id)
             if stored.reply_markup == method.reply_markup:
@@ -262,6 +266,8 @@ class MockedSession(BaseSession):
             self._visible_text(bot, method.caption, method.parse_mode, limit=1024)
         self._check_markup(method.reply_markup)
         document = method.document
+        if isinstance(document, str) and document in self.telegram.photos:
+            raise TelegramError(400, "Bad Request: type of file mismatch")
         if isinstance(document, BufferedInputFile):
             name, data = document.filename or "document", document.data
         elif isinstance(document, str) and document in self.telegram.uploads:
@@ -282,6 +288,23 @@ class MockedSession(BaseSession):
                 "file_name": name,
                 "file_size": len(data),
             },
+            **({"caption": method.caption} if method.caption is not None else {}),
+        }
+
+    def _store_photo(self, bot: Bot, method: SendPhoto) -> dict[str, Any]:
+        """Re-sends a known photo by file id (`telegram.photos`); nothing else."""
+        if method.caption is not None:
+            self._visible_text(bot, method.caption, method.parse_mode, limit=1024)
+        self._check_markup(method.reply_markup)
+        if not (isinstance(method.photo, str) and method.photo in self.telegram.photos):
+            raise TelegramError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        size = {"file_id": method.photo, "file_unique_id": method.photo, "width": 1, "height": 1}
+        return {
+            "message_id": next(self.telegram.message_ids),
+            "date": 1_700_000_000,
+            "chat": {"id": int(method.chat_id), "type": "private"},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "EduCRM"},
+            "photo": [size],
             **({"caption": method.caption} if method.caption is not None else {}),
         }
 

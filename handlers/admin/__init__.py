@@ -3,11 +3,24 @@
 from aiogram import Router
 
 from bot.filters.access import guard_router
-from db.models import Role
-from handlers.admin import audit, panel, tickets
+from db.models import Permission, Role
+from handlers.admin import audit, courses, enrolment, groups, lessons, panel, people, staff, tickets
+from handlers.admin import leads as admin_leads
+from handlers.teacher import attendance as teacher_attendance
 
 
 def create_router() -> Router:
     router = guard_router(Router(name="admin"), Role.ADMIN)
     router.include_routers(panel.create_router(), audit.create_router(), tickets.create_router())
+    router.include_routers(
+        people.create_router(), staff.create_router(), admin_leads.create_router()
+    )
+    router.include_routers(
+        courses.create_router(),
+        groups.create_router(),
+        lessons.create_router(),
+        enrolment.create_router(),
+    )
+    # an admin with `academic` opens and marks any lesson's attendance sheet
+    router.include_router(teacher_attendance.create_router(Permission.ACADEMIC))
     return router

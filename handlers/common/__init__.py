@@ -7,6 +7,7 @@ from handlers.common import (
     chat_member,
     deletion,
     language,
+    leads,
     mydata,
     privacy,
     settings,
@@ -26,6 +27,7 @@ def create_router() -> Router:
         mydata.create_router(),  # after cancel: /cancel leaves its forms
         support.create_router(),  # after cancel: /cancel leaves its form
         deletion.create_router(),  # after cancel: /cancel leaves its form
+        leads.create_router(),  # after cancel: /cancel leaves its form
         chat_member.create_router(),
     )
     return router

@@ -117,6 +117,7 @@ async def start(
     settings: Settings,
     state: FSMContext,
     bot: Bot,
+    session: AsyncSession,
 ) -> None:
     if actor.consent is None:
         # A deep link opened before consent is carried out right after acceptance.
@@ -127,7 +128,7 @@ async def start(
         await send_consent_request(bot, message.chat.id, settings, renewal=True)
     else:
         await send_greeting(
-            bot, message.chat.id, first_name(message), actor, settings, command.args
+            bot, message.chat.id, first_name(message), actor, settings, command.args, session
         )
 
 
@@ -200,6 +201,7 @@ async def consent_accept(
         actor,
         settings,
         remembered.get("payload"),
+        session,
     )
 
 

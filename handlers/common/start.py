@@ -3,6 +3,7 @@
 from aiogram import Bot, Router, html
 from aiogram.filters import Command
 from aiogram.types import Message
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import commands_for
 from bot.config import Settings
@@ -10,6 +11,7 @@ from bot.filters.menu import MenuButton
 from bot.i18n import _
 from bot.services.access import Actor
 from db.models import Role
+from handlers.common.invites import open_invite
 from keyboards.common import main_menu
 
 
@@ -29,6 +31,7 @@ async def send_greeting(
     actor: Actor,
     settings: Settings,
     payload: str | None = None,
+    session: AsyncSession | None = None,
 ) -> None:
     """The main menu of the user's roles; a deep-link payload is carried out here."""
     lines = [
@@ -54,10 +57,8 @@ async def send_greeting(
         lines.append(_("Send /help to see what you can do now."))
     await bot.send_message(chat_id, "\n".join(lines), reply_markup=main_menu(roles))
     if payload:
-        # No kind of link is known yet (invitations come with the academic feature).
-        await bot.send_message(
-            chat_id, _("⚠️ This link is not valid or has expired. Ask the centre for a new one.")
-        )
+        assert session is not None, "a deep link needs the update's session"
+        await open_invite(bot, session, chat_id, actor, settings, payload)
 
 
 async def help_command(message: Message, actor: Actor) -> None:

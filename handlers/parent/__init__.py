@@ -8,7 +8,10 @@ from aiogram import Router
 
 from bot.filters.access import guard_router
 from db.models import Role
+from handlers.parent import children
 
 
 def create_router() -> Router:
-    return guard_router(Router(name="parent"), Role.PARENT)
+    router = guard_router(Router(name="parent"), Role.PARENT)
+    router.include_router(children.create_router())
+    return router

@@ -8,7 +8,10 @@ from aiogram import Router
 
 from bot.filters.access import guard_router
 from db.models import Role
+from handlers.student import views
 
 
 def create_router() -> Router:
-    return guard_router(Router(name="student"), Role.STUDENT)
+    router = guard_router(Router(name="student"), Role.STUDENT)
+    router.include_router(views.create_router())
+    return router

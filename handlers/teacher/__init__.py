@@ -1,14 +1,23 @@
 """The teacher's router: every handler here needs the teacher role.
 
-Its screens arrive with the academic and money features; the guard is in place
-first so that no handler added later can forget it.
+/today and /groups, the attendance sheet, grades and homework; each handler also checks
+that the group is the teacher's own (bot.services.attendance.may_manage / may_mark).
 """
 
 from aiogram import Router
 
 from bot.filters.access import guard_router
 from db.models import Role
+from handlers.teacher import attendance, grades, homework, lessons
 
 
 def create_router() -> Router:
-    return guard_router(Router(name="teacher"), Role.TEACHER)
+    router = guard_router(Router(name="teacher"), Role.TEACHER)
+    # lessons first: its menu buttons win over a form step's free text
+    router.include_routers(
+        lessons.create_router(),
+        attendance.create_router(),
+        grades.create_router(),
+        homework.create_router(),
+    )
+    return router

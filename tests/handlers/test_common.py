@@ -55,7 +55,14 @@ async def test_start_shows_the_roles_and_their_menu(client, session, alice):
     await make_user(session, alice, roles=[Role.ADMIN, Role.TEACHER])
     reply = await client.send(alice, "/start")
     assert "Your roles: administrator, teacher." in reply.text
-    assert reply.buttons() == ["🛠 Administration", *MENU_FOR_EVERYONE]
+    assert reply.buttons() == [
+        "🛠 Administration",
+        "🔎 People",
+        "📚 Courses",
+        "📅 Today",
+        "👥 My groups",
+        *MENU_FOR_EVERYONE,
+    ]
 
 
 async def test_help_lists_only_the_commands_of_the_users_roles(client, session, alice, owner):

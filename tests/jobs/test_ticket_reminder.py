@@ -138,7 +138,7 @@ async def test_the_scheduler_runs_the_reminder_every_15_minutes(session_factory,
     scheduler = create_scheduler(session_factory, bot, settings)
     assert isinstance(scheduler, AsyncIOScheduler)
     assert str(scheduler.timezone) == "Asia/Tashkent"
-    [job] = scheduler.get_jobs()
+    job = scheduler.get_job("ticket_reminders")
     assert job.func is remind_unanswered_tickets
     assert job.kwargs == {"session_factory": session_factory, "bot": bot, "settings": settings}
     assert isinstance(job.trigger, IntervalTrigger)

@@ -1,0 +1,424 @@
+"""Enrolment: a student joins a group, gets a discount, freezes, moves, leaves.
+
+Rules
+-----
+* Only a live person holding the student role is enrolled, and only into an active group.
+* A student already seated in the group (active or frozen) is refused.
+* A seat is held by an active or frozen enrolment. A full group refuses a new student
+  unless the admin confirms an over-capacity add (`over_capacity=True`).
+* A student seated in another group of the same course is allowed, with a warning the
+  preview carries (`Preview.same_course`).
+* Moving ends the old enrolment (status left, left_on today) and starts a new one in the
+  target group with the same discount: the history stays.
+* Status changes are conditional updates, so a double tap or a stale card changes
+  nothing the second time.
+
+Each change commits once with its audit entry and returns the people to tell (the
+student and their linked parents, essential category), gathered inside the transaction.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import audit
+from bot.services.consent import Category
+from bot.services.recipients import Recipient, recipients
+from db.models import Enrolment, EnrolmentStatus, GroupStatus, Role
+from db.repositories import academic as repo
+
+PAGE_SIZE = 10
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    MISSING = "missing"
+    NOT_A_STUDENT = "not_a_student"
+    GROUP_CLOSED = "group_closed"
+    ALREADY = "already"
+    FULL = "full"
+    NOT_ACTIVE = "not_active"
+    NOT_FROZEN = "not_frozen"
+    SAME_GROUP = "same_group"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolmentInfo:
+    id: int
+    student_id: int
+    student_name: str
+    group_id: int
+    joined_on: date
+    left_on: date | None
+    discount_percent: int
+    status: EnrolmentStatus
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolmentPage:
+    items: list[EnrolmentInfo]
+    total: int
+    page: int
+    pages: int
+
+
+def _info(row: Enrolment, name: str | None) -> EnrolmentInfo:
+    return EnrolmentInfo(
+        id=row.id,
+        student_id=row.student_id,
+        student_name=name or "—",
+        group_id=row.group_id,
+        joined_on=row.joined_on,
+        left_on=row.left_on,
+        discount_percent=row.discount_percent,
+        status=EnrolmentStatus(row.status),
+    )
+
+
+async def of_group(session: AsyncSession, group_id: int, page: int) -> EnrolmentPage:
+    """The group's seated students (active and frozen), by name."""
+    total = await repo.count_seated_enrolments(session, group_id)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    rows = await repo.enrolments_page(session, group_id, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    return EnrolmentPage([_info(*row) for row in rows], total, page, pages)
+
+
+async def enrolment(session: AsyncSession, enrolment_id: int) -> EnrolmentInfo | None:
+    row = await repo.enrolment_row(session, enrolment_id)
+    return None if row is None else _info(*row)
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What adding (or moving) a student to a group would meet."""
+
+    outcome: Outcome  # DONE when it may go ahead (perhaps over capacity)
+    student_name: str = ""
+    group_name: str = ""
+    course_name: str = ""
+    seated: int = 0
+    capacity: int = 0
+    same_course: list[str] = field(default_factory=list)
+
+    @property
+    def full(self) -> bool:
+        return self.seated >= self.capacity
+
+
+async def preview(
+    session: AsyncSession, student_id: int, group_id: int, *, leaving_group_id: int | None = None
+) -> Preview:
+    """Checks for putting the student into the group (a move names the group they leave)."""
+    student = await repo.holds_role(session, student_id, Role.STUDENT)
+    row = await repo.group_row(session, group_id)
+    if row is None:
+        return Preview(Outcome.MISSING)
+    group, course_name = row[0], row[1]
+    if student is None:
+        return Preview(Outcome.NOT_A_STUDENT, group_name=group.name, course_name=course_name)
+    facts = {
+        "student_name": student.full_name or "—",
+        "group_name": group.name,
+        "course_name": course_name,
+        "seated": int(row[4]),
+        "capacity": group.capacity,
+    }
+    if group.status != GroupStatus.ACTIVE:
+        return Preview(Outcome.GROUP_CLOSED, **facts)
+    if group_id == leaving_group_id:
+        return Preview(Outcome.SAME_GROUP, **facts)
+    if await repo.seated_enrolment(session, student_id, group_id) is not None:
+        return Preview(Outcome.ALREADY, **facts)
+    same_course = list(
+        await repo.same_course_groups(session, student_id, group.course_id, group_id)
+    )
+    if leaving_group_id is not None:
+        leaving = await repo.get_group(session, leaving_group_id)
+        if leaving is not None and leaving.name in same_course:
+            same_course.remove(leaving.name)
+    return Preview(Outcome.DONE, same_course=same_course, **facts)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    outcome: Outcome
+    enrolment: EnrolmentInfo | None = None
+    previous: EnrolmentInfo | None = None  # the enrolment a move ended
+    preview: Preview | None = None
+    notify: list[Recipient] = field(default_factory=list)
+    student_id: int | None = None
+
+
+async def _audience(session: AsyncSession, student_id: int, policy_version: str) -> list[Recipient]:
+    parents = await repo.parents_of(session, [student_id])
+    ids = {student_id} | {row.parent_id for row in parents}
+    return await recipients(session, ids, Category.ESSENTIAL, policy_version)
+
+
+async def enrol(
+    session: AsyncSession,
+    actor_id: int,
+    student_id: int,
+    group_id: int,
+    *,
+    today: date,
+    policy_version: str,
+    over_capacity: bool = False,
+) -> Change:
+    checked = await preview(session, student_id, group_id)
+    if checked.outcome is not Outcome.DONE:
+        return Change(checked.outcome, preview=checked)
+    if checked.full and not over_capacity:
+        return Change(Outcome.FULL, preview=checked)
+    row = Enrolment(
+        student_id=student_id,
+        group_id=group_id,
+        joined_on=today,
+        discount_percent=0,
+        status=EnrolmentStatus.ACTIVE,
+    )
+    session.add(row)
+    await session.flush()
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        action="enrolment.created",
+        object_type="enrolment",
+        object_id=row.id,
+        details={
+            "student_id": student_id,
+            "group_id": group_id,
+            "over_capacity": checked.full,
+            "same_course_groups": len(checked.same_course),
+        },
+    )
+    notify = await _audience(session, student_id, policy_version)
+    await session.commit()
+    return Change(
+        Outcome.DONE,
+        _info(row, checked.student_name),
+        preview=checked,
+        notify=notify,
+        student_id=student_id,
+    )
+
+
+async def _status_change(
+    session: AsyncSession,
+    actor_id: int,
+    enrolment_id: int,
+    from_status: EnrolmentStatus,
+    to_status: EnrolmentStatus,
+    refusal: Outcome,
+    action: str,
+    *,
+    today: date | None,
+    policy_version: str,
+) -> Change:
+    info = await enrolment(session, enrolment_id)
+    if info is None:
+        return Change(Outcome.MISSING)
+    if info.status is not from_status:
+        return Change(refusal, info)
+    left_on = today if to_status is EnrolmentStatus.LEFT else None
+    if not await repo.change_enrolment_status(
+        session, enrolment_id, from_status.value, to_status.value, left_on
+    ):
+        await session.rollback()
+        return Change(refusal, await enrolment(session, enrolment_id))
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        action=action,
+        object_type="enrolment",
+        object_id=enrolment_id,
+        details={"student_id": info.student_id, "group_id": info.group_id},
+    )
+    notify = await _audience(session, info.student_id, policy_version)
+    await session.commit()
+    changed = EnrolmentInfo(
+        id=info.id,
+        student_id=info.student_id,
+        student_name=info.student_name,
+        group_id=info.group_id,
+        joined_on=info.joined_on,
+        left_on=left_on or info.left_on,
+        discount_percent=info.discount_percent,
+        status=to_status,
+    )
+    return Change(Outcome.DONE, changed, notify=notify, student_id=info.student_id)
+
+
+async def freeze(
+    session: AsyncSession, actor_id: int, enrolment_id: int, *, policy_version: str
+) -> Change:
+    return await _status_change(
+        session,
+        actor_id,
+        enrolment_id,
+        EnrolmentStatus.ACTIVE,
+        EnrolmentStatus.FROZEN,
+        Outcome.NOT_ACTIVE,
+        "enrolment.frozen",
+        today=None,
+        policy_version=policy_version,
+    )
+
+
+async def unfreeze(
+    session: AsyncSession, actor_id: int, enrolment_id: int, *, policy_version: str
+) -> Change:
+    return await _status_change(
+        session,
+        actor_id,
+        enrolment_id,
+        EnrolmentStatus.FROZEN,
+        EnrolmentStatus.ACTIVE,
+        Outcome.NOT_FROZEN,
+        "enrolment.unfrozen",
+        today=None,
+        policy_version=policy_version,
+    )
+
+
+async def leave(
+    session: AsyncSession, actor_id: int, enrolment_id: int, *, today: date, policy_version: str
+) -> Change:
+    """End an active or frozen enrolment (status left, left_on today)."""
+    info = await enrolment(session, enrolment_id)
+    if info is None:
+        return Change(Outcome.MISSING)
+    if info.status is EnrolmentStatus.LEFT:
+        return Change(Outcome.NOT_ACTIVE, info)
+    return await _status_change(
+        session,
+        actor_id,
+        enrolment_id,
+        info.status,
+        EnrolmentStatus.LEFT,
+        Outcome.NOT_ACTIVE,
+        "enrolment.left",
+        today=max(today, info.joined_on),
+        policy_version=policy_version,
+    )
+
+
+async def set_discount(
+    session: AsyncSession,
+    actor_id: int,
+    enrolment_id: int,
+    percent: int,
+    *,
+    policy_version: str,
+) -> Change:
+    if not 0 <= percent <= 100:
+        raise ValueError("a discount is 0..100 per cent")
+    row = await repo.get_enrolment(session, enrolment_id)
+    info = await enrolment(session, enrolment_id)
+    if row is None or info is None:
+        return Change(Outcome.MISSING)
+    if info.status is EnrolmentStatus.LEFT:
+        return Change(Outcome.NOT_ACTIVE, info)
+    if row.discount_percent == percent:
+        return Change(Outcome.UNCHANGED, info)
+    old = row.discount_percent
+    row.discount_percent = percent
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        action="enrolment.discount",
+        object_type="enrolment",
+        object_id=enrolment_id,
+        details={"student_id": info.student_id, "from": old, "to": percent},
+    )
+    notify = await _audience(session, info.student_id, policy_version)
+    await session.commit()
+    changed = EnrolmentInfo(
+        id=info.id,
+        student_id=info.student_id,
+        student_name=info.student_name,
+        group_id=info.group_id,
+        joined_on=info.joined_on,
+        left_on=info.left_on,
+        discount_percent=percent,
+        status=info.status,
+    )
+    return Change(Outcome.DONE, changed, notify=notify, student_id=info.student_id)
+
+
+async def move(
+    session: AsyncSession,
+    actor_id: int,
+    enrolment_id: int,
+    target_group_id: int,
+    *,
+    today: date,
+    policy_version: str,
+    over_capacity: bool = False,
+) -> Change:
+    """End the enrolment and start one in the target group, keeping the discount."""
+    info = await enrolment(session, enrolment_id)
+    if info is None:
+        return Change(Outcome.MISSING)
+    if info.status is EnrolmentStatus.LEFT:
+        return Change(Outcome.NOT_ACTIVE, info)
+    checked = await preview(
+        session, info.student_id, target_group_id, leaving_group_id=info.group_id
+    )
+    if checked.outcome is not Outcome.DONE:
+        return Change(checked.outcome, info, preview=checked)
+    if checked.full and not over_capacity:
+        return Change(Outcome.FULL, info, preview=checked)
+    left_on = max(today, info.joined_on)
+    if not await repo.change_enrolment_status(
+        session, enrolment_id, info.status.value, EnrolmentStatus.LEFT.value, left_on
+    ):
+        await session.rollback()
+        return Change(Outcome.NOT_ACTIVE, await enrolment(session, enrolment_id))
+    row = Enrolment(
+        student_id=info.student_id,
+        group_id=target_group_id,
+        joined_on=today,
+        discount_percent=info.discount_percent,
+        status=EnrolmentStatus.ACTIVE,
+    )
+    session.add(row)
+    await session.flush()
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        action="enrolment.moved",
+        object_type="enrolment",
+        object_id=row.id,
+        details={
+            "student_id": info.student_id,
+            "from_group_id": info.group_id,
+            "to_group_id": target_group_id,
+            "previous_enrolment_id": info.id,
+            "over_capacity": checked.full,
+        },
+    )
+    notify = await _audience(session, info.student_id, policy_version)
+    await session.commit()
+    previous = EnrolmentInfo(
+        id=info.id,
+        student_id=info.student_id,
+        student_name=info.student_name,
+        group_id=info.group_id,
+        joined_on=info.joined_on,
+        left_on=left_on,
+        discount_percent=info.discount_percent,
+        status=EnrolmentStatus.LEFT,
+    )
+    return Change(
+        Outcome.DONE,
+        _info(row, info.student_name),
+        previous=previous,
+        preview=checked,
+        notify=notify,
+        student_id=info.student_id,
+    )

@@ -1,0 +1,205 @@
+"""Homework a teacher posts for a group (optionally for its next lesson).
+
+Rules: the text is 2-3000 characters; one optional attachment, a photo or a document
+(stored as "photo:<file id>" / "document:<file id>", the form the student's /homework
+reads), a document at most 20 MB and of a common office, text, image or archive type;
+an optional due date that is not in the past nor more than a year ahead (a typed date
+is due at 23:59 that day in the centre's time zone, the next lesson at its start).
+Posting writes the row and its audit entry in one transaction; the students and their
+linked parents who allow reminders are returned, to be told after the commit.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from pathlib import PurePosixPath
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import audit
+from bot.services.access import Actor
+from bot.services.attendance import managed_group
+from bot.services.consent import Category
+from bot.services.grades import gradable_students
+from bot.services.recipients import Recipient, recipients
+from bot.services.student_views import AttachmentKind
+from db.models import Homework, LessonStatus
+from db.repositories import teaching as repo
+
+TEXT_MIN = 2
+TEXT_MAX = 3000
+DOCUMENT_MAX_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram
+DOCUMENT_EXTENSIONS = frozenset(
+    "pdf doc docx xls xlsx ppt pptx odt ods odp rtf txt csv md jpg jpeg png zip".split()
+)
+DUE_HORIZON = timedelta(days=366)
+DUE_TIME = time(23, 59)
+DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})(?:[./-](\d{4}))?(?:\s+(\d{1,2}):(\d{2}))?$")
+
+
+class Problem(StrEnum):
+    NOT_TEXT = "not_text"
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    FILE_TYPE = "file_type"
+    FILE_SIZE = "file_size"
+    DATE = "date"  # not a date, or no such day (31.02)
+    PAST = "past"
+    TOO_FAR = "too_far"
+
+
+class InvalidHomework(ValueError):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+def clean_text(text: str | None) -> str:
+    if text is None:
+        raise InvalidHomework(Problem.NOT_TEXT)
+    cleaned = text.strip()
+    if len(cleaned) < TEXT_MIN:
+        raise InvalidHomework(Problem.TOO_SHORT)
+    if len(cleaned) > TEXT_MAX:
+        raise InvalidHomework(Problem.TOO_LONG)
+    return cleaned
+
+
+def photo_attachment(file_id: str) -> str:
+    return f"{AttachmentKind.PHOTO}:{file_id}"
+
+
+def document_attachment(file_id: str, file_name: str | None, size: int | None) -> str:
+    extension = PurePosixPath((file_name or "").lower()).suffix.lstrip(".")
+    if extension not in DOCUMENT_EXTENSIONS:
+        raise InvalidHomework(Problem.FILE_TYPE)
+    if size is not None and size > DOCUMENT_MAX_BYTES:
+        raise InvalidHomework(Problem.FILE_SIZE)
+    return f"{AttachmentKind.DOCUMENT}:{file_id}"
+
+
+def parse_due(text: str | None, now: datetime, tz: ZoneInfo) -> datetime:
+    """`25.03.2026`, `25.03` (this year) or `25.03.2026 14:00` → an aware UTC moment."""
+    match = DATE.match((text or "").strip())
+    if not match:
+        raise InvalidHomework(Problem.DATE)
+    day, month, year, hour, minute = match.groups()
+    today = now.astimezone(tz).date()
+    try:
+        due_day = date(int(year) if year else today.year, int(month), int(day))
+        due_time = time(int(hour), int(minute)) if hour is not None else DUE_TIME
+    except ValueError as error:
+        raise InvalidHomework(Problem.DATE) from error
+    due = datetime.combine(due_day, due_time, tzinfo=tz)
+    if due < now:
+        raise InvalidHomework(Problem.PAST)
+    if due - now > DUE_HORIZON:
+        raise InvalidHomework(Problem.TOO_FAR)
+    return due
+
+
+async def next_lesson(session: AsyncSession, group_id: int, now: datetime):
+    return await repo.next_lesson(session, group_id, now)
+
+
+@dataclass(frozen=True, slots=True)
+class HomeworkNotice:
+    recipient: Recipient
+    student_name: str
+    about_self: bool
+    group_name: str
+    text: str
+    due_at: datetime | None
+    attachment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    homework_id: int | None  # None: refused (not the actor's group, or a bad lesson)
+    notices: list[HomeworkNotice] = field(default_factory=list)
+
+
+async def post(
+    session: AsyncSession,
+    actor: Actor,
+    group_id: int,
+    text: str,
+    *,
+    attachment: str | None,
+    lesson_id: int | None,
+    due_at: datetime | None,
+    now: datetime,
+    policy_version: str,
+) -> Posted:
+    group = await managed_group(session, actor, group_id)
+    if group is None:
+        return Posted(None)
+    if lesson_id is not None:
+        lesson = await repo.get_lesson(session, lesson_id)
+        if lesson is None or lesson.group_id != group.id or lesson.status == LessonStatus.CANCELLED:
+            return Posted(None)
+    text = clean_text(text)
+    homework = await repo.add_homework(
+        session,
+        Homework(
+            group_id=group.id,
+            lesson_id=lesson_id,
+            text=text,
+            attachments=[attachment] if attachment else [],
+            due_at=due_at,
+            posted_by_id=actor.user_id,
+            posted_at=now,
+        ),
+    )
+    await audit.record(
+        session,
+        actor_id=actor.user_id,
+        action="homework.posted",
+        object_type="homework",
+        object_id=homework.id,
+        details={
+            "group_id": group.id,
+            "lesson_id": lesson_id,
+            "attachments": len(homework.attachments),
+            "due_at": due_at.isoformat() if due_at else None,
+        },
+    )
+    students = {s.id: s for s in await gradable_students(session, group.id)}
+    parents = await repo.parents_of(session, students)
+    wanted = {sid: [sid, *parents.get(sid, [])] for sid in students}
+    allowed = {
+        r.user_id: r
+        for r in await recipients(
+            session,
+            [uid for users in wanted.values() for uid in users],
+            Category.REMINDERS,
+            policy_version,
+        )
+    }
+    notices = [
+        HomeworkNotice(
+            recipient=allowed[uid],
+            student_name=students[sid].name,
+            about_self=uid == sid,
+            group_name=group.name,
+            text=text,
+            due_at=due_at,
+            attachment=attachment,
+        )
+        for sid, users in sorted(wanted.items())
+        for uid in users
+        if uid in allowed
+    ]
+    await session.commit()
+    return Posted(homework.id, notices)
+
+
+async def deny(session: AsyncSession, actor: Actor, group_id: int, reason: str) -> None:
+    await audit.record_denied(
+        session,
+        actor_id=actor.user_id,
+        action="homework.denied",
+        details={"group_id": group_id, "reason": reason},
+    )

@@ -1,0 +1,302 @@
+"""Staff rights from a person's card: administrator with chosen permissions, teacher,
+taking a role away; the staff list; the invitation of a new administrator.
+
+Every handler needs the `users` permission (owners hold it). The rules (owners cannot
+be changed, nobody changes their own rights, only held permissions are handed out) are
+the service's; a change holds from the person's next update, and they are told.
+"""
+
+from html import escape
+
+from aiogram import Bot, F, Router
+from aiogram.types import CallbackQuery
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.commands_menu import set_chat_commands
+from bot.config import Settings
+from bot.delivery import recipients, send_notice
+from bot.i18n import _
+from bot.services import invites as invites_service
+from bot.services import staff as staff_service
+from bot.services.access import Actor
+from bot.services.consent import Category
+from bot.services.staff import Change, Outcome, from_bits
+from db.base import utcnow
+from db.models import InviteKind, Permission, Role
+from db.repositories import people as people_repo
+from handlers.admin.people import render_card, send_invite
+from handlers.common.privacy import edit_or_send
+from handlers.fallback import stale_button_text
+from keyboards.people import (
+    StaffCb,
+    permission_editor,
+    permission_labels,
+    removal_confirmation,
+    staff_list,
+)
+
+USERS = {"permission": Permission.USERS}
+
+
+def refusal_text(outcome: Outcome) -> str:
+    if outcome is Outcome.OWNER:
+        return _(
+            "⚠️ This person is an owner of the bot (set in the configuration): their rights "
+            "cannot be changed or taken away here."
+        )
+    if outcome is Outcome.SELF:
+        return _("⚠️ You cannot change your own administrator rights. Ask the owner.")
+    if outcome is Outcome.NOT_HELD:
+        return _("⚠️ You can grant or take away only the permissions you hold.")
+    return stale_button_text()
+
+
+def editor_text(name: str | None) -> str:
+    if name is None:
+        title = _("🛡 <b>Invitation for a new administrator</b>")
+        hint = _("Choose the permissions, then create the link.")
+    else:
+        title = _("🛡 <b>Administrator rights of {name}</b>").format(
+            name=escape(name or _("No name"))
+        )
+        hint = _("Tap a permission to switch it on or off, then ✅ Save.")
+    return "\n".join(
+        [title, "", hint, _("🔒 marks the permissions you do not hold and cannot grant.")]
+    )
+
+
+def staff_list_text(total: int) -> str:
+    return "\n".join(
+        [
+            _("👔 <b>Staff: {total}</b>").format(total=total),
+            _("Administrators 🛡 and teachers 🧑‍🏫. Tap a person to open the card."),
+        ]
+    )
+
+
+def change_notice(change: Change) -> str:
+    """What the person whose rights changed is told (rendered in their language)."""
+    labels = permission_labels()
+    lines = [_("🛡 <b>Your rights at the centre have changed</b>")]
+    names = {
+        Role.ADMIN: _("administrator"),
+        Role.TEACHER: _("teacher"),
+        Role.STUDENT: _("student"),
+        Role.PARENT: _("parent"),
+    }
+    held = [names[role] for role in Role if role in change.roles]
+    lines.append(_("Your roles: {roles}").format(roles=", ".join(held) if held else _("none")))
+    if change.granted:
+        lines.append(_("Granted: {list}").format(list=", ".join(labels[p] for p in change.granted)))
+    if change.revoked:
+        lines.append(
+            _("Taken away: {list}").format(list=", ".join(labels[p] for p in change.revoked))
+        )
+    lines.append(_("Send /start to see your menu."))
+    return "\n".join(lines)
+
+
+async def after_change(
+    bot: Bot, session: AsyncSession, settings: Settings, target_id: int, change: Change
+) -> None:
+    """Refresh the person's `/` menu and tell them (after the commit)."""
+    if change.telegram_id is None:
+        return
+    await set_chat_commands(bot, change.telegram_id, change.language, change.roles)
+    for recipient in await recipients(
+        session, [target_id], Category.ESSENTIAL, settings.centre.policy_version
+    ):
+        await send_notice(bot, recipient, lambda: change_notice(change))
+
+
+async def show_staff(
+    callback: CallbackQuery, callback_data: StaffCb, session: AsyncSession
+) -> None:
+    page = await staff_service.staff_page(session, callback_data.page)
+    await edit_or_send(callback, staff_list_text(page.total), staff_list(page))
+    await callback.answer()
+
+
+async def editor_pressed(
+    callback: CallbackQuery,
+    callback_data: StaffCb,
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+) -> None:
+    """Open (adm) or refresh after a toggle (tg) the permission editor."""
+    try:
+        chosen = from_bits(callback_data.bits)
+    except ValueError:
+        await callback.answer(stale_button_text())
+        return
+    name = None
+    if callback_data.id:
+        target = await people_repo.live_user(session, callback_data.id)
+        if target is None:
+            await callback.answer(stale_button_text())
+            return
+        if target.telegram_id in settings.telegram.owner_ids:
+            await callback.answer(refusal_text(Outcome.OWNER), show_alert=True)
+            return
+        if target.id == actor.user_id and not actor.is_owner:
+            await callback.answer(refusal_text(Outcome.SELF), show_alert=True)
+            return
+        name = target.full_name or ""
+    await edit_or_send(
+        callback, editor_text(name), permission_editor(actor, callback_data.id, chosen)
+    )
+    await callback.answer()
+
+
+async def save_pressed(
+    callback: CallbackQuery,
+    callback_data: StaffCb,
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    bot: Bot,
+) -> None:
+    try:
+        chosen = from_bits(callback_data.bits)
+    except ValueError:
+        await callback.answer(stale_button_text())
+        return
+    change = await staff_service.set_admin(
+        session, actor, callback_data.id, chosen, settings.telegram.owner_ids
+    )
+    if change.outcome in (Outcome.OWNER, Outcome.SELF, Outcome.NOT_HELD):
+        await callback.answer(refusal_text(change.outcome), show_alert=True)
+        return
+    if change.outcome is Outcome.MISSING:
+        await callback.answer(stale_button_text())
+        return
+    toast = _("✅ Saved.") if change.outcome is Outcome.DONE else _("ℹ️ Nothing has changed.")
+    await render_card(callback, session, settings, actor, callback_data.id, toast=toast)
+    if change.outcome is Outcome.DONE:
+        await after_change(bot, session, settings, callback_data.id, change)
+
+
+async def locked_pressed(callback: CallbackQuery) -> None:
+    await callback.answer(refusal_text(Outcome.NOT_HELD), show_alert=True)
+
+
+async def make_admin_invite_pressed(
+    callback: CallbackQuery,
+    callback_data: StaffCb,
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    bot: Bot,
+) -> None:
+    try:
+        chosen = from_bits(callback_data.bits)
+    except ValueError:
+        await callback.answer(stale_button_text())
+        return
+    created = await invites_service.create(
+        session, actor, InviteKind.ADMIN, now=utcnow(), permissions=chosen
+    )
+    await send_invite(callback, bot, created, settings)
+
+
+async def teacher_pressed(
+    callback: CallbackQuery,
+    callback_data: StaffCb,
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    bot: Bot,
+) -> None:
+    change = await staff_service.make_teacher(
+        session, actor, callback_data.id, settings.telegram.owner_ids
+    )
+    if change.outcome is Outcome.MISSING:
+        await callback.answer(stale_button_text())
+        return
+    toast = _("✅ Saved.") if change.outcome is Outcome.DONE else _("ℹ️ Nothing has changed.")
+    await render_card(callback, session, settings, actor, callback_data.id, toast=toast)
+    if change.outcome is Outcome.DONE:
+        await after_change(bot, session, settings, callback_data.id, change)
+
+
+def _role(value: str) -> Role | None:
+    return Role(value) if value in (Role.ADMIN, Role.TEACHER) else None
+
+
+async def remove_pressed(
+    callback: CallbackQuery,
+    callback_data: StaffCb,
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+) -> None:
+    role = _role(callback_data.role)
+    target = await people_repo.live_user(session, callback_data.id)
+    if role is None or target is None:
+        await callback.answer(stale_button_text())
+        return
+    if role is Role.ADMIN:
+        if target.telegram_id in settings.telegram.owner_ids:
+            await callback.answer(refusal_text(Outcome.OWNER), show_alert=True)
+            return
+        if target.id == actor.user_id and not actor.is_owner:
+            await callback.answer(refusal_text(Outcome.SELF), show_alert=True)
+            return
+        question = _(
+            "➖ <b>Take the administrator role from {name}?</b>\n\n"
+            "They lose every administrator permission at their next message."
+        )
+    else:
+        question = _(
+            "➖ <b>Take the teacher role from {name}?</b>\n\n"
+            "They no longer see their groups or mark attendance from their next message."
+        )
+    name = escape(target.full_name or _("No name"))
+    await edit_or_send(callback, question.format(name=name), removal_confirmation(target.id, role))
+    await callback.answer()
+
+
+async def remove_confirmed(
+    callback: CallbackQuery,
+    callback_data: StaffCb,
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    bot: Bot,
+) -> None:
+    role = _role(callback_data.role)
+    if role is None:
+        await callback.answer(stale_button_text())
+        return
+    change = await staff_service.remove_role(
+        session, actor, callback_data.id, role, settings.telegram.owner_ids
+    )
+    if change.outcome in (Outcome.OWNER, Outcome.SELF, Outcome.NOT_HELD):
+        await callback.answer(refusal_text(change.outcome), show_alert=True)
+        return
+    if change.outcome is Outcome.MISSING:
+        await callback.answer(stale_button_text())
+        return
+    toast = _("✅ Done.") if change.outcome is Outcome.DONE else _("ℹ️ Nothing has changed.")
+    await render_card(callback, session, settings, actor, callback_data.id, toast=toast)
+    if change.outcome is Outcome.DONE:
+        await after_change(bot, session, settings, callback_data.id, change)
+
+
+def create_router() -> Router:
+    router = Router(name="admin.staff")
+    callbacks = router.callback_query
+    for handler, action in (
+        (show_staff, "list"),
+        (editor_pressed, "adm"),
+        (editor_pressed, "tg"),
+        (locked_pressed, "lock"),
+        (save_pressed, "save"),
+        (make_admin_invite_pressed, "mkinv"),
+        (teacher_pressed, "teach"),
+        (remove_pressed, "rm"),
+        (remove_confirmed, "rmy"),
+    ):
+        callbacks.register(handler, StaffCb.filter(F.action == action), flags=USERS)
+    return router

@@ -1,0 +1,156 @@
+"""/children: the parent's linked children, and for each the student's four views.
+
+The child named in a button is re-checked against the parent's links on every press;
+a forged or stale id gets the stale-button answer and a `denied` audit entry.
+"""
+
+from html import escape
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.filters.menu import MenuButton
+from bot.i18n import _
+from bot.services import student_views as service
+from bot.services.access import Actor
+from bot.services.mydata import PersonRef
+from handlers.common.privacy import edit_or_send
+from handlers.fallback import stale_button_text
+from handlers.student.views import (
+    FILES_ACTION,
+    build_view,
+    deliver_files,
+    end_read,
+    show_in_place,
+    titles,
+)
+from keyboards.student import ParentChildCb, View, child_card, child_view, children_list
+
+VIEW_ACTION = "child.view"
+
+
+def no_children_text() -> str:
+    return _(
+        "ℹ️ No children are linked to you yet. Ask the centre for an invitation link for each child."
+    )
+
+
+def list_text() -> str:
+    return _("👨‍👩‍👧 <b>Your children</b>\n\nChoose a child:")
+
+
+def card(child: PersonRef, children: list[PersonRef]) -> tuple[str, InlineKeyboardMarkup]:
+    name = escape(child.full_name or _("No name"))
+    text = _("👤 <b>{name}</b>\n\nWhat would you like to see?").format(name=name)
+    return text, child_card(child.id, back=len(children) > 1)
+
+
+async def show_children(
+    message: Message, actor: Actor, session: AsyncSession, settings: Settings
+) -> None:
+    children = await service.children(session, actor.user_id)
+    await end_read(session)
+    if not children:
+        await message.answer(no_children_text())
+    elif len(children) == 1:
+        text, markup = card(children[0], children)
+        await message.answer(text, reply_markup=markup)
+    else:
+        await message.answer(list_text(), reply_markup=children_list(children))
+
+
+async def checked_child(
+    callback: CallbackQuery,
+    callback_data: ParentChildCb,
+    actor: Actor,
+    session: AsyncSession,
+) -> tuple[PersonRef, list[PersonRef]] | None:
+    """The child when linked to this parent; otherwise refused, audited and answered."""
+    children = await service.children(session, actor.user_id)
+    child = service.pick_child(children, callback_data.child)
+    if child is None:
+        details = {"child": callback_data.child, "action": callback_data.action}
+        if callback_data.view:
+            details["view"] = callback_data.view
+        await service.refuse(session, actor.user_id, VIEW_ACTION, details)
+        await callback.answer(stale_button_text())
+        return None
+    return child, children
+
+
+async def back_to_list(callback: CallbackQuery, actor: Actor, session: AsyncSession) -> None:
+    children = await service.children(session, actor.user_id)
+    await end_read(session)
+    if not children:
+        await edit_or_send(callback, no_children_text(), None)
+    elif len(children) == 1:
+        await edit_or_send(callback, *card(children[0], children))
+    else:
+        await edit_or_send(callback, list_text(), children_list(children))
+    await callback.answer()
+
+
+async def open_card(
+    callback: CallbackQuery, callback_data: ParentChildCb, actor: Actor, session: AsyncSession
+) -> None:
+    checked = await checked_child(callback, callback_data, actor, session)
+    if checked is None:
+        return
+    await end_read(session)
+    await edit_or_send(callback, *card(*checked))
+    await callback.answer()
+
+
+async def open_view(
+    callback: CallbackQuery,
+    callback_data: ParentChildCb,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    checked = await checked_child(callback, callback_data, actor, session)
+    if checked is None:
+        return
+    child, _children = checked
+    view = View(callback_data.view)
+    title = titles(child.full_name or _("No name"))[view]
+    text, files = await build_view(session, view, child.id, settings.centre.tz, title)
+    await end_read(session)
+    await show_in_place(callback, text, child_view(child.id, files))
+    await callback.answer()
+
+
+async def send_files(
+    callback: CallbackQuery, callback_data: ParentChildCb, actor: Actor, session: AsyncSession
+) -> None:
+    checked = await checked_child(callback, callback_data, actor, session)
+    if checked is None:
+        return
+    child, _children = checked
+    files = await service.homework_files(session, child.id, callback_data.item)
+    if files is None:
+        details = {"child": child.id, "homework": callback_data.item}
+        await service.refuse(session, actor.user_id, FILES_ACTION, details)
+        await callback.answer(stale_button_text())
+        return
+    await end_read(session)
+    await callback.answer(_("📎 Sending the files…"))
+    await deliver_files(callback.bot, actor.telegram_id, files)
+
+
+def create_router() -> Router:
+    router = Router(name="parent.children")
+    router.message.register(show_children, Command("children"))
+    router.message.register(show_children, MenuButton("parent.children"))
+    callbacks = router.callback_query
+    callbacks.register(back_to_list, ParentChildCb.filter(F.action == "list"))
+    callbacks.register(open_card, ParentChildCb.filter(F.action == "card"))
+    callbacks.register(
+        open_view,
+        ParentChildCb.filter((F.action == "view") & F.view.in_([v.value for v in View])),
+    )
+    callbacks.register(send_files, ParentChildCb.filter(F.action == "file"))
+    return router

@@ -1,0 +1,288 @@
+"""The attendance sheet: one message, a button per student, 💾 Save; and the absence notice.
+
+Each tap cycles the student's mark (present → absent → late → excused) and edits the
+same message. The marks not saved yet live in the FSM data, under the lesson id and
+the student id as strings (JSON-safe, as Redis stores them); losing them (a /cancel)
+only resets the unsaved taps. Saving writes every mark in one transaction, then the
+absence notices are sent to the absent students and their parents, once per student
+and lesson.
+
+The same handlers serve an admin with the `academic` permission for any group (the
+admin router includes them with that permission); the service decides who may mark.
+"""
+
+from functools import partial
+from html import escape
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.delivery import Outcome, send_notice
+from bot.formatting import format_datetime
+from bot.i18n import _
+from bot.services import attendance as service
+from bot.services.access import Actor
+from bot.services.attendance import AbsenceNotice, Sheet, Verdict
+from db.base import utcnow
+from db.models import NotificationStatus, Permission
+from handlers.common.privacy import edit_or_send
+from handlers.fallback import stale_button_text
+from keyboards.teacher import FROZEN_ICON, STATUS_ICONS, AttendanceCb, sheet_keyboard
+
+PENDING = "attendance"  # FSM data: {"<lesson id>": {"<student id>": "absent", …}}
+OUTCOME_STATUS = {
+    Outcome.SENT: NotificationStatus.SENT,
+    Outcome.BLOCKED: NotificationStatus.BLOCKED,
+    Outcome.FAILED: NotificationStatus.FAILED,
+}
+
+
+def status_labels() -> dict[str, str]:
+    return {
+        "present": _("present"),
+        "absent": _("absent"),
+        "late": _("late"),
+        "excused": _("excused"),
+    }
+
+
+async def pending_marks(state: FSMContext, lesson_id: int) -> dict[int, str]:
+    data = await state.get_data()
+    stored = data.get(PENDING, {}).get(str(lesson_id), {})
+    return {int(student_id): status for student_id, status in stored.items()}
+
+
+async def keep_pending(state: FSMContext, lesson_id: int, marks: dict[int, str] | None) -> None:
+    data = await state.get_data()
+    pending = dict(data.get(PENDING, {}))
+    if marks is None:
+        pending.pop(str(lesson_id), None)
+    else:
+        pending[str(lesson_id)] = {str(sid): status for sid, status in marks.items()}
+    await state.update_data({PENDING: pending})
+
+
+def counts_line(marks: dict[int, str]) -> str:
+    values = list(marks.values())
+    return " · ".join(f"{icon} {values.count(status)}" for status, icon in STATUS_ICONS.items())
+
+
+def sheet_text(sheet: Sheet, marks: dict[int, str], tz: ZoneInfo, *, saved: bool = False) -> str:
+    lesson = sheet.lesson
+    end = lesson.ends_at.astimezone(tz)
+    when = f"{format_datetime(lesson.starts_at, tz)}–{end:%H:%M}"
+    lines = [
+        _("📋 <b>Attendance</b> · {group} ({course})").format(
+            group=escape(lesson.group_name), course=escape(sheet.course)
+        ),
+        "🗓 " + when + (f" · 🚪 {escape(lesson.room)}" if lesson.room else ""),
+    ]
+    if not sheet.students:
+        lines += ["", _("ℹ️ Nobody is enrolled in this group.")]
+        return "\n".join(lines)
+    if sheet.verdict is not Verdict.ALLOWED:
+        labels = status_labels()
+        lines += [counts_line(sheet.stored), ""]
+        for number, student in enumerate(sheet.students, start=1):
+            if student.frozen:
+                mark = _("{icon} frozen").format(icon=FROZEN_ICON)
+            elif student.id in sheet.stored:
+                status = sheet.stored[student.id]
+                mark = f"{STATUS_ICONS[status]} {labels[status]}"
+            else:
+                mark = _("— not marked")
+            lines.append(f"{number}. {escape(student.name)} · {mark}")
+        lines += ["", refusal_text(sheet.verdict, sheet, tz)]
+        return "\n".join(lines)
+    lines += [
+        counts_line(marks),
+        "",
+        _("Tap a name to change the mark: ✅ present → ❌ absent → ⏰ late → 📝 excused."),
+    ]
+    if any(student.frozen for student in sheet.students):
+        lines.append(_("❄️ Frozen students are shown but not marked."))
+    if utcnow() >= sheet.closes_at:
+        lines.append(
+            _(
+                "ℹ️ The day of this lesson is over: you are changing its marks as an "
+                "administrator, and the change is recorded in the audit log."
+            )
+        )
+    if saved or not sheet.unsaved(marks):
+        lines.append(_("✅ Saved."))
+    else:
+        lines.append(_("⚠️ Not saved yet — tap 💾 Save."))
+    return "\n".join(lines)
+
+
+def refusal_text(verdict: Verdict, sheet: Sheet | None, tz: ZoneInfo) -> str:
+    if verdict is Verdict.TOO_EARLY and sheet is not None:
+        return _("⏳ Marking opens at {time}, 15 minutes before the lesson.").format(
+            time=sheet.opens_at.astimezone(tz).strftime("%H:%M")
+        )
+    if verdict is Verdict.TOO_LATE:
+        return _(
+            "🔒 The day of this lesson is over: only an administrator can change its marks now."
+        )
+    if verdict is Verdict.CANCELLED:
+        return _("❌ This lesson was cancelled; there is nothing to mark.")
+    return stale_button_text()
+
+
+def render(sheet: Sheet, marks: dict[int, str], tz: ZoneInfo, *, saved: bool = False):
+    markable = sheet.verdict is Verdict.ALLOWED
+    return sheet_text(sheet, marks, tz, saved=saved), sheet_keyboard(
+        sheet, marks, markable=markable
+    )
+
+
+async def refuse_foreign(
+    callback: CallbackQuery, actor: Actor, session: AsyncSession, lesson_id: int, step: str
+) -> None:
+    """A lesson the actor may not see: a forged or stale button. Audited, nothing shown."""
+    await service.deny(session, actor, lesson_id, Verdict.FOREIGN.value, step=step)
+    await callback.answer(stale_button_text())
+
+
+async def open_sheet(
+    callback: CallbackQuery,
+    callback_data: AttendanceCb,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    tz = settings.centre.tz
+    sheet = await service.sheet(session, actor, callback_data.lesson, utcnow(), tz)
+    if sheet is None:
+        await refuse_foreign(callback, actor, session, callback_data.lesson, "open")
+        return
+    pending = await pending_marks(state, sheet.lesson.id)
+    text, markup = render(sheet, sheet.marks(pending), tz)
+    await edit_or_send(callback, text, markup)
+    await callback.answer()
+
+
+async def tap(
+    callback: CallbackQuery,
+    callback_data: AttendanceCb,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    tz = settings.centre.tz
+    sheet = await service.sheet(session, actor, callback_data.lesson, utcnow(), tz)
+    if sheet is None:
+        await refuse_foreign(callback, actor, session, callback_data.lesson, "tap")
+        return
+    if sheet.verdict is not Verdict.ALLOWED:
+        await callback.answer(refusal_text(sheet.verdict, sheet, tz), show_alert=True)
+        return
+    student = next((s for s in sheet.students if s.id == callback_data.student), None)
+    if student is None:
+        await callback.answer(stale_button_text())
+        return
+    if student.frozen:
+        await callback.answer(_("❄️ {name} is frozen and is not marked.").format(name=student.name))
+        return
+    marks = sheet.marks(await pending_marks(state, sheet.lesson.id))
+    marks[student.id] = service.next_status(marks[student.id]).value
+    await keep_pending(state, sheet.lesson.id, marks)
+    text, markup = render(sheet, marks, tz)
+    await edit_or_send(callback, text, markup)
+    await callback.answer()
+
+
+async def save(
+    callback: CallbackQuery,
+    callback_data: AttendanceCb,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
+    state: FSMContext,
+    bot: Bot,
+) -> None:
+    tz = settings.centre.tz
+    lesson_id = callback_data.lesson
+    result = await service.save(
+        session,
+        actor,
+        lesson_id,
+        await pending_marks(state, lesson_id),
+        now=utcnow(),
+        tz=tz,
+        policy_version=settings.centre.policy_version,
+    )
+    if result.verdict is Verdict.FOREIGN:
+        await refuse_foreign(callback, actor, session, lesson_id, "save")
+        return
+    if result.verdict is not Verdict.ALLOWED or result.sheet is None:
+        if result.verdict is Verdict.TOO_LATE:
+            await service.deny(session, actor, lesson_id, Verdict.TOO_LATE.value, step="save")
+        sheet = await service.sheet(session, actor, lesson_id, utcnow(), tz)
+        if sheet is not None:
+            await edit_or_send(callback, *render(sheet, sheet.stored, tz))
+        await callback.answer(refusal_text(result.verdict, sheet, tz), show_alert=True)
+        return
+    await keep_pending(state, lesson_id, None)
+    marks = result.sheet.marks()
+    await edit_or_send(callback, *render(result.sheet, marks, tz, saved=True))
+    labels, counts = status_labels(), result.counts
+    await callback.answer(
+        _("✅ Saved: {summary}.").format(
+            summary=", ".join(f"{counts[status]} {labels[status]}" for status in labels)
+        )
+    )
+    await send_absence_notices(bot, session, result.notices, tz)
+
+
+def absence_text(notice: AbsenceNotice, tz: ZoneInfo) -> str:
+    when = format_datetime(notice.starts_at, tz)
+    if notice.about_self:
+        return "\n".join(
+            [
+                _("❌ You were marked absent at the <b>{group}</b> lesson on {when}.").format(
+                    group=escape(notice.group_name), when=when
+                ),
+                "",
+                _("If this is a mistake, tell your teacher or write to the centre: /support"),
+            ]
+        )
+    return "\n".join(
+        [
+            _(
+                "❌ <b>{student}</b> was marked absent at the <b>{group}</b> lesson on {when}."
+            ).format(
+                student=escape(notice.student_name), group=escape(notice.group_name), when=when
+            ),
+            "",
+            _("If you know the reason, please tell the centre: /support"),
+        ]
+    )
+
+
+async def send_absence_notices(
+    bot: Bot, session: AsyncSession, notices: list[AbsenceNotice], tz: ZoneInfo
+) -> None:
+    """Send the claimed notices (after the commit) and record how each one ended."""
+    outcomes = {}
+    for notice in notices:
+        outcome = await send_notice(bot, notice.recipient, partial(absence_text, notice, tz))
+        outcomes[notice.claim_id] = OUTCOME_STATUS[outcome]
+    await service.record_notice_outcomes(session, outcomes, utcnow())
+
+
+def create_router(permission: Permission | None = None) -> Router:
+    """The sheet's handlers; with `permission`, for the admin router (any group)."""
+    router = Router(name="admin.attendance" if permission else "teacher.attendance")
+    flags = {"permission": permission} if permission else {}
+    callbacks = router.callback_query
+    callbacks.register(open_sheet, AttendanceCb.filter(F.action == "open"), flags=flags)
+    callbacks.register(tap, AttendanceCb.filter(F.action == "tap"), flags=flags)
+    callbacks.register(save, AttendanceCb.filter(F.action == "save"), flags=flags)
+    return router

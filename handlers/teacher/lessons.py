@@ -1,0 +1,218 @@
+"""/today and /groups: the teacher's own lessons today and own groups, edited in place."""
+
+from datetime import time
+from html import escape
+from zoneinfo import ZoneInfo
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from babel.dates import get_day_names
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.filters.menu import MenuButton
+from bot.formatting import babel_locale, format_date, format_datetime
+from bot.i18n import _
+from bot.services import attendance as service
+from bot.services.access import Actor
+from bot.services.attendance import GroupCard, LessonRef
+from db.base import utcnow
+from handlers.common.privacy import edit_or_send
+from handlers.fallback import stale_button_text
+from keyboards.teacher import (
+    FROZEN_ICON,
+    LESSON_ICONS,
+    TeacherCb,
+    group_keyboard,
+    groups_keyboard,
+    lessons_keyboard,
+    today_keyboard,
+)
+
+ROSTER_TEXT_LIMIT = 2500  # characters of names on the group card; the rest is counted
+
+
+def not_a_command(message: Message) -> bool:
+    """Form steps leave commands to their handlers (/cancel, /help, …)."""
+    return not (message.text or "").startswith("/")
+
+
+async def end_form(state: FSMContext, key: str) -> None:
+    """Leave a form, dropping its data but keeping the unsaved attendance taps."""
+    data = await state.get_data()
+    data.pop(key, None)
+    await state.set_state(None)
+    await state.set_data(data)
+
+
+def status_labels() -> dict[str, str]:
+    return {
+        "scheduled": _("scheduled"),
+        "held": _("held"),
+        "cancelled": _("cancelled"),
+    }
+
+
+def lesson_line(lesson: LessonRef, tz: ZoneInfo) -> str:
+    start, end = lesson.starts_at.astimezone(tz), lesson.ends_at.astimezone(tz)
+    parts = [f"{start:%H:%M}–{end:%H:%M}", f"<b>{escape(lesson.group_name)}</b>"]
+    if lesson.room:
+        parts.append(_("room {room}").format(room=escape(lesson.room)))
+    parts.append(status_labels().get(lesson.status, lesson.status))
+    icon = LESSON_ICONS.get(lesson.status, "🕘")
+    text = f"{icon} " + " · ".join(parts)
+    return f"<s>{text}</s>" if lesson.cancelled else text
+
+
+def today_text(day, lessons: list[LessonRef], tz: ZoneInfo) -> str:
+    lines = [_("📅 <b>Today</b>, {date}").format(date=format_date(day)), ""]
+    if not lessons:
+        lines.append(_("ℹ️ You have no lessons today."))
+    else:
+        lines += [lesson_line(lesson, tz) for lesson in lessons]
+        lines += ["", _("Tap a lesson to mark attendance.")]
+    return "\n".join(lines)
+
+
+async def show_today(
+    message: Message, actor: Actor, session: AsyncSession, settings: Settings
+) -> None:
+    tz = settings.centre.tz
+    day, lessons = await service.today(session, actor, utcnow(), tz)
+    await message.answer(today_text(day, lessons, tz), reply_markup=today_keyboard(lessons, tz))
+
+
+async def today_pressed(
+    callback: CallbackQuery, actor: Actor, session: AsyncSession, settings: Settings
+) -> None:
+    tz = settings.centre.tz
+    day, lessons = await service.today(session, actor, utcnow(), tz)
+    await edit_or_send(callback, today_text(day, lessons, tz), today_keyboard(lessons, tz))
+    await callback.answer()
+
+
+def groups_text(count: int) -> str:
+    if not count:
+        return "\n".join([_("👥 <b>My groups</b>"), "", _("ℹ️ You do not teach any group yet.")])
+    return "\n".join([_("👥 <b>My groups</b>"), "", _("Choose a group:")])
+
+
+async def show_groups(message: Message, actor: Actor, session: AsyncSession) -> None:
+    items, page, pages = await service.my_groups(session, actor, 1)
+    await message.answer(groups_text(len(items)), reply_markup=groups_keyboard(items, page, pages))
+
+
+async def groups_pressed(
+    callback: CallbackQuery, callback_data: TeacherCb, actor: Actor, session: AsyncSession
+) -> None:
+    items, page, pages = await service.my_groups(session, actor, callback_data.page)
+    await edit_or_send(callback, groups_text(len(items)), groups_keyboard(items, page, pages))
+    await callback.answer()
+
+
+def slot_text(weekday: int, start: time, duration: int) -> str:
+    day = get_day_names("abbreviated", locale=babel_locale())[weekday]
+    return _("{day} {time} ({minutes} min)").format(
+        day=day, time=start.strftime("%H:%M"), minutes=duration
+    )
+
+
+def group_text(card: GroupCard, tz: ZoneInfo) -> str:
+    active = [s for s in card.students if not s.frozen]
+    lines = [
+        _("👥 <b>{group}</b> · {course}").format(
+            group=escape(card.name), course=escape(card.course)
+        ),
+    ]
+    if card.room:
+        lines.append(_("🚪 Room: {room}").format(room=escape(card.room)))
+    if card.slots:
+        lines.append(
+            _("🗓 Weekly: {slots}").format(
+                slots=", ".join(
+                    slot_text(s.weekday, s.start, s.duration_minutes) for s in card.slots
+                )
+            )
+        )
+    if card.next_lesson:
+        lines.append(_("⏭ Next lesson: {when}").format(when=format_datetime(card.next_lesson, tz)))
+    lines += [
+        _("👤 Students: {count} of {capacity}").format(count=len(active), capacity=card.capacity),
+        "",
+    ]
+    if not card.students:
+        lines.append(_("ℹ️ Nobody is enrolled yet."))
+    used = 0
+    for number, student in enumerate(card.students, start=1):
+        line = f"{number}. {escape(student.name)}"
+        if student.frozen:
+            line += " " + _("{icon} frozen").format(icon=FROZEN_ICON)
+        used += len(line)
+        if used > ROSTER_TEXT_LIMIT:
+            lines.append(_("… and {count} more").format(count=len(card.students) - number + 1))
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+async def group_pressed(
+    callback: CallbackQuery,
+    callback_data: TeacherCb,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    card = await service.group_card(session, actor, callback_data.id, utcnow())
+    if card is None:
+        await refuse(callback, actor, session, callback_data.id)
+        return
+    await edit_or_send(callback, group_text(card, settings.centre.tz), group_keyboard(card.id))
+    await callback.answer()
+
+
+async def lessons_pressed(
+    callback: CallbackQuery,
+    callback_data: TeacherCb,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    tz = settings.centre.tz
+    found = await service.group_lessons(
+        session, actor, callback_data.id, callback_data.page, utcnow(), tz
+    )
+    if found is None:
+        await refuse(callback, actor, session, callback_data.id)
+        return
+    group, lessons, page, pages = found
+    lines = [_("📋 <b>{group}</b> · lessons").format(group=escape(group.name)), ""]
+    if lessons:
+        lines.append(_("Choose a lesson to see or mark its attendance:"))
+    else:
+        lines.append(_("ℹ️ This group has had no lessons yet."))
+    await edit_or_send(
+        callback, "\n".join(lines), lessons_keyboard(group.id, lessons, page, pages, tz)
+    )
+    await callback.answer()
+
+
+async def refuse(callback: CallbackQuery, actor: Actor, session: AsyncSession, group_id: int):
+    """Another teacher's group, or none: a stale answer and a `denied` audit entry."""
+    await service.deny_group(session, actor, group_id)
+    await callback.answer(stale_button_text())
+
+
+def create_router() -> Router:
+    router = Router(name="teacher.lessons")
+    router.message.register(show_today, Command("today"))
+    router.message.register(show_today, MenuButton("teacher.today"))
+    router.message.register(show_groups, Command("groups"))
+    router.message.register(show_groups, MenuButton("teacher.groups"))
+    callbacks = router.callback_query
+    callbacks.register(today_pressed, TeacherCb.filter(F.action == "today"))
+    callbacks.register(groups_pressed, TeacherCb.filter(F.action == "groups"))
+    callbacks.register(group_pressed, TeacherCb.filter(F.action == "group"))
+    callbacks.register(lessons_pressed, TeacherCb.filter(F.action == "lessons"))
+    return router

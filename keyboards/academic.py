@@ -1,0 +1,522 @@
+"""Courses ("co"), groups ("gr"), lessons ("ls") and enrolment ("en") keyboards."""
+
+from collections.abc import Callable, Sequence
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from babel.dates import get_day_names
+
+from bot.formatting import babel_locale
+from bot.i18n import _
+from bot.services.academic import CourseInfo, GroupInfo, Page, PersonItem, SlotSpec
+from bot.services.enrolment import EnrolmentInfo, EnrolmentPage
+from bot.services.lessons import LessonPage
+from db.models import EnrolmentStatus, GroupStatus, LessonStatus
+
+
+class CourseCb(CallbackData, prefix="co"):
+    action: str
+    id: int = 0
+    page: int = 1
+    value: str = ""
+
+
+class GroupCb(CallbackData, prefix="gr"):
+    action: str
+    id: int = 0
+    page: int = 1
+    value: str = ""
+
+
+class LessonCb(CallbackData, prefix="ls"):
+    action: str
+    id: int = 0
+    page: int = 1
+
+
+class EnrolCb(CallbackData, prefix="en"):
+    action: str
+    id: int = 0  # an enrolment
+    group: int = 0
+    student: int = 0
+    page: int = 1
+    value: str = ""
+
+
+# Fields of the group form, in step order (the card's and the summary's edit buttons).
+GROUP_FIELDS = (
+    "course",
+    "name",
+    "teacher",
+    "room",
+    "capacity",
+    "start",
+    "end",
+    "price",
+    "slots",
+)
+COURSE_FIELDS = ("name", "description", "price")
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def _rows(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+
+
+def pager(make: Callable[[int], CallbackData], page: int, pages: int) -> list[InlineKeyboardButton]:
+    """`◀ 1/5 ▶` (nothing for a single page)."""
+    if pages <= 1:
+        return []
+    row = []
+    if page > 1:
+        row.append(_button("◀", make(page - 1)))
+    row.append(_button(f"{page}/{pages}", make(page)))
+    if page < pages:
+        row.append(_button("▶", make(page + 1)))
+    return row
+
+
+def shorten(label: str, limit: int = 60) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def weekday_names() -> dict[int, str]:
+    """Monday=0 … Sunday=6, abbreviated, in the current language."""
+    names = get_day_names("abbreviated", locale=babel_locale())
+    return {day: str(names[day]).capitalize() for day in range(7)}
+
+
+def slot_label(slot: SlotSpec) -> str:
+    return "{day} {start}–{end}".format(
+        day=weekday_names()[slot.weekday],
+        start=slot.start.strftime("%H:%M"),
+        end=slot.end.strftime("%H:%M"),
+    )
+
+
+def group_status_labels() -> dict[GroupStatus, str]:
+    return {
+        GroupStatus.ACTIVE: _("🟢 active"),
+        GroupStatus.FINISHED: _("🏁 finished"),
+        GroupStatus.ARCHIVED: _("🗄 archived"),
+    }
+
+
+def lesson_status_labels() -> dict[LessonStatus, str]:
+    return {
+        LessonStatus.SCHEDULED: _("🗓 scheduled"),
+        LessonStatus.HELD: _("✅ held"),
+        LessonStatus.CANCELLED: _("❌ cancelled"),
+    }
+
+
+def enrolment_status_labels() -> dict[EnrolmentStatus, str]:
+    return {
+        EnrolmentStatus.ACTIVE: _("🟢 active"),
+        EnrolmentStatus.FROZEN: _("❄️ frozen"),
+        EnrolmentStatus.LEFT: _("🚪 left"),
+    }
+
+
+def confirm_row(save: CallbackData, edit: CallbackData | None, drop: CallbackData) -> list:
+    rows = [[_button(_("✅ Confirm"), save)]]
+    second = []
+    if edit is not None:
+        second.append(_button(_("✏️ Edit"), edit))
+    second.append(_button(_("❌ Cancel"), drop))
+    rows.append(second)
+    return rows
+
+
+# --- courses ------------------------------------------------------------------------------
+
+
+def courses_list(page: Page[CourseInfo], price: Callable[[int], str]) -> InlineKeyboardMarkup:
+    rows = []
+    for course in page.items:
+        mark = "" if course.is_active else "🗄 "
+        label = shorten(f"{mark}{course.name} · {price(course.monthly_price)}")
+        rows.append([_button(label, CourseCb(action="card", id=course.id, page=page.page))])
+    nav = pager(lambda p: CourseCb(action="list", page=p), page.page, page.pages)
+    if nav:
+        rows.append(nav)
+    rows.append(
+        [
+            _button(_("➕ New course"), CourseCb(action="new")),
+            _button(_("👥 All groups"), GroupCb(action="list")),
+        ]
+    )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def course_card(course: CourseInfo, page: int) -> InlineKeyboardMarkup:
+    edits = [
+        _button(_("✏️ Name"), CourseCb(action="edit", id=course.id, value="name")),
+        _button(_("✏️ Description"), CourseCb(action="edit", id=course.id, value="description")),
+        _button(_("✏️ Price"), CourseCb(action="edit", id=course.id, value="price")),
+    ]
+    rows = _rows(edits, 3)
+    groups = [
+        _button(
+            _("👥 Groups ({count})").format(count=course.groups),
+            GroupCb(action="list", id=course.id),
+        )
+    ]
+    if course.is_active:
+        groups.append(_button(_("➕ New group"), GroupCb(action="new", id=course.id)))
+        archive = _button(_("🗄 Archive"), CourseCb(action="archive", id=course.id, page=page))
+    else:
+        archive = _button(_("♻️ Restore"), CourseCb(action="restore", id=course.id, page=page))
+    rows += [groups, [archive]]
+    rows.append([_button(_("⬅ Back"), CourseCb(action="list", page=page))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def course_summary() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=confirm_row(
+            CourseCb(action="save"), CourseCb(action="fields"), CourseCb(action="drop")
+        )
+    )
+
+
+def course_fields() -> InlineKeyboardMarkup:
+    labels = {"name": _("✏️ Name"), "description": _("✏️ Description"), "price": _("✏️ Price")}
+    buttons = [
+        _button(labels[name], CourseCb(action="field", value=name)) for name in COURSE_FIELDS
+    ]
+    rows = _rows(buttons, 3)
+    rows.append([_button(_("⬅ Back"), CourseCb(action="summary"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def skip_button(data: CallbackData, text: str | None = None) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[_button(text or _("⏭ Skip"), data)]])
+
+
+# --- groups -------------------------------------------------------------------------------
+
+
+def groups_list(page: Page[GroupInfo], course_id: int) -> InlineKeyboardMarkup:
+    statuses = group_status_labels()
+    rows = []
+    for group in page.items:
+        mark = (
+            "" if group.status is GroupStatus.ACTIVE else statuses[group.status].split(" ")[0] + " "
+        )
+        label = shorten(
+            f"{mark}{group.name} · {group.course_name} · {group.seated}/{group.capacity}"
+        )
+        rows.append(
+            [
+                _button(
+                    label,
+                    GroupCb(action="card", id=group.id, page=page.page, value=str(course_id or "")),
+                )
+            ]
+        )
+    nav = pager(lambda p: GroupCb(action="list", id=course_id, page=p), page.page, page.pages)
+    if nav:
+        rows.append(nav)
+    rows.append([_button(_("➕ New group"), GroupCb(action="new", id=course_id))])
+    back = CourseCb(action="card", id=course_id) if course_id else CourseCb(action="list")
+    rows.append([_button(_("⬅ Back"), back)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def group_card(group: GroupInfo, page: int, course_filter: str) -> InlineKeyboardMarkup:
+    labels = group_field_labels()
+    edits = [
+        _button(labels[name], GroupCb(action="edit", id=group.id, value=name))
+        for name in GROUP_FIELDS
+        if name != "course"
+    ]
+    edits.append(_button(_("✏️ Status"), GroupCb(action="edit", id=group.id, value="status")))
+    rows = _rows(edits, 3)
+    rows.append(
+        [
+            _button(
+                _("👥 Students ({count})").format(count=group.seated),
+                EnrolCb(action="list", group=group.id),
+            ),
+            _button(_("➕ Add student"), EnrolCb(action="add", group=group.id)),
+        ]
+    )
+    rows.append([_button(_("📅 Lessons"), LessonCb(action="list", id=group.id))])
+    course_id = int(course_filter) if course_filter.isdigit() else 0
+    rows.append([_button(_("⬅ Back"), GroupCb(action="list", id=course_id, page=page))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def group_field_labels() -> dict[str, str]:
+    return {
+        "course": _("✏️ Course"),
+        "name": _("✏️ Name"),
+        "teacher": _("✏️ Teacher"),
+        "room": _("✏️ Room"),
+        "capacity": _("✏️ Capacity"),
+        "start": _("✏️ Start date"),
+        "end": _("✏️ End date"),
+        "price": _("✏️ Price"),
+        "slots": _("✏️ Timetable"),
+        "status": _("✏️ Status"),
+    }
+
+
+def course_picker(page: Page[CourseInfo]) -> InlineKeyboardMarkup:
+    rows = [
+        [_button(shorten(course.name), GroupCb(action="course", id=course.id))]
+        for course in page.items
+    ]
+    nav = pager(lambda p: GroupCb(action="cpage", page=p), page.page, page.pages)
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def teacher_picker(page: Page[PersonItem]) -> InlineKeyboardMarkup:
+    rows = [
+        [_button(shorten(person.name), GroupCb(action="teacher", id=person.id))]
+        for person in page.items
+    ]
+    nav = pager(lambda p: GroupCb(action="tpage", page=p), page.page, page.pages)
+    if nav:
+        rows.append(nav)
+    rows.append([_button(_("🚫 No teacher yet"), GroupCb(action="teacher", id=0))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def slots_editor(slots: Sequence[SlotSpec], picked: int | None) -> InlineKeyboardMarkup:
+    names = weekday_names()
+    days = [
+        _button(("👉 " if day == picked else "") + names[day], GroupCb(action="wd", value=str(day)))
+        for day in range(7)
+    ]
+    rows = [days[:4], days[4:]]
+    for index, slot in enumerate(slots):
+        rows.append([_button("🗑 " + slot_label(slot), GroupCb(action="rmslot", value=str(index)))])
+    if slots:
+        rows.append([_button(_("✅ Done"), GroupCb(action="slotsdone"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def status_picker() -> InlineKeyboardMarkup:
+    rows = [
+        [_button(label, GroupCb(action="status", value=status.value))]
+        for status, label in group_status_labels().items()
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def group_summary() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=confirm_row(
+            GroupCb(action="save"), GroupCb(action="fields"), GroupCb(action="drop")
+        )
+    )
+
+
+def group_overlap_confirm() -> InlineKeyboardMarkup:
+    rows = [[_button(_("⚠️ Save anyway"), GroupCb(action="force"))]]
+    rows.append(
+        [
+            _button(_("✏️ Edit"), GroupCb(action="fields")),
+            _button(_("❌ Cancel"), GroupCb(action="drop")),
+        ]
+    )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def group_fields(editing: bool) -> InlineKeyboardMarkup:
+    labels = group_field_labels()
+    names = [*GROUP_FIELDS, "status"] if editing else list(GROUP_FIELDS)
+    buttons = [_button(labels[name], GroupCb(action="field", value=name)) for name in names]
+    rows = _rows(buttons, 3)
+    rows.append([_button(_("⬅ Back"), GroupCb(action="summary"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+# --- lessons ------------------------------------------------------------------------------
+
+
+def lessons_list(
+    page: LessonPage, group_id: int, label: Callable[[object], str]
+) -> InlineKeyboardMarkup:
+    rows = [
+        [_button(shorten(label(lesson)), LessonCb(action="card", id=lesson.id, page=page.page))]
+        for lesson in page.items
+    ]
+    nav = pager(lambda p: LessonCb(action="list", id=group_id, page=p), page.page, page.pages)
+    if nav:
+        rows.append(nav)
+    rows.append([_button(_("⬅ Back"), GroupCb(action="card", id=group_id))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def lesson_card(lesson_id: int, group_id: int, page: int, changeable: bool) -> InlineKeyboardMarkup:
+    rows = []
+    if changeable:
+        rows.append(
+            [
+                _button(_("🕘 Move"), LessonCb(action="move", id=lesson_id, page=page)),
+                _button(_("❌ Cancel lesson"), LessonCb(action="cancel", id=lesson_id, page=page)),
+            ]
+        )
+    rows.append([_button(_("⬅ Back"), LessonCb(action="list", id=group_id, page=page))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def lesson_cancel_confirm(lesson_id: int, page: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                _button(
+                    _("✅ Yes, cancel it"), LessonCb(action="cancel_yes", id=lesson_id, page=page)
+                )
+            ],
+            [_button(_("⬅ Back"), LessonCb(action="card", id=lesson_id, page=page))],
+        ]
+    )
+
+
+def lesson_move_summary(lesson_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=confirm_row(
+            LessonCb(action="move_save", id=lesson_id),
+            LessonCb(action="move", id=lesson_id),
+            LessonCb(action="move_drop", id=lesson_id),
+        )
+    )
+
+
+# --- enrolment ----------------------------------------------------------------------------
+
+
+def enrolments_list(page: EnrolmentPage, group_id: int) -> InlineKeyboardMarkup:
+    statuses = enrolment_status_labels()
+    rows = []
+    for item in page.items:
+        mark = (
+            ""
+            if item.status is EnrolmentStatus.ACTIVE
+            else statuses[item.status].split(" ")[0] + " "
+        )
+        discount = f" · −{item.discount_percent}%" if item.discount_percent else ""
+        rows.append(
+            [
+                _button(
+                    shorten(f"{mark}{item.student_name}{discount}"),
+                    EnrolCb(action="card", id=item.id, page=page.page),
+                )
+            ]
+        )
+    nav = pager(lambda p: EnrolCb(action="list", group=group_id, page=p), page.page, page.pages)
+    if nav:
+        rows.append(nav)
+    rows.append([_button(_("➕ Add student"), EnrolCb(action="add", group=group_id))])
+    rows.append([_button(_("⬅ Back"), GroupCb(action="card", id=group_id))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def enrolment_card(item: EnrolmentInfo, page: int) -> InlineKeyboardMarkup:
+    rows = []
+    if item.status is EnrolmentStatus.ACTIVE:
+        rows.append(
+            [
+                _button(_("％ Discount"), EnrolCb(action="discount", id=item.id)),
+                _button(_("❄️ Freeze"), EnrolCb(action="freeze", id=item.id, page=page)),
+            ]
+        )
+    elif item.status is EnrolmentStatus.FROZEN:
+        rows.append(
+            [
+                _button(_("％ Discount"), EnrolCb(action="discount", id=item.id)),
+                _button(_("▶️ Unfreeze"), EnrolCb(action="unfreeze", id=item.id, page=page)),
+            ]
+        )
+    if item.status is not EnrolmentStatus.LEFT:
+        rows.append(
+            [
+                _button(_("🔀 Move"), EnrolCb(action="mvpick", id=item.id)),
+                _button(_("🚪 Leave the group"), EnrolCb(action="leave", id=item.id, page=page)),
+            ]
+        )
+    rows.append([_button(_("⬅ Back"), EnrolCb(action="list", group=item.group_id, page=page))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def student_picker(page: Page[PersonItem], group_id: int, query: str) -> InlineKeyboardMarkup:
+    rows = [
+        [_button(shorten(person.name), EnrolCb(action="pick", group=group_id, student=person.id))]
+        for person in page.items
+    ]
+    nav = pager(
+        lambda p: EnrolCb(action="spage", group=group_id, page=p, value="q" if query else ""),
+        page.page,
+        page.pages,
+    )
+    if nav:
+        rows.append(nav)
+    rows.append([_button(_("⬅ Back"), GroupCb(action="card", id=group_id))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def enrol_confirm(group_id: int, student_id: int, *, full: bool) -> InlineKeyboardMarkup:
+    save = EnrolCb(action="yes", group=group_id, student=student_id, value="over" if full else "")
+    text = _("⚠️ Add over capacity") if full else _("✅ Confirm")
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(text, save)],
+            [_button(_("❌ Cancel"), EnrolCb(action="add", group=group_id))],
+        ]
+    )
+
+
+def group_target_picker(
+    page: Page[GroupInfo],
+    make: Callable[[int], CallbackData],
+    pick: Callable[[int], CallbackData],
+    back: CallbackData,
+) -> InlineKeyboardMarkup:
+    rows = [
+        [_button(shorten(f"{g.name} · {g.course_name} · {g.seated}/{g.capacity}"), pick(g.id))]
+        for g in page.items
+    ]
+    nav = pager(make, page.page, page.pages)
+    if nav:
+        rows.append(nav)
+    rows.append([_button(_("⬅ Back"), back)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def move_confirm(enrolment_id: int, group_id: int, *, full: bool) -> InlineKeyboardMarkup:
+    save = EnrolCb(action="mvyes", id=enrolment_id, group=group_id, value="over" if full else "")
+    text = _("⚠️ Move over capacity") if full else _("✅ Confirm")
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(text, save)],
+            [_button(_("❌ Cancel"), EnrolCb(action="card", id=enrolment_id))],
+        ]
+    )
+
+
+def leave_confirm(enrolment_id: int, page: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_button(_("✅ Yes, leave"), EnrolCb(action="leave_yes", id=enrolment_id, page=page))],
+            [_button(_("⬅ Back"), EnrolCb(action="card", id=enrolment_id, page=page))],
+        ]
+    )
+
+
+def discount_summary(enrolment_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=confirm_row(
+            EnrolCb(action="dsave", id=enrolment_id),
+            EnrolCb(action="discount", id=enrolment_id),
+            EnrolCb(action="card", id=enrolment_id),
+        )
+    )

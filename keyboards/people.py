@@ -1,0 +1,407 @@
+"""People (pp), staff (sf), invites (iv) and leads (ld) keyboards."""
+
+from collections.abc import Sequence
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.i18n import _
+from bot.services.access import Actor
+from bot.services.invites import binding_kind
+from bot.services.leads import LeadInfo, LeadPage
+from bot.services.people import Found, PersonCard, SearchResult
+from bot.services.staff import PERMISSION_ORDER, StaffPage, bits_of, grantable
+from db.models import LeadStatus, Permission, Role
+
+BUTTON_TEXT_MAX = 60
+
+# Where a person's card was opened from, for its ⬅ Back button.
+FROM_SEARCH, FROM_STAFF, FROM_ELSEWHERE = 0, 1, 2
+
+
+class PeopleCb(CallbackData, prefix="pp"):
+    # home, res (a page of results), card, inv (binding invite), pinv (parent invite),
+    # regs (register a student), regp (register a parent of `id`), save, edit, drop,
+    # lk (find a parent for `id`), lkp (confirm parent `id` for child `other`), lky (link)
+    action: str
+    id: int = 0
+    page: int = 0
+    other: int = 0
+
+
+class StaffCb(CallbackData, prefix="sf"):
+    # list, adm (permission editor; id 0: a new admin's invitation), tg (toggle), save,
+    # lock (a permission the actor may not grant), mkinv (create the admin invitation),
+    # teach, rm (confirm taking `role`), rmy (take it)
+    action: str
+    id: int = 0
+    bits: str = ""
+    role: str = ""
+    page: int = 1
+
+
+class InviteCb(CallbackData, prefix="iv"):
+    action: str  # rv (revoke), teacher (a new teacher's invitation)
+    id: int = 0
+
+
+class LeadCb(CallbackData, prefix="ld"):
+    # staff: list, card, st (set `status`; `was` is what the admin saw), enr (confirm enrol)
+    # applicant: crs (course `id`, 0 = not sure), send, edit, drop
+    action: str
+    id: int = 0
+    page: int = 1
+    closed: int = 0
+    status: str = ""
+    was: str = ""
+
+
+def shorten(text: str, limit: int = BUTTON_TEXT_MAX) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+ROLE_MARKS = {Role.ADMIN: "🛡", Role.TEACHER: "🧑‍🏫", Role.STUDENT: "🎓", Role.PARENT: "👪"}
+
+
+def role_marks(roles: Sequence[str] | frozenset[str]) -> str:
+    return "".join(mark for role, mark in ROLE_MARKS.items() if role.value in roles)
+
+
+def permission_labels() -> dict[Permission, str]:
+    return {
+        Permission.PAYMENTS: _("💳 Payments"),
+        Permission.BROADCAST: _("📣 Broadcasts"),
+        Permission.ACADEMIC: _("🎓 Courses and groups"),
+        Permission.USERS: _("👥 People"),
+        Permission.REPORTS: _("📊 Reports"),
+        Permission.BACKUPS: _("💾 Backups"),
+        Permission.AUDIT: _("🔍 Audit log"),
+    }
+
+
+def lead_status_labels() -> dict[LeadStatus, str]:
+    return {
+        LeadStatus.NEW: _("🆕 new"),
+        LeadStatus.CONTACTED: _("📞 contacted"),
+        LeadStatus.TRIAL: _("🧪 trial lesson"),
+        LeadStatus.ENROLLED: _("🎓 enrolled"),
+        LeadStatus.LOST: _("❌ lost"),
+    }
+
+
+def _pager(page: int, pages: int, make) -> list[InlineKeyboardButton]:
+    row = []
+    if page > 1:
+        row.append(InlineKeyboardButton(text="◀", callback_data=make(page - 1).pack()))
+    row.append(InlineKeyboardButton(text=f"{page}/{pages}", callback_data=make(page).pack()))
+    if page < pages:
+        row.append(InlineKeyboardButton(text="▶", callback_data=make(page + 1).pack()))
+    return row
+
+
+def _button(text: str, data: CallbackData) -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton(text=shorten(text), callback_data=data.pack())]
+
+
+# --- people ---------------------------------------------------------------------------------
+
+
+def people_home() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("➕ Register a student"), callback_data=PeopleCb(action="regs"))
+    builder.button(text=_("👔 Staff"), callback_data=StaffCb(action="list"))
+    builder.button(text=_("🧑‍🏫 Invite a teacher"), callback_data=InviteCb(action="teacher"))
+    builder.button(
+        text=_("🛡 Invite an administrator"),
+        callback_data=StaffCb(action="adm", bits=bits_of(frozenset())),
+    )
+    builder.button(text=_("📋 Requests to study"), callback_data=LeadCb(action="list"))
+    builder.adjust(1, 1, 2, 1)
+    return builder.as_markup()
+
+
+def found_label(person: Found) -> str:
+    parts = [person.full_name or _("No name")]
+    if person.phone:
+        parts.append(person.phone)
+    marks = role_marks(person.roles)
+    return f"{marks} {' · '.join(parts)}".strip()
+
+
+def search_results(result: SearchResult, *, child_id: int | None = None) -> InlineKeyboardMarkup:
+    """One button per person: their card, or (linking a parent) the confirmation."""
+    rows = []
+    for person in result.items:
+        if child_id is None:
+            data = PeopleCb(action="card", id=person.id, page=result.page, other=FROM_SEARCH)
+        else:
+            data = PeopleCb(action="lkp", id=person.id, other=child_id)
+        rows.append(_button(found_label(person), data))
+    if result.pages > 1:
+        rows.append(_pager(result.page, result.pages, lambda p: PeopleCb(action="res", page=p)))
+    back = (
+        PeopleCb(action="home")
+        if child_id is None
+        else PeopleCb(action="card", id=child_id, other=FROM_ELSEWHERE)
+    )
+    rows.append(_button(_("⬅ Back"), back))
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def card_back(origin: int, page: int) -> CallbackData:
+    if origin == FROM_STAFF:
+        return StaffCb(action="list", page=max(page, 1))
+    if origin == FROM_SEARCH and page:
+        return PeopleCb(action="res", page=page)
+    return PeopleCb(action="home")
+
+
+def person_card(
+    card: PersonCard, actor: Actor, *, origin: int = FROM_ELSEWHERE, page: int = 0
+) -> InlineKeyboardMarkup:
+    rows = []
+    person = card.id
+    roles = card.roles
+    if not card.on_telegram and binding_kind(roles, bool(card.data.children)):
+        rows.append(_button(_("🔗 Invitation link"), PeopleCb(action="inv", id=person)))
+    if Role.STUDENT in roles:
+        rows.append(_button(_("👪 Invitation for a parent"), PeopleCb(action="pinv", id=person)))
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("➕ Register a parent"),
+                    callback_data=PeopleCb(action="regp", id=person).pack(),
+                ),
+                InlineKeyboardButton(
+                    text=_("🔗 Link a parent"),
+                    callback_data=PeopleCb(action="lk", id=person).pack(),
+                ),
+            ]
+        )
+    if not card.is_owner:
+        if Role.ADMIN in roles:
+            staff_row = [
+                InlineKeyboardButton(
+                    text=_("🛡 Permissions"),
+                    callback_data=StaffCb(
+                        action="adm", id=person, bits=bits_of(card.permissions)
+                    ).pack(),
+                ),
+                InlineKeyboardButton(
+                    text=_("➖ Administrator"),
+                    callback_data=StaffCb(action="rm", id=person, role=Role.ADMIN.value).pack(),
+                ),
+            ]
+        else:
+            staff_row = [
+                InlineKeyboardButton(
+                    text=_("🛡 Make administrator"),
+                    callback_data=StaffCb(action="adm", id=person, bits=bits_of(set())).pack(),
+                )
+            ]
+        rows.append(staff_row)
+    if Role.TEACHER in roles:
+        rows.append(
+            _button(_("➖ Teacher"), StaffCb(action="rm", id=person, role=Role.TEACHER.value))
+        )
+    else:
+        rows.append(_button(_("🧑‍🏫 Make teacher"), StaffCb(action="teach", id=person)))
+    for relative in [*card.data.parents, *card.data.children]:
+        rows.append(
+            _button(
+                _("👤 {name}").format(name=relative.full_name or _("No name")),
+                PeopleCb(action="card", id=relative.id, other=FROM_ELSEWHERE),
+            )
+        )
+    rows.append(_button(_("⬅ Back"), card_back(origin, page)))
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def registration_summary() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("✅ Save"), callback_data=PeopleCb(action="save"))
+    builder.button(text=_("✏️ Edit"), callback_data=PeopleCb(action="edit"))
+    builder.button(text=_("❌ Cancel"), callback_data=PeopleCb(action="drop"))
+    builder.adjust(1, 2)
+    return builder.as_markup()
+
+
+def link_confirmation(parent_id: int, child_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("✅ Link"), callback_data=PeopleCb(action="lky", id=parent_id, other=child_id)
+    )
+    builder.button(
+        text=_("⬅ Back"),
+        callback_data=PeopleCb(action="card", id=child_id, other=FROM_ELSEWHERE),
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def invite_message(invite_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("🚫 Revoke the link"), callback_data=InviteCb(action="rv", id=invite_id))
+    return builder.as_markup()
+
+
+# --- staff ----------------------------------------------------------------------------------
+
+
+def staff_list(page: StaffPage) -> InlineKeyboardMarkup:
+    nameless = _("No name")
+    rows = [
+        _button(
+            f"{role_marks(roles)} {name or nameless}",
+            PeopleCb(action="card", id=user_id, page=page.page, other=FROM_STAFF),
+        )
+        for user_id, name, roles in page.items
+    ]
+    if page.pages > 1:
+        rows.append(_pager(page.page, page.pages, lambda p: StaffCb(action="list", page=p)))
+    rows.append(_button(_("⬅ Back"), PeopleCb(action="home")))
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def permission_editor(
+    actor: Actor, target_id: int, chosen: frozenset[Permission]
+) -> InlineKeyboardMarkup:
+    """Toggles for the 7 permissions; 🔒 marks those the actor may not hand out."""
+    allowed = grantable(actor)
+    labels = permission_labels()
+    rows = []
+    for permission in PERMISSION_ORDER:
+        mark = "✅" if permission in chosen else "⬜"
+        lock = "" if permission in allowed else "🔒 "
+        if permission in allowed:
+            data = StaffCb(action="tg", id=target_id, bits=bits_of(chosen ^ {permission}))
+        else:
+            data = StaffCb(action="lock", id=target_id)
+        rows.append(_button(f"{lock}{mark} {labels[permission]}", data))
+    bits = bits_of(chosen)
+    if target_id:
+        rows.append(_button(_("✅ Save"), StaffCb(action="save", id=target_id, bits=bits)))
+        rows.append(
+            _button(_("⬅ Back"), PeopleCb(action="card", id=target_id, other=FROM_ELSEWHERE))
+        )
+    else:
+        rows.append(_button(_("🔗 Create the link"), StaffCb(action="mkinv", bits=bits)))
+        rows.append(_button(_("⬅ Back"), PeopleCb(action="home")))
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def removal_confirmation(target_id: int, role: Role) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("✅ Yes, take it away"),
+        callback_data=StaffCb(action="rmy", id=target_id, role=role.value),
+    )
+    builder.button(
+        text=_("⬅ Back"), callback_data=PeopleCb(action="card", id=target_id, other=FROM_ELSEWHERE)
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+# --- leads ----------------------------------------------------------------------------------
+
+
+def leads_list(page: LeadPage) -> InlineKeyboardMarkup:
+    statuses = lead_status_labels()
+    closed = int(page.closed)
+    rows = [
+        _button(
+            f"#{lead.id} · {lead.name} · {statuses[lead.status]}",
+            LeadCb(action="card", id=lead.id, page=page.page, closed=closed),
+        )
+        for lead in page.items
+    ]
+    if page.pages > 1:
+        rows.append(
+            _pager(page.page, page.pages, lambda p: LeadCb(action="list", page=p, closed=closed))
+        )
+    if page.closed:
+        rows.append(_button(_("📋 Open requests"), LeadCb(action="list")))
+    else:
+        rows.append(_button(_("🗂 Enrolled and lost"), LeadCb(action="list", closed=1)))
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def lead_card(lead: LeadInfo, page: int, closed: int) -> InlineKeyboardMarkup:
+    rows = []
+    if lead.status is LeadStatus.ENROLLED:
+        if lead.user_id is not None:
+            rows.append(
+                _button(
+                    _("👤 The student's card"),
+                    PeopleCb(action="card", id=lead.user_id, other=FROM_ELSEWHERE),
+                )
+            )
+    else:
+        actions = {
+            LeadStatus.CONTACTED: _("📞 Contacted"),
+            LeadStatus.TRIAL: _("🧪 Trial lesson booked"),
+            LeadStatus.ENROLLED: _("🎓 Enrolled"),
+            LeadStatus.LOST: _("❌ Lost"),
+        }
+        buttons = [
+            InlineKeyboardButton(
+                text=label,
+                callback_data=LeadCb(
+                    action="enr" if status is LeadStatus.ENROLLED else "st",
+                    id=lead.id,
+                    page=page,
+                    closed=closed,
+                    status=status.value,
+                    was=lead.status.value,
+                ).pack(),
+            )
+            for status, label in actions.items()
+            if status is not lead.status
+        ]
+        rows += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append(_button(_("⬅ Back"), LeadCb(action="list", page=page, closed=closed)))
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def enrol_confirmation(lead: LeadInfo, page: int, closed: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("✅ Yes, enrol"),
+        callback_data=LeadCb(
+            action="st",
+            id=lead.id,
+            page=page,
+            closed=closed,
+            status=LeadStatus.ENROLLED.value,
+            was=lead.status.value,
+        ),
+    )
+    builder.button(
+        text=_("⬅ Back"), callback_data=LeadCb(action="card", id=lead.id, page=page, closed=closed)
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def open_lead(lead_id: int) -> InlineKeyboardMarkup:
+    """Under the notice of a new request sent to the staff."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("📋 Open"), callback_data=LeadCb(action="card", id=lead_id))
+    return builder.as_markup()
+
+
+def course_choice(courses: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
+    rows = [_button(name, LeadCb(action="crs", id=course_id)) for course_id, name in courses]
+    rows.append(_button(_("🤷 Not sure yet"), LeadCb(action="crs", id=0)))
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def apply_summary() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("✅ Send"), callback_data=LeadCb(action="send"))
+    builder.button(text=_("✏️ Edit"), callback_data=LeadCb(action="edit"))
+    builder.button(text=_("❌ Cancel"), callback_data=LeadCb(action="drop"))
+    builder.adjust(1, 2)
+    return builder.as_markup()

@@ -1,0 +1,103 @@
+"""The student's views and the parent's children: keyboards and callback data."""
+
+from collections.abc import Sequence
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.i18n import _
+from bot.services.mydata import PersonRef
+
+BUTTON_NAME_MAX = 40
+
+
+class View(StrEnum):
+    SCHEDULE = "s"
+    ATTENDANCE = "a"
+    GRADES = "g"
+    HOMEWORK = "h"
+
+
+class StudentViewCb(CallbackData, prefix="sv"):
+    action: str  # file: re-send a homework's attachments
+    item: int = 0  # the homework id (re-checked on every press)
+
+
+class ParentChildCb(CallbackData, prefix="pc"):
+    action: str  # list, card, view, file
+    child: int = 0  # whose data (re-checked on every press)
+    view: str = ""  # a View, for action view
+    item: int = 0  # the homework id, for action file
+
+
+def view_labels() -> dict[View, str]:
+    # The same words as the student's main menu.
+    return {
+        View.SCHEDULE: _("📅 Schedule"),
+        View.ATTENDANCE: _("📋 Attendance"),
+        View.GRADES: _("📝 Grades"),
+        View.HOMEWORK: _("📚 Homework"),
+    }
+
+
+def person_label(ref: PersonRef) -> str:
+    name = ref.full_name or _("No name")
+    if len(name) > BUTTON_NAME_MAX:
+        name = name[: BUTTON_NAME_MAX - 1] + "…"
+    return name
+
+
+def files_label(number: int) -> str:
+    return _("📎 Files of #{number}").format(number=number)
+
+
+def homework_files(files: Sequence[tuple[int, int]]) -> InlineKeyboardMarkup | None:
+    """One button per homework with attachments: (its number in the list, homework id)."""
+    if not files:
+        return None
+    builder = InlineKeyboardBuilder()
+    for number, homework_id in files:
+        builder.button(
+            text=files_label(number), callback_data=StudentViewCb(action="file", item=homework_id)
+        )
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def children_list(children: Sequence[PersonRef]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for child in children:
+        builder.button(
+            text=_("👤 {name}").format(name=person_label(child)),
+            callback_data=ParentChildCb(action="card", child=child.id),
+        )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def child_card(child_id: int, *, back: bool) -> InlineKeyboardMarkup:
+    """The four views of one child; ⬅ Back to the list when there is more than one child."""
+    builder = InlineKeyboardBuilder()
+    for view, label in view_labels().items():
+        builder.button(
+            text=label, callback_data=ParentChildCb(action="view", child=child_id, view=view)
+        )
+    if back:
+        builder.button(text=_("⬅ Back"), callback_data=ParentChildCb(action="list"))
+    builder.adjust(2, 2, 1)
+    return builder.as_markup()
+
+
+def child_view(child_id: int, files: Sequence[tuple[int, int]] = ()) -> InlineKeyboardMarkup:
+    """Under a child's view: the homework files, if any, and ⬅ Back to the child's card."""
+    builder = InlineKeyboardBuilder()
+    for number, homework_id in files:
+        builder.button(
+            text=files_label(number),
+            callback_data=ParentChildCb(action="file", child=child_id, item=homework_id),
+        )
+    builder.button(text=_("⬅ Back"), callback_data=ParentChildCb(action="card", child=child_id))
+    builder.adjust(*([2] * (len(files) // 2)), *([1] * (len(files) % 2)), 1)
+    return builder.as_markup()
