@@ -34,6 +34,7 @@ from handlers.common.privacy import edit_or_send
 from handlers.common.start import role_names
 from handlers.fallback import stale_button_text
 from keyboards.common import LANGUAGE_NAMES, language_picker, main_menu
+from keyboards.labels import attendance_labels, grade_kind_labels
 from keyboards.mydata import MyDataCb, child_card, export_choice, own_card, share_contact
 
 TICKET_EXCERPT = 60
@@ -48,15 +49,6 @@ class ProfileForm(StatesGroup):
 # --- labels -------------------------------------------------------------------------------
 
 
-def attendance_labels() -> dict[str, str]:
-    return {
-        "present": _("✅ present"),
-        "absent": _("❌ absent"),
-        "late": _("⏰ late"),
-        "excused": _("📝 excused"),
-    }
-
-
 def enrolment_labels() -> dict[str, str]:
     return {"active": _("active"), "frozen": _("frozen"), "left": _("left")}
 
@@ -69,16 +61,6 @@ def method_labels() -> dict[str, str]:
         "click": "Click",
         "payme": "Payme",
         "telegram": "Telegram",
-        "other": _("other"),
-    }
-
-
-def grade_kind_labels() -> dict[str, str]:
-    return {
-        "homework": _("homework"),
-        "classwork": _("classwork"),
-        "exam": _("exam"),
-        "test": _("test"),
         "other": _("other"),
     }
 

@@ -38,31 +38,13 @@ from bot.telegram import split_message
 from db.base import utcnow
 from handlers.common.privacy import edit_or_send
 from handlers.fallback import stale_button_text
+from keyboards.labels import attendance_labels, grade_kind_labels
 from keyboards.student import StudentViewCb, View, homework_files
 
 FILES_ACTION = "homework.files"
 
 
 # --- labels ---------------------------------------------------------------------------------
-
-
-def mark_labels() -> dict[str, str]:
-    return {
-        "present": _("✅ present"),
-        "absent": _("❌ absent"),
-        "late": _("⏰ late"),
-        "excused": _("📝 excused"),
-    }
-
-
-def grade_kind_labels() -> dict[str, str]:
-    return {
-        "homework": _("homework"),
-        "classwork": _("classwork"),
-        "exam": _("exam"),
-        "test": _("test"),
-        "other": _("other"),
-    }
 
 
 def titles(name: str | None) -> dict[View, str]:
@@ -141,7 +123,7 @@ def render_schedule(schedule: Schedule, tz: ZoneInfo, title: str) -> str:
 def render_attendance(groups: list[GroupAttendance], tz: ZoneInfo, title: str) -> str:
     if not groups:
         return title + "\n\n" + _("No attendance marks.")
-    labels = mark_labels()
+    labels = attendance_labels()
     blocks = [title]
     for entry in groups:
         lines = [group_title(entry.group)]
