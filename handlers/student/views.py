@@ -136,7 +136,7 @@ def render_attendance(groups: list[GroupAttendance], tz: ZoneInfo, title: str) -
                 )
             )
             lines.append(
-                _("Attended (present or late): {percent}% of {count} marked lessons").format(
+                _("Attended (present or late): {percent}%, marked lessons: {count}").format(
                     percent=entry.percent, count=entry.marked
                 )
             )

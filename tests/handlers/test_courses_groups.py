@@ -532,7 +532,7 @@ async def test_cancel_a_lesson_tells_student_parent_and_teacher_once(
     [to_student] = sent_to(done, STUDENT)
     [to_parent] = sent_to(done, PARENT)
     [to_teacher] = sent_to(done, TEACHER)
-    assert "Lesson cancelled" in to_student
+    assert "Урок отменён" in to_student  # the student reads Russian
     assert format_datetime(lesson.starts_at, tz, "ru") in to_student  # in Russian
     assert format_datetime(lesson.starts_at, tz, "uz") in to_parent  # in Uzbek
     assert "Ali" in to_parent and "For:" not in to_student

@@ -105,8 +105,8 @@ async def test_enrol_full_group_over_capacity_move_and_leave(client, session, ow
     assert await enrolments(session) == [(ids["ali"], ids["a1"], "active", None, 0)]
     [to_ali] = sent_to(added, ALI)
     [to_vali] = sent_to(added, VALI)
-    assert "<b>You are enrolled</b> in the group A1" in to_ali
-    assert "<b>Ali Valiyev is enrolled</b>" in to_vali
+    assert "<b>Вы зачислены</b> в группу A1" in to_ali  # Ali reads Russian
+    assert "<b>Ali Valiyev A1 guruhiga qabul qilindi</b>" in to_vali  # the parent reads uz
     assert "📨 Notices sent: 2." in added.text
 
     # Ali again: refused, nothing changes
@@ -164,8 +164,8 @@ async def test_enrol_full_group_over_capacity_move_and_leave(client, session, ow
     rows = await enrolments(session)
     assert rows[0] == (ids["ali"], ids["a1"], "left", today, 0)
     assert rows[2] == (ids["ali"], ids["a2"], "active", None, 0)
-    assert "<b>You moved</b> from the group A1 to A2" in sent_to(moved, ALI)[0]
-    assert "<b>Ali Valiyev moved</b>" in sent_to(moved, VALI)[0]
+    assert "<b>Вас перевели</b> из группы A1 в группу A2" in sent_to(moved, ALI)[0]
+    assert "<b>Ali Valiyev boshqa guruhga oʻtkazildi</b>" in sent_to(moved, VALI)[0]
 
     # Ali leaves A2
     ali_a2 = await session.scalar(
@@ -205,13 +205,13 @@ async def test_discount_freeze_and_unfreeze(client, session, owner, settings):
     assert (await enrolments(session))[0][4] == 0
     saved = await client.press(owner, summary.callback_data("✅ Confirm"), summary.message_id)
     assert (await enrolments(session))[0][4] == 15
-    assert "Your discount" in sent_to(saved, ALI)[0] and "15%" in sent_to(saved, ALI)[0]
+    assert "Ваша скидка" in sent_to(saved, ALI)[0] and "15%" in sent_to(saved, ALI)[0]
     assert len(sent_to(saved, VALI)) == 1
 
     frozen = await client.press(owner, saved.callback_data("❄️ Freeze"), summary.message_id)
     assert frozen.answers[0].text == "❄️ Frozen."
     assert (await enrolments(session))[0][2] == "frozen"
-    assert "Your place is frozen" in sent_to(frozen, ALI)[0]
+    assert "Ваше место заморожено" in sent_to(frozen, ALI)[0]
     stale = await client.press(owner, EnrolCb(action="freeze", id=enrolment_id).pack())
     assert stale.answers[0].text == "⚠️ This place has changed meanwhile: nothing was changed."
     back = await client.press(owner, frozen.callback_data("▶️ Unfreeze"), summary.message_id)

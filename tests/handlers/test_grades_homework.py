@@ -179,7 +179,7 @@ async def test_scores_for_a_named_test_are_checked_line_by_line_then_saved(clien
     # Aziz, Bobur and Bobur's mother are told; Malika got no grade, so no notice
     assert "🧪 Test «Unit 3 &lt;test&gt;»: <b>18/20</b>" in sent_to(done, data.people["Aziz"])[0]
     [to_mother] = sent_to(done, data.people["Dilnoza"])
-    assert to_mother.startswith("📝 <b>New grade for Bobur</b> · A1 &lt;morning&gt;\n")
+    assert to_mother.startswith("📝 <b>Новая оценка: Bobur</b> · A1 &lt;morning&gt;\n")  # ru
     assert "<b>15/20</b>" in to_mother
     assert not sent_to(done, data.people["Malika"])
     # a second tap on the old summary changes nothing
@@ -296,7 +296,7 @@ async def test_homework_with_a_photo_reaches_the_students_and_their_parents(clie
         [notice] = sent_to(posted, person)
         assert "Exercises 3–5 &amp; &lt;new words&gt;" in notice
     assert (
-        "📚 <b>New homework for Bobur</b> · A1 &lt;morning&gt;"
+        "📚 <b>Новое домашнее задание: Bobur</b> · A1 &lt;morning&gt;"  # the mother reads ru
         in sent_to(posted, data.people["Dilnoza"])[0]
     )
     photos = posted.of(SendPhoto)

@@ -85,7 +85,7 @@ async def test_a_parent_with_two_children_sees_each_childs_views_in_place(client
     back = await client.press(PARENT, schedule.callback_data("⬅ Back"), message_id)
     assert back.text == card.text
     attendance = await client.press(PARENT, back.callback_data("📋 Attendance"), message_id)
-    assert "⏰ late: 1" in attendance.text and "100% of 1 marked lessons" in attendance.text
+    assert "⏰ late: 1" in attendance.text and "100%, marked lessons: 1" in attendance.text
     back = await client.press(PARENT, attendance.callback_data("⬅ Back"), message_id)
     home = await client.press(PARENT, back.callback_data("⬅ Back"), message_id)
     assert home.text == listing.text

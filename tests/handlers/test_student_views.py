@@ -318,7 +318,7 @@ async def test_attendance_per_group_with_counts_percentage_and_last_five(client,
     assert block.splitlines() == [
         "<b>A1</b> (English)",
         "✅ present: 3 · ❌ absent: 1 · ⏰ late: 2 · 📝 excused: 1",
-        "Attended (present or late): 71% of 7 marked lessons",
+        "Attended (present or late): 71%, marked lessons: 7",
         "Last lessons:",
         "• Sun, 1 Mar · 05:00 — ✅ present",
         "• Sat, 28 Feb · 05:00 — ⏰ late",
