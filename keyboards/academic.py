@@ -12,6 +12,7 @@ from bot.services.academic import CourseInfo, GroupInfo, Page, PersonItem, SlotS
 from bot.services.enrolment import EnrolmentInfo, EnrolmentPage
 from bot.services.lessons import LessonPage
 from db.models import EnrolmentStatus, GroupStatus, LessonStatus
+from keyboards.teacher import attendance_button
 
 
 class CourseCb(CallbackData, prefix="co"):
@@ -365,6 +366,8 @@ def lesson_card(lesson_id: int, group_id: int, page: int, changeable: bool) -> I
                 _button(_("❌ Cancel lesson"), LessonCb(action="cancel", id=lesson_id, page=page)),
             ]
         )
+    # The sheet itself decides who may mark and when (an admin with `academic` at any time).
+    rows.append([attendance_button(lesson_id)])
     rows.append([_button(_("⬅ Back"), LessonCb(action="list", id=group_id, page=page))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 

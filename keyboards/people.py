@@ -13,6 +13,7 @@ from bot.services.leads import LeadInfo, LeadPage
 from bot.services.people import Found, PersonCard, SearchResult
 from bot.services.staff import PERMISSION_ORDER, StaffPage, bits_of, grantable
 from db.models import LeadStatus, Permission, Role
+from keyboards.academic import EnrolCb
 
 BUTTON_TEXT_MAX = 60
 
@@ -166,6 +167,7 @@ def person_card(
     if not card.on_telegram and binding_kind(roles, bool(card.data.children)):
         rows.append(_button(_("🔗 Invitation link"), PeopleCb(action="inv", id=person)))
     if Role.STUDENT in roles:
+        rows.append(_button(_("➕ Add to a group"), EnrolCb(action="for", student=person)))
         rows.append(_button(_("👪 Invitation for a parent"), PeopleCb(action="pinv", id=person)))
         rows.append(
             [

@@ -607,3 +607,18 @@ async def test_a_lesson_with_attendance_or_in_the_past_is_not_changed(
     assert statuses == {LessonStatus.SCHEDULED}
     assert not marked.of(SendMessage) and not over.of(SendMessage)
     assert all(isinstance(call, AnswerCallbackQuery) for call in marked.calls)
+
+
+async def test_the_lesson_card_opens_the_attendance_sheet_for_an_admin(
+    client, session, owner, settings
+):
+    group, lesson = await a_group_with_people(session, settings, owner)
+    listing = await client.press(owner, LessonCb(action="list", id=group.id).pack())
+    first_label = format_datetime(lesson.starts_at, settings.centre.tz, "en")
+    card = await client.press(owner, listing.callback_data(first_label), listing.message_id)
+    assert "📋 Attendance" in card.buttons()
+
+    sheet = await client.press(owner, card.callback_data("📋 Attendance"), listing.message_id)
+
+    assert "out of date" not in (sheet.answers[0].text or "")
+    assert "📋 <b>Attendance</b> · A1 Morning" in sheet.text

@@ -276,6 +276,7 @@ async def test_the_card_shows_roles_groups_family_and_attendance(client, session
     assert "👪 Parents: Dilnoza Aliyeva" in card.text
     assert card.buttons() == [
         "🔗 Invitation link",
+        "➕ Add to a group",
         "👪 Invitation for a parent",
         "➕ Register a parent",
         "🔗 Link a parent",
@@ -289,6 +290,9 @@ async def test_the_card_shows_roles_groups_family_and_attendance(client, session
     )
     assert parent_card.text.startswith("👤 <b>Dilnoza Aliyeva</b>")
     assert "🧒 Children: Zarina &lt;Aliyeva&gt;" in parent_card.text
+
+    picker = await client.press(owner, card.callback_data("➕ Add to a group"), card.message_id)
+    assert picker.text.startswith("➕ <b>Add Zarina &lt;Aliyeva&gt; to a group</b>")
 
     gone = await client.press(owner, PeopleCb(action="card", id=99_999).pack())
     assert gone.answers[0].text.startswith("⚠️ This button is out of date")
