@@ -1,6 +1,9 @@
 """Small rules of the Bot API that handlers share."""
 
+from typing import Any
+
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, Message
 
 MESSAGE_LIMIT = 4096
 
@@ -42,3 +45,15 @@ def _pack(pieces: list[str], separator: str, limit: int) -> list[str]:
     if current.strip():
         parts.append(current)
     return parts
+
+
+async def edit_or_send(callback: CallbackQuery, text: str, markup: Any) -> None:
+    """Edit the message the button belongs to; an unchanged page is not an error."""
+    if not isinstance(callback.message, Message):
+        await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)
+        return
+    try:
+        await callback.message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as error:
+        if not is_not_modified(error):
+            raise

@@ -12,8 +12,8 @@ from bot.formatting import format_datetime
 from bot.i18n import _
 from bot.services import audit_log
 from bot.services.audit_log import AuditFilter, AuditPage
+from bot.telegram import edit_or_send
 from db.models import AuditEntry, AuditOutcome, Permission
-from handlers.common.privacy import edit_or_send
 from handlers.fallback import stale_button_text
 from keyboards.audit import AuditCb, action_groups, audit_page
 

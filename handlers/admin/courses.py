@@ -31,8 +31,8 @@ from bot.services.academic import (
     Problem,
 )
 from bot.services.access import Actor
+from bot.telegram import edit_or_send
 from db.models import Permission
-from handlers.common.privacy import edit_or_send
 from handlers.common.support import not_a_command
 from handlers.fallback import stale_button_text
 from keyboards.academic import (

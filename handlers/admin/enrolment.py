@@ -33,10 +33,10 @@ from bot.services import enrolment as enrolment_service
 from bot.services.academic import GroupInfo, Invalid
 from bot.services.access import Actor
 from bot.services.enrolment import Change, EnrolmentInfo, Outcome, Preview
+from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.models import Role
 from handlers.admin.courses import ACADEMIC, cancel_hint, number_problem, while_confirming_text
-from handlers.common.privacy import edit_or_send
 from handlers.common.support import not_a_command
 from handlers.fallback import stale_button_text
 from keyboards.academic import (

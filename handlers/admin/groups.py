@@ -38,6 +38,7 @@ from bot.services.academic import (
     SlotSpec,
 )
 from bot.services.access import Actor
+from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.models import GroupStatus, Role
 from handlers.admin.courses import (
@@ -50,7 +51,6 @@ from handlers.admin.courses import (
     time_problem,
     while_confirming_text,
 )
-from handlers.common.privacy import edit_or_send
 from handlers.common.support import not_a_command
 from handlers.fallback import stale_button_text
 from keyboards.academic import (

@@ -17,9 +17,9 @@ from bot.services import leads as leads_service
 from bot.services.access import Actor
 from bot.services.consent import Category
 from bot.services.leads import LeadInfo, LeadPage, Moved
+from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.models import LeadStatus, Permission
-from handlers.common.privacy import edit_or_send
 from handlers.fallback import stale_button_text
 from keyboards.people import LeadCb, enrol_confirmation, lead_card, lead_status_labels, leads_list
 

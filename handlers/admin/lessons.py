@@ -29,6 +29,7 @@ from bot.services import lessons as lessons_service
 from bot.services.academic import Invalid
 from bot.services.access import Actor
 from bot.services.lessons import Audience, LessonChange, LessonInfo, Refusal
+from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.models import LessonStatus
 from handlers.admin.courses import (
@@ -38,7 +39,6 @@ from handlers.admin.courses import (
     time_problem,
     while_confirming_text,
 )
-from handlers.common.privacy import edit_or_send
 from handlers.common.support import not_a_command
 from handlers.fallback import stale_button_text
 from keyboards.academic import (

@@ -26,13 +26,13 @@ from bot.services.access import Actor
 from bot.services.invites import Created, Made, Revoked
 from bot.services.mydata import InvalidValue
 from bot.services.people import Invalid, InvalidQuery, LinkOutcome, PersonCard, Problem
+from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.models import InviteKind, Permission, Role
 from db.repositories import people as people_repo
 from handlers.common.leads import not_a_menu_button
 from handlers.common.mydata import attendance_labels, enrolment_labels
 from handlers.common.mydata import problem_text as name_problem_text
-from handlers.common.privacy import edit_or_send
 from handlers.common.start import role_names
 from handlers.common.support import not_a_command
 from handlers.fallback import stale_button_text

@@ -21,11 +21,11 @@ from bot.services import staff as staff_service
 from bot.services.access import Actor
 from bot.services.consent import Category
 from bot.services.staff import Change, Outcome, from_bits
+from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.models import InviteKind, Permission, Role
 from db.repositories import people as people_repo
 from handlers.admin.people import render_card, send_invite
-from handlers.common.privacy import edit_or_send
 from handlers.fallback import stale_button_text
 from keyboards.people import (
     StaffCb,

@@ -25,8 +25,8 @@ from bot.jobs.tickets import author_name
 from bot.services import support as support_service
 from bot.services.access import Actor
 from bot.services.support import Outcome, Recipient, Resolution, TicketInfo, TicketPage
+from bot.telegram import edit_or_send
 from db.models import Permission, TicketStatus
-from handlers.common.privacy import edit_or_send
 from handlers.common.support import not_a_command, problem_text, shorten
 from handlers.fallback import stale_button_text
 from keyboards.support import (

@@ -22,8 +22,9 @@ from bot.delivery import send_notice
 from bot.i18n import _
 from bot.services import deletion as deletion_service
 from bot.services.access import Actor
+from bot.telegram import edit_or_send
 from db.models import Role
-from handlers.common.privacy import consent_key, edit_or_send
+from handlers.common.privacy import consent_key
 from keyboards.deletion import DeletionCb, deletion_confirmation
 
 

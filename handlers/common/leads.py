@@ -19,9 +19,9 @@ from bot.services import leads as leads_service
 from bot.services.access import Actor
 from bot.services.leads import LeadInfo, MayApply
 from bot.services.mydata import InvalidValue
+from bot.telegram import edit_or_send
 from db.models import Permission
 from handlers.common.mydata import problem_text
-from handlers.common.privacy import edit_or_send
 from handlers.common.support import not_a_command
 from handlers.fallback import stale_button_text
 from keyboards.common import MENU, main_menu

@@ -27,10 +27,9 @@ from bot.services import export as export_service
 from bot.services import mydata as mydata_service
 from bot.services.access import Actor
 from bot.services.mydata import InvalidValue, PersonData, Problem
-from bot.telegram import split_message
+from bot.telegram import edit_or_send, split_message
 from db.base import utcnow
 from db.models import Role
-from handlers.common.privacy import edit_or_send
 from handlers.common.start import role_names
 from handlers.fallback import stale_button_text
 from keyboards.common import LANGUAGE_NAMES, language_picker, main_menu

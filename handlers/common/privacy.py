@@ -6,7 +6,6 @@ from html import escape
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import StorageKey
@@ -21,7 +20,7 @@ from bot.services import users as users_service
 from bot.services.access import Actor
 from bot.services.consent import Choices
 from bot.services.policy import Document, pages, policy_folder
-from bot.telegram import is_not_modified
+from bot.telegram import edit_or_send
 from handlers.common.start import send_greeting
 from handlers.fallback import stale_button_text
 from keyboards.common import LANGUAGE_NAMES
@@ -268,18 +267,6 @@ async def turn_page(
         return
     await edit_or_send(callback, text, markup)
     await callback.answer()
-
-
-async def edit_or_send(callback: CallbackQuery, text: str, markup: Any) -> None:
-    """Edit the message the button belongs to; an unchanged page is not an error."""
-    if not isinstance(callback.message, Message):
-        await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)
-        return
-    try:
-        await callback.message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as error:
-        if not is_not_modified(error):
-            raise
 
 
 async def show_contact(message: Message, settings: Settings) -> None:

@@ -21,8 +21,8 @@ from bot.jobs.tickets import notify_staff
 from bot.services import support as support_service
 from bot.services.access import Actor
 from bot.services.support import TextProblem, TicketInfo
+from bot.telegram import edit_or_send
 from db.models import TicketTopic
-from handlers.common.privacy import edit_or_send
 from handlers.fallback import stale_button_text
 from keyboards.support import (
     TicketCb,

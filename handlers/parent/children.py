@@ -17,7 +17,7 @@ from bot.i18n import _
 from bot.services import student_views as service
 from bot.services.access import Actor
 from bot.services.mydata import PersonRef
-from handlers.common.privacy import edit_or_send
+from bot.telegram import edit_or_send
 from handlers.fallback import stale_button_text
 from handlers.student.views import (
     FILES_ACTION,

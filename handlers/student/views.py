@@ -34,9 +34,8 @@ from bot.services.student_views import (
     Relative,
     Schedule,
 )
-from bot.telegram import split_message
+from bot.telegram import edit_or_send, split_message
 from db.base import utcnow
-from handlers.common.privacy import edit_or_send
 from handlers.fallback import stale_button_text
 from keyboards.labels import attendance_labels, grade_kind_labels
 from keyboards.student import StudentViewCb, View, homework_files

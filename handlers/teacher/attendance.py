@@ -27,9 +27,9 @@ from bot.i18n import _
 from bot.services import attendance as service
 from bot.services.access import Actor
 from bot.services.attendance import AbsenceNotice, Sheet, Verdict
+from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.models import NotificationStatus, Permission
-from handlers.common.privacy import edit_or_send
 from handlers.fallback import stale_button_text
 from keyboards.teacher import FROZEN_ICON, STATUS_ICONS, AttendanceCb, sheet_keyboard
 

@@ -28,9 +28,9 @@ from bot.services import grades as service
 from bot.services.access import Actor
 from bot.services.attendance import Student
 from bot.services.grades import GradeNotice, GradeTarget, LineError, Problem, SaveProblem
+from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.models import GradeKind
-from handlers.common.privacy import edit_or_send
 from handlers.fallback import stale_button_text
 from handlers.teacher.lessons import end_form, not_a_command
 from keyboards.teacher import GradeCb, confirm_keyboard, grade_kind_labels, grade_target_keyboard

@@ -29,8 +29,8 @@ from bot.services import homework as service
 from bot.services.access import Actor
 from bot.services.homework import HomeworkNotice, InvalidHomework, Problem
 from bot.services.student_views import AttachmentKind, parse_attachment
+from bot.telegram import edit_or_send
 from db.base import utcnow
-from handlers.common.privacy import edit_or_send
 from handlers.fallback import stale_button_text
 from handlers.teacher.lessons import end_form, not_a_command
 from keyboards.teacher import (

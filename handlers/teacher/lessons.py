@@ -18,8 +18,8 @@ from bot.i18n import _
 from bot.services import attendance as service
 from bot.services.access import Actor
 from bot.services.attendance import GroupCard, LessonRef
+from bot.telegram import edit_or_send
 from db.base import utcnow
-from handlers.common.privacy import edit_or_send
 from handlers.fallback import stale_button_text
 from keyboards.teacher import (
     FROZEN_ICON,
