@@ -32,7 +32,7 @@ from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.models import GradeKind
 from handlers.fallback import stale_button_text
-from handlers.teacher.lessons import end_form, not_a_command
+from handlers.teacher.lessons import end_form, group_form_data, not_a_command
 from keyboards.teacher import GradeCb, confirm_keyboard, grade_kind_labels, grade_target_keyboard
 
 FORM = "grade"  # FSM data key of this form
@@ -135,16 +135,6 @@ async def refuse(callback: CallbackQuery, actor: Actor, session: AsyncSession, g
     await callback.answer(stale_button_text())
 
 
-async def form_data(state: FSMContext, group_id: int, *states: State) -> dict | None:
-    """The form's data when the form is at one of `states` for this group, else None."""
-    if await state.get_state() not in {s.state for s in states}:
-        return None
-    data = await state.get_data()
-    if data.get(FORM, {}).get("group_id") != group_id:
-        return None
-    return data
-
-
 async def start(
     callback: CallbackQuery,
     callback_data: GradeCb,
@@ -185,7 +175,7 @@ async def lesson_picked(
     settings: Settings,
     state: FSMContext,
 ) -> None:
-    data = await form_data(state, callback_data.group, GradeForm.target)
+    data = await group_form_data(state, FORM, callback_data.group, GradeForm.target)
     group = await attendance_service.managed_group(session, actor, callback_data.group)
     if group is None:
         await refuse(callback, actor, session, callback_data.group)
@@ -210,7 +200,7 @@ async def lesson_picked(
 
 
 async def kind_picked(callback: CallbackQuery, callback_data: GradeCb, state: FSMContext) -> None:
-    data = await form_data(state, callback_data.group, GradeForm.target)
+    data = await group_form_data(state, FORM, callback_data.group, GradeForm.target)
     if data is None or callback_data.value not in {k.value for k in service.ASSESSMENT_KINDS}:
         await callback.answer(stale_button_text())
         return
@@ -345,7 +335,7 @@ async def edit_pressed(
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    data = await form_data(state, callback_data.group, GradeForm.confirm)
+    data = await group_form_data(state, FORM, callback_data.group, GradeForm.confirm)
     if data is None:
         await callback.answer(stale_button_text())
         return
@@ -361,7 +351,9 @@ async def edit_pressed(
 async def cancel_pressed(
     callback: CallbackQuery, callback_data: GradeCb, state: FSMContext
 ) -> None:
-    data = await form_data(state, callback_data.group, GradeForm.target, GradeForm.confirm)
+    data = await group_form_data(
+        state, FORM, callback_data.group, GradeForm.target, GradeForm.confirm
+    )
     if data is None:
         await callback.answer(stale_button_text())
         return
@@ -379,7 +371,7 @@ async def save_pressed(
     state: FSMContext,
     bot: Bot,
 ) -> None:
-    data = await form_data(state, callback_data.group, GradeForm.confirm)
+    data = await group_form_data(state, FORM, callback_data.group, GradeForm.confirm)
     if data is None:
         await callback.answer(stale_button_text())  # a second tap, or an old summary
         return

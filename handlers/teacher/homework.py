@@ -32,7 +32,7 @@ from bot.services.student_views import AttachmentKind, parse_attachment
 from bot.telegram import edit_or_send
 from db.base import utcnow
 from handlers.fallback import stale_button_text
-from handlers.teacher.lessons import end_form, not_a_command
+from handlers.teacher.lessons import end_form, group_form_data, not_a_command
 from keyboards.teacher import (
     HomeworkCb,
     confirm_keyboard,
@@ -151,15 +151,6 @@ def summary_text(form: dict, tz: ZoneInfo) -> str:
     )
 
 
-async def form_data(state: FSMContext, group_id: int, *states: State) -> dict | None:
-    if await state.get_state() not in {s.state for s in states}:
-        return None
-    data = await state.get_data()
-    if data.get(FORM, {}).get("group_id") != group_id:
-        return None
-    return data
-
-
 async def refuse(callback: CallbackQuery, actor: Actor, session: AsyncSession, group_id: int):
     await service.deny(session, actor, group_id, "foreign")
     await callback.answer(stale_button_text())
@@ -261,7 +252,7 @@ async def no_file(
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    data = await form_data(state, callback_data.group, HomeworkForm.file)
+    data = await group_form_data(state, FORM, callback_data.group, HomeworkForm.file)
     if data is None:
         await callback.answer(stale_button_text())
         return
@@ -300,7 +291,7 @@ async def due_picked(
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    data = await form_data(state, callback_data.group, HomeworkForm.due)
+    data = await group_form_data(state, FORM, callback_data.group, HomeworkForm.due)
     if data is None:
         await callback.answer(stale_button_text())
         return
@@ -325,7 +316,7 @@ async def due_picked(
 async def edit_pressed(
     callback: CallbackQuery, callback_data: HomeworkCb, state: FSMContext
 ) -> None:
-    data = await form_data(state, callback_data.group, HomeworkForm.confirm)
+    data = await group_form_data(state, FORM, callback_data.group, HomeworkForm.confirm)
     if data is None:
         await callback.answer(stale_button_text())
         return
@@ -340,8 +331,8 @@ async def edit_pressed(
 async def cancel_pressed(
     callback: CallbackQuery, callback_data: HomeworkCb, state: FSMContext
 ) -> None:
-    data = await form_data(
-        state, callback_data.group, HomeworkForm.file, HomeworkForm.due, HomeworkForm.confirm
+    data = await group_form_data(
+        state, FORM, callback_data.group, HomeworkForm.file, HomeworkForm.due, HomeworkForm.confirm
     )
     if data is None:
         await callback.answer(stale_button_text())
@@ -360,7 +351,7 @@ async def post_pressed(
     state: FSMContext,
     bot: Bot,
 ) -> None:
-    data = await form_data(state, callback_data.group, HomeworkForm.confirm)
+    data = await group_form_data(state, FORM, callback_data.group, HomeworkForm.confirm)
     if data is None:
         await callback.answer(stale_button_text())  # a second tap, or an old summary
         return

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from babel.dates import get_day_names
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +46,19 @@ async def end_form(state: FSMContext, key: str) -> None:
     data.pop(key, None)
     await state.set_state(None)
     await state.set_data(data)
+
+
+async def group_form_data(
+    state: FSMContext, key: str, group_id: int, *states: State
+) -> dict | None:
+    """The data of form `key` when it is at one of `states` for this group, else None
+    (a stale button of an older form, or of another group)."""
+    if await state.get_state() not in {s.state for s in states}:
+        return None
+    data = await state.get_data()
+    if data.get(key, {}).get("group_id") != group_id:
+        return None
+    return data
 
 
 def status_labels() -> dict[str, str]:
