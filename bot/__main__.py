@@ -1,4 +1,4 @@
-"""`python -m bot [run|migrate]`.
+"""`python -m bot [run|migrate|restore <file>]`.
 
 A bad setting stops the program with one line naming it (exit code 2), never a traceback.
 """
@@ -16,10 +16,14 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=("run", "migrate"),
-        help="run: migrate the database and start the bot (default); migrate: only migrate",
+        choices=("run", "migrate", "restore"),
+        help="run: migrate the database and start the bot (default); migrate: only migrate; "
+        "restore: replace the database with a backup file (the bot must be stopped)",
     )
+    parser.add_argument("file", nargs="?", help="the backup file to restore")
     args = parser.parse_args(argv)
+    if args.command == "restore" and not args.file:
+        parser.error("restore needs the backup file: python -m bot restore <file>")
     try:
         settings = load_settings()
     except SettingsError as error:
@@ -30,9 +34,24 @@ def main(argv: list[str] | None = None) -> int:
     from bot.migrate import upgrade_to_head
 
     setup_logging(settings.runtime.log_level)
+    if args.command == "restore":
+        from pathlib import Path
+
+        from bot.restore import restore
+
+        return asyncio.run(restore(settings, Path(args.file)))
     upgrade_to_head(settings.database.database_url)
     if args.command == "migrate":
         return 0
+
+    if not settings.database.is_sqlite:
+        from bot.services.backup import BackupError, require_pg_tools
+
+        try:
+            require_pg_tools()  # the daily backup needs pg_dump: say so now, not at 03:00
+        except BackupError as error:
+            print(error, file=sys.stderr)
+            return 2
 
     from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 

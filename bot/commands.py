@@ -34,6 +34,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("delete", __("Delete my personal data")),
     CommandSpec("admin", __("Administration: the centre at a glance"), frozenset({Role.ADMIN})),
     CommandSpec("audit", __("The audit log: who changed what"), frozenset({Role.ADMIN})),
+    CommandSpec("backup", __("Make a verified backup now"), frozenset({Role.ADMIN})),
     CommandSpec("tickets", __("Support tickets waiting for an answer"), frozenset({Role.ADMIN})),
     CommandSpec("people", __("People: search, register, invite, staff"), frozenset({Role.ADMIN})),
     CommandSpec("leads", __("Requests to study"), frozenset({Role.ADMIN})),

@@ -12,18 +12,24 @@ from redis.asyncio import Redis
 
 from bot.app import create_bot, create_dispatcher
 from bot.config import Settings
+from bot.health import start_health_server
 from bot.scheduler import create_scheduler
+from bot.services.backup import DatabaseLock
 from db.engine import create_engine, create_session_factory
 
 
 async def run(settings: Settings) -> None:
     started = time.perf_counter()
+    lock = DatabaseLock(settings.database.database_url)  # keeps `restore` out while we run
+    if not await lock.acquire(exclusive=False):
+        raise RuntimeError("a restore is in progress on this database; start the bot after it")
     engine = create_engine(settings.database.database_url)
     redis = Redis.from_url(settings.database.redis_url) if settings.database.redis_url else None
     bot = create_bot(settings)
     session_factory = create_session_factory(engine)
     dispatcher = create_dispatcher(settings, session_factory, redis=redis)
     scheduler = create_scheduler(session_factory, bot, settings)
+    health: web.AppRunner | None = None
     if not settings.telegram.owner_ids:
         logger.warning("OWNER_IDS is empty: nobody can administer the centre from chat")
     try:
@@ -35,6 +41,10 @@ async def run(settings: Settings) -> None:
             "webhook" if settings.telegram.webhook_url else "long polling",
         )
         scheduler.start()
+        if settings.runtime.health_port:
+            health = await start_health_server(
+                session_factory, scheduler, settings.runtime.health_port
+            )
         if settings.telegram.webhook_url:
             await _serve_webhook(bot, dispatcher, settings)
         else:
@@ -43,12 +53,15 @@ async def run(settings: Settings) -> None:
                 bot, allowed_updates=dispatcher.resolve_used_update_types()
             )
     finally:
+        if health is not None:
+            await health.cleanup()
         if scheduler.running:
             scheduler.shutdown(wait=False)
         await bot.session.close()
         if redis is not None:
             await redis.aclose()
         await engine.dispose()
+        await lock.release()
 
 
 async def _serve_webhook(bot: Bot, dispatcher: Dispatcher, settings: Settings) -> None:

@@ -9,6 +9,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.jobs.backup import daily_backup
 from bot.jobs.lessons import generate_lessons
 from bot.jobs.tickets import remind_unanswered_tickets
 
@@ -42,6 +43,21 @@ def create_scheduler(
         id="lesson_generator",
         name="generate lessons from the weekly slots",
         next_run_time=datetime.now(settings.centre.tz),  # and once at start-up
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=6 * 3600,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        daily_backup,
+        CronTrigger(
+            hour=settings.backup.backup_time.hour,
+            minute=settings.backup.backup_time.minute,
+            timezone=settings.centre.tz,
+        ),
+        kwargs={"session_factory": session_factory, "bot": bot, "settings": settings},
+        id="daily_backup",
+        name="write, verify and rotate the daily backup",
         coalesce=True,
         max_instances=1,
         misfire_grace_time=6 * 3600,

@@ -14,6 +14,9 @@ from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.types import TelegramObject, Update
 from loguru import logger
 
+# time.monotonic() when the last update was handled; the health check reports its age
+last_update_at: float | None = None
+
 
 @dataclass(slots=True)
 class UpdateTrace:
@@ -43,6 +46,8 @@ class UpdateLoggingMiddleware(BaseMiddleware):
             trace.outcome = "error"
             raise
         finally:
+            global last_update_at
+            last_update_at = time.monotonic()
             elapsed_ms = (time.perf_counter() - started) * 1000
             logger.info(
                 "update={} type={} user={} role={} handler={} outcome={} ms={:.1f}",

@@ -5,6 +5,7 @@ from aiogram import Router
 from bot.filters.access import guard_router
 from db.models import Permission, Role
 from handlers.admin import audit, courses, enrolment, groups, lessons, panel, people, staff, tickets
+from handlers.admin import backup as admin_backup
 from handlers.admin import leads as admin_leads
 from handlers.teacher import attendance as teacher_attendance
 
@@ -12,6 +13,7 @@ from handlers.teacher import attendance as teacher_attendance
 def create_router() -> Router:
     router = guard_router(Router(name="admin"), Role.ADMIN)
     router.include_routers(panel.create_router(), audit.create_router(), tickets.create_router())
+    router.include_router(admin_backup.create_router())
     router.include_routers(
         people.create_router(), staff.create_router(), admin_leads.create_router()
     )
