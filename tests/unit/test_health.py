@@ -73,8 +73,10 @@ async def test_a_stopped_scheduler_is_unhealthy(session_factory):
     assert body["last_update_age_seconds"] is None
 
 
-async def test_an_unreachable_database_is_unhealthy(tmp_path):
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/x.db")
+async def test_an_unreachable_database_is_unhealthy():
+    # Nothing listens on port 1: the connection is refused at once (an unopenable SQLite file
+    # would leave aiosqlite's worker thread finishing after the test's event loop closed).
+    engine = create_async_engine("postgresql+asyncpg://postgres@127.0.0.1:1/none")
     scheduler = scheduler_with_a_job()
     scheduler.start()
     try:
