@@ -17,7 +17,7 @@ Each change commits once with its audit entry and returns the people to tell (th
 student and their linked parents, essential category), gathered inside the transaction.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
@@ -240,16 +240,7 @@ async def _status_change(
     )
     notify = await _audience(session, info.student_id, policy_version)
     await session.commit()
-    changed = EnrolmentInfo(
-        id=info.id,
-        student_id=info.student_id,
-        student_name=info.student_name,
-        group_id=info.group_id,
-        joined_on=info.joined_on,
-        left_on=left_on or info.left_on,
-        discount_percent=info.discount_percent,
-        status=to_status,
-    )
+    changed = replace(info, left_on=left_on or info.left_on, status=to_status)
     return Change(Outcome.DONE, changed, notify=notify, student_id=info.student_id)
 
 
@@ -337,16 +328,7 @@ async def set_discount(
     )
     notify = await _audience(session, info.student_id, policy_version)
     await session.commit()
-    changed = EnrolmentInfo(
-        id=info.id,
-        student_id=info.student_id,
-        student_name=info.student_name,
-        group_id=info.group_id,
-        joined_on=info.joined_on,
-        left_on=info.left_on,
-        discount_percent=percent,
-        status=info.status,
-    )
+    changed = replace(info, discount_percent=percent)
     return Change(Outcome.DONE, changed, notify=notify, student_id=info.student_id)
 
 
@@ -404,16 +386,7 @@ async def move(
     )
     notify = await _audience(session, info.student_id, policy_version)
     await session.commit()
-    previous = EnrolmentInfo(
-        id=info.id,
-        student_id=info.student_id,
-        student_name=info.student_name,
-        group_id=info.group_id,
-        joined_on=info.joined_on,
-        left_on=left_on,
-        discount_percent=info.discount_percent,
-        status=EnrolmentStatus.LEFT,
-    )
+    previous = replace(info, left_on=left_on, status=EnrolmentStatus.LEFT)
     return Change(
         Outcome.DONE,
         _info(row, info.student_name),
