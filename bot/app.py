@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.commands_menu import register_command_menus
 from bot.config import Settings
+from bot.delivery import Sender
 from bot.middlewares.analytics import UsageCountMiddleware
 from bot.middlewares.consent import ConsentGate
 from bot.middlewares.database import DbSessionMiddleware
@@ -27,7 +28,13 @@ from bot.middlewares.user import LocaleMiddleware, UserMiddleware
 from handlers import get_routers
 from handlers.common import privacy
 
-HANDLED_OBSERVERS = ("message", "callback_query", "my_chat_member", "error")
+HANDLED_OBSERVERS = (
+    "message",
+    "callback_query",
+    "pre_checkout_query",
+    "my_chat_member",
+    "error",
+)
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -50,7 +57,10 @@ def create_dispatcher(
     redis: Redis | None = None,
     storage: BaseStorage | None = None,
     hit_counter: HitCounter | None = None,
+    sender: Sender | None = None,
 ) -> Dispatcher:
+    """The dispatcher with every middleware and router; `sender` sends what the bot starts
+    itself (a default one paced by SEND_RATE is made when none is given)."""
     isolation: BaseEventIsolation
     if redis is not None:
         # Destinies keep the consent flow's notes apart from forms (see handlers/common/privacy.py).
@@ -68,6 +78,7 @@ def create_dispatcher(
         events_isolation=isolation,
         settings=settings,
         session_factory=session_factory,
+        sender=sender or Sender(session_factory, rate=settings.runtime.send_rate),
     )
     # The bot serves people in private chats; a group it was added to is ignored.
     dispatcher.message.filter(F.chat.type == ChatType.PRIVATE)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -171,10 +171,22 @@ class BackupSettings(_Section):
 
 class ReminderSettings(_Section):
     charge_day: int = Field(default=1, ge=1, le=28)
+    payment_due_day: int = Field(default=10, ge=1, le=28)
+    sibling_discount_percent: int = Field(default=0, ge=0, le=100)
     payment_reminder_days_before: int = Field(default=3, ge=0, le=31)
     payment_reminder_time: time = time(10, 0)
+    overdue_reminder_every_days: int = Field(default=7, ge=1, le=31)
+    overdue_reminder_max: int = Field(default=3, ge=0, le=12)
     class_reminder_minutes: int = Field(default=60, ge=5, le=24 * 60)
     class_reminder_parents: bool = False
+    quiet_hours_start: time = time(21, 0)
+    quiet_hours_end: time = time(9, 0)
+
+    @model_validator(mode="after")
+    def _due_after_charge(self) -> "ReminderSettings":
+        if self.payment_due_day < self.charge_day:
+            raise ValueError("PAYMENT_DUE_DAY must not be before CHARGE_DAY")
+        return self
 
 
 class RuntimeSettings(_Section):
@@ -182,6 +194,9 @@ class RuntimeSettings(_Section):
     throttle_rate: int = Field(default=5, ge=1, le=100)
     throttle_window: float = Field(default=2.0, gt=0, le=60)
     health_port: int | None = Field(default=None, ge=1, le=65535)
+    # Messages per second the bot starts itself (notices, reminders, broadcasts); Telegram's
+    # limit is about 30 per bot.
+    send_rate: int = Field(default=25, ge=1, le=30)
 
     @field_validator("health_port", mode="before")
     @classmethod

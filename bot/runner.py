@@ -28,7 +28,7 @@ async def run(settings: Settings) -> None:
     bot = create_bot(settings)
     session_factory = create_session_factory(engine)
     dispatcher = create_dispatcher(settings, session_factory, redis=redis)
-    scheduler = create_scheduler(session_factory, bot, settings)
+    scheduler = create_scheduler(session_factory, bot, settings, dispatcher["sender"])
     health: web.AppRunner | None = None
     if not settings.telegram.owner_ids:
         logger.warning("OWNER_IDS is empty: nobody can administer the centre from chat")

@@ -9,6 +9,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.delivery import Sender
 from bot.jobs.backup import daily_backup
 from bot.jobs.lessons import generate_lessons
 from bot.jobs.tickets import remind_unanswered_tickets
@@ -17,7 +18,10 @@ TICKET_REMINDER_MINUTES = 15
 
 
 def create_scheduler(
-    session_factory: async_sessionmaker[AsyncSession], bot: Bot, settings: Settings
+    session_factory: async_sessionmaker[AsyncSession],
+    bot: Bot,
+    settings: Settings,
+    sender: Sender,
 ) -> AsyncIOScheduler:
     """A scheduler in the centre's time zone with every job added; the caller starts it.
 
@@ -28,7 +32,12 @@ def create_scheduler(
     scheduler.add_job(
         remind_unanswered_tickets,
         IntervalTrigger(minutes=TICKET_REMINDER_MINUTES, timezone=settings.centre.tz),
-        kwargs={"session_factory": session_factory, "bot": bot, "settings": settings},
+        kwargs={
+            "session_factory": session_factory,
+            "bot": bot,
+            "sender": sender,
+            "settings": settings,
+        },
         id="ticket_reminders",
         name="remind staff of unanswered tickets",
         coalesce=True,
@@ -55,7 +64,12 @@ def create_scheduler(
             minute=settings.backup.backup_time.minute,
             timezone=settings.centre.tz,
         ),
-        kwargs={"session_factory": session_factory, "bot": bot, "settings": settings},
+        kwargs={
+            "session_factory": session_factory,
+            "bot": bot,
+            "sender": sender,
+            "settings": settings,
+        },
         id="daily_backup",
         name="write, verify and rotate the daily backup",
         coalesce=True,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 import db.models  # noqa: F401  (registers every table)
 from bot.app import create_dispatcher
 from bot.config import Settings, load_settings
+from bot.delivery import Sender
 from bot.logging import setup_logging
 from bot.middlewares.throttling import MemoryHitCounter
 from db.base import Base
@@ -100,9 +101,20 @@ def bot() -> MockedBot:
 
 
 @pytest.fixture
-def dispatcher(settings: Settings, session_factory: async_sessionmaker[AsyncSession]):
+def sender(session_factory: async_sessionmaker[AsyncSession]) -> Sender:
+    """The real sender without waiting: no pacing per chat, no backoff between retries."""
+    return Sender(session_factory, rate=10_000, per_chat_interval=0, backoff=0)
+
+
+@pytest.fixture
+def dispatcher(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession], sender: Sender
+):
     return create_dispatcher(
-        settings, session_factory, hit_counter=MemoryHitCounter(settings.runtime.throttle_window)
+        settings,
+        session_factory,
+        hit_counter=MemoryHitCounter(settings.runtime.throttle_window),
+        sender=sender,
     )
 
 

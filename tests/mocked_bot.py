@@ -23,6 +23,7 @@ from aiogram.client.session.base import BaseSession
 from aiogram.enums import ParseMode
 from aiogram.methods import (
     AnswerCallbackQuery,
+    CopyMessage,
     DeleteMessage,
     EditMessageReplyMarkup,
     EditMessageText,
@@ -210,6 +211,8 @@ class MockedSession(BaseSession):
                 raise TelegramError(400, "Bad Request: MESSAGE_TOO_LONG")
             self.telegram.answered_callbacks.add(method.callback_query_id)
             return True
+        if isinstance(method, CopyMessage):
+            return self._copy_message(method)
         if isinstance(method, DeleteMessage):
             self.telegram.messages.pop((int(method.chat_id), method.message_id), None)
             return True
@@ -259,6 +262,23 @@ class MockedSession(BaseSession):
         )
         self.telegram.messages[(stored.chat_id, stored.message_id)] = stored
         return self._message_json(stored)
+
+    def _copy_message(self, method: CopyMessage) -> dict[str, Any]:
+        """copyMessage answers with the new message's id only; the copy keeps the text."""
+        source = self.telegram.messages.get((int(method.from_chat_id), method.message_id))
+        self._check_markup(method.reply_markup)
+        stored = StoredMessage(
+            chat_id=int(method.chat_id),
+            message_id=next(self.telegram.message_ids),
+            text=source.text if source else f"copy of {method.from_chat_id}/{method.message_id}",
+            reply_markup=(
+                method.reply_markup
+                if isinstance(method.reply_markup, InlineKeyboardMarkup)
+                else None
+            ),
+        )
+        self.telegram.messages[(stored.chat_id, stored.message_id)] = stored
+        return {"message_id": stored.message_id}
 
     def _store_document(self, bot: Bot, method: SendDocument) -> dict[str, Any]:
         """Keeps the uploaded bytes (`telegram.uploads`) so tests can open the file."""

@@ -1,28 +1,51 @@
-"""The one way the bot sends a message it starts itself (a notice, a reminder).
+"""The one way out to Telegram for every message the bot starts itself.
 
-`send_notice` renders the text in the recipient's language, honours Telegram's 429
-retry-after once, and reports a recipient who blocked the bot (403) instead of raising,
-so one unreachable person never stops a loop over many. Callers commit their database
-change first and call this afterwards: no transaction is held across a Telegram call.
+Receipts, reminders, notices and broadcasts all go through a `Sender`: it paces sending
+(about `SEND_RATE` messages per second overall, one per second per chat), pauses every
+send for `retry_after` when Telegram answers 429, marks a user who blocked the bot (403,
+or a chat that no longer exists) inactive, and retries server and network errors a
+bounded number of times with backoff. It never raises for a Telegram refusal, so one
+unreachable person never stops a loop over many, and it never holds a database
+transaction open while waiting for Telegram: callers commit first and send afterwards.
 Whether a person may receive a message at all is asked before, through
 `bot.services.recipients` (re-exported here).
 """
 
-import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from loguru import logger
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery.limiter import Limiter, MemoryLimiter, Sleep, default_sleep
 from bot.i18n import use_language
+from bot.services import users as users_service
 from bot.services.recipients import Recipient, recipients, staff_recipients
 
-__all__ = ["Outcome", "Recipient", "recipients", "send_notice", "staff_recipients"]
+__all__ = [
+    "Limiter",
+    "MemoryLimiter",
+    "Outcome",
+    "Recipient",
+    "Sender",
+    "Sent",
+    "recipients",
+    "staff_recipients",
+]
 
-MAX_RETRY_AFTER = 60  # seconds; a longer wait is left to a job that retries later
+# Bad Request descriptions that mean the person cannot be reached at all.
+UNREACHABLE = ("chat not found", "user is deactivated", "peer_id_invalid", "bot was kicked")
 
 
 class Outcome(StrEnum):
@@ -31,30 +54,113 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
-async def send_notice(
-    bot: Bot,
-    recipient: Recipient,
-    render: Callable[[], str],
-    *,
-    reply_markup: Callable[[], Any] | None = None,
-) -> Outcome:
-    """Send one message in the recipient's language; never raises for a Telegram refusal."""
-    with use_language(recipient.language):
-        text = render()
-        markup = reply_markup() if reply_markup else None
-    for attempt in (1, 2):
-        try:
-            await bot.send_message(recipient.telegram_id, text, reply_markup=markup)
-            return Outcome.SENT
-        except TelegramRetryAfter as error:
-            if attempt == 2 or error.retry_after > MAX_RETRY_AFTER:
-                logger.warning("notice to user {} postponed by Telegram", recipient.user_id)
-                return Outcome.FAILED
-            await asyncio.sleep(error.retry_after)
-        except TelegramForbiddenError:
-            logger.info("user {} blocked the bot; notice not delivered", recipient.user_id)
-            return Outcome.BLOCKED
-        except TelegramAPIError as error:
-            logger.warning("notice to user {} failed: {}", recipient.user_id, type(error).__name__)
-            return Outcome.FAILED
-    return Outcome.FAILED
+@dataclass(frozen=True, slots=True)
+class Sent:
+    outcome: Outcome
+    message_id: int | None = None
+    error: str | None = None
+
+
+class Sender:
+    """Sends on the bot's own initiative within Telegram's limits; one per process.
+
+    `attempts` bounds tries on 5xx and network errors (waiting `backoff`, then twice as
+    long each time); `max_throttled` bounds how many 429s one message may meet before it
+    is given up as failed (each one pauses every send for its `retry_after`).
+    """
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession] | None,
+        *,
+        rate: float = 25,
+        per_chat_interval: float = 1.0,
+        attempts: int = 4,
+        backoff: float = 0.5,
+        max_throttled: int = 10,
+        limiter: Limiter | None = None,
+        sleep: Sleep = default_sleep,
+    ) -> None:
+        self.session_factory = session_factory
+        self.limiter = limiter or MemoryLimiter(rate, per_chat_interval, sleep=sleep)
+        self.attempts = attempts
+        self.backoff = backoff
+        self.max_throttled = max_throttled
+        self._sleep = sleep
+
+    async def notify(
+        self,
+        bot: Bot,
+        recipient: Recipient,
+        render: Callable[[], str],
+        reply_markup: Callable[[], Any] | None = None,
+    ) -> Sent:
+        """Render the text (and keyboard) in the recipient's language, then send it."""
+        with use_language(recipient.language):
+            text = render()
+            markup = reply_markup() if reply_markup else None
+        return await self.send_text(bot, recipient, text, markup)
+
+    async def send_text(
+        self, bot: Bot, recipient: Recipient, text: str, reply_markup: Any = None
+    ) -> Sent:
+        return await self._deliver(
+            recipient,
+            lambda: bot.send_message(recipient.telegram_id, text, reply_markup=reply_markup),
+        )
+
+    async def copy(
+        self,
+        bot: Bot,
+        recipient: Recipient,
+        from_chat_id: int,
+        message_id: int,
+        reply_markup: Any = None,
+    ) -> Sent:
+        """copyMessage: the original's formatting and media, without a "forwarded" header."""
+        return await self._deliver(
+            recipient,
+            lambda: bot.copy_message(
+                recipient.telegram_id, from_chat_id, message_id, reply_markup=reply_markup
+            ),
+        )
+
+    async def _deliver(self, recipient: Recipient, call: Callable[[], Awaitable[Any]]) -> Sent:
+        failures = throttled = 0
+        while True:
+            await self.limiter.acquire(recipient.telegram_id)
+            try:
+                result = await call()
+            except TelegramRetryAfter as error:
+                throttled += 1
+                logger.warning("Telegram asked to wait {} s (429)", error.retry_after)
+                await self.limiter.pause(error.retry_after)
+                if throttled >= self.max_throttled:
+                    return Sent(Outcome.FAILED, error="429")
+            except TelegramForbiddenError:
+                return await self._unreachable(recipient, "403")
+            except TelegramBadRequest as error:
+                if any(sign in error.message.lower() for sign in UNREACHABLE):
+                    return await self._unreachable(recipient, "400")
+                return self._failed(recipient, error)
+            except (TelegramServerError, TelegramNetworkError) as error:
+                failures += 1
+                if failures >= self.attempts:
+                    return self._failed(recipient, error)
+                await self._sleep(self.backoff * 2 ** (failures - 1))
+            except TelegramAPIError as error:
+                return self._failed(recipient, error)
+            else:
+                return Sent(Outcome.SENT, message_id=getattr(result, "message_id", None))
+
+    async def _unreachable(self, recipient: Recipient, code: str) -> Sent:
+        logger.info("user {} cannot be reached ({}); marked inactive", recipient.user_id, code)
+        if self.session_factory is not None:
+            async with self.session_factory() as session:
+                await users_service.set_reachable(session, recipient.telegram_id, False)
+        return Sent(Outcome.BLOCKED, error=code)
+
+    @staticmethod
+    def _failed(recipient: Recipient, error: Exception) -> Sent:
+        logger.warning("message to user {} failed: {}", recipient.user_id, type(error).__name__)
+        return Sent(Outcome.FAILED, error=type(error).__name__)

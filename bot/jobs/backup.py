@@ -9,7 +9,7 @@ from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.delivery import Outcome, recipients, send_notice
+from bot.delivery import Outcome, Sender, recipients
 from bot.i18n import _
 from bot.services.backup import BackupError, BackupResult, create_backup
 from bot.services.consent import Category
@@ -30,7 +30,11 @@ async def make_backup(settings: Settings, now: datetime | None = None) -> Backup
 
 
 async def alert_owners(
-    session_factory: async_sessionmaker[AsyncSession], bot: Bot, settings: Settings, error: str
+    session_factory: async_sessionmaker[AsyncSession],
+    bot: Bot,
+    sender: Sender,
+    settings: Settings,
+    error: str,
 ) -> int:
     """Tell every owner who has a users row; returns how many were sent the alert."""
     async with session_factory() as session:
@@ -42,20 +46,21 @@ async def alert_owners(
         chosen = await recipients(session, ids, Category.ESSENTIAL, settings.centre.policy_version)
     sent = 0
     for recipient in chosen:
-        outcome = await send_notice(
+        delivered = await sender.notify(
             bot,
             recipient,
             lambda: _(
                 "🚨 <b>The backup failed</b>\n{error}\nThe previous backups are kept."
             ).format(error=f"<code>{escape(error)}</code>"),
         )
-        sent += outcome is Outcome.SENT
+        sent += delivered.outcome is Outcome.SENT
     return sent
 
 
 async def daily_backup(
     session_factory: async_sessionmaker[AsyncSession],
     bot: Bot,
+    sender: Sender,
     settings: Settings,
     now: datetime | None = None,
 ) -> BackupResult | None:
@@ -63,11 +68,11 @@ async def daily_backup(
         result = await make_backup(settings, now)
     except BackupError as error:
         logger.error("backup failed: {}", error)
-        await alert_owners(session_factory, bot, settings, str(error))
+        await alert_owners(session_factory, bot, sender, settings, str(error))
         return None
     except Exception as error:  # an unexpected failure must reach the owners too
         logger.exception("backup failed")
-        await alert_owners(session_factory, bot, settings, type(error).__name__)
+        await alert_owners(session_factory, bot, sender, settings, type(error).__name__)
         return None
     logger.info("backup {} written and verified ({} bytes)", result.path.name, result.size)
     return result

@@ -12,7 +12,7 @@ from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.delivery import Outcome, send_notice
+from bot.delivery import Outcome, Sender
 from bot.formatting import format_datetime
 from bot.i18n import _
 from bot.services import support as support_service
@@ -48,7 +48,7 @@ def staff_notice_text(ticket: TicketInfo, settings: Settings, *, reminder: bool)
 
 
 async def notify_staff(
-    bot: Bot, notice: TicketNotice, settings: Settings, *, reminder: bool = False
+    bot: Bot, sender: Sender, notice: TicketNotice, settings: Settings, *, reminder: bool = False
 ) -> int:
     """Send the ticket to every recipient; returns how many got it.
 
@@ -58,19 +58,20 @@ async def notify_staff(
         logger.warning("ticket {}: nobody on the staff can be told of it", notice.ticket.id)
     sent = 0
     for recipient in notice.recipients:
-        outcome = await send_notice(
+        delivered = await sender.notify(
             bot,
             recipient,
             lambda: staff_notice_text(notice.ticket, settings, reminder=reminder),
             reply_markup=lambda: answer_button(notice.ticket.id),
         )
-        sent += outcome is Outcome.SENT
+        sent += delivered.outcome is Outcome.SENT
     return sent
 
 
 async def remind_unanswered_tickets(
     session_factory: async_sessionmaker[AsyncSession],
     bot: Bot,
+    sender: Sender,
     settings: Settings,
     now: datetime | None = None,
 ) -> int:
@@ -82,7 +83,7 @@ async def remind_unanswered_tickets(
     async with session_factory() as session:
         notices = await support_service.claim_reminders(session, now, settings.telegram.owner_ids)
     for notice in notices:
-        delivered = await notify_staff(bot, notice, settings, reminder=True)
+        delivered = await notify_staff(bot, sender, notice, settings, reminder=True)
         logger.info(
             "ticket {} unanswered for 24 h: reminded {} of {} staff",
             notice.ticket.id,

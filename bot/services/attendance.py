@@ -40,6 +40,7 @@ from db.models import (
     Permission,
     Role,
 )
+from db.repositories import notifications as notifications_repo
 from db.repositories import teaching as repo
 
 MARKING_OPENS = timedelta(minutes=15)  # before the lesson starts
@@ -509,7 +510,7 @@ async def _claim_absence_notices(
         for user_id in users
         if user_id in allowed
     ]
-    claimed = await repo.claim_notices(session, claims, now)
+    claimed = await notifications_repo.claim_notices(session, claims, now)
     names = {student.id: student.name for student in current.students}
     notices = []
     for claim_id, user_id, key in claimed:
@@ -533,5 +534,5 @@ async def record_notice_outcomes(
     """Close the claims of the notices just sent (sent, blocked or failed)."""
     if not outcomes:
         return
-    await repo.finish_notices(session, outcomes, now)
+    await notifications_repo.finish_notices(session, outcomes, now)
     await session.commit()

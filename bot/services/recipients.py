@@ -22,11 +22,16 @@ class Recipient:
 async def recipients(
     session: AsyncSession, user_ids: Iterable[int], category: Category, policy_version: str
 ) -> list[Recipient]:
-    """The users among `user_ids` who may get a message of `category` now."""
+    """The users among `user_ids` who may get a message of `category` now.
+
+    Users who blocked the bot (inactive) are left out until they write to it again.
+    """
     ids = sorted(set(user_ids))
     if not ids:
         return []
-    users = (await session.scalars(select(User).where(User.id.in_(ids)))).all()
+    users = (
+        await session.scalars(select(User).where(User.id.in_(ids), User.is_active.is_(True)))
+    ).all()
     allowed = []
     for user in users:
         if await consent_service.may_send(session, user.id, category, policy_version):

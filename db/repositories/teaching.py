@@ -25,8 +25,6 @@ from db.models import (
     Homework,
     Lesson,
     LessonStatus,
-    NotificationLog,
-    NotificationStatus,
     ParentLink,
     ScheduleSlot,
     User,
@@ -272,50 +270,6 @@ async def upsert_marks(
             },
         )
     )
-
-
-# --- notices claimed once -------------------------------------------------------------------
-
-
-async def claim_notices(
-    session: AsyncSession, claims: Iterable[tuple[int, str, str]], claimed_at: datetime
-) -> list[tuple[int, int, str]]:
-    """Insert (user id, kind, key) claims; return (claim id, user id, key) of the new ones.
-
-    A claim that exists already (the notice was sent, or is being sent) is skipped.
-    """
-    values = [
-        {"user_id": user_id, "kind": kind, "key": key, "claimed_at": claimed_at}
-        for user_id, kind, key in claims
-    ]
-    if not values:
-        return []
-    insert = _insert(session)
-    rows = await session.execute(
-        insert(NotificationLog)
-        .values(values)
-        .on_conflict_do_nothing(
-            index_elements=[NotificationLog.user_id, NotificationLog.kind, NotificationLog.key]
-        )
-        .returning(NotificationLog.id, NotificationLog.user_id, NotificationLog.key)
-    )
-    return [(claim_id, user_id, key) for claim_id, user_id, key in rows]
-
-
-async def finish_notices(
-    session: AsyncSession, outcomes: Mapping[int, NotificationStatus], at: datetime
-) -> None:
-    """Record how each claimed notice ended (sent, blocked, failed)."""
-    by_status: dict[NotificationStatus, list[int]] = defaultdict(list)
-    for claim_id, status in outcomes.items():
-        by_status[status].append(claim_id)
-    for status, ids in by_status.items():
-        await session.execute(
-            update(NotificationLog)
-            .where(NotificationLog.id.in_(ids))
-            .values(status=status.value, sent_at=at if status is NotificationStatus.SENT else None)
-            .execution_options(synchronize_session=False)
-        )
 
 
 # --- grades and homework --------------------------------------------------------------------

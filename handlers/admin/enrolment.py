@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.delivery import Outcome as Delivered
-from bot.delivery import send_notice
+from bot.delivery import Sender
 from bot.formatting import format_date, format_money
 from bot.i18n import _
 from bot.services import academic as academic_service
@@ -262,7 +262,12 @@ def notice_text(
 
 
 async def tell(
-    bot: Bot, event: str, change: Change, group: GroupInfo, old_group: GroupInfo | None = None
+    bot: Bot,
+    sender: Sender,
+    event: str,
+    change: Change,
+    group: GroupInfo,
+    old_group: GroupInfo | None = None,
 ) -> int:
     sent = 0
     for recipient in change.notify:
@@ -271,7 +276,7 @@ async def tell(
         def render(for_student: bool = for_student) -> str:
             return notice_text(event, change, group, old_group, for_student)
 
-        sent += await send_notice(bot, recipient, render) is Delivered.SENT
+        sent += (await sender.notify(bot, recipient, render)).outcome is Delivered.SENT
     return sent
 
 
@@ -416,6 +421,7 @@ async def enrol_confirmed(
     settings: Settings,
     state: FSMContext,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     change = await enrolment_service.enrol(
         session,
@@ -446,7 +452,7 @@ async def enrol_confirmed(
     assert change.enrolment is not None
     group = await academic_service.group(session, callback_data.group)
     assert group is not None
-    sent = await tell(bot, "added", change, group)
+    sent = await tell(bot, sender, "added", change, group)
     await edit_or_send(
         callback,
         "\n".join(
@@ -496,6 +502,7 @@ async def status_pressed(
     session: AsyncSession,
     settings: Settings,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     version = settings.centre.policy_version
     if callback_data.action == "freeze":
@@ -522,7 +529,7 @@ async def status_pressed(
     assert change.enrolment is not None
     group = await academic_service.group(session, change.enrolment.group_id)
     assert group is not None
-    sent = await tell(bot, event, change, group)
+    sent = await tell(bot, sender, event, change, group)
     await edit_or_send(
         callback,
         "\n".join([done, told_text(sent), "", card_text(change.enrolment, group)]),
@@ -635,6 +642,7 @@ async def discount_saved(
     settings: Settings,
     state: FSMContext,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     data = await state.get_data()
     if (
@@ -659,7 +667,7 @@ async def discount_saved(
     item, group = found
     lines = [card_text(item, group)]
     if change.outcome is Outcome.DONE:
-        sent = await tell(bot, "discount", change, group)
+        sent = await tell(bot, sender, "discount", change, group)
         lines = [_("✅ Saved."), told_text(sent), "", *lines]
     else:
         lines = [refusal_text(change.outcome), "", *lines]
@@ -731,6 +739,7 @@ async def move_confirmed(
     session: AsyncSession,
     settings: Settings,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     found = await load(session, callback_data.id)
     if found is None:
@@ -764,7 +773,7 @@ async def move_confirmed(
     assert change.enrolment is not None
     group = await academic_service.group(session, change.enrolment.group_id)
     assert group is not None
-    sent = await tell(bot, "moved", change, group, old_group)
+    sent = await tell(bot, sender, "moved", change, group, old_group)
     await edit_or_send(
         callback,
         "\n".join([_("✅ Moved."), told_text(sent), "", card_text(change.enrolment, group)]),

@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.delivery import recipients, send_notice
+from bot.delivery import Sender, recipients
 from bot.formatting import format_datetime, format_phone
 from bot.i18n import _
 from bot.services import leads as leads_service
@@ -117,6 +117,7 @@ async def status_pressed(
     settings: Settings,
     actor: Actor,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     try:
         status, expected = LeadStatus(callback_data.status), LeadStatus(callback_data.was)
@@ -152,7 +153,9 @@ async def status_pressed(
         for recipient in await recipients(
             session, [change.student_id], Category.ESSENTIAL, settings.centre.policy_version
         ):
-            await send_notice(bot, recipient, lambda: enrolled_notice(settings.centre.centre_name))
+            await sender.notify(
+                bot, recipient, lambda: enrolled_notice(settings.centre.centre_name)
+            )
 
 
 def create_router() -> Router:

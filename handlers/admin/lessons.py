@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.delivery import Outcome as Delivered
-from bot.delivery import send_notice
+from bot.delivery import Sender
 from bot.formatting import format_datetime
 from bot.i18n import _
 from bot.services import academic as academic_service
@@ -143,7 +143,9 @@ def moved_notice(
     )
 
 
-async def tell(bot: Bot, change: LessonChange, settings: Settings) -> tuple[int, int]:
+async def tell(
+    bot: Bot, sender: Sender, change: LessonChange, settings: Settings
+) -> tuple[int, int]:
     """Send the notice of a change to everyone concerned; (sent, audience size)."""
     assert change.audience is not None and change.lesson is not None
     audience, info = change.audience, change.lesson
@@ -156,8 +158,8 @@ async def tell(bot: Bot, change: LessonChange, settings: Settings) -> tuple[int,
                 return cancelled_notice(info, audience, user_id, settings)
             return moved_notice(info, old, audience, user_id, settings)
 
-        outcome = await send_notice(bot, recipient, render)
-        sent += outcome is Delivered.SENT
+        delivered = await sender.notify(bot, recipient, render)
+        sent += delivered.outcome is Delivered.SENT
     logger.info("lesson {}: notice sent to {} of {}", info.id, sent, len(audience.recipients))
     return sent, len(audience.recipients)
 
@@ -267,6 +269,7 @@ async def cancel_confirmed(
     session: AsyncSession,
     settings: Settings,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     change = await lessons_service.cancel(
         session,
@@ -281,7 +284,7 @@ async def cancel_confirmed(
         )
         return
     assert change.lesson is not None
-    sent, _total = await tell(bot, change, settings)
+    sent, _total = await tell(bot, sender, change, settings)
     info = change.lesson
     await edit_or_send(
         callback,
@@ -439,6 +442,7 @@ async def move_saved(
     settings: Settings,
     state: FSMContext,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     data = await moving(state, callback_data.id)
     if data is None or await state.get_state() != MoveForm.confirm.state:
@@ -459,7 +463,7 @@ async def move_saved(
         await callback.answer()
         return
     assert change.lesson is not None
-    sent, _total = await tell(bot, change, settings)
+    sent, _total = await tell(bot, sender, change, settings)
     info = change.lesson
     await edit_or_send(
         callback,

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands_menu import set_chat_commands
 from bot.config import Settings
-from bot.delivery import recipients, send_notice
+from bot.delivery import Sender, recipients
 from bot.i18n import _
 from bot.services import invites as invites_service
 from bot.services import staff as staff_service
@@ -97,7 +97,12 @@ def change_notice(change: Change) -> str:
 
 
 async def after_change(
-    bot: Bot, session: AsyncSession, settings: Settings, target_id: int, change: Change
+    bot: Bot,
+    sender: Sender,
+    session: AsyncSession,
+    settings: Settings,
+    target_id: int,
+    change: Change,
 ) -> None:
     """Refresh the person's `/` menu and tell them (after the commit)."""
     if change.telegram_id is None:
@@ -106,7 +111,7 @@ async def after_change(
     for recipient in await recipients(
         session, [target_id], Category.ESSENTIAL, settings.centre.policy_version
     ):
-        await send_notice(bot, recipient, lambda: change_notice(change))
+        await sender.notify(bot, recipient, lambda: change_notice(change))
 
 
 async def show_staff(
@@ -156,6 +161,7 @@ async def save_pressed(
     settings: Settings,
     actor: Actor,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     try:
         chosen = from_bits(callback_data.bits)
@@ -174,7 +180,7 @@ async def save_pressed(
     toast = _("✅ Saved.") if change.outcome is Outcome.DONE else _("ℹ️ Nothing has changed.")
     await render_card(callback, session, settings, actor, callback_data.id, toast=toast)
     if change.outcome is Outcome.DONE:
-        await after_change(bot, session, settings, callback_data.id, change)
+        await after_change(bot, sender, session, settings, callback_data.id, change)
 
 
 async def locked_pressed(callback: CallbackQuery) -> None:
@@ -207,6 +213,7 @@ async def teacher_pressed(
     settings: Settings,
     actor: Actor,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     change = await staff_service.make_teacher(
         session, actor, callback_data.id, settings.telegram.owner_ids
@@ -217,7 +224,7 @@ async def teacher_pressed(
     toast = _("✅ Saved.") if change.outcome is Outcome.DONE else _("ℹ️ Nothing has changed.")
     await render_card(callback, session, settings, actor, callback_data.id, toast=toast)
     if change.outcome is Outcome.DONE:
-        await after_change(bot, session, settings, callback_data.id, change)
+        await after_change(bot, sender, session, settings, callback_data.id, change)
 
 
 def _role(value: str) -> Role | None:
@@ -264,6 +271,7 @@ async def remove_confirmed(
     settings: Settings,
     actor: Actor,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     role = _role(callback_data.role)
     if role is None:
@@ -281,7 +289,7 @@ async def remove_confirmed(
     toast = _("✅ Done.") if change.outcome is Outcome.DONE else _("ℹ️ Nothing has changed.")
     await render_card(callback, session, settings, actor, callback_data.id, toast=toast)
     if change.outcome is Outcome.DONE:
-        await after_change(bot, session, settings, callback_data.id, change)
+        await after_change(bot, sender, session, settings, callback_data.id, change)
 
 
 def create_router() -> Router:

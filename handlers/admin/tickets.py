@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.delivery import Outcome as Delivered
-from bot.delivery import send_notice
+from bot.delivery import Sender
 from bot.formatting import format_datetime
 from bot.i18n import _
 from bot.jobs.tickets import author_name
@@ -110,12 +110,12 @@ def answer_summary_text(ticket_id: int, answer: str) -> str:
 
 
 async def tell_author(
-    bot: Bot, author: Recipient | None, text_for: Callable[[], str], ticket_id: int
+    bot: Bot, sender: Sender, author: Recipient | None, text_for: Callable[[], str], ticket_id: int
 ) -> bool:
     """Send the author a message rendered in their language; False when unreachable."""
     if author is None:
         return False
-    return await send_notice(bot, author, text_for) is Delivered.SENT
+    return (await sender.notify(bot, author, text_for)).outcome is Delivered.SENT
 
 
 def answer_for_author(ticket: TicketInfo) -> str:
@@ -241,6 +241,7 @@ async def answer_send_pressed(
     session: AsyncSession,
     state: FSMContext,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     draft = await drafting(state, callback_data.id, AnswerForm.confirm)
     if draft is None:
@@ -264,7 +265,7 @@ async def answer_send_pressed(
         return
     assert result.ticket is not None
     ticket = result.ticket
-    if await tell_author(bot, result.author, lambda: answer_for_author(ticket), ticket.id):
+    if await tell_author(bot, sender, result.author, lambda: answer_for_author(ticket), ticket.id):
         done = _("✅ The answer to ticket #{id} is sent.").format(id=ticket.id)
     else:
         done = _(
@@ -303,6 +304,7 @@ async def close_confirmed(
     session: AsyncSession,
     settings: Settings,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     result = await support_service.close_ticket(session, callback_data.id, actor.user_id)
     if result.outcome is Outcome.MISSING:
@@ -313,7 +315,7 @@ async def close_confirmed(
         return
     assert result.ticket is not None
     ticket = result.ticket
-    await tell_author(bot, result.author, lambda: closed_for_author(ticket), ticket.id)
+    await tell_author(bot, sender, result.author, lambda: closed_for_author(ticket), ticket.id)
     await edit_or_send(
         callback, card_text(ticket, settings), ticket_card(ticket, callback_data.page)
     )

@@ -18,7 +18,7 @@ from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.delivery import send_notice
+from bot.delivery import Sender
 from bot.i18n import _
 from bot.services import deletion as deletion_service
 from bot.services.access import Actor
@@ -103,6 +103,7 @@ async def word_typed(
     session: AsyncSession,
     settings: Settings,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     word = (await state.get_data()).get("word") or confirmation_word()
     if not deletion_service.word_matches(message.text, word):
@@ -142,7 +143,7 @@ async def word_typed(
     )
     if actor.roles & {Role.ADMIN, Role.TEACHER} and not actor.is_owner:
         await reset_command_menu(bot, actor.telegram_id)
-    await notify_admins(bot, deletion)
+    await notify_admins(bot, sender, deletion)
 
 
 async def forget_chat(state: FSMContext) -> None:
@@ -161,9 +162,9 @@ async def reset_command_menu(bot: Bot, chat_id: int) -> None:
         logger.warning("command menu of a deleted user not reset: {}", error.message)
 
 
-async def notify_admins(bot: Bot, deletion: deletion_service.Deletion) -> None:
+async def notify_admins(bot: Bot, sender: Sender, deletion: deletion_service.Deletion) -> None:
     for recipient in deletion.recipients:
-        await send_notice(
+        await sender.notify(
             bot,
             recipient,
             lambda: _("🗑 A user deleted their personal data (id {id}).").format(

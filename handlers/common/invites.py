@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands_menu import set_chat_commands
 from bot.config import Settings
-from bot.delivery import recipients, send_notice
+from bot.delivery import Sender, recipients
 from bot.i18n import _
 from bot.services import invites as invites_service
 from bot.services.access import Actor
@@ -87,6 +87,7 @@ def creator_notice(result: Redemption) -> str:
 
 async def open_invite(
     bot: Bot,
+    sender: Sender,
     session: AsyncSession,
     chat_id: int,
     actor: Actor,
@@ -107,4 +108,4 @@ async def open_invite(
         for recipient in await recipients(
             session, [result.creator_id], Category.ESSENTIAL, settings.centre.policy_version
         ):
-            await send_notice(bot, recipient, lambda: creator_notice(result))
+            await sender.notify(bot, recipient, lambda: creator_notice(result))

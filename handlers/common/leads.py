@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.delivery import send_notice, staff_recipients
+from bot.delivery import Sender, staff_recipients
 from bot.formatting import format_phone
 from bot.i18n import _
 from bot.services import leads as leads_service
@@ -194,6 +194,7 @@ async def send_pressed(
     session: AsyncSession,
     settings: Settings,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     if await state.get_state() != ApplyForm.confirm.state:
         await callback.answer(stale_button_text())
@@ -218,7 +219,7 @@ async def send_pressed(
     await callback.answer(_("✅ Sent."))
     staff = await staff_recipients(session, Permission.USERS, settings.telegram.owner_ids)
     for recipient in staff:
-        await send_notice(
+        await sender.notify(
             bot,
             recipient,
             lambda: staff_notice(lead),

@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.delivery import Sender
 from bot.formatting import format_phone
 from bot.i18n import _, set_language
 from bot.services import consent as consent_service
@@ -116,6 +117,7 @@ async def start(
     settings: Settings,
     state: FSMContext,
     bot: Bot,
+    sender: Sender,
     session: AsyncSession,
 ) -> None:
     if actor.consent is None:
@@ -127,7 +129,14 @@ async def start(
         await send_consent_request(bot, message.chat.id, settings, renewal=True)
     else:
         await send_greeting(
-            bot, message.chat.id, first_name(message), actor, settings, command.args, session
+            bot,
+            sender,
+            message.chat.id,
+            first_name(message),
+            actor,
+            settings,
+            command.args,
+            session,
         )
 
 
@@ -166,6 +175,7 @@ async def consent_accept(
     settings: Settings,
     state: FSMContext,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     try:
         choices = Choices.from_bits(callback_data.value)
@@ -195,6 +205,7 @@ async def consent_accept(
     await state.storage.set_data(consent_key(state), {})
     await send_greeting(
         bot,
+        sender,
         actor.telegram_id,
         callback.from_user.first_name,
         actor,

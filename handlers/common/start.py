@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import commands_for
 from bot.config import Settings
+from bot.delivery import Sender
 from bot.filters.menu import MenuButton
 from bot.i18n import _
 from bot.services.access import Actor
@@ -26,6 +27,7 @@ def role_names() -> dict[Role, str]:
 
 async def send_greeting(
     bot: Bot,
+    sender: Sender,
     chat_id: int,
     first_name: str,
     actor: Actor,
@@ -58,7 +60,7 @@ async def send_greeting(
     await bot.send_message(chat_id, "\n".join(lines), reply_markup=main_menu(roles))
     if payload:
         assert session is not None, "a deep link needs the update's session"
-        await open_invite(bot, session, chat_id, actor, settings, payload)
+        await open_invite(bot, sender, session, chat_id, actor, settings, payload)
 
 
 async def help_command(message: Message, actor: Actor) -> None:

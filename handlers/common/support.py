@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.delivery import Sender
 from bot.filters.menu import MenuButton
 from bot.formatting import format_datetime
 from bot.i18n import _
@@ -217,6 +218,7 @@ async def send_pressed(
     settings: Settings,
     state: FSMContext,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     if await state.get_state() != SupportForm.confirm.state:
         await callback.answer(stale_button_text())  # a second tap, or an old summary
@@ -238,7 +240,7 @@ async def send_pressed(
         None,
     )
     await callback.answer(_("✅ Sent."))
-    await notify_staff(bot, notice, settings)
+    await notify_staff(bot, sender, notice, settings)
 
 
 async def own_ticket_pressed(

@@ -21,7 +21,7 @@ from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.delivery import Outcome, send_notice
+from bot.delivery import Outcome, Sender
 from bot.formatting import format_datetime
 from bot.i18n import _
 from bot.services import attendance as service
@@ -206,6 +206,7 @@ async def save(
     settings: Settings,
     state: FSMContext,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     tz = settings.centre.tz
     lesson_id = callback_data.lesson
@@ -238,7 +239,7 @@ async def save(
             summary=", ".join(f"{counts[status]} {labels[status]}" for status in labels)
         )
     )
-    await send_absence_notices(bot, session, result.notices, tz)
+    await send_absence_notices(bot, sender, session, result.notices, tz)
 
 
 def absence_text(notice: AbsenceNotice, tz: ZoneInfo) -> str:
@@ -267,13 +268,13 @@ def absence_text(notice: AbsenceNotice, tz: ZoneInfo) -> str:
 
 
 async def send_absence_notices(
-    bot: Bot, session: AsyncSession, notices: list[AbsenceNotice], tz: ZoneInfo
+    bot: Bot, sender: Sender, session: AsyncSession, notices: list[AbsenceNotice], tz: ZoneInfo
 ) -> None:
     """Send the claimed notices (after the commit) and record how each one ended."""
     outcomes = {}
     for notice in notices:
-        outcome = await send_notice(bot, notice.recipient, partial(absence_text, notice, tz))
-        outcomes[notice.claim_id] = OUTCOME_STATUS[outcome]
+        delivered = await sender.notify(bot, notice.recipient, partial(absence_text, notice, tz))
+        outcomes[notice.claim_id] = OUTCOME_STATUS[delivered.outcome]
     await service.record_notice_outcomes(session, outcomes, utcnow())
 
 

@@ -20,7 +20,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.delivery import send_notice
+from bot.delivery import Sender
 from bot.formatting import format_datetime
 from bot.i18n import _
 from bot.services import attendance as attendance_service
@@ -370,6 +370,7 @@ async def save_pressed(
     settings: Settings,
     state: FSMContext,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     data = await group_form_data(state, FORM, callback_data.group, GradeForm.confirm)
     if data is None:
@@ -409,7 +410,7 @@ async def save_pressed(
     )
     await callback.answer(_("✅ Saved."))
     for notice in result.notices:
-        await send_notice(bot, notice.recipient, partial(grade_notice_text, notice, settings))
+        await sender.notify(bot, notice.recipient, partial(grade_notice_text, notice, settings))
 
 
 def grade_notice_text(notice: GradeNotice, settings: Settings) -> str:

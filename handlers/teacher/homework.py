@@ -21,7 +21,7 @@ from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.delivery import Outcome, send_notice
+from bot.delivery import Outcome, Sender
 from bot.formatting import format_datetime
 from bot.i18n import _, use_language
 from bot.services import attendance as attendance_service
@@ -350,6 +350,7 @@ async def post_pressed(
     settings: Settings,
     state: FSMContext,
     bot: Bot,
+    sender: Sender,
 ) -> None:
     data = await group_form_data(state, FORM, callback_data.group, HomeworkForm.confirm)
     if data is None:
@@ -377,7 +378,7 @@ async def post_pressed(
         None,
     )
     await callback.answer(_("✅ Posted."))
-    await send_homework(bot, posted.notices, settings.centre.tz)
+    await send_homework(bot, sender, posted.notices, settings.centre.tz)
 
 
 def homework_notice_text(notice: HomeworkNotice, tz: ZoneInfo) -> str:
@@ -400,13 +401,15 @@ def file_caption(notice: HomeworkNotice) -> str:
     return _("📎 Homework · {group}").format(group=escape(notice.group_name))
 
 
-async def send_homework(bot: Bot, notices: list[HomeworkNotice], tz: ZoneInfo) -> None:
+async def send_homework(
+    bot: Bot, sender: Sender, notices: list[HomeworkNotice], tz: ZoneInfo
+) -> None:
     """The notice, then the file to those the notice reached."""
     for notice in notices:
-        outcome = await send_notice(
+        delivered = await sender.notify(
             bot, notice.recipient, partial(homework_notice_text, notice, tz)
         )
-        if outcome is not Outcome.SENT or not notice.attachment:
+        if delivered.outcome is not Outcome.SENT or not notice.attachment:
             continue
         attachment = parse_attachment(notice.attachment)
         with use_language(notice.recipient.language):

@@ -7,6 +7,7 @@ import pytest
 from aiogram.methods import SendDocument, SendMessage
 from sqlalchemy import select
 
+from bot.delivery import Sender
 from bot.jobs.backup import daily_backup
 from bot.scheduler import create_scheduler
 from bot.services.backup import list_backups
@@ -106,7 +107,8 @@ async def test_the_daily_job_writes_rotates_and_alerts_owners_on_failure(
     await make_user(session, alice, roles=[Role.ADMIN], permissions=[Permission.BACKUPS])
     for day in (1, 2, 3):
         now = datetime(2026, 11, day, 3, 15, tzinfo=UTC)
-        assert await daily_backup(session_factory, bot, settings, now=now) is not None
+        made = await daily_backup(session_factory, bot, Sender(session_factory), settings, now=now)
+        assert made is not None
     assert [path.name for path in list_backups(settings.backup.backup_dir)] == [
         f"educrm-20261102T031500Z.{SUFFIX}",
         f"educrm-20261103T031500Z.{SUFFIX}",
@@ -117,14 +119,14 @@ async def test_the_daily_job_writes_rotates_and_alerts_owners_on_failure(
         settings.database.database_url, backup_dir=str(tmp_path / "backups" / "educrm-x.db.gz")
     )
     (tmp_path / "backups" / "educrm-x.db.gz").write_text("in the way")
-    assert await daily_backup(session_factory, bot, broken) is None
+    assert await daily_backup(session_factory, bot, Sender(session_factory), broken) is None
     [alert] = [call for call in bot.session.requests if isinstance(call, SendMessage)]
     assert alert.chat_id == owner.id  # the owner only, not the admin
     assert alert.text.startswith("🚨 <b>The backup failed</b>\n<code>BACKUP_DIR")
 
 
 def test_the_scheduler_runs_the_backup_at_backup_time(session_factory, bot, settings):
-    scheduler = create_scheduler(session_factory, bot, settings)
+    scheduler = create_scheduler(session_factory, bot, settings, Sender(session_factory))
     trigger = scheduler.get_job("daily_backup").trigger
     assert str(trigger.fields[5]) == "3" and str(trigger.fields[6]) == "15"
     assert settings.backup.backup_time == time(3, 15)

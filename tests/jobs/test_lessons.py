@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, select
 
+from bot.delivery import Sender
 from bot.jobs.lessons import generate_lessons
 from bot.scheduler import create_scheduler
 from bot.services import academic as academic_service
@@ -220,7 +221,7 @@ async def test_moving_a_lesson_keeps_the_slot_time_cancelled(session, session_fa
 async def test_the_scheduler_runs_the_generator_daily_and_at_start_up(
     session_factory, bot, settings
 ):
-    scheduler = create_scheduler(session_factory, bot, settings)
+    scheduler = create_scheduler(session_factory, bot, settings, Sender(session_factory))
     job = scheduler.get_job("lesson_generator")
     assert job.func is generate_lessons
     assert job.kwargs == {"session_factory": session_factory, "settings": settings}

@@ -8,6 +8,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 
+from bot.delivery import Sender
 from bot.jobs.tickets import remind_unanswered_tickets
 from bot.scheduler import create_scheduler
 from db.models import AuditEntry, Permission, Role, SupportTicket
@@ -43,7 +44,7 @@ async def staff_and_author(session, owner, alice):
 
 
 async def test_one_reminder_after_24_hours_and_never_again(
-    session_factory, bot, settings, session, owner, alice
+    sender, session_factory, bot, settings, session, owner, alice
 ):
     author = await staff_and_author(session, owner, alice)
     ticket = await add_ticket(session, author.id, CREATED)
@@ -54,12 +55,12 @@ async def test_one_reminder_after_24_hours_and_never_again(
     await add_ticket(session, author.id, CREATED - timedelta(days=3), status="closed")
 
     run = remind_unanswered_tickets
-    assert await run(session_factory, bot, settings, now=CREATED + timedelta(hours=23)) == 0
+    assert await run(session_factory, bot, sender, settings, now=CREATED + timedelta(hours=23)) == 0
     assert messages(bot) == []
     assert await reminded_at(session, ticket_id) is None
 
     later = CREATED + timedelta(hours=25)
-    assert await run(session_factory, bot, settings, now=later) == 1
+    assert await run(session_factory, bot, sender, settings, now=later) == 1
     sent = messages(bot)
     assert sorted(call.chat_id for call in sent) == sorted([owner.id, BOB.id])
     for call in sent:
@@ -76,13 +77,13 @@ async def test_one_reminder_after_24_hours_and_never_again(
     ).all()
     assert entry.object_id == str(ticket_id) and entry.actor_id is None
 
-    assert await run(session_factory, bot, settings, now=CREATED + timedelta(hours=26)) == 0
-    assert await run(session_factory, bot, settings, now=CREATED + timedelta(days=9)) == 0
+    assert await run(session_factory, bot, sender, settings, now=CREATED + timedelta(hours=26)) == 0
+    assert await run(session_factory, bot, sender, settings, now=CREATED + timedelta(days=9)) == 0
     assert len(messages(bot)) == 2
 
 
 async def test_an_answered_ticket_never_reminds(
-    session_factory, bot, settings, session, owner, alice
+    sender, session_factory, bot, settings, session, owner, alice
 ):
     author = await staff_and_author(session, owner, alice)
     await add_ticket(
@@ -94,35 +95,37 @@ async def test_an_answered_ticket_never_reminds(
         answered_at=CREATED + timedelta(hours=2),
     )
     now = CREATED + timedelta(days=2)
-    assert await remind_unanswered_tickets(session_factory, bot, settings, now=now) == 0
+    assert await remind_unanswered_tickets(session_factory, bot, sender, settings, now=now) == 0
     assert messages(bot) == []
 
 
-async def test_two_runs_at_once_remind_once(session_factory, bot, settings, session, owner, alice):
+async def test_two_runs_at_once_remind_once(
+    sender, session_factory, bot, settings, session, owner, alice
+):
     author = await staff_and_author(session, owner, alice)
     for hours in (0, 1, 2):
         await add_ticket(session, author.id, CREATED + timedelta(hours=hours))
     now = CREATED + timedelta(hours=30)
 
     counts = await asyncio.gather(
-        remind_unanswered_tickets(session_factory, bot, settings, now=now),
-        remind_unanswered_tickets(session_factory, bot, settings, now=now),
+        remind_unanswered_tickets(session_factory, bot, sender, settings, now=now),
+        remind_unanswered_tickets(session_factory, bot, sender, settings, now=now),
     )
 
     assert sum(counts) == 3
     assert len(messages(bot)) == 3 * 2  # three tickets, two staff, once each
-    assert await remind_unanswered_tickets(session_factory, bot, settings, now=now) == 0
+    assert await remind_unanswered_tickets(session_factory, bot, sender, settings, now=now) == 0
 
 
 async def test_a_blocked_staff_member_does_not_stop_the_others(
-    session_factory, bot, settings, session, owner, alice
+    sender, session_factory, bot, settings, session, owner, alice
 ):
     author = await staff_and_author(session, owner, alice)
     ticket = await add_ticket(session, author.id, CREATED)
     bot.session.fail_next(SendMessage, 403, "Forbidden: bot was blocked by the user")
 
     now = CREATED + timedelta(hours=25)
-    assert await remind_unanswered_tickets(session_factory, bot, settings, now=now) == 1
+    assert await remind_unanswered_tickets(session_factory, bot, sender, settings, now=now) == 1
 
     delivered = [
         call.chat_id
@@ -131,16 +134,22 @@ async def test_a_blocked_staff_member_does_not_stop_the_others(
     ]
     assert delivered == [BOB.id]  # the owner (first) blocked the bot
     assert await reminded_at(session, ticket.id) == now  # claimed: not retried every run
-    assert await remind_unanswered_tickets(session_factory, bot, settings, now=now) == 0
+    assert await remind_unanswered_tickets(session_factory, bot, sender, settings, now=now) == 0
 
 
 async def test_the_scheduler_runs_the_reminder_every_15_minutes(session_factory, bot, settings):
-    scheduler = create_scheduler(session_factory, bot, settings)
+    sender = Sender(session_factory)
+    scheduler = create_scheduler(session_factory, bot, settings, sender)
     assert isinstance(scheduler, AsyncIOScheduler)
     assert str(scheduler.timezone) == "Asia/Tashkent"
     job = scheduler.get_job("ticket_reminders")
     assert job.func is remind_unanswered_tickets
-    assert job.kwargs == {"session_factory": session_factory, "bot": bot, "settings": settings}
+    assert job.kwargs == {
+        "session_factory": session_factory,
+        "bot": bot,
+        "sender": sender,
+        "settings": settings,
+    }
     assert isinstance(job.trigger, IntervalTrigger)
     assert job.trigger.interval == timedelta(minutes=15)
     assert (job.coalesce, job.max_instances) == (True, 1)
