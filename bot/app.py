@@ -17,6 +17,7 @@ from bot.delivery import Sender
 from bot.middlewares.analytics import UsageCountMiddleware
 from bot.middlewares.consent import ConsentGate
 from bot.middlewares.database import DbSessionMiddleware
+from bot.middlewares.dedup import MemorySeenUpdates, RedisSeenUpdates, SeenUpdates, UpdateGate
 from bot.middlewares.logging import HandlerNameMiddleware, UpdateLoggingMiddleware
 from bot.middlewares.throttling import (
     HitCounter,
@@ -35,6 +36,11 @@ HANDLED_OBSERVERS = (
     "my_chat_member",
     "error",
 )
+
+
+def bot_id(settings: Settings) -> str:
+    """The bot's numeric id: the part of the token before the colon."""
+    return settings.telegram.bot_token.get_secret_value().partition(":")[0]
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -68,10 +74,13 @@ def create_dispatcher(
         storage = storage or RedisStorage(redis, key_builder=key_builder)
         isolation = RedisEventIsolation(redis, key_builder=key_builder)
         hit_counter = hit_counter or RedisHitCounter(redis, settings.runtime.throttle_window)
+        seen: SeenUpdates = RedisSeenUpdates(redis, bot_id(settings))
     else:
         storage = storage or MemoryStorage()
         isolation = SimpleEventIsolation()
         hit_counter = hit_counter or MemoryHitCounter(settings.runtime.throttle_window)
+        seen = MemorySeenUpdates()
+    gate = UpdateGate(seen)
 
     dispatcher = Dispatcher(
         storage=storage,
@@ -79,11 +88,13 @@ def create_dispatcher(
         settings=settings,
         session_factory=session_factory,
         sender=sender or Sender(session_factory, rate=settings.runtime.send_rate),
+        update_gate=gate,
     )
     # The bot serves people in private chats; a group it was added to is ignored.
     dispatcher.message.filter(F.chat.type == ChatType.PRIVATE)
 
     default_language = settings.centre.default_language
+    dispatcher.update.outer_middleware(gate)
     dispatcher.update.outer_middleware(UpdateLoggingMiddleware())
     dispatcher.update.outer_middleware(
         ThrottlingMiddleware(

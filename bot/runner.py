@@ -1,21 +1,87 @@
-"""Starts the bot: long polling by default, a webhook server when WEBHOOK_URL is set."""
+"""Starts the bot: long polling by default, a webhook server when WEBHOOK_URL is set.
+
+Every process runs the same code; with REDIS_URL several of them share the FSM, the
+throttling counters, the outbound pace and the seen update ids, and one of them (the
+leader, see bot/leader.py) runs the scheduler.
+
+Stopping (SIGTERM or SIGINT): no new updates are taken, the ones in flight and the
+scheduler jobs running are given `DRAIN_SECONDS` to finish, then the connections close.
+A second signal exits at once; the database's transactions make sure nothing is left
+half-written either way.
+"""
 
 import asyncio
+import os
+import signal
 import time
+from collections.abc import Awaitable, Callable
+from functools import partial
 from urllib.parse import urlparse
 
 from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_SUBMITTED,
+    JobEvent,
+)
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from loguru import logger
 from redis.asyncio import Redis
 
 from bot.app import create_bot, create_dispatcher
 from bot.config import Settings
+from bot.delivery import Sender
+from bot.delivery.limiter import RedisLimiter
 from bot.health import start_health_server
+from bot.leader import Leadership, leader_lock
+from bot.middlewares.dedup import UpdateGate
 from bot.scheduler import create_scheduler
 from bot.services.backup import DatabaseLock
 from db.engine import create_engine, create_session_factory
+
+DRAIN_SECONDS = 10.0
+
+
+class StopSignal:
+    """The first SIGTERM / SIGINT asks for a graceful stop; the second exits at once."""
+
+    def __init__(self) -> None:
+        self.requested = asyncio.Event()
+
+    def install(self) -> None:
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(number, self._received, number)
+
+    def _received(self, number: signal.Signals) -> None:
+        if self.requested.is_set():
+            logger.warning("{} again: exiting now", number.name)
+            os._exit(1)
+        logger.info("{} received: finishing the updates in flight", number.name)
+        self.requested.set()
+
+
+class RunningJobs:
+    """How many scheduler jobs are running now (from the scheduler's own events)."""
+
+    def __init__(self, scheduler: AsyncIOScheduler) -> None:
+        self.count = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+        scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
+        scheduler.add_listener(self._finished, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+
+    def _submitted(self, _event: JobEvent) -> None:
+        self.count += 1
+        self.idle.clear()
+
+    def _finished(self, _event: JobEvent) -> None:
+        self.count = max(0, self.count - 1)
+        if self.count == 0:
+            self.idle.set()
 
 
 async def run(settings: Settings) -> None:
@@ -27,9 +93,18 @@ async def run(settings: Settings) -> None:
     redis = Redis.from_url(settings.database.redis_url) if settings.database.redis_url else None
     bot = create_bot(settings)
     session_factory = create_session_factory(engine)
-    dispatcher = create_dispatcher(settings, session_factory, redis=redis)
-    scheduler = create_scheduler(session_factory, bot, settings, dispatcher["sender"])
+    rate = settings.runtime.send_rate
+    sender = Sender(
+        session_factory, rate=rate, limiter=RedisLimiter(redis, rate) if redis else None
+    )
+    dispatcher = create_dispatcher(settings, session_factory, redis=redis, sender=sender)
+    scheduler = create_scheduler(session_factory, bot, settings, sender)
+    jobs = RunningJobs(scheduler)
+    leadership = Leadership(leader_lock(settings.database.database_url, redis), scheduler)
+    stop = StopSignal()
+    stop.install()
     health: web.AppRunner | None = None
+    leading: asyncio.Task[None] | None = None
     if not settings.telegram.owner_ids:
         logger.warning("OWNER_IDS is empty: nobody can administer the centre from chat")
     try:
@@ -40,19 +115,21 @@ async def run(settings: Settings) -> None:
             (time.perf_counter() - started) * 1000,
             "webhook" if settings.telegram.webhook_url else "long polling",
         )
-        scheduler.start()
+        leading = asyncio.create_task(leadership.run())
         if settings.runtime.health_port:
             health = await start_health_server(
                 session_factory, scheduler, settings.runtime.health_port
             )
+        drain = partial(_drain, dispatcher["update_gate"], scheduler, jobs)
         if settings.telegram.webhook_url:
-            await _serve_webhook(bot, dispatcher, settings)
+            await _serve_webhook(bot, dispatcher, settings, stop, drain)
         else:
-            await bot.delete_webhook(drop_pending_updates=False)
-            await dispatcher.start_polling(
-                bot, allowed_updates=dispatcher.resolve_used_update_types()
-            )
+            await _poll(bot, dispatcher, stop)
+            await drain()
     finally:
+        if leading is not None:
+            leading.cancel()
+            await asyncio.gather(leading, return_exceptions=True)
         if health is not None:
             await health.cleanup()
         if scheduler.running:
@@ -62,9 +139,35 @@ async def run(settings: Settings) -> None:
             await redis.aclose()
         await engine.dispose()
         await lock.release()
+        logger.info("bot stopped")
 
 
-async def _serve_webhook(bot: Bot, dispatcher: Dispatcher, settings: Settings) -> None:
+async def _poll(bot: Bot, dispatcher: Dispatcher, stop: StopSignal) -> None:
+    """Long polling until a stop is asked for (or polling itself ends)."""
+    polling = asyncio.create_task(
+        dispatcher.start_polling(
+            bot,
+            handle_signals=False,
+            close_bot_session=False,
+            allowed_updates=dispatcher.resolve_used_update_types(),
+        )
+    )
+    await bot.delete_webhook(drop_pending_updates=False)
+    asked = asyncio.create_task(stop.requested.wait())
+    await asyncio.wait({polling, asked}, return_when=asyncio.FIRST_COMPLETED)
+    if not polling.done():
+        await dispatcher.stop_polling()
+    asked.cancel()
+    await polling
+
+
+async def _serve_webhook(
+    bot: Bot,
+    dispatcher: Dispatcher,
+    settings: Settings,
+    stop: StopSignal,
+    drain: Callable[[], Awaitable[None]],
+) -> None:
     url = settings.telegram.webhook_url
     assert url is not None
     secret = settings.telegram.webhook_secret
@@ -82,11 +185,31 @@ async def _serve_webhook(bot: Bot, dispatcher: Dispatcher, settings: Settings) -
         allowed_updates=dispatcher.resolve_used_update_types(),
     )
     host, _, port = settings.telegram.webhook_listen.rpartition(":")
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, shutdown_timeout=DRAIN_SECONDS)
     await runner.setup()
-    await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
+    site = web.TCPSite(runner, host or "127.0.0.1", int(port))
+    await site.start()
     logger.info("webhook server listening on {} (path {})", settings.telegram.webhook_listen, path)
     try:
-        await asyncio.Event().wait()  # until the process is stopped
+        await stop.requested.wait()
+        # No new requests (Telegram re-sends them to another process or later), then
+        # the updates already accepted finish before the app closes the bot's session.
+        await site.stop()
+        await drain()
     finally:
         await runner.cleanup()
+
+
+async def _drain(gate: UpdateGate, scheduler: AsyncIOScheduler, jobs: RunningJobs) -> None:
+    """Let the updates being handled and the jobs running finish, within DRAIN_SECONDS."""
+    if scheduler.running:
+        scheduler.pause()
+    waiting = asyncio.gather(gate.wait_idle(), jobs.idle.wait())
+    try:
+        await asyncio.wait_for(waiting, DRAIN_SECONDS)
+    except TimeoutError:
+        logger.warning(
+            "stopping with {} updates and {} jobs unfinished (their transactions roll back)",
+            gate.in_flight,
+            jobs.count,
+        )

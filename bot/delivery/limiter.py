@@ -68,3 +68,58 @@ class MemoryLimiter:
     def _forget_idle_chats(self, now: float) -> None:
         if len(self._next_in_chat) > 10_000:
             self._next_in_chat = {c: t for c, t in self._next_in_chat.items() if t > now}
+
+
+# KEYS: next slot, pause end, the chat's next slot. ARGV: interval, per-chat interval (ms).
+# Returns how many ms to wait; Redis's own clock, so every process agrees on "now".
+_RESERVE = """
+local t = redis.call('time')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local start = math.max(now, tonumber(redis.call('get', KEYS[1]) or 0),
+  tonumber(redis.call('get', KEYS[2]) or 0), tonumber(redis.call('get', KEYS[3]) or 0))
+local interval = tonumber(ARGV[1])
+local per_chat = tonumber(ARGV[2])
+redis.call('set', KEYS[1], start + interval, 'px', math.max(start + interval - now, 1) + 60000)
+if per_chat > 0 then
+  redis.call('set', KEYS[3], start + per_chat, 'px', start + per_chat - now + 1000)
+end
+return start - now
+"""
+_PAUSE = """
+local t = redis.call('time')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local until_ms = now + tonumber(ARGV[1])
+if until_ms > tonumber(redis.call('get', KEYS[1]) or 0) then
+  redis.call('set', KEYS[1], until_ms, 'px', tonumber(ARGV[1]) + 60000)
+end
+return until_ms
+"""
+
+
+class RedisLimiter:
+    """The same pacing shared by every process of the bot (issue: several processes
+    together must stay under Telegram's per-bot limit)."""
+
+    def __init__(
+        self,
+        redis,
+        rate: float,
+        per_chat_interval: float = 1.0,
+        *,
+        prefix: str = "educrm:send",
+        sleep: Sleep = default_sleep,
+    ) -> None:
+        self.redis = redis
+        self.interval_ms = max(1, round(1000 / rate))
+        self.per_chat_ms = round(per_chat_interval * 1000)
+        self.prefix = prefix
+        self._sleep = sleep
+
+    async def acquire(self, chat_id: int) -> None:
+        keys = (f"{self.prefix}:next", f"{self.prefix}:paused", f"{self.prefix}:chat:{chat_id}")
+        wait_ms = await self.redis.eval(_RESERVE, 3, *keys, self.interval_ms, self.per_chat_ms)
+        if int(wait_ms) > 0:
+            await self._sleep(int(wait_ms) / 1000)
+
+    async def pause(self, seconds: float) -> None:
+        await self.redis.eval(_PAUSE, 1, f"{self.prefix}:paused", round(seconds * 1000))
