@@ -15,6 +15,7 @@ from bot.commands_menu import register_command_menus
 from bot.config import Settings
 from bot.delivery import Sender
 from bot.middlewares.analytics import UsageCountMiddleware
+from bot.middlewares.callback_ids import CallbackIdGuard
 from bot.middlewares.consent import ConsentGate
 from bot.middlewares.database import DbSessionMiddleware
 from bot.middlewares.dedup import MemorySeenUpdates, RedisSeenUpdates, SeenUpdates, UpdateGate
@@ -28,6 +29,7 @@ from bot.middlewares.throttling import (
 from bot.middlewares.user import LocaleMiddleware, UserMiddleware
 from handlers import get_routers
 from handlers.common import privacy
+from handlers.fallback import stale_button_text
 
 HANDLED_OBSERVERS = (
     "message",
@@ -110,6 +112,7 @@ def create_dispatcher(
     consent_gate = ConsentGate(privacy.ask_for_consent, privacy.ask_to_renew)
     dispatcher.message.middleware(consent_gate)
     dispatcher.callback_query.middleware(consent_gate)
+    dispatcher.callback_query.middleware(CallbackIdGuard(stale_button_text))
     dispatcher.message.middleware(UsageCountMiddleware())
 
     dispatcher.include_routers(*get_routers())

@@ -35,11 +35,21 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("admin", __("Administration: the centre at a glance"), frozenset({Role.ADMIN})),
     CommandSpec("audit", __("The audit log: who changed what"), frozenset({Role.ADMIN})),
     CommandSpec("backup", __("Make a verified backup now"), frozenset({Role.ADMIN})),
+    CommandSpec(
+        "recompute_balances",
+        __("Owners: check every balance against the ledger"),
+        frozenset({Role.ADMIN}),
+    ),
+    CommandSpec("broadcast", __("Send a message to many people"), frozenset({Role.ADMIN})),
+    CommandSpec("broadcasts", __("Past and scheduled broadcasts"), frozenset({Role.ADMIN})),
+    CommandSpec("incident", __("Owners: an urgent notice to everyone"), frozenset({Role.ADMIN})),
     CommandSpec("tickets", __("Support tickets waiting for an answer"), frozenset({Role.ADMIN})),
     CommandSpec("people", __("People: search, register, invite, staff"), frozenset({Role.ADMIN})),
     CommandSpec("leads", __("Requests to study"), frozenset({Role.ADMIN})),
     CommandSpec("courses", __("Courses, groups, lessons and enrolment"), frozenset({Role.ADMIN})),
     CommandSpec("groups", __("All groups: timetable, students, lessons"), frozenset({Role.ADMIN})),
+    CommandSpec("pay", __("Record a payment: receipt to the student"), frozenset({Role.ADMIN})),
+    CommandSpec("debtors", __("Debtors: remind, download XLSX"), frozenset({Role.ADMIN})),
     CommandSpec("apply", __("Ask to study at the centre")),
     CommandSpec("today", __("My lessons today: mark attendance"), frozenset({Role.TEACHER})),
     CommandSpec(
@@ -49,6 +59,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("attendance", __("My attendance by group"), frozenset({Role.STUDENT})),
     CommandSpec("grades", __("My grades"), frozenset({Role.STUDENT})),
     CommandSpec("homework", __("My homework"), frozenset({Role.STUDENT})),
+    CommandSpec("balance", __("My balance, charges and payments"), frozenset({Role.STUDENT})),
     CommandSpec("children", __("My children: lessons, marks, homework"), frozenset({Role.PARENT})),
 )
 

@@ -1,7 +1,8 @@
 """GET /health for monitoring (POLICY 17), served on 127.0.0.1:HEALTH_PORT.
 
 JSON: database reachable, the scheduler running with each job's next run time, seconds
-since the last processed update (null before the first) and the pending deliveries.
+since the last processed update (null before the first), the pending deliveries and when
+the last incident notice went out (null if none).
 200 when the database answers and the scheduler runs, 503 otherwise.
 """
 
@@ -15,6 +16,7 @@ from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.middlewares import logging as update_logging
+from db.repositories import broadcasts as broadcasts_repo
 from db.repositories import health as health_repo
 
 DATABASE_TIMEOUT = 5.0  # seconds
@@ -33,11 +35,16 @@ def create_health_app(
 ) -> web.Application:
     async def health(_request: web.Request) -> web.Response:
         pending: int | None = None
+        incident: str | None = None
         try:
             async with session_factory() as session:
                 pending = await asyncio.wait_for(
                     health_repo.pending_deliveries(session), DATABASE_TIMEOUT
                 )
+                last_incident = await asyncio.wait_for(
+                    broadcasts_repo.last_incident_at(session), DATABASE_TIMEOUT
+                )
+                incident = last_incident.isoformat() if last_incident else None
             database = True
         except Exception as error:  # any failure means "not reachable"
             logger.warning("health check: database unreachable ({})", type(error).__name__)
@@ -53,6 +60,7 @@ def create_health_app(
             "scheduler": {"running": running, "jobs": jobs},
             "last_update_age_seconds": None if updated is None else round(clock() - updated, 1),
             "pending_deliveries": pending,
+            "last_incident_at": incident,
         }
         return web.json_response(body, status=200 if database and running else 503)
 

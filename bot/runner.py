@@ -34,6 +34,7 @@ from redis.asyncio import Redis
 from bot.app import create_bot, create_dispatcher
 from bot.config import Settings
 from bot.delivery import Sender
+from bot.delivery.broadcast import Launcher, launcher_for
 from bot.delivery.limiter import RedisLimiter
 from bot.health import start_health_server
 from bot.leader import Leadership, leader_lock
@@ -120,7 +121,7 @@ async def run(settings: Settings) -> None:
             health = await start_health_server(
                 session_factory, scheduler, settings.runtime.health_port
             )
-        drain = partial(_drain, dispatcher["update_gate"], scheduler, jobs)
+        drain = partial(_drain, dispatcher["update_gate"], scheduler, jobs, launcher_for(sender))
         if settings.telegram.webhook_url:
             await _serve_webhook(bot, dispatcher, settings, stop, drain)
         else:
@@ -200,11 +201,19 @@ async def _serve_webhook(
         await runner.cleanup()
 
 
-async def _drain(gate: UpdateGate, scheduler: AsyncIOScheduler, jobs: RunningJobs) -> None:
-    """Let the updates being handled and the jobs running finish, within DRAIN_SECONDS."""
+async def _drain(
+    gate: UpdateGate,
+    scheduler: AsyncIOScheduler,
+    jobs: RunningJobs,
+    broadcasts: Launcher | None = None,
+) -> None:
+    """Let the updates being handled, the jobs running and the deliveries in hand finish,
+    within DRAIN_SECONDS; undelivered broadcast rows stay pending for the next process."""
     if scheduler.running:
         scheduler.pause()
-    waiting = asyncio.gather(gate.wait_idle(), jobs.idle.wait())
+    waiting = asyncio.gather(
+        gate.wait_idle(), jobs.idle.wait(), broadcasts.drain() if broadcasts else asyncio.sleep(0)
+    )
     try:
         await asyncio.wait_for(waiting, DRAIN_SECONDS)
     except TimeoutError:

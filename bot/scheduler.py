@@ -11,10 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.delivery import Sender
 from bot.jobs.backup import daily_backup
+from bot.jobs.broadcasts import BROADCAST_TICK_SECONDS, broadcast_tick
+from bot.jobs.charges import run_monthly_charges
+from bot.jobs.class_reminders import send_class_reminders
 from bot.jobs.lessons import generate_lessons
+from bot.jobs.payment_reminders import send_payment_reminders
 from bot.jobs.tickets import remind_unanswered_tickets
 
 TICKET_REMINDER_MINUTES = 15
+PAYMENT_REMINDER_MINUTES = 15
+CLASS_REMINDER_SECONDS = 60
 
 
 def create_scheduler(
@@ -58,6 +64,18 @@ def create_scheduler(
         replace_existing=True,
     )
     scheduler.add_job(
+        run_monthly_charges,
+        CronTrigger(hour=0, minute=30, timezone=settings.centre.tz),
+        kwargs={"session_factory": session_factory, "settings": settings},
+        id="monthly_charges",
+        name="charge the month's enrolments (from the charge day on)",
+        next_run_time=datetime.now(settings.centre.tz),  # and once at start-up
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=6 * 3600,
+        replace_existing=True,
+    )
+    scheduler.add_job(
         daily_backup,
         CronTrigger(
             hour=settings.backup.backup_time.hour,
@@ -75,6 +93,52 @@ def create_scheduler(
         coalesce=True,
         max_instances=1,
         misfire_grace_time=6 * 3600,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        broadcast_tick,
+        IntervalTrigger(seconds=BROADCAST_TICK_SECONDS, timezone=settings.centre.tz),
+        kwargs={
+            "session_factory": session_factory,
+            "bot": bot,
+            "sender": sender,
+            "settings": settings,
+        },
+        id="broadcasts",
+        name="start scheduled broadcasts, resume unfinished ones after a restart",
+        next_run_time=datetime.now(settings.centre.tz),  # and once at start-up
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=BROADCAST_TICK_SECONDS,
+        replace_existing=True,
+    )
+    reminder_kwargs = {
+        "session_factory": session_factory,
+        "bot": bot,
+        "sender": sender,
+        "settings": settings,
+    }
+    scheduler.add_job(
+        send_payment_reminders,
+        IntervalTrigger(minutes=PAYMENT_REMINDER_MINUTES, timezone=settings.centre.tz),
+        kwargs=reminder_kwargs,
+        id="payment_reminders",
+        name="payment reminders: before, on and after the due date",
+        next_run_time=datetime.now(settings.centre.tz),  # and once at start-up
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=PAYMENT_REMINDER_MINUTES * 60,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        send_class_reminders,
+        IntervalTrigger(seconds=CLASS_REMINDER_SECONDS, timezone=settings.centre.tz),
+        kwargs=reminder_kwargs,
+        id="class_reminders",
+        name="class reminders before each lesson",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=CLASS_REMINDER_SECONDS,
         replace_existing=True,
     )
     return scheduler

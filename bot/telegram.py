@@ -13,6 +13,11 @@ def is_not_modified(error: TelegramBadRequest) -> bool:
     return "message is not modified" in error.message
 
 
+def is_gone(error: TelegramBadRequest) -> bool:
+    """The message behind a button can no longer be edited (deleted, or too old)."""
+    return "message to edit not found" in error.message or "can't be edited" in error.message
+
+
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Split on paragraph boundaries so that no part exceeds `limit`; nothing is cut.
 
@@ -55,5 +60,7 @@ async def edit_or_send(callback: CallbackQuery, text: str, markup: Any) -> None:
     try:
         await callback.message.edit_text(text, reply_markup=markup)
     except TelegramBadRequest as error:
-        if not is_not_modified(error):
+        if is_gone(error):  # deleted, or too old to edit: say it in a new message
+            await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)
+        elif not is_not_modified(error):
             raise

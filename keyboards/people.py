@@ -14,6 +14,7 @@ from bot.services.people import Found, PersonCard, SearchResult
 from bot.services.staff import PERMISSION_ORDER, StaffPage, bits_of, grantable
 from db.models import LeadStatus, Permission, Role
 from keyboards.academic import EnrolCb
+from keyboards.payments import DeskCb
 
 BUTTON_TEXT_MAX = 60
 
@@ -168,6 +169,19 @@ def person_card(
         rows.append(_button(_("🔗 Invitation link"), PeopleCb(action="inv", id=person)))
     if Role.STUDENT in roles:
         rows.append(_button(_("➕ Add to a group"), EnrolCb(action="for", student=person)))
+        if actor.can(Permission.PAYMENTS):
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        text=_("💵 Payment"),
+                        callback_data=DeskCb(action="new", id=person).pack(),
+                    ),
+                    InlineKeyboardButton(
+                        text=_("📜 Payments"),
+                        callback_data=DeskCb(action="list", id=person).pack(),
+                    ),
+                ]
+            )
         rows.append(_button(_("👪 Invitation for a parent"), PeopleCb(action="pinv", id=person)))
         rows.append(
             [

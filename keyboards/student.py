@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
@@ -26,7 +26,7 @@ class StudentViewCb(CallbackData, prefix="sv"):
 
 
 class ParentChildCb(CallbackData, prefix="pc"):
-    action: str  # list, card, view, file
+    action: str  # list, card, view, file, balance
     child: int = 0  # whose data (re-checked on every press)
     view: str = ""  # a View, for action view
     item: int = 0  # the homework id, for action file
@@ -78,16 +78,26 @@ def children_list(children: Sequence[PersonRef]) -> InlineKeyboardMarkup:
 
 
 def child_card(child_id: int, *, back: bool) -> InlineKeyboardMarkup:
-    """The four views of one child; ⬅ Back to the list when there is more than one child."""
+    """The four views of one child and the balance; ⬅ Back to the list when there is more
+    than one child."""
     builder = InlineKeyboardBuilder()
     for view, label in view_labels().items():
         builder.button(
             text=label, callback_data=ParentChildCb(action="view", child=child_id, view=view)
         )
+    builder.button(
+        text=_("💰 Balance"), callback_data=ParentChildCb(action="balance", child=child_id)
+    )
     if back:
         builder.button(text=_("⬅ Back"), callback_data=ParentChildCb(action="list"))
-    builder.adjust(2, 2, 1)
+    builder.adjust(2, 2, 1, 1)
     return builder.as_markup()
+
+
+def back_to_child(child_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=_("⬅ Back"), callback_data=ParentChildCb(action="card", child=child_id).pack()
+    )
 
 
 def child_view(child_id: int, files: Sequence[tuple[int, int]] = ()) -> InlineKeyboardMarkup:

@@ -15,7 +15,9 @@ from aiogram.types import (
     ChatMemberUpdated,
     InlineKeyboardMarkup,
     Message,
+    PreCheckoutQuery,
     ReplyKeyboardMarkup,
+    SuccessfulPayment,
     Update,
     User,
 )
@@ -180,3 +182,42 @@ class ChatClient:
             ),
         )
         return await self.feed(update)
+
+    # --- Telegram Payments --------------------------------------------------------------
+
+    async def pre_checkout(
+        self, person: Person, payload: str, total_amount: int, currency: str = "UZS"
+    ) -> Reply:
+        """Telegram asking whether to take the money (the payer pressed Pay in the invoice)."""
+        update = Update(
+            update_id=next(_update_ids),
+            pre_checkout_query=PreCheckoutQuery(
+                id=f"pcq-{next(_update_ids)}",
+                from_user=person.as_user(),
+                currency=currency,
+                total_amount=total_amount,
+                invoice_payload=payload,
+            ),
+        )
+        return await self.feed(update)
+
+    def successful_payment_update(
+        self,
+        person: Person,
+        payload: str,
+        total_amount: int,
+        charge_id: str,
+        currency: str = "UZS",
+        provider_charge_id: str = "provider-1",
+    ) -> Update:
+        """The service message of a completed payment (a new update_id on every call)."""
+        return self.message(
+            person,
+            successful_payment=SuccessfulPayment(
+                currency=currency,
+                total_amount=total_amount,
+                invoice_payload=payload,
+                telegram_payment_charge_id=charge_id,
+                provider_payment_charge_id=provider_charge_id,
+            ),
+        )

@@ -23,6 +23,7 @@ from aiogram.client.session.base import BaseSession
 from aiogram.enums import ParseMode
 from aiogram.methods import (
     AnswerCallbackQuery,
+    AnswerPreCheckoutQuery,
     CopyMessage,
     DeleteMessage,
     EditMessageReplyMarkup,
@@ -30,6 +31,7 @@ from aiogram.methods import (
     GetMe,
     SendChatAction,
     SendDocument,
+    SendInvoice,
     SendMessage,
     SendPhoto,
     TelegramMethod,
@@ -112,6 +114,8 @@ class FakeTelegram:
     message_ids: count = field(default_factory=lambda: count(1000))
     uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # file_id: (name, bytes)
     photos: set[str] = field(default_factory=set)  # file ids of photos: sendPhoto only
+    invoices: list[SendInvoice] = field(default_factory=list)  # every invoice sent
+    answered_pre_checkouts: dict[str, AnswerPreCheckoutQuery] = field(default_factory=dict)
 
 
 class TelegramError(Exception):
@@ -213,6 +217,10 @@ class MockedSession(BaseSession):
             return True
         if isinstance(method, CopyMessage):
             return self._copy_message(method)
+        if isinstance(method, SendInvoice):
+            return self._store_invoice(method)
+        if isinstance(method, AnswerPreCheckoutQuery):
+            return self._answer_pre_checkout(method)
         if isinstance(method, DeleteMessage):
             self.telegram.messages.pop((int(method.chat_id), method.message_id), None)
             return True
@@ -327,6 +335,48 @@ class MockedSession(BaseSession):
             "photo": [size],
             **({"caption": method.caption} if method.caption is not None else {}),
         }
+
+    def _store_invoice(self, method: SendInvoice) -> dict[str, Any]:
+        """The Bot API's checks on an invoice (lengths, prices, payload, a provider token)."""
+        if not 1 <= len(method.title) <= 32:
+            raise TelegramError(400, "Bad Request: INVOICE_TITLE_EMPTY or too long")
+        if not 1 <= len(method.description) <= 255:
+            raise TelegramError(400, "Bad Request: INVOICE_DESCRIPTION_EMPTY or too long")
+        if not 1 <= len(method.payload.encode()) <= 128:
+            raise TelegramError(400, "Bad Request: INVOICE_PAYLOAD_INVALID")
+        if not method.provider_token:
+            raise TelegramError(400, "Bad Request: PAYMENT_PROVIDER_INVALID")
+        if not re.fullmatch(r"[A-Z]{3}", method.currency):
+            raise TelegramError(400, "Bad Request: CURRENCY_INVALID")
+        if not method.prices or any(
+            not isinstance(price.amount, int) or price.amount <= 0 for price in method.prices
+        ):
+            raise TelegramError(400, "Bad Request: CURRENCY_TOTAL_AMOUNT_INVALID")
+        self._check_markup(method.reply_markup)
+        self.telegram.invoices.append(method)
+        total = sum(price.amount for price in method.prices)
+        return {
+            "message_id": next(self.telegram.message_ids),
+            "date": 1_700_000_000,
+            "chat": {"id": int(method.chat_id), "type": "private"},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "EduCRM"},
+            "invoice": {
+                "title": method.title,
+                "description": method.description,
+                "start_parameter": method.start_parameter or "",
+                "currency": method.currency,
+                "total_amount": total,
+            },
+        }
+
+    def _answer_pre_checkout(self, method: AnswerPreCheckoutQuery) -> bool:
+        """Once per query; a refusal must say why."""
+        if method.pre_checkout_query_id in self.telegram.answered_pre_checkouts:
+            raise TelegramError(400, QUERY_TOO_OLD)
+        if not method.ok and not method.error_message:
+            raise TelegramError(400, "Bad Request: ERROR_MESSAGE_EMPTY")
+        self.telegram.answered_pre_checkouts[method.pre_checkout_query_id] = method
+        return True
 
     def _stored(self, chat_id: Any, message_id: Any) -> StoredMessage:
         stored = self.telegram.messages.get((int(chat_id), int(message_id)))

@@ -6,12 +6,15 @@ filters matched and sees its flags: handlers usable before consent carry
 `flags={"consent_free": True}`.
 """
 
+import inspect
 from collections.abc import Awaitable, Callable
+from functools import cache
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.dispatcher.flags import get_flag
-from aiogram.types import TelegramObject
+from aiogram.types import CallbackQuery, TelegramObject
 
 from bot.config import Settings
 from bot.middlewares.logging import UpdateTrace
@@ -32,10 +35,19 @@ class ConsentGate(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         actor: Actor | None = data.get("actor")
+        if actor is None and _needs_actor(data):
+            # No person behind it (a message without a sender, or from a bot): a handler
+            # that acts for somebody does not run.
+            trace: UpdateTrace | None = data.get("trace")
+            if trace is not None:
+                trace.outcome = "no_sender"
+            if isinstance(event, CallbackQuery):
+                await event.answer()
+            return None
         if actor is None or get_flag(data, "consent_free"):
             return await handler(event, data)
         if actor.consent is None:
-            trace: UpdateTrace | None = data.get("trace")
+            trace = data.get("trace")
             if trace is not None:
                 trace.outcome = "consent_required"
             await self.ask_for_consent(event, data)
@@ -46,3 +58,15 @@ class ConsentGate(BaseMiddleware):
             # Essential features keep working; the user is asked to accept the new version.
             await self.ask_to_renew(event, data)
         return result
+
+
+def _needs_actor(data: dict[str, Any]) -> bool:
+    handler_object: HandlerObject | None = data.get("handler")
+    return handler_object is None or _requires_actor(handler_object.callback)
+
+
+@cache
+def _requires_actor(callback: Callable[..., Any]) -> bool:
+    """The handler takes `actor` without a default (the fallback's `actor=None` does not)."""
+    parameter = inspect.signature(callback).parameters.get("actor")
+    return parameter is not None and parameter.default is inspect.Parameter.empty

@@ -12,6 +12,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.types import TelegramObject, Update
+from aiogram.types.update import UpdateTypeLookupError
 from loguru import logger
 
 # time.monotonic() when the last update was handled; the health check reports its age
@@ -52,13 +53,21 @@ class UpdateLoggingMiddleware(BaseMiddleware):
             logger.info(
                 "update={} type={} user={} role={} handler={} outcome={} ms={:.1f}",
                 trace.update_id,
-                event.event_type,
+                _event_type(event),
                 trace.user_id,
                 trace.role,
                 trace.handler,
                 trace.outcome,
                 elapsed_ms,
             )
+
+
+def _event_type(update: Update) -> str:
+    """An update of a type this aiogram does not know (a newer Bot API) is logged, not raised."""
+    try:
+        return update.event_type
+    except UpdateTypeLookupError:
+        return "unknown"
 
 
 class HandlerNameMiddleware(BaseMiddleware):

@@ -86,6 +86,8 @@ class ThrottlingMiddleware(BaseMiddleware):
             user is None
             or not isinstance(event, Update)
             or not (event.message or event.callback_query)
+            # money already taken by Telegram: never dropped (handlers/common/payments.py)
+            or (event.message is not None and event.message.successful_payment is not None)
         ):
             return await handler(event, data)
         count = await self.counter.hit(user.id)

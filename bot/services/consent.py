@@ -4,12 +4,14 @@ Every change adds a row to the consent history (accepted, changed, withdrawn) an
 audit entry in the same transaction. The latest row is the user's current choice.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.services import audit
 from db.base import utcnow
@@ -84,6 +86,43 @@ async def latest_row(session: AsyncSession, user_id: int) -> Consent | None:
 async def current(session: AsyncSession, user_id: int) -> ConsentState | None:
     """The consent in force, or None (never given, or withdrawn)."""
     return _state(await latest_row(session, user_id))
+
+
+IDS_PER_QUERY = 900  # below SQLite's limit of bound parameters
+
+
+async def current_many(session: AsyncSession, user_ids: Iterable[int]) -> dict[int, ConsentState]:
+    """The consent in force of each of many users (those without one are left out),
+    in one query per IDS_PER_QUERY users instead of one per user."""
+    ids = sorted(set(user_ids))
+    states: dict[int, ConsentState] = {}
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        newest_first = (Consent.at.desc(), Consent.id.desc())
+        ranked = (
+            select(
+                Consent,
+                func.row_number()
+                .over(partition_by=Consent.user_id, order_by=newest_first)
+                .label("rank"),
+            )
+            .where(Consent.user_id.in_(ids[start : start + IDS_PER_QUERY]))
+            .subquery()
+        )
+        latest = aliased(Consent, ranked)
+        for row in await session.scalars(select(latest).where(ranked.c.rank == 1)):
+            state = _state(row)
+            if state is not None:
+                states[row.user_id] = state
+    return states
+
+
+def permits(state: ConsentState | None, category: Category, policy_version: str) -> bool:
+    """Does this consent allow a message of `category`? (The user must be reachable too.)"""
+    if state is None:
+        return False
+    if category is Category.ESSENTIAL:
+        return True
+    return state.is_current(policy_version) and state.choices.allows(category)
 
 
 async def history(session: AsyncSession, user_id: int) -> list[Consent]:
@@ -178,9 +217,4 @@ async def may_send(
     user = await session.get(User, user_id)
     if user is None or user.telegram_id is None or not user.is_active or user.deleted_at:
         return False
-    state = await current(session, user_id)
-    if state is None:
-        return False
-    if category is Category.ESSENTIAL:
-        return True
-    return state.is_current(policy_version) and state.choices.allows(category)
+    return permits(await current(session, user_id), category, policy_version)

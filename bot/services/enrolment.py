@@ -12,20 +12,27 @@ Rules
   target group with the same discount: the history stays.
 * Status changes are conditional updates, so a double tap or a stale card changes
   nothing the second time.
+* Money (bot.services.ledger): a freeze records a freeze period (its lessons are not
+  charged); an enrolment created, or unfrozen, after this month's charge run (local today
+  ≥ charge day) is charged at once when `settings` is given; a move after the month was
+  charged carries that charge over (the new enrolment gets a 0 charge for the month).
 
 Each change commits once with its audit entry and returns the people to tell (the
 student and their linked parents, essential category), gathered inside the transaction.
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import audit
+from bot.services import audit, ledger
 from bot.services.consent import Category
 from bot.services.recipients import Recipient, recipients
+from db.base import utcnow
 from db.models import Enrolment, EnrolmentStatus, GroupStatus, Role
 from db.repositories import academic as repo
 
@@ -168,6 +175,7 @@ async def enrol(
     today: date,
     policy_version: str,
     over_capacity: bool = False,
+    settings: Any = None,
 ) -> Change:
     checked = await preview(session, student_id, group_id)
     if checked.outcome is not Outcome.DONE:
@@ -196,6 +204,10 @@ async def enrol(
             "same_course_groups": len(checked.same_course),
         },
     )
+    if settings is not None:
+        await ledger.charge_at_once(
+            session, [row.id], today=today, settings=settings, actor_id=actor_id
+        )
     notify = await _audience(session, student_id, policy_version)
     await session.commit()
     return Change(
@@ -218,6 +230,7 @@ async def _status_change(
     *,
     today: date | None,
     policy_version: str,
+    before_commit: Callable[[EnrolmentInfo], Awaitable[None]] | None = None,
 ) -> Change:
     info = await enrolment(session, enrolment_id)
     if info is None:
@@ -238,6 +251,8 @@ async def _status_change(
         object_id=enrolment_id,
         details={"student_id": info.student_id, "group_id": info.group_id},
     )
+    if before_commit is not None:
+        await before_commit(info)
     notify = await _audience(session, info.student_id, policy_version)
     await session.commit()
     changed = replace(info, left_on=left_on or info.left_on, status=to_status)
@@ -245,8 +260,18 @@ async def _status_change(
 
 
 async def freeze(
-    session: AsyncSession, actor_id: int, enrolment_id: int, *, policy_version: str
+    session: AsyncSession,
+    actor_id: int,
+    enrolment_id: int,
+    *,
+    policy_version: str,
+    today: date | None = None,
 ) -> Change:
+    day = today or utcnow().date()
+
+    async def record_freeze(info: EnrolmentInfo) -> None:
+        await ledger.start_freeze(session, info.id, today=day)
+
     return await _status_change(
         session,
         actor_id,
@@ -257,12 +282,28 @@ async def freeze(
         "enrolment.frozen",
         today=None,
         policy_version=policy_version,
+        before_commit=record_freeze,
     )
 
 
 async def unfreeze(
-    session: AsyncSession, actor_id: int, enrolment_id: int, *, policy_version: str
+    session: AsyncSession,
+    actor_id: int,
+    enrolment_id: int,
+    *,
+    policy_version: str,
+    today: date | None = None,
+    settings: Any = None,
 ) -> Change:
+    day = today or utcnow().date()
+
+    async def end_freeze(info: EnrolmentInfo) -> None:
+        await ledger.end_freeze(session, info.id, today=day)
+        if settings is not None:  # fully frozen when the month was charged: charge the rest
+            await ledger.charge_at_once(
+                session, [info.id], today=day, settings=settings, actor_id=actor_id
+            )
+
     return await _status_change(
         session,
         actor_id,
@@ -273,6 +314,7 @@ async def unfreeze(
         "enrolment.unfrozen",
         today=None,
         policy_version=policy_version,
+        before_commit=end_freeze,
     )
 
 
@@ -341,6 +383,7 @@ async def move(
     today: date,
     policy_version: str,
     over_capacity: bool = False,
+    settings: Any = None,
 ) -> Change:
     """End the enrolment and start one in the target group, keeping the discount."""
     info = await enrolment(session, enrolment_id)
@@ -384,6 +427,11 @@ async def move(
             "over_capacity": checked.full,
         },
     )
+    carried = await ledger.carry_over_move(session, info.id, row.id, today=today)
+    if not carried and settings is not None:
+        await ledger.charge_at_once(
+            session, [row.id], today=today, settings=settings, actor_id=actor_id
+        )
     notify = await _audience(session, info.student_id, policy_version)
     await session.commit()
     previous = replace(info, left_on=left_on, status=EnrolmentStatus.LEFT)

@@ -24,17 +24,26 @@ async def recipients(
 ) -> list[Recipient]:
     """The users among `user_ids` who may get a message of `category` now.
 
-    Users who blocked the bot (inactive) are left out until they write to it again.
+    Users who blocked the bot (inactive) or were erased are left out until they write
+    to it again. A few queries whatever the number of users (a broadcast asks for
+    thousands).
     """
     ids = sorted(set(user_ids))
-    if not ids:
-        return []
-    users = (
-        await session.scalars(select(User).where(User.id.in_(ids), User.is_active.is_(True)))
-    ).all()
+    users = []
+    for start in range(0, len(ids), consent_service.IDS_PER_QUERY):
+        chunk = ids[start : start + consent_service.IDS_PER_QUERY]
+        users += await session.scalars(
+            select(User).where(
+                User.id.in_(chunk),
+                User.is_active.is_(True),
+                User.telegram_id.is_not(None),
+                User.deleted_at.is_(None),
+            )
+        )
+    states = await consent_service.current_many(session, [user.id for user in users])
     allowed = []
-    for user in users:
-        if await consent_service.may_send(session, user.id, category, policy_version):
+    for user in sorted(users, key=lambda user: user.id):
+        if consent_service.permits(states.get(user.id), category, policy_version):
             assert user.telegram_id is not None
             allowed.append(Recipient(user.id, user.telegram_id, user.language))
     return allowed

@@ -125,6 +125,22 @@ class Enrolment(TimestampMixin, Base):
     )
 
 
+class EnrolmentFreeze(Base):
+    """A period an enrolment was frozen: lessons on days in [starts_on, ends_on) are not
+    charged. ends_on stays empty while the freeze lasts."""
+
+    __tablename__ = "enrolment_freezes"
+    __table_args__ = (CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="dates"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(
+        ForeignKey("enrolments.id", ondelete="CASCADE"), index=True
+    )
+    starts_on: Mapped[date]
+    ends_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Attendance(Base):
     __tablename__ = "attendance"
     __table_args__ = (

@@ -97,6 +97,7 @@ class NotificationKind(StrEnum):
 
     PAYMENT_DUE = "payment_due"
     PAYMENT_OVERDUE = "payment_overdue"
+    PAYMENT_MANUAL = "payment_manual"  # an admin's "remind now", once a day per student
     LESSON_SOON = "lesson_soon"
     ABSENCE = "absence"
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -90,6 +91,14 @@ class Broadcast(TimestampMixin, Base):
     sent: Mapped[int] = mapped_column(default=0, server_default="0")
     failed: Mapped[int] = mapped_column(default=0, server_default="0")
     blocked: Mapped[int] = mapped_column(default=0, server_default="0")
+    # In flight at a crash (maybe delivered, never resent) and stopped by a cancel.
+    unknown: Mapped[int] = mapped_column(default=0, server_default="0")
+    cancelled: Mapped[int] = mapped_column(default=0, server_default="0")
+    # An owner's incident notice (POLICY 17): essential, to every active user.
+    incident: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The message in the author's chat that shows the progress, then the report.
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None]
 
 
 class Delivery(Base):

@@ -431,6 +431,7 @@ async def enrol_confirmed(
         today=today(settings),
         policy_version=settings.centre.policy_version,
         over_capacity=callback_data.value == "over",
+        settings=settings,
     )
     if change.outcome in (Outcome.MISSING, Outcome.NOT_A_STUDENT):
         await callback.answer(stale_button_text())
@@ -507,12 +508,17 @@ async def status_pressed(
     version = settings.centre.policy_version
     if callback_data.action == "freeze":
         change = await enrolment_service.freeze(
-            session, actor.user_id, callback_data.id, policy_version=version
+            session, actor.user_id, callback_data.id, policy_version=version, today=today(settings)
         )
         event, done = "frozen", _("❄️ Frozen.")
     elif callback_data.action == "unfreeze":
         change = await enrolment_service.unfreeze(
-            session, actor.user_id, callback_data.id, policy_version=version
+            session,
+            actor.user_id,
+            callback_data.id,
+            policy_version=version,
+            today=today(settings),
+            settings=settings,
         )
         event, done = "unfrozen", _("▶️ Unfrozen.")
     else:
@@ -754,6 +760,7 @@ async def move_confirmed(
         today=today(settings),
         policy_version=settings.centre.policy_version,
         over_capacity=callback_data.value == "over",
+        settings=settings,
     )
     if change.outcome in (Outcome.MISSING, Outcome.NOT_A_STUDENT):
         await callback.answer(stale_button_text())

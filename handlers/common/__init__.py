@@ -9,6 +9,7 @@ from handlers.common import (
     language,
     leads,
     mydata,
+    payments,
     privacy,
     settings,
     start,
@@ -19,6 +20,7 @@ from handlers.common import (
 def create_router() -> Router:
     router = Router(name="common")
     router.include_routers(
+        payments.create_router(),  # first: a payment message is never taken by a form
         privacy.create_router(),
         start.create_router(),
         settings.create_router(),

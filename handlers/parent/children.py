@@ -19,6 +19,7 @@ from bot.services.access import Actor
 from bot.services.mydata import PersonRef
 from bot.telegram import edit_or_send
 from handlers.fallback import stale_button_text
+from handlers.student.balance import balance_markup, build_balance, child_title
 from handlers.student.views import (
     FILES_ACTION,
     build_view,
@@ -27,7 +28,14 @@ from handlers.student.views import (
     show_in_place,
     titles,
 )
-from keyboards.student import ParentChildCb, View, child_card, child_view, children_list
+from keyboards.student import (
+    ParentChildCb,
+    View,
+    back_to_child,
+    child_card,
+    child_view,
+    children_list,
+)
 
 VIEW_ACTION = "child.view"
 
@@ -123,6 +131,24 @@ async def open_view(
     await callback.answer()
 
 
+async def open_balance(
+    callback: CallbackQuery,
+    callback_data: ParentChildCb,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    checked = await checked_child(callback, callback_data, actor, session)
+    if checked is None:
+        return
+    child, _children = checked
+    title = child_title(child.full_name or _("No name"))
+    text, balance = await build_balance(session, child.id, settings, title)
+    markup = balance_markup(settings, child.id, balance, [back_to_child(child.id)])
+    await show_in_place(callback, text, markup)
+    await callback.answer()
+
+
 async def send_files(
     callback: CallbackQuery, callback_data: ParentChildCb, actor: Actor, session: AsyncSession
 ) -> None:
@@ -153,4 +179,5 @@ def create_router() -> Router:
         ParentChildCb.filter((F.action == "view") & F.view.in_([v.value for v in View])),
     )
     callbacks.register(send_files, ParentChildCb.filter(F.action == "file"))
+    callbacks.register(open_balance, ParentChildCb.filter(F.action == "balance"))
     return router

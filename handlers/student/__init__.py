@@ -8,10 +8,11 @@ from aiogram import Router
 
 from bot.filters.access import guard_router
 from db.models import Role
-from handlers.student import views
+from handlers.student import balance, views
 
 
 def create_router() -> Router:
     router = guard_router(Router(name="student"), Role.STUDENT)
     router.include_router(views.create_router())
+    router.include_router(balance.create_router())
     return router

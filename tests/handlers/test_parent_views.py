@@ -70,7 +70,7 @@ async def test_a_parent_with_two_children_sees_each_childs_views_in_place(client
 
     card = await client.press(PARENT, listing.callback_data("👤 Aziz <A>"), message_id)
     assert card.text == "👤 <b>Aziz &lt;A&gt;</b>\n\nWhat would you like to see?"
-    assert card.buttons() == [*VIEWS, "⬅ Back"]
+    assert card.buttons() == [*VIEWS, "💰 Balance", "⬅ Back"]
     assert card.of(EditMessageText) and not card.of(SendMessage)  # edited in place
 
     schedule = await client.press(PARENT, card.callback_data("📅 Schedule"), message_id)
@@ -116,7 +116,7 @@ async def test_a_parent_with_one_child_goes_straight_to_the_card(client, bot, se
     card = await client.send(PARENT, "/children")
 
     assert card.text == "👤 <b>Aziz</b>\n\nWhat would you like to see?"
-    assert card.buttons() == VIEWS  # no list to go back to
+    assert card.buttons() == [*VIEWS, "💰 Balance"]  # no list to go back to
     tasks = await client.press(PARENT, card.callback_data("📚 Homework"), card.message_id)
     assert tasks.text.startswith("📚 <b>Homework of Aziz</b>")
     assert "1. <b>English group</b> (English course) · due Fri, 6 Mar · 11:00" in tasks.text

@@ -277,6 +277,8 @@ async def test_the_card_shows_roles_groups_family_and_attendance(client, session
     assert card.buttons() == [
         "🔗 Invitation link",
         "➕ Add to a group",
+        "💵 Payment",
+        "📜 Payments",
         "👪 Invitation for a parent",
         "➕ Register a parent",
         "🔗 Link a parent",

@@ -20,8 +20,18 @@ def read_catalog(path: Path, locale: str | None = None):
         return read_po(stream, locale=locale)
 
 
-def message_ids(catalog) -> set[str]:
+def message_ids(catalog) -> set[str | tuple[str, str]]:
+    """Plain ids, and (singular, plural) pairs for ngettext strings."""
     return {message.id for message in catalog if message.id}
+
+
+def forms(value: str | tuple[str, ...] | list[str]) -> list[str]:
+    """A translation's texts: one, or one per plural form."""
+    return [value] if isinstance(value, str) else list(value)
+
+
+def placeholders(value) -> list[list[str]]:
+    return sorted({tuple(sorted(PLACEHOLDER.findall(text))) for text in forms(value)})
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +51,8 @@ def test_the_template_holds_every_source_string(fresh_template) -> None:
     committed = read_catalog(LOCALES / "messages.pot")
     missing = message_ids(fresh_template) - message_ids(committed)
     stale = message_ids(committed) - message_ids(fresh_template)
-    assert not missing, f"run `make i18n`: not in messages.pot: {sorted(missing)}"
-    assert not stale, f"run `make i18n`: no longer in the source: {sorted(stale)}"
+    assert not missing, f"run `make i18n`: not in messages.pot: {sorted(missing, key=str)}"
+    assert not stale, f"run `make i18n`: no longer in the source: {sorted(stale, key=str)}"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -50,20 +60,22 @@ def test_each_language_translates_every_string(fresh_template, language: str) ->
     catalog = read_catalog(LOCALES / language / "LC_MESSAGES" / "messages.po", language)
     translated = {message.id: message for message in catalog if message.id}
     problems = []
-    for msgid in sorted(message_ids(fresh_template)):
+    for msgid in sorted(message_ids(fresh_template), key=str):
         message = translated.get(msgid)
         if message is None:
             problems.append(f"missing: {msgid!r}")
         elif message.fuzzy:
             problems.append(f"fuzzy: {msgid!r}")
-        elif not message.string:
+        elif not all(forms(message.string)) or len(forms(message.string)) != (
+            catalog.num_plurals if isinstance(msgid, tuple) else 1
+        ):
             problems.append(f"untranslated: {msgid!r}")
-        elif sorted(PLACEHOLDER.findall(message.string)) != sorted(PLACEHOLDER.findall(msgid)):
+        elif placeholders(message.string) != placeholders(msgid):
             problems.append(f"placeholders differ: {msgid!r} -> {message.string!r}")
     assert not problems, "\n".join(problems)
 
 
 def test_uzbek_uses_the_proper_letters_not_ascii_apostrophes() -> None:
     catalog = read_catalog(LOCALES / "uz" / "LC_MESSAGES" / "messages.po", "uz")
-    offenders = [m.string for m in catalog if m.id and "'" in m.string]
+    offenders = [m.string for m in catalog if m.id and any("'" in t for t in forms(m.string))]
     assert not offenders, f"write oʻ, gʻ and ʼ, not ': {offenders}"

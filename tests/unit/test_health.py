@@ -61,7 +61,27 @@ async def test_healthy_reports_jobs_pending_deliveries_and_update_age(session, s
         "scheduler": {"running": True, "jobs": {"daily_backup": NEXT_RUN.isoformat()}},
         "last_update_age_seconds": 42.2,
         "pending_deliveries": 2,
+        "last_incident_at": None,
     }
+
+
+async def test_the_last_incident_notice_is_reported(session, session_factory):
+    sent = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    session.add_all(
+        [
+            Broadcast(source_chat_id=1, source_message_id=1, started_at=sent - timedelta(days=1)),
+            Broadcast(source_chat_id=1, source_message_id=2, incident=True, started_at=sent),
+            Broadcast(source_chat_id=1, source_message_id=3, incident=True, status="scheduled"),
+        ]
+    )
+    await session.commit()
+    scheduler = scheduler_with_a_job()
+    scheduler.start()
+    try:
+        status, body = await get(create_health_app(session_factory, scheduler))
+    finally:
+        scheduler.shutdown(wait=False)
+    assert status == 200 and body["last_incident_at"] == sent.isoformat()
 
 
 async def test_a_stopped_scheduler_is_unhealthy(session_factory):

@@ -1,0 +1,167 @@
+"""Receipts and correction notices for the student and their linked parents.
+
+A receipt is essential (POLICY 3): everyone who accepted the policy and has not blocked
+the bot gets it, each in their own language; a parent's copy names the child. The
+caller has committed the ledger change; the recipients are read, the read transaction
+is ended, and only then is Telegram called (no transaction held across a send).
+"""
+
+from collections.abc import Callable
+from html import escape
+
+from aiogram import Bot
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.delivery import Outcome, Recipient, Sender, recipients
+from bot.formatting import format_datetime, format_money
+from bot.i18n import _
+from bot.services import payment_desk
+from bot.services.consent import Category
+from bot.services.ledger import PaymentInfo
+from db.models import PaymentMethod
+
+Render = Callable[[bool], str]  # for_student → the text, in the current language
+
+
+def method_labels() -> dict[str, str]:
+    return {
+        PaymentMethod.CASH: _("💵 Cash"),
+        PaymentMethod.CARD: _("💳 Card"),
+        PaymentMethod.TRANSFER: _("🏦 Bank transfer"),
+        PaymentMethod.CLICK: _("Click"),
+        PaymentMethod.PAYME: _("Payme"),
+        PaymentMethod.TELEGRAM: _("Telegram"),
+        PaymentMethod.OTHER: _("Other"),
+    }
+
+
+def method_label(method: str) -> str:
+    return method_labels().get(method, method)
+
+
+def balance_line(balance: int) -> str:
+    """The balance in words: a debt, a credit (paid ahead) or nothing owed."""
+    if balance < 0:
+        return _("💰 Balance: debt of {amount}").format(amount=format_money(-balance))
+    if balance > 0:
+        return _("💰 Balance: {amount} paid ahead").format(amount=format_money(balance))
+    return _("💰 Balance: 0 — nothing owed")
+
+
+async def _audience(
+    session: AsyncSession, settings: Settings, student_id: int
+) -> tuple[str, list[Recipient]]:
+    student = await payment_desk.student(session, student_id)
+    name = student.full_name if student else ""
+    ids = [student_id, *await payment_desk.parent_ids(session, student_id)]
+    chosen = await recipients(session, ids, Category.ESSENTIAL, settings.centre.policy_version)
+    await session.commit()  # end the read: nothing is held open while Telegram answers
+    return name, chosen
+
+
+async def _tell(
+    bot: Bot,
+    sender: Sender,
+    session: AsyncSession,
+    settings: Settings,
+    student_id: int,
+    render: Render,
+) -> int:
+    name, chosen = await _audience(session, settings, student_id)
+    sent = 0
+    for recipient in chosen:
+        for_student = recipient.user_id == student_id
+
+        def text(for_student: bool = for_student) -> str:
+            body = render(for_student)
+            if for_student:
+                return body
+            return _("👪 For {child}:").format(child=escape(name)) + "\n" + body
+
+        result = await sender.notify(bot, recipient, text)
+        sent += result.outcome is Outcome.SENT
+    return sent
+
+
+async def send_receipt(
+    bot: Bot,
+    sender: Sender,
+    session: AsyncSession,
+    settings: Settings,
+    payment: PaymentInfo,
+    balance: int,
+) -> int:
+    """The receipt of `payment` (the balance after it); returns how many got it."""
+
+    def render(for_student: bool) -> str:
+        return "\n".join(
+            [
+                _("🧾 <b>Receipt</b>: payment of {amount} received").format(
+                    amount=format_money(payment.amount)
+                ),
+                _("Method: {method}").format(method=method_label(payment.method)),
+                _("Date: {when}").format(when=format_datetime(payment.paid_at, settings.centre.tz)),
+                balance_line(balance),
+                _("Thank you!"),
+            ]
+        )
+
+    if payment.student_id is None:  # the person was erased meanwhile
+        return 0
+    return await _tell(bot, sender, session, settings, payment.student_id, render)
+
+
+async def send_reversal_notice(
+    bot: Bot,
+    sender: Sender,
+    session: AsyncSession,
+    settings: Settings,
+    payment: PaymentInfo,
+    balance: int,
+) -> int:
+    """A payment was reversed (entered by mistake): the correction and the new balance."""
+
+    def render(for_student: bool) -> str:
+        return "\n".join(
+            [
+                _(
+                    "↩️ <b>Payment corrected</b>: the payment of {amount} of {when} was cancelled."
+                ).format(
+                    amount=format_money(payment.amount),
+                    when=format_datetime(payment.paid_at, settings.centre.tz),
+                ),
+                _("Reason: {reason}").format(reason=escape(payment.reversal_reason or "—")),
+                balance_line(balance),
+                _("Questions? Write to /support."),
+            ]
+        )
+
+    if payment.student_id is None:
+        return 0
+    return await _tell(bot, sender, session, settings, payment.student_id, render)
+
+
+async def send_refund_notice(
+    bot: Bot,
+    sender: Sender,
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    student_id: int,
+    amount: int,
+    method: str,
+    balance: int,
+) -> int:
+    """Money paid back out of the credit."""
+
+    def render(for_student: bool) -> str:
+        return "\n".join(
+            [
+                _("💸 <b>Refund</b>: {amount} paid back").format(amount=format_money(amount)),
+                _("Method: {method}").format(method=method_label(method)),
+                balance_line(balance),
+            ]
+        )
+
+    return await _tell(bot, sender, session, settings, student_id, render)

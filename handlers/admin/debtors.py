@@ -1,0 +1,175 @@
+"""/debtors: students in debt, most debt first, 10 a page; 🔔 remind one now; 📥 XLSX.
+
+Every handler needs the `payments` permission. The reminder goes through the payment
+reminder job's own `remind_now`, so consent, quiet hours and the once-a-day limit are
+the job's rules, not repeated here.
+"""
+
+from html import escape
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatAction
+from aiogram.filters import Command
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.delivery import Sender
+from bot.filters.menu import MenuButton
+from bot.formatting import format_date, format_money
+from bot.i18n import _, ngettext
+from bot.jobs import payment_reminders
+from bot.jobs.payment_reminders import RemindNow, RemindNowReason
+from bot.services import debtors_xlsx, ledger, payment_desk
+from bot.services.access import Actor
+from bot.services.ledger import Debtor
+from bot.telegram import edit_or_send
+from db.base import utcnow
+from db.models import Permission
+from handlers.fallback import stale_button_text
+from keyboards.payments import DebtorsCb, RemindDebtorCb, debtors_list
+
+PAYMENTS = {"permission": Permission.PAYMENTS}
+PAGE_SIZE = 10
+
+
+def today(settings: Settings):
+    return utcnow().astimezone(settings.centre.tz).date()
+
+
+def overdue_text(debtor: Debtor) -> str:
+    if debtor.days_overdue > 0:
+        return ngettext("{days} day overdue", "{days} days overdue", debtor.days_overdue).format(
+            days=debtor.days_overdue
+        )
+    if debtor.oldest_due is not None:
+        return _("due {date}").format(date=format_date(debtor.oldest_due))
+    return _("not overdue")
+
+
+def debtors_text(debtors: list[Debtor], total: int, page: int) -> str:
+    if total == 0:
+        return _("📋 <b>Debtors</b>\n\n✅ Nobody owes anything.")
+    lines = [_("📋 <b>Debtors</b>: {total}").format(total=total), ""]
+    first = (page - 1) * PAGE_SIZE + 1
+    for number, debtor in enumerate(debtors, start=first):
+        lines.append(
+            _("{number}. {name} — {debt} · {overdue}").format(
+                number=number,
+                name=escape(debtor.name),
+                debt=format_money(debtor.debt),
+                overdue=overdue_text(debtor),
+            )
+        )
+    lines += ["", _("🔔 reminds one person now (consent and the once-a-day limit apply).")]
+    return "\n".join(lines)
+
+
+async def render(session: AsyncSession, settings: Settings, page: int) -> tuple[str, object]:
+    day = today(settings)
+    page = max(page, 1)
+    debtors, total = await ledger.debtors(
+        session, today=day, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    pages = max(1, -(-total // PAGE_SIZE))
+    if page > pages:  # the list shrank since the button was drawn: show its last page
+        page = pages
+        debtors, total = await ledger.debtors(
+            session, today=day, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        )
+    return debtors_text(debtors, total, page), debtors_list(debtors, page, pages)
+
+
+async def show_debtors(message: Message, session: AsyncSession, settings: Settings) -> None:
+    text, markup = await render(session, settings, 1)
+    await message.answer(text, reply_markup=markup)
+
+
+async def page_pressed(
+    callback: CallbackQuery, callback_data: DebtorsCb, session: AsyncSession, settings: Settings
+) -> None:
+    text, markup = await render(session, settings, callback_data.page)
+    await edit_or_send(callback, text, markup)
+    await callback.answer()
+
+
+def xlsx_headers() -> list[str]:
+    return [
+        _("Name"),
+        _("Phone"),
+        _("Debt, soʻm"),
+        _("Oldest due date"),
+        _("Days overdue"),
+        _("Parents"),
+    ]
+
+
+async def xlsx_pressed(
+    callback: CallbackQuery, session: AsyncSession, settings: Settings, actor: Actor, bot: Bot
+) -> None:
+    await callback.answer(_("⏳ Preparing the file…"))
+    await bot.send_chat_action(actor.telegram_id, ChatAction.UPLOAD_DOCUMENT)
+    file = await debtors_xlsx.export(session, actor.user_id, today(settings), xlsx_headers())
+    await bot.send_document(
+        actor.telegram_id,
+        BufferedInputFile(file.data, file.name),
+        caption=_("📥 Debtors: {rows}").format(rows=file.rows),
+    )
+
+
+def remind_outcome_text(result: RemindNow) -> str:
+    reason = result.reason
+    if reason is RemindNowReason.SENT:
+        text = ngettext(
+            "🔔 Reminder sent to {count} person.",
+            "🔔 Reminder sent to {count} people.",
+            result.sent,
+        ).format(count=result.sent)
+        if result.blocked or result.failed:
+            text += " " + _("Not delivered: {count}.").format(count=result.blocked + result.failed)
+        return text
+    if reason is RemindNowReason.ALREADY_TODAY:
+        return _("ℹ️ Already reminded today: the next reminder can go tomorrow.")
+    if reason is RemindNowReason.NO_DEBT:
+        return _("ℹ️ This student owes nothing now: no reminder sent.")
+    if reason is RemindNowReason.QUIET_HOURS:
+        until = result.quiet_until.strftime("%H:%M") if result.quiet_until else ""
+        return _("🌙 Quiet hours now: nothing is sent. Press again after {time}.").format(
+            time=until
+        )
+    return _(
+        "ℹ️ Nobody to tell: the student and the parents are not on Telegram, blocked the bot "
+        "or switched reminders off."
+    )
+
+
+async def remind_pressed(
+    callback: CallbackQuery,
+    callback_data: RemindDebtorCb,
+    session: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    actor: Actor,
+    bot: Bot,
+    sender: Sender,
+) -> None:
+    student = await payment_desk.student(session, callback_data.student_id)
+    if student is None:
+        await callback.answer(stale_button_text())
+        return
+    await session.commit()  # end this read before the job's own sessions and Telegram
+    result = await payment_reminders.remind_now(
+        session_factory, bot, sender, settings, student.id, utcnow(), actor_id=actor.user_id
+    )
+    await callback.answer(remind_outcome_text(result), show_alert=True)
+
+
+def create_router() -> Router:
+    router = Router(name="admin.debtors")
+    router.message.register(show_debtors, Command("debtors"), flags=PAYMENTS)
+    router.message.register(show_debtors, MenuButton("admin.debtors"), flags=PAYMENTS)
+    callbacks = router.callback_query
+    callbacks.register(page_pressed, DebtorsCb.filter(F.action == "page"), flags=PAYMENTS)
+    callbacks.register(xlsx_pressed, DebtorsCb.filter(F.action == "xlsx"), flags=PAYMENTS)
+    callbacks.register(remind_pressed, RemindDebtorCb.filter(), flags=PAYMENTS)
+    return router
