@@ -2,10 +2,16 @@
 
 Serves getMe, deleteWebhook, setMyCommands, getUpdates (from a queue), sendMessage,
 editMessageText, answerCallbackQuery, sendChatAction; records every call.
+
+For benchmarks/load.py (all optional, the defaults keep the behaviour above): `batch`
+hands out up to that many queued updates per getUpdates, `keep_calls=False` does not
+keep the calls in memory, `on_call(method, params)` is called for every API call as it
+arrives and `on_handover(updates)` when a getUpdates answer hands updates to the bot.
 """
 
 import asyncio
 import json
+from collections.abc import Callable
 from itertools import count
 from typing import Any
 
@@ -15,7 +21,18 @@ BOT_USER = {"id": 4242, "is_bot": True, "first_name": "EduCRM", "username": "edu
 
 
 class FakeBotApi:
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        batch: int = 1,
+        keep_calls: bool = True,
+        on_call: Callable[[str, dict[str, Any]], None] | None = None,
+        on_handover: Callable[[list[dict[str, Any]]], None] | None = None,
+    ) -> None:
+        self.batch = batch
+        self.keep_calls = keep_calls
+        self.on_call = on_call
+        self.on_handover = on_handover
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.sent = asyncio.Condition()
@@ -53,8 +70,10 @@ class FakeBotApi:
         method = request.match_info["method"]
         params = dict(await request.post()) if request.can_read_body else {}
         params = {key: _decode(value) for key, value in params.items()}
+        if self.on_call is not None and method != "getUpdates":
+            self.on_call(method, params)
         result = await self._answer(method, params)
-        if method != "getUpdates" or result:
+        if self.keep_calls and (method != "getUpdates" or result):
             async with self.sent:
                 self.calls.append((method, params))
                 self.sent.notify_all()
@@ -68,7 +87,12 @@ class FakeBotApi:
                 update = await asyncio.wait_for(self.updates.get(), timeout=0.5)
             except TimeoutError:
                 return []
-            return [update]
+            handed = [update]
+            while len(handed) < self.batch and not self.updates.empty():
+                handed.append(self.updates.get_nowait())
+            if self.on_handover is not None:
+                self.on_handover(handed)
+            return handed
         if method in ("sendMessage", "editMessageText"):
             return {
                 "message_id": params.get("message_id") or next(self._message_ids),
