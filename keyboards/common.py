@@ -2,13 +2,14 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
+from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.support import LazyProxy
 
-from bot.i18n import __
+from bot.i18n import __, current_language
 from db.models import Role
 
 LANGUAGE_NAMES = {"uz": "🇺🇿 Oʻzbekcha", "ru": "🇷🇺 Русский", "en": "🇬🇧 English"}
@@ -54,13 +55,22 @@ def menu_label(key: str) -> str:
 
 
 def main_menu(roles: Iterable[Role]) -> ReplyKeyboardMarkup:
-    roles = frozenset(roles)
-    builder = ReplyKeyboardBuilder()
-    for entry in MENU:
-        if not entry.roles or entry.roles & roles:
-            builder.button(text=str(entry.label))
-    builder.adjust(2)
-    return builder.as_markup(resize_keyboard=True, is_persistent=True)
+    """The reply keyboard of these roles in the current language (2 columns).
+
+    Sent with almost every greeting and /cancel, so it is built once per language and set
+    of roles: aiogram's keyboard builder deep-copies every button on each build.
+    """
+    return _main_menu(current_language(), frozenset(roles))
+
+
+@lru_cache(maxsize=256)
+def _main_menu(language: str, roles: frozenset[Role]) -> ReplyKeyboardMarkup:
+    labels = [str(entry.label) for entry in MENU if not entry.roles or entry.roles & roles]
+    rows = [
+        [KeyboardButton(text=label) for label in labels[i : i + 2]]
+        for i in range(0, len(labels), 2)
+    ]
+    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
 
 
 def language_picker(current: str | None = None) -> InlineKeyboardMarkup:

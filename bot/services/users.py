@@ -62,8 +62,9 @@ async def sync_sender(
         if not was_active:
             await _audit_reachability(session, user)
         await session.commit()
-    roles = await users_repo.roles_of(session, user.id)
-    permissions = await users_repo.permissions_of(session, user.id) if roles else frozenset()
+    roles, permissions = await users_repo.rights_of(session, user.id)
+    if not roles:
+        permissions = frozenset()  # permissions left from a removed admin role grant nothing
     return Actor(
         user_id=user.id,
         telegram_id=profile.telegram_id,

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +34,28 @@ async def permissions_of(session: AsyncSession, user_id: int) -> frozenset[Permi
         select(AdminPermission.permission).where(AdminPermission.user_id == user_id)
     )
     return frozenset(Permission(permission) for permission in rows)
+
+
+async def rights_of(
+    session: AsyncSession, user_id: int
+) -> tuple[frozenset[Role], frozenset[Permission]]:
+    """Roles and admin permissions in one round trip (asked on every update)."""
+    rows = await session.execute(
+        select(literal("role"), RoleAssignment.role)
+        .where(RoleAssignment.user_id == user_id)
+        .union_all(
+            select(literal("permission"), AdminPermission.permission).where(
+                AdminPermission.user_id == user_id
+            )
+        )
+    )
+    roles, permissions = set(), set()
+    for kind, value in rows:
+        if kind == "role":
+            roles.add(Role(value))
+        else:
+            permissions.add(Permission(value))
+    return frozenset(roles), frozenset(permissions)
 
 
 async def add_role(session: AsyncSession, user_id: int, role: Role) -> None:
