@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from aiohttp import web
-from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.base import STATE_PAUSED, BaseScheduler
 from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -57,7 +57,12 @@ def create_health_app(
         updated = last_update()
         body = {
             "database": database,
-            "scheduler": {"running": running, "jobs": jobs},
+            # Paused on every process but the scheduler leader (bot/leader.py).
+            "scheduler": {
+                "running": running,
+                "paused": scheduler.state == STATE_PAUSED,
+                "jobs": jobs,
+            },
             "last_update_age_seconds": None if updated is None else round(clock() - updated, 1),
             "pending_deliveries": pending,
             "last_incident_at": incident,

@@ -58,7 +58,11 @@ async def test_healthy_reports_jobs_pending_deliveries_and_update_age(session, s
     assert status == 200
     assert body == {
         "database": True,
-        "scheduler": {"running": True, "jobs": {"daily_backup": NEXT_RUN.isoformat()}},
+        "scheduler": {
+            "running": True,
+            "paused": False,
+            "jobs": {"daily_backup": NEXT_RUN.isoformat()},
+        },
         "last_update_age_seconds": 42.2,
         "pending_deliveries": 2,
         "last_incident_at": None,
