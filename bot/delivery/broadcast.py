@@ -23,7 +23,7 @@ from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.delivery import Outcome, Recipient, Sender
+from bot.delivery import Limiter, Outcome, Recipient, Sender
 from bot.i18n import _, use_language
 from bot.services import broadcasts as broadcast_service
 from bot.services import consent as consent_service
@@ -140,8 +140,11 @@ class Progress:
         *,
         rate: float,
         clock: Callable[[], float],
+        limiter: Limiter | None = None,
     ) -> None:
         self.bot, self.chat_id, self.message_id = bot, chat_id, message_id
+        # The edits count against the bot's rate like the copies: they take a slot too.
+        self.limiter = limiter
         self.language, self.rate, self.clock = language, rate, clock
         self.started = clock()
         self.first_left: int | None = None
@@ -168,6 +171,8 @@ class Progress:
         if text == self.last_text or self.chat_id is None:
             return
         self.last_text = text
+        if self.limiter is not None:
+            await self.limiter.acquire(self.chat_id)
         try:
             if self.message_id is None:
                 message = await self.bot.send_message(self.chat_id, text, reply_markup=markup)
@@ -312,6 +317,7 @@ async def run_broadcast(
         language,
         rate=settings.runtime.send_rate,
         clock=clock,
+        limiter=sender.limiter,
     )
     await progress.show(broadcast)
     if broadcast.progress_message_id is None and progress.message_id is not None:
