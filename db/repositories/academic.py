@@ -9,8 +9,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, and_, case, delete, exists, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -28,15 +26,11 @@ from db.models import (
     ScheduleSlot,
     User,
 )
+from db.repositories.dialect import insert_for
 
 # An enrolment that holds a seat in its group: a frozen student keeps their place.
 SEATED = (EnrolmentStatus.ACTIVE.value, EnrolmentStatus.FROZEN.value)
 INSERT_CHUNK = 200
-
-
-def _insert(session: AsyncSession):
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
 # --- courses ------------------------------------------------------------------------------
@@ -324,7 +318,7 @@ async def active_groups(
 async def insert_lessons(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
     """Insert lessons, skipping any whose (group, start) exists; returns how many were new."""
     inserted = 0
-    insert = _insert(session)
+    insert = insert_for(session)
     for start in range(0, len(rows), INSERT_CHUNK):
         chunk = rows[start : start + INSERT_CHUNK]
         statement = (

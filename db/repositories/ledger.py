@@ -9,8 +9,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, case, func, literal, or_, select, union_all, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -27,13 +25,9 @@ from db.models import (
     ScheduleSlot,
     User,
 )
+from db.repositories.dialect import insert_for
 
 INSERT_CHUNK = 500
-
-
-def _insert(session: AsyncSession):
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
 # --- balances -----------------------------------------------------------------------------
@@ -41,7 +35,7 @@ def _insert(session: AsyncSession):
 
 async def add_to_balance(session: AsyncSession, student_id: int, delta: int, now: datetime) -> int:
     """Add `delta` to the student's balance (creating the row); returns the new amount."""
-    insert = _insert(session)
+    insert = insert_for(session)
     statement = insert(Balance).values(student_id=student_id, amount=delta, updated_at=now)
     statement = statement.on_conflict_do_update(
         index_elements=[Balance.student_id],
@@ -98,7 +92,7 @@ async def balance_of(session: AsyncSession, student_id: int) -> int:
 
 async def insert_payment(session: AsyncSession, values: dict[str, Any]) -> int | None:
     """The new payment's id, or None when its external id is already recorded."""
-    statement = _insert(session)(Payment).values(**values)
+    statement = insert_for(session)(Payment).values(**values)
     if values.get("external_id") is not None:
         statement = statement.on_conflict_do_nothing(index_elements=[Payment.external_id])
     return (await session.execute(statement.returning(Payment.id))).scalar_one_or_none()
@@ -167,7 +161,7 @@ async def insert_charges(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
     """Insert charges, skipping any (enrolment, period) that exists: (id, student_id, amount)
     of the rows this call inserted, and only those."""
     inserted: list[Row[Any]] = []
-    insert = _insert(session)
+    insert = insert_for(session)
     for start in range(0, len(rows), INSERT_CHUNK):
         statement = (
             insert(Charge)

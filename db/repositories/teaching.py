@@ -10,8 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -29,14 +27,10 @@ from db.models import (
     ScheduleSlot,
     User,
 )
+from db.repositories.dialect import insert_for
 
 # Frozen students stay on the roster (shown, not markable); those who left do not.
 ON_ROSTER = (EnrolmentStatus.ACTIVE.value, EnrolmentStatus.FROZEN.value)
-
-
-def _insert(session: AsyncSession):
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
 # --- groups ---------------------------------------------------------------------------------
@@ -247,7 +241,7 @@ async def upsert_marks(
     """One row per (lesson, student): inserted, or updated in place when it exists."""
     if not marks:
         return
-    insert = _insert(session)
+    insert = insert_for(session)
     statement = insert(Attendance).values(
         [
             {

@@ -3,11 +3,10 @@
 from collections.abc import Iterable
 
 from sqlalchemy import and_, exists, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AdminPermission, Permission, Role, RoleAssignment, User
+from db.repositories.dialect import insert_for
 
 
 async def get_by_telegram_id(session: AsyncSession, telegram_id: int) -> User | None:
@@ -16,8 +15,7 @@ async def get_by_telegram_id(session: AsyncSession, telegram_id: int) -> User | 
 
 async def insert_if_absent(session: AsyncSession, telegram_id: int, values: dict) -> None:
     """Insert a user unless another update created them a moment ago (concurrent first taps)."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     statement = insert(User).values(telegram_id=telegram_id, **values)
     await session.execute(statement.on_conflict_do_nothing(index_elements=[User.telegram_id]))
 
