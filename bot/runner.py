@@ -206,13 +206,18 @@ async def _drain(
     scheduler: AsyncIOScheduler,
     jobs: RunningJobs,
     broadcasts: Launcher | None = None,
+    sender: Sender | None = None,
 ) -> None:
-    """Let the updates being handled, the jobs running and the deliveries in hand finish,
-    within DRAIN_SECONDS; undelivered broadcast rows stay pending for the next process."""
+    """Let the updates being handled, the jobs running, the notices being sent and the
+    deliveries in hand finish, within DRAIN_SECONDS; undelivered broadcast rows stay pending
+    for the next process."""
     if scheduler.running:
         scheduler.pause()
     waiting = asyncio.gather(
-        gate.wait_idle(), jobs.idle.wait(), broadcasts.drain() if broadcasts else asyncio.sleep(0)
+        gate.wait_idle(),
+        jobs.idle.wait(),
+        broadcasts.drain() if broadcasts else asyncio.sleep(0),
+        sender.wait_background() if sender else asyncio.sleep(0),
     )
     try:
         await asyncio.wait_for(waiting, DRAIN_SECONDS)

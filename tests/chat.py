@@ -117,6 +117,9 @@ class ChatClient:
         session = self.bot.session
         before = len(session.requests)
         await self.dispatcher.feed_update(self.bot, update)
+        sender = self.dispatcher.workflow_data.get("sender")
+        if sender is not None:  # notices a handler left to send in the background
+            await sender.wait_background()
         return Reply(session.requests[before:], session.results[before:])
 
     def message(self, person: Person, text: str | None = None, **fields: Any) -> Update:

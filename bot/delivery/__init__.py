@@ -11,6 +11,7 @@ Whether a person may receive a message at all is asked before, through
 `bot.services.recipients` (re-exported here).
 """
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -87,6 +88,24 @@ class Sender:
         self.backoff = backoff
         self.max_throttled = max_throttled
         self._sleep = sleep
+        self._background: set[asyncio.Future[None]] = set()
+
+    def in_background(self, work: Awaitable[None]) -> None:
+        """Run `work` (notices a handler sends after answering) without keeping the update
+        in flight: the person who acted can go on while the pace lets the notices out. A
+        graceful stop waits for it (`wait_background`)."""
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Future[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.opt(exception=task.exception()).error("sending in the background failed")
+
+    async def wait_background(self) -> None:
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
 
     async def notify(
         self,

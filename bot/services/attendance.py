@@ -36,7 +36,6 @@ from db.models import (
     Lesson,
     LessonStatus,
     NotificationKind,
-    NotificationStatus,
     Permission,
     Role,
 )
@@ -526,13 +525,3 @@ async def _claim_absence_notices(
             )
         )
     return notices
-
-
-async def record_notice_outcomes(
-    session: AsyncSession, outcomes: Mapping[int, NotificationStatus], now: datetime
-) -> None:
-    """Close the claims of the notices just sent (sent, blocked or failed)."""
-    if not outcomes:
-        return
-    await notifications_repo.finish_notices(session, outcomes, now)
-    await session.commit()

@@ -18,27 +18,23 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.delivery import Outcome, Sender
+from bot.delivery import Sender
 from bot.formatting import format_datetime
 from bot.i18n import _
 from bot.services import attendance as service
+from bot.services import notifications
 from bot.services.access import Actor
 from bot.services.attendance import AbsenceNotice, Sheet, Verdict
 from bot.telegram import edit_or_send
 from db.base import utcnow
-from db.models import NotificationStatus, Permission
+from db.models import Permission
 from handlers.fallback import stale_button_text
 from keyboards.teacher import FROZEN_ICON, STATUS_ICONS, AttendanceCb, sheet_keyboard
 
 PENDING = "attendance"  # FSM data: {"<lesson id>": {"<student id>": "absent", …}}
-OUTCOME_STATUS = {
-    Outcome.SENT: NotificationStatus.SENT,
-    Outcome.BLOCKED: NotificationStatus.BLOCKED,
-    Outcome.FAILED: NotificationStatus.FAILED,
-}
 
 
 def status_labels() -> dict[str, str]:
@@ -207,6 +203,7 @@ async def save(
     state: FSMContext,
     bot: Bot,
     sender: Sender,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     tz = settings.centre.tz
     lesson_id = callback_data.lesson
@@ -239,7 +236,7 @@ async def save(
             summary=", ".join(f"{counts[status]} {labels[status]}" for status in labels)
         )
     )
-    await send_absence_notices(bot, sender, session, result.notices, tz)
+    sender.in_background(send_absence_notices(bot, sender, session_factory, result.notices, tz))
 
 
 def absence_text(notice: AbsenceNotice, tz: ZoneInfo) -> str:
@@ -268,14 +265,18 @@ def absence_text(notice: AbsenceNotice, tz: ZoneInfo) -> str:
 
 
 async def send_absence_notices(
-    bot: Bot, sender: Sender, session: AsyncSession, notices: list[AbsenceNotice], tz: ZoneInfo
+    bot: Bot,
+    sender: Sender,
+    session_factory: async_sessionmaker[AsyncSession],
+    notices: list[AbsenceNotice],
+    tz: ZoneInfo,
 ) -> None:
     """Send the claimed notices (after the commit) and record how each one ended."""
     outcomes = {}
     for notice in notices:
         delivered = await sender.notify(bot, notice.recipient, partial(absence_text, notice, tz))
-        outcomes[notice.claim_id] = OUTCOME_STATUS[delivered.outcome]
-    await service.record_notice_outcomes(session, outcomes, utcnow())
+        outcomes[notice.claim_id] = delivered.outcome
+    await notifications.settle_many(session_factory, outcomes)
 
 
 def create_router(permission: Permission | None = None) -> Router:
