@@ -121,7 +121,14 @@ async def run(settings: Settings) -> None:
             health = await start_health_server(
                 session_factory, scheduler, settings.runtime.health_port
             )
-        drain = partial(_drain, dispatcher["update_gate"], scheduler, jobs, launcher_for(sender))
+        drain = partial(
+            _drain,
+            dispatcher["update_gate"],
+            scheduler,
+            jobs,
+            broadcasts=launcher_for(sender),
+            sender=sender,
+        )
         if settings.telegram.webhook_url:
             await _serve_webhook(bot, dispatcher, settings, stop, drain)
         else:
@@ -145,6 +152,7 @@ async def run(settings: Settings) -> None:
 
 async def _poll(bot: Bot, dispatcher: Dispatcher, stop: StopSignal) -> None:
     """Long polling until a stop is asked for (or polling itself ends)."""
+    await bot.delete_webhook(drop_pending_updates=False)
     polling = asyncio.create_task(
         dispatcher.start_polling(
             bot,
@@ -153,7 +161,6 @@ async def _poll(bot: Bot, dispatcher: Dispatcher, stop: StopSignal) -> None:
             allowed_updates=dispatcher.resolve_used_update_types(),
         )
     )
-    await bot.delete_webhook(drop_pending_updates=False)
     asked = asyncio.create_task(stop.requested.wait())
     await asyncio.wait({polling, asked}, return_when=asyncio.FIRST_COMPLETED)
     if not polling.done():

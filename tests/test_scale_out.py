@@ -210,3 +210,17 @@ async def test_draining_waits_for_updates_in_flight(client: ChatClient) -> None:
     assert release.is_set() and scheduler.state == 2  # waited, and no new job starts
     await finishing
     scheduler.shutdown(wait=False)
+
+
+async def test_draining_waits_for_notices_sent_in_the_background(client: ChatClient) -> None:
+    sender = client.dispatcher["sender"]
+    scheduler = paused_scheduler()
+    sent = asyncio.Event()
+
+    async def notices() -> None:
+        await asyncio.sleep(0.1)
+        sent.set()
+
+    sender.in_background(notices())
+    await _drain(client.dispatcher["update_gate"], scheduler, RunningJobs(scheduler), sender=sender)
+    assert sent.is_set()
