@@ -67,7 +67,8 @@ class ConsentState:
         return self.version == policy_version
 
 
-def _state(row: Consent | None) -> ConsentState | None:
+def state_of(row: Consent | None) -> ConsentState | None:
+    """The consent in force after this (newest) event: None when withdrawn or absent."""
     if row is None or row.event == ConsentEvent.WITHDRAWN:
         return None
     choices = Choices(row.reminders, row.announcements, row.analytics)
@@ -85,7 +86,7 @@ async def latest_row(session: AsyncSession, user_id: int) -> Consent | None:
 
 async def current(session: AsyncSession, user_id: int) -> ConsentState | None:
     """The consent in force, or None (never given, or withdrawn)."""
-    return _state(await latest_row(session, user_id))
+    return state_of(await latest_row(session, user_id))
 
 
 IDS_PER_QUERY = 900  # below SQLite's limit of bound parameters
@@ -110,7 +111,7 @@ async def current_many(session: AsyncSession, user_ids: Iterable[int]) -> dict[i
         )
         latest = aliased(Consent, ranked)
         for row in await session.scalars(select(latest).where(ranked.c.rank == 1)):
-            state = _state(row)
+            state = state_of(row)
             if state is not None:
                 states[row.user_id] = state
     return states

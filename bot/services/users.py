@@ -42,8 +42,8 @@ async def sync_sender(
     owner_ids: tuple[int, ...],
 ) -> Actor:
     """Create the sender on first contact, refresh names and last seen, return who acts."""
-    user = await users_repo.get_by_telegram_id(session, profile.telegram_id)
-    if user is None:
+    found = await users_repo.get_with_latest_consent(session, profile.telegram_id)
+    if found is None:
         await users_repo.insert_if_absent(
             session,
             profile.telegram_id,
@@ -54,9 +54,10 @@ async def sync_sender(
             },
         )
         await session.commit()
-        user = await users_repo.get_by_telegram_id(session, profile.telegram_id)
-        assert user is not None
-    consent = await consent_service.current(session, user.id)
+        found = await users_repo.get_with_latest_consent(session, profile.telegram_id)
+        assert found is not None
+    user, latest = found
+    consent = consent_service.state_of(latest)
     was_active = user.is_active
     if _refresh(user, profile, now, consented=consent is not None):
         if not was_active:

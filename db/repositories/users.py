@@ -5,12 +5,34 @@ from collections.abc import Iterable
 from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AdminPermission, Permission, Role, RoleAssignment, User
+from db.models import AdminPermission, Consent, Permission, Role, RoleAssignment, User
 from db.repositories.dialect import insert_for
 
 
 async def get_by_telegram_id(session: AsyncSession, telegram_id: int) -> User | None:
     return await session.scalar(select(User).where(User.telegram_id == telegram_id))
+
+
+async def get_with_latest_consent(
+    session: AsyncSession, telegram_id: int
+) -> tuple[User, Consent | None] | None:
+    """The user and their newest consent event, in one round trip (asked on every update)."""
+    newest = (
+        select(Consent.id)
+        .where(Consent.user_id == User.id)
+        .order_by(Consent.at.desc(), Consent.id.desc())
+        .limit(1)
+        .correlate(User)
+        .scalar_subquery()
+    )
+    row = (
+        await session.execute(
+            select(User, Consent)
+            .outerjoin(Consent, Consent.id == newest)
+            .where(User.telegram_id == telegram_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
 
 
 async def insert_if_absent(session: AsyncSession, telegram_id: int, values: dict) -> None:
