@@ -24,15 +24,6 @@ STATUS_OF_OUTCOME = {
 }
 
 
-async def claim(
-    session: AsyncSession, user_id: int, kind: str, key: str, now: datetime
-) -> int | None:
-    """Claim one notice and commit; None when it was claimed before (sent or being sent)."""
-    claimed = await repo.claim_notices(session, [(user_id, kind, key)], now)
-    await session.commit()
-    return claimed[0][0] if claimed else None
-
-
 async def claim_many(
     session: AsyncSession, claims: Iterable[tuple[int, str, str]], now: datetime
 ) -> list[tuple[int, int, str]]:
@@ -42,21 +33,12 @@ async def claim_many(
     return claimed
 
 
-async def settle(
-    session_factory: async_sessionmaker[AsyncSession],
-    claim_id: int,
-    outcome: str,
-    error: str | None = None,
-) -> None:
-    """Record how a claimed notice ended (an `Outcome`: sent, blocked or failed)."""
-    await settle_many(session_factory, {claim_id: outcome}, {claim_id: error})
-
-
 async def settle_many(
     session_factory: async_sessionmaker[AsyncSession],
     outcomes: Mapping[int, str],
     errors: Mapping[int, str | None] | None = None,
 ) -> None:
+    """Record how each claimed notice ended (an `Outcome`: sent, blocked or failed)."""
     if not outcomes:
         return
     statuses = {claim_id: STATUS_OF_OUTCOME[str(o)] for claim_id, o in outcomes.items()}
