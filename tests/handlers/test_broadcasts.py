@@ -6,7 +6,6 @@ import asyncio
 from datetime import UTC, date, timedelta
 from io import BytesIO
 
-import pytest
 from aiogram.methods import CopyMessage, SendDocument
 from aiogram.types import PhotoSize
 from openpyxl import load_workbook
@@ -35,7 +34,6 @@ from db.models import (
 from keyboards.broadcasts import BroadcastCb
 from tests.chat import Person
 from tests.factories import make_user
-from tests.mocked_bot import MockedBot, MockedSession
 
 STALE = "⚠️ This button is out of date. Open the menu again."
 REFUSED = "⚠️ You do not have access to this. If you think you should, ask the administrator."
@@ -48,26 +46,6 @@ DILYA = Person(id=5_000_004, first_name="Dilya", language_code="en")
 ERKIN = Person(id=5_000_005, first_name="Erkin", language_code="en")
 FARID = Person(id=5_000_006, first_name="Farid", language_code="en")
 ADMIN = Person(id=5_000_007, first_name="Admin", language_code="en")
-
-
-class CopyingSession(MockedSession):
-    """The mocked Telegram, also answering copyMessage with a new message id."""
-
-    def _answer(self, bot, method):
-        if isinstance(method, CopyMessage):
-            return {"message_id": next(self.telegram.message_ids)}
-        return super()._answer(bot, method)
-
-
-def copying_bot() -> MockedBot:
-    bot = MockedBot()
-    bot.session = CopyingSession()
-    return bot
-
-
-@pytest.fixture
-def bot() -> MockedBot:
-    return copying_bot()
 
 
 def copies(bot, ok_only: bool = True) -> dict[int, int]:

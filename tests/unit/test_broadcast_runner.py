@@ -18,7 +18,8 @@ from db.base import utcnow
 from db.models import AudienceType, Broadcast, Delivery, User
 from tests.chat import Person
 from tests.factories import make_user
-from tests.handlers.test_broadcasts import CopyingSession, copies, copying_bot
+from tests.handlers.test_broadcasts import copies
+from tests.mocked_bot import MockedBot, MockedSession
 
 PEOPLE = 20
 
@@ -50,7 +51,7 @@ async def statuses(session, broadcast_id: int) -> dict[str, int]:
     return counted
 
 
-class CrashingSession(CopyingSession):
+class CrashingSession(MockedSession):
     """Kills the runner's task right after Telegram accepted the `crash_after`-th copy."""
 
     def __init__(self, crash_after: int) -> None:
@@ -74,7 +75,7 @@ async def test_killed_mid_way_and_restarted_nobody_gets_it_twice(
     session, session_factory, settings, owner
 ):
     broadcast_id = await audience_of(session, owner, settings)
-    bot = copying_bot()
+    bot = MockedBot()
     crashing = CrashingSession(crash_after=7)
     bot.session = crashing
     first = asyncio.create_task(
@@ -94,7 +95,7 @@ async def test_killed_mid_way_and_restarted_nobody_gets_it_twice(
 
     # a new process over the same database (same bot account: the same chats)
     sender = quick_sender(session_factory)
-    restarted = copying_bot()
+    restarted = MockedBot()
     restarted.session.requests = crashing.requests
     restarted.session.results = crashing.results
     # The restart comes later than a delivery can take: the one in flight is declared unknown.
@@ -128,7 +129,7 @@ async def test_rows_left_sending_by_a_dead_process_are_not_resent(
     )
     await session.execute(update(Delivery).where(Delivery.id.in_(claimed)).values(status="sending"))
     await session.commit()
-    bot, sender = copying_bot(), quick_sender(session_factory)
+    bot, sender = MockedBot(), quick_sender(session_factory)
     launcher = Launcher()
     launcher.launch(
         broadcast_id, bot=bot, session_factory=session_factory, sender=sender, settings=settings
@@ -151,7 +152,7 @@ async def test_two_runners_at_once_never_take_the_same_delivery(
     session, session_factory, settings, owner
 ):
     broadcast_id = await audience_of(session, owner, settings)
-    bot = copying_bot()
+    bot = MockedBot()
     runs = [
         run_broadcast(
             broadcast_id,
@@ -176,7 +177,7 @@ async def test_progress_is_edited_without_repeating_itself(
         await make_user(session, Person(id=6_100_000 + number, first_name=f"P{number}"))
     draft = Draft(owner.id, 77, "Hi", Audience(AudienceType.ALL), "announcement")
     broadcast = await service.send_now(session, author.id, draft, settings, utcnow())
-    bot = copying_bot()
+    bot = MockedBot()
     slow = Sender(session_factory, rate=20, per_chat_interval=0)  # about 0.3 s in all
     await run_broadcast(
         broadcast.id,
