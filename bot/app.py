@@ -2,8 +2,7 @@
 
 from aiogram import Bot, Dispatcher, F
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
+from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
@@ -11,6 +10,7 @@ from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisEventIsolation, Re
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.client import TelegramSession
 from bot.commands_menu import register_command_menus
 from bot.config import Settings
 from bot.delivery import Sender
@@ -46,14 +46,12 @@ def bot_id(settings: Settings) -> str:
 
 
 def create_bot(settings: Settings) -> Bot:
-    session = None
+    api = PRODUCTION
     if settings.telegram.telegram_api_url:
-        session = AiohttpSession(
-            api=TelegramAPIServer.from_base(settings.telegram.telegram_api_url)
-        )
+        api = TelegramAPIServer.from_base(settings.telegram.telegram_api_url)
     return Bot(
         token=settings.telegram.bot_token.get_secret_value(),
-        session=session,
+        session=TelegramSession(api=api),
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
 

@@ -39,6 +39,8 @@ from aiogram.methods import (
 from aiogram.methods.base import TelegramType
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 
+from bot.client import PinnedResponses
+
 BOT_ID = 4242
 BOT_TOKEN = "4242:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
 ALLOWED_TAGS = {
@@ -124,7 +126,7 @@ class TelegramError(Exception):
         self.status, self.description, self.retry_after = status, description, retry_after
 
 
-class MockedSession(BaseSession):
+class MockedSession(PinnedResponses, BaseSession):
     def __init__(self) -> None:
         super().__init__()
         self.requests: list[TelegramMethod[Any]] = []
