@@ -90,6 +90,7 @@ async def run(dispatcher, bot, mix: Mix, updates: int, concurrency: int, stats) 
     await asyncio.gather(*(person_after_person() for _ in range(concurrency)))
     sender = dispatcher.workflow_data["sender"]
     await sender.wait_background()
+    await dispatcher.workflow_data["usage_tally"].flush()  # the runner does it every 10 s
     return updates / (time.perf_counter() - started)
 
 
@@ -128,6 +129,8 @@ async def main() -> None:
     args = parser.parse_args()
     logger.remove()
     logger.add(lambda _message: None, level="INFO")  # the INFO line is formatted, as in prod
+    problems: Counter[str] = Counter()
+    logger.add(lambda message: problems.update([message.record["message"][:120]]), level="WARNING")
     with tempfile.TemporaryDirectory() as folder:
         url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{folder}/mix.db"
         engine = create_engine(url)
@@ -188,6 +191,9 @@ async def main() -> None:
                     f"  p99 {percentile(wall, 0.99) * 1000:6.2f} ms"
                 )
             statements.clear()
+            for problem, times in problems.most_common(5):
+                print(f"  logged {times} times: {problem}")
+            problems.clear()
             if profile:
                 report_profile(profile, args.updates)
         await engine.dispose()

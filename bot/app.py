@@ -27,6 +27,8 @@ from bot.middlewares.throttling import (
     ThrottlingMiddleware,
 )
 from bot.middlewares.user import LocaleMiddleware, UserMiddleware
+from bot.routing import run_sync_filters_inline
+from bot.services.analytics import UsageTally
 from handlers import get_routers
 from handlers.common import privacy
 from handlers.fallback import stale_button_text
@@ -64,9 +66,11 @@ def create_dispatcher(
     storage: BaseStorage | None = None,
     hit_counter: HitCounter | None = None,
     sender: Sender | None = None,
+    usage_tally: UsageTally | None = None,
 ) -> Dispatcher:
     """The dispatcher with every middleware and router; `sender` sends what the bot starts
-    itself (a default one paced by SEND_RATE is made when none is given)."""
+    itself (a default one paced by SEND_RATE is made when none is given); `usage_tally`
+    keeps the command counts until they are flushed."""
     isolation: BaseEventIsolation
     if redis is not None:
         # Destinies keep the consent flow's notes apart from forms (see handlers/common/privacy.py).
@@ -89,6 +93,7 @@ def create_dispatcher(
         session_factory=session_factory,
         sender=sender or Sender(session_factory, rate=settings.runtime.send_rate),
         update_gate=gate,
+        usage_tally=usage_tally or UsageTally(session_factory),
     )
     # The bot serves people in private chats; a group it was added to is ignored.
     dispatcher.message.filter(F.chat.type == ChatType.PRIVATE)
@@ -114,6 +119,7 @@ def create_dispatcher(
     dispatcher.message.middleware(UsageCountMiddleware())
 
     dispatcher.include_routers(*get_routers())
+    run_sync_filters_inline(dispatcher)
     dispatcher.startup.register(_on_startup)
     return dispatcher
 

@@ -40,10 +40,12 @@ from bot.health import start_health_server
 from bot.leader import Leadership, leader_lock
 from bot.middlewares.dedup import UpdateGate
 from bot.scheduler import create_scheduler
+from bot.services.analytics import UsageTally
 from bot.services.backup import DatabaseLock
 from db.engine import create_engine, create_session_factory
 
 DRAIN_SECONDS = 10.0
+USAGE_FLUSH_SECONDS = 10.0
 
 
 class StopSignal:
@@ -106,6 +108,8 @@ async def run(settings: Settings) -> None:
     stop.install()
     health: web.AppRunner | None = None
     leading: asyncio.Task[None] | None = None
+    counting: asyncio.Task[None] | None = None
+    usage: UsageTally = dispatcher["usage_tally"]
     if not settings.telegram.owner_ids:
         logger.warning("OWNER_IDS is empty: nobody can administer the centre from chat")
     try:
@@ -117,6 +121,7 @@ async def run(settings: Settings) -> None:
             "webhook" if settings.telegram.webhook_url else "long polling",
         )
         leading = asyncio.create_task(leadership.run())
+        counting = asyncio.create_task(usage.flush_every(USAGE_FLUSH_SECONDS))
         if settings.runtime.health_port:
             health = await start_health_server(
                 session_factory, scheduler, settings.runtime.health_port
@@ -135,9 +140,11 @@ async def run(settings: Settings) -> None:
             await _poll(bot, dispatcher, stop)
             await drain()
     finally:
-        if leading is not None:
-            leading.cancel()
-            await asyncio.gather(leading, return_exceptions=True)
+        for task in (leading, counting):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        await _write_last_counts(usage)
         if health is not None:
             await health.cleanup()
         if scheduler.running:
@@ -148,6 +155,13 @@ async def run(settings: Settings) -> None:
         await engine.dispose()
         await lock.release()
         logger.info("bot stopped")
+
+
+async def _write_last_counts(usage: UsageTally) -> None:
+    try:
+        await usage.flush()
+    except Exception:
+        logger.exception("the last usage counts could not be written")
 
 
 async def _poll(bot: Bot, dispatcher: Dispatcher, stop: StopSignal) -> None:

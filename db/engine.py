@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from db.sqlite_driver import one_trip_listener
+
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
@@ -37,6 +39,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, echo=echo)
+        event.listen(engine.sync_engine, "connect", one_trip_listener())
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         return engine
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)

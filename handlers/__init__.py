@@ -6,11 +6,12 @@ several dispatchers in one process each get their own.
 
 from aiogram import Router
 
+from bot.routing import add_gates
 from handlers import admin, common, fallback, parent, student, teacher
 
 
 def get_routers() -> list[Router]:
-    return [
+    routers = [
         common.create_router(),
         admin.create_router(),
         teacher.create_router(),
@@ -18,3 +19,6 @@ def get_routers() -> list[Router]:
         parent.create_router(),
         fallback.create_router(),
     ]
+    for router in routers:
+        add_gates(router)
+    return routers

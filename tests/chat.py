@@ -120,6 +120,9 @@ class ChatClient:
         sender = self.dispatcher.workflow_data.get("sender")
         if sender is not None:  # notices a handler left to send in the background
             await sender.wait_background()
+        tally = self.dispatcher.workflow_data.get("usage_tally")
+        if tally is not None:  # the runner writes the counts every few seconds
+            await tally.flush()
         return Reply(session.requests[before:], session.results[before:])
 
     def message(self, person: Person, text: str | None = None, **fields: Any) -> Update:

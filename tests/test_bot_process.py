@@ -3,6 +3,7 @@
 import asyncio
 import os
 import signal
+import sqlite3
 import sys
 from itertools import count
 from pathlib import Path
@@ -119,6 +120,10 @@ async def test_the_bot_runs_against_a_local_bot_api_server(api: FakeBotApi, tmp_
     assert BOT_TOKEN not in log and BOT_TOKEN.split(":")[1] not in log
     assert "update=1 " in log and "handler=start" in log and "handler=consent_accept" in log
     assert process.returncode == 0
+    # the counts are kept in memory and written at the latest when the bot stops
+    with sqlite3.connect(tmp_path / "bot.db") as database:
+        counts = database.execute("SELECT command, role, count FROM usage_counts").fetchall()
+    assert sorted(counts) == [("help", "guest", 1), ("language", "guest", 1)]
 
 
 def free_port() -> int:

@@ -1,4 +1,6 @@
-"""Counts each handled command per day and role, for users with the analytics consent."""
+"""Counts each handled command per day and role, for users with the analytics consent.
+
+The counts go to the dispatcher's `UsageTally`, which writes them every few seconds."""
 
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -8,7 +10,7 @@ from aiogram.types import Message, TelegramObject
 
 from bot.commands import COMMANDS
 from bot.config import Settings
-from bot.services import analytics
+from bot.services.analytics import UsageTally
 from db.base import utcnow
 
 KNOWN_COMMANDS = frozenset(spec.name for spec in COMMANDS)
@@ -34,8 +36,8 @@ class UsageCountMiddleware(BaseMiddleware):
         command = command_of(event) if isinstance(event, Message) else None
         if actor is not None and command is not None:
             settings: Settings = data["settings"]
-            await analytics.count_command(
-                data["session"],
+            tally: UsageTally = data["usage_tally"]
+            tally.count(
                 actor,
                 command,
                 now=utcnow(),
