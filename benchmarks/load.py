@@ -376,6 +376,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     try:
         import psutil  # type: ignore[import-not-found]
@@ -576,7 +582,9 @@ async def main() -> None:
         )
         await driver.sustained(args.warmup, args.concurrency)  # warm-up, not reported
         driver.reset_figures()
+        cpu_before = cpu_seconds(process.pid)
         throughput = await driver.sustained(args.seconds, args.concurrency)
+        cpu_per_update = (cpu_seconds(process.pid) - cpu_before) / max(1, len(driver.latencies))
         sustained_lost = driver.lost
         sustained = (percentile(driver.latencies, 0.5), percentile(driver.latencies, 0.99))
         driver.reset_figures()
@@ -595,7 +603,10 @@ async def main() -> None:
     facts = await count_rows(url)
     if drop is not None:
         await drop()
-    report(args, seeded, throughput, sustained, sustained_lost, driver, rss, tracker, facts)
+    report(
+        args, seeded, throughput, sustained, sustained_lost, cpu_per_update, driver, rss,
+        tracker, facts,
+    )  # fmt: skip
     errors = (folder / "bot.log").read_text(errors="replace").count("Traceback")
     print(f"bot log: {folder / 'bot.log'} ({errors} tracebacks)")
 
@@ -655,7 +666,10 @@ async def count_rows(url: str) -> dict[str, int]:
     return facts
 
 
-def report(args, seeded, throughput, sustained, sustained_lost, driver, rss, tracker, facts):
+def report(
+    args, seeded, throughput, sustained, sustained_lost, cpu_per_update, driver, rss, tracker,
+    facts,
+):  # fmt: skip
     values = driver.latencies
     print(
         f"\nEduCRM load: {args.mode}, {args.database}"
@@ -666,6 +680,7 @@ def report(args, seeded, throughput, sustained, sustained_lost, driver, rss, tra
     print(f"{'sustained updates/s':34} {throughput:12.0f}   (concurrency {args.concurrency})")
     print(f"{'  latency p50 / p99 there, ms':34} {sustained[0]:6.1f} / {sustained[1]:.1f}")
     print(f"{'  unanswered (15 s) there':34} {sustained_lost:12d}")
+    print(f"{'  bot CPU per update there, ms':34} {cpu_per_update * 1000:12.2f}")
     print(f"{'fixed rate, updates/s':34} {args.rate:12.0f}   ({len(values)} answered)")
     for label, share in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
         print(f"{'  latency ' + label + ', ms':34} {percentile(values, share):12.1f}")

@@ -6,8 +6,21 @@ A bad setting stops the program with one line naming it (exit code 2), never a t
 import argparse
 import asyncio
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 from bot.config import SettingsError, load_settings
+
+
+def _run_on_fastest_loop(coroutine: Coroutine[Any, Any, None]) -> None:
+    """uvloop where it exists (not on Windows): its event loop and transports cost the
+    webhook server and the calls to Telegram markedly less CPU than asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(coroutine)
+    else:
+        uvloop.run(coroutine)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.runner import run
 
     try:
-        asyncio.run(run(settings))
+        _run_on_fastest_loop(run(settings))
     except KeyboardInterrupt:
         pass
     except TelegramUnauthorizedError:

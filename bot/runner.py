@@ -207,7 +207,8 @@ async def _serve_webhook(
         allowed_updates=dispatcher.resolve_used_update_types(),
     )
     host, _, port = settings.telegram.webhook_listen.rpartition(":")
-    runner = web.AppRunner(app, shutdown_timeout=DRAIN_SECONDS)
+    # No access log: the update's own line says what matters, without a second line per update.
+    runner = web.AppRunner(app, shutdown_timeout=DRAIN_SECONDS, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host or "127.0.0.1", int(port))
     await site.start()

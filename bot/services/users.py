@@ -42,7 +42,7 @@ async def sync_sender(
     owner_ids: tuple[int, ...],
 ) -> Actor:
     """Create the sender on first contact, refresh names and last seen, return who acts."""
-    found = await users_repo.get_with_latest_consent(session, profile.telegram_id)
+    found = await users_repo.get_sender(session, profile.telegram_id)
     if found is None:
         await users_repo.insert_if_absent(
             session,
@@ -54,16 +54,16 @@ async def sync_sender(
             },
         )
         await session.commit()
-        found = await users_repo.get_with_latest_consent(session, profile.telegram_id)
+        found = await users_repo.get_sender(session, profile.telegram_id)
         assert found is not None
-    user, latest = found
-    consent = consent_service.state_of(latest)
+    user = found.user
+    consent = consent_service.state_of(found.consent)
     was_active = user.is_active
     if _refresh(user, profile, now, consented=consent is not None):
         if not was_active:
             await _audit_reachability(session, user)
         await session.commit()
-    roles, permissions = await users_repo.rights_of(session, user.id)
+    roles, permissions = found.roles, found.permissions
     if not roles:
         permissions = frozenset()  # permissions left from a removed admin role grant nothing
     return Actor(

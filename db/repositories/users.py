@@ -1,8 +1,9 @@
 """Users, their roles and admin permissions."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, func, literal, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AdminPermission, Consent, Permission, Role, RoleAssignment, User
@@ -13,11 +14,16 @@ async def get_by_telegram_id(session: AsyncSession, telegram_id: int) -> User | 
     return await session.scalar(select(User).where(User.telegram_id == telegram_id))
 
 
-async def get_with_latest_consent(
-    session: AsyncSession, telegram_id: int
-) -> tuple[User, Consent | None] | None:
-    """The user and their newest consent event, in one round trip (asked on every update)."""
-    newest = (
+@dataclass(frozen=True, slots=True)
+class SenderRecord:
+    user: User
+    consent: Consent | None  # the newest consent event
+    roles: frozenset[Role]
+    permissions: frozenset[Permission]
+
+
+def _sender_statement() -> Select:
+    newest_consent = (
         select(Consent.id)
         .where(Consent.user_id == User.id)
         .order_by(Consent.at.desc(), Consent.id.desc())
@@ -25,14 +31,42 @@ async def get_with_latest_consent(
         .correlate(User)
         .scalar_subquery()
     )
-    row = (
-        await session.execute(
-            select(User, Consent)
-            .outerjoin(Consent, Consent.id == newest)
-            .where(User.telegram_id == telegram_id)
-        )
-    ).first()
-    return (row[0], row[1]) if row else None
+    roles = (
+        select(func.aggregate_strings(RoleAssignment.role, ","))
+        .where(RoleAssignment.user_id == User.id)
+        .correlate(User)
+        .scalar_subquery()
+    )
+    permissions = (
+        select(func.aggregate_strings(AdminPermission.permission, ","))
+        .where(AdminPermission.user_id == User.id)
+        .correlate(User)
+        .scalar_subquery()
+    )
+    return (
+        select(User, Consent, roles, permissions)
+        .outerjoin(Consent, Consent.id == newest_consent)
+        .where(User.telegram_id == bindparam("telegram_id"))
+    )
+
+
+# Asked on every update, so built once: constructing a statement and its cache key cost
+# more than running it.
+_SENDER = _sender_statement()
+
+
+async def get_sender(session: AsyncSession, telegram_id: int) -> SenderRecord | None:
+    """The user, their newest consent event, roles and admin permissions in one round trip."""
+    row = (await session.execute(_SENDER, {"telegram_id": telegram_id})).first()
+    if row is None:
+        return None
+    user, consent, roles, permissions = row
+    return SenderRecord(
+        user,
+        consent,
+        frozenset(Role(role) for role in (roles or "").split(",") if role),
+        frozenset(Permission(name) for name in (permissions or "").split(",") if name),
+    )
 
 
 async def insert_if_absent(session: AsyncSession, telegram_id: int, values: dict) -> None:
@@ -54,28 +88,6 @@ async def permissions_of(session: AsyncSession, user_id: int) -> frozenset[Permi
         select(AdminPermission.permission).where(AdminPermission.user_id == user_id)
     )
     return frozenset(Permission(permission) for permission in rows)
-
-
-async def rights_of(
-    session: AsyncSession, user_id: int
-) -> tuple[frozenset[Role], frozenset[Permission]]:
-    """Roles and admin permissions in one round trip (asked on every update)."""
-    rows = await session.execute(
-        select(literal("role"), RoleAssignment.role)
-        .where(RoleAssignment.user_id == user_id)
-        .union_all(
-            select(literal("permission"), AdminPermission.permission).where(
-                AdminPermission.user_id == user_id
-            )
-        )
-    )
-    roles, permissions = set(), set()
-    for kind, value in rows:
-        if kind == "role":
-            roles.add(Role(value))
-        else:
-            permissions.add(Permission(value))
-    return frozenset(roles), frozenset(permissions)
 
 
 async def add_role(session: AsyncSession, user_id: int, role: Role) -> None:
