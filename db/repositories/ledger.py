@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, case, func, literal, or_, select, union_all, update
+from sqlalchemy import Row, bindparam, case, func, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -82,8 +82,13 @@ async def add_to_anon_balance(
         await session.flush()
 
 
+# The statement a student's /balance shows is five queries, built once each (constructing a
+# statement and its cache key costs more than running it).
+_BALANCE_OF = select(Balance.amount).where(Balance.student_id == bindparam("student_id"))
+
+
 async def balance_of(session: AsyncSession, student_id: int) -> int:
-    value = await session.scalar(select(Balance.amount).where(Balance.student_id == student_id))
+    value = await session.scalar(_BALANCE_OF, {"student_id": student_id})
     return int(value or 0)
 
 
@@ -132,26 +137,30 @@ async def insert_refund(session: AsyncSession, values: dict[str, Any]) -> Refund
     return row
 
 
+_LAST_PAYMENTS = (
+    select(Payment)
+    .where(Payment.student_id == bindparam("student_id"))
+    .order_by(Payment.paid_at.desc(), Payment.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 async def last_payments(session: AsyncSession, student_id: int, limit: int) -> Sequence[Payment]:
-    return (
-        await session.scalars(
-            select(Payment)
-            .where(Payment.student_id == student_id)
-            .order_by(Payment.paid_at.desc(), Payment.id.desc())
-            .limit(limit)
-        )
-    ).all()
+    parameters = {"student_id": student_id, "limit": limit}
+    return (await session.scalars(_LAST_PAYMENTS, parameters)).all()
+
+
+_LAST_REFUNDS = (
+    select(Refund)
+    .where(Refund.student_id == bindparam("student_id"))
+    .order_by(Refund.refunded_at.desc(), Refund.id.desc())
+    .limit(bindparam("limit"))
+)
 
 
 async def last_refunds(session: AsyncSession, student_id: int, limit: int) -> Sequence[Refund]:
-    return (
-        await session.scalars(
-            select(Refund)
-            .where(Refund.student_id == student_id)
-            .order_by(Refund.refunded_at.desc(), Refund.id.desc())
-            .limit(limit)
-        )
-    ).all()
+    parameters = {"student_id": student_id, "limit": limit}
+    return (await session.scalars(_LAST_REFUNDS, parameters)).all()
 
 
 # --- charges ------------------------------------------------------------------------------
@@ -191,28 +200,31 @@ async def charged_enrolments(
     return {row for row in rows if row is not None}
 
 
+_LAST_CHARGES = (
+    select(Charge, Group.name)
+    .outerjoin(Enrolment, Enrolment.id == Charge.enrolment_id)
+    .outerjoin(Group, Group.id == Enrolment.group_id)
+    .where(Charge.student_id == bindparam("student_id"))
+    .order_by(Charge.period.desc(), Charge.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 async def last_charges(session: AsyncSession, student_id: int, limit: int) -> Sequence[Row[Any]]:
     """(Charge, group name) newest period first."""
-    return (
-        await session.execute(
-            select(Charge, Group.name)
-            .outerjoin(Enrolment, Enrolment.id == Charge.enrolment_id)
-            .outerjoin(Group, Group.id == Enrolment.group_id)
-            .where(Charge.student_id == student_id)
-            .order_by(Charge.period.desc(), Charge.id.desc())
-            .limit(limit)
-        )
-    ).all()
+    parameters = {"student_id": student_id, "limit": limit}
+    return (await session.execute(_LAST_CHARGES, parameters)).all()
+
+
+_MONTH_CHARGE_TOTAL = select(func.coalesce(func.sum(Charge.amount), 0)).where(
+    Charge.student_id == bindparam("student_id"),
+    Charge.period == bindparam("period"),
+    Charge.cancelled_at.is_(None),
+)
 
 
 async def month_charge_total(session: AsyncSession, student_id: int, period: date) -> int:
-    value = await session.scalar(
-        select(func.coalesce(func.sum(Charge.amount), 0)).where(
-            Charge.student_id == student_id,
-            Charge.period == period,
-            Charge.cancelled_at.is_(None),
-        )
-    )
+    value = await session.scalar(_MONTH_CHARGE_TOTAL, {"student_id": student_id, "period": period})
     return int(value or 0)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy import Row, Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -29,11 +29,40 @@ CURRENT = (EnrolmentStatus.ACTIVE,)
 HISTORY = (EnrolmentStatus.ACTIVE, EnrolmentStatus.FROZEN)
 
 
-def _group_ids(student_id: int, statuses: Sequence[EnrolmentStatus]) -> Select[Any]:
+def _group_ids(student_id: Any, statuses: Sequence[EnrolmentStatus]) -> Select[Any]:
     """The ids of the groups the student is in with one of `statuses` (a subquery)."""
     return select(Enrolment.group_id).where(
         Enrolment.student_id == student_id, Enrolment.status.in_([s.value for s in statuses])
     )
+
+
+# The two queries behind every /schedule, built once: constructing a statement and its
+# cache key costs more than SQLite takes to run it.
+_LESSONS_BETWEEN = (
+    select(
+        Lesson.id,
+        Lesson.starts_at,
+        Lesson.duration_minutes,
+        Lesson.status,
+        Lesson.topic,
+        Group.id,
+        Group.name,
+        Group.room,
+        Course.name,
+    )
+    .join(Group, Group.id == Lesson.group_id)
+    .join(Course, Course.id == Group.course_id)
+    .where(
+        Lesson.group_id.in_(_group_ids(bindparam("student_id"), CURRENT)),
+        Group.status == GroupStatus.ACTIVE,
+        Lesson.starts_at >= bindparam("start"),
+        Lesson.starts_at < bindparam("end"),
+    )
+    .order_by(Lesson.starts_at, Group.name, Lesson.id)
+)
+_SLOTS_OF_CURRENT_GROUPS = select(
+    ScheduleSlot.group_id, ScheduleSlot.weekday, ScheduleSlot.start_time
+).where(ScheduleSlot.group_id.in_(_group_ids(bindparam("student_id"), CURRENT)))
 
 
 async def lessons_between(
@@ -41,39 +70,14 @@ async def lessons_between(
 ) -> Sequence[Row[Any]]:
     """(lesson id, starts_at, duration, status, topic, group id, group, room, course) of the
     student's active groups with start <= starts_at < end, earliest first."""
-    rows = await session.execute(
-        select(
-            Lesson.id,
-            Lesson.starts_at,
-            Lesson.duration_minutes,
-            Lesson.status,
-            Lesson.topic,
-            Group.id,
-            Group.name,
-            Group.room,
-            Course.name,
-        )
-        .join(Group, Group.id == Lesson.group_id)
-        .join(Course, Course.id == Group.course_id)
-        .where(
-            Lesson.group_id.in_(_group_ids(student_id, CURRENT)),
-            Group.status == GroupStatus.ACTIVE,
-            Lesson.starts_at >= start,
-            Lesson.starts_at < end,
-        )
-        .order_by(Lesson.starts_at, Group.name, Lesson.id)
-    )
-    return rows.all()
+    parameters = {"student_id": student_id, "start": start, "end": end}
+    return (await session.execute(_LESSONS_BETWEEN, parameters)).all()
 
 
 async def slots_of_current_groups(session: AsyncSession, student_id: int) -> Sequence[Row[Any]]:
     """(group id, weekday, start time) of every weekly slot of the student's active groups."""
-    rows = await session.execute(
-        select(ScheduleSlot.group_id, ScheduleSlot.weekday, ScheduleSlot.start_time).where(
-            ScheduleSlot.group_id.in_(_group_ids(student_id, CURRENT))
-        )
-    )
-    return rows.all()
+    parameters = {"student_id": student_id}
+    return (await session.execute(_SLOTS_OF_CURRENT_GROUPS, parameters)).all()
 
 
 async def groups_of(session: AsyncSession, student_id: int) -> Sequence[Row[Any]]:

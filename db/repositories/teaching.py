@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, select, update
+from sqlalchemy import Row, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -40,8 +40,13 @@ async def get_group(session: AsyncSession, group_id: int) -> Group | None:
     return await session.get(Group, group_id, populate_existing=True)
 
 
+# The attendance sheet reads these on every tap: built once (constructing a statement and
+# its cache key costs more than running it).
+_COURSE_NAME = select(Course.name).where(Course.id == bindparam("course_id"))
+
+
 async def course_name(session: AsyncSession, course_id: int) -> str:
-    return await session.scalar(select(Course.name).where(Course.id == course_id)) or ""
+    return await session.scalar(_COURSE_NAME, {"course_id": course_id}) or ""
 
 
 def _active_count():
@@ -183,19 +188,22 @@ async def next_lesson(session: AsyncSession, group_id: int, after: datetime) -> 
 # --- roster ---------------------------------------------------------------------------------
 
 
+_ROSTER = (
+    select(User.id, User.full_name, Enrolment.status)
+    .join(Enrolment, Enrolment.student_id == User.id)
+    .where(
+        Enrolment.group_id == bindparam("group_id"),
+        Enrolment.status.in_(ON_ROSTER),
+        User.deleted_at.is_(None),
+    )
+    .order_by(User.full_name, User.id)
+)
+
+
 async def roster(session: AsyncSession, group_id: int) -> list[tuple[int, str | None, str]]:
     """(student id, full name, enrolment status) of everyone active or frozen in the group,
     by name; a student with two such enrolments counts once, as active if either is."""
-    rows = await session.execute(
-        select(User.id, User.full_name, Enrolment.status)
-        .join(Enrolment, Enrolment.student_id == User.id)
-        .where(
-            Enrolment.group_id == group_id,
-            Enrolment.status.in_(ON_ROSTER),
-            User.deleted_at.is_(None),
-        )
-        .order_by(User.full_name, User.id)
-    )
+    rows = await session.execute(_ROSTER, {"group_id": group_id})
     seen: dict[int, tuple[int, str | None, str]] = {}
     for student_id, name, status in rows:
         if student_id not in seen or status == EnrolmentStatus.ACTIVE:
@@ -223,11 +231,14 @@ async def parents_of(session: AsyncSession, student_ids: Iterable[int]) -> dict[
 # --- attendance -----------------------------------------------------------------------------
 
 
+_MARKS_OF = select(Attendance.student_id, Attendance.status).where(
+    Attendance.lesson_id == bindparam("lesson_id")
+)
+
+
 async def marks_of(session: AsyncSession, lesson_id: int) -> dict[int, str]:
     """student id → status of every mark stored for the lesson."""
-    rows = await session.execute(
-        select(Attendance.student_id, Attendance.status).where(Attendance.lesson_id == lesson_id)
-    )
+    rows = await session.execute(_MARKS_OF, {"lesson_id": lesson_id})
     return {student_id: status for student_id, status in rows}
 
 
