@@ -22,7 +22,7 @@ from bot.app import create_dispatcher
 from bot.delivery.limiter import RedisLimiter
 from bot.leader import FileLeaderLock, Leadership, PostgresLeaderLock, RedisLeaderLock
 from bot.middlewares.throttling import MemoryHitCounter
-from bot.runner import RunningJobs, StopSignal, _drain
+from bot.runner import RunningJobs, StopSignal, _drain, connect_redis
 from db.engine import create_engine, create_session_factory
 from tests.chat import ChatClient, Person
 from tests.conftest import make_settings
@@ -224,3 +224,13 @@ async def test_draining_waits_for_notices_sent_in_the_background(client: ChatCli
     sender.in_background(notices())
     await _drain(client.dispatcher["update_gate"], scheduler, RunningJobs(scheduler), sender=sender)
     assert sent.is_set()
+
+
+async def test_a_burst_waits_for_a_redis_connection_instead_of_failing(redis) -> None:
+    """Far more commands at once than connections: they queue, none fails."""
+    client = connect_redis(REDIS_URL, max_connections=4)
+    try:
+        await asyncio.gather(*(client.incr("educrm:test:burst") for _ in range(300)))
+        assert int(await client.get("educrm:test:burst")) == 300
+    finally:
+        await client.aclose()

@@ -7,6 +7,8 @@ is ended, and only then is Telegram called (no transaction held across a send).
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from html import escape
 
 from aiogram import Bot
@@ -60,6 +62,38 @@ async def _audience(
     return name, chosen
 
 
+@dataclass(frozen=True)
+class Notice:
+    """Who is told about one student, and what: read inside the handler's transaction,
+    sent afterwards (possibly in the background, see `Sender.in_background`)."""
+
+    student_id: int
+    student_name: str
+    recipients: list[Recipient]
+    render: Render
+
+    async def send(self, bot: Bot, sender: Sender) -> int:
+        """Send to each recipient in their language; returns how many got it."""
+        sent = 0
+        for recipient in self.recipients:
+            result = await sender.notify(bot, recipient, partial(self._text, recipient))
+            sent += result.outcome is Outcome.SENT
+        return sent
+
+    def _text(self, recipient: Recipient) -> str:
+        body = self.render(recipient.user_id == self.student_id)
+        if recipient.user_id == self.student_id:
+            return body
+        return _("👪 For {child}:").format(child=escape(self.student_name)) + "\n" + body
+
+
+async def _notice(
+    session: AsyncSession, settings: Settings, student_id: int, render: Render
+) -> Notice:
+    name, chosen = await _audience(session, settings, student_id)
+    return Notice(student_id, name, chosen, render)
+
+
 async def _tell(
     bot: Bot,
     sender: Sender,
@@ -68,32 +102,11 @@ async def _tell(
     student_id: int,
     render: Render,
 ) -> int:
-    name, chosen = await _audience(session, settings, student_id)
-    sent = 0
-    for recipient in chosen:
-        for_student = recipient.user_id == student_id
-
-        def text(for_student: bool = for_student) -> str:
-            body = render(for_student)
-            if for_student:
-                return body
-            return _("👪 For {child}:").format(child=escape(name)) + "\n" + body
-
-        result = await sender.notify(bot, recipient, text)
-        sent += result.outcome is Outcome.SENT
-    return sent
+    notice = await _notice(session, settings, student_id, render)
+    return await notice.send(bot, sender)
 
 
-async def send_receipt(
-    bot: Bot,
-    sender: Sender,
-    session: AsyncSession,
-    settings: Settings,
-    payment: PaymentInfo,
-    balance: int,
-) -> int:
-    """The receipt of `payment` (the balance after it); returns how many got it."""
-
+def _receipt(settings: Settings, payment: PaymentInfo, balance: int) -> Render:
     def render(for_student: bool) -> str:
         return "\n".join(
             [
@@ -107,9 +120,32 @@ async def send_receipt(
             ]
         )
 
-    if payment.student_id is None:  # the person was erased meanwhile
-        return 0
-    return await _tell(bot, sender, session, settings, payment.student_id, render)
+    return render
+
+
+async def receipt_notice(
+    session: AsyncSession, settings: Settings, payment: PaymentInfo, balance: int
+) -> Notice | None:
+    """The receipt of `payment` (the balance after it), ready to send; None when the student
+    was erased meanwhile."""
+    if payment.student_id is None:
+        return None
+    return await _notice(
+        session, settings, payment.student_id, _receipt(settings, payment, balance)
+    )
+
+
+async def send_receipt(
+    bot: Bot,
+    sender: Sender,
+    session: AsyncSession,
+    settings: Settings,
+    payment: PaymentInfo,
+    balance: int,
+) -> int:
+    """The receipt of `payment` (the balance after it); returns how many got it."""
+    notice = await receipt_notice(session, settings, payment, balance)
+    return await notice.send(bot, sender) if notice is not None else 0
 
 
 async def send_reversal_notice(

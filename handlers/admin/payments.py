@@ -418,7 +418,7 @@ async def choosing(message: Message) -> None:
     await message.answer(_("ℹ️ Choose the method with the buttons above, or /cancel."))
 
 
-def saved_text(payment: PaymentInfo, name: str, balance: int, sent: int) -> str:
+def saved_text(payment: PaymentInfo, name: str, balance: int, receiving: int) -> str:
     return "\n".join(
         [
             _("✅ <b>Payment saved</b>: {amount} from {name}").format(
@@ -426,7 +426,7 @@ def saved_text(payment: PaymentInfo, name: str, balance: int, sent: int) -> str:
             ),
             _("Method: {method}").format(method=method_label(payment.method)),
             balance_line(balance),
-            _("🧾 Receipts sent: {sent}.").format(sent=sent),
+            _("🧾 Receipts being sent: {count}.").format(count=receiving),
         ]
     )
 
@@ -460,10 +460,15 @@ async def pay_confirmed(
         return
     await callback.answer(_("✅ Saved."))
     balance = result.balance if result.balance is not None else 0
-    sent = await receipts.send_receipt(bot, sender, session, settings, result.payment, balance)
+    # Receipts wait for the outbound pace: they go in the background, the desk goes on.
+    receipt = await receipts.receipt_notice(session, settings, result.payment, balance)
+    if receipt is not None:
+        sender.in_background(receipt.send(bot, sender))
     await edit_or_send(
         callback,
-        saved_text(result.payment, data["name"], balance, sent),
+        saved_text(
+            result.payment, data["name"], balance, len(receipt.recipients) if receipt else 0
+        ),
         after_payment(result.payment.student_id),
     )
 

@@ -5,7 +5,7 @@ in their own language."""
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from aiogram.methods import SendMessage
+from aiogram.methods import EditMessageText, SendMessage
 from sqlalchemy import func, select
 
 from bot.formatting import format_money
@@ -45,6 +45,11 @@ def money(amount: int, language: str = "en") -> str:
 
 def sent_to(reply, person: Person) -> list[str]:
     return [call.text for call in reply.of(SendMessage) if call.chat_id == person.id]
+
+
+def confirmation(reply) -> str:
+    """The desk's message edited to "Payment saved" (the receipts go out after it)."""
+    return reply.of(EditMessageText)[-1].text
 
 
 def centre_today():
@@ -155,9 +160,10 @@ async def test_pay_from_search_to_receipts_then_a_stale_confirm(client, session,
 
     done = await client.press(owner, summary.callback_data("✅ Confirm"), summary.message_id)
     assert done.answers[0].text == "✅ Saved."
-    assert "✅ <b>Payment saved</b>" in done.text
-    assert f"💰 Balance: {money(250_000)} paid ahead" in done.text
-    assert "🧾 Receipts sent: 2." in done.text
+    saved = confirmation(done)
+    assert "✅ <b>Payment saved</b>" in saved
+    assert f"💰 Balance: {money(250_000)} paid ahead" in saved
+    assert "🧾 Receipts being sent: 2." in saved
     assert done.buttons() == ["📜 Payments", "💵 Another payment"]
 
     payment = (await session.scalars(select(Payment))).one()
@@ -215,8 +221,8 @@ async def test_part_payment_one_match_skip_note_and_edit(client, session, owner)
     summary = await client.press(owner, note.callback_data("⏭ Skip"), method.message_id)
     assert f"Balance: debt {money(1_000_000)} → debt {money(600_000)}" in summary.text
     done = await client.press(owner, summary.callback_data("✅ Confirm"), method.message_id)
-    assert f"💰 Balance: debt of {money(600_000)}" in done.text
-    assert "🧾 Receipts sent: 1." in done.text
+    assert f"💰 Balance: debt of {money(600_000)}" in confirmation(done)
+    assert "🧾 Receipts being sent: 1." in confirmation(done)
     [receipt] = sent_to(done, SHER)
     assert f"💰 Balance: debt of {money(600_000)}" in receipt
     assert "Method: 💳 Card" in receipt
