@@ -38,11 +38,12 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from itertools import count
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT))
@@ -84,6 +85,7 @@ ANSWERS = {
     "deleteMessage",
 }
 SECRET = "load-test-secret"
+CENTRE_TZ = ZoneInfo("Asia/Tashkent")  # the bot's default TIMEZONE
 SURNAMES = ["Karimov", "Rashidova", "Yusupov", "Aliyeva", "Tursunov", "Nazarova", "Ergashev"]
 
 
@@ -102,6 +104,13 @@ class Centre:
     students: list[Person] = field(default_factory=list)
     teachers: list[tuple[Person, list[tuple[int, list[int]]]]] = field(default_factory=list)
     admins: list[Person] = field(default_factory=list)
+
+
+def todays_lesson_start(now: datetime) -> datetime:
+    """Half an hour ago, but not before the centre's midnight: marks are allowed until the
+    end of the lesson's day (Asia/Tashkent), so a run just after midnight still saves them."""
+    midnight = datetime.combine(now.astimezone(CENTRE_TZ).date(), clock_time(), CENTRE_TZ)
+    return max(now - timedelta(minutes=30), midnight.astimezone(UTC))
 
 
 async def seed(url: str) -> Centre:
@@ -140,7 +149,7 @@ async def seed(url: str) -> Centre:
             await person(32_000_000 + n, f"Teacher {n}", [Role.TEACHER]) for n in range(TEACHERS)
         ]
         lessons: dict[int, list[tuple[int, list[int]]]] = {t.user_id: [] for t in teachers}
-        started = now - timedelta(minutes=30)  # today's lesson is on: marks are allowed
+        started = todays_lesson_start(now)
         for number in range(GROUPS):
             course = Course(name=f"Course {number}", monthly_price=400_000 + 10_000 * number)
             session.add(course)

@@ -169,7 +169,7 @@ class Leadership:
                 await self.step()
                 await asyncio.sleep(self.check_every)
         finally:
-            self._follow()
+            self._follow(stopping=True)
             await self.lock.release()
 
     def _lead(self) -> None:
@@ -178,8 +178,10 @@ class Leadership:
             self.scheduler.resume()
         logger.info("this process leads the scheduler")
 
-    def _follow(self) -> None:
-        if self.is_leader:
+    def _follow(self, *, stopping: bool = False) -> None:
+        if self.is_leader and stopping:
+            logger.info("stopping: scheduler leadership handed back")
+        elif self.is_leader:
             logger.warning("scheduler leadership lost: jobs paused here")
         self.is_leader = False
         if self.scheduler.state not in (STATE_PAUSED, STATE_STOPPED):
