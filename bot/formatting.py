@@ -2,6 +2,7 @@
 
 import re
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -32,6 +33,13 @@ def format_money(amount: int, language: str | None = None) -> str:
 
 def format_datetime(moment: datetime, tz: ZoneInfo, language: str | None = None) -> str:
     """`Mon, 3 Mar · 14:00` in the centre's time zone."""
+    return _format_datetime(moment, tz, language or current_language())
+
+
+@lru_cache(maxsize=4096)
+def _format_datetime(moment: datetime, tz: ZoneInfo, language: str) -> str:
+    # Remembered: every student of a group sees the same lesson times, and Babel's
+    # pattern formatting was the most expensive part of drawing a schedule.
     local = moment.astimezone(tz)
     return babel_format_datetime(local, "EEE, d MMM · HH:mm", locale=babel_locale(language))
 
