@@ -363,10 +363,13 @@ class Tracker:
             chat = int(params["chat_id"])
         if chat is None:
             return
-        waiting = self.waiting.pop(chat, None)
+        waiting = self.waiting.get(chat)
         if waiting is None or waiting.handed is None:
-            self.unsolicited += 1  # a notice or receipt to somebody not waiting
+            # a notice or receipt to somebody not waiting, or waiting for an update the
+            # bot has not been handed yet (polling): that update's answer is still to come
+            self.unsolicited += 1
             return
+        del self.waiting[chat]
         if not waiting.future.done():
             waiting.future.set_result(time.perf_counter() - waiting.handed)
 
