@@ -12,8 +12,10 @@ from bot.services.access import Actor
 from db.models import User
 from db.repositories import users as users_repo
 
-# last_seen is written at most this often: a write per update would cost more than it tells.
-LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+# last_seen is written at most this often: a write per update would cost more than it tells,
+# and each write waits its turn for the database's write lock on SQLite (a busy minute of a
+# hundred active users meant a hundred of them).
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 MAX_NAME_LENGTH = 128
 MAX_USERNAME_LENGTH = 64
 

@@ -556,3 +556,34 @@ async def test_two_saves_at_once_leave_one_row_per_student(client, session, cloc
     # Bobur's absence was claimed once whichever save came first
     claims = await session.scalar(select(func.count()).select_from(NotificationLog))
     assert claims == 2
+
+
+async def test_an_absence_saved_meanwhile_is_still_told(session, monkeypatch):
+    """The save reads the roster, the marks and who to tell before taking the lesson's lock
+    (to hold it briefly); a mark that another save stored in between is read again under the
+    lock, and its notices are claimed too."""
+    data = await centre(session)
+    _aziz, bobur, _malika = data.students
+    session.add(Attendance(lesson_id=data.lesson.id, student_id=bobur.id, status="absent"))
+    await session.commit()
+    real_marks_of = service.repo.marks_of
+    calls = []
+
+    async def marks_before_the_other_save(session_, lesson_id):
+        calls.append(lesson_id)
+        return {} if len(calls) == 1 else await real_marks_of(session_, lesson_id)
+
+    monkeypatch.setattr(service.repo, "marks_of", marks_before_the_other_save)
+    result = await service.save(
+        session,
+        actor(data.teacher.id, Role.TEACHER),
+        data.lesson.id,
+        {},
+        now=NOW,
+        tz=TASHKENT,
+        policy_version="1",
+    )
+
+    assert result.verdict is Verdict.ALLOWED and len(calls) == 2
+    told = {notice.recipient.user_id for notice in result.notices}
+    assert told == {bobur.id, data.parent.id}
