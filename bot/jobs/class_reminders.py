@@ -11,15 +11,13 @@ from functools import partial
 from html import escape
 
 from aiogram import Bot
-from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.delivery import Sender
 from bot.formatting import format_datetime
 from bot.i18n import _, ngettext
-from bot.jobs.payment_reminders import RunCounts, deliver, student_name
-from bot.services import notifications
+from bot.jobs.payment_reminders import RunCounts, run_reminders, student_name
 from bot.services import reminders as rules
 from bot.services.reminders import LessonNotice, QuietHours
 from db.base import utcnow
@@ -56,27 +54,17 @@ async def send_class_reminders(
     now: datetime | None = None,
 ) -> RunCounts:
     """Remind of every lesson whose reminder is due at `now` and not sent yet."""
-    now = now or utcnow()
-    async with session_factory() as session:
-        stale = await notifications.mark_stale_claims_unknown(session, now - rules.STALE_CLAIM_AGE)
-        notices = await rules.plan_class_reminders(session, settings, now)
-    counts = await deliver(
+    return await run_reminders(
+        "class reminders",
+        rules.plan_class_reminders,
         session_factory,
         bot,
         sender,
         settings,
-        notices,
-        now=now,
-        render=partial(_render, settings=settings),
+        now or utcnow(),
+        render=partial(lesson_text, settings=settings),
         still_due=partial(_still_due, settings=settings),
     )
-    counts.stale = stale
-    logger.info("class reminders: {}", counts)
-    return counts
-
-
-def _render(notice: LessonNotice, at: datetime, *, settings: Settings) -> str:
-    return lesson_text(notice, at, settings)
 
 
 def _still_due(notice: LessonNotice, at: datetime, *, settings: Settings) -> bool:

@@ -9,7 +9,7 @@ rules (stages, quiet hours, keys) are in bot.services.reminders.
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -175,6 +175,27 @@ def payment_markup(notice: PaymentNotice, settings: Settings) -> InlineKeyboardM
 # --- the job -----------------------------------------------------------------------------
 
 
+async def run_reminders(
+    name: str,
+    plan: Callable[[AsyncSession, Settings, datetime], Awaitable[Sequence[Notice]]],
+    session_factory: async_sessionmaker[AsyncSession],
+    bot: Bot,
+    sender: Sender,
+    settings: Settings,
+    now: datetime,
+    **delivery: Any,
+) -> RunCounts:
+    """One run of a reminder job: claims left by a crash become unknown, `plan` says what
+    is due at `now`, `deliver` sends it (`delivery`: its render, markup, still_due)."""
+    async with session_factory() as session:
+        stale = await notifications.mark_stale_claims_unknown(session, now - rules.STALE_CLAIM_AGE)
+        notices = await plan(session, settings, now)
+    counts = await deliver(session_factory, bot, sender, settings, notices, now=now, **delivery)
+    counts.stale = stale
+    logger.info("{}: {}", name, counts)
+    return counts
+
+
 async def send_payment_reminders(
     session_factory: async_sessionmaker[AsyncSession],
     bot: Bot,
@@ -183,31 +204,17 @@ async def send_payment_reminders(
     now: datetime | None = None,
 ) -> RunCounts:
     """Send every payment reminder stage due at `now` (see bot.services.reminders)."""
-    now = now or utcnow()
-    async with session_factory() as session:
-        stale = await notifications.mark_stale_claims_unknown(session, now - rules.STALE_CLAIM_AGE)
-        notices = await rules.plan_payment_reminders(session, settings, now)
-    counts = await deliver(
+    return await run_reminders(
+        "payment reminders",
+        rules.plan_payment_reminders,
         session_factory,
         bot,
         sender,
         settings,
-        notices,
-        now=now,
-        render=partial(_render_payment, settings=settings),
-        markup=partial(_markup_payment, settings=settings),
+        now or utcnow(),
+        render=partial(payment_text, settings=settings),
+        markup=partial(payment_markup, settings=settings),
     )
-    counts.stale = stale
-    logger.info("payment reminders: {}", counts)
-    return counts
-
-
-def _render_payment(notice: PaymentNotice, at: datetime, *, settings: Settings) -> str:
-    return payment_text(notice, at, settings)
-
-
-def _markup_payment(notice: PaymentNotice, *, settings: Settings) -> InlineKeyboardMarkup | None:
-    return payment_markup(notice, settings)
 
 
 # --- remind now --------------------------------------------------------------------------
@@ -264,8 +271,8 @@ async def remind_now(
         settings,
         notices,
         now=now,
-        render=partial(_render_payment, settings=settings),
-        markup=partial(_markup_payment, settings=settings),
+        render=partial(payment_text, settings=settings),
+        markup=partial(payment_markup, settings=settings),
     )
     if counts.taken:  # a second press raced this one and won
         return RemindNow(RemindNowReason.ALREADY_TODAY)
