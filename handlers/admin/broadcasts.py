@@ -45,6 +45,7 @@ from db.repositories import broadcasts as repo
 from handlers.admin.courses import cancel_hint, date_problem, time_problem
 from handlers.common.support import not_a_command
 from handlers.fallback import refusal_text, stale_button_text
+from handlers.forms import in_state
 from keyboards.broadcasts import (
     BroadcastCb,
     audience_labels,
@@ -289,12 +290,6 @@ async def message_received(message: Message, state: FSMContext) -> None:
 
 def known_id(value: int) -> bool:
     return 0 < value <= ID_MAX
-
-
-async def in_state(state: FSMContext, *states: State) -> dict[str, Any] | None:
-    if await state.get_state() not in {s.state for s in states}:
-        return None
-    return await state.get_data()
 
 
 async def audience_pressed(

@@ -37,6 +37,7 @@ from db.models import PaymentMethod, Permission
 from handlers.common.leads import not_a_menu_button
 from handlers.common.support import not_a_command
 from handlers.fallback import stale_button_text
+from handlers.forms import in_state
 from keyboards.payments import (
     DESK_METHODS,
     DeskCb,
@@ -226,12 +227,6 @@ def payments_text(student: StudentRef, statement: Statement, settings: Settings)
 
 def today(settings: Settings):
     return utcnow().astimezone(settings.centre.tz).date()
-
-
-async def in_state(state: FSMContext, wanted: State) -> dict[str, Any] | None:
-    if await state.get_state() != wanted.state:
-        return None
-    return await state.get_data()
 
 
 async def reply(target: Message | CallbackQuery, text: str, markup: Any = None) -> None:
