@@ -58,6 +58,16 @@ def create_bot(settings: Settings) -> Bot:
     )
 
 
+class SharedRedisStorage(RedisStorage):
+    """FSM storage on a Redis client it does not own. aiogram closes the storage as soon as
+    polling stops, while the updates in flight are still finishing; the client is shared with
+    event isolation, throttling, the outbound pace and the leader lock, so it is closed by
+    the runner, last."""
+
+    async def close(self) -> None:
+        return None
+
+
 def create_dispatcher(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
@@ -75,7 +85,7 @@ def create_dispatcher(
     if redis is not None:
         # Destinies keep the consent flow's notes apart from forms (see handlers/common/privacy.py).
         key_builder = DefaultKeyBuilder(prefix="educrm", with_destiny=True)
-        storage = storage or RedisStorage(redis, key_builder=key_builder)
+        storage = storage or SharedRedisStorage(redis, key_builder=key_builder)
         isolation = RedisEventIsolation(redis, key_builder=key_builder)
         hit_counter = hit_counter or RedisHitCounter(redis, settings.runtime.throttle_window)
         seen: SeenUpdates = RedisSeenUpdates(redis, bot_id(settings))

@@ -234,3 +234,21 @@ async def test_a_burst_waits_for_a_redis_connection_instead_of_failing(redis) ->
         assert int(await client.get("educrm:test:burst")) == 300
     finally:
         await client.aclose()
+
+
+async def test_polling_stopping_leaves_the_shared_redis_open_for_updates_in_flight(
+    database_url, session_factory, redis
+) -> None:
+    """aiogram closes the FSM storage as soon as polling stops, before the updates in flight
+    have finished; the storage shares its Redis with event isolation, throttling, the pace
+    and the leader lock, so closing it there broke their commands ("Connection lost")."""
+    client = connect_redis(REDIS_URL, max_connections=4)
+    try:
+        dispatcher = process_dispatcher(database_url, session_factory, client)
+        in_flight = asyncio.create_task(client.blpop(["educrm:test:never"], timeout=1))
+        await asyncio.sleep(0.1)
+        await dispatcher.emit_shutdown(bot=MockedBot())
+        assert await in_flight is None  # timed out normally, its connection untouched
+        assert await client.ping()
+    finally:
+        await client.aclose()
