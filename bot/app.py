@@ -3,6 +3,7 @@
 from aiogram import Bot, Dispatcher, F
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
+from aiogram.dispatcher.middlewares.manager import MiddlewareManager
 from aiogram.enums import ChatType, ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
@@ -68,6 +69,17 @@ class SharedRedisStorage(RedisStorage):
         return None
 
 
+def _register_outermost(middlewares: MiddlewareManager, gate: UpdateGate) -> None:
+    """The gate before aiogram's own outer middlewares: a repeated update is dropped before
+    it takes the person's lock, and an update waiting for that lock (event isolation, in
+    aiogram's FSM middleware) already counts as in flight, so a stop waits for it."""
+    builtin = list(middlewares)
+    for middleware in builtin:
+        middlewares.unregister(middleware)
+    for middleware in (gate, *builtin):
+        middlewares.register(middleware)
+
+
 def create_dispatcher(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
@@ -109,7 +121,7 @@ def create_dispatcher(
     dispatcher.message.filter(F.chat.type == ChatType.PRIVATE)
 
     default_language = settings.centre.default_language
-    dispatcher.update.outer_middleware(gate)
+    _register_outermost(dispatcher.update.outer_middleware, gate)
     dispatcher.update.outer_middleware(UpdateLoggingMiddleware())
     dispatcher.update.outer_middleware(
         ThrottlingMiddleware(

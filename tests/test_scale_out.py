@@ -12,6 +12,7 @@ from pathlib import Path
 from unittest.mock import patch
 
 import pytest
+from aiogram.fsm.storage.base import StorageKey
 from aiogram.methods import SendMessage
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from redis.asyncio import Redis
@@ -210,6 +211,22 @@ async def test_draining_waits_for_updates_in_flight(client: ChatClient) -> None:
     assert release.is_set() and scheduler.state == 2  # waited, and no new job starts
     await finishing
     scheduler.shutdown(wait=False)
+
+
+async def test_an_update_waiting_for_its_users_lock_counts_as_in_flight(client: ChatClient) -> None:
+    """A person's second update waits for the first (event isolation, outside our
+    middlewares); a stop must wait for it too, or it runs on closed connections."""
+    gate = client.dispatcher["update_gate"]
+    person = Person(id=777_001)
+    key = StorageKey(bot_id=client.bot.id, chat_id=person.id, user_id=person.id)
+    async with client.dispatcher.fsm.events_isolation.lock(key):
+        feeding = asyncio.create_task(
+            client.dispatcher.feed_update(client.bot, client.message(person, "/help"))
+        )
+        await asyncio.sleep(0.05)
+        assert gate.in_flight == 1
+    await feeding
+    assert gate.in_flight == 0
 
 
 async def test_draining_waits_for_notices_sent_in_the_background(client: ChatClient) -> None:
