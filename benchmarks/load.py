@@ -19,7 +19,9 @@ second. Peak RSS is the bot process's VmHWM.
 
 Usage:
     .venv/bin/python benchmarks/load.py [--mode polling|webhook] [--database sqlite|postgres]
-        [--seconds 20] [--rate 100] [--concurrency 64] [--profile FILE]
+        [--seconds 20] [--rate 100] [--concurrency 64] [--steps] [--profile FILE]
+        [--processes N]   (webhook: N bot processes, each request to the next, as a
+                           round-robin proxy would; CPU is summed, RSS is the largest)
 PostgreSQL: a fresh database is created (and dropped) on --pg-server (default
 postgresql+asyncpg://postgres@127.0.0.1:5432), with REDIS_URL=redis://127.0.0.1:6379/<--redis-db>
 (that Redis database is flushed). --profile runs the bot under cProfile (its main thread).
@@ -41,7 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from itertools import count
+from itertools import count, cycle
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -572,7 +574,12 @@ async def main() -> None:
     parser.add_argument("--redis-db", type=int, default=14)
     parser.add_argument("--steps", action="store_true", help="latency of each script step")
     parser.add_argument("--profile", help="run the bot under cProfile, stats to this file")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="webhook only: bot processes, requests in turn"
+    )
     args = parser.parse_args()
+    if args.processes > 1 and args.mode != "webhook":
+        parser.error("several processes need --mode webhook (Telegram lets one process poll)")
 
     folder = Path(tempfile.mkdtemp(prefix="educrm-load-"))
     drop = None
@@ -601,15 +608,10 @@ async def main() -> None:
     api = FakeBotApi(batch=100, on_call=tracker.on_call, on_handover=tracker.handed_over)
     await api.start()
     env["TELEGRAM_API_URL"] = api.url
-    webhook = None
-    if args.mode == "webhook":
-        port = free_port()
-        webhook = f"http://127.0.0.1:{port}/telegram"
-        env |= {
-            "WEBHOOK_URL": webhook,
-            "WEBHOOK_SECRET": SECRET,
-            "WEBHOOK_LISTEN": f"127.0.0.1:{port}",
-        }
+    ports = [free_port() for _ in range(args.processes)] if args.mode == "webhook" else []
+    webhooks = [f"http://127.0.0.1:{port}/telegram" for port in ports]
+    if webhooks:  # what Telegram is told; a proxy in front would spread it over the processes
+        env |= {"WEBHOOK_URL": webhooks[0], "WEBHOOK_SECRET": SECRET}
 
     began = time.perf_counter()
     await run_command(env, "migrate")
@@ -620,13 +622,21 @@ async def main() -> None:
     if args.profile:
         command += ["-m", "cProfile", "-o", args.profile]  # relative to the bot's folder
     command += ["-m", "bot", "run"]
-    log = (folder / "bot.log").open("wb")
-    process = await asyncio.create_subprocess_exec(
-        *command, cwd=folder, env=env, stdout=log, stderr=log
-    )
+    logs = [folder / f"bot-{number}.log" for number in range(max(1, args.processes))]
+    processes = []
+    for number, log in enumerate(logs):
+        own = env | ({"WEBHOOK_LISTEN": f"127.0.0.1:{ports[number]}"} if ports else {})
+        with log.open("wb") as output:
+            processes.append(
+                await asyncio.create_subprocess_exec(
+                    *command, cwd=folder, env=own, stdout=output, stderr=output
+                )
+            )
+        if args.profile:
+            command = [sys.executable, "-m", "bot", "run"]  # the first process only
     http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
     try:
-        send = await ready(api, http, webhook, process, folder)
+        send = await ready(api, http, webhooks, processes, logs)
         scripts: dict[str, deque[Script]] = {
             "student": deque(StudentScript(s) for s in centre.students),
             "teacher": deque(TeacherScript(t, lessons) for t, lessons in centre.teachers),
@@ -643,22 +653,17 @@ async def main() -> None:
         await driver.fixed_rate(args.seconds, args.rate)
         fixed = driver
         driver = Driver(api, tracker, fixed.scripts, fixed.weights, send)
-        cpu_before = cpu_seconds(process.pid)
+        cpu_before = sum(cpu_seconds(process.pid) for process in processes)
         throughput = await driver.sustained(args.seconds, args.concurrency)
-        cpu_per_update = (cpu_seconds(process.pid) - cpu_before) / max(1, len(driver.latencies))
+        cpu_after = sum(cpu_seconds(process.pid) for process in processes)
+        cpu_per_update = (cpu_after - cpu_before) / max(1, len(driver.latencies))
         sustained_lost = driver.lost
         sustained = (percentile(driver.latencies, 0.5), percentile(driver.latencies, 0.99))
         driver = fixed
-        rss = peak_rss_mb(process.pid)
+        rss = max(peak_rss_mb(process.pid) for process in processes)
     finally:
         await http.close()
-        if process.returncode is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                await asyncio.wait_for(process.wait(), 60)
-            except TimeoutError:
-                process.kill()
-        log.close()
+        await asyncio.gather(*(stop(process) for process in processes))
         await api.stop()
     facts = await count_rows(url)
     if drop is not None:
@@ -667,42 +672,56 @@ async def main() -> None:
         args, seeded, throughput, sustained, sustained_lost, cpu_per_update, driver, rss,
         tracker, facts,
     )  # fmt: skip
-    errors = (folder / "bot.log").read_text(errors="replace").count("Traceback")
-    print(f"bot log: {folder / 'bot.log'} ({errors} tracebacks)")
+    for log in logs:
+        errors = log.read_text(errors="replace").count("Traceback")
+        print(f"bot log: {log} ({errors} tracebacks)")
+
+
+async def stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            await asyncio.wait_for(process.wait(), 60)
+        except TimeoutError:
+            process.kill()
 
 
 async def ready(
     api: FakeBotApi,
     http: aiohttp.ClientSession,
-    webhook: str | None,
-    process: asyncio.subprocess.Process,
-    folder: Path,
+    webhooks: list[str],
+    processes: list[asyncio.subprocess.Process],
+    logs: list[Path],
 ) -> Callable[[dict[str, Any]], Any]:
-    """Wait until the bot takes updates; return how to hand one over."""
-    startup = "setWebhook" if webhook else "deleteWebhook"
+    """Wait until every bot process takes updates; return how to hand one over (with
+    several processes, to each in turn, as a round-robin proxy would)."""
+    startup = "setWebhook" if webhooks else "deleteWebhook"
     deadline = time.perf_counter() + 120
-    while not api.calls_of(startup):
-        if process.returncode is not None or time.perf_counter() > deadline:
-            raise RuntimeError((folder / "bot.log").read_text()[-3000:])
+    while len(api.calls_of(startup)) < len(processes):
+        for process, log in zip(processes, logs, strict=True):
+            if process.returncode is not None or time.perf_counter() > deadline:
+                raise RuntimeError(log.read_text()[-3000:])
         await asyncio.sleep(0.1)
     api.keep_calls = False
-    if webhook is None:
+    if not webhooks:
 
         async def put(update: dict[str, Any]) -> None:
             await api.updates.put(update)
 
         return put
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-    for _ in range(100):
-        try:
-            async with http.post(webhook, json={"update_id": 0}, headers=headers):
-                break
-        except aiohttp.ClientConnectionError:
-            await asyncio.sleep(0.1)
+    for webhook in webhooks:
+        for _ in range(100):
+            try:
+                async with http.post(webhook, json={"update_id": 0}, headers=headers):
+                    break
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.1)
+    turns = cycle(webhooks)
 
     async def post(update: dict[str, Any]) -> None:
         tracker_handover(api, update)
-        async with http.post(webhook, json=update, headers=headers) as response:
+        async with http.post(next(turns), json=update, headers=headers) as response:
             if response.status != 200:
                 raise aiohttp.ClientError(f"webhook answered {response.status}")
 
@@ -733,14 +752,15 @@ def report(
     values = driver.latencies
     print(
         f"\nEduCRM load: {args.mode}, {args.database}"
-        f"{' + redis' if args.database == 'postgres' else ''}, log level {args.log_level};"
+        f"{' + redis' if args.database == 'postgres' else ''}, log level {args.log_level},"
+        f" {args.processes} bot process{'es' if args.processes > 1 else ''};"
         f" centre seeded in {seeded:.1f} s (300 students, 20 groups)"
     )
     print(f"{'figure':34} {'value':>12}")
     print(f"{'sustained updates/s':34} {throughput:12.0f}   (concurrency {args.concurrency})")
     print(f"{'  latency p50 / p99 there, ms':34} {sustained[0]:6.1f} / {sustained[1]:.1f}")
     print(f"{'  unanswered (15 s) there':34} {sustained_lost:12d}")
-    print(f"{'  bot CPU per update there, ms':34} {cpu_per_update * 1000:12.2f}")
+    print(f"{'  bot CPU per update there, ms':34} {cpu_per_update * 1000:12.2f}   (all processes)")
     print(f"{'fixed rate, updates/s':34} {args.rate:12.0f}   ({len(values)} answered)")
     for label, share in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
         print(f"{'  latency ' + label + ', ms':34} {percentile(values, share):12.1f}")
@@ -756,7 +776,7 @@ def report(
             print(f"{label:34} {percentile(found, 0.5):6.1f} / {percentile(found, 0.99):.1f}")
     print(f"{'  unanswered / not sent (no idle)':34} {driver.lost:6d} / {driver.skipped}")
     print(f"{'  answered but never finished':34} {driver.unfinished:12d}")
-    print(f"{'peak RSS of the bot, MB':34} {rss:12.1f}")
+    print(f"{'peak RSS of a bot process, MB':34} {rss:12.1f}")
     print(f"rows after the run: {facts}; notices to people not waiting: {tracker.unsolicited}")
 
 
