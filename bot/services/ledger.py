@@ -239,6 +239,13 @@ async def _live_user(session: AsyncSession, user_id: int) -> User | None:
 # --- payments, reversals, refunds ---------------------------------------------------------
 
 
+async def _payment_done(session: AsyncSession, payment_id: int, new_balance: int) -> PaymentResult:
+    """DONE, with the payment row read back after the commit."""
+    row = await repo.get_payment(session, payment_id)
+    assert row is not None
+    return PaymentResult(LedgerOutcome.DONE, payment_info(row), new_balance)
+
+
 async def record_payment(
     session: AsyncSession,
     *,
@@ -298,9 +305,7 @@ async def record_payment(
         },
     )
     await session.commit()
-    row = await repo.get_payment(session, payment_id)
-    assert row is not None
-    return PaymentResult(LedgerOutcome.DONE, payment_info(row), new_balance)
+    return await _payment_done(session, payment_id, new_balance)
 
 
 async def reverse_payment(
@@ -337,9 +342,7 @@ async def reverse_payment(
         details={"student_id": student_id, "amount": amount, "balance": new_balance},
     )
     await session.commit()
-    row = await repo.get_payment(session, payment_id)
-    assert row is not None
-    return PaymentResult(LedgerOutcome.DONE, payment_info(row), new_balance)
+    return await _payment_done(session, payment_id, new_balance)
 
 
 async def record_refund(

@@ -43,9 +43,8 @@ from db.models import (
 )
 from db.repositories import broadcasts as repo
 from handlers.admin.courses import cancel_hint, date_problem, time_problem
-from handlers.common.support import not_a_command
 from handlers.fallback import refusal_text, stale_button_text
-from handlers.forms import in_state
+from handlers.forms import in_state, not_a_command
 from keyboards.broadcasts import (
     BroadcastCb,
     audience_labels,

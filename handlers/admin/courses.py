@@ -33,8 +33,8 @@ from bot.services.academic import (
 from bot.services.access import Actor
 from bot.telegram import edit_or_send
 from db.models import Permission
-from handlers.common.support import not_a_command
 from handlers.fallback import stale_button_text
+from handlers.forms import in_state, not_a_command
 from keyboards.academic import (
     CourseCb,
     course_card,
@@ -366,14 +366,8 @@ async def confirming_text(message: Message) -> None:
     await message.answer(while_confirming_text())
 
 
-async def in_summary(state: FSMContext) -> dict[str, Any] | None:
-    if await state.get_state() != CourseForm.confirm.state:
-        return None
-    return await state.get_data()
-
-
 async def fields_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    if await in_summary(state) is None:
+    if await in_state(state, CourseForm.confirm) is None:
         await callback.answer(stale_button_text())
         return
     await edit_or_send(callback, _("✏️ What would you like to change?"), course_fields())
@@ -383,7 +377,7 @@ async def fields_pressed(callback: CallbackQuery, state: FSMContext) -> None:
 async def field_pressed(
     callback: CallbackQuery, callback_data: CourseCb, state: FSMContext
 ) -> None:
-    data = await in_summary(state)
+    data = await in_state(state, CourseForm.confirm)
     if data is None or callback_data.value not in STEP_STATES:
         await callback.answer(stale_button_text())
         return
@@ -396,7 +390,7 @@ async def field_pressed(
 
 
 async def summary_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    data = await in_summary(state)
+    data = await in_state(state, CourseForm.confirm)
     if data is None:
         await callback.answer(stale_button_text())
         return
@@ -418,7 +412,7 @@ async def drop_pressed(callback: CallbackQuery, state: FSMContext) -> None:
 async def save_pressed(
     callback: CallbackQuery, actor: Actor, session: AsyncSession, state: FSMContext
 ) -> None:
-    data = await in_summary(state)
+    data = await in_state(state, CourseForm.confirm)
     if data is None:
         await callback.answer(stale_button_text())
         return

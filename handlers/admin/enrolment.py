@@ -37,8 +37,8 @@ from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.models import Role
 from handlers.admin.courses import ACADEMIC, cancel_hint, number_problem, while_confirming_text
-from handlers.common.support import not_a_command
 from handlers.fallback import stale_button_text
+from handlers.forms import in_state, not_a_command
 from keyboards.academic import (
     EnrolCb,
     discount_summary,
@@ -650,11 +650,8 @@ async def discount_saved(
     bot: Bot,
     sender: Sender,
 ) -> None:
-    data = await state.get_data()
-    if (
-        await state.get_state() != EnrolForm.discount_confirm.state
-        or data.get("enrolment_id") != callback_data.id
-    ):
+    data = await in_state(state, EnrolForm.discount_confirm)
+    if data is None or data.get("enrolment_id") != callback_data.id:
         await callback.answer(stale_button_text())
         return
     change = await enrolment_service.set_discount(

@@ -51,8 +51,8 @@ from handlers.admin.courses import (
     time_problem,
     while_confirming_text,
 )
-from handlers.common.support import not_a_command
 from handlers.fallback import stale_button_text
+from handlers.forms import in_state, not_a_command
 from keyboards.academic import (
     GROUP_FIELDS,
     GroupCb,
@@ -853,14 +853,8 @@ async def confirming_text(message: Message) -> None:
 # --- the summary --------------------------------------------------------------------------
 
 
-async def in_summary(state: FSMContext) -> dict[str, Any] | None:
-    if await state.get_state() != GroupForm.confirm.state:
-        return None
-    return await state.get_data()
-
-
 async def fields_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    data = await in_summary(state)
+    data = await in_state(state, GroupForm.confirm)
     if data is None:
         await callback.answer(stale_button_text())
         return
@@ -877,7 +871,7 @@ async def field_pressed(
     settings: Settings,
     state: FSMContext,
 ) -> None:
-    data = await in_summary(state)
+    data = await in_state(state, GroupForm.confirm)
     if data is None or callback_data.value not in STEP_STATES:
         await callback.answer(stale_button_text())
         return
@@ -889,7 +883,7 @@ async def field_pressed(
 async def summary_pressed(
     callback: CallbackQuery, session: AsyncSession, settings: Settings, state: FSMContext
 ) -> None:
-    if await in_summary(state) is None:
+    if await in_state(state, GroupForm.confirm) is None:
         await callback.answer(stale_button_text())
         return
     await show_summary(callback, state, session, settings)
@@ -942,7 +936,7 @@ async def save(
     *,
     confirm_overlaps: bool,
 ) -> None:
-    data = await in_summary(state)
+    data = await in_state(state, GroupForm.confirm)
     if data is None:
         await callback.answer(stale_button_text())
         return

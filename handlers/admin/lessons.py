@@ -39,8 +39,8 @@ from handlers.admin.courses import (
     time_problem,
     while_confirming_text,
 )
-from handlers.common.support import not_a_command
 from handlers.fallback import stale_button_text
+from handlers.forms import in_state, not_a_command
 from keyboards.academic import (
     LessonCb,
     lesson_cancel_confirm,
@@ -323,14 +323,8 @@ def move_step_text(step: str, info: LessonInfo, settings: Settings) -> str:
 
 
 async def moving(state: FSMContext, lesson_id: int | None = None) -> dict[str, Any] | None:
-    if await state.get_state() not in {
-        MoveForm.day.state,
-        MoveForm.time.state,
-        MoveForm.confirm.state,
-    }:
-        return None
-    data = await state.get_data()
-    if lesson_id is not None and data.get("lesson_id") != lesson_id:
+    data = await in_state(state, MoveForm.day, MoveForm.time, MoveForm.confirm)
+    if data is None or (lesson_id is not None and data.get("lesson_id") != lesson_id):
         return None
     return data
 
@@ -444,8 +438,8 @@ async def move_saved(
     bot: Bot,
     sender: Sender,
 ) -> None:
-    data = await moving(state, callback_data.id)
-    if data is None or await state.get_state() != MoveForm.confirm.state:
+    data = await in_state(state, MoveForm.confirm)
+    if data is None or data.get("lesson_id") != callback_data.id:
         await callback.answer(stale_button_text())
         return
     change = await lessons_service.move(

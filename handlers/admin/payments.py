@@ -35,9 +35,8 @@ from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.models import PaymentMethod, Permission
 from handlers.common.leads import not_a_menu_button
-from handlers.common.support import not_a_command
 from handlers.fallback import stale_button_text
-from handlers.forms import in_state
+from handlers.forms import in_state, not_a_command
 from keyboards.payments import (
     DESK_METHODS,
     DeskCb,

@@ -34,8 +34,8 @@ from handlers.common.leads import not_a_menu_button
 from handlers.common.mydata import attendance_labels, enrolment_labels
 from handlers.common.mydata import problem_text as name_problem_text
 from handlers.common.start import role_names
-from handlers.common.support import not_a_command
 from handlers.fallback import stale_button_text
+from handlers.forms import in_state, not_a_command
 from keyboards.people import (
     FROM_ELSEWHERE,
     InviteCb,
@@ -297,11 +297,11 @@ async def query_received(message: Message, state: FSMContext, session: AsyncSess
 async def results_page(
     callback: CallbackQuery, callback_data: PeopleCb, state: FSMContext, session: AsyncSession
 ) -> None:
-    data = await state.get_data()
-    query = data.get("query")
-    if await state.get_state() != PeopleSearch.query.state or not query:
+    data = await in_state(state, PeopleSearch.query)
+    if data is None or not data.get("query"):
         await callback.answer(stale_button_text())
         return
+    query = data["query"]
     child = await linking_child(session, data)
     result = await people_service.search(session, query, callback_data.page)
     await edit_or_send(
@@ -590,10 +590,10 @@ async def save_pressed(
     settings: Settings,
     actor: Actor,
 ) -> None:
-    if await state.get_state() != RegisterForm.confirm.state:
+    data = await in_state(state, RegisterForm.confirm)
+    if data is None:
         await callback.answer(stale_button_text())
         return
-    data = await state.get_data()
     birth = data.get("birth")
     user_id = await people_service.register(
         session,
@@ -614,10 +614,10 @@ async def save_pressed(
 
 
 async def edit_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    if await state.get_state() != RegisterForm.confirm.state:
+    data = await in_state(state, RegisterForm.confirm)
+    if data is None:
         await callback.answer(stale_button_text())
         return
-    data = await state.get_data()
     await state.set_state(RegisterForm.name)
     await edit_or_send(callback, step_text(data, RegisterForm.name), None)
     await callback.answer()

@@ -27,8 +27,9 @@ from bot.services.access import Actor
 from bot.services.support import Outcome, Recipient, Resolution, TicketInfo, TicketPage
 from bot.telegram import edit_or_send
 from db.models import Permission, TicketStatus
-from handlers.common.support import not_a_command, problem_text, shorten
+from handlers.common.support import problem_text, shorten
 from handlers.fallback import stale_button_text
+from handlers.forms import in_state, not_a_command
 from keyboards.support import (
     TicketCb,
     answer_confirm,
@@ -206,10 +207,8 @@ async def answer_while_confirming(message: Message) -> None:
 
 async def drafting(state: FSMContext, ticket_id: int, *states: State) -> dict | None:
     """The answer draft of this ticket, when the form is at one of `states`."""
-    if await state.get_state() not in {s.state for s in states}:
-        return None
-    data = await state.get_data()
-    return data if data.get("ticket_id") == ticket_id else None
+    data = await in_state(state, *states)
+    return data if data is not None and data.get("ticket_id") == ticket_id else None
 
 
 async def answer_edit_pressed(

@@ -22,8 +22,8 @@ from bot.services.mydata import InvalidValue
 from bot.telegram import edit_or_send
 from db.models import Permission
 from handlers.common.mydata import problem_text
-from handlers.common.support import not_a_command
 from handlers.fallback import stale_button_text
+from handlers.forms import not_a_command
 from keyboards.common import MENU, main_menu
 from keyboards.mydata import share_contact
 from keyboards.people import LeadCb, apply_summary, course_choice, open_lead

@@ -25,6 +25,7 @@ from bot.services.support import TextProblem, TicketInfo
 from bot.telegram import edit_or_send
 from db.models import TicketTopic
 from handlers.fallback import stale_button_text
+from handlers.forms import not_a_command
 from keyboards.support import (
     TicketCb,
     own_ticket_back,
@@ -39,11 +40,6 @@ from keyboards.support import (
 class SupportForm(StatesGroup):
     text = State()
     confirm = State()
-
-
-def not_a_command(message: Message) -> bool:
-    """Form steps leave commands to their handlers (/cancel, /help, …)."""
-    return not (message.text or "").startswith("/")
 
 
 def shorten(text: str, limit: int) -> str:

@@ -35,11 +35,6 @@ from keyboards.teacher import (
 ROSTER_TEXT_LIMIT = 2500  # characters of names on the group card; the rest is counted
 
 
-def not_a_command(message: Message) -> bool:
-    """Form steps leave commands to their handlers (/cancel, /help, …)."""
-    return not (message.text or "").startswith("/")
-
-
 async def end_form(state: FSMContext, key: str) -> None:
     """Leave a form, dropping its data but keeping the unsaved attendance taps."""
     data = await state.get_data()
