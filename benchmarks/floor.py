@@ -24,6 +24,12 @@ from aiogram.types import Message, Update  # noqa: E402
 
 from tests.mocked_bot import MockedBot  # noqa: E402
 
+CHATS = 300
+
+
+def chat_of(number: int) -> int:
+    return 1000 + number % CHATS
+
 
 def update_json(number: int) -> str:
     return json.dumps(
@@ -32,8 +38,8 @@ def update_json(number: int) -> str:
             "message": {
                 "message_id": number,
                 "date": int(time.time()),
-                "chat": {"id": 1000 + number % 300, "type": "private", "first_name": "S"},
-                "from": {"id": 1000 + number % 300, "is_bot": False, "first_name": "S"},
+                "chat": {"id": chat_of(number), "type": "private", "first_name": "S"},
+                "from": {"id": chat_of(number), "is_bot": False, "first_name": "S"},
                 "text": "/schedule",
             },
         }

@@ -12,7 +12,6 @@ Usage: .venv/bin/python benchmarks/http_floor.py [--seconds 10] [--concurrency 6
 
 import argparse
 import asyncio
-import json
 import sys
 import time
 from itertools import count
@@ -24,11 +23,10 @@ sys.path.insert(0, str(PROJECT))
 
 import aiohttp  # noqa: E402
 
+from benchmarks.floor import chat_of, update_json  # noqa: E402
 from benchmarks.load import SECRET, cpu_seconds, free_port  # noqa: E402
 from tests.fake_bot_api import FakeBotApi  # noqa: E402
 from tests.mocked_bot import BOT_TOKEN  # noqa: E402
-
-CHATS = 300
 
 
 async def serve(port: int, api_url: str) -> None:
@@ -57,20 +55,6 @@ async def serve(port: int, api_url: str) -> None:
     await asyncio.Event().wait()
 
 
-def update(number: int) -> dict[str, Any]:
-    chat = 1000 + number % CHATS
-    return {
-        "update_id": number,
-        "message": {
-            "message_id": number,
-            "date": int(time.time()),
-            "chat": {"id": chat, "type": "private", "first_name": "S"},
-            "from": {"id": chat, "is_bot": False, "first_name": "S", "language_code": "en"},
-            "text": "/schedule",
-        },
-    }
-
-
 async def drive(seconds: float, concurrency: int) -> None:
     waiting: dict[int, asyncio.Future] = {}
 
@@ -91,19 +75,16 @@ async def drive(seconds: float, concurrency: int) -> None:
     url = f"http://127.0.0.1:{port}/telegram"
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
     numbers = count(1)
-    free_chats = asyncio.Queue()
-    for chat in range(CHATS):
-        free_chats.put_nowait(chat)
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as http:
 
         async def worker(deadline: float, answered: list[int]) -> None:
             while time.perf_counter() < deadline:
                 number = next(numbers)
-                while (1000 + number % CHATS) in waiting:  # one update per chat in flight
+                while chat_of(number) in waiting:  # one update per chat in flight
                     number = next(numbers)
-                future = waiting[1000 + number % CHATS] = asyncio.get_running_loop().create_future()
-                async with http.post(url, data=json.dumps(update(number)), headers=headers):
+                future = waiting[chat_of(number)] = asyncio.get_running_loop().create_future()
+                async with http.post(url, data=update_json(number), headers=headers):
                     pass
                 await asyncio.wait_for(future, 15)
                 answered[0] += 1
