@@ -28,7 +28,8 @@ migrate: $(STAMP)
 test: $(STAMP) i18n-compile
 	$(BIN)/python -m pytest
 
-# The same suite on PostgreSQL (CI does this too): TEST_DATABASE_URL=postgresql+asyncpg://…
+# The same suite on PostgreSQL (CI does this too). The database in TEST_DATABASE_URL (default
+# educrm_test on 127.0.0.1:5432) is created if the server lacks it; its tables are rebuilt.
 test-postgres: $(STAMP) i18n-compile
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/educrm_test} $(BIN)/python -m pytest
 

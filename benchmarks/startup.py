@@ -1,8 +1,11 @@
-"""Start-up time and idle memory of `python -m bot run`, against a local fake Bot API server.
+"""Start-up time and idle memory of `python -m bot run`, beside a trivial echo bot.
 
-Prints: time from process start to the first getUpdates (migrations and command menus
-included), to the first answered /start, and the resident memory after a few idle seconds.
-Usage: .venv/bin/python benchmarks/startup.py [--runs 3]
+Both run against the same local fake Bot API server, one after the other in alternation, each
+on its own fresh SQLite database (the bot migrates it). Prints min / median / max over the runs
+of the time from process start to polling (its deleteWebhook), to the first answered /start,
+and the resident memory after a few idle seconds, then the bot's medians as ratios to the echo
+bot's (`benchmarks/echo_bot.py`), which hold on any machine.
+Usage: .venv/bin/python benchmarks/startup.py [--runs 3] [--idle 3]
 """
 
 import argparse
@@ -29,7 +32,11 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-async def one_run(idle_seconds: float) -> tuple[float, float, float]:
+BOT = ("-m", "bot", "run")
+ECHO = (str(PROJECT / "benchmarks" / "echo_bot.py"),)
+
+
+async def one_run(command: tuple[str, ...], idle_seconds: float) -> tuple[float, float, float]:
     api = FakeBotApi()
     await api.start()
     with tempfile.TemporaryDirectory() as folder:
@@ -43,10 +50,10 @@ async def one_run(idle_seconds: float) -> tuple[float, float, float]:
         }
         started = time.perf_counter()
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=folder, env=env,
+            sys.executable, *command, cwd=folder, env=env,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
-        await api.wait_for("deleteWebhook", 1, timeout=60)
+        await api.wait_for("deleteWebhook", 1, timeout=60)  # right before polling, in both
         ready = time.perf_counter() - started
         await api.updates.put(message_update(1, 7, "en", "/start"))
         await api.wait_for("sendMessage", 1)
@@ -59,17 +66,29 @@ async def one_run(idle_seconds: float) -> tuple[float, float, float]:
     return ready, answered, memory
 
 
+def spread(values: list[float], unit: str, scale: float = 1) -> str:
+    low, middle, high = min(values), statistics.median(values), max(values)
+    return f"{low * scale:.2f} / {middle * scale:.2f} / {high * scale:.2f} {unit}"
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--idle", type=float, default=3.0)
     args = parser.parse_args()
-    results = [await one_run(args.idle) for _ in range(args.runs)]
-    ready, answered, memory = zip(*results, strict=True)
-    print(f"runs: {args.runs} (fresh SQLite database each, migrations included)")
-    print(f"start-up to polling:   median {statistics.median(ready) * 1000:.0f} ms")
-    print(f"start-up to first reply: median {statistics.median(answered) * 1000:.0f} ms")
-    print(f"idle resident memory:  median {statistics.median(memory):.1f} MiB")
+    figures: dict[str, list[tuple[float, float, float]]] = {"bot": [], "echo": []}
+    for _ in range(args.runs):  # alternate, so a slow minute of the machine hits both
+        figures["echo"].append(await one_run(ECHO, args.idle))
+        figures["bot"].append(await one_run(BOT, args.idle))
+    names = ("start-up to polling", "start-up to first reply", "idle resident memory")
+    units = (("s", 1), ("s", 1), ("MiB", 1))
+    print(f"runs: {args.runs} each, alternating; min / median / max")
+    for index, (name, (unit, scale)) in enumerate(zip(names, units, strict=True)):
+        bot = [run[index] for run in figures["bot"]]
+        echo = [run[index] for run in figures["echo"]]
+        ratio = statistics.median(bot) / statistics.median(echo)
+        print(f"{name:29} bot {spread(bot, unit, scale)}  echo {spread(echo, unit, scale)}"
+              f"  ratio {ratio:.2f}x")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import db.models  # noqa: F401  (registers every table)
@@ -28,6 +30,29 @@ OWNER_ID = 1_000_001
 setup_logging("WARNING")
 
 
+async def _ensure_postgres_database(url: str) -> None:
+    """Create the test database if the server lacks it, so `make test-postgres` needs no set-up;
+    stop the run with one line naming the server if it cannot be reached."""
+    target = make_url(url)
+    maintenance = create_engine(
+        target.set(database="postgres").render_as_string(hide_password=False)
+    )
+    try:
+        async with maintenance.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            exists = await connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": target.database},
+            )
+            if not exists:
+                await connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    except (OSError, DBAPIError) as error:
+        where = target.render_as_string(hide_password=True)
+        pytest.exit(f"TEST_DATABASE_URL={where}: cannot create the test database ({error})", 2)
+    finally:
+        await maintenance.dispose()
+
+
 async def _create_schema(url: str) -> None:
     engine = create_engine(url)
     async with engine.begin() as connection:
@@ -40,6 +65,7 @@ async def _create_schema(url: str) -> None:
 def template_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The schema, made once: a SQLite file to copy, or the PostgreSQL tables to truncate."""
     if POSTGRES_URL:
+        asyncio.run(_ensure_postgres_database(POSTGRES_URL))
         asyncio.run(_create_schema(POSTGRES_URL))
         return POSTGRES_URL
     path = tmp_path_factory.mktemp("template") / "template.db"
