@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.logging import setup_logging
     from bot.migrate import upgrade_to_head
 
-    setup_logging(settings.runtime.log_level)
+    setup_logging(settings.runtime.log_level, secrets=settings.secrets())
     if args.command == "restore":
         from pathlib import Path
 
@@ -80,6 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     except TelegramNetworkError:
         server = settings.telegram.telegram_api_url or "api.telegram.org"
         print(f"Cannot reach the Bot API server at {server}: check the network", file=sys.stderr)
+        return 1
+    except Exception:
+        # through the log, masked: Python's own traceback would print the token an error's
+        # text carries (a proxy's page echoing /bot<token>/getMe)
+        from loguru import logger
+
+        logger.exception("the bot stopped on an error")
         return 1
     return 0
 

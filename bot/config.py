@@ -10,6 +10,7 @@ import re
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -242,6 +243,22 @@ class Settings:
 
     def is_owner(self, telegram_id: int | None) -> bool:
         return telegram_id is not None and telegram_id in self.telegram.owner_ids
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value that is set, for the log to mask: each SecretStr setting
+        (BOT_TOKEN, WEBHOOK_SECRET, PAYMENT_PROVIDER_TOKEN, BACKUP_KEY) and the passwords
+        in DATABASE_URL and REDIS_URL (as written and unquoted)."""
+        found: list[str] = []
+        for section in (self.telegram, self.database, self.centre, self.backup):
+            for name in type(section).model_fields:
+                value = getattr(section, name)
+                if isinstance(value, SecretStr) and value.get_secret_value():
+                    found.append(value.get_secret_value())
+        for url in (self.database.database_url, self.database.redis_url):
+            password = urlsplit(url).password if url else None
+            if password:
+                found.extend({password, unquote(password)})
+        return tuple(found)
 
 
 def describe_errors(error: ValidationError) -> list[str]:
