@@ -13,7 +13,14 @@ from typing import Annotated, Literal, TypeVar
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -22,6 +29,7 @@ LANGUAGES = ("uz", "ru", "en")
 Language = Literal["uz", "ru", "en"]
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,}$")
+WEBHOOK_SECRET_MIN = 32
 
 
 class _Section(BaseSettings):
@@ -40,7 +48,7 @@ class TelegramSettings(_Section):
     owner_ids: Annotated[tuple[int, ...], NoDecode] = ()
     telegram_api_url: str | None = None
     webhook_url: str | None = None
-    webhook_secret: SecretStr | None = None
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     webhook_listen: str = "127.0.0.1:8080"
     payment_provider_token: SecretStr | None = None
 
@@ -88,11 +96,18 @@ class TelegramSettings(_Section):
 
     @field_validator("webhook_secret")
     @classmethod
-    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+    def _secret_shape(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         if value is not None and not re.fullmatch(
             r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
         ):
             raise ValueError("may hold only letters, digits, _ and - (1 to 256 characters)")
+        # Without it anyone who knows the URL could post a forged update as any user.
+        webhook_mode = info.data.get("webhook_url") is not None
+        if webhook_mode and (value is None or len(value.get_secret_value()) < WEBHOOK_SECRET_MIN):
+            raise ValueError(
+                f"must be set to at least {WEBHOOK_SECRET_MIN} characters when WEBHOOK_URL is "
+                "set (letters, digits, _ and -; for example the output of openssl rand -hex 32)"
+            )
         return value
 
 

@@ -14,6 +14,7 @@ from tests.fake_bot_api import FakeBotApi
 from tests.mocked_bot import BOT_TOKEN
 
 PROJECT = Path(__file__).resolve().parents[1]
+WEBHOOK_SECRET = "s3cret-token-" + "x" * 20  # webhook mode needs at least 32 characters
 
 
 def message_update(update_id: int, user_id: int, language: str, text: str) -> dict:
@@ -145,7 +146,7 @@ async def test_webhook_mode_checks_the_secret_token(api: FakeBotApi, tmp_path: P
         "TELEGRAM_API_URL": api.url,
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
-        "WEBHOOK_SECRET": "s3cret-token",
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
         "WEBHOOK_LISTEN": f"127.0.0.1:{port}",
     }
     process = await asyncio.create_subprocess_exec(
@@ -156,7 +157,7 @@ async def test_webhook_mode_checks_the_secret_token(api: FakeBotApi, tmp_path: P
     try:
         [webhook] = await api.wait_for("setWebhook", 1, timeout=60)
         assert webhook["url"] == f"http://127.0.0.1:{port}/telegram"
-        assert webhook["secret_token"] == "s3cret-token"
+        assert webhook["secret_token"] == WEBHOOK_SECRET
         url = f"http://127.0.0.1:{port}/telegram"
         async with aiohttp.ClientSession() as http:
             for _ in range(50):  # the server starts right after setWebhook
@@ -170,7 +171,7 @@ async def test_webhook_mode_checks_the_secret_token(api: FakeBotApi, tmp_path: P
                 genuine = await http.post(
                     url,
                     json=message_update(2, 202, "en", "/start"),
-                    headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"},
+                    headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
                 )
                 assert genuine.status == 200
         [sent] = await api.wait_for("sendMessage", 1)
