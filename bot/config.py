@@ -28,7 +28,8 @@ from sqlalchemy.exc import ArgumentError
 LANGUAGES = ("uz", "ru", "en")
 Language = Literal["uz", "ru", "en"]
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
-TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,}$")
+# What @BotFather hands out: the bot's numeric id, a colon and 35 letters, digits, _ or -.
+TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{35}$")
 WEBHOOK_SECRET_MIN = 32
 
 
@@ -58,7 +59,9 @@ class TelegramSettings(_Section):
         if not value.get_secret_value():
             raise ValueError("is missing: set it to the token @BotFather gave you")
         if not TOKEN_PATTERN.match(value.get_secret_value()):
-            raise ValueError("is malformed: expected digits, a colon and at least 30 characters")
+            raise ValueError(
+                "is malformed: expected digits, a colon and 35 letters, digits, _ or -"
+            )
         return value
 
     @field_validator("owner_ids", mode="before")

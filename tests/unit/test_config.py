@@ -63,6 +63,16 @@ def test_a_bad_value_is_named(values: dict, setting: str) -> None:
     assert "\n" not in message
 
 
+@pytest.mark.parametrize("after_colon", [34, 36, 40])
+def test_a_token_is_digits_a_colon_and_35_characters(after_colon: int) -> None:
+    assert len(BOT_TOKEN.split(":")[1]) == 35
+    assert load(bot_token=BOT_TOKEN).telegram.bot_token.get_secret_value() == BOT_TOKEN
+    with pytest.raises(SettingsError, match="BOT_TOKEN is malformed: expected digits, a colon"):
+        load(bot_token="4242:" + ("A1_-" * 10)[:after_colon])
+    with pytest.raises(SettingsError, match="BOT_TOKEN is malformed"):
+        load(bot_token="4242:" + "A" * 34 + "!")
+
+
 def test_webhook_mode_takes_a_secret_of_32_characters_or_more() -> None:
     secret = "a1_-" * 8
     settings = load(bot_token=BOT_TOKEN, webhook_url="https://x.uz/tg", webhook_secret=secret)
