@@ -267,7 +267,8 @@ class Settings:
         (BOT_TOKEN, WEBHOOK_SECRET, PAYMENT_PROVIDER_TOKEN, BACKUP_KEY) and the passwords
         in DATABASE_URL and REDIS_URL (as written and unquoted)."""
         found: list[str] = []
-        for section in (self.telegram, self.database, self.centre, self.backup):
+        sections = (self.telegram, self.database, self.centre, self.backup, self.reminders)
+        for section in (*sections, self.runtime):
             for name in type(section).model_fields:
                 value = getattr(section, name)
                 if isinstance(value, SecretStr) and value.get_secret_value():
