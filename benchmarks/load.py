@@ -87,7 +87,7 @@ ANSWERS = {
     "copyMessage",
     "deleteMessage",
 }
-SECRET = "load-test-secret"
+SECRET = "load-test-secret-of-at-least-32-characters"  # WEBHOOK_SECRET needs >= 32
 QUERY_ONLY_GRACE = 1.0  # seconds
 CENTRE_TZ = ZoneInfo("Asia/Tashkent")  # the bot's default TIMEZONE
 SURNAMES = ["Karimov", "Rashidova", "Yusupov", "Aliyeva", "Tursunov", "Nazarova", "Ergashev"]

@@ -1,4 +1,4 @@
-"""`python -m bot [run|migrate|restore <file>]`.
+"""`python -m bot [run|migrate|restore <file> [--allow-unencrypted]]`.
 
 A bad setting stops the program with one line naming it (exit code 2), never a traceback.
 """
@@ -34,9 +34,16 @@ def main(argv: list[str] | None = None) -> int:
         "restore: replace the database with a backup file (the bot must be stopped)",
     )
     parser.add_argument("file", nargs="?", help="the backup file to restore")
+    parser.add_argument(
+        "--allow-unencrypted",
+        action="store_true",
+        help="restore: accept a file not encrypted with BACKUP_KEY while the key is set",
+    )
     args = parser.parse_args(argv)
     if args.command == "restore" and not args.file:
         parser.error("restore needs the backup file: python -m bot restore <file>")
+    if args.allow_unencrypted and args.command != "restore":
+        parser.error("--allow-unencrypted is an option of restore only")
     try:
         settings = load_settings()
     except SettingsError as error:
@@ -46,13 +53,15 @@ def main(argv: list[str] | None = None) -> int:
     from bot.logging import setup_logging
     from bot.migrate import upgrade_to_head
 
-    setup_logging(settings.runtime.log_level)
+    setup_logging(settings.runtime.log_level, secrets=settings.secrets())
     if args.command == "restore":
         from pathlib import Path
 
         from bot.restore import restore
 
-        return asyncio.run(restore(settings, Path(args.file)))
+        return asyncio.run(
+            restore(settings, Path(args.file), allow_unencrypted=args.allow_unencrypted)
+        )
     upgrade_to_head(settings.database.database_url)
     if args.command == "migrate":
         return 0
@@ -80,6 +89,13 @@ def main(argv: list[str] | None = None) -> int:
     except TelegramNetworkError:
         server = settings.telegram.telegram_api_url or "api.telegram.org"
         print(f"Cannot reach the Bot API server at {server}: check the network", file=sys.stderr)
+        return 1
+    except Exception:
+        # through the log, masked: Python's own traceback would print the token an error's
+        # text carries (a proxy's page echoing /bot<token>/getMe)
+        from loguru import logger
+
+        logger.exception("the bot stopped on an error")
         return 1
     return 0
 

@@ -10,9 +10,17 @@ import re
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -20,7 +28,9 @@ from sqlalchemy.exc import ArgumentError
 LANGUAGES = ("uz", "ru", "en")
 Language = Literal["uz", "ru", "en"]
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
-TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,}$")
+# What @BotFather hands out: the bot's numeric id, a colon and 35 letters, digits, _ or -.
+TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{35}$")
+WEBHOOK_SECRET_MIN = 32
 
 
 class _Section(BaseSettings):
@@ -39,7 +49,7 @@ class TelegramSettings(_Section):
     owner_ids: Annotated[tuple[int, ...], NoDecode] = ()
     telegram_api_url: str | None = None
     webhook_url: str | None = None
-    webhook_secret: SecretStr | None = None
+    webhook_secret: SecretStr | None = Field(default=None, validate_default=True)
     webhook_listen: str = "127.0.0.1:8080"
     payment_provider_token: SecretStr | None = None
 
@@ -49,7 +59,9 @@ class TelegramSettings(_Section):
         if not value.get_secret_value():
             raise ValueError("is missing: set it to the token @BotFather gave you")
         if not TOKEN_PATTERN.match(value.get_secret_value()):
-            raise ValueError("is malformed: expected digits, a colon and at least 30 characters")
+            raise ValueError(
+                "is malformed: expected digits, a colon and 35 letters, digits, _ or -"
+            )
         return value
 
     @field_validator("owner_ids", mode="before")
@@ -87,11 +99,18 @@ class TelegramSettings(_Section):
 
     @field_validator("webhook_secret")
     @classmethod
-    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+    def _secret_shape(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         if value is not None and not re.fullmatch(
             r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
         ):
             raise ValueError("may hold only letters, digits, _ and - (1 to 256 characters)")
+        # Without it anyone who knows the URL could post a forged update as any user.
+        webhook_mode = info.data.get("webhook_url") is not None
+        if webhook_mode and (value is None or len(value.get_secret_value()) < WEBHOOK_SECRET_MIN):
+            raise ValueError(
+                f"must be set to at least {WEBHOOK_SECRET_MIN} characters when WEBHOOK_URL is "
+                "set (letters, digits, _ and -; for example the output of openssl rand -hex 32)"
+            )
         return value
 
 
@@ -242,6 +261,23 @@ class Settings:
 
     def is_owner(self, telegram_id: int | None) -> bool:
         return telegram_id is not None and telegram_id in self.telegram.owner_ids
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value that is set, for the log to mask: each SecretStr setting
+        (BOT_TOKEN, WEBHOOK_SECRET, PAYMENT_PROVIDER_TOKEN, BACKUP_KEY) and the passwords
+        in DATABASE_URL and REDIS_URL (as written and unquoted)."""
+        found: list[str] = []
+        sections = (self.telegram, self.database, self.centre, self.backup, self.reminders)
+        for section in (*sections, self.runtime):
+            for name in type(section).model_fields:
+                value = getattr(section, name)
+                if isinstance(value, SecretStr) and value.get_secret_value():
+                    found.append(value.get_secret_value())
+        for url in (self.database.database_url, self.database.redis_url):
+            password = urlsplit(url).password if url else None
+            if password:
+                found.extend({password, unquote(password)})
+        return tuple(found)
 
 
 def describe_errors(error: ValidationError) -> list[str]:

@@ -2,14 +2,17 @@
 
 import asyncio
 import sys
+from functools import partial
 from pathlib import Path
 
 from bot.config import Settings
 from bot.services.backup import BackupError, DatabaseLock, restore_file, table_counts
 
 
-async def restore(settings: Settings, backup: Path) -> int:
-    """Restore, migrate to the current schema and print the tables; returns an exit code."""
+async def restore(settings: Settings, backup: Path, *, allow_unencrypted: bool = False) -> int:
+    """Restore, migrate to the current schema and print the tables; returns an exit code.
+
+    With BACKUP_KEY set, a file not sealed with it is refused unless `allow_unencrypted`."""
     from bot.migrate import upgrade_to_head
 
     url = settings.database.database_url
@@ -22,7 +25,12 @@ async def restore(settings: Settings, backup: Path) -> int:
         )
         return 1
     try:
-        await asyncio.to_thread(restore_file, url, backup, key.get_secret_value() if key else None)
+        await asyncio.to_thread(
+            partial(restore_file, allow_unencrypted=allow_unencrypted),
+            url,
+            backup,
+            key.get_secret_value() if key else None,
+        )
         await asyncio.to_thread(upgrade_to_head, url)
         counts = await table_counts(url)
     except BackupError as error:

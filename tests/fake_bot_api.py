@@ -7,6 +7,8 @@ For benchmarks/load.py (all optional, the defaults keep the behaviour above): `b
 hands out up to that many queued updates per getUpdates, `keep_calls=False` does not
 keep the calls in memory, `on_call(method, params)` is called for every API call as it
 arrives and `on_handover(updates)` when a getUpdates answer hands updates to the bot.
+`proxy_page_for` names methods answered as a broken proxy in front of the API would: a 502
+HTML page that echoes the request's path, the token in it.
 """
 
 import asyncio
@@ -28,8 +30,10 @@ class FakeBotApi:
         keep_calls: bool = True,
         on_call: Callable[[str, dict[str, Any]], None] | None = None,
         on_handover: Callable[[list[dict[str, Any]]], None] | None = None,
+        proxy_page_for: frozenset[str] = frozenset(),
     ) -> None:
         self.batch = batch
+        self.proxy_page_for = proxy_page_for
         self.keep_calls = keep_calls
         self.on_call = on_call
         self.on_handover = on_handover
@@ -72,6 +76,12 @@ class FakeBotApi:
         params = {key: _decode(value) for key, value in params.items()}
         if self.on_call is not None and method != "getUpdates":
             self.on_call(method, params)
+        if method in self.proxy_page_for:
+            async with self.sent:
+                self.calls.append((method, params))
+                self.sent.notify_all()
+            page = f"<html><body><h1>502 Bad Gateway</h1><p>POST {request.path}</p></body></html>"
+            return web.Response(status=502, text=page, content_type="text/html")
         result = await self._answer(method, params)
         if self.keep_calls and (method != "getUpdates" or result):
             async with self.sent:

@@ -14,6 +14,7 @@ from tests.fake_bot_api import FakeBotApi
 from tests.mocked_bot import BOT_TOKEN
 
 PROJECT = Path(__file__).resolve().parents[1]
+WEBHOOK_SECRET = "s3cret-token-" + "x" * 20  # webhook mode needs at least 32 characters
 
 
 def message_update(update_id: int, user_id: int, language: str, text: str) -> dict:
@@ -145,7 +146,7 @@ async def test_webhook_mode_checks_the_secret_token(api: FakeBotApi, tmp_path: P
         "TELEGRAM_API_URL": api.url,
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
-        "WEBHOOK_SECRET": "s3cret-token",
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
         "WEBHOOK_LISTEN": f"127.0.0.1:{port}",
     }
     process = await asyncio.create_subprocess_exec(
@@ -156,7 +157,7 @@ async def test_webhook_mode_checks_the_secret_token(api: FakeBotApi, tmp_path: P
     try:
         [webhook] = await api.wait_for("setWebhook", 1, timeout=60)
         assert webhook["url"] == f"http://127.0.0.1:{port}/telegram"
-        assert webhook["secret_token"] == "s3cret-token"
+        assert webhook["secret_token"] == WEBHOOK_SECRET
         url = f"http://127.0.0.1:{port}/telegram"
         async with aiohttp.ClientSession() as http:
             for _ in range(50):  # the server starts right after setWebhook
@@ -170,7 +171,7 @@ async def test_webhook_mode_checks_the_secret_token(api: FakeBotApi, tmp_path: P
                 genuine = await http.post(
                     url,
                     json=message_update(2, 202, "en", "/start"),
-                    headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"},
+                    headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
                 )
                 assert genuine.status == 200
         [sent] = await api.wait_for("sendMessage", 1)
@@ -184,3 +185,66 @@ async def test_webhook_mode_checks_the_secret_token(api: FakeBotApi, tmp_path: P
     log = stderr.decode()
     assert "SIGTERM received" in log and "bot stopped" in log
     assert process.returncode == 0
+
+
+def bot_env(api: FakeBotApi, tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(PROJECT),
+        "BOT_TOKEN": BOT_TOKEN,
+        "TELEGRAM_API_URL": api.url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        **extra,
+    }
+
+
+def assert_no_secret(log: str) -> None:
+    assert BOT_TOKEN not in log and BOT_TOKEN.split(":")[1] not in log, log
+
+
+async def test_a_proxy_page_answering_the_handlers_never_puts_the_token_in_the_log(
+    tmp_path: Path,
+) -> None:
+    """Three /start while a proxy answers sendMessage with an HTML page echoing the path."""
+    api = FakeBotApi(proxy_page_for=frozenset({"sendMessage"}))
+    await api.start()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run",
+        cwd=tmp_path, env=bot_env(api, tmp_path, OWNER_IDS="1", LOG_LEVEL="DEBUG"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await api.wait_for("setMyCommands", 5, timeout=60)
+        for update_id, user_id in enumerate((301, 302, 303), start=1):
+            await api.updates.put(message_update(update_id, user_id, "en", "/start"))
+        # each /start and then its "something went wrong" notice meet the proxy's page
+        await api.wait_for("sendMessage", 6)
+        await asyncio.sleep(0.3)  # the error lines are written after the second failure
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        await api.stop()
+    log = stderr.decode()
+    assert_no_secret(log)
+    assert log.count("ClientDecodeError") >= 3 and "/bot<secret>/sendMessage" in log
+    assert process.returncode == 0
+
+
+async def test_a_proxy_page_at_start_up_stops_the_bot_without_printing_the_token(
+    tmp_path: Path,
+) -> None:
+    api = FakeBotApi(proxy_page_for=frozenset({"getMe"}))
+    await api.start()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run",
+            cwd=tmp_path, env=bot_env(api, tmp_path),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        await api.stop()
+    log = stderr.decode()
+    assert_no_secret(log)
+    assert "ClientDecodeError" in log and "/bot<secret>/getMe" in log
+    assert process.returncode == 1

@@ -100,9 +100,17 @@ def seal(data: bytes, secret: str) -> bytes:
     return MAGIC + salt + nonce + AESGCM(_derive_key(secret, salt)).encrypt(nonce, data, MAGIC)
 
 
-def unseal(data: bytes, secret: str | None) -> bytes:
-    """The gzip bytes of a backup file; raises BackupError for a wrong key or a damaged file."""
+def unseal(data: bytes, secret: str | None, *, allow_unencrypted: bool = False) -> bytes:
+    """The gzip bytes of a backup file; raises BackupError for a wrong key or a damaged file.
+
+    With a key, a file not sealed with it is refused unless `allow_unencrypted`: swapping
+    a sealed backup for a plain one would otherwise pass every check (a downgrade)."""
     if not data.startswith(MAGIC):
+        if secret and not allow_unencrypted:
+            raise BackupError(
+                "the backup is not encrypted, but BACKUP_KEY is set, so it may not be the "
+                "centre's own; to restore it anyway, add --allow-unencrypted"
+            )
         return data
     if not secret:
         raise BackupError("the backup is encrypted: set BACKUP_KEY to the key it was made with")
@@ -117,10 +125,12 @@ def unseal(data: bytes, secret: str | None) -> bytes:
         ) from None
 
 
-def unpack(path: Path, secret: str | None, target: Path) -> None:
+def unpack(
+    path: Path, secret: str | None, target: Path, *, allow_unencrypted: bool = False
+) -> None:
     """Decrypt (when sealed) and decompress the backup `path` into `target`."""
     try:
-        data = unseal(path.read_bytes(), secret)
+        data = unseal(path.read_bytes(), secret, allow_unencrypted=allow_unencrypted)
         target.write_bytes(gzip.decompress(data))
     except (OSError, EOFError, zlib.error) as error:
         if isinstance(error, FileNotFoundError):
@@ -381,15 +391,18 @@ async def table_counts(database_url: str) -> dict[str, int]:
         await engine.dispose()
 
 
-def restore_file(database_url: str, backup: Path, secret: str | None) -> None:
-    """Replace the database with the backup's contents (blocking; the caller holds the lock)."""
+def restore_file(
+    database_url: str, backup: Path, secret: str | None, *, allow_unencrypted: bool = False
+) -> None:
+    """Replace the database with the backup's contents (blocking; the caller holds the lock).
+    Everything is checked before the database is touched."""
     target = sqlite_path(database_url)
     work_dir = target.parent if target is not None else None
     if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=work_dir, prefix=".restore-") as work:
         raw = Path(work) / "raw"
-        unpack(backup, secret, raw)
+        unpack(backup, secret, raw, allow_unencrypted=allow_unencrypted)
         if target is not None:
             verify_sqlite(raw)
             for suffix in ("-wal", "-shm"):

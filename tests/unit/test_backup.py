@@ -3,6 +3,8 @@
 import asyncio
 import os
 import sqlite3
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,9 +23,11 @@ from db.models import Permission, Role, User
 from tests.chat import Person
 from tests.conftest import make_settings
 from tests.factories import make_user
+from tests.mocked_bot import BOT_TOKEN
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 KEY = "correct horse battery staple"
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def sqlite_rows(path: Path) -> dict[str, list[tuple]]:
@@ -164,6 +168,54 @@ def test_the_wrong_key_or_no_key_is_refused(live, tmp_path, capsys) -> None:
     assert asyncio.run(restore(make_settings(url), result.path)) == 1
     assert "encrypted: set BACKUP_KEY" in capsys.readouterr().err
     assert sqlite_rows(path) == before
+
+
+def test_an_unencrypted_backup_is_refused_while_a_key_is_set(live, tmp_path, capsys) -> None:
+    """A file not sealed with BACKUP_KEY could be a swapped one: refused unless asked for."""
+    url, path = live
+    seeded = sqlite_rows(path)
+    result = create_backup(url, tmp_path / "backups", keep=3, now=NOW)  # made without a key
+    asyncio.run(mutate(url))
+    before = sqlite_rows(path)
+    settings = make_settings(url, backup_key=KEY)
+
+    assert asyncio.run(restore(settings, result.path)) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("Restore refused: the backup is not encrypted") and "\n" not in err
+    assert "BACKUP_KEY is set" in err and "--allow-unencrypted" in err
+    assert sqlite_rows(path) == before
+
+    assert asyncio.run(restore(settings, result.path, allow_unencrypted=True)) == 0
+    assert sqlite_rows(path) == seeded
+
+
+def run_restore(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "restore", *args],
+        cwd=env["HOME"],
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_restore_command_takes_allow_unencrypted(live, tmp_path) -> None:
+    url, path = live
+    seeded = sqlite_rows(path)
+    result = create_backup(url, tmp_path / "backups", keep=3, now=NOW)
+    asyncio.run(mutate(url))
+    before = sqlite_rows(path)
+    env = {"HOME": str(tmp_path), "BOT_TOKEN": BOT_TOKEN, "DATABASE_URL": url, "BACKUP_KEY": KEY}
+
+    refused = run_restore(env, str(result.path))
+    assert refused.returncode == 1
+    assert "Restore refused: the backup is not encrypted" in refused.stderr
+    assert sqlite_rows(path) == before
+    restored = run_restore(env, str(result.path), "--allow-unencrypted")
+    assert restored.returncode == 0, restored.stderr
+    assert "Restored educrm-20261125T030000Z.db.gz" in restored.stdout
+    assert sqlite_rows(path) == seeded
 
 
 def test_restore_is_refused_while_a_bot_holds_the_database(live, tmp_path, capsys) -> None:

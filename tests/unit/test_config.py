@@ -46,6 +46,11 @@ def test_owner_ids_are_a_comma_separated_list() -> None:
         ({"telegram_api_url": "ftp://x"}, "TELEGRAM_API_URL must be an http"),
         ({"redis_url": "localhost:6379"}, "REDIS_URL must start with redis://"),
         ({"backup_keep": "0"}, "BACKUP_KEEP is invalid"),
+        ({"webhook_url": "https://bot.example.uz/tg"}, "WEBHOOK_SECRET must be set"),
+        (
+            {"webhook_url": "https://bot.example.uz/tg", "webhook_secret": "s3cret-token"},
+            "WEBHOOK_SECRET must be set to at least 32 characters",
+        ),
     ],
 )
 def test_a_bad_value_is_named(values: dict, setting: str) -> None:
@@ -56,6 +61,25 @@ def test_a_bad_value_is_named(values: dict, setting: str) -> None:
     message = str(raised.value)
     assert setting in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("after_colon", [34, 36, 40])
+def test_a_token_is_digits_a_colon_and_35_characters(after_colon: int) -> None:
+    assert len(BOT_TOKEN.split(":")[1]) == 35
+    assert load(bot_token=BOT_TOKEN).telegram.bot_token.get_secret_value() == BOT_TOKEN
+    with pytest.raises(SettingsError, match="BOT_TOKEN is malformed: expected digits, a colon"):
+        load(bot_token="4242:" + ("A1_-" * 10)[:after_colon])
+    with pytest.raises(SettingsError, match="BOT_TOKEN is malformed"):
+        load(bot_token="4242:" + "A" * 34 + "!")
+
+
+def test_webhook_mode_takes_a_secret_of_32_characters_or_more() -> None:
+    secret = "a1_-" * 8
+    settings = load(bot_token=BOT_TOKEN, webhook_url="https://x.uz/tg", webhook_secret=secret)
+    assert settings.telegram.webhook_secret.get_secret_value() == secret
+    with pytest.raises(SettingsError, match="WEBHOOK_SECRET must be set"):
+        load(bot_token=BOT_TOKEN, webhook_url="https://x.uz/tg", webhook_secret=secret[:-1])
+    assert load(bot_token=BOT_TOKEN, webhook_secret="short").telegram.webhook_url is None
 
 
 def test_every_bad_setting_is_reported_at_once() -> None:
@@ -89,6 +113,7 @@ def run_bot(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
         ({"BOT_TOKEN": BOT_TOKEN, "OWNER_IDS": "me"}, "OWNER_IDS"),
         ({"BOT_TOKEN": BOT_TOKEN, "DATABASE_URL": "oracle://x"}, "DATABASE_URL"),
         ({"BOT_TOKEN": BOT_TOKEN, "TIMEZONE": "Tashkent"}, "TIMEZONE"),
+        ({"BOT_TOKEN": BOT_TOKEN, "WEBHOOK_URL": "https://x.uz/tg"}, "WEBHOOK_SECRET"),
     ],
 )
 def test_the_program_stops_with_one_line(env: dict[str, str], name: str) -> None:
