@@ -284,8 +284,11 @@ def describe_errors(error: ValidationError) -> list[str]:
     """Turn pydantic's errors into `SETTING_NAME message` phrases."""
     phrases = []
     for item in error.errors():
-        name = str(item["loc"][0]).upper() if item["loc"] else "settings"
         message = item["msg"].removeprefix("Value error, ")
+        if not item["loc"]:  # a check over several settings names them itself
+            phrases.append(message)
+            continue
+        name = str(item["loc"][0]).upper()
         if item["type"] == "missing":
             message = "is missing"
         elif not message.startswith(("is ", "must ", "may ")):

@@ -63,6 +63,12 @@ def test_a_bad_value_is_named(values: dict, setting: str) -> None:
     assert "\n" not in message
 
 
+def test_a_check_over_two_settings_reads_as_one_sentence() -> None:
+    with pytest.raises(SettingsError) as raised:
+        load(bot_token=BOT_TOKEN, charge_day=12, payment_due_day=5)
+    assert str(raised.value).endswith(": PAYMENT_DUE_DAY must not be before CHARGE_DAY")
+
+
 @pytest.mark.parametrize("after_colon", [34, 36, 40])
 def test_a_token_is_digits_a_colon_and_35_characters(after_colon: int) -> None:
     assert len(BOT_TOKEN.split(":")[1]) == 35
