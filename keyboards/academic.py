@@ -377,10 +377,11 @@ def lesson_cancel_confirm(lesson_id: int, page: int) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 _button(
-                    _("✅ Yes, cancel it"), LessonCb(action="cancel_yes", id=lesson_id, page=page)
+                    _("❌ Cancel the lesson"),
+                    LessonCb(action="cancel_yes", id=lesson_id, page=page),
                 )
             ],
-            [_button(_("⬅ Back"), LessonCb(action="card", id=lesson_id, page=page))],
+            [_button(_("Keep the lesson"), LessonCb(action="card", id=lesson_id, page=page))],
         ]
     )
 
@@ -509,8 +510,13 @@ def move_confirm(enrolment_id: int, group_id: int, *, full: bool) -> InlineKeybo
 def leave_confirm(enrolment_id: int, page: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [_button(_("✅ Yes, leave"), EnrolCb(action="leave_yes", id=enrolment_id, page=page))],
-            [_button(_("⬅ Back"), EnrolCb(action="card", id=enrolment_id, page=page))],
+            [
+                _button(
+                    _("🚪 Remove from the group"),
+                    EnrolCb(action="leave_yes", id=enrolment_id, page=page),
+                )
+            ],
+            [_button(_("Keep in the group"), EnrolCb(action="card", id=enrolment_id, page=page))],
         ]
     )
 

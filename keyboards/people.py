@@ -310,11 +310,12 @@ def permission_editor(
 def removal_confirmation(target_id: int, role: Role) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
-        text=_("✅ Yes, take it away"),
+        text=_("➖ Take the role away"),
         callback_data=StaffCb(action="rmy", id=target_id, role=role.value),
     )
     builder.button(
-        text=_("⬅ Back"), callback_data=PeopleCb(action="card", id=target_id, other=FROM_ELSEWHERE)
+        text=_("Keep the role"),
+        callback_data=PeopleCb(action="card", id=target_id, other=FROM_ELSEWHERE),
     )
     builder.adjust(1)
     return builder.as_markup()

@@ -108,7 +108,9 @@ def settings_menu(language: str, choices: Choices) -> InlineKeyboardMarkup:
 
 def withdraw_confirmation() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Yes, withdraw"), callback_data=SettingsCb(action="withdraw_yes"))
-    builder.button(text=_("⬅ Back"), callback_data=SettingsCb(action="home"))
+    builder.button(
+        text=_("🚫 Withdraw my consent"), callback_data=SettingsCb(action="withdraw_yes")
+    )
+    builder.button(text=_("Keep my consent"), callback_data=SettingsCb(action="home"))
     builder.adjust(1)
     return builder.as_markup()

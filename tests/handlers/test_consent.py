@@ -216,11 +216,16 @@ async def test_withdrawing_needs_a_confirmation_and_closes_the_gate(client, sess
         alice, screen.callback_data("🚫 Withdraw consent"), screen.message_id
     )
     assert confirm.text.startswith("⚠️ <b>Withdraw your consent?</b>")
+    assert confirm.buttons() == ["🚫 Withdraw my consent", "Keep my consent"]
     assert await consent_service.may_send(session, user_id, Category.ESSENTIAL, "1")
 
-    done = await client.press(alice, confirm.callback_data("✅ Yes, withdraw"), screen.message_id)
+    done = await client.press(
+        alice, confirm.callback_data("🚫 Withdraw my consent"), screen.message_id
+    )
     assert done.text.startswith("✅ Your consent is withdrawn.")
-    twice = await client.press(alice, confirm.callback_data("✅ Yes, withdraw"), screen.message_id)
+    twice = await client.press(
+        alice, confirm.callback_data("🚫 Withdraw my consent"), screen.message_id
+    )
     assert twice.answers[0].text == "🔐 Please accept the privacy policy first."
 
     session.expire_all()

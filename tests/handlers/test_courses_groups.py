@@ -522,9 +522,10 @@ async def test_cancel_a_lesson_tells_student_parent_and_teacher_once(
     card = await client.press(owner, listing.callback_data(first_label), listing.message_id)
     ask = await client.press(owner, card.callback_data("❌ Cancel lesson"), listing.message_id)
     assert "Its students, their parents and the teacher will be told" in ask.text
+    assert ask.buttons() == ["❌ Cancel the lesson", "Keep the lesson"]
     assert (await lesson_row(session, lesson.id))[1] == LessonStatus.SCHEDULED
 
-    done = await client.press(owner, ask.callback_data("✅ Yes, cancel it"), listing.message_id)
+    done = await client.press(owner, ask.callback_data("❌ Cancel the lesson"), listing.message_id)
     assert done.answers[0].text == "✅ Cancelled."
     assert "📨 Notices sent: 3." in done.text
     assert (await lesson_row(session, lesson.id))[1] == LessonStatus.CANCELLED
@@ -540,7 +541,7 @@ async def test_cancel_a_lesson_tells_student_parent_and_teacher_once(
     entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "lesson.cancelled"))
     assert entry.object_id == str(lesson.id)
 
-    again = await client.press(owner, ask.callback_data("✅ Yes, cancel it"), listing.message_id)
+    again = await client.press(owner, ask.callback_data("❌ Cancel the lesson"), listing.message_id)
     assert "not scheduled any more" in again.answers[0].text
     assert not again.of(SendMessage)  # told once
     cancelled = select(func.count()).where(AuditEntry.action == "lesson.cancelled")

@@ -176,11 +176,14 @@ async def test_enrol_full_group_over_capacity_move_and_leave(client, session, ow
     card = await client.press(owner, EnrolCb(action="card", id=ali_a2).pack())
     ask = await client.press(owner, card.callback_data("🚪 Leave the group"), card.message_id)
     assert "leaves the group A2?" in ask.text
+    assert ask.buttons() == ["🚪 Remove from the group", "Keep in the group"]
     assert (await enrolments(session))[2][2] == "active"
-    left = await client.press(owner, ask.callback_data("✅ Yes, leave"), card.message_id)
+    left = await client.press(owner, ask.callback_data("🚪 Remove from the group"), card.message_id)
     assert left.answers[0].text == "🚪 Left the group."
     assert (await enrolments(session))[2] == (ids["ali"], ids["a2"], "left", today, 0)
-    twice = await client.press(owner, ask.callback_data("✅ Yes, leave"), card.message_id)
+    twice = await client.press(
+        owner, ask.callback_data("🚪 Remove from the group"), card.message_id
+    )
     assert twice.answers[0].text == "⚠️ This place has changed meanwhile: nothing was changed."
     assert not twice.of(SendMessage)
     actions = set(await session.scalars(select(AuditEntry.action)))

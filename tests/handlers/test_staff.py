@@ -78,8 +78,9 @@ async def test_granted_rights_hold_at_the_next_update_and_revoked_ones_stop(
 
     confirm = await client.press(owner, saved.callback_data("➖ Administrator"), card.message_id)
     assert confirm.text.startswith("➖ <b>Take the administrator role from Alice Admin?</b>")
+    assert confirm.buttons() == ["➖ Take the role away", "Keep the role"]
     removed = await client.press(
-        owner, confirm.callback_data("✅ Yes, take it away"), card.message_id
+        owner, confirm.callback_data("➖ Take the role away"), card.message_id
     )
     assert removed.answers[0].text == "✅ Done."
     assert "🎭 Roles: none" in edited(removed)
@@ -158,7 +159,9 @@ async def test_making_and_unmaking_a_teacher(client, session, owner, alice):
 
     confirm = await client.press(owner, made.callback_data("➖ Teacher"), card.message_id)
     assert confirm.text.startswith("➖ <b>Take the teacher role from Malika?</b>")
-    done = await client.press(owner, confirm.callback_data("✅ Yes, take it away"), card.message_id)
+    done = await client.press(
+        owner, confirm.callback_data("➖ Take the role away"), card.message_id
+    )
     assert "🎭 Roles: none" in edited(done)
     assert await roles_of(session, person.id) == set()
 
