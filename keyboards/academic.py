@@ -153,9 +153,15 @@ def courses_list(page: Page[CourseInfo], price: Callable[[int], str]) -> InlineK
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+def thing_name_label() -> str:
+    """ "✏️ Name" of a course or a group: its own msgid, since a person's "✏️ Name" is a first
+    name in Uzbek and Russian (Ism, Имя) and a course's is not (Nom, Название)."""
+    return _("✏️ Name of a course or group")
+
+
 def course_card(course: CourseInfo, page: int) -> InlineKeyboardMarkup:
     edits = [
-        _button(_("✏️ Name"), CourseCb(action="edit", id=course.id, value="name")),
+        _button(thing_name_label(), CourseCb(action="edit", id=course.id, value="name")),
         _button(_("✏️ Description"), CourseCb(action="edit", id=course.id, value="description")),
         _button(_("✏️ Price"), CourseCb(action="edit", id=course.id, value="price")),
     ]
@@ -185,7 +191,7 @@ def course_summary() -> InlineKeyboardMarkup:
 
 
 def course_fields() -> InlineKeyboardMarkup:
-    labels = {"name": _("✏️ Name"), "description": _("✏️ Description"), "price": _("✏️ Price")}
+    labels = {"name": thing_name_label(), "description": _("✏️ Description"), "price": _("✏️ Price")}
     buttons = [
         _button(labels[name], CourseCb(action="field", value=name)) for name in COURSE_FIELDS
     ]
@@ -255,7 +261,7 @@ def group_card(group: GroupInfo, page: int, course_filter: str) -> InlineKeyboar
 def group_field_labels() -> dict[str, str]:
     return {
         "course": _("✏️ Course"),
-        "name": _("✏️ Name"),
+        "name": thing_name_label(),
         "teacher": _("✏️ Teacher"),
         "room": _("✏️ Room"),
         "capacity": _("✏️ Capacity"),
