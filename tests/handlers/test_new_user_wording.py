@@ -3,11 +3,13 @@ person's first name, a form step names the button it offers, /apply is offered o
 those it serves, and the consent toggles look like switches, not like the Accept button."""
 
 import pytest
+from aiogram.methods import SetMyCommands
 from sqlalchemy import update
 
 from bot.i18n import _, use_language
 from db.models import Role, User
 from keyboards.academic import CourseCb, GroupCb
+from tests.chat import Person
 from tests.factories import make_user
 from tests.handlers.test_courses_groups import TEACHER, fill_group_form, make_course
 
@@ -66,3 +68,70 @@ async def test_the_group_price_step_names_the_button_it_offers(client, session, 
                 "{step} — the monthly price in soʻm, if this group pays differently from "
                 "the course ({price}); or tap ⏭ Use the course price."
             )
+
+
+# --- /apply only for those it serves -----------------------------------------------------
+
+APPLY_LINE = "/apply — Ask to study at the centre"
+
+
+def commands_in(reply) -> list[str]:
+    return [command.command for call in reply.of(SetMyCommands) for command in call.commands]
+
+
+async def test_help_offers_apply_only_to_people_without_a_role(client, session, owner):
+    people = [
+        (Person(id=4_100_001, first_name="Guest", language_code="en"), []),
+        (Person(id=4_100_002, first_name="Student", language_code="en"), [Role.STUDENT]),
+        (Person(id=4_100_003, first_name="Parent", language_code="en"), [Role.PARENT]),
+        (Person(id=4_100_004, first_name="Teacher", language_code="en"), [Role.TEACHER]),
+        (Person(id=4_100_005, first_name="Admin", language_code="en"), [Role.ADMIN]),
+    ]
+    for person, held in people:
+        await make_user(session, person, roles=held)
+    await make_user(session, owner)
+
+    for person, held in people:
+        help_text = (await client.send(person, "/help")).text
+        assert (APPLY_LINE in help_text) is (not held), person.first_name
+    assert APPLY_LINE not in (await client.send(owner, "/help")).text
+
+
+async def test_a_teacher_typing_apply_is_told_what_it_is_for(client, session):
+    teacher = Person(id=4_100_010, first_name="Malika", language_code="en")
+    await make_user(session, teacher, roles=[Role.TEACHER])
+
+    reply = await client.send(teacher, "/apply")
+
+    assert reply.text == (
+        "ℹ️ /apply is for people who want to study at the centre and are not registered "
+        "yet. You are registered already: teacher.\nSend /help to see your commands."
+    )
+    after = await client.send(teacher, "Aziza Karimova")  # no form was started
+    assert "Step 2" not in after.text
+
+
+async def test_the_command_menus_of_people_with_a_role_leave_out_apply(
+    client, session, owner, alice
+):
+    """Staff get their own menu at start-up and when their rights change; a student or parent
+    bound by an invitation gets theirs at once: none lists /apply (the default one does)."""
+    from tests.handlers.test_invites import invite_for
+    from tests.handlers.test_people import registered
+
+    await make_user(session, owner)
+    await make_user(session, alice)
+    student = await registered(session, "Aziza Karimova")
+    _reply, code = await invite_for(client, owner, student.id)
+
+    bound = await client.send(alice, f"/start {code}")
+
+    assert "balance" in commands_in(bound) and "apply" not in commands_in(bound)
+
+
+def test_the_default_menu_offers_apply_and_a_role_menu_does_not():
+    from bot.commands_menu import bot_commands
+
+    assert "apply" in [command.command for command in bot_commands("uz", ())]
+    for role in Role:
+        assert "apply" not in [command.command for command in bot_commands("uz", (role,))]
