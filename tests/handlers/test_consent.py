@@ -30,9 +30,9 @@ async def test_before_consent_only_the_id_and_language_are_stored(client, sessio
 
     assert "🔐 <b>Your consent</b>" in screen.text
     assert screen.buttons() == [
-        "✅ Reminders: payments and classes",
-        "✅ Announcements and news",
-        "✅ Usage statistics",
+        "☑️ Reminders: payments and classes",
+        "☑️ Announcements and news",
+        "☑️ Usage statistics",
         "📄 Privacy policy",
         "📄 Terms of use",
         "✅ Accept",
@@ -69,9 +69,7 @@ async def test_policy_terms_language_and_contact_work_before_consent(client, ali
 
 async def test_accepting_records_version_time_and_choices(client, session, alice):
     message_id, screen = await open_consent_screen(client, alice)
-    screen = await client.press(
-        alice, screen.callback_data("✅ Announcements and news"), message_id
-    )
+    screen = await client.press(alice, screen.callback_data("☑️ Announcements and news"), message_id)
     assert "⬜ Announcements and news" in screen.buttons()
 
     done = await client.press(alice, screen.callback_data("✅ Accept"), message_id)
@@ -196,7 +194,7 @@ async def test_settings_toggles_are_honoured_by_may_send(client, session, alice)
     assert await consent_service.may_send(session, user_id, Category.ANNOUNCEMENTS, "1")
 
     toggled = await client.press(
-        alice, screen.callback_data("✅ Announcements and news"), screen.message_id
+        alice, screen.callback_data("☑️ Announcements and news"), screen.message_id
     )
 
     assert toggled.answers[0].text == "✅ Saved."

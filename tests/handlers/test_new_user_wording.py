@@ -135,3 +135,29 @@ def test_the_default_menu_offers_apply_and_a_role_menu_does_not():
     assert "apply" in [command.command for command in bot_commands("uz", ())]
     for role in Role:
         assert "apply" not in [command.command for command in bot_commands("uz", (role,))]
+
+
+# --- toggles look like switches ------------------------------------------------------------
+
+
+async def test_consent_toggles_are_switches_not_the_accept_mark(client, session, alice):
+    picker = await client.send(alice, "/start")
+    screen = await client.press(alice, picker.callback_data("🇬🇧 English"), picker.message_id)
+
+    assert screen.buttons()[:3] == [
+        "☑️ Reminders: payments and classes",
+        "☑️ Announcements and news",
+        "☑️ Usage statistics",
+    ]
+    assert [b for b in screen.buttons() if b.startswith("✅")] == ["✅ Accept"]
+    off = await client.press(
+        alice, screen.callback_data("☑️ Announcements and news"), picker.message_id
+    )
+    assert "⬜ Announcements and news" in off.buttons()
+    done = await client.press(alice, off.callback_data("✅ Accept"), picker.message_id)
+    assert done.answers[0].text == "✅ Thank you!"
+
+    settings = await client.send(alice, "/settings")
+    assert "☑️ Reminders: payments and classes" in settings.buttons()
+    assert "⬜ Announcements and news" in settings.buttons()
+    assert not [b for b in settings.buttons() if b.startswith("✅")]
