@@ -197,14 +197,14 @@ async def test_discount_freeze_and_unfreeze(client, session, owner, settings):
     enrolment_id = await session.scalar(select(Enrolment.id))
 
     card = await client.press(owner, EnrolCb(action="card", id=enrolment_id).pack())
-    assert "％ Discount: 0%" in card.text and "1,000,000 UZS" in card.text
+    assert "％ Discount: 0%" in card.text and "1,000,000 soʻm" in card.text
     step = await client.press(owner, card.callback_data("％ Discount"), card.message_id)
     assert "Step 1/1 — the discount in per cent, 0 to 100" in step.text
     for typed in ("150", "-5", "abc"):
         reply = await client.send(owner, typed)
         assert "Step 1/1" in reply.text, typed
     summary = await client.send(owner, "15%")
-    assert "0% → 15%" in summary.text and "1,000,000 UZS → 850,000 UZS" in summary.text
+    assert "0% → 15%" in summary.text and "1,000,000 soʻm → 850,000 soʻm" in summary.text
     assert (await enrolments(session))[0][4] == 0
     saved = await client.press(owner, summary.callback_data("✅ Confirm"), summary.message_id)
     assert (await enrolments(session))[0][4] == 15

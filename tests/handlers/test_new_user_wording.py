@@ -161,3 +161,33 @@ async def test_consent_toggles_are_switches_not_the_accept_mark(client, session,
     assert "☑️ Reminders: payments and classes" in settings.buttons()
     assert "⬜ Announcements and news" in settings.buttons()
     assert not [b for b in settings.buttons() if b.startswith("✅")]
+
+
+# --- one unit word per language ------------------------------------------------------------
+
+PRICE = {
+    "en": "General English · 1,250,000 soʻm",
+    "uz": "General English · 1\u00a0250\u00a0000 soʻm",
+    "ru": "General English · 1\u00a0250\u00a0000 сум",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "uz", "ru"])
+async def test_money_carries_the_unit_word_of_the_language(client, session, owner, language):
+    await make_user(session, owner, language=language)
+    await make_course(session)
+
+    listing = await client.send(owner, "/courses")
+
+    assert PRICE[language] in listing.buttons()
+    assert "UZS" not in listing.text + "".join(listing.buttons())
+
+
+def test_format_money_takes_the_unit_word_of_the_language_it_is_asked_for():
+    from bot.formatting import format_money
+
+    with use_language("ru"):
+        assert format_money(1_250_000, "en") == "1,250,000 soʻm"
+        assert format_money(1_250_000) == "1\u00a0250\u00a0000 сум"
+    with use_language("en"):
+        assert format_money(900, "ru") == "900 сум"
