@@ -6,6 +6,7 @@ from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import commands_for
+from bot.commands_menu import set_chat_commands
 from bot.config import Settings
 from bot.delivery import Sender
 from bot.filters.menu import MenuButton
@@ -59,6 +60,10 @@ async def send_greeting(
                 _("Your roles: {roles}.").format(roles=", ".join(names[role] for role in roles))
             )
         lines.append(_("Use the menu below, or send /help to see every command."))
+        if not (opened and opened.done):  # a link that worked has set the menu already
+            # the `/` menu of these roles (without /apply), also for those given a role
+            # while they were away: a parent linked by an admin, a student from before
+            await set_chat_commands(bot, chat_id, actor.language, roles)
     else:
         if opened is None:
             lines.append(

@@ -129,6 +129,19 @@ async def test_the_command_menus_of_people_with_a_role_leave_out_apply(
     assert "balance" in commands_in(bound) and "apply" not in commands_in(bound)
 
 
+async def test_start_gives_a_person_with_a_role_their_own_menu(client, session, alice):
+    """Students and parents bound before, or linked by an admin, had only the default menu
+    (with /apply): /start sets their own."""
+    await make_user(session, alice, roles=[Role.PARENT])
+
+    reply = await client.send(alice, "/start")
+
+    [menu] = reply.of(SetMyCommands)
+    assert menu.scope.type == "chat" and int(menu.scope.chat_id) == alice.id
+    names = [command.command for command in menu.commands]
+    assert "children" in names and "apply" not in names
+
+
 def test_the_default_menu_offers_apply_and_a_role_menu_does_not():
     from bot.commands_menu import bot_commands
 
