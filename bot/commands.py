@@ -14,9 +14,13 @@ class CommandSpec:
     name: str
     description: LazyProxy
     roles: frozenset[Role] = frozenset()  # empty: everyone
+    only_without_role: bool = False  # /apply: for people the centre does not know yet
 
     def visible_to(self, roles: Iterable[Role]) -> bool:
-        return not self.roles or bool(self.roles.intersection(roles))
+        roles = frozenset(roles)
+        if self.only_without_role:
+            return not roles
+        return not self.roles or bool(self.roles & roles)
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
@@ -50,7 +54,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("groups", __("All groups: timetable, students, lessons"), frozenset({Role.ADMIN})),
     CommandSpec("pay", __("Record a payment: receipt to the student"), frozenset({Role.ADMIN})),
     CommandSpec("debtors", __("Debtors: remind, download XLSX"), frozenset({Role.ADMIN})),
-    CommandSpec("apply", __("Ask to study at the centre")),
+    CommandSpec("apply", __("Ask to study at the centre"), only_without_role=True),
     CommandSpec("today", __("My lessons today: mark attendance"), frozenset({Role.TEACHER})),
     CommandSpec(
         "groups", __("My groups: students, lessons, grades, homework"), frozenset({Role.TEACHER})

@@ -10,7 +10,7 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal
 
-from bot.i18n import _, current_language
+from bot.i18n import _, current_language, translate_to
 
 BABEL_LOCALES = {"uz": "uz_Latn", "ru": "ru", "en": "en"}
 # Parsed once: Babel parses a locale name again on every call (half the cost of a date).
@@ -22,12 +22,16 @@ def babel_locale(language: str | None = None) -> Locale:
 
 
 def format_money(amount: int, language: str | None = None) -> str:
-    """`1 250 000 soʻm` / `1 250 000 сум` / `1,250,000 UZS` — whole so'm, never decimals."""
+    """`1 250 000 soʻm` / `1 250 000 сум` / `1,250,000 soʻm` — whole so'm, never decimals.
+
+    The unit word comes from the catalog of the same language as the number (one word per
+    language; English says soʻm, as people in Uzbekistan do, not Babel's currency code).
+    """
     if not isinstance(amount, int):
         raise TypeError("money is an integer number of so'm")
     number = format_decimal(amount, format="#,##0", locale=babel_locale(language))
     # Babel's group separator for uz/ru is a no-break space: keep it, it stops a wrap mid-number.
-    unit = _("soʻm")
+    unit = _("soʻm") if language is None else translate_to(language, "soʻm")
     return f"{number} {unit}"
 
 

@@ -153,9 +153,15 @@ def courses_list(page: Page[CourseInfo], price: Callable[[int], str]) -> InlineK
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+def thing_name_label() -> str:
+    """ "✏️ Name" of a course or a group: its own msgid, since a person's "✏️ Name" is a first
+    name in Uzbek and Russian (Ism, Имя) and a course's is not (Nom, Название)."""
+    return _("✏️ Name of a course or group")
+
+
 def course_card(course: CourseInfo, page: int) -> InlineKeyboardMarkup:
     edits = [
-        _button(_("✏️ Name"), CourseCb(action="edit", id=course.id, value="name")),
+        _button(thing_name_label(), CourseCb(action="edit", id=course.id, value="name")),
         _button(_("✏️ Description"), CourseCb(action="edit", id=course.id, value="description")),
         _button(_("✏️ Price"), CourseCb(action="edit", id=course.id, value="price")),
     ]
@@ -185,7 +191,7 @@ def course_summary() -> InlineKeyboardMarkup:
 
 
 def course_fields() -> InlineKeyboardMarkup:
-    labels = {"name": _("✏️ Name"), "description": _("✏️ Description"), "price": _("✏️ Price")}
+    labels = {"name": thing_name_label(), "description": _("✏️ Description"), "price": _("✏️ Price")}
     buttons = [
         _button(labels[name], CourseCb(action="field", value=name)) for name in COURSE_FIELDS
     ]
@@ -255,7 +261,7 @@ def group_card(group: GroupInfo, page: int, course_filter: str) -> InlineKeyboar
 def group_field_labels() -> dict[str, str]:
     return {
         "course": _("✏️ Course"),
-        "name": _("✏️ Name"),
+        "name": thing_name_label(),
         "teacher": _("✏️ Teacher"),
         "room": _("✏️ Room"),
         "capacity": _("✏️ Capacity"),
@@ -377,10 +383,11 @@ def lesson_cancel_confirm(lesson_id: int, page: int) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 _button(
-                    _("✅ Yes, cancel it"), LessonCb(action="cancel_yes", id=lesson_id, page=page)
+                    _("❌ Cancel the lesson"),
+                    LessonCb(action="cancel_yes", id=lesson_id, page=page),
                 )
             ],
-            [_button(_("⬅ Back"), LessonCb(action="card", id=lesson_id, page=page))],
+            [_button(_("Keep the lesson"), LessonCb(action="card", id=lesson_id, page=page))],
         ]
     )
 
@@ -509,8 +516,13 @@ def move_confirm(enrolment_id: int, group_id: int, *, full: bool) -> InlineKeybo
 def leave_confirm(enrolment_id: int, page: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [_button(_("✅ Yes, leave"), EnrolCb(action="leave_yes", id=enrolment_id, page=page))],
-            [_button(_("⬅ Back"), EnrolCb(action="card", id=enrolment_id, page=page))],
+            [
+                _button(
+                    _("🚪 Remove from the group"),
+                    EnrolCb(action="leave_yes", id=enrolment_id, page=page),
+                )
+            ],
+            [_button(_("Keep in the group"), EnrolCb(action="card", id=enrolment_id, page=page))],
         ]
     )
 

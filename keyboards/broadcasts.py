@@ -89,8 +89,8 @@ def category_menu() -> InlineKeyboardMarkup:
 def essential_confirm() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [_button(_("❗ Yes, it is essential"), "ess")],
-            [_button(_("📢 No, send it as an announcement"), "cat", value="announcement")],
+            [_button(_("❗ Send as essential"), "ess")],
+            [_button(_("📢 Send as an announcement"), "cat", value="announcement")],
             cancel_row(),
         ]
     )
@@ -160,6 +160,6 @@ def incident_confirm(count: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [_button(_("🚨 Send to {count} now").format(count=count), "isend")],
-            cancel_row(),
+            [_button(_("Do not send"), "drop")],
         ]
     )

@@ -3,6 +3,11 @@
 from bot.i18n import _
 
 
+def toggle_mark(on: bool) -> str:
+    """An on/off switch's mark: not ✅, which the Accept / Save button next to it carries."""
+    return "☑️" if on else "⬜"
+
+
 def attendance_labels() -> dict[str, str]:
     return {
         "present": _("✅ present"),

@@ -101,14 +101,22 @@ def only_cancel() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[cancel_row()])
 
 
-def confirmation(confirm_label: str, action: str) -> InlineKeyboardMarkup:
-    """✅ (`action`: ok, rvok, rfok) / ✏️ Edit / ❌ Cancel under a form's summary."""
+def confirmation(
+    confirm_label: str, action: str, keep_label: str | None = None
+) -> InlineKeyboardMarkup:
+    """✅ (`action`: ok, rvok, rfok) / ✏️ Edit / ❌ Cancel under a form's summary.
+
+    A danger (a reversal, a refund) names its action and calls the way out `keep_label`
+    ("Keep it"): "Yes, cancel" next to "Cancel" is how a payment gets reversed by mistake.
+    """
     return InlineKeyboardMarkup(
         inline_keyboard=[
             _row(confirm_label, DeskCb(action=action)),
             [
                 InlineKeyboardButton(text=_("✏️ Edit"), callback_data=DeskCb(action="edit").pack()),
-                InlineKeyboardButton(text=_("❌ Cancel"), callback_data=DeskCb(action="no").pack()),
+                InlineKeyboardButton(
+                    text=keep_label or _("❌ Cancel"), callback_data=DeskCb(action="no").pack()
+                ),
             ],
         ]
     )

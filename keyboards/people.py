@@ -14,6 +14,7 @@ from bot.services.people import Found, PersonCard, SearchResult
 from bot.services.staff import PERMISSION_ORDER, StaffPage, bits_of, grantable
 from db.models import LeadStatus, Permission, Role
 from keyboards.academic import EnrolCb
+from keyboards.labels import toggle_mark
 from keyboards.payments import DeskCb
 
 BUTTON_TEXT_MAX = 60
@@ -288,7 +289,7 @@ def permission_editor(
     labels = permission_labels()
     rows = []
     for permission in PERMISSION_ORDER:
-        mark = "✅" if permission in chosen else "⬜"
+        mark = toggle_mark(permission in chosen)
         lock = "" if permission in allowed else "🔒 "
         if permission in allowed:
             data = StaffCb(action="tg", id=target_id, bits=bits_of(chosen ^ {permission}))
@@ -310,11 +311,12 @@ def permission_editor(
 def removal_confirmation(target_id: int, role: Role) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
-        text=_("✅ Yes, take it away"),
+        text=_("➖ Take the role away"),
         callback_data=StaffCb(action="rmy", id=target_id, role=role.value),
     )
     builder.button(
-        text=_("⬅ Back"), callback_data=PeopleCb(action="card", id=target_id, other=FROM_ELSEWHERE)
+        text=_("Keep the role"),
+        callback_data=PeopleCb(action="card", id=target_id, other=FROM_ELSEWHERE),
     )
     builder.adjust(1)
     return builder.as_markup()

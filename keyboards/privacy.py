@@ -8,6 +8,7 @@ from bot.i18n import _
 from bot.services.consent import OPTIONAL_CATEGORIES, Category, Choices
 from bot.services.policy import Document
 from keyboards.common import LANGUAGE_NAMES
+from keyboards.labels import toggle_mark
 
 
 class ConsentCb(CallbackData, prefix="cs"):
@@ -33,10 +34,6 @@ def category_labels() -> dict[Category, str]:
     }
 
 
-def _mark(on: bool) -> str:
-    return "✅" if on else "⬜"
-
-
 def consent_language_picker() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for code, name in LANGUAGE_NAMES.items():
@@ -50,7 +47,7 @@ def consent_request(choices: Choices) -> InlineKeyboardMarkup:
     labels = category_labels()
     for category in OPTIONAL_CATEGORIES:
         builder.button(
-            text=f"{_mark(choices.allows(category))} {labels[category]}",
+            text=f"{toggle_mark(choices.allows(category))} {labels[category]}",
             callback_data=ConsentCb(action="pick", value=choices.toggled(category).as_bits()),
         )
     builder.button(
@@ -98,7 +95,7 @@ def settings_menu(language: str, choices: Choices) -> InlineKeyboardMarkup:
     labels = category_labels()
     for category in OPTIONAL_CATEGORIES:
         builder.button(
-            text=f"{_mark(choices.allows(category))} {labels[category]}",
+            text=f"{toggle_mark(choices.allows(category))} {labels[category]}",
             callback_data=SettingsCb(action="toggle", value=category.value),
         )
     builder.button(text=_("🚫 Withdraw consent"), callback_data=SettingsCb(action="withdraw"))
@@ -108,7 +105,9 @@ def settings_menu(language: str, choices: Choices) -> InlineKeyboardMarkup:
 
 def withdraw_confirmation() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Yes, withdraw"), callback_data=SettingsCb(action="withdraw_yes"))
-    builder.button(text=_("⬅ Back"), callback_data=SettingsCb(action="home"))
+    builder.button(
+        text=_("🚫 Withdraw my consent"), callback_data=SettingsCb(action="withdraw_yes")
+    )
+    builder.button(text=_("Keep my consent"), callback_data=SettingsCb(action="home"))
     builder.adjust(1)
     return builder.as_markup()

@@ -134,9 +134,12 @@ def ticket_card(ticket: TicketInfo, page: int) -> InlineKeyboardMarkup:
 def close_confirmation(ticket_id: int, page: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
-        text=_("✅ Yes, close"), callback_data=TicketCb(action="close_yes", id=ticket_id, page=page)
+        text=_("✅ Close the ticket"),
+        callback_data=TicketCb(action="close_yes", id=ticket_id, page=page),
     )
-    builder.button(text=_("⬅ Back"), callback_data=TicketCb(action="card", id=ticket_id, page=page))
+    builder.button(
+        text=_("Keep it open"), callback_data=TicketCb(action="card", id=ticket_id, page=page)
+    )
     builder.adjust(1)
     return builder.as_markup()
 

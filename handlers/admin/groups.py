@@ -277,7 +277,7 @@ async def render_step(
         lines += [
             _(
                 "{step} — the monthly price in soʻm, if this group pays differently from "
-                "the course ({price}); or ⏭ Skip to use the course price."
+                "the course ({price}); or tap ⏭ Use the course price."
             ).format(step=header, price=course_price),
             _("Example: <i>1 100 000</i>"),
         ]

@@ -9,6 +9,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.commands_menu import set_chat_commands
 from bot.config import Settings
 from bot.delivery import Sender, recipients
 from bot.formatting import format_datetime, format_phone
@@ -20,6 +21,7 @@ from bot.services.leads import LeadInfo, LeadPage, Moved
 from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.models import LeadStatus, Permission
+from db.repositories import users as users_repo
 from handlers.fallback import stale_button_text
 from keyboards.people import LeadCb, enrol_confirmation, lead_card, lead_status_labels, leads_list
 
@@ -153,6 +155,9 @@ async def status_pressed(
         for recipient in await recipients(
             session, [change.student_id], Category.ESSENTIAL, settings.centre.policy_version
         ):
+            # the student's own `/` menu, without /apply
+            roles = await users_repo.roles_of(session, change.student_id)
+            await set_chat_commands(bot, recipient.telegram_id, recipient.language, roles)
             await sender.notify(
                 bot, recipient, lambda: enrolled_notice(settings.centre.centre_name)
             )

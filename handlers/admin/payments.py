@@ -603,7 +603,9 @@ async def reverse_reason_received(
             ),
         ]
     )
-    await message.answer(text, reply_markup=confirmation(_("↩️ Yes, reverse"), "rvok"))
+    await message.answer(
+        text, reply_markup=confirmation(_("↩️ Reverse the payment"), "rvok", _("Keep it"))
+    )
 
 
 async def reverse_confirmed(
@@ -738,7 +740,9 @@ async def refund_reason_received(
             balance_change(balance, balance - data["amount"]),
         ]
     )
-    await message.answer(text, reply_markup=confirmation(_("💸 Yes, refund"), "rfok"))
+    await message.answer(
+        text, reply_markup=confirmation(_("💸 Pay back the money"), "rfok", _("Do not pay back"))
+    )
 
 
 async def refund_confirmed(

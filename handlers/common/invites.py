@@ -1,7 +1,9 @@
 """Opening an invitation link: `/start <code>` after consent (also right after accepting
-the policy, for a link opened before). The opener and the staff member who made the link
-are both told; a bad code gets a clear message and changes nothing."""
+the policy, for a link opened before). The link is carried out before the greeting, which
+then says what it gave (or why it was refused) in the same message; the staff member who
+made the link is told. A bad code changes nothing."""
 
+from dataclasses import dataclass
 from html import escape
 
 from aiogram import Bot
@@ -12,12 +14,11 @@ from bot.config import Settings
 from bot.delivery import Sender, recipients
 from bot.i18n import _
 from bot.services import invites as invites_service
-from bot.services.access import Actor
+from bot.services.access import ROLE_ORDER, Actor
 from bot.services.consent import Category
 from bot.services.invites import Opened, Redemption
 from db.base import utcnow
 from db.models import InviteKind, Role
-from keyboards.common import main_menu
 from keyboards.people import permission_labels
 
 
@@ -65,7 +66,7 @@ def welcome_text(result: Redemption, settings: Settings) -> str:
             text += "\n" + _("Permissions: {list}").format(
                 list=", ".join(labels[p] for p in result.permissions)
             )
-    return text + "\n" + _("Use the menu below.")
+    return text
 
 
 def creator_notice(result: Redemption) -> str:
@@ -85,6 +86,15 @@ def creator_notice(result: Redemption) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class InviteOpened:
+    """What opening a link did: a line for the greeting, and the roles held afterwards."""
+
+    text: str
+    roles: tuple[Role, ...]
+    done: bool
+
+
 async def open_invite(
     bot: Bot,
     sender: Sender,
@@ -93,19 +103,16 @@ async def open_invite(
     actor: Actor,
     settings: Settings,
     payload: str,
-) -> None:
+) -> InviteOpened:
     result = await invites_service.redeem(session, actor.user_id, payload, utcnow())
     if result.outcome is not Opened.DONE:
-        await bot.send_message(chat_id, refusal_text(result.outcome))
-        return
-    roles = set(result.roles)
-    if actor.is_owner:
-        roles.add(Role.ADMIN)
-    await bot.send_message(chat_id, welcome_text(result, settings), reply_markup=main_menu(roles))
-    if roles & {Role.ADMIN, Role.TEACHER}:
-        await set_chat_commands(bot, chat_id, actor.language, roles)
+        return InviteOpened(refusal_text(result.outcome), actor.effective_roles, done=False)
+    held = set(result.roles) | ({Role.ADMIN} if actor.is_owner else set())
+    roles = tuple(role for role in ROLE_ORDER if role in held)
+    await set_chat_commands(bot, chat_id, actor.language, roles)
     if result.creator_id is not None and result.creator_id != result.user_id:
         for recipient in await recipients(
             session, [result.creator_id], Category.ESSENTIAL, settings.centre.policy_version
         ):
             await sender.notify(bot, recipient, lambda: creator_notice(result))
+    return InviteOpened(welcome_text(result, settings), roles, done=True)

@@ -20,8 +20,9 @@ from bot.services.access import Actor
 from bot.services.leads import LeadInfo, MayApply
 from bot.services.mydata import InvalidValue
 from bot.telegram import edit_or_send
-from db.models import Permission
+from db.models import Permission, Role
 from handlers.common.mydata import problem_text
+from handlers.common.start import role_names
 from handlers.fallback import stale_button_text
 from handlers.forms import not_a_command
 from keyboards.common import MENU, main_menu
@@ -98,12 +99,20 @@ def staff_notice(lead: LeadInfo) -> str:
     )
 
 
-def refusal(state: MayApply, pending: int | None) -> str:
+def refusal(state: MayApply, pending: int | None, roles: tuple[Role, ...]) -> str:
     if state is MayApply.HAS_ROLE:
-        return _(
-            "ℹ️ You are already registered at the centre. To ask about another course, "
-            "write to /support."
-        )
+        names = role_names()
+        lines = [
+            _(
+                "ℹ️ /apply is for people who want to study at the centre and are not "
+                "registered yet. You are registered already: {roles}."
+            ).format(roles=", ".join(names[role] for role in roles))
+        ]
+        if {Role.STUDENT, Role.PARENT} & set(roles):
+            lines.append(_("To ask about another course, write to /support."))
+        else:
+            lines.append(_("Send /help to see your commands."))
+        return "\n".join(lines)
     return _("ℹ️ Your request #{id} is with the centre already: they will contact you soon.").format(
         id=pending
     )
@@ -114,7 +123,7 @@ async def apply_command(
 ) -> None:
     may, pending = await leads_service.may_apply(session, actor)
     if may is not MayApply.YES:
-        await message.answer(refusal(may, pending))
+        await message.answer(refusal(may, pending, actor.effective_roles))
         return
     await state.set_state(ApplyForm.name)
     await state.set_data({})
@@ -208,7 +217,7 @@ async def send_pressed(
         pending = None
         if may is MayApply.PENDING:
             pending = (await leads_service.may_apply(session, actor))[1]
-        await edit_or_send(callback, refusal(may, pending), None)
+        await edit_or_send(callback, refusal(may, pending, actor.effective_roles), None)
         await callback.answer()
         return
     await edit_or_send(

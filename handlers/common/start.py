@@ -6,6 +6,7 @@ from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands import commands_for
+from bot.commands_menu import set_chat_commands
 from bot.config import Settings
 from bot.delivery import Sender
 from bot.filters.menu import MenuButton
@@ -35,32 +36,45 @@ async def send_greeting(
     payload: str | None = None,
     session: AsyncSession | None = None,
 ) -> None:
-    """The main menu of the user's roles; a deep-link payload is carried out here."""
+    """The main menu of the user's roles, in one message.
+
+    A deep-link payload is carried out first, so that the greeting names the roles it gave
+    (or says why the link was refused) instead of "not linked yet" followed by a welcome.
+    """
     lines = [
         _("👋 Hello, {name}!").format(name=html.quote(first_name)),
         _("This is the bot of {centre}.").format(centre=html.quote(settings.centre.centre_name)),
         "",
     ]
     roles = actor.effective_roles
-    if roles:
-        names = role_names()
-        lines.append(
-            _("Your roles: {roles}.").format(roles=", ".join(names[role] for role in roles))
-        )
-        lines.append(_("Use the menu below, or send /help to see every command."))
-    else:
-        lines.append(
-            _(
-                "You are not linked to the centre yet. When the centre registers you, "
-                "you will get an invitation link; open it and your schedule, balance and "
-                "grades will appear here."
-            )
-        )
-        lines.append(_("Send /help to see what you can do now."))
-    await bot.send_message(chat_id, "\n".join(lines), reply_markup=main_menu(roles))
+    opened = None
     if payload:
         assert session is not None, "a deep link needs the update's session"
-        await open_invite(bot, sender, session, chat_id, actor, settings, payload)
+        opened = await open_invite(bot, sender, session, chat_id, actor, settings, payload)
+        roles = opened.roles
+        lines += [opened.text, ""]
+    if roles:
+        if not (opened and opened.done and len(roles) == 1):  # the welcome names the one role
+            names = role_names()
+            lines.append(
+                _("Your roles: {roles}.").format(roles=", ".join(names[role] for role in roles))
+            )
+        lines.append(_("Use the menu below, or send /help to see every command."))
+        if not (opened and opened.done):  # a link that worked has set the menu already
+            # the `/` menu of these roles (without /apply), also for those given a role
+            # while they were away: a parent linked by an admin, a student from before
+            await set_chat_commands(bot, chat_id, actor.language, roles)
+    else:
+        if opened is None:
+            lines.append(
+                _(
+                    "You are not linked to the centre yet. When the centre registers you, "
+                    "you will get an invitation link; open it and your schedule, balance and "
+                    "grades will appear here."
+                )
+            )
+        lines.append(_("Send /help to see what you can do now."))
+    await bot.send_message(chat_id, "\n".join(lines), reply_markup=main_menu(roles))
 
 
 async def help_command(message: Message, actor: Actor) -> None:

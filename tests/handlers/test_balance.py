@@ -102,15 +102,15 @@ async def test_student_balance_with_debt_payments_reversal_and_charges(client, s
     reply = await client.send(STUDENT, "💰 Balance")
     assert reply.text == (
         "💰 <b>My balance</b>\n\n"
-        "<b>💰 Balance: debt of 750,000 UZS</b>\n"
-        "This month's charge: 1,250,000 UZS\n\n"
+        "<b>💰 Balance: debt of 750,000 soʻm</b>\n"
+        "This month's charge: 1,250,000 soʻm\n\n"
         "<b>Last payments</b>\n"
-        "• ↩️ <s>Tue, 3 Mar · 12:00 · 200,000 UZS · 💳 Card</s> · reversed\n"
-        "• Mon, 2 Mar · 10:00 · 500,000 UZS · 💵 Cash\n"
-        "• Mon, 9 Feb · 11:00 · 1,000,000 UZS · 🏦 Bank transfer\n\n"
+        "• ↩️ <s>Tue, 3 Mar · 12:00 · 200,000 soʻm · 💳 Card</s> · reversed\n"
+        "• Mon, 2 Mar · 10:00 · 500,000 soʻm · 💵 Cash\n"
+        "• Mon, 9 Feb · 11:00 · 1,000,000 soʻm · 🏦 Bank transfer\n\n"
         "<b>Last charges</b>\n"
-        "• March 2026 · 1,250,000 UZS · due 10 March 2026\n"
-        "• February 2026 · 1,000,000 UZS · due 10 February 2026"
+        "• March 2026 · 1,250,000 soʻm · due 10 March 2026\n"
+        "• February 2026 · 1,000,000 soʻm · due 10 February 2026"
     )
     assert reply.markup() is None  # no provider token: no 💳 Pay anywhere
     assert (await client.send(STUDENT, "/balance")).text == reply.text
@@ -125,7 +125,7 @@ async def test_credit_and_settled_wording_and_a_new_student(client, session):
     )
     await pay(session, student.id, 300_000, PaymentMethod.CLICK, NOW)
     credit = await client.send(STUDENT, "/balance")
-    assert "<b>💰 Balance: 300,000 UZS paid ahead</b>" in credit.text
+    assert "<b>💰 Balance: 300,000 soʻm paid ahead</b>" in credit.text
 
 
 async def test_pay_button_only_with_a_token_and_a_debt(paying_client, session):
@@ -163,9 +163,9 @@ async def test_parent_sees_each_childs_balance_and_a_forged_child_is_refused(
     view = await paying_client.press(PARENT, card.callback_data("💰 Balance"), card.message_id)
     assert view.of(EditMessageText) and not view.of(SendMessage)  # in place
     assert view.text.startswith(
-        "💰 <b>Balance of Aziz &lt;A&gt; &amp; Co</b>\n\n<b>💰 Balance: debt of 750,000 UZS</b>"
+        "💰 <b>Balance of Aziz &lt;A&gt; &amp; Co</b>\n\n<b>💰 Balance: debt of 750,000 soʻm</b>"
     )
-    assert "• Mon, 2 Mar · 10:00 · 500,000 UZS · 💵 Cash" in view.text
+    assert "• Mon, 2 Mar · 10:00 · 500,000 soʻm · 💵 Cash" in view.text
     assert view.buttons() == ["💳 Pay", "⬅ Back"]
     assert view.callback_data("💳 Pay") == f"py:{child.id}"
     back = await paying_client.press(PARENT, view.callback_data("⬅ Back"), card.message_id)

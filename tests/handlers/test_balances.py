@@ -56,7 +56,7 @@ async def test_owner_fixes_a_difference(client, session, owner) -> None:
 
     assert "⚠️ <b>1 balance differs from the ledger</b>" in reply.text
     # names are escaped; money formatted
-    assert "• &lt;b&gt;Student 1&lt;/b&gt;: stored 249,999 UZS, ledger 250,000 UZS" in reply.text
+    assert "• &lt;b&gt;Student 1&lt;/b&gt;: stored 249,999 soʻm, ledger 250,000 soʻm" in reply.text
     assert reply.buttons() == [FIX_ONE]
 
     pressed = await client.press(owner, reply.callback_data(FIX_ONE), reply.message_id)

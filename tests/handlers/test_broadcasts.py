@@ -249,7 +249,12 @@ async def test_essential_asks_to_confirm_and_reaches_those_without_announcements
     category = await client.press(owner, category.callback_data("Parents"))
     question = await client.press(owner, category.callback_data("❗ Essential"))
     assert "Is it really essential?" in question.text
-    preview = await client.press(owner, question.callback_data("❗ Yes, it is essential"))
+    assert question.buttons() == [
+        "❗ Send as essential",
+        "📢 Send as an announcement",
+        "❌ Cancel",
+    ]
+    preview = await client.press(owner, question.callback_data("❗ Send as essential"))
     assert "📬 <b>1 person will get this.</b>" in preview.text and "❗ Essential" in preview.text
     await client.press(owner, preview.callback_data("✅ Send to 1 now"))
     await launcher_for(sender).wait()
@@ -436,6 +441,7 @@ async def test_incident_notice_by_owners_only(client, session, settings, owner, 
     assert "Incident notice" in start.text
     confirm = await client.send(owner, "The centre is closed today: no heating.")
     assert "6 people will get this notice now" in confirm.text  # Vali too; not Dilya, Erkin
+    assert confirm.buttons() == ["🚨 Send to 6 now", "Do not send"]
     sent = await client.press(owner, confirm.callback_data("🚨 Send to 6 now"))
     assert sent.answers[0].text == "✅ Sending has started."
     await launcher_for(sender).wait()

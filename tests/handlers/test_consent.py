@@ -30,9 +30,9 @@ async def test_before_consent_only_the_id_and_language_are_stored(client, sessio
 
     assert "🔐 <b>Your consent</b>" in screen.text
     assert screen.buttons() == [
-        "✅ Reminders: payments and classes",
-        "✅ Announcements and news",
-        "✅ Usage statistics",
+        "☑️ Reminders: payments and classes",
+        "☑️ Announcements and news",
+        "☑️ Usage statistics",
         "📄 Privacy policy",
         "📄 Terms of use",
         "✅ Accept",
@@ -69,9 +69,7 @@ async def test_policy_terms_language_and_contact_work_before_consent(client, ali
 
 async def test_accepting_records_version_time_and_choices(client, session, alice):
     message_id, screen = await open_consent_screen(client, alice)
-    screen = await client.press(
-        alice, screen.callback_data("✅ Announcements and news"), message_id
-    )
+    screen = await client.press(alice, screen.callback_data("☑️ Announcements and news"), message_id)
     assert "⬜ Announcements and news" in screen.buttons()
 
     done = await client.press(alice, screen.callback_data("✅ Accept"), message_id)
@@ -105,9 +103,10 @@ async def test_a_deep_link_opened_before_consent_is_carried_out_after(client, al
     picker = await client.send(alice, "/start inv_ABC123")
     screen = await client.press(alice, picker.callback_data("🇬🇧 English"), picker.message_id)
     done = await client.press(alice, screen.callback_data("✅ Accept"), picker.message_id)
-    assert "Hello, Alice!" in done.texts[-2]
+    assert done.texts[-2].startswith("✅ Your consent is recorded")
+    assert done.texts[-1].startswith("👋 Hello, Alice!")  # one greeting, the refusal in it
     assert (
-        done.texts[-1] == "⚠️ This link is not valid or has expired. Ask the centre for a new one."
+        "⚠️ This link is not valid or has expired. Ask the centre for a new one." in (done.texts[-1])
     )
 
 
@@ -195,7 +194,7 @@ async def test_settings_toggles_are_honoured_by_may_send(client, session, alice)
     assert await consent_service.may_send(session, user_id, Category.ANNOUNCEMENTS, "1")
 
     toggled = await client.press(
-        alice, screen.callback_data("✅ Announcements and news"), screen.message_id
+        alice, screen.callback_data("☑️ Announcements and news"), screen.message_id
     )
 
     assert toggled.answers[0].text == "✅ Saved."
@@ -215,11 +214,16 @@ async def test_withdrawing_needs_a_confirmation_and_closes_the_gate(client, sess
         alice, screen.callback_data("🚫 Withdraw consent"), screen.message_id
     )
     assert confirm.text.startswith("⚠️ <b>Withdraw your consent?</b>")
+    assert confirm.buttons() == ["🚫 Withdraw my consent", "Keep my consent"]
     assert await consent_service.may_send(session, user_id, Category.ESSENTIAL, "1")
 
-    done = await client.press(alice, confirm.callback_data("✅ Yes, withdraw"), screen.message_id)
+    done = await client.press(
+        alice, confirm.callback_data("🚫 Withdraw my consent"), screen.message_id
+    )
     assert done.text.startswith("✅ Your consent is withdrawn.")
-    twice = await client.press(alice, confirm.callback_data("✅ Yes, withdraw"), screen.message_id)
+    twice = await client.press(
+        alice, confirm.callback_data("🚫 Withdraw my consent"), screen.message_id
+    )
     assert twice.answers[0].text == "🔐 Please accept the privacy policy first."
 
     session.expire_all()

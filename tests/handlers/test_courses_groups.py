@@ -93,7 +93,7 @@ async def test_create_a_course_step_by_step_with_bad_prices_refused(client, sess
     for typed, reason in (
         ("abc", "“abc” is not an amount"),
         ("-5", "A price cannot be negative"),
-        ("100 000 001", "That is too large: the most is 100,000,000 UZS"),
+        ("100 000 001", "That is too large: the most is 100,000,000 soʻm"),
         ("12.5", "is not an amount"),
     ):
         reply = await client.send(owner, typed)
@@ -103,7 +103,7 @@ async def test_create_a_course_step_by_step_with_bad_prices_refused(client, sess
 
     summary = await client.send(owner, "1.250.000")
     assert "<b>Name:</b> General English" in summary.text
-    assert "<b>Monthly price:</b> 1,250,000 UZS" in summary.text
+    assert "<b>Monthly price:</b> 1,250,000 soʻm" in summary.text
     assert summary.buttons() == ["✅ Confirm", "✏️ Edit", "❌ Cancel"]
     assert await count(session, Course) == 0  # nothing before ✅
 
@@ -126,16 +126,16 @@ async def test_a_course_is_edited_in_place_and_archived(client, session, owner):
     await make_course(session, "Mathematics", 900_000)
     listing = await client.send(owner, "/courses")
     assert listing.buttons()[:2] == [
-        "General English · 1,250,000 UZS",
-        "Mathematics · 900,000 UZS",
+        "General English · 1,250,000 soʻm",
+        "Mathematics · 900,000 soʻm",
     ]
     card = await client.press(
-        owner, listing.callback_data("General English · 1,250,000 UZS"), listing.message_id
+        owner, listing.callback_data("General English · 1,250,000 soʻm"), listing.message_id
     )
     step = await client.press(owner, card.callback_data("✏️ Price"), listing.message_id)
     assert "Step 3/3" in step.text
     summary = await client.send(owner, "1 100 000")
-    assert "<b>Monthly price:</b> 1,100,000 UZS" in summary.text
+    assert "<b>Monthly price:</b> 1,100,000 soʻm" in summary.text
     # a taken name is refused at the step
     await client.press(owner, summary.callback_data("✏️ Edit"), summary.message_id)
     fields = await client.press(owner, "co:field:0:1:name", summary.message_id)
@@ -163,10 +163,10 @@ async def test_lists_are_paged_ten_at_a_time(client, session, owner):
         await make_course(session, f"Course {number:02d}", 100_000)
     first = await client.send(owner, "/courses")
     assert "📚 <b>Courses: 12</b>" in first.text
-    assert first.buttons()[9] == "Course 09 · 100,000 UZS"
+    assert first.buttons()[9] == "Course 09 · 100,000 soʻm"
     assert first.buttons()[10:12] == ["1/2", "▶"]
     second = await client.press(owner, first.callback_data("▶"), first.message_id)
-    assert second.buttons()[:2] == ["Course 10 · 100,000 UZS", "Course 11 · 100,000 UZS"]
+    assert second.buttons()[:2] == ["Course 10 · 100,000 soʻm", "Course 11 · 100,000 soʻm"]
     assert second.buttons()[2:4] == ["◀", "2/2"]
     same = await client.press(owner, second.callback_data("2/2"), first.message_id)
     assert len(same.answers) == 1  # an unchanged page is no error
@@ -229,7 +229,7 @@ async def fill_group_form(client, owner, *, name="A1 Morning", teacher="Aziz Kar
     assert "Step 7/9 — the end date" in step.text
     mid = step.message_id
     step = await client.press(owner, step.callback_data("⏭ Skip"), mid)
-    assert "Step 8/9 — the monthly price" in step.text and "1,250,000 UZS" in step.text
+    assert "Step 8/9 — the monthly price" in step.text and "1,250,000 soʻm" in step.text
     step = await client.press(owner, step.callback_data("⏭ Use the course price"), mid)
     assert "Step 9/9 — the weekly timetable" in step.text and TZ_NAME in step.text
     for day in ("Mon", "Wed"):
@@ -252,7 +252,7 @@ async def test_create_a_group_with_two_slots_and_lessons_are_generated(
 
     summary = await fill_group_form(client, owner)
     assert "<b>Teacher:</b> Aziz Karimov" in summary.text
-    assert "<b>Monthly price:</b> 1,250,000 UZS (the course price)" in summary.text
+    assert "<b>Monthly price:</b> 1,250,000 soʻm (the course price)" in summary.text
     assert "Mon 14:00–15:30" in summary.text and "Wed 14:00–15:30" in summary.text
     assert await count(session, Group) == 0  # nothing before ✅
 
@@ -353,7 +353,9 @@ async def test_bad_group_answers_repeat_the_step_and_write_nothing(client, sessi
     reply = await client.send(owner, "11:00 60")
     assert "That overlaps Tue 10:00–11:30 of this group" in reply.text
     summary = await client.press(owner, reply.callback_data("✅ Done"), reply.message_id)
-    assert "<b>Monthly price:</b> 1,000,000 UZS (the course price is 1,250,000 UZS)" in summary.text
+    assert (
+        "<b>Monthly price:</b> 1,000,000 soʻm (the course price is 1,250,000 soʻm)"
+    ) in summary.text
     assert await count(session, Group) == 0
     cancelled = await client.send(owner, "/cancel")
     assert cancelled.text == "❌ Cancelled. Nothing was saved."
@@ -522,9 +524,10 @@ async def test_cancel_a_lesson_tells_student_parent_and_teacher_once(
     card = await client.press(owner, listing.callback_data(first_label), listing.message_id)
     ask = await client.press(owner, card.callback_data("❌ Cancel lesson"), listing.message_id)
     assert "Its students, their parents and the teacher will be told" in ask.text
+    assert ask.buttons() == ["❌ Cancel the lesson", "Keep the lesson"]
     assert (await lesson_row(session, lesson.id))[1] == LessonStatus.SCHEDULED
 
-    done = await client.press(owner, ask.callback_data("✅ Yes, cancel it"), listing.message_id)
+    done = await client.press(owner, ask.callback_data("❌ Cancel the lesson"), listing.message_id)
     assert done.answers[0].text == "✅ Cancelled."
     assert "📨 Notices sent: 3." in done.text
     assert (await lesson_row(session, lesson.id))[1] == LessonStatus.CANCELLED
@@ -540,7 +543,7 @@ async def test_cancel_a_lesson_tells_student_parent_and_teacher_once(
     entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "lesson.cancelled"))
     assert entry.object_id == str(lesson.id)
 
-    again = await client.press(owner, ask.callback_data("✅ Yes, cancel it"), listing.message_id)
+    again = await client.press(owner, ask.callback_data("❌ Cancel the lesson"), listing.message_id)
     assert "not scheduled any more" in again.answers[0].text
     assert not again.of(SendMessage)  # told once
     cancelled = select(func.count()).where(AuditEntry.action == "lesson.cancelled")

@@ -176,11 +176,14 @@ async def test_enrol_full_group_over_capacity_move_and_leave(client, session, ow
     card = await client.press(owner, EnrolCb(action="card", id=ali_a2).pack())
     ask = await client.press(owner, card.callback_data("🚪 Leave the group"), card.message_id)
     assert "leaves the group A2?" in ask.text
+    assert ask.buttons() == ["🚪 Remove from the group", "Keep in the group"]
     assert (await enrolments(session))[2][2] == "active"
-    left = await client.press(owner, ask.callback_data("✅ Yes, leave"), card.message_id)
+    left = await client.press(owner, ask.callback_data("🚪 Remove from the group"), card.message_id)
     assert left.answers[0].text == "🚪 Left the group."
     assert (await enrolments(session))[2] == (ids["ali"], ids["a2"], "left", today, 0)
-    twice = await client.press(owner, ask.callback_data("✅ Yes, leave"), card.message_id)
+    twice = await client.press(
+        owner, ask.callback_data("🚪 Remove from the group"), card.message_id
+    )
     assert twice.answers[0].text == "⚠️ This place has changed meanwhile: nothing was changed."
     assert not twice.of(SendMessage)
     actions = set(await session.scalars(select(AuditEntry.action)))
@@ -194,14 +197,14 @@ async def test_discount_freeze_and_unfreeze(client, session, owner, settings):
     enrolment_id = await session.scalar(select(Enrolment.id))
 
     card = await client.press(owner, EnrolCb(action="card", id=enrolment_id).pack())
-    assert "％ Discount: 0%" in card.text and "1,000,000 UZS" in card.text
+    assert "％ Discount: 0%" in card.text and "1,000,000 soʻm" in card.text
     step = await client.press(owner, card.callback_data("％ Discount"), card.message_id)
     assert "Step 1/1 — the discount in per cent, 0 to 100" in step.text
     for typed in ("150", "-5", "abc"):
         reply = await client.send(owner, typed)
         assert "Step 1/1" in reply.text, typed
     summary = await client.send(owner, "15%")
-    assert "0% → 15%" in summary.text and "1,000,000 UZS → 850,000 UZS" in summary.text
+    assert "0% → 15%" in summary.text and "1,000,000 soʻm → 850,000 soʻm" in summary.text
     assert (await enrolments(session))[0][4] == 0
     saved = await client.press(owner, summary.callback_data("✅ Confirm"), summary.message_id)
     assert (await enrolments(session))[0][4] == 15

@@ -6,7 +6,7 @@ import hashlib
 import re
 from datetime import timedelta
 
-from aiogram.methods import SendMessage
+from aiogram.methods import EditMessageText, SendMessage
 from sqlalchemy import select
 
 from bot.services import invites as invites_service
@@ -82,12 +82,12 @@ async def test_a_registered_student_binds_their_account(client, session, owner):
 
     done = await accept_policy(client, NEWCOMER, f"/start {code}")
 
-    mine = sent_to(done, NEWCOMER)
-    assert "Hello, Gulom!" in mine[-2].text
-    assert mine[-1].text.startswith(
+    [mine] = sent_to(done, NEWCOMER)
+    assert mine.text.startswith("👋 Hello, Gulom!")
+    assert (
         "✅ Welcome, Gʻulom Oʻktamov! Your Telegram account is now linked to your record"
-    )
-    assert "🎓" not in mine[-1].text  # the menu comes as the keyboard
+    ) in mine.text
+    assert "🎓" not in mine.text  # the menu comes as the keyboard
     [to_owner] = sent_to(done, owner)
     assert to_owner.text == (
         "🔗 Gʻulom Oʻktamov opened your invitation and is now connected as a student."
@@ -119,7 +119,7 @@ async def test_a_registered_student_binds_their_account(client, session, owner):
 
     # The link works once.
     again = await accept_policy(client, OTHER, f"/start {code}")
-    assert again.texts[-1].startswith("⚠️ This invitation has already been used")
+    assert "⚠️ This invitation has already been used" in again.texts[-1]
     assert await count(session, User) == 3
     card = await open_card(client, owner, student.id)
     assert "💬 Telegram: connected" in card.text
@@ -136,22 +136,22 @@ async def test_expired_revoked_and_mistyped_codes_change_nothing(client, session
     invite.expires_at = utcnow() - timedelta(minutes=1)
     await session.commit()
     reply = await client.send(alice, f"/start {expired_code}")
-    assert reply.texts[-1] == "⚠️ This invitation has expired. Ask the centre for a new link."
+    assert "⚠️ This invitation has expired. Ask the centre for a new link." in reply.texts[-1]
 
     made, revoked_code = await invite_for(client, owner, student.id)
     revoked = await client.press(owner, made.callback_data("🚫 Revoke the link"), made.message_id)
     assert revoked.text == "🚫 This invitation was revoked: the link no longer works."
     assert revoked.answers[0].text == "🚫 Revoked."
     reply = await client.send(alice, f"/start {revoked_code}")
-    assert reply.texts[-1].startswith("⚠️ This invitation was cancelled by the centre.")
+    assert "⚠️ This invitation was cancelled by the centre." in reply.texts[-1]
 
     # one character off the revoked code (which itself may end in "x": 1 in 64)
     mistyped = revoked_code[:-1] + ("y" if revoked_code.endswith("x") else "x")
     for garbage in ("abc", mistyped, "a" * 64, "bad$code"):
         reply = await client.send(alice, f"/start {garbage}")
-        assert reply.texts[-1] == (
+        assert (
             "⚠️ This link is not valid or has expired. Ask the centre for a new one."
-        ), garbage
+        ) in reply.texts[-1], garbage
 
     assert (await fresh(session, student.id)).telegram_id is None
     assert (await fresh(session, opener.id)).telegram_id == alice.id
@@ -169,9 +169,9 @@ async def test_a_new_link_replaces_the_old_one_and_a_used_one_cannot_be_revoked(
     second, second_code = await invite_for(client, owner, student.id)
 
     reply = await client.send(alice, f"/start {first_code}")
-    assert reply.texts[-1].startswith("⚠️ This invitation was cancelled by the centre.")
+    assert "⚠️ This invitation was cancelled by the centre." in reply.texts[-1]
     reply = await client.send(alice, f"/start {second_code}")
-    assert sent_to(reply, alice)[-1].text.startswith("✅ Welcome, Aziza Karimova!")
+    assert "✅ Welcome, Aziza Karimova!" in sent_to(reply, alice)[-1].text
 
     late = await client.press(owner, second.callback_data("🚫 Revoke the link"), second.message_id)
     assert late.answers[0].text.startswith("⚠️ This invitation has already been used")
@@ -187,9 +187,7 @@ async def test_a_parent_invite_links_the_opener_to_the_child(client, session, ow
 
     reply = await client.send(alice, f"/start {code}")
 
-    assert sent_to(reply, alice)[-1].text.startswith(
-        "✅ You are now linked to Zarina Aliyeva as a parent"
-    )
+    assert "✅ You are now linked to Zarina Aliyeva as a parent" in sent_to(reply, alice)[-1].text
     assert "👨‍👩‍👧 Children" in reply.buttons()
     [to_owner] = sent_to(reply, owner)
     assert to_owner.text == (
@@ -220,9 +218,7 @@ async def test_a_registered_parent_is_bound_by_their_own_link(client, session, o
 
     done = await accept_policy(client, NEWCOMER, f"/start {code_in(made.text)}")
 
-    assert sent_to(done, NEWCOMER)[-1].text.startswith(
-        "✅ You are now linked to Zarina Aliyeva as a parent"
-    )
+    assert "✅ You are now linked to Zarina Aliyeva as a parent" in sent_to(done, NEWCOMER)[-1].text
     bound = await the_user(session, NEWCOMER)
     assert bound.full_name == "Dilnoza Aliyeva" and bound.phone == "+998935550000"
     assert await count(session, ParentLink) == 1
@@ -233,7 +229,7 @@ async def test_a_child_cannot_open_the_invite_meant_for_a_parent(client, session
     child = await make_user(session, alice, roles=[Role.STUDENT], full_name="Zarina")
     _, code = await invite_for(client, owner, child.id, "👪 Invitation for a parent")
     reply = await client.send(alice, f"/start {code}")
-    assert reply.texts[-1] == "⚠️ This invitation is for your parent: please send the link to them."
+    assert "⚠️ This invitation is for your parent: please send the link to them." in reply.texts[-1]
     assert await count(session, ParentLink) == 0
     assert (await session.scalar(select(Invite))).used_at is None
 
@@ -248,7 +244,7 @@ async def test_someone_already_at_the_centre_cannot_take_over_a_registered_stude
 
     reply = await client.send(alice, f"/start {code}")
 
-    assert reply.texts[-1].startswith("⚠️ Your Telegram account already belongs to someone")
+    assert "⚠️ Your Telegram account already belongs to someone" in reply.texts[-1]
     assert (await fresh(session, student.id)).telegram_id is None
     assert (await fresh(session, teacher.id)).telegram_id == alice.id
     assert (await session.scalar(select(Invite))).used_at is None
@@ -296,3 +292,57 @@ async def test_a_teacher_invite_makes_the_opener_a_teacher(client, session, owne
         == Role.TEACHER
     )
     assert any(call.__api_method__ == "setMyCommands" for call in reply.calls)
+
+
+STUDENT_MENU = ["📅 Schedule", "📋 Attendance", "📝 Grades", "📚 Homework", "💰 Balance"]
+
+
+async def test_an_invitation_opened_after_consent_greets_once_with_the_role_it_gave(
+    client, session, owner, alice
+):
+    await make_user(session, owner)
+    await make_user(session, alice)
+    student = await registered(session, "Aziza Karimova")
+    _, code = await invite_for(client, owner, student.id)
+
+    reply = await client.send(alice, f"/start {code}")
+
+    [greeting] = sent_to(reply, alice)  # one message: no "not linked yet" before the welcome
+    assert greeting.text.startswith("👋 Hello, Alice!")
+    assert "You are not linked to the centre yet" not in greeting.text
+    assert "✅ Welcome, Aziza Karimova!" in greeting.text
+    assert "you are a student" in greeting.text
+    assert greeting.reply_markup.keyboard[0][0].text == STUDENT_MENU[0]
+    assert [b.text for row in greeting.reply_markup.keyboard for b in row][:5] == STUDENT_MENU
+
+
+async def test_an_invitation_opened_before_consent_greets_once_after_acceptance(
+    client, session, owner
+):
+    await make_user(session, owner)
+    student = await registered(session, "Aziza Karimova")
+    _, code = await invite_for(client, owner, student.id)
+
+    done = await accept_policy(client, NEWCOMER, f"/start {code}")
+
+    [edited] = done.of(EditMessageText)
+    assert edited.text.startswith("✅ Your consent is recorded")
+    [sent] = sent_to(done, NEWCOMER)  # one greeting, the welcome in it
+    greeting = sent.text
+    assert greeting.startswith("👋 Hello, Gulom!")
+    assert "You are not linked to the centre yet" not in greeting
+    assert "✅ Welcome, Aziza Karimova!" in greeting
+    assert done.buttons()[:5] == STUDENT_MENU
+
+
+async def test_a_refused_invitation_is_said_in_the_one_greeting(client, session, alice):
+    await make_user(session, alice)
+
+    reply = await client.send(alice, "/start abc")
+
+    [greeting] = sent_to(reply, alice)
+    assert greeting.text.startswith("👋 Hello, Alice!")
+    assert "⚠️ This link is not valid or has expired. Ask the centre for a new one." in (
+        greeting.text
+    )
+    assert "you will get an invitation link" not in greeting.text

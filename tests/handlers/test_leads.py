@@ -1,7 +1,7 @@
 """Leads: /apply (name, own contact, course), the staff are told, /leads moves the request
 on, and "enrolled" makes the applicant a student without retyping."""
 
-from aiogram.methods import EditMessageText
+from aiogram.methods import EditMessageText, SetMyCommands
 from aiogram.types import Contact, ReplyKeyboardMarkup
 from sqlalchemy import select
 
@@ -97,7 +97,11 @@ async def test_applying_with_bad_input_then_the_staff_are_told(client, session, 
 async def test_a_person_with_a_role_does_not_apply(client, session, alice):
     await make_user(session, alice, roles=[Role.STUDENT])
     reply = await client.send(alice, "/apply")
-    assert reply.text.startswith("ℹ️ You are already registered at the centre.")
+    assert reply.text == (
+        "ℹ️ /apply is for people who want to study at the centre and are not registered "
+        "yet. You are registered already: student.\n"
+        "To ask about another course, write to /support."
+    )
 
 
 async def test_not_sure_and_cancel(client, session, alice):
@@ -165,6 +169,10 @@ async def test_the_staff_move_a_request_on_and_enrol_it(client, session, owner, 
         )
         == Role.STUDENT
     )
+    [menu] = enrolled.of(SetMyCommands)  # the new student's own `/` menu: no /apply now
+    assert int(menu.scope.chat_id) == alice.id
+    names = [command.command for command in menu.commands]
+    assert "schedule" in names and "apply" not in names
     [notice] = sent_to(enrolled, alice)
     assert notice.text.startswith("🎓 Bilim &lt;Academy&gt; &amp; Co has registered you")
     entries = await audit_actions(session, "lead.status")

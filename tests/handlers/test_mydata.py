@@ -161,9 +161,9 @@ async def test_mydata_shows_everything_stored_about_a_student(client, session, a
     assert "• English course — English group: active, since 6 January 2025" in text
     assert "✅ present: 2 · ❌ absent: 1 · ⏰ late: 1 · 📝 excused: 0" in text
     assert "📝 <b>Grades</b> (2)" in text and "English group · exam: 51/100" in text
-    assert "Balance: -400,000 UZS (debt)" in text
-    assert "500,000 UZS · cash" in text
-    assert "300,000 UZS · card · ↩️ reversed" in text
+    assert "Balance: -400,000 soʻm (debt)" in text
+    assert "500,000 soʻm · cash" in text
+    assert "300,000 soʻm · card · ↩️ reversed" in text
     assert "No linked children or parents." in text
     assert "Privacy policy version 1, since" in text and "Changes recorded: 1." in text
     assert "Is &lt;b&gt; &amp; co fine?" in text
@@ -186,7 +186,7 @@ async def test_mydata_says_briefly_that_a_section_is_empty(client, session, alic
         "No groups.",
         "No attendance marks.",
         "No grades.",
-        "Balance: 0 UZS",
+        "Balance: 0 soʻm",
         "No payments.",
         "No linked children or parents.",
         "No open requests.",
@@ -210,7 +210,7 @@ async def test_only_the_latest_grades_and_payments_are_listed_with_the_count(
     assert text.count("· exam:") == 5
     assert "The latest 5 of 7; /export has them all." in text
     assert "The latest 5 of 8; /export has them all." in text
-    assert "80,000 UZS" in text and "10,000 UZS" not in text  # newest first
+    assert "80,000 soʻm" in text and "10,000 soʻm" not in text  # newest first
 
 
 async def test_a_long_card_is_split_between_sections_never_cut(client, session, alice):
@@ -247,13 +247,13 @@ async def test_a_parent_sees_each_linked_child(client, session, alice):
     opened = await client.press(alice, card.callback_data("👤 Son Karimov"), card.message_id)
     [edit] = opened.of(EditMessageText)
     assert edit.text.startswith("🗂 <b>Data of Son Karimov</b>")
-    assert "Chess group" in edit.text and "Balance: 100,000 UZS" in edit.text
+    assert "Chess group" in edit.text and "Balance: 100,000 soʻm" in edit.text
     assert "Piano" not in edit.text and "Parents: Mother" in edit.text
     assert opened.buttons() == ["📦 Download a copy", "⬅ Back"]
     assert len(opened.answers) == 1
 
     other = await client.press(alice, card.callback_data("👤 Daughter Karimova"), card.message_id)
-    assert "Piano group" in other.text and "Balance: -50,000 UZS (debt)" in other.text
+    assert "Piano group" in other.text and "Balance: -50,000 soʻm (debt)" in other.text
 
     back = await client.press(alice, other.callback_data("⬅ Back"), card.message_id)
     assert back.text.startswith("🗂 <b>My data</b>")

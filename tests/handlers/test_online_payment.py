@@ -81,7 +81,7 @@ async def test_the_whole_exchange_and_a_resent_successful_payment(paying_client,
     assert invoice.provider_token == TOKEN
     assert invoice.title == "Tuition payment"
     # plain text: the name as written, not HTML-escaped
-    assert invoice.description == "Payment for the studies of Aziz <Karimov> & Co: 1,250,000 UZS"
+    assert invoice.description == "Payment for the studies of Aziz <Karimov> & Co: 1,250,000 soʻm"
     assert invoice.payload.startswith(f"pay:{student.id}:1250000:")
     assert len(invoice.payload.encode()) <= 128
     assert service.parse_payload(KEY, invoice.payload).amount == 1_250_000
@@ -107,7 +107,7 @@ async def test_the_whole_exchange_and_a_resent_successful_payment(paying_client,
     assert await ledger.balance(session, student.id) == 0
     receipts = {call.chat_id: call.text for call in paid.of(SendMessage)}
     assert set(receipts) == {STUDENT.id, PARENT.id}
-    assert receipts[STUDENT.id].startswith("🧾 <b>Receipt</b>: payment of 1,250,000 UZS received")
+    assert receipts[STUDENT.id].startswith("🧾 <b>Receipt</b>: payment of 1,250,000 soʻm received")
     assert "Telegram" in receipts[STUDENT.id]
     assert "Aziz &lt;Karimov&gt; &amp; Co" in receipts[PARENT.id]  # names the child
     entries = (

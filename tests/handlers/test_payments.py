@@ -5,6 +5,7 @@ in their own language."""
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from aiogram.methods import EditMessageText, SendMessage
 from sqlalchemy import func, select
 
@@ -20,6 +21,7 @@ from db.models import (
     Permission,
     Refund,
     Role,
+    User,
 )
 from db.repositories import ledger as ledger_repo
 from keyboards.payments import DebtorsCb, DeskCb, RemindDebtorCb
@@ -290,10 +292,12 @@ async def test_reversal_is_listed_and_told_and_happens_once(client, session, own
     assert "at most 500 characters" in (await client.send(owner, "y" * 501)).text
     confirm = await client.send(owner, "entered <twice>")
     assert f"Balance: credit {money(300_000)} → debt {money(700_000)}" in confirm.text
-    assert confirm.buttons() == ["↩️ Yes, reverse", "✏️ Edit", "❌ Cancel"]
+    assert confirm.buttons() == ["↩️ Reverse the payment", "✏️ Edit", "Keep it"]
     assert await balance_of(session, ids["ali"]) == 300_000  # nothing before ✅
 
-    done = await client.press(owner, confirm.callback_data("↩️ Yes, reverse"), confirm.message_id)
+    done = await client.press(
+        owner, confirm.callback_data("↩️ Reverse the payment"), confirm.message_id
+    )
     assert done.answers[0].text == "↩️ Reversed."
     assert await balance_of(session, ids["ali"]) == -700_000
     session.expire_all()
@@ -316,7 +320,9 @@ async def test_reversal_is_listed_and_told_and_happens_once(client, session, own
     again = await client.press(owner, DeskCb(action="rv", id=first_id).pack())
     assert again.answers[0].text == "ℹ️ This payment is already reversed."
     assert again.answers[0].show_alert
-    stale = await client.press(owner, confirm.callback_data("↩️ Yes, reverse"), confirm.message_id)
+    stale = await client.press(
+        owner, confirm.callback_data("↩️ Reverse the payment"), confirm.message_id
+    )
     assert stale.answers[0].text == STALE
     assert await balance_of(session, ids["ali"]) == -700_000
     assert (await audit_actions(session)).count("payment.reversed") == 1
@@ -342,7 +348,9 @@ async def test_refund_within_and_over_the_credit(client, session, owner):
     confirm = await client.send(owner, "left the course")
     assert f"Balance: credit {money(250_000)} → credit {money(150_000)}" in confirm.text
     assert await count(session, Refund) == 0
-    done = await client.press(owner, confirm.callback_data("💸 Yes, refund"), confirm.message_id)
+    done = await client.press(
+        owner, confirm.callback_data("💸 Pay back the money"), confirm.message_id
+    )
     assert done.answers[0].text == "💸 Refund saved."
     assert await balance_of(session, ids["sher"]) == 150_000
     refund = (await session.scalars(select(Refund))).one()
@@ -358,7 +366,9 @@ async def test_refund_within_and_over_the_credit(client, session, owner):
     reason = await client.press(owner, method.callback_data("💵 Cash"), method.message_id)
     confirm = await client.send(owner, "all of it")
     await owe(session, ids["sher"], 100_000)
-    refused = await client.press(owner, confirm.callback_data("💸 Yes, refund"), confirm.message_id)
+    refused = await client.press(
+        owner, confirm.callback_data("💸 Pay back the money"), confirm.message_id
+    )
     assert f"at most {money(50_000)} can be paid back" in refused.answers[0].text
     assert await count(session, Refund) == 1
     assert await balance_of(session, ids["sher"]) == 50_000
@@ -415,3 +425,46 @@ async def test_without_the_permission_everything_is_refused(client, session, own
         select(func.count()).select_from(AuditEntry).where(AuditEntry.outcome == "denied")
     )
     assert denied >= 2 * 11
+
+
+REVERSAL_BUTTONS = {
+    "en": ["↩️ Reverse the payment", "✏️ Edit", "Keep it"],
+    "uz": ["↩️ Toʻlovni bekor qilish", "✏️ Tahrirlash", "Toʻlov qolsin"],
+    "ru": ["↩️ Отменить оплату", "✏️ Изменить", "Оставить как есть"],
+}
+REFUND_BUTTONS = {
+    "en": ["💸 Pay back the money", "✏️ Edit", "Do not pay back"],
+    "uz": ["💸 Pulni qaytarish", "✏️ Tahrirlash", "Qaytarmaslik"],
+    "ru": ["💸 Вернуть деньги", "✏️ Изменить", "Не возвращать"],
+}
+
+
+@pytest.mark.parametrize("language", ["en", "uz", "ru"])
+async def test_the_reversal_and_refund_confirmations_name_the_action(
+    client, session, owner, language
+):
+    """ "Yes, cancel" next to "Cancel" (uz "Ha, bekor qilish" / "Bekor qilish") invites a
+    reversal by mistake: the buttons say what they do, and the safe one keeps things."""
+    ids = await setup(session, owner)
+    await pay(client, owner, "sher", "250 000")
+    payment_id = await session.scalar(select(Payment.id))
+    me = await session.scalar(select(User).where(User.telegram_id == owner.id))
+    me.language = language
+    await session.commit()
+
+    await client.press(owner, DeskCb(action="rv", id=payment_id).pack())
+    confirm = await client.send(owner, "typo")
+    assert confirm.buttons() == REVERSAL_BUTTONS[language]
+    kept = await client.press(
+        owner, confirm.callback_data(REVERSAL_BUTTONS[language][2]), confirm.message_id
+    )
+    assert kept.answers
+    assert await balance_of(session, ids["sher"]) == 250_000
+
+    await client.press(owner, DeskCb(action="rf", id=ids["sher"]).pack())
+    method = await client.send(owner, "100 000")
+    cash = next(b for b in method.buttons() if b.startswith("💵"))
+    await client.press(owner, method.callback_data(cash), method.message_id)
+    confirm = await client.send(owner, "left")
+    assert confirm.buttons() == REFUND_BUTTONS[language]
+    assert await count(session, Refund) == 0

@@ -1,5 +1,6 @@
 """Redis-backed FSM storage and throttling; the `/` command menus per language and role."""
 
+import os
 import uuid
 
 import pytest
@@ -15,7 +16,7 @@ from tests.chat import ChatClient, Person
 from tests.conftest import make_settings
 from tests.factories import make_user
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")  # flushed after
 
 
 @pytest.fixture
@@ -47,8 +48,8 @@ async def test_the_consent_flow_survives_redis_storage(redis, database_url, sess
     screen = await client.press(person, picker.callback_data("🇷🇺 Русский"), picker.message_id)
     done = await client.press(person, screen.callback_data("✅ Принимаю"), picker.message_id)
 
-    assert "Здравствуйте, Rustam!" in done.texts[-2]
-    assert done.texts[-1].startswith("⚠️ Эта ссылка недействительна")
+    assert done.texts[-1].startswith("👋 Здравствуйте, Rustam!")  # one greeting, the refusal in it
+    assert "⚠️ Эта ссылка недействительна" in done.texts[-1]
 
 
 async def test_menus_per_language_and_per_staff_chat(bot, settings, session_factory, session):
@@ -64,9 +65,11 @@ async def test_menus_per_language_and_per_staff_chat(bot, settings, session_fact
     assert set(defaults) == {None, "uz", "ru", "en"}
     everyone = [command.command for command in defaults["en"].commands]
     assert "help" in everyone and "admin" not in everyone
+    assert "apply" in everyone  # for people without a role; the staff's own menus leave it out
     assert defaults["ru"].commands[0].description == "Главное меню"
     chats = {c.scope.chat_id: c for c in calls if c.scope.type == "chat"}
     assert set(chats) == {teacher.id, admin.id, 1_000_001}  # the owner from settings too
     assert "admin" not in [c.command for c in chats[teacher.id].commands]
+    assert all("apply" not in [c.command for c in chat.commands] for chat in chats.values())
     assert chats[teacher.id].commands[0].description == "Главное меню"
     assert {"admin", "audit"} <= {c.command for c in chats[admin.id].commands}

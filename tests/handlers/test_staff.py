@@ -49,7 +49,7 @@ async def test_granted_rights_hold_at_the_next_update_and_revoked_ones_stop(
     assert editor.text.startswith("🛡 <b>Administrator rights of Alice Admin</b>")
     assert editor.buttons()[-2:] == ["✅ Save", "⬅ Back"]
     toggled = await client.press(owner, editor.callback_data("⬜ 🔍 Audit log"), found.message_id)
-    assert "✅ 🔍 Audit log" in toggled.buttons()
+    assert "☑️ 🔍 Audit log" in toggled.buttons()
     assert await roles_of(session, person.id) == set()  # nothing before ✅ Save
 
     saved = await client.press(owner, toggled.callback_data("✅ Save"), found.message_id)
@@ -68,7 +68,7 @@ async def test_granted_rights_hold_at_the_next_update_and_revoked_ones_stop(
 
     card = await open_card(client, owner, person.id)
     editor = await client.press(owner, card.callback_data("🛡 Permissions"), card.message_id)
-    off = await client.press(owner, editor.callback_data("✅ 🔍 Audit log"), card.message_id)
+    off = await client.press(owner, editor.callback_data("☑️ 🔍 Audit log"), card.message_id)
     off = await client.press(owner, off.callback_data("⬜ 💳 Payments"), card.message_id)
     saved = await client.press(owner, off.callback_data("✅ Save"), card.message_id)
     assert "🛡 Permissions: 💳 Payments" in edited(saved)
@@ -78,8 +78,9 @@ async def test_granted_rights_hold_at_the_next_update_and_revoked_ones_stop(
 
     confirm = await client.press(owner, saved.callback_data("➖ Administrator"), card.message_id)
     assert confirm.text.startswith("➖ <b>Take the administrator role from Alice Admin?</b>")
+    assert confirm.buttons() == ["➖ Take the role away", "Keep the role"]
     removed = await client.press(
-        owner, confirm.callback_data("✅ Yes, take it away"), card.message_id
+        owner, confirm.callback_data("➖ Take the role away"), card.message_id
     )
     assert removed.answers[0].text == "✅ Done."
     assert "🎭 Roles: none" in edited(removed)
@@ -158,7 +159,9 @@ async def test_making_and_unmaking_a_teacher(client, session, owner, alice):
 
     confirm = await client.press(owner, made.callback_data("➖ Teacher"), card.message_id)
     assert confirm.text.startswith("➖ <b>Take the teacher role from Malika?</b>")
-    done = await client.press(owner, confirm.callback_data("✅ Yes, take it away"), card.message_id)
+    done = await client.press(
+        owner, confirm.callback_data("➖ Take the role away"), card.message_id
+    )
     assert "🎭 Roles: none" in edited(done)
     assert await roles_of(session, person.id) == set()
 

@@ -440,9 +440,10 @@ async def test_an_admin_may_close_a_ticket(client, session, alice, owner):
     )
     ask = await client.press(owner, card.callback_data("🔒 Close"), listed.message_id)
     assert ask.text.startswith("🔒 <b>Close ticket #1 without a written answer?</b>")
+    assert ask.buttons() == ["✅ Close the ticket", "Keep it open"]
     assert (await tickets(session))[0].status == "open"
 
-    closed = await client.press(owner, ask.callback_data("✅ Yes, close"), listed.message_id)
+    closed = await client.press(owner, ask.callback_data("✅ Close the ticket"), listed.message_id)
 
     assert [a.text for a in closed.answers] == ["🔒 Ticket #1 is closed."]
     assert "Status: 🔒 closed" in closed.of(EditMessageText)[0].text
@@ -454,7 +455,7 @@ async def test_an_admin_may_close_a_ticket(client, session, alice, owner):
     [entry] = await actions(session, "ticket.closed")
     assert entry.actor_id == admin.id and entry.object_id == "1"
 
-    again = await client.press(owner, ask.callback_data("✅ Yes, close"), listed.message_id)
+    again = await client.press(owner, ask.callback_data("✅ Close the ticket"), listed.message_id)
     assert again.answers[0].text == "⚠️ Ticket #1 is closed."
     answer = await client.press(owner, TicketCb(action="answer", id=1).pack())
     assert answer.answers[0].text == "⚠️ Ticket #1 is closed."

@@ -18,7 +18,7 @@ NBSP = "\xa0"
     [
         ("uz", f"1{NBSP}250{NBSP}000 soʻm"),
         ("ru", f"1{NBSP}250{NBSP}000 сум"),
-        ("en", "1,250,000 UZS"),
+        ("en", "1,250,000 soʻm"),
     ],
 )
 def test_money_is_whole_som_in_each_language(language: str, expected: str) -> None:
