@@ -5,9 +5,9 @@ throttling counters, the outbound pace and the seen update ids, and one of them 
 leader, see bot/leader.py) runs the scheduler.
 
 Stopping (SIGTERM or SIGINT): no new updates are taken, the ones in flight and the
-scheduler jobs running are given `DRAIN_SECONDS` to finish, then the connections close.
-A second signal exits at once; the database's transactions make sure nothing is left
-half-written either way.
+scheduler jobs running are given DRAIN_SECONDS (10 by default) to finish, then the
+connections close. A second signal exits at once; the database's transactions make sure
+nothing is left half-written either way.
 """
 
 import asyncio
@@ -45,7 +45,6 @@ from bot.services.analytics import UsageTally
 from bot.services.backup import DatabaseLock
 from db.engine import create_engine, create_session_factory
 
-DRAIN_SECONDS = 10.0
 USAGE_FLUSH_SECONDS = 10.0
 REDIS_CONNECTIONS = 100  # per process
 REDIS_WAIT_SECONDS = 10.0
@@ -147,6 +146,7 @@ async def run(settings: Settings) -> None:
             jobs,
             broadcasts=launcher_for(sender),
             sender=sender,
+            seconds=settings.runtime.drain_seconds,
         )
         if settings.telegram.webhook_url:
             await _serve_webhook(bot, dispatcher, settings, stop, drain)
@@ -230,7 +230,7 @@ async def _serve_webhook(
     )
     host, _, port = settings.telegram.webhook_listen.rpartition(":")
     # No access log: the update's own line says what matters, without a second line per update.
-    runner = web.AppRunner(app, shutdown_timeout=DRAIN_SECONDS, access_log=None)
+    runner = web.AppRunner(app, shutdown_timeout=settings.runtime.drain_seconds, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host or "127.0.0.1", int(port))
     await site.start()
@@ -251,9 +251,10 @@ async def _drain(
     jobs: RunningJobs,
     broadcasts: Launcher | None = None,
     sender: Sender | None = None,
+    seconds: float = 10.0,
 ) -> None:
     """Let the updates being handled, the jobs running, the notices being sent and the
-    deliveries in hand finish, within DRAIN_SECONDS; undelivered broadcast rows stay pending
+    deliveries in hand finish, within `seconds`; undelivered broadcast rows stay pending
     for the next process."""
     if scheduler.running:
         scheduler.pause()
@@ -264,7 +265,7 @@ async def _drain(
         sender.wait_background() if sender else asyncio.sleep(0),
     )
     try:
-        await asyncio.wait_for(waiting, DRAIN_SECONDS)
+        await asyncio.wait_for(waiting, seconds)
     except TimeoutError:
         logger.warning(
             "stopping with {} updates and {} jobs unfinished (their transactions roll back)",
