@@ -8,8 +8,9 @@ Stopping (SIGTERM or SIGINT): no new updates are taken (polling stops asking; th
 answers 503), the ones in hand and the scheduler jobs running are given DRAIN_SECONDS
 (10 by default) to finish, then the connections close. An update only counts as taken once handled
 (bot/polling.py, bot/webhook.py), so whatever the drain gives up Telegram delivers again.
-A second signal exits at once; the database's transactions make sure nothing is left
-half-written either way.
+A signal repeated within `SAME_STOP_SECONDS` is the same stop (GNU make, for one, passes a
+SIGTERM on to its child that the process group got already); a later one exits at once,
+and the database's transactions make sure nothing is left half-written either way.
 """
 
 import asyncio
@@ -49,6 +50,7 @@ from bot.services.backup import DatabaseLock
 from bot.webhook import WebhookHandler
 from db.engine import create_engine, create_session_factory
 
+SAME_STOP_SECONDS = 1.0  # a person pressing Ctrl-C twice on purpose is slower
 USAGE_FLUSH_SECONDS = 10.0
 REDIS_CONNECTIONS = 100  # per process
 REDIS_WAIT_SECONDS = 10.0
@@ -65,10 +67,13 @@ def connect_redis(url: str, max_connections: int = REDIS_CONNECTIONS) -> Redis:
 
 
 class StopSignal:
-    """The first SIGTERM / SIGINT asks for a graceful stop; the second exits at once."""
+    """The first SIGTERM / SIGINT asks for a graceful stop; one that follows within
+    SAME_STOP_SECONDS is the same request, a later one exits at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.requested = asyncio.Event()
+        self._clock = clock
+        self._first_at = 0.0
 
     def install(self) -> None:
         loop = asyncio.get_running_loop()
@@ -76,11 +81,16 @@ class StopSignal:
             loop.add_signal_handler(number, self._received, number)
 
     def _received(self, number: signal.Signals) -> None:
-        if self.requested.is_set():
+        now = self._clock()
+        if not self.requested.is_set():
+            logger.info("{} received: finishing the updates in flight", number.name)
+            self._first_at = now
+            self.requested.set()
+        elif now - self._first_at < SAME_STOP_SECONDS:
+            logger.info("{} again at once: the same stop, still finishing", number.name)
+        else:
             logger.warning("{} again: exiting now", number.name)
             os._exit(1)
-        logger.info("{} received: finishing the updates in flight", number.name)
-        self.requested.set()
 
 
 class RunningJobs:
