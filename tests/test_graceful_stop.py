@@ -29,7 +29,7 @@ from tests.test_bot_process import PROJECT, button_update, free_port, message_up
 
 PEOPLE = range(301, 317)  # 16 people, 50 toggles each
 BURST = 800
-DELAY = 0.03  # seconds each Bot API call takes: a person's 50 toggles take over 3 s
+DELAY = 0.05  # seconds each Bot API call takes: a person's 50 toggles take over 5 s
 DRAIN = "3"  # seconds; at most 100 updates are in hand at once, ~6 a person
 SECRET = "graceful-stop-test-secret-0123456789"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
