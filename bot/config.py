@@ -216,6 +216,9 @@ class RuntimeSettings(_Section):
     # Messages per second the bot starts itself (notices, reminders, broadcasts); Telegram's
     # limit is about 30 per bot.
     send_rate: int = Field(default=25, ge=1, le=30)
+    # Seconds a stop gives the updates in hand and the running jobs; a service manager's
+    # own stop timeout (systemd's TimeoutStopSec) must be longer.
+    drain_seconds: float = Field(default=10.0, gt=0, le=300)
 
     @field_validator("health_port", mode="before")
     @classmethod

@@ -4,10 +4,13 @@ Every process runs the same code; with REDIS_URL several of them share the FSM, 
 throttling counters, the outbound pace and the seen update ids, and one of them (the
 leader, see bot/leader.py) runs the scheduler.
 
-Stopping (SIGTERM or SIGINT): no new updates are taken, the ones in flight and the
-scheduler jobs running are given `DRAIN_SECONDS` to finish, then the connections close.
-A second signal exits at once; the database's transactions make sure nothing is left
-half-written either way.
+Stopping (SIGTERM or SIGINT): no new updates are taken (polling stops asking; the webhook
+answers 503), the ones in hand and the scheduler jobs running are given DRAIN_SECONDS
+(10 by default) to finish, then the connections close. An update only counts as taken once handled
+(bot/polling.py, bot/webhook.py), so whatever the drain gives up Telegram delivers again.
+A signal repeated within `SAME_STOP_SECONDS` is the same stop (GNU make, for one, passes a
+SIGTERM on to its child that the process group got already); a later one exits at once,
+and the database's transactions make sure nothing is left half-written either way.
 """
 
 import asyncio
@@ -20,7 +23,7 @@ from functools import partial
 from urllib.parse import urlparse
 
 from aiogram import Bot, Dispatcher
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -40,12 +43,14 @@ from bot.delivery.limiter import RedisLimiter
 from bot.health import start_health_server
 from bot.leader import Leadership, leader_lock
 from bot.middlewares.dedup import UpdateGate
+from bot.polling import Poller
 from bot.scheduler import create_scheduler
 from bot.services.analytics import UsageTally
 from bot.services.backup import DatabaseLock
+from bot.webhook import WebhookHandler
 from db.engine import create_engine, create_session_factory
 
-DRAIN_SECONDS = 10.0
+SAME_STOP_SECONDS = 1.0  # a person pressing Ctrl-C twice on purpose is slower
 USAGE_FLUSH_SECONDS = 10.0
 REDIS_CONNECTIONS = 100  # per process
 REDIS_WAIT_SECONDS = 10.0
@@ -62,10 +67,13 @@ def connect_redis(url: str, max_connections: int = REDIS_CONNECTIONS) -> Redis:
 
 
 class StopSignal:
-    """The first SIGTERM / SIGINT asks for a graceful stop; the second exits at once."""
+    """The first SIGTERM / SIGINT asks for a graceful stop; one that follows within
+    SAME_STOP_SECONDS is the same request, a later one exits at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.requested = asyncio.Event()
+        self._clock = clock
+        self._first_at = 0.0
 
     def install(self) -> None:
         loop = asyncio.get_running_loop()
@@ -73,11 +81,16 @@ class StopSignal:
             loop.add_signal_handler(number, self._received, number)
 
     def _received(self, number: signal.Signals) -> None:
-        if self.requested.is_set():
+        now = self._clock()
+        if not self.requested.is_set():
+            logger.info("{} received: finishing the updates in flight", number.name)
+            self._first_at = now
+            self.requested.set()
+        elif now - self._first_at < SAME_STOP_SECONDS:
+            logger.info("{} again at once: the same stop, still finishing", number.name)
+        else:
             logger.warning("{} again: exiting now", number.name)
             os._exit(1)
-        logger.info("{} received: finishing the updates in flight", number.name)
-        self.requested.set()
 
 
 class RunningJobs:
@@ -147,12 +160,12 @@ async def run(settings: Settings) -> None:
             jobs,
             broadcasts=launcher_for(sender),
             sender=sender,
+            seconds=settings.runtime.drain_seconds,
         )
         if settings.telegram.webhook_url:
             await _serve_webhook(bot, dispatcher, settings, stop, drain)
         else:
-            await _poll(bot, dispatcher, stop)
-            await drain()
+            await _poll(bot, dispatcher, stop, drain)
     finally:
         for task in (leading, counting):
             if task is not None:
@@ -186,23 +199,28 @@ async def _write_last_counts(usage: UsageTally) -> None:
         logger.exception("the last usage counts could not be written")
 
 
-async def _poll(bot: Bot, dispatcher: Dispatcher, stop: StopSignal) -> None:
-    """Long polling until a stop is asked for (or polling itself ends)."""
+async def _poll(
+    bot: Bot,
+    dispatcher: Dispatcher,
+    stop: StopSignal,
+    drain: Callable[..., Awaitable[None]],
+) -> None:
+    """Long polling until a stop is asked for; then the updates in hand finish (within the
+    drain) and only the handled ones are acknowledged."""
     await bot.delete_webhook(drop_pending_updates=False)
-    polling = asyncio.create_task(
-        dispatcher.start_polling(
-            bot,
-            handle_signals=False,
-            close_bot_session=False,
-            allowed_updates=dispatcher.resolve_used_update_types(),
-        )
-    )
-    asked = asyncio.create_task(stop.requested.wait())
-    await asyncio.wait({polling, asked}, return_when=asyncio.FIRST_COMPLETED)
-    if not polling.done():
-        await dispatcher.stop_polling()
-    asked.cancel()
-    await polling
+    workflow = {"dispatcher": dispatcher, "bots": [bot], **dispatcher.workflow_data}
+    await dispatcher.emit_startup(bot=bot, **workflow)
+    poller = Poller(bot, dispatcher, allowed_updates=dispatcher.resolve_used_update_types())
+    try:
+        polling = poller.start()
+        asked = asyncio.create_task(stop.requested.wait())
+        await asyncio.wait({polling, asked}, return_when=asyncio.FIRST_COMPLETED)
+        asked.cancel()
+        await poller.stop_fetching()
+        await drain(poller.wait_handled())
+        await poller.hand_back()
+    finally:
+        await dispatcher.emit_shutdown(bot=bot, **workflow)
 
 
 async def _serve_webhook(
@@ -210,18 +228,15 @@ async def _serve_webhook(
     dispatcher: Dispatcher,
     settings: Settings,
     stop: StopSignal,
-    drain: Callable[[], Awaitable[None]],
+    drain: Callable[..., Awaitable[None]],
 ) -> None:
     url = settings.telegram.webhook_url
     assert url is not None
     secret = settings.telegram.webhook_secret
     path = urlparse(url).path or "/"
     app = web.Application()
-    SimpleRequestHandler(
-        dispatcher=dispatcher,
-        bot=bot,
-        secret_token=secret.get_secret_value() if secret else None,
-    ).register(app, path=path)
+    endpoint = WebhookHandler(dispatcher, bot, secret.get_secret_value() if secret else None)
+    endpoint.register(app, path=path)
     setup_application(app, dispatcher, bot=bot)
     await bot.set_webhook(
         url,
@@ -230,17 +245,19 @@ async def _serve_webhook(
     )
     host, _, port = settings.telegram.webhook_listen.rpartition(":")
     # No access log: the update's own line says what matters, without a second line per update.
-    runner = web.AppRunner(app, shutdown_timeout=DRAIN_SECONDS, access_log=None)
+    runner = web.AppRunner(app, shutdown_timeout=settings.runtime.drain_seconds, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host or "127.0.0.1", int(port))
     await site.start()
     logger.info("webhook server listening on {} (path {})", settings.telegram.webhook_listen, path)
     try:
         await stop.requested.wait()
-        # No new requests (Telegram re-sends them to another process or later), then
-        # the updates already accepted finish before the app closes the bot's session.
+        # No new requests (answered 503, Telegram sends them again to another process or
+        # later), then the updates already accepted finish; what cannot is answered 503 too.
+        endpoint.stop_accepting()
         await site.stop()
-        await drain()
+        await drain(endpoint.wait_handled())
+        await endpoint.give_up()
     finally:
         await runner.cleanup()
 
@@ -249,22 +266,26 @@ async def _drain(
     gate: UpdateGate,
     scheduler: AsyncIOScheduler,
     jobs: RunningJobs,
+    updates: Awaitable[None] | None = None,
+    *,
     broadcasts: Launcher | None = None,
     sender: Sender | None = None,
+    seconds: float = 10.0,
 ) -> None:
-    """Let the updates being handled, the jobs running, the notices being sent and the
-    deliveries in hand finish, within DRAIN_SECONDS; undelivered broadcast rows stay pending
-    for the next process."""
+    """Let the updates being handled (`updates`: every one taken has finished), the jobs
+    running, the notices being sent and the deliveries in hand finish, within `seconds`;
+    undelivered broadcast rows stay pending for the next process."""
     if scheduler.running:
         scheduler.pause()
     waiting = asyncio.gather(
+        updates if updates is not None else asyncio.sleep(0),
         gate.wait_idle(),
         jobs.idle.wait(),
         broadcasts.drain() if broadcasts else asyncio.sleep(0),
         sender.wait_background() if sender else asyncio.sleep(0),
     )
     try:
-        await asyncio.wait_for(waiting, DRAIN_SECONDS)
+        await asyncio.wait_for(waiting, seconds)
     except TimeoutError:
         logger.warning(
             "stopping with {} updates and {} jobs unfinished (their transactions roll back)",

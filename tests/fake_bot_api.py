@@ -3,6 +3,11 @@
 Serves getMe, deleteWebhook, setMyCommands, getUpdates (from a queue), sendMessage,
 editMessageText, answerCallbackQuery, sendChatAction; records every call.
 
+getUpdates works as Telegram's does: an update handed out stays until a call's `offset`
+is above its id, and is handed out again until then (to the next process too); `limit`
+caps the answer. `offsets` lists the offset of every call. `delay` makes every other
+method answer that many seconds later (a slow Bot API).
+
 For benchmarks/load.py (all optional, the defaults keep the behaviour above): `batch`
 hands out up to that many queued updates per getUpdates, `keep_calls=False` does not
 keep the calls in memory, `on_call(method, params)` is called for every API call as it
@@ -31,14 +36,18 @@ class FakeBotApi:
         on_call: Callable[[str, dict[str, Any]], None] | None = None,
         on_handover: Callable[[list[dict[str, Any]]], None] | None = None,
         proxy_page_for: frozenset[str] = frozenset(),
+        delay: float = 0.0,
     ) -> None:
         self.batch = batch
         self.proxy_page_for = proxy_page_for
+        self.delay = delay
         self.keep_calls = keep_calls
         self.on_call = on_call
         self.on_handover = on_handover
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.unconfirmed: list[dict[str, Any]] = []  # handed out, offset not past them yet
+        self.offsets: list[int | None] = []
         self.sent = asyncio.Condition()
         self._message_ids = count(1)
         self._runner: web.AppRunner | None = None
@@ -93,16 +102,9 @@ class FakeBotApi:
         if method == "getMe":
             return BOT_USER
         if method == "getUpdates":
-            try:
-                update = await asyncio.wait_for(self.updates.get(), timeout=0.5)
-            except TimeoutError:
-                return []
-            handed = [update]
-            while len(handed) < self.batch and not self.updates.empty():
-                handed.append(self.updates.get_nowait())
-            if self.on_handover is not None:
-                self.on_handover(handed)
-            return handed
+            return await self._get_updates(params)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if method in ("sendMessage", "editMessageText"):
             return {
                 "message_id": params.get("message_id") or next(self._message_ids),
@@ -112,6 +114,32 @@ class FakeBotApi:
                 "text": params["text"],
             }
         return True
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params["offset"]) if "offset" in params else None
+        if self.keep_calls:
+            self.offsets.append(offset)
+        if offset is not None:
+            self.unconfirmed = [u for u in self.unconfirmed if u["update_id"] >= offset]
+        limit = int(params.get("limit", 100))
+        handed = self.unconfirmed[:limit]
+        fresh: list[dict[str, Any]] = []
+        if not handed and self.updates.empty():
+            wait = min(float(params.get("timeout", 0)), 0.5)
+            if wait <= 0:
+                return []
+            try:
+                fresh.append(await asyncio.wait_for(self.updates.get(), timeout=wait))
+            except TimeoutError:
+                return []
+        while len(fresh) < self.batch and len(handed) + len(fresh) < limit:
+            if self.updates.empty():
+                break
+            fresh.append(self.updates.get_nowait())
+        self.unconfirmed.extend(fresh)
+        if fresh and self.on_handover is not None:
+            self.on_handover(fresh)
+        return handed + fresh
 
 
 def _decode(value: Any) -> Any:

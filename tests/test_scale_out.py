@@ -182,14 +182,26 @@ async def test_a_pause_on_one_process_holds_the_other(redis) -> None:
     assert time.monotonic() - started >= 0.25
 
 
-async def test_the_first_signal_asks_for_a_stop_and_the_second_exits_at_once() -> None:
-    stop = StopSignal()
+async def test_the_first_signal_asks_for_a_stop_and_a_later_second_exits_at_once() -> None:
+    now = [100.0]
+    stop = StopSignal(clock=lambda: now[0])
     with patch("bot.runner.os._exit") as exit_now:
         stop._received(signal.SIGTERM)
         assert stop.requested.is_set()
         exit_now.assert_not_called()
+        now[0] += 2.0  # a person pressing Ctrl-C again
         stop._received(signal.SIGINT)
         exit_now.assert_called_once_with(1)
+
+
+async def test_a_signal_repeated_at_once_is_the_same_stop() -> None:
+    """GNU make passes the process group's SIGTERM on to the bot: two signals, one stop."""
+    stop = StopSignal()
+    with patch("bot.runner.os._exit") as exit_now:
+        stop._received(signal.SIGTERM)
+        stop._received(signal.SIGTERM)  # a moment later
+        exit_now.assert_not_called()
+        assert stop.requested.is_set()
 
 
 async def test_draining_waits_for_updates_in_flight(client: ChatClient) -> None:

@@ -4,6 +4,8 @@ Telegram re-sends a webhook update it believes failed, and with several bot proc
 behind one address the copy may reach another process. The first process to see an
 update_id marks it (in Redis when there is one, shared by every process; in memory
 otherwise) and handles it; any later copy is dropped before any other middleware runs.
+An update given up before it finished (a stop cancelled it) has its mark removed, so the
+copy Telegram delivers again, to this process at its next start or to another, is handled.
 """
 
 import asyncio
@@ -23,6 +25,9 @@ class SeenUpdates(Protocol):
     async def first_time(self, update_id: int) -> bool:
         """Mark the update as seen; False when it had been seen before."""
 
+    async def forget(self, update_id: int) -> None:
+        """Remove the mark: the update was not handled after all."""
+
 
 class MemorySeenUpdates:
     """The latest `size` update ids of this process."""
@@ -39,6 +44,9 @@ class MemorySeenUpdates:
             self._seen.popitem(last=False)
         return True
 
+    async def forget(self, update_id: int) -> None:
+        self._seen.pop(update_id, None)
+
 
 class RedisSeenUpdates:
     """Shared by every process of the bot: SET NX is atomic, so exactly one wins."""
@@ -49,6 +57,9 @@ class RedisSeenUpdates:
 
     async def first_time(self, update_id: int) -> bool:
         return bool(await self.redis.set(self.prefix + str(update_id), 1, nx=True, ex=SEEN_FOR))
+
+    async def forget(self, update_id: int) -> None:
+        await self.redis.delete(self.prefix + str(update_id))
 
 
 class UpdateGate(BaseMiddleware):
@@ -74,10 +85,19 @@ class UpdateGate(BaseMiddleware):
         self._idle.clear()
         try:
             return await handler(event, data)
+        except asyncio.CancelledError:
+            await self._forget(event.update_id)
+            raise
         finally:
             self.in_flight -= 1
             if self.in_flight == 0:
                 self._idle.set()
+
+    async def _forget(self, update_id: int) -> None:
+        try:
+            await self.seen.forget(update_id)
+        except Exception:
+            logger.exception("update {} stays marked as seen; a copy will be dropped", update_id)
 
     async def wait_idle(self) -> None:
         """Return once no update is being handled (the caller bounds the wait)."""

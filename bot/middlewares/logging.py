@@ -4,6 +4,7 @@ The outer middleware puts an `UpdateTrace` into the event data; later middleware
 fill in the role and the handler name. Text, phones and tokens never appear here.
 """
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -45,6 +46,9 @@ class UpdateLoggingMiddleware(BaseMiddleware):
             return await handler(event, data)
         except Exception:
             trace.outcome = "error"
+            raise
+        except asyncio.CancelledError:
+            trace.outcome = "cancelled"  # given up at a stop: Telegram delivers it again
             raise
         finally:
             global last_update_at
