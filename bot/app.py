@@ -16,7 +16,6 @@ from bot.commands_menu import register_command_menus
 from bot.config import Settings
 from bot.delivery import Sender
 from bot.middlewares.analytics import UsageCountMiddleware
-from bot.middlewares.callback_ids import CallbackIdGuard
 from bot.middlewares.consent import ConsentGate
 from bot.middlewares.database import DbSessionMiddleware
 from bot.middlewares.dedup import MemorySeenUpdates, RedisSeenUpdates, SeenUpdates, UpdateGate
@@ -32,7 +31,6 @@ from bot.routing import run_sync_filters_inline
 from bot.services.analytics import UsageTally
 from handlers import get_routers
 from handlers.common import privacy
-from handlers.fallback import stale_button_text
 
 HANDLED_OBSERVERS = (
     "message",
@@ -137,7 +135,6 @@ def create_dispatcher(
     consent_gate = ConsentGate(privacy.ask_for_consent, privacy.ask_to_renew)
     dispatcher.message.middleware(consent_gate)
     dispatcher.callback_query.middleware(consent_gate)
-    dispatcher.callback_query.middleware(CallbackIdGuard(stale_button_text))
     dispatcher.message.middleware(UsageCountMiddleware())
 
     dispatcher.include_routers(*get_routers())
