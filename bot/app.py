@@ -20,6 +20,7 @@ from bot.middlewares.consent import ConsentGate
 from bot.middlewares.database import DbSessionMiddleware
 from bot.middlewares.dedup import MemorySeenUpdates, RedisSeenUpdates, SeenUpdates, UpdateGate
 from bot.middlewares.logging import HandlerNameMiddleware, UpdateLoggingMiddleware
+from bot.middlewares.nul_bytes import NulByteGuard
 from bot.middlewares.throttling import (
     HitCounter,
     MemoryHitCounter,
@@ -31,6 +32,7 @@ from bot.routing import run_sync_filters_inline
 from bot.services.analytics import UsageTally
 from handlers import get_routers
 from handlers.common import privacy
+from handlers.fallback import stale_button_text
 
 HANDLED_OBSERVERS = (
     "message",
@@ -129,6 +131,7 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_factory))
     dispatcher.update.outer_middleware(UserMiddleware(settings))
     dispatcher.update.outer_middleware(LocaleMiddleware(default_language))
+    dispatcher.update.outer_middleware(NulByteGuard(stale_button_text))
     handler_names = HandlerNameMiddleware()
     for name in HANDLED_OBSERVERS:
         dispatcher.observers[name].middleware(handler_names)
