@@ -16,11 +16,11 @@ from bot.commands_menu import register_command_menus
 from bot.config import Settings
 from bot.delivery import Sender
 from bot.middlewares.analytics import UsageCountMiddleware
-from bot.middlewares.callback_ids import CallbackIdGuard
 from bot.middlewares.consent import ConsentGate
 from bot.middlewares.database import DbSessionMiddleware
 from bot.middlewares.dedup import MemorySeenUpdates, RedisSeenUpdates, SeenUpdates, UpdateGate
 from bot.middlewares.logging import HandlerNameMiddleware, UpdateLoggingMiddleware
+from bot.middlewares.nul_bytes import NulByteGuard
 from bot.middlewares.throttling import (
     HitCounter,
     MemoryHitCounter,
@@ -131,13 +131,13 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(DbSessionMiddleware(session_factory))
     dispatcher.update.outer_middleware(UserMiddleware(settings))
     dispatcher.update.outer_middleware(LocaleMiddleware(default_language))
+    dispatcher.update.outer_middleware(NulByteGuard(stale_button_text))
     handler_names = HandlerNameMiddleware()
     for name in HANDLED_OBSERVERS:
         dispatcher.observers[name].middleware(handler_names)
     consent_gate = ConsentGate(privacy.ask_for_consent, privacy.ask_to_renew)
     dispatcher.message.middleware(consent_gate)
     dispatcher.callback_query.middleware(consent_gate)
-    dispatcher.callback_query.middleware(CallbackIdGuard(stale_button_text))
     dispatcher.message.middleware(UsageCountMiddleware())
 
     dispatcher.include_routers(*get_routers())

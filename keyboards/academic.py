@@ -12,35 +12,36 @@ from bot.services.academic import CourseInfo, GroupInfo, Page, PersonItem, SlotS
 from bot.services.enrolment import EnrolmentInfo, EnrolmentPage
 from bot.services.lessons import LessonPage
 from db.models import EnrolmentStatus, GroupStatus, LessonStatus
+from keyboards.ids import Id, Number
 from keyboards.teacher import attendance_button
 
 
 class CourseCb(CallbackData, prefix="co"):
     action: str
-    id: int = 0
-    page: int = 1
+    id: Id = 0
+    page: Number = 1
     value: str = ""
 
 
 class GroupCb(CallbackData, prefix="gr"):
     action: str
-    id: int = 0
-    page: int = 1
+    id: Id = 0
+    page: Number = 1
     value: str = ""
 
 
 class LessonCb(CallbackData, prefix="ls"):
     action: str
-    id: int = 0
-    page: int = 1
+    id: Id = 0
+    page: Number = 1
 
 
 class EnrolCb(CallbackData, prefix="en"):
     action: str
-    id: int = 0  # an enrolment
-    group: int = 0
-    student: int = 0
-    page: int = 1
+    id: Id = 0  # an enrolment
+    group: Id = 0
+    student: Id = 0
+    page: Number = 1
     value: str = ""
 
 

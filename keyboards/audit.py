@@ -5,12 +5,13 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
+from keyboards.ids import Id, Number
 
 
 class AuditCb(CallbackData, prefix="au"):
-    page: int
+    page: Number
     action: str = ""
-    user: int = 0
+    user: Id = 0
     view: str = "list"  # list, groups
 
 

@@ -5,10 +5,11 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import ngettext
+from keyboards.ids import Number
 
 
 class RecomputeCb(CallbackData, prefix="rcb"):
-    differences: int  # how many the owner saw: the fix is refused when it no longer matches
+    differences: Number  # how many the owner saw: the fix is refused when it no longer matches
 
 
 def fix_button(differences: int) -> InlineKeyboardMarkup:

@@ -8,12 +8,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
 from db.models import AudienceType, BroadcastCategory, Role
+from keyboards.ids import Id, Number
 
 
 class BroadcastCb(CallbackData, prefix="bc"):
     action: str
-    id: int = 0
-    page: int = 1
+    id: Id = 0
+    page: Number = 1
     value: str = ""
 
 

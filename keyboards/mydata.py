@@ -8,13 +8,14 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
 from bot.services.mydata import PersonRef
+from keyboards.ids import Id
 
 BUTTON_NAME_MAX = 40
 
 
 class MyDataCb(CallbackData, prefix="md"):
     action: str  # home, child, name, phone, email, lang, export
-    user: int = 0  # child / export: whose data (re-checked on every press)
+    user: Id = 0  # child / export: whose data (re-checked on every press)
 
 
 def person_label(ref: PersonRef) -> str:

@@ -9,10 +9,11 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.config import Settings
 from bot.i18n import _
+from keyboards.ids import Id
 
 
 class PayCb(CallbackData, prefix="py"):
-    student_id: int
+    student_id: Id
 
 
 def online_payments_on(settings: Settings) -> bool:

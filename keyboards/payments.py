@@ -13,6 +13,7 @@ from bot.jobs.receipts import method_labels
 from bot.services.ledger import Debtor, PaymentInfo
 from bot.services.payment_desk import StudentsFound
 from db.models import PaymentMethod
+from keyboards.ids import Id, Number
 
 BUTTON_TEXT_MAX = 60
 # What an admin may choose by hand; `telegram` is recorded only by the in-chat payment.
@@ -31,18 +32,18 @@ class DeskCb(CallbackData, prefix="ap"):
     # no (leave the form), list (payments of student `id`), new (a payment for `id`),
     # rv (reverse payment `id`), rvok, rf (refund for student `id`)
     action: str
-    id: int = 0
-    page: int = 0
+    id: Id = 0
+    page: Number = 0
     m: str = ""
 
 
 class DebtorsCb(CallbackData, prefix="dl"):
     action: str  # page, xlsx
-    page: int = 1
+    page: Number = 1
 
 
 class RemindDebtorCb(CallbackData, prefix="rd"):
-    student_id: int
+    student_id: Id
 
 
 def shorten(text: str, limit: int = BUTTON_TEXT_MAX) -> str:

@@ -14,6 +14,7 @@ from bot.services.people import Found, PersonCard, SearchResult
 from bot.services.staff import PERMISSION_ORDER, StaffPage, bits_of, grantable
 from db.models import LeadStatus, Permission, Role
 from keyboards.academic import EnrolCb
+from keyboards.ids import Id, Number
 from keyboards.labels import toggle_mark
 from keyboards.payments import DeskCb
 
@@ -28,9 +29,9 @@ class PeopleCb(CallbackData, prefix="pp"):
     # regs (register a student), regp (register a parent of `id`), save, edit, drop,
     # lk (find a parent for `id`), lkp (confirm parent `id` for child `other`), lky (link)
     action: str
-    id: int = 0
-    page: int = 0
-    other: int = 0
+    id: Id = 0
+    page: Number = 0
+    other: Id = 0
 
 
 class StaffCb(CallbackData, prefix="sf"):
@@ -38,24 +39,24 @@ class StaffCb(CallbackData, prefix="sf"):
     # lock (a permission the actor may not grant), mkinv (create the admin invitation),
     # teach, rm (confirm taking `role`), rmy (take it)
     action: str
-    id: int = 0
+    id: Id = 0
     bits: str = ""
     role: str = ""
-    page: int = 1
+    page: Number = 1
 
 
 class InviteCb(CallbackData, prefix="iv"):
     action: str  # rv (revoke), teacher (a new teacher's invitation)
-    id: int = 0
+    id: Id = 0
 
 
 class LeadCb(CallbackData, prefix="ld"):
     # staff: list, card, st (set `status`; `was` is what the admin saw), enr (confirm enrol)
     # applicant: crs (course `id`, 0 = not sure), send, edit, drop
     action: str
-    id: int = 0
-    page: int = 1
-    closed: int = 0
+    id: Id = 0
+    page: Number = 1
+    closed: Number = 0
     status: str = ""
     was: str = ""
 

@@ -8,6 +8,7 @@ from bot.i18n import _
 from bot.services.consent import OPTIONAL_CATEGORIES, Category, Choices
 from bot.services.policy import Document
 from keyboards.common import LANGUAGE_NAMES
+from keyboards.ids import Number
 from keyboards.labels import toggle_mark
 
 
@@ -18,7 +19,7 @@ class ConsentCb(CallbackData, prefix="cs"):
 
 class PolicyCb(CallbackData, prefix="pol"):
     doc: Document
-    page: int
+    page: Number
 
 
 class SettingsCb(CallbackData, prefix="st"):

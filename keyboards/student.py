@@ -9,6 +9,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
 from bot.services.mydata import PersonRef
+from keyboards.ids import Id
 
 BUTTON_NAME_MAX = 40
 
@@ -22,14 +23,14 @@ class View(StrEnum):
 
 class StudentViewCb(CallbackData, prefix="sv"):
     action: str  # file: re-send a homework's attachments
-    item: int = 0  # the homework id (re-checked on every press)
+    item: Id = 0  # the homework id (re-checked on every press)
 
 
 class ParentChildCb(CallbackData, prefix="pc"):
     action: str  # list, card, view, file, balance
-    child: int = 0  # whose data (re-checked on every press)
+    child: Id = 0  # whose data (re-checked on every press)
     view: str = ""  # a View, for action view
-    item: int = 0  # the homework id, for action file
+    item: Id = 0  # the homework id, for action file
 
 
 def view_labels() -> dict[View, str]:

@@ -8,12 +8,13 @@ from bot.i18n import _
 from bot.services.support import TicketInfo, TicketPage
 from db.models import TicketStatus, TicketTopic
 from keyboards.admin import AdminCb
+from keyboards.ids import Id, Number
 
 
 class TicketCb(CallbackData, prefix="tk"):
     action: str
-    id: int = 0
-    page: int = 1
+    id: Id = 0
+    page: Number = 1
     value: str = ""
 
 

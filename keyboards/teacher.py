@@ -12,31 +12,32 @@ from bot.formatting import format_datetime
 from bot.i18n import _
 from bot.services.attendance import GroupItem, LessonRef, Sheet
 from db.models import GradeKind, LessonStatus
+from keyboards.ids import Id, Number
 
 NAME_IN_BUTTON = 32
 
 
 class TeacherCb(CallbackData, prefix="tl"):
     action: str  # today, groups, group, lessons
-    id: int = 0
-    page: int = 1
+    id: Id = 0
+    page: Number = 1
 
 
 class AttendanceCb(CallbackData, prefix="at"):
     action: str  # open, tap, save
-    lesson: int
-    student: int = 0
+    lesson: Id
+    student: Id = 0
 
 
 class GradeCb(CallbackData, prefix="tg"):
     action: str  # start, lesson, kind, save, edit, cancel
-    group: int
+    group: Id
     value: str = ""
 
 
 class HomeworkCb(CallbackData, prefix="hw"):
     action: str  # start, nofile, next, nodue, post, edit, cancel
-    group: int
+    group: Id
 
 
 STATUS_ICONS = {"present": "✅", "absent": "❌", "late": "⏰", "excused": "📝"}

@@ -5,6 +5,11 @@ Everything is built as the Bot API would send it (or as a broken client might), 
 caller's to count. Nothing generated here is a valid action: ids in forged button data are
 never ids of rows (0, negative, at least 10**9, not numbers), so any database change but
 first contact is a bug (see tests/test_fuzz.py).
+
+Aimed buttons (`button_shapes`) pass a real handler's filter (the prefix and the words its
+rule asks for, such as `action == "card"`) and carry an id no INTEGER column holds (2**31 up
+to 2**63, negative, 0) or a NUL byte, so that they reach the handler's queries rather than
+the fallback: on PostgreSQL such a value raises DBAPIError unless it is refused first.
 """
 
 import importlib
@@ -13,10 +18,14 @@ import random
 import string
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from enum import Enum
 from itertools import count
 from typing import Any
 
-from aiogram.filters.callback_data import CallbackData
+from aiogram import Router
+from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
+from magic_filter import MagicFilter
+from magic_filter.operations import BaseOperation
 
 import keyboards
 from bot.commands import COMMANDS
@@ -89,6 +98,42 @@ BAD_NUMBERS = [
     "None",
     "true",
 ]
+
+
+# Ids no INTEGER column (int4 in PostgreSQL) holds, up to BIGINT's end; and the edges below 1.
+OUT_OF_RANGE_IDS = [
+    "2147483648",
+    "2147483649",
+    "4294967296",
+    "1099511627776",
+    "9007199254740993",
+    "9223372036854775807",
+    "-1",
+    "-2147483649",
+    "-9223372036854775808",
+    "0",
+]
+# A button's ids that are in range but never a row's (left as they are in aimed data).
+NEVER_A_ROW = 1_000_000_000
+
+
+def out_of_range_id(rng: random.Random) -> str:
+    pick = rng.random()
+    if pick < 0.5:
+        return rng.choice(OUT_OF_RANGE_IDS)
+    if pick < 0.9:
+        return str(rng.randint(2**31, 2**63 - 1))
+    return str(-rng.randint(1, 2**63))
+
+
+def with_nul(rng: random.Random, text: str) -> str:
+    """The text with a NUL byte somewhere in it (PostgreSQL refuses NUL in text columns)."""
+    at = rng.randint(0, len(text))
+    return text[:at] + rng.choice(["\x00", "\x00\x00", "a\x00b"]) + text[at:]
+
+
+def maybe_nul(rng: random.Random, text: str, chance: float = 0.15) -> str:
+    return with_nul(rng, text) if rng.random() < chance else text
 
 
 def odd_text(rng: random.Random, length: int | None = None) -> str:
@@ -168,6 +213,96 @@ def forged_callback_data(rng: random.Random, prefix: str, cls: type[CallbackData
     return ":".join([prefix, *(bad_value(rng) for _ in range(chosen))])
 
 
+@dataclass(frozen=True)
+class ButtonShape:
+    """Values of a CallbackData class that pass one handler's filter (its rule)."""
+
+    cls: type[CallbackData]
+    values: dict[str, Any]
+
+    @property
+    def int_fields(self) -> list[str]:
+        return [name for name, value in self.values.items() if type(value) is int]
+
+    @property
+    def str_fields(self) -> list[str]:
+        return [name for name, value in self.values.items() if type(value) is str]
+
+
+def button_shapes(router: Router, rng: random.Random) -> list[ButtonShape]:
+    """One shape per CallbackData filter of every handler under `router` that the fuzzer
+    can satisfy (the words its rule compares with are tried in turn)."""
+    shapes = []
+    for each in router.chain_tail:
+        for handler in each.callback_query.handlers:
+            for filter_object in handler.filters or ():
+                check = filter_object.callback
+                if isinstance(check, CallbackQueryFilter):
+                    values = passing_values(check, rng)
+                    if values is not None:
+                        shapes.append(ButtonShape(check.callback_data, values))
+    return shapes
+
+
+def passing_values(check: CallbackQueryFilter, rng: random.Random) -> dict[str, Any] | None:
+    cls, rule = check.callback_data, check.rule
+    words = sorted(rule_words(rule))
+    for _ in range(300):
+        values: dict[str, Any] = {}
+        for name, info in cls.model_fields.items():
+            kind = info.annotation
+            if isinstance(kind, type) and issubclass(kind, Enum):
+                values[name] = rng.choice([member.value for member in kind])
+            elif kind is int:
+                values[name] = NEVER_A_ROW
+            else:
+                values[name] = rng.choice([*words, "", str(info.default or "")])
+        try:
+            data = cls(**values)
+        except ValueError:
+            continue
+        if rule is None or rule.resolve(data):
+            return values
+    return None
+
+
+def rule_words(node: Any, found: set[str] | None = None) -> set[str]:
+    """Every string a magic rule compares with (`F.action == "card"`, `F.view.in_([...])`)."""
+    found = set() if found is None else found
+    if isinstance(node, str):
+        if ":" not in node:
+            found.add(node)
+    elif isinstance(node, Enum):
+        rule_words(node.value, found)
+    elif isinstance(node, MagicFilter):
+        for operation in node._operations:
+            rule_words(operation, found)
+    elif isinstance(node, BaseOperation):
+        for klass in type(node).__mro__:
+            for slot in getattr(klass, "__slots__", ()):
+                rule_words(getattr(node, slot, None), found)
+    elif isinstance(node, dict):
+        for item in (*node.keys(), *node.values()):
+            rule_words(item, found)
+    elif isinstance(node, list | tuple | set | frozenset):
+        for item in node:
+            rule_words(item, found)
+    return found
+
+
+def aimed_callback_data(rng: random.Random, shape: ButtonShape) -> str:
+    """Data a handler accepts but for one or more ids out of range, or a NUL in a word."""
+    values = {name: str(value) for name, value in shape.values.items()}
+    ints, words = shape.int_fields, shape.str_fields
+    if ints and (not words or rng.random() < 0.8):
+        for name in rng.sample(ints, rng.randint(1, len(ints))):
+            values[name] = out_of_range_id(rng)
+    else:
+        name = rng.choice(words or list(values))
+        values[name] = with_nul(rng, values[name])
+    return ":".join([shape.cls.__prefix__, *values.values()])
+
+
 def junk_callback_data(rng: random.Random) -> str | None:
     return rng.choice(
         [
@@ -215,6 +350,7 @@ class UpdateFuzzer:
     cast: list[Sender]
     prefixes: dict[str, type[CallbackData]] = field(default_factory=callback_classes)
     excluded_commands: dict[str, set[str]] = field(default_factory=dict)  # kind: names
+    shapes: list[ButtonShape] = field(default_factory=list)  # aimed buttons (button_shapes)
     new_senders: set[int] = field(default_factory=set)
     _ids: Iterator[int] = field(default_factory=lambda: count(50_000_000))
     _new_ids: Iterator[int] = field(default_factory=lambda: count(8_000_000_001))
@@ -222,16 +358,17 @@ class UpdateFuzzer:
     def __post_init__(self) -> None:
         self.commands = sorted({spec.name for spec in COMMANDS})
         self.makers: list[tuple[float, Callable[[], FuzzCase]]] = [
-            (0.22, self.command),
+            (0.20, self.command),
             (0.12, self.text_message),
             (0.06, self.textless_message),
-            (0.25, self.forged_callback),
+            (0.15, self.forged_callback),
+            (0.12, self.aimed_callback),
             (0.04, self.junk_callback),
-            (0.12, self.other_update_type),
+            (0.10, self.other_update_type),
             (0.03, self.pre_checkout),
             (0.02, self.successful_payment),
             (0.04, self.group_or_channel_message),
-            (0.10, self.broken),
+            (0.08, self.broken),
         ]
 
     def __iter__(self) -> Iterator[FuzzCase]:
@@ -316,7 +453,7 @@ class UpdateFuzzer:
         name = self.rng.choice([c for c in self.commands if c not in excluded])
         mention = self.rng.choice(["", "", "@educrm_test_bot", "@other_bot", "@"])
         separator = self.rng.choice([" ", " ", "  ", "\n", "\t", "\u00a0"])
-        text = f"/{name}{mention}{separator}{self.garbage_argument()}"
+        text = f"/{name}{mention}{separator}{maybe_nul(self.rng, self.garbage_argument())}"
         if self.rng.random() < 0.1:
             text = text.upper()
         content: dict[str, Any] = {"text": text[:20_000]}
@@ -331,7 +468,7 @@ class UpdateFuzzer:
         text = huge_text(self.rng) if self.rng.random() < 0.15 else odd_text(self.rng)
         if self.rng.random() < 0.2:
             text = self.rng.choice(["/", "//", "/ start", "/xyz", "/start@", "/" + "a" * 100])
-        content: dict[str, Any] = {"text": text}
+        content: dict[str, Any] = {"text": maybe_nul(self.rng, text)}
         if self.rng.random() < 0.1:
             content["entities"] = [{"type": "bold", "offset": 10**6, "length": -5}]
         if self.rng.random() < 0.1:
@@ -354,9 +491,17 @@ class UpdateFuzzer:
                         "is_video": False,
                     }
                 },
-                {"photo": [{**file, "width": 1, "height": 1}], "caption": odd_text(self.rng)},
+                {
+                    "photo": [{**file, "width": 1, "height": 1}],
+                    "caption": maybe_nul(self.rng, odd_text(self.rng), 0.3),
+                },
                 {"document": {**file, "file_name": "<b>.pdf"}, "caption": huge_text(self.rng)},
-                {"contact": {"phone_number": odd_text(self.rng, 12), "first_name": "<i>"}},
+                {
+                    "contact": {
+                        "phone_number": maybe_nul(self.rng, odd_text(self.rng, 12), 0.3),
+                        "first_name": maybe_nul(self.rng, "<i>", 0.3),
+                    }
+                },
                 {"location": {"latitude": 91.0, "longitude": -181.0}},
                 {"voice": {**file, "duration": -1}},
                 {"dice": {"emoji": "🎲", "value": 7}},
@@ -403,6 +548,12 @@ class UpdateFuzzer:
     def forged_callback(self) -> FuzzCase:
         prefix = self.rng.choice(sorted(self.prefixes))
         data = forged_callback_data(self.rng, prefix, self.prefixes[prefix])
+        return self.callback(self.sender(), data)
+
+    def aimed_callback(self) -> FuzzCase:
+        if not self.shapes:
+            return self.forged_callback()
+        data = aimed_callback_data(self.rng, self.rng.choice(self.shapes))
         return self.callback(self.sender(), data)
 
     def junk_callback(self) -> FuzzCase:
@@ -460,7 +611,7 @@ class UpdateFuzzer:
         sender = self.sender()
         user = self.user_json(sender)
         chat = self.private_chat(sender)
-        message = self.message_json(sender, text=odd_text(self.rng))
+        message = self.message_json(sender, text=maybe_nul(self.rng, odd_text(self.rng), 0.3))
         channel = {"id": -100_777, "type": "channel", "title": "news"}
         member = {"status": "member", "user": BOT_USER}
         kicked = {"status": "kicked", "user": BOT_USER, "until_date": 0}

@@ -9,6 +9,7 @@ from aiogram.types import TelegramObject, User
 from bot.config import Settings
 from bot.i18n import set_language
 from bot.middlewares.logging import UpdateTrace
+from bot.middlewares.nul_bytes import without_nul
 from bot.services import users as users_service
 from db.base import utcnow
 
@@ -30,8 +31,9 @@ class UserMiddleware(BaseMiddleware):
             data["session"],
             users_service.TelegramProfile(
                 telegram_id=sender.id,
-                full_name=sender.full_name,
-                username=sender.username,
+                # PostgreSQL cannot store a NUL; a name is cleaned, not refused (see nul_bytes).
+                full_name=without_nul(sender.full_name) or "",
+                username=without_nul(sender.username),
                 language_code=sender.language_code,
             ),
             now=utcnow(),

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.ids import parse_row_id, parse_telegram_id
 from db.models import AuditEntry, User
 from db.repositories import audit as audit_repo
 
@@ -44,12 +45,14 @@ async def read_page(session: AsyncSession, page: int, audit_filter: AuditFilter)
 async def find_actor(session: AsyncSession, reference: str) -> int | None:
     """A user named by Telegram id or by internal id written as #N."""
     reference = reference.strip()
-    if reference.startswith("#") and reference[1:].isdigit():
-        user = await session.get(User, int(reference[1:]))
+    if reference.startswith("#"):
+        user_id = parse_row_id(reference[1:])
+        user = await session.get(User, user_id) if user_id is not None else None
         return user.id if user else None
-    if reference.isdigit():
-        return await session.scalar(select(User.id).where(User.telegram_id == int(reference)))
-    return None
+    telegram_id = parse_telegram_id(reference)
+    if telegram_id is None:
+        return None
+    return await session.scalar(select(User.id).where(User.telegram_id == telegram_id))
 
 
 async def action_groups(session: AsyncSession) -> list[str]:

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services import audit, ledger
 from bot.services.academic import MONEY_MAX
 from bot.services.ledger import LedgerOutcome, PaymentResult
+from db.ids import is_row_id
 from db.models import AuditOutcome, PaymentMethod, Role, User
 from db.repositories import mydata as mydata_repo
 from db.repositories import users as users_repo
@@ -41,7 +42,6 @@ _PAYLOAD = re.compile(
     rf"(?P<nonce>[0-9a-f]{{8}}):(?P<tag>[0-9a-f]{{{_TAG_CHARS}}})$"
 )
 NOTE_MAX = 500
-ID_MAX = 2**63 - 1  # the largest BIGINT
 
 
 class PayProblem(StrEnum):
@@ -112,7 +112,7 @@ def parse_payload(key: bytes, text: str | None) -> InvoicePayload | None:
 
 
 async def _student(session: AsyncSession, student_id: int) -> User | None:
-    if not 0 < student_id <= ID_MAX:  # a forged button: no query with an impossible id
+    if not is_row_id(student_id):  # a forged button: no query with an impossible id
         return None
     user = await session.get(User, student_id)
     if user is None or user.deleted_at is not None:

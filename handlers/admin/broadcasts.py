@@ -33,6 +33,7 @@ from bot.services.access import Actor
 from bot.services.broadcasts import Audience, CancelOutcome, Draft
 from bot.telegram import edit_or_send
 from db.base import utcnow
+from db.ids import is_row_id
 from db.models import (
     AudienceType,
     Broadcast,
@@ -66,7 +67,6 @@ NEEDS_BROADCAST = {"permission": Permission.BROADCAST}
 PAGE_SIZE = 10
 MEDIA = ("text", "photo", "document", "voice", "video", "audio", "animation")
 INCIDENT_MAX = 3500
-ID_MAX = 2**31 - 1  # forged ids beyond a database integer are simply unknown
 
 
 class BroadcastForm(StatesGroup):
@@ -288,7 +288,7 @@ async def message_received(message: Message, state: FSMContext) -> None:
 
 
 def known_id(value: int) -> bool:
-    return 0 < value <= ID_MAX
+    return is_row_id(value)
 
 
 async def audience_pressed(

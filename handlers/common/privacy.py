@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.delivery import Sender
 from bot.formatting import format_phone
 from bot.i18n import _, set_language
+from bot.middlewares.nul_bytes import without_nul
 from bot.services import consent as consent_service
 from bot.services import users as users_service
 from bot.services.access import Actor
@@ -188,8 +189,8 @@ async def consent_accept(
         actor.user_id,
         version,
         choices,
-        full_name=callback.from_user.full_name,
-        username=callback.from_user.username,
+        full_name=without_nul(callback.from_user.full_name) or "",
+        username=without_nul(callback.from_user.username),
     )
     if not accepted:
         await callback.answer(_("✅ You have already accepted this version."))

@@ -30,6 +30,7 @@ from bot.services.attendance import Student
 from bot.services.grades import GradeNotice, GradeTarget, LineError, Problem, SaveProblem
 from bot.telegram import edit_or_send
 from db.base import utcnow
+from db.ids import parse_row_id
 from db.models import GradeKind
 from handlers.fallback import stale_button_text
 from handlers.forms import not_a_command
@@ -181,11 +182,9 @@ async def lesson_picked(
     if group is None:
         await refuse(callback, actor, session, callback_data.group)
         return
-    lesson = None
-    if data is not None and callback_data.value.isdigit():
-        lesson = await service.lesson_of_group(
-            session, group.id, int(callback_data.value), utcnow()
-        )
+    lesson, lesson_id = None, parse_row_id(callback_data.value)
+    if data is not None and lesson_id is not None:
+        lesson = await service.lesson_of_group(session, group.id, lesson_id, utcnow())
     if data is None or lesson is None:
         await callback.answer(stale_button_text())
         return

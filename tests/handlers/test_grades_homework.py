@@ -217,6 +217,20 @@ async def test_grades_for_a_lesson_are_one_per_student_and_a_change_is_audited(c
     assert second.details["changes"] == [{"student_id": aziz.id, "old": "7/10", "new": "9/10"}]
 
 
+async def test_a_lesson_id_beyond_an_integer_column_is_a_stale_button(client, session):
+    """The lesson rides in the button's free text field: an id no INTEGER column holds is
+    refused before the query (PostgreSQL raised DBAPIError on it)."""
+    data = await centre(session)
+    message_id, card = await open_group(client, TEACHER)
+    step1 = await client.press(TEACHER, card.callback_data("📝 Grades"), message_id)
+    real = step1.callback_data("🗓 Lesson Wed, 4 Mar · 14:00")
+    assert real == f"tg:lesson:{data.group.id}:{data.lesson.id}"
+    forged = await client.press(TEACHER, f"tg:lesson:{data.group.id}:{2**31}", message_id)
+    assert [answer.text for answer in forged.answers] == [STALE]
+    step2 = await client.press(TEACHER, real, message_id)  # the form is where it was
+    assert "Step 2/4 — the maximum score" in step2.text
+
+
 async def test_another_teachers_group_cannot_be_graded_or_given_homework(client, session):
     await centre(session)
     other = await make_user(session, OTHER_TEACHER, roles=[Role.TEACHER])
