@@ -1,11 +1,23 @@
 """Small rules of the Bot API that handlers share."""
 
+from html.parser import HTMLParser
 from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 MESSAGE_LIMIT = 4096
+# Tags of Telegram's HTML and the entity each becomes.
+_ENTITY_OF_TAG = {
+    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
+    "ins": "underline", "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
+    "tg-spoiler": "spoiler", "code": "code", "pre": "pre", "a": "text_link",
+    "blockquote": "blockquote", "tg-emoji": "custom_emoji",
+}  # fmt: skip
+# Entities Telegram finds in the text by itself; they say nothing about what was sent.
+_DETECTED = {"mention", "hashtag", "cashtag", "bot_command", "url", "email", "phone_number"}
+
+Entity = tuple[str, int, int, str]  # type, offset, length (UTF-16 units), url or language
 
 
 def is_not_modified(error: TelegramBadRequest) -> bool:
@@ -52,10 +64,88 @@ def _pack(pieces: list[str], separator: str, limit: int) -> list[str]:
     return parts
 
 
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class _Formatting(HTMLParser):
+    """Telegram's HTML read the way the server reads it: plain text and entities."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.units = 0
+        self.open: list[tuple[str, dict[str, str], int]] = []
+        self.entities: set[Entity] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.open.append((tag, {name: value or "" for name, value in attrs}, self.units))
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open:
+            return
+        name, attrs, start = self.open.pop()
+        kind = _ENTITY_OF_TAG.get(name)
+        if name == "span" and attrs.get("class") == "tg-spoiler":
+            kind = "spoiler"
+        if name == "code" and self.open and self.open[-1][0] == "pre":
+            self.open[-1][1]["language"] = attrs.get("class", "").removeprefix("language-")
+            return
+        if kind is not None and self.units > start:
+            extra = attrs.get("href") or attrs.get("emoji-id") or attrs.get("language") or ""
+            self.entities.add((kind, start, self.units - start, extra))
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+        self.units += _utf16(data)
+
+
+def _trimmed(text: str, entities: set[Entity]) -> tuple[str, set[Entity]]:
+    """Telegram keeps a message without its leading and trailing white space."""
+    shift = _utf16(text) - _utf16(text.lstrip())
+    return text.strip(), {(kind, start - shift, length, x) for kind, start, length, x in entities}
+
+
+def html_content(text: str) -> tuple[str, set[Entity]]:
+    """What Telegram keeps of an HTML text: the plain text and its formatting entities."""
+    parser = _Formatting()
+    parser.feed(text)
+    parser.close()
+    return _trimmed("".join(parser.parts), parser.entities)
+
+
+def message_content(message: Message) -> tuple[str, set[Entity]]:
+    entities = {
+        (entity.type, entity.offset, entity.length, entity.url or entity.custom_emoji_id or "")
+        if entity.type != "pre"
+        else (entity.type, entity.offset, entity.length, entity.language or "")
+        for entity in message.entities or ()
+        if entity.type not in _DETECTED
+    }
+    return _trimmed(message.text or "", entities)
+
+
+def _keyboard(markup: Any) -> Any:
+    if isinstance(markup, InlineKeyboardMarkup) and any(markup.inline_keyboard):
+        return markup.model_dump(exclude_none=True)
+    return None
+
+
+def shows_already(message: Message, text: str, markup: Any) -> bool:
+    """True when `message` already shows `text` (HTML) with `markup`: an edit would be
+    refused as "message is not modified"."""
+    if message.text is None or _keyboard(message.reply_markup) != _keyboard(markup):
+        return False
+    return message_content(message) == html_content(text)
+
+
 async def edit_or_send(callback: CallbackQuery, text: str, markup: Any) -> None:
-    """Edit the message the button belongs to; an unchanged page is not an error."""
+    """Edit the message the button belongs to; nothing goes out when it shows that already
+    (the handler still answers the button)."""
     if not isinstance(callback.message, Message):
         await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)
+        return
+    if shows_already(callback.message, text, markup):
         return
     try:
         await callback.message.edit_text(text, reply_markup=markup)
