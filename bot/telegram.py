@@ -1,12 +1,15 @@
 """Small rules of the Bot API that handlers share."""
 
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from itertools import groupby
 from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 MESSAGE_LIMIT = 4096
+PAGE_ITEMS = 10  # UX.md: a list shows 10 items a page
 # Tags of Telegram's HTML and the entity each becomes.
 _ENTITY_OF_TAG = {
     "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
@@ -137,6 +140,68 @@ def shows_already(message: Message, text: str, markup: Any) -> bool:
     if message.text is None or _keyboard(message.reply_markup) != _keyboard(markup):
         return False
     return message_content(message) == html_content(text)
+
+
+@dataclass(frozen=True, slots=True)
+class PageItem:
+    """One item of a paged list: its text, the heading it sits under (shown again at the
+    top of a page the run continues on) and what the page's buttons need of it (`tag`)."""
+
+    text: str
+    heading: str | None = None
+    section: Any = None  # tells two runs with the same heading apart
+    tag: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    text: str
+    tags: list[Any] = field(default_factory=list)  # of its items, in order, None left out
+
+
+def paginate(
+    title: str,
+    items: list[PageItem],
+    *,
+    joiner: str = "\n",
+    per_page: int = PAGE_ITEMS,
+    limit: int = MESSAGE_LIMIT,
+) -> list[Page]:
+    """A list as pages of one message each: at most `per_page` items and `limit`
+    characters a page, the title on every page; under a heading the items are joined
+    by `joiner`, blocks by a blank line. An item too long for any page is split over
+    pages of its own (never cut). No items: the title alone."""
+    pages: list[list[PageItem]] = []
+    current: list[PageItem] = []
+    for item in items:
+        candidate = [*current, item]
+        if current and (
+            len(candidate) > per_page or len(_page_text(title, candidate, joiner)) > limit
+        ):
+            pages.append(current)
+            candidate = [item]
+        current = candidate
+    if current or not pages:
+        pages.append(current)
+    result = []
+    for page in pages:
+        tags = [item.tag for item in page if item.tag is not None]
+        text = _page_text(title, page, joiner)
+        if len(text) <= limit:
+            result.append(Page(text, tags))
+            continue
+        body = text.removeprefix(title + "\n\n")
+        parts = split_message(body, limit - len(title) - 2)
+        result += [Page(f"{title}\n\n{part}", tags) for part in parts]
+    return result
+
+
+def _page_text(title: str, items: list[PageItem], joiner: str) -> str:
+    blocks = [title]
+    for (_section, heading), run in groupby(items, key=lambda item: (item.section, item.heading)):
+        texts = [item.text for item in run]
+        blocks += [joiner.join([heading, *texts])] if heading is not None else texts
+    return "\n\n".join(blocks)
 
 
 async def edit_or_send(callback: CallbackQuery, text: str, markup: Any) -> None:

@@ -232,6 +232,31 @@ async def test_a_long_card_is_split_between_sections_never_cut(client, session, 
     assert all(f"Question number {i} " in whole for i in range(90))
 
 
+async def test_a_long_card_meeting_a_429_is_sent_whole_after_the_wait(client, session, alice, bot):
+    student = await make_user(session, alice, roles=[Role.STUDENT])
+    session.add_all(
+        SupportTicket(user_id=student.id, topic="question", text=f"Question number {i} " * 10)
+        for i in range(90)
+    )
+    await session.commit()
+    bot.session.fail_next(SendMessage, 429, "Too Many Requests: retry after 1", retry_after=1)
+
+    reply = await client.send(alice, "/mydata")
+
+    calls = reply.of(SendMessage)
+    refused = [
+        call
+        for call, result in zip(reply.calls, reply.results, strict=True)
+        if isinstance(result, Exception)
+    ]
+    assert refused == [calls[0]] and calls[1].text == calls[0].text  # the same part again
+    delivered = calls[1:]
+    assert len(delivered) >= 2 and delivered[-1].reply_markup is not None
+    whole = "\n".join(message.text for message in delivered)
+    assert all(f"Question number {i} " in whole for i in range(90))
+    assert not [text for text in reply.texts if "went wrong" in text]
+
+
 async def test_a_parent_sees_each_linked_child(client, session, alice):
     parent = await make_user(session, alice, roles=[Role.PARENT], full_name="Mother")
     son = await make_user(session, roles=[Role.STUDENT], full_name="Son Karimov")
