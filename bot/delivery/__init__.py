@@ -144,6 +144,15 @@ class Sender:
             ),
         )
 
+    async def send_file(
+        self, bot: Bot, recipient: Recipient, file_id: str, *, photo: bool, caption: str | None
+    ) -> Sent:
+        """A file Telegram keeps (homework), again by its file id: sendPhoto or sendDocument."""
+        send = bot.send_photo if photo else bot.send_document
+        return await self._deliver(
+            recipient, lambda: send(recipient.telegram_id, file_id, caption=caption)
+        )
+
     async def _deliver(self, recipient: Recipient, call: Callable[[], Awaitable[Any]]) -> Sent:
         failures = throttled = 0
         while True:

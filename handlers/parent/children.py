@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.delivery import Recipient, Sender
 from bot.filters.menu import MenuButton
 from bot.i18n import _
 from bot.services import student_views as service
@@ -186,7 +187,11 @@ async def open_balance(
 
 
 async def send_files(
-    callback: CallbackQuery, callback_data: ParentChildCb, actor: Actor, session: AsyncSession
+    callback: CallbackQuery,
+    callback_data: ParentChildCb,
+    actor: Actor,
+    session: AsyncSession,
+    sender: Sender,
 ) -> None:
     checked = await checked_child(callback, callback_data, actor, session)
     if checked is None:
@@ -200,7 +205,8 @@ async def send_files(
         return
     await end_read(session)
     await callback.answer(_("📎 Sending the files…"))
-    await deliver_files(callback.bot, actor.telegram_id, files)
+    recipient = Recipient(actor.user_id, actor.telegram_id, actor.language)
+    await deliver_files(callback.bot, sender, recipient, files)
 
 
 def create_router() -> Router:

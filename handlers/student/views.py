@@ -19,11 +19,10 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
-from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.delivery import Recipient, Sender
+from bot.delivery import Outcome, Recipient, Sender
 from bot.filters.menu import MenuButton
 from bot.formatting import format_datetime
 from bot.i18n import _
@@ -256,31 +255,30 @@ async def end_read(session: AsyncSession) -> None:
     await session.rollback()
 
 
-async def deliver_files(bot: Bot, chat_id: int, files: HomeworkFiles) -> None:
-    """Re-send the stored Telegram files (no download, no upload)."""
+async def deliver_files(
+    bot: Bot, sender: Sender, recipient: Recipient, files: HomeworkFiles
+) -> None:
+    """Re-send the stored Telegram files (no download, no upload), through the sender:
+    several messages, paced like everything the bot sends, a 429 waited out."""
     caption = _("📚 Homework · {group}").format(group=escape(files.group))
     missing = 0
     for index, attachment in enumerate(files.attachments):
         text = caption if index == 0 else None
-        try:
-            if attachment.kind is AttachmentKind.PHOTO:
-                await bot.send_photo(chat_id, attachment.file_id, caption=text)
-            else:
-                await bot.send_document(chat_id, attachment.file_id, caption=text)
-            continue
-        except TelegramBadRequest as error:
-            if attachment.kind is not None:
-                logger.warning("homework file not sent: {}", error.message)
-                missing += 1
-                continue
-        try:  # a bare file id that was a photo
-            await bot.send_photo(chat_id, attachment.file_id, caption=text)
-        except TelegramBadRequest as error:
-            logger.warning("homework file not sent: {}", error.message)
+        photo = attachment.kind is AttachmentKind.PHOTO
+        sent = await sender.send_file(bot, recipient, attachment.file_id, photo=photo, caption=text)
+        if attachment.kind is None and sent.error == TelegramBadRequest.__name__:
+            # a bare file id that was a photo
+            sent = await sender.send_file(
+                bot, recipient, attachment.file_id, photo=True, caption=text
+            )
+        if sent.outcome is Outcome.BLOCKED:
+            return
+        if sent.outcome is not Outcome.SENT:
             missing += 1
     if missing or not files.attachments:
-        await bot.send_message(
-            chat_id,
+        await sender.send_text(
+            bot,
+            recipient,
             _("⚠️ Some files of this homework are no longer available. Ask the teacher."),
         )
 
@@ -350,7 +348,11 @@ async def show_homework(
 
 
 async def send_homework_files(
-    callback: CallbackQuery, callback_data: StudentViewCb, actor: Actor, session: AsyncSession
+    callback: CallbackQuery,
+    callback_data: StudentViewCb,
+    actor: Actor,
+    session: AsyncSession,
+    sender: Sender,
 ) -> None:
     files = await service.homework_files(session, actor.user_id, callback_data.item)
     if files is None:
@@ -359,7 +361,8 @@ async def send_homework_files(
         return
     await end_read(session)
     await callback.answer(_("📎 Sending the files…"))
-    await deliver_files(callback.bot, actor.telegram_id, files)
+    recipient = Recipient(actor.user_id, actor.telegram_id, actor.language)
+    await deliver_files(callback.bot, sender, recipient, files)
 
 
 def create_router() -> Router:

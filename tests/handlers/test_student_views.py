@@ -566,6 +566,28 @@ async def test_homework_current_and_recent_with_files_sent_again(client, bot, se
     assert soon.id != foreign.id
 
 
+async def test_files_meeting_a_429_are_sent_after_the_wait(client, bot, session):
+    student = await make_user(session, STUDENT, roles=[Role.STUDENT])
+    group = await make_group(session, "A1", course="English")
+    await enrol(session, student.id, group)
+    await homework(
+        session, group, "Read", due_at=utc(6, 13), attachments=["document:doc-1", "photo:ph-1"]
+    )
+    bot.session.telegram.uploads["doc-1"] = ("task.pdf", b"%PDF")
+    bot.session.telegram.photos.add("ph-1")
+    reply = await client.send(STUDENT, "/homework")
+    bot.session.fail_next(SendDocument, 429, "Too Many Requests: retry after 1", retry_after=1)
+
+    files = await client.press(STUDENT, reply.callback_data("📎 Files of #1"), reply.message_id)
+
+    assert [a.text for a in files.answers] == ["📎 Sending the files…"]
+    first, again = files.of(SendDocument)
+    assert isinstance(files.results[files.calls.index(first)], Exception)
+    assert (again.document, again.caption) == ("doc-1", "📚 Homework · A1")
+    assert [photo.photo for photo in files.of(SendPhoto)] == ["ph-1"]
+    assert not files.of(SendMessage)  # nothing reported missing, no error notice
+
+
 async def test_a_file_telegram_no_longer_has_is_reported(client, session):
     student = await make_user(session, STUDENT, roles=[Role.STUDENT])
     group = await make_group(session, "A1")
