@@ -26,6 +26,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.types import InputFile
 from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -145,12 +146,18 @@ class Sender:
         )
 
     async def send_file(
-        self, bot: Bot, recipient: Recipient, file_id: str, *, photo: bool, caption: str | None
+        self,
+        bot: Bot,
+        recipient: Recipient,
+        file: str | InputFile,
+        *,
+        photo: bool = False,
+        caption: str | None = None,
     ) -> Sent:
-        """A file Telegram keeps (homework), again by its file id: sendPhoto or sendDocument."""
+        """sendPhoto or sendDocument: a file Telegram keeps (by its id) or an upload."""
         send = bot.send_photo if photo else bot.send_document
         return await self._deliver(
-            recipient, lambda: send(recipient.telegram_id, file_id, caption=caption)
+            recipient, lambda: send(recipient.telegram_id, file, caption=caption)
         )
 
     async def _deliver(self, recipient: Recipient, call: Callable[[], Awaitable[Any]]) -> Sent:

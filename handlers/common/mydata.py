@@ -537,27 +537,37 @@ async def end_read(session: AsyncSession) -> None:
     await session.rollback()
 
 
-async def deliver_export(bot: Bot, actor: Actor, session: AsyncSession, subject_id: int) -> None:
-    """Build and send both files; the caller checked the right and the one-a-minute limit."""
+async def deliver_export(
+    bot: Bot, sender: Sender, actor: Actor, session: AsyncSession, subject_id: int
+) -> None:
+    """Build and send both files (through the sender: paced, a 429 waited out); the caller
+    checked the right and the one-a-minute limit."""
     await bot.send_chat_action(actor.telegram_id, ChatAction.UPLOAD_DOCUMENT)
     files = await export_service.export(session, actor.user_id, subject_id, utcnow())
     if files is None:
         await bot.send_message(actor.telegram_id, stale_button_text())
         return
     name = escape(files.full_name or _("No name"))
-    await bot.send_document(
-        actor.telegram_id,
+    recipient = Recipient(actor.user_id, actor.telegram_id, actor.language)
+    sent = await sender.send_file(
+        bot,
+        recipient,
         BufferedInputFile(files.json_bytes, files.json_name),
         caption=_("📦 Data of {name}: every record, as JSON.").format(name=name),
     )
-    await bot.send_document(
-        actor.telegram_id,
+    if sent.outcome is not Outcome.SENT:
+        return
+    await sender.send_file(
+        bot,
+        recipient,
         BufferedInputFile(files.xlsx_bytes, files.xlsx_name),
         caption=_("📊 Data of {name}: the same records as tables (XLSX).").format(name=name),
     )
 
 
-async def export_command(message: Message, actor: Actor, session: AsyncSession, bot: Bot) -> None:
+async def export_command(
+    message: Message, actor: Actor, session: AsyncSession, bot: Bot, sender: Sender
+) -> None:
     children = await mydata_service.children(session, actor.user_id)
     if children:
         await end_read(session)
@@ -570,11 +580,16 @@ async def export_command(message: Message, actor: Actor, session: AsyncSession, 
     if wait:
         await message.answer(wait_text(wait))
         return
-    await deliver_export(bot, actor, session, actor.user_id)
+    await deliver_export(bot, sender, actor, session, actor.user_id)
 
 
 async def export_pressed(
-    callback: CallbackQuery, callback_data: MyDataCb, actor: Actor, session: AsyncSession, bot: Bot
+    callback: CallbackQuery,
+    callback_data: MyDataCb,
+    actor: Actor,
+    session: AsyncSession,
+    bot: Bot,
+    sender: Sender,
 ) -> None:
     subject_id = callback_data.user
     if not await mydata_service.may_see(session, actor.user_id, subject_id):
@@ -586,7 +601,7 @@ async def export_pressed(
         await callback.answer(wait_text(wait), show_alert=True)
         return
     await callback.answer(_("⏳ Preparing the files…"))
-    await deliver_export(bot, actor, session, subject_id)
+    await deliver_export(bot, sender, actor, session, subject_id)
 
 
 def create_router() -> Router:

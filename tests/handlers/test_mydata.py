@@ -477,6 +477,29 @@ async def test_export_sends_json_and_xlsx_with_the_users_rows_only(client, sessi
     assert (entry.actor_id, entry.object_id) == (student.id, str(student.id))
 
 
+async def test_an_export_meeting_a_429_sends_both_files_after_the_wait(client, session, alice, bot):
+    student = await make_user(session, alice, roles=[Role.STUDENT], full_name="Alice Karimova")
+    await give_records(session, student.id, tag="English")
+    bot.session.fail_next(SendDocument, 429, "Too Many Requests: retry after 1", retry_after=1)
+
+    reply = await client.send(alice, "/export")
+
+    kinds = [type(call) for call in reply.calls]
+    assert kinds == [SendChatAction, SendDocument, SendDocument, SendDocument]
+    assert isinstance(reply.results[1], Exception)  # the JSON file, refused once, then again
+    today = utcnow().date().isoformat()
+    delivered = [
+        call.document.filename
+        for call, result in zip(reply.calls, reply.results, strict=True)
+        if isinstance(call, SendDocument) and not isinstance(result, Exception)
+    ]
+    assert delivered == [
+        f"educrm-data-{student.id}-{today}.json",
+        f"educrm-data-{student.id}-{today}.xlsx",
+    ]
+    assert not reply.of(SendMessage)  # no "something went wrong"
+
+
 async def test_a_second_export_within_a_minute_is_refused(client, session, alice):
     await make_user(session, alice)
     first = await client.send(alice, "/export")
