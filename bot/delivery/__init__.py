@@ -129,6 +129,20 @@ class Sender:
             lambda: bot.send_message(recipient.telegram_id, text, reply_markup=reply_markup),
         )
 
+    async def reply_text(
+        self, bot: Bot, recipient: Recipient, text: str, reply_markup: Any = None
+    ) -> Sent:
+        """An answer to what the person just did: it goes at once, outside the pace (as
+        every reply does); only when Telegram answers 429 does it wait, pausing every
+        send, and go again the way `send_text` does. Other errors are the caller's."""
+        try:
+            message = await bot.send_message(recipient.telegram_id, text, reply_markup=reply_markup)
+        except TelegramRetryAfter as error:
+            logger.warning("Telegram asked to wait {} s (429)", error.retry_after)
+            await self.limiter.pause(error.retry_after)
+            return await self.send_text(bot, recipient, text, reply_markup)
+        return Sent(Outcome.SENT, message_id=message.message_id)
+
     async def copy(
         self,
         bot: Bot,

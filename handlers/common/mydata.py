@@ -287,12 +287,14 @@ async def send_parts(
     parts: list[str],
     markup: InlineKeyboardMarkup,
 ) -> None:
-    """A card longer than one message goes as several, through the sender: paced like
-    everything the bot sends, a 429 waited out and sent again; none after one that failed."""
+    """A card longer than one message goes as several: the first at once, as a reply, the
+    others through the sender's pace; a 429 is waited out and the part sent again; none
+    goes after one that failed."""
     recipient = Recipient(actor.user_id, chat_id, actor.language)
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        sent = await sender.send_text(bot, recipient, part, markup if last else None)
+        send = sender.send_text if index else sender.reply_text
+        sent = await send(bot, recipient, part, markup if last else None)
         if sent.outcome is not Outcome.SENT:
             return
 

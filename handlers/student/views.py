@@ -7,8 +7,8 @@ written; the read transaction is closed before anything is sent to Telegram.
 A view is one message: a long one is paged (10 items a page, ◀ 1/5 ▶ edits it in place;
 an item is a lesson day, a group's attendance, a grade or a homework). Every page tap
 builds the view again for the one who presses (a parent: for a child re-checked against
-the links), so a forged or stale page number is refused. The first page goes out through
-the sender, paced like everything the bot sends; a 429 is waited out and sent again.
+the links), so a forged or stale page number is refused. A 429 on the first page is
+waited out and the page sent again (`Sender.reply_text`), never lost.
 """
 
 from datetime import datetime
@@ -294,13 +294,13 @@ async def send_own_view(
     settings: Settings,
     sender: Sender,
 ) -> None:
-    """The first page, through the sender (paced; a 429 waits and sends again)."""
+    """The first page: a reply, sent at once; a 429 is waited out and it goes again."""
     pages = await build_view(session, view, actor.user_id, settings.centre.tz, titles(None)[view])
     await end_read(session)
     first = pages[0]
     recipient = Recipient(actor.user_id, message.chat.id, actor.language)
     markup = own_view(view, 1, len(pages), first.tags)
-    await sender.send_text(message.bot, recipient, first.text, markup)
+    await sender.reply_text(message.bot, recipient, first.text, markup)
 
 
 async def turn_own_page(
