@@ -212,7 +212,10 @@ async def send_payment_reminders(
     charges of the charge day, whichever of the two jobs comes first.
     """
     now = now or utcnow()
-    await charges_before_reminders(session_factory, settings, now, charge_days or ChargeDays())
+    try:
+        await charges_before_reminders(session_factory, settings, now, charge_days or ChargeDays())
+    except Exception:  # the reminders for the charges there are still go out
+        logger.exception("payment reminders: the charge run before them failed")
     return await run_reminders(
         "payment reminders",
         rules.plan_payment_reminders,

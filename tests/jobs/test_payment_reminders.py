@@ -614,3 +614,22 @@ async def test_at_start_up_on_the_charge_day_both_jobs_at_once_send_the_reminder
     assert "Payment due today" in messages(bot)[0].text
     charged = await session.scalars(select(Charge).where(Charge.student_id == ali.id))
     assert len(charged.all()) == 1
+
+
+async def test_a_failing_charge_run_does_not_stop_the_reminders(
+    session_factory, session, bot, settings, monkeypatch
+):
+    ali = await make_student(session)
+    await add_charge(session, ali.id)
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(ledger, "charge_month", broken)
+    sender = sender_for(session_factory)
+
+    counts = await send_payment_reminders(
+        session_factory, bot, sender, settings, now=local(date(2026, 3, 7), 10)
+    )
+
+    assert counts.sent == 1 and chats(bot) == [ALI.id]
