@@ -1,7 +1,8 @@
 """/children: the parent's linked children, and for each the student's four views.
 
-The child named in a button is re-checked against the parent's links on every press;
-a forged or stale id gets the stale-button answer and a `denied` audit entry.
+The child named in a button is re-checked against the parent's links on every press,
+page taps (◀ ▶ of a long view) included; a forged or stale id gets the stale-button
+answer and a `denied` audit entry, a page there is not the stale-button answer.
 """
 
 from html import escape
