@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.delivery import Sender
 from bot.jobs.backup import daily_backup
 from bot.jobs.broadcasts import BROADCAST_TICK_SECONDS, broadcast_tick
-from bot.jobs.charges import run_monthly_charges
+from bot.jobs.charges import ChargeDays, run_monthly_charges
 from bot.jobs.class_reminders import send_class_reminders
 from bot.jobs.lessons import generate_lessons
 from bot.jobs.payment_reminders import send_payment_reminders
@@ -35,6 +35,7 @@ def create_scheduler(
     themselves claim their work in the database, so a second process changes nothing.
     """
     scheduler = AsyncIOScheduler(timezone=settings.centre.tz)
+    charge_days = ChargeDays()  # the charge job and the payment reminders, in that order
     scheduler.add_job(
         remind_unanswered_tickets,
         IntervalTrigger(minutes=TICKET_REMINDER_MINUTES, timezone=settings.centre.tz),
@@ -66,7 +67,11 @@ def create_scheduler(
     scheduler.add_job(
         run_monthly_charges,
         CronTrigger(hour=0, minute=30, timezone=settings.centre.tz),
-        kwargs={"session_factory": session_factory, "settings": settings},
+        kwargs={
+            "session_factory": session_factory,
+            "settings": settings,
+            "charge_days": charge_days,
+        },
         id="monthly_charges",
         name="charge the month's enrolments (from the charge day on)",
         next_run_time=datetime.now(settings.centre.tz),  # and once at start-up
@@ -121,7 +126,7 @@ def create_scheduler(
     scheduler.add_job(
         send_payment_reminders,
         IntervalTrigger(minutes=PAYMENT_REMINDER_MINUTES, timezone=settings.centre.tz),
-        kwargs=reminder_kwargs,
+        kwargs=reminder_kwargs | {"charge_days": charge_days},
         id="payment_reminders",
         name="payment reminders: before, on and after the due date",
         next_run_time=datetime.now(settings.centre.tz),  # and once at start-up

@@ -9,7 +9,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
 from bot.services.mydata import PersonRef
-from keyboards.ids import Id
+from keyboards.academic import pager
+from keyboards.ids import Id, Number
 
 BUTTON_NAME_MAX = 40
 
@@ -112,3 +113,46 @@ def child_view(child_id: int, files: Sequence[tuple[int, int]] = ()) -> InlineKe
     builder.button(text=_("⬅ Back"), callback_data=ParentChildCb(action="card", child=child_id))
     builder.adjust(*([2] * (len(files) // 2)), *([1] * (len(files) % 2)), 1)
     return builder.as_markup()
+
+
+# --- pages of a long view -------------------------------------------------------------
+
+
+class StudentPageCb(CallbackData, prefix="sp"):
+    """A page of the student's own view (whose: always the one who presses)."""
+
+    view: str  # a View
+    page: Number  # from 1; re-checked against the pages there are
+
+
+class ChildPageCb(CallbackData, prefix="cp"):
+    """A page of a child's view for a parent (the child re-checked on every press)."""
+
+    child: Id
+    view: str  # a View
+    page: Number
+
+
+def own_view(
+    view: View, page: int, pages: int, files: Sequence[tuple[int, int]] = ()
+) -> InlineKeyboardMarkup | None:
+    """Under a page of the student's own view: the page's homework files, then ◀ 1/5 ▶."""
+    buttons = homework_files(files)
+    rows = list(buttons.inline_keyboard) if buttons else []
+    navigation = pager(lambda number: StudentPageCb(view=view, page=number), page, pages)
+    if navigation:
+        rows.append(navigation)
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+def child_view_page(
+    child_id: int, view: View, page: int, pages: int, files: Sequence[tuple[int, int]] = ()
+) -> InlineKeyboardMarkup:
+    """Under a page of a child's view: its files, ◀ 1/5 ▶, then ⬅ Back to the child's card."""
+    rows = list(child_view(child_id, files).inline_keyboard)
+    navigation = pager(
+        lambda number: ChildPageCb(child=child_id, view=view, page=number), page, pages
+    )
+    if navigation:
+        rows.insert(len(rows) - 1, navigation)
+    return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -15,6 +15,7 @@ from aiogram.types import (
     ChatMemberUpdated,
     InlineKeyboardMarkup,
     Message,
+    MessageEntity,
     PreCheckoutQuery,
     ReplyKeyboardMarkup,
     SuccessfulPayment,
@@ -151,6 +152,7 @@ class ChatClient:
                 chat=person.chat(),
                 from_user=User(id=BOT_ID, is_bot=True, first_name="EduCRM"),
                 text=stored.text,
+                entities=[MessageEntity(**entity) for entity in stored.entities] or None,
                 reply_markup=stored.reply_markup,
             )
         update = Update(

@@ -55,40 +55,92 @@ NOT_MODIFIED = (
 COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 
 
+ENTITY_TYPES = {
+    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
+    "ins": "underline", "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
+    "tg-spoiler": "spoiler", "code": "code", "pre": "pre", "a": "text_link",
+    "blockquote": "blockquote", "tg-emoji": "custom_emoji",
+}  # fmt: skip
+
+
+def utf16_length(text: str) -> int:
+    """Telegram counts entity offsets and lengths in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 class _EntityParser(HTMLParser):
-    """Telegram's HTML: known tags only, properly nested, entities escaped."""
+    """Telegram's HTML: known tags only, properly nested, entities escaped.
+
+    Like the server it keeps the formatting as entities beside the plain text, so an
+    edit that changes only the formatting is a change, and one that changes nothing
+    is refused.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
+        self.stack: list[tuple[str, dict[str, str | None], int]] = []
         self.text: list[str] = []
+        self.units = 0
+        self.entities: list[dict[str, Any]] = []
         self.error: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED_TAGS:
             self.error = f'Unsupported start tag "{tag}"'
-        self.stack.append(tag)
+        self.stack.append((tag, dict(attrs), self.units))
 
     def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack.pop() != tag:
+        if not self.stack or self.stack[-1][0] != tag:
             self.error = f'Unexpected end tag "{tag}"'
+            if self.stack:
+                self.stack.pop()
+            return
+        _tag, attrs, start = self.stack.pop()
+        self._add_entity(tag, attrs, start)
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
+        self.units += utf16_length(data)
+
+    def _add_entity(self, tag: str, attrs: dict[str, str | None], start: int) -> None:
+        kind = ENTITY_TYPES.get(tag)
+        if tag == "span" and attrs.get("class") == "tg-spoiler":
+            kind = "spoiler"
+        if kind == "code" and self.stack and self.stack[-1][0] == "pre":
+            # <pre><code class="language-x">: one pre entity that carries the language
+            self.stack[-1][1]["language"] = (attrs.get("class") or "").removeprefix("language-")
+            return
+        if kind is None or self.units == start:
+            return
+        entity: dict[str, Any] = {"type": kind, "offset": start, "length": self.units - start}
+        if kind == "text_link":
+            entity["url"] = attrs.get("href") or ""
+        elif kind == "custom_emoji":
+            entity["custom_emoji_id"] = attrs.get("emoji-id") or ""
+        elif kind == "pre" and attrs.get("language"):
+            entity["language"] = attrs["language"]
+        self.entities.append(entity)
 
 
-def parse_html(text: str) -> tuple[str, str | None]:
-    """Return (the plain text a user sees, an error like Telegram's or None)."""
+def parse_entities(text: str) -> tuple[str, list[dict[str, Any]], str | None]:
+    """Return (the plain text a user sees, its entities as Telegram lists them, an error)."""
     if re.search(r"&(?![a-zA-Z]+;|#\d+;|#x[0-9a-fA-F]+;)", text):
-        return text, "Can't parse entities: unescaped '&'"
+        return text, [], "Can't parse entities: unescaped '&'"
     if re.search(r"<(?![a-zA-Z/])", text):
-        return text, "Can't parse entities: unexpected '<'"
+        return text, [], "Can't parse entities: unexpected '<'"
     parser = _EntityParser()
     parser.feed(text)
     parser.close()
     if parser.error is None and parser.stack:
-        parser.error = f'Can\'t find end tag corresponding to start tag "{parser.stack[-1]}"'
-    return "".join(parser.text), parser.error
+        parser.error = f'Can\'t find end tag corresponding to start tag "{parser.stack[-1][0]}"'
+    entities = sorted(parser.entities, key=lambda entity: (entity["offset"], -entity["length"]))
+    return "".join(parser.text), entities, parser.error
+
+
+def parse_html(text: str) -> tuple[str, str | None]:
+    """Return (the plain text a user sees, an error like Telegram's or None)."""
+    visible, _entities, error = parse_entities(text)
+    return visible, error
 
 
 @dataclass
@@ -105,6 +157,7 @@ class StoredMessage:
     message_id: int
     text: str
     reply_markup: InlineKeyboardMarkup | None
+    entities: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -241,15 +294,22 @@ class MockedSession(PinnedResponses, BaseSession):
         return bot.default[value.name] if isinstance(value, Default) else value
 
     def _visible_text(self, bot: Bot, text: str, parse_mode: Any, limit: int = 4096) -> str:
+        return self._content(bot, text, parse_mode, limit)[0]
+
+    def _content(
+        self, bot: Bot, text: str, parse_mode: Any, limit: int = 4096
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """The plain text and the entities Telegram would keep of `text`, or its refusal."""
+        entities: list[dict[str, Any]] = []
         if self._resolve(bot, parse_mode) == ParseMode.HTML:
-            text, error = parse_html(text)
+            text, entities, error = parse_entities(text)
             if error:
                 raise TelegramError(400, f"Bad Request: {error}")
         if not text.strip():
             raise TelegramError(400, "Bad Request: message text is empty")
         if len(text) > limit:
             raise TelegramError(400, "Bad Request: message is too long")
-        return text
+        return text, entities
 
     def _check_markup(self, markup: Any) -> None:
         if isinstance(markup, InlineKeyboardMarkup):
@@ -262,13 +322,14 @@ class MockedSession(PinnedResponses, BaseSession):
     def _store_message(
         self, bot: Bot, chat_id: int | str, text: str, parse_mode: Any, markup: Any
     ) -> dict[str, Any]:
-        visible = self._visible_text(bot, text, parse_mode)
+        visible, entities = self._content(bot, text, parse_mode)
         self._check_markup(markup)
         stored = StoredMessage(
             chat_id=int(chat_id),
             message_id=next(self.telegram.message_ids),
             text=visible,
             reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
+            entities=entities,
         )
         self.telegram.messages[(stored.chat_id, stored.message_id)] = stored
         return self._message_json(stored)
@@ -388,17 +449,15 @@ class MockedSession(PinnedResponses, BaseSession):
 
     def _edit_message(self, bot: Bot, method: EditMessageText) -> dict[str, Any]:
         stored = self._stored(method.chat_id, method.message_id)
-        visible = self._visible_text(bot, method.text, method.parse_mode)
+        visible, entities = self._content(bot, method.text, method.parse_mode)
         markup = (
             method.reply_markup if isinstance(method.reply_markup, InlineKeyboardMarkup) else None
         )
-        if visible == stored.text and markup == stored.reply_markup:
-            raise TelegramError(
-                400,
-                NOT_MODIFIED,
-            )
+        if (visible, entities, markup) == (stored.text, stored.entities, stored.reply_markup):
+            raise TelegramError(400, NOT_MODIFIED)
         self._check_markup(markup)
-        stored.text, stored.reply_markup = visible, markup  # no reply_markup: keyboard removed
+        stored.text, stored.entities = visible, entities
+        stored.reply_markup = markup  # no reply_markup: the keyboard is removed
         return self._message_json(stored)
 
     def _message_json(self, stored: StoredMessage) -> dict[str, Any]:
@@ -409,6 +468,8 @@ class MockedSession(PinnedResponses, BaseSession):
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "EduCRM"},
             "text": stored.text,
         }
+        if stored.entities:
+            message["entities"] = stored.entities
         if stored.reply_markup is not None:
             message["reply_markup"] = stored.reply_markup.model_dump(exclude_none=True)
         return message

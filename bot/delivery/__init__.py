@@ -26,6 +26,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.types import InputFile
 from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -128,6 +129,20 @@ class Sender:
             lambda: bot.send_message(recipient.telegram_id, text, reply_markup=reply_markup),
         )
 
+    async def reply_text(
+        self, bot: Bot, recipient: Recipient, text: str, reply_markup: Any = None
+    ) -> Sent:
+        """An answer to what the person just did: it goes at once, outside the pace (as
+        every reply does); only when Telegram answers 429 does it wait, pausing every
+        send, and go again the way `send_text` does. Other errors are the caller's."""
+        try:
+            message = await bot.send_message(recipient.telegram_id, text, reply_markup=reply_markup)
+        except TelegramRetryAfter as error:
+            logger.warning("Telegram asked to wait {} s (429)", error.retry_after)
+            await self.limiter.pause(error.retry_after)
+            return await self.send_text(bot, recipient, text, reply_markup)
+        return Sent(Outcome.SENT, message_id=message.message_id)
+
     async def copy(
         self,
         bot: Bot,
@@ -142,6 +157,21 @@ class Sender:
             lambda: bot.copy_message(
                 recipient.telegram_id, from_chat_id, message_id, reply_markup=reply_markup
             ),
+        )
+
+    async def send_file(
+        self,
+        bot: Bot,
+        recipient: Recipient,
+        file: str | InputFile,
+        *,
+        photo: bool = False,
+        caption: str | None = None,
+    ) -> Sent:
+        """sendPhoto or sendDocument: a file Telegram keeps (by its id) or an upload."""
+        send = bot.send_photo if photo else bot.send_document
+        return await self._deliver(
+            recipient, lambda: send(recipient.telegram_id, file, caption=caption)
         )
 
     async def _deliver(self, recipient: Recipient, call: Callable[[], Awaitable[Any]]) -> Sent:

@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.delivery import Outcome, Sender, Sent, recipients
 from bot.formatting import babel_locale, format_date, format_money
 from bot.i18n import _, ngettext
+from bot.jobs.charges import ChargeDays, charges_before_reminders
 from bot.services import audit, notifications
 from bot.services import reminders as rules
 from bot.services.consent import Category
@@ -202,8 +203,19 @@ async def send_payment_reminders(
     sender: Sender,
     settings: Settings,
     now: datetime | None = None,
+    charge_days: ChargeDays | None = None,
 ) -> RunCounts:
-    """Send every payment reminder stage due at `now` (see bot.services.reminders)."""
+    """Send every payment reminder stage due at `now` (see bot.services.reminders).
+
+    The day's charges are made first, once per centre day (`charge_days`, shared with the
+    charge job; without it, every run makes them first): the scan then never misses the
+    charges of the charge day, whichever of the two jobs comes first.
+    """
+    now = now or utcnow()
+    try:
+        await charges_before_reminders(session_factory, settings, now, charge_days or ChargeDays())
+    except Exception:  # the reminders for the charges there are still go out
+        logger.exception("payment reminders: the charge run before them failed")
     return await run_reminders(
         "payment reminders",
         rules.plan_payment_reminders,
@@ -211,7 +223,7 @@ async def send_payment_reminders(
         bot,
         sender,
         settings,
-        now or utcnow(),
+        now,
         render=partial(payment_text, settings=settings),
         markup=partial(payment_markup, settings=settings),
     )

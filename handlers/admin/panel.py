@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.filters.menu import MenuButton
 from bot.i18n import _
 from bot.services.people import CentreOverview, centre_overview
-from bot.telegram import is_not_modified
+from bot.telegram import is_not_modified, shows_already
 from db.models import Role
 from keyboards.admin import AdminCb, admin_panel
 
@@ -45,8 +45,12 @@ async def refresh_panel(callback: CallbackQuery, session: AsyncSession) -> None:
         await callback.bot.send_message(callback.from_user.id, text, reply_markup=admin_panel())
         await callback.answer()
         return
+    markup = admin_panel()
+    if shows_already(callback.message, text, markup):
+        await callback.answer(_("ℹ️ Nothing has changed."))
+        return
     try:
-        await callback.message.edit_text(text, reply_markup=admin_panel())
+        await callback.message.edit_text(text, reply_markup=markup)
     except TelegramBadRequest as error:
         if not is_not_modified(error):
             raise

@@ -19,6 +19,7 @@ from aiogram.types import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.delivery import Outcome, Recipient, Sender
 from bot.filters.menu import MenuButton
 from bot.formatting import format_date, format_datetime, format_money, format_phone
 from bot.i18n import _
@@ -279,21 +280,37 @@ def render_card(data: PersonData, tz: ZoneInfo, *, own: bool) -> list[str]:
 
 
 async def send_parts(
-    bot: Bot, chat_id: int, parts: list[str], markup: InlineKeyboardMarkup
+    bot: Bot,
+    sender: Sender,
+    actor: Actor,
+    chat_id: int,
+    parts: list[str],
+    markup: InlineKeyboardMarkup,
 ) -> None:
+    """A card longer than one message goes as several: the first at once, as a reply, the
+    others through the sender's pace; a 429 is waited out and the part sent again; none
+    goes after one that failed."""
+    recipient = Recipient(actor.user_id, chat_id, actor.language)
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        await bot.send_message(chat_id, part, reply_markup=markup if last else None)
+        send = sender.send_text if index else sender.reply_text
+        sent = await send(bot, recipient, part, markup if last else None)
+        if sent.outcome is not Outcome.SENT:
+            return
 
 
 async def show_parts(
-    callback: CallbackQuery, parts: list[str], markup: InlineKeyboardMarkup
+    callback: CallbackQuery,
+    sender: Sender,
+    actor: Actor,
+    parts: list[str],
+    markup: InlineKeyboardMarkup,
 ) -> None:
     """Edit the pressed message when the card fits in one; otherwise send it anew."""
     if len(parts) == 1:
         await edit_or_send(callback, parts[0], markup)
     else:
-        await send_parts(callback.bot, callback.from_user.id, parts, markup)
+        await send_parts(callback.bot, sender, actor, callback.from_user.id, parts, markup)
 
 
 async def own_card_parts(
@@ -307,23 +324,34 @@ async def own_card_parts(
 
 
 async def show_mydata(
-    message: Message, actor: Actor, session: AsyncSession, settings: Settings, bot: Bot
+    message: Message,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
+    bot: Bot,
+    sender: Sender,
 ) -> None:
     card = await own_card_parts(session, actor, settings)
     if card is None:
         await message.answer(_("ℹ️ Nothing is stored about you."))
         return
-    await send_parts(bot, message.chat.id, *card)
+    await session.rollback()  # a read: close the transaction before Telegram is called
+    await send_parts(bot, sender, actor, message.chat.id, *card)
 
 
 async def back_home(
-    callback: CallbackQuery, actor: Actor, session: AsyncSession, settings: Settings
+    callback: CallbackQuery,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
+    sender: Sender,
 ) -> None:
     card = await own_card_parts(session, actor, settings)
     if card is None:
         await callback.answer(stale_button_text())
         return
-    await show_parts(callback, *card)
+    await session.rollback()
+    await show_parts(callback, sender, actor, *card)
     await callback.answer()
 
 
@@ -342,6 +370,7 @@ async def show_child(
     actor: Actor,
     session: AsyncSession,
     settings: Settings,
+    sender: Sender,
 ) -> None:
     child_id = callback_data.user
     if not await mydata_service.may_see(session, actor.user_id, child_id):
@@ -349,9 +378,9 @@ async def show_child(
         return
     data = await mydata_service.overview(session, child_id)
     assert data is not None  # may_see: a live person
-    await show_parts(
-        callback, render_card(data, settings.centre.tz, own=False), child_card(child_id)
-    )
+    parts = render_card(data, settings.centre.tz, own=False)
+    await session.rollback()
+    await show_parts(callback, sender, actor, parts, child_card(child_id))
     await callback.answer()
 
 
@@ -510,27 +539,37 @@ async def end_read(session: AsyncSession) -> None:
     await session.rollback()
 
 
-async def deliver_export(bot: Bot, actor: Actor, session: AsyncSession, subject_id: int) -> None:
-    """Build and send both files; the caller checked the right and the one-a-minute limit."""
+async def deliver_export(
+    bot: Bot, sender: Sender, actor: Actor, session: AsyncSession, subject_id: int
+) -> None:
+    """Build and send both files (through the sender: paced, a 429 waited out); the caller
+    checked the right and the one-a-minute limit."""
     await bot.send_chat_action(actor.telegram_id, ChatAction.UPLOAD_DOCUMENT)
     files = await export_service.export(session, actor.user_id, subject_id, utcnow())
     if files is None:
         await bot.send_message(actor.telegram_id, stale_button_text())
         return
     name = escape(files.full_name or _("No name"))
-    await bot.send_document(
-        actor.telegram_id,
+    recipient = Recipient(actor.user_id, actor.telegram_id, actor.language)
+    sent = await sender.send_file(
+        bot,
+        recipient,
         BufferedInputFile(files.json_bytes, files.json_name),
         caption=_("📦 Data of {name}: every record, as JSON.").format(name=name),
     )
-    await bot.send_document(
-        actor.telegram_id,
+    if sent.outcome is not Outcome.SENT:
+        return
+    await sender.send_file(
+        bot,
+        recipient,
         BufferedInputFile(files.xlsx_bytes, files.xlsx_name),
         caption=_("📊 Data of {name}: the same records as tables (XLSX).").format(name=name),
     )
 
 
-async def export_command(message: Message, actor: Actor, session: AsyncSession, bot: Bot) -> None:
+async def export_command(
+    message: Message, actor: Actor, session: AsyncSession, bot: Bot, sender: Sender
+) -> None:
     children = await mydata_service.children(session, actor.user_id)
     if children:
         await end_read(session)
@@ -543,11 +582,16 @@ async def export_command(message: Message, actor: Actor, session: AsyncSession, 
     if wait:
         await message.answer(wait_text(wait))
         return
-    await deliver_export(bot, actor, session, actor.user_id)
+    await deliver_export(bot, sender, actor, session, actor.user_id)
 
 
 async def export_pressed(
-    callback: CallbackQuery, callback_data: MyDataCb, actor: Actor, session: AsyncSession, bot: Bot
+    callback: CallbackQuery,
+    callback_data: MyDataCb,
+    actor: Actor,
+    session: AsyncSession,
+    bot: Bot,
+    sender: Sender,
 ) -> None:
     subject_id = callback_data.user
     if not await mydata_service.may_see(session, actor.user_id, subject_id):
@@ -559,7 +603,7 @@ async def export_pressed(
         await callback.answer(wait_text(wait), show_alert=True)
         return
     await callback.answer(_("⏳ Preparing the files…"))
-    await deliver_export(bot, actor, session, subject_id)
+    await deliver_export(bot, sender, actor, session, subject_id)
 
 
 def create_router() -> Router:

@@ -1,7 +1,8 @@
 """/children: the parent's linked children, and for each the student's four views.
 
-The child named in a button is re-checked against the parent's links on every press;
-a forged or stale id gets the stale-button answer and a `denied` audit entry.
+The child named in a button is re-checked against the parent's links on every press,
+page taps (◀ ▶ of a long view) included; a forged or stale id gets the stale-button
+answer and a `denied` audit entry, a page there is not the stale-button answer.
 """
 
 from html import escape
@@ -12,6 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.delivery import Recipient, Sender
 from bot.filters.menu import MenuButton
 from bot.i18n import _
 from bot.services import student_views as service
@@ -25,15 +27,16 @@ from handlers.student.views import (
     build_view,
     deliver_files,
     end_read,
-    show_in_place,
+    page_of,
     titles,
 )
 from keyboards.student import (
+    ChildPageCb,
     ParentChildCb,
     View,
     back_to_child,
     child_card,
-    child_view,
+    child_view_page,
     children_list,
 )
 
@@ -72,7 +75,7 @@ async def show_children(
 
 async def checked_child(
     callback: CallbackQuery,
-    callback_data: ParentChildCb,
+    callback_data: ParentChildCb | ChildPageCb,
     actor: Actor,
     session: AsyncSession,
 ) -> tuple[PersonRef, list[PersonRef]] | None:
@@ -80,9 +83,13 @@ async def checked_child(
     children = await service.children(session, actor.user_id)
     child = service.pick_child(children, callback_data.child)
     if child is None:
-        details = {"child": callback_data.child, "action": callback_data.action}
-        if callback_data.view:
-            details["view"] = callback_data.view
+        details: dict[str, object] = {"child": callback_data.child}
+        if isinstance(callback_data, ChildPageCb):
+            details |= {"action": "page", "view": callback_data.view, "page": callback_data.page}
+        else:
+            details["action"] = callback_data.action
+            if callback_data.view:
+                details["view"] = callback_data.view
         await service.refuse(session, actor.user_id, VIEW_ACTION, details)
         await callback.answer(stale_button_text())
         return None
@@ -123,11 +130,42 @@ async def open_view(
     if checked is None:
         return
     child, _children = checked
+    await show_child_page(callback, session, settings, child, View(callback_data.view), 1)
+
+
+async def turn_child_page(
+    callback: CallbackQuery,
+    callback_data: ChildPageCb,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    """◀ ▶ under a child's view: the child is re-checked, then the page edited in place."""
+    checked = await checked_child(callback, callback_data, actor, session)
+    if checked is None:
+        return
+    child, _children = checked
     view = View(callback_data.view)
+    await show_child_page(callback, session, settings, child, view, callback_data.page)
+
+
+async def show_child_page(
+    callback: CallbackQuery,
+    session: AsyncSession,
+    settings: Settings,
+    child: PersonRef,
+    view: View,
+    number: int,
+) -> None:
     title = titles(child.full_name or _("No name"))[view]
-    text, files = await build_view(session, view, child.id, settings.centre.tz, title)
+    pages = await build_view(session, view, child.id, settings.centre.tz, title)
     await end_read(session)
-    await show_in_place(callback, text, child_view(child.id, files))
+    page = page_of(pages, number)
+    if page is None:  # a page there is not (forged, or the list got shorter)
+        await callback.answer(stale_button_text())
+        return
+    markup = child_view_page(child.id, view, number, len(pages), page.tags)
+    await edit_or_send(callback, page.text, markup)
     await callback.answer()
 
 
@@ -145,12 +183,16 @@ async def open_balance(
     title = child_title(child.full_name or _("No name"))
     text, balance = await build_balance(session, child.id, settings, title)
     markup = balance_markup(settings, child.id, balance, [back_to_child(child.id)])
-    await show_in_place(callback, text, markup)
+    await edit_or_send(callback, text, markup)
     await callback.answer()
 
 
 async def send_files(
-    callback: CallbackQuery, callback_data: ParentChildCb, actor: Actor, session: AsyncSession
+    callback: CallbackQuery,
+    callback_data: ParentChildCb,
+    actor: Actor,
+    session: AsyncSession,
+    sender: Sender,
 ) -> None:
     checked = await checked_child(callback, callback_data, actor, session)
     if checked is None:
@@ -164,7 +206,8 @@ async def send_files(
         return
     await end_read(session)
     await callback.answer(_("📎 Sending the files…"))
-    await deliver_files(callback.bot, actor.telegram_id, files)
+    recipient = Recipient(actor.user_id, actor.telegram_id, actor.language)
+    await deliver_files(callback.bot, sender, recipient, files)
 
 
 def create_router() -> Router:
@@ -180,4 +223,7 @@ def create_router() -> Router:
     )
     callbacks.register(send_files, ParentChildCb.filter(F.action == "file"))
     callbacks.register(open_balance, ParentChildCb.filter(F.action == "balance"))
+    callbacks.register(
+        turn_child_page, ChildPageCb.filter(F.view.in_([view.value for view in View]))
+    )
     return router

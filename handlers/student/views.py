@@ -3,6 +3,12 @@ render with the same functions, see handlers/parent/children.py).
 
 A view is a read: one session (the update's), a fixed handful of queries, nothing
 written; the read transaction is closed before anything is sent to Telegram.
+
+A view is one message: a long one is paged (10 items a page, ◀ 1/5 ▶ edits it in place;
+an item is a lesson day, a group's attendance, a grade or a homework). Every page tap
+builds the view again for the one who presses (a parent: for a child re-checked against
+the links), so a forged or stale page number is refused. A 429 on the first page is
+waited out and the page sent again (`Sender.reply_text`), never lost.
 """
 
 from datetime import datetime
@@ -12,11 +18,11 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from loguru import logger
+from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.delivery import Outcome, Recipient, Sender
 from bot.filters.menu import MenuButton
 from bot.formatting import format_datetime
 from bot.i18n import _
@@ -34,11 +40,11 @@ from bot.services.student_views import (
     Relative,
     Schedule,
 )
-from bot.telegram import edit_or_send, split_message
+from bot.telegram import Page, PageItem, edit_or_send, paginate
 from db.base import utcnow
 from handlers.fallback import stale_button_text
 from keyboards.labels import attendance_labels, grade_kind_labels
-from keyboards.student import StudentViewCb, View, homework_files
+from keyboards.student import StudentPageCb, StudentViewCb, View, own_view
 
 FILES_ACTION = "homework.files"
 
@@ -96,34 +102,34 @@ def lesson_line(lesson: LessonItem, tz: ZoneInfo) -> str:
     return "• " + text
 
 
-def render_schedule(schedule: Schedule, tz: ZoneInfo, title: str) -> str:
+def render_schedule(schedule: Schedule, tz: ZoneInfo, title: str) -> list[Page]:
+    """A day is an item: its lessons stay together on one page."""
     if not schedule.days:
-        return title + "\n\n" + _("No lessons this week or next.")
+        return [Page(title + "\n\n" + _("No lessons this week or next."))]
     relative = {Relative.TODAY: _("Today"), Relative.TOMORROW: _("Tomorrow")}
-    blocks = [title]
-    next_week_shown = False
+    next_week = _("<b>— Next week —</b>")
+    items = []
     for day in schedule.days:
-        if day.next_week and not next_week_shown:
-            blocks.append(_("<b>— Next week —</b>"))
-            next_week_shown = True
         date_label, _clock = split_when(day.lessons[0].starts_at, tz)
         header = (
             f"<b>{relative[day.relative]}, {date_label}</b>"
             if day.relative
             else f"<b>{date_label}</b>"
         )
-        blocks.append("\n".join([header, *(lesson_line(lesson, tz) for lesson in day.lessons)]))
-    return "\n\n".join(blocks)
+        block = "\n".join([header, *(lesson_line(lesson, tz) for lesson in day.lessons)])
+        items.append(PageItem(block, heading=next_week if day.next_week else None))
+    return paginate(title, items, joiner="\n\n")
 
 
 # --- attendance -----------------------------------------------------------------------------
 
 
-def render_attendance(groups: list[GroupAttendance], tz: ZoneInfo, title: str) -> str:
+def render_attendance(groups: list[GroupAttendance], tz: ZoneInfo, title: str) -> list[Page]:
+    """A group is an item."""
     if not groups:
-        return title + "\n\n" + _("No attendance marks.")
+        return [Page(title + "\n\n" + _("No attendance marks."))]
     labels = attendance_labels()
-    blocks = [title]
+    items = []
     for entry in groups:
         lines = [group_title(entry.group)]
         if entry.percent is None:
@@ -144,20 +150,21 @@ def render_attendance(groups: list[GroupAttendance], tz: ZoneInfo, title: str) -
                 f"• {format_datetime(mark.starts_at, tz)} — {labels.get(mark.status, mark.status)}"
                 for mark in entry.recent
             ]
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+        items.append(PageItem("\n".join(lines)))
+    return paginate(title, items)
 
 
 # --- grades ---------------------------------------------------------------------------------
 
 
-def render_grades(groups: list[GroupGrades], tz: ZoneInfo, title: str) -> str:
+def render_grades(groups: list[GroupGrades], tz: ZoneInfo, title: str) -> list[Page]:
+    """A grade is an item, under its group's title."""
     if not groups:
-        return title + "\n\n" + _("No grades.")
+        return [Page(title + "\n\n" + _("No grades."))]
     kinds = grade_kind_labels()
-    blocks = [title]
+    items = []
     for entry in groups:
-        lines = [group_title(entry.group)]
+        heading = group_title(entry.group)
         for grade in entry.grades:
             day, _clock = split_when(grade.given_at, tz)
             line = _("• {date} · <b>{score}/{max}</b> · {kind}").format(
@@ -168,9 +175,8 @@ def render_grades(groups: list[GroupGrades], tz: ZoneInfo, title: str) -> str:
             )
             if grade.comment:
                 line += " — <i>" + escape(grade.comment) + "</i>"
-            lines.append(line)
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+            items.append(PageItem(line, heading=heading, section=entry.group.id))
+    return paginate(title, items)
 
 
 # --- homework -------------------------------------------------------------------------------
@@ -192,28 +198,28 @@ def homework_block(number: int, item: HomeworkItem, tz: ZoneInfo, *, overdue: bo
     return "\n".join(lines)
 
 
-def render_homework(
-    homework: HomeworkList, tz: ZoneInfo, title: str
-) -> tuple[str, list[tuple[int, int]]]:
-    """The text, and (number, homework id) of each homework with files (for the buttons)."""
+def render_homework(homework: HomeworkList, tz: ZoneInfo, title: str) -> list[Page]:
+    """A homework is an item, numbered through the pages; the tags of a page are
+    (number, homework id) of its homework with files (for the buttons)."""
     if not homework.items:
-        return title + "\n\n" + _("No homework for now."), []
-    blocks = [title]
-    files: list[tuple[int, int]] = []
+        return [Page(title + "\n\n" + _("No homework for now."))]
+    items = []
     number = 0
-    for heading, items, overdue in (
-        (_("<b>Current</b>"), homework.current, False),
-        (_("<b>Recent</b>"), homework.recent, True),
+    for section, heading, entries, overdue in (
+        ("current", _("<b>Current</b>"), homework.current, False),
+        ("recent", _("<b>Recent</b>"), homework.recent, True),
     ):
-        if not items:
-            continue
-        blocks.append(heading)
-        for item in items:
+        for item in entries:
             number += 1
-            blocks.append(homework_block(number, item, tz, overdue=overdue))
-            if item.attachments:
-                files.append((number, item.id))
-    return "\n\n".join(blocks), files
+            items.append(
+                PageItem(
+                    homework_block(number, item, tz, overdue=overdue),
+                    heading=heading,
+                    section=section,
+                    tag=(number, item.id) if item.attachments else None,
+                )
+            )
+    return paginate(title, items, joiner="\n\n")
 
 
 # --- building and sending -------------------------------------------------------------------
@@ -226,17 +232,22 @@ async def build_view(
     tz: ZoneInfo,
     title: str,
     now: datetime | None = None,
-) -> tuple[str, list[tuple[int, int]]]:
-    """A view's text and its homework-file buttons (none but for homework)."""
+) -> list[Page]:
+    """A view's pages (one at least), each with the homework-file tags of its items."""
     now = now or utcnow()
     if view is View.SCHEDULE:
         schedule = await service.schedule(session, student_id, now=now, tz=tz)
-        return render_schedule(schedule, tz, title), []
+        return render_schedule(schedule, tz, title)
     if view is View.ATTENDANCE:
-        return render_attendance(await service.attendance(session, student_id), tz, title), []
+        return render_attendance(await service.attendance(session, student_id), tz, title)
     if view is View.GRADES:
-        return render_grades(await service.grades(session, student_id), tz, title), []
+        return render_grades(await service.grades(session, student_id), tz, title)
     return render_homework(await service.homework(session, student_id, now=now), tz, title)
+
+
+def page_of(pages: list[Page], number: int) -> Page | None:
+    """Page `number` (from 1), or None for a number no page has (forged, or stale)."""
+    return pages[number - 1] if 1 <= number <= len(pages) else None
 
 
 async def end_read(session: AsyncSession) -> None:
@@ -244,51 +255,30 @@ async def end_read(session: AsyncSession) -> None:
     await session.rollback()
 
 
-async def send_parts(
-    bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
+async def deliver_files(
+    bot: Bot, sender: Sender, recipient: Recipient, files: HomeworkFiles
 ) -> None:
-    """A long view goes as several messages, split between blocks; the buttons go last."""
-    parts = split_message(text)
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        await bot.send_message(chat_id, part, reply_markup=markup if last else None)
-
-
-async def show_in_place(
-    callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None
-) -> None:
-    """Edit the pressed message when the view fits in one; otherwise send it anew."""
-    if len(split_message(text)) == 1:
-        await edit_or_send(callback, text, markup)
-    else:
-        await send_parts(callback.bot, callback.from_user.id, text, markup)
-
-
-async def deliver_files(bot: Bot, chat_id: int, files: HomeworkFiles) -> None:
-    """Re-send the stored Telegram files (no download, no upload)."""
+    """Re-send the stored Telegram files (no download, no upload), through the sender:
+    several messages, paced like everything the bot sends, a 429 waited out."""
     caption = _("📚 Homework · {group}").format(group=escape(files.group))
     missing = 0
     for index, attachment in enumerate(files.attachments):
         text = caption if index == 0 else None
-        try:
-            if attachment.kind is AttachmentKind.PHOTO:
-                await bot.send_photo(chat_id, attachment.file_id, caption=text)
-            else:
-                await bot.send_document(chat_id, attachment.file_id, caption=text)
-            continue
-        except TelegramBadRequest as error:
-            if attachment.kind is not None:
-                logger.warning("homework file not sent: {}", error.message)
-                missing += 1
-                continue
-        try:  # a bare file id that was a photo
-            await bot.send_photo(chat_id, attachment.file_id, caption=text)
-        except TelegramBadRequest as error:
-            logger.warning("homework file not sent: {}", error.message)
+        photo = attachment.kind is AttachmentKind.PHOTO
+        sent = await sender.send_file(bot, recipient, attachment.file_id, photo=photo, caption=text)
+        if attachment.kind is None and sent.error == TelegramBadRequest.__name__:
+            # a bare file id that was a photo
+            sent = await sender.send_file(
+                bot, recipient, attachment.file_id, photo=True, caption=text
+            )
+        if sent.outcome is Outcome.BLOCKED:
+            return
+        if sent.outcome is not Outcome.SENT:
             missing += 1
     if missing or not files.attachments:
-        await bot.send_message(
-            chat_id,
+        await sender.send_text(
+            bot,
+            recipient,
             _("⚠️ Some files of this homework are no longer available. Ask the teacher."),
         )
 
@@ -297,41 +287,72 @@ async def deliver_files(bot: Bot, chat_id: int, files: HomeworkFiles) -> None:
 
 
 async def send_own_view(
-    view: View, message: Message, actor: Actor, session: AsyncSession, settings: Settings
+    view: View,
+    message: Message,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
+    sender: Sender,
 ) -> None:
-    text, files = await build_view(
-        session, view, actor.user_id, settings.centre.tz, titles(None)[view]
-    )
+    """The first page: a reply, sent at once; a 429 is waited out and it goes again."""
+    pages = await build_view(session, view, actor.user_id, settings.centre.tz, titles(None)[view])
     await end_read(session)
-    await send_parts(message.bot, message.chat.id, text, homework_files(files))
+    first = pages[0]
+    recipient = Recipient(actor.user_id, message.chat.id, actor.language)
+    markup = own_view(view, 1, len(pages), first.tags)
+    await sender.reply_text(message.bot, recipient, first.text, markup)
+
+
+async def turn_own_page(
+    callback: CallbackQuery,
+    callback_data: StudentPageCb,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
+) -> None:
+    """◀ ▶ under the student's own view: the page is edited in place."""
+    view = View(callback_data.view)
+    pages = await build_view(session, view, actor.user_id, settings.centre.tz, titles(None)[view])
+    await end_read(session)
+    page = page_of(pages, callback_data.page)
+    if page is None:
+        await callback.answer(stale_button_text())
+        return
+    markup = own_view(view, callback_data.page, len(pages), page.tags)
+    await edit_or_send(callback, page.text, markup)
+    await callback.answer()
 
 
 async def show_schedule(
-    message: Message, actor: Actor, session: AsyncSession, settings: Settings
+    message: Message, actor: Actor, session: AsyncSession, settings: Settings, sender: Sender
 ) -> None:
-    await send_own_view(View.SCHEDULE, message, actor, session, settings)
+    await send_own_view(View.SCHEDULE, message, actor, session, settings, sender)
 
 
 async def show_attendance(
-    message: Message, actor: Actor, session: AsyncSession, settings: Settings
+    message: Message, actor: Actor, session: AsyncSession, settings: Settings, sender: Sender
 ) -> None:
-    await send_own_view(View.ATTENDANCE, message, actor, session, settings)
+    await send_own_view(View.ATTENDANCE, message, actor, session, settings, sender)
 
 
 async def show_grades(
-    message: Message, actor: Actor, session: AsyncSession, settings: Settings
+    message: Message, actor: Actor, session: AsyncSession, settings: Settings, sender: Sender
 ) -> None:
-    await send_own_view(View.GRADES, message, actor, session, settings)
+    await send_own_view(View.GRADES, message, actor, session, settings, sender)
 
 
 async def show_homework(
-    message: Message, actor: Actor, session: AsyncSession, settings: Settings
+    message: Message, actor: Actor, session: AsyncSession, settings: Settings, sender: Sender
 ) -> None:
-    await send_own_view(View.HOMEWORK, message, actor, session, settings)
+    await send_own_view(View.HOMEWORK, message, actor, session, settings, sender)
 
 
 async def send_homework_files(
-    callback: CallbackQuery, callback_data: StudentViewCb, actor: Actor, session: AsyncSession
+    callback: CallbackQuery,
+    callback_data: StudentViewCb,
+    actor: Actor,
+    session: AsyncSession,
+    sender: Sender,
 ) -> None:
     files = await service.homework_files(session, actor.user_id, callback_data.item)
     if files is None:
@@ -340,7 +361,8 @@ async def send_homework_files(
         return
     await end_read(session)
     await callback.answer(_("📎 Sending the files…"))
-    await deliver_files(callback.bot, actor.telegram_id, files)
+    recipient = Recipient(actor.user_id, actor.telegram_id, actor.language)
+    await deliver_files(callback.bot, sender, recipient, files)
 
 
 def create_router() -> Router:
@@ -354,4 +376,7 @@ def create_router() -> Router:
         router.message.register(handler, Command(command))
         router.message.register(handler, MenuButton(key))
     router.callback_query.register(send_homework_files, StudentViewCb.filter(F.action == "file"))
+    router.callback_query.register(
+        turn_own_page, StudentPageCb.filter(F.view.in_([view.value for view in View]))
+    )
     return router

@@ -12,12 +12,10 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -405,7 +403,7 @@ def file_caption(notice: HomeworkNotice) -> str:
 async def send_homework(
     bot: Bot, sender: Sender, notices: list[HomeworkNotice], tz: ZoneInfo
 ) -> None:
-    """The notice, then the file to those the notice reached."""
+    """The notice, then the file to those the notice reached (both through the sender)."""
     for notice in notices:
         delivered = await sender.notify(
             bot, notice.recipient, partial(homework_notice_text, notice, tz)
@@ -415,21 +413,10 @@ async def send_homework(
         attachment = parse_attachment(notice.attachment)
         with use_language(notice.recipient.language):
             caption = file_caption(notice)
-        try:
-            if attachment.kind is AttachmentKind.PHOTO:
-                await bot.send_photo(
-                    notice.recipient.telegram_id, attachment.file_id, caption=caption
-                )
-            else:
-                await bot.send_document(
-                    notice.recipient.telegram_id, attachment.file_id, caption=caption
-                )
-        except TelegramAPIError as error:
-            logger.warning(
-                "homework file to user {} failed: {}",
-                notice.recipient.user_id,
-                type(error).__name__,
-            )
+        photo = attachment.kind is AttachmentKind.PHOTO
+        await sender.send_file(
+            bot, notice.recipient, attachment.file_id, photo=photo, caption=caption
+        )
 
 
 def create_router() -> Router:

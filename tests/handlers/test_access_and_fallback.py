@@ -67,7 +67,8 @@ async def test_refresh_edits_only_when_something_changed(client, session, owner)
     data = panel.callback_data("🔄 Refresh")
 
     unchanged = await client.press(owner, data, panel.message_id)
-    # the fake server refused the identical edit; the bot told the user instead of failing
+    # an identical edit would be refused by Telegram: none is sent, the user is told
+    assert not unchanged.of(EditMessageText)
     assert [a.text for a in unchanged.answers] == ["ℹ️ Nothing has changed."]
 
     await client.send(Person(id=31337, first_name="New"), "/start")

@@ -346,7 +346,7 @@ async def test_the_absence_notice_is_sent_once_however_often_the_sheet_is_saved(
     assert again.answers[0].text == "✅ Saved: 2 present, 1 absent, 0 late, 0 excused."
 
     # a later save that makes Aziz absent tells Aziz only, not Bobur's family again
-    reply = await client.press(TEACHER, again.callback_data("✅ 1. Aziz"), message_id)
+    reply = await client.press(TEACHER, first.callback_data("✅ 1. Aziz"), message_id)
     third = await client.press(TEACHER, reply.callback_data("💾 Save"), message_id)
     assert [call.chat_id for call in third.of(SendMessage)] == [data.people["Aziz"].id]
 
@@ -359,6 +359,28 @@ async def test_the_absence_notice_is_sent_once_however_often_the_sheet_is_saved(
     assert all(claim.sent_at is not None for claim in claims)
     [change] = await entries(session, "attendance.changed")
     assert change.details["changes"] == [{"student_id": aziz.id, "old": "present", "new": "absent"}]
+
+
+async def test_saving_an_unchanged_sheet_again_edits_nothing_and_answers_the_button(
+    client, session, clock, bot
+):
+    data = await centre(session)
+    message_id, sheet = await open_sheet(client, TEACHER, data.lesson)
+    reply = await client.press(TEACHER, sheet.callback_data("✅ 2. Bobur"), message_id)
+    first = await client.press(TEACHER, reply.callback_data("💾 Save"), message_id)
+    assert len(first.of(EditMessageText)) == 1
+    shown = bot.session.telegram.messages[(TEACHER.id, message_id)]
+    assert "✅ Saved." in shown.text
+
+    again = await client.press(TEACHER, first.callback_data("💾 Save"), message_id)
+
+    # Telegram refuses an edit to the same text and keyboard: none is sent at all
+    assert not again.of(EditMessageText) and not again.of(SendMessage)
+    assert [answer.text for answer in again.answers] == [
+        "✅ Saved: 2 present, 1 absent, 0 late, 0 excused."
+    ]
+    assert not [r for r in again.results if isinstance(r, Exception)]
+    assert bot.session.telegram.messages[(TEACHER.id, message_id)] == shown
 
 
 async def test_a_parent_who_turned_reminders_off_still_gets_the_absence_notice(
@@ -456,7 +478,9 @@ async def test_late_changes_are_refused_to_the_teacher_and_left_to_an_academic_a
     assert denied.details == {"lesson_id": data.lesson.id, "reason": "too_late", "step": "save"}
     # the teacher's own sheet, opened again, is read-only
     again = await client.press(TEACHER, f"at:open:{data.lesson.id}:0", message_id)
-    assert again.buttons() == ["⬅ Back"]
+    assert not again.of(EditMessageText) and len(again.answers) == 1  # shown already
+    shown = client.bot.session.telegram.messages[(TEACHER.id, message_id)].reply_markup
+    assert [button.text for row in shown.inline_keyboard for button in row] == ["⬅ Back"]
 
     # an admin with `academic` (not the group's teacher) opens the same sheet and changes it
     admin_sheet = await client.press(ADMIN, f"at:open:{data.lesson.id}:0")

@@ -232,6 +232,31 @@ async def test_a_long_card_is_split_between_sections_never_cut(client, session, 
     assert all(f"Question number {i} " in whole for i in range(90))
 
 
+async def test_a_long_card_meeting_a_429_is_sent_whole_after_the_wait(client, session, alice, bot):
+    student = await make_user(session, alice, roles=[Role.STUDENT])
+    session.add_all(
+        SupportTicket(user_id=student.id, topic="question", text=f"Question number {i} " * 10)
+        for i in range(90)
+    )
+    await session.commit()
+    bot.session.fail_next(SendMessage, 429, "Too Many Requests: retry after 1", retry_after=1)
+
+    reply = await client.send(alice, "/mydata")
+
+    calls = reply.of(SendMessage)
+    refused = [
+        call
+        for call, result in zip(reply.calls, reply.results, strict=True)
+        if isinstance(result, Exception)
+    ]
+    assert refused == [calls[0]] and calls[1].text == calls[0].text  # the same part again
+    delivered = calls[1:]
+    assert len(delivered) >= 2 and delivered[-1].reply_markup is not None
+    whole = "\n".join(message.text for message in delivered)
+    assert all(f"Question number {i} " in whole for i in range(90))
+    assert not [text for text in reply.texts if "went wrong" in text]
+
+
 async def test_a_parent_sees_each_linked_child(client, session, alice):
     parent = await make_user(session, alice, roles=[Role.PARENT], full_name="Mother")
     son = await make_user(session, roles=[Role.STUDENT], full_name="Son Karimov")
@@ -450,6 +475,29 @@ async def test_export_sends_json_and_xlsx_with_the_users_rows_only(client, sessi
         await session.scalars(select(AuditEntry).where(AuditEntry.action == "data.export"))
     ).all()
     assert (entry.actor_id, entry.object_id) == (student.id, str(student.id))
+
+
+async def test_an_export_meeting_a_429_sends_both_files_after_the_wait(client, session, alice, bot):
+    student = await make_user(session, alice, roles=[Role.STUDENT], full_name="Alice Karimova")
+    await give_records(session, student.id, tag="English")
+    bot.session.fail_next(SendDocument, 429, "Too Many Requests: retry after 1", retry_after=1)
+
+    reply = await client.send(alice, "/export")
+
+    kinds = [type(call) for call in reply.calls]
+    assert kinds == [SendChatAction, SendDocument, SendDocument, SendDocument]
+    assert isinstance(reply.results[1], Exception)  # the JSON file, refused once, then again
+    today = utcnow().date().isoformat()
+    delivered = [
+        call.document.filename
+        for call, result in zip(reply.calls, reply.results, strict=True)
+        if isinstance(call, SendDocument) and not isinstance(result, Exception)
+    ]
+    assert delivered == [
+        f"educrm-data-{student.id}-{today}.json",
+        f"educrm-data-{student.id}-{today}.xlsx",
+    ]
+    assert not reply.of(SendMessage)  # no "something went wrong"
 
 
 async def test_a_second_export_within_a_minute_is_refused(client, session, alice):

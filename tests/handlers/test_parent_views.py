@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AuditEntry, AuditOutcome, ParentLink, Role
-from keyboards.student import ParentChildCb
+from keyboards.student import ChildPageCb, ParentChildCb
 from tests.chat import Person
 from tests.factories import make_user
 from tests.handlers.test_student_views import (
@@ -189,3 +189,46 @@ async def test_children_is_for_parents_only(client, session):
     reply = await client.send(student, "/children")
 
     assert reply.text.startswith("⚠️ You do not have access to this.")
+
+
+async def test_a_childs_long_view_is_one_message_of_pages_re_checked_on_every_tap(client, session):
+    parent = await make_user(session, PARENT, roles=[Role.PARENT])
+    child, group = await child_with_records(session, "Aziz", 3_500_010, "English")
+    stranger, _ = await child_with_records(session, "Stranger", 3_500_012, "Secret")
+    await link(session, parent.id, child.id)
+    for i in range(299):  # with the one of child_with_records: 300 grades
+        await grade(session, child.id, group, utc(1, 0) - timedelta(hours=i), 5, comment=f"n{i}")
+    card = await client.send(PARENT, "/children")
+
+    grades = await client.press(PARENT, card.callback_data("📝 Grades"), card.message_id)
+
+    assert grades.of(EditMessageText) and not grades.of(SendMessage)  # in place, one message
+    assert grades.text.startswith("📝 <b>Grades of Aziz</b>")
+    assert grades.buttons() == ["1/30", "▶", "⬅ Back"]
+    assert grades.text.count("\n• ") == 10
+    second = await client.press(PARENT, grades.callback_data("▶"), card.message_id)
+    assert second.of(EditMessageText) and not second.of(SendMessage)
+    assert second.buttons() == ["◀", "2/30", "▶", "⬅ Back"]
+    assert second.text.count("\n• ") == 10 and "n9</i>" in second.text
+    assert "n9</i>" not in grades.text
+    assert all(len(second.callback_data(text).encode()) <= 64 for text in second.buttons())
+
+    # the same page of a child who is not the parent's, or a page there is not
+    for data in (
+        ChildPageCb(child=stranger.id, view="g", page=2).pack(),
+        ChildPageCb(child=parent.id, view="g", page=1).pack(),
+        ChildPageCb(child=child.id, view="g", page=31).pack(),
+        ChildPageCb(child=child.id, view="g", page=0).pack(),
+    ):
+        refused = await client.press(PARENT, data, card.message_id)
+        assert [a.text for a in refused.answers] == [STALE], data
+        assert not refused.of(EditMessageText) and not refused.of(SendMessage)
+    entries = await denials(session)
+    assert [(e.actor_id, e.action) for e in entries] == [(parent.id, "child.view")] * 2
+    assert entries[0].details == {"child": stranger.id, "action": "page", "view": "g", "page": 2}
+
+    # unlinked meanwhile: the next tap is refused as well
+    await session.delete(await session.scalar(select(ParentLink)))
+    await session.commit()
+    late = await client.press(PARENT, second.callback_data("▶"), card.message_id)
+    assert [a.text for a in late.answers] == [STALE] and not late.of(EditMessageText)

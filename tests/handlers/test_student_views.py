@@ -6,7 +6,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiogram.methods import AnswerCallbackQuery, SendDocument, SendMessage, SendPhoto
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageText,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+)
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -30,7 +36,7 @@ from db.models import (
     Role,
     ScheduleSlot,
 )
-from keyboards.student import StudentViewCb, homework_files
+from keyboards.student import StudentPageCb, StudentViewCb, homework_files
 from tests.chat import Person
 from tests.factories import make_user
 
@@ -277,7 +283,25 @@ async def test_the_menu_buttons_open_the_views_and_other_roles_are_refused(clien
     assert refused.text.startswith("⚠️ You do not have access to this.")
 
 
-async def test_a_long_schedule_is_split_never_cut(client, session):
+def page_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("• ")]
+
+
+async def every_page(client, person: Person, first) -> list:
+    """The replies of ▶ pressed until the last page, after the first page `first`."""
+    replies = [first]
+    message_id = first.message_id
+    while "▶" in replies[-1].buttons():
+        turned = await client.press(person, replies[-1].callback_data("▶"), message_id)
+        assert not turned.of(SendMessage) and len(turned.of(EditMessageText)) == 1
+        assert len(turned.answers) == 1
+        turned_message_id = turned.of(EditMessageText)[0].message_id
+        assert turned_message_id == message_id  # edited in place
+        replies.append(turned)
+    return replies
+
+
+async def test_a_long_schedule_is_one_message_with_pages_never_cut(client, session):
     student = await make_user(session, STUDENT, roles=[Role.STUDENT])
     group = await make_group(session, "G" * 100, course="C" * 100)
     await enrol(session, student.id, group)
@@ -286,10 +310,116 @@ async def test_a_long_schedule_is_split_never_cut(client, session):
 
     reply = await client.send(STUDENT, "/schedule")
 
-    texts = reply.of(SendMessage)
-    assert len(texts) >= 2
-    assert all(len(call.text) <= 4096 for call in texts)
-    assert sum(call.text.count("• ") for call in texts) == 60
+    assert len(reply.of(SendMessage)) == 1
+    pages = await every_page(client, STUDENT, reply)
+    assert len(pages) >= 2
+    assert all(len(page.text) <= 4096 for page in pages)
+    assert all(page.text.startswith("📅 <b>My schedule</b>") for page in pages)
+    assert sum(len(page_lines(page.text)) for page in pages) == 60
+    assert pages[-1].buttons() == ["◀", f"{len(pages)}/{len(pages)}"]
+
+
+async def test_300_grades_are_one_message_of_pages_of_ten(client, session, bot):
+    student = await make_user(session, STUDENT, roles=[Role.STUDENT])
+    english = await make_group(session, "A1", course="English")
+    maths = await make_group(session, "M1", course="Maths")
+    for group in (english, maths):
+        await enrol(session, student.id, group)
+    for i in range(300):
+        group = english if i < 155 else maths
+        at = utc(1, 0) - timedelta(hours=i)
+        await grade(session, student.id, group, at, i % 11, comment=f"note {i}")
+
+    reply = await client.send(STUDENT, "/grades")
+
+    assert len(reply.of(SendMessage)) == 1  # one message, however many grades
+    assert reply.buttons() == ["1/30", "▶"]
+    assert reply.text.split("\n")[:2] == ["📝 <b>My grades</b>", ""]
+    assert reply.text.split("\n")[2] == "<b>A1</b> (English)"
+    assert len(page_lines(reply.text)) == 10
+    pages = await every_page(client, STUDENT, reply)
+    assert len(pages) == 30
+    assert pages[1].buttons() == ["◀", "2/30", "▶"]
+    seen = [line for page in pages for line in page_lines(page.text)]
+    assert len(seen) == 300
+    assert [int(line.rsplit("note ", 1)[1].split("<")[0]) for line in seen] == list(range(300))
+    # the page where Maths begins names both groups; the next one repeats Maths' title
+    assert "<b>A1</b> (English)" in pages[15].text and "<b>M1</b> (Maths)" in pages[15].text
+    assert pages[16].text.split("\n\n")[1].startswith("<b>M1</b> (Maths)\n• ")
+    # ◀ goes back; the middle button shows the page it is on (nothing is edited)
+    back = await client.press(STUDENT, pages[1].callback_data("◀"), reply.message_id)
+    assert back.text == reply.text and back.buttons() == ["1/30", "▶"]
+    same = await client.press(STUDENT, back.callback_data("1/30"), reply.message_id)
+    assert not same.of(EditMessageText) and len(same.answers) == 1
+
+
+async def test_a_forged_page_is_refused_and_shows_nothing(client, session):
+    student = await make_user(session, STUDENT, roles=[Role.STUDENT])
+    group = await make_group(session, "A1", course="English")
+    await enrol(session, student.id, group)
+    for i in range(25):
+        await grade(session, student.id, group, utc(1, 0) - timedelta(hours=i), 5)
+    reply = await client.send(STUDENT, "/grades")
+    assert reply.buttons() == ["1/3", "▶"]
+
+    for page in (0, -1, 4, 2**40):
+        forged = StudentPageCb(view="g", page=page).pack()
+        refused = await client.press(STUDENT, forged, reply.message_id)
+        assert [a.text for a in refused.answers] == [STALE], page
+        assert not refused.of(EditMessageText) and not refused.of(SendMessage)
+    unknown_view = await client.press(STUDENT, "sp:x:2", reply.message_id)
+    assert [a.text for a in unknown_view.answers] == [STALE]
+    assert not unknown_view.of(EditMessageText)
+    # another role's pages are not for a student, nor a student's for anybody else
+    outsider = Person(id=3_000_077, first_name="Teacher", language_code="en")
+    await make_user(session, outsider, roles=[Role.TEACHER])
+    denied = await client.press(outsider, StudentPageCb(view="g", page=2).pack())
+    [answer] = denied.answers
+    assert answer.text.startswith("⚠️ You do not have access to this.")
+    assert not denied.of(EditMessageText) and not denied.of(SendMessage)
+    [entry] = await audit_entries(session)
+    assert entry.outcome == AuditOutcome.DENIED
+
+
+async def test_a_429_on_the_view_is_waited_out_and_sent_whole(client, session, bot):
+    student = await make_user(session, STUDENT, roles=[Role.STUDENT])
+    group = await make_group(session, "A1", course="English")
+    await enrol(session, student.id, group)
+    for i in range(25):
+        await grade(session, student.id, group, utc(1, 0) - timedelta(hours=i), 5)
+    bot.session.fail_next(SendMessage, 429, "Too Many Requests: retry after 1", retry_after=1)
+
+    reply = await client.send(STUDENT, "/grades")
+
+    first, second = reply.of(SendMessage)
+    assert isinstance(reply.results[0], Exception)  # Telegram said 429: sent again after 1 s
+    assert second.text == first.text and len(page_lines(second.text)) == 10
+    assert reply.buttons() == ["1/3", "▶"]
+    [stored] = [m for m in bot.session.telegram.messages.values() if m.chat_id == STUDENT.id]
+    assert stored.text.startswith("📝 My grades") and stored.reply_markup is not None
+
+
+async def test_homework_files_follow_their_page(client, session, bot):
+    student = await make_user(session, STUDENT, roles=[Role.STUDENT])
+    group = await make_group(session, "A1", course="English")
+    await enrol(session, student.id, group)
+    for i in range(12):
+        due = utc(6, 13) + timedelta(hours=i)
+        await homework(session, group, f"Task {i}", due_at=due, attachments=[f"photo:p-{i}"])
+    bot.session.telegram.photos.update(f"p-{i}" for i in range(12))
+
+    reply = await client.send(STUDENT, "/homework")
+
+    assert reply.buttons() == [*(f"📎 Files of #{n}" for n in range(1, 11)), "1/2", "▶"]
+    second = await client.press(STUDENT, reply.callback_data("▶"), reply.message_id)
+    assert second.buttons() == ["📎 Files of #11", "📎 Files of #12", "◀", "2/2"]
+    assert second.text.split("\n\n")[:3] == [
+        "📚 <b>My homework</b>",
+        "<b>Current</b>",
+        "11. <b>A1</b> (English) · due Sat, 7 Mar · 04:00\nTask 10\n📎 Files: 1",
+    ]
+    files = await client.press(STUDENT, second.callback_data("📎 Files of #12"), reply.message_id)
+    assert [photo.photo for photo in files.of(SendPhoto)] == ["p-11"]
 
 
 # --- /attendance ----------------------------------------------------------------------------
@@ -434,6 +564,28 @@ async def test_homework_current_and_recent_with_files_sent_again(client, bot, se
     )
     assert entry.details == {"homework": foreign.id}
     assert soon.id != foreign.id
+
+
+async def test_files_meeting_a_429_are_sent_after_the_wait(client, bot, session):
+    student = await make_user(session, STUDENT, roles=[Role.STUDENT])
+    group = await make_group(session, "A1", course="English")
+    await enrol(session, student.id, group)
+    await homework(
+        session, group, "Read", due_at=utc(6, 13), attachments=["document:doc-1", "photo:ph-1"]
+    )
+    bot.session.telegram.uploads["doc-1"] = ("task.pdf", b"%PDF")
+    bot.session.telegram.photos.add("ph-1")
+    reply = await client.send(STUDENT, "/homework")
+    bot.session.fail_next(SendDocument, 429, "Too Many Requests: retry after 1", retry_after=1)
+
+    files = await client.press(STUDENT, reply.callback_data("📎 Files of #1"), reply.message_id)
+
+    assert [a.text for a in files.answers] == ["📎 Sending the files…"]
+    first, again = files.of(SendDocument)
+    assert isinstance(files.results[files.calls.index(first)], Exception)
+    assert (again.document, again.caption) == ("doc-1", "📚 Homework · A1")
+    assert [photo.photo for photo in files.of(SendPhoto)] == ["ph-1"]
+    assert not files.of(SendMessage)  # nothing reported missing, no error notice
 
 
 async def test_a_file_telegram_no_longer_has_is_reported(client, session):

@@ -8,7 +8,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, select
 
 from bot.delivery import Sender
-from bot.jobs.charges import run_monthly_charges
+from bot.jobs.charges import ChargeDays, run_monthly_charges
 from bot.scheduler import create_scheduler
 from db.models import AuditEntry, Charge
 from tests.conftest import make_settings
@@ -30,7 +30,12 @@ async def test_scheduled_daily_at_half_past_midnight_and_at_start_up(
     scheduler = create_scheduler(session_factory, bot, settings, Sender(session_factory))
     job = scheduler.get_job("monthly_charges")
     assert job.func is run_monthly_charges
-    assert job.kwargs == {"session_factory": session_factory, "settings": settings}
+    assert job.kwargs == {
+        "session_factory": session_factory,
+        "settings": settings,
+        "charge_days": scheduler.get_job("payment_reminders").kwargs["charge_days"],
+    }
+    assert isinstance(job.kwargs["charge_days"], ChargeDays)  # shared with the reminders
     assert isinstance(job.trigger, CronTrigger)
     assert str(job.trigger.fields[5]) == "0" and str(job.trigger.fields[6]) == "30"
     assert (job.coalesce, job.max_instances) == (True, 1)

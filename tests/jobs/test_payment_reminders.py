@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from aiogram.methods import SendMessage
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.delivery import Sender
 from bot.formatting import format_money
@@ -25,10 +25,15 @@ from bot.services.reminders import payment_key
 from db.models import (
     AuditEntry,
     Charge,
+    Course,
+    Enrolment,
+    EnrolmentStatus,
+    Group,
     NotificationLog,
     ParentLink,
     PaymentMethod,
     Role,
+    ScheduleSlot,
     User,
 )
 from db.repositories import ledger as ledger_repo
@@ -503,14 +508,128 @@ async def test_the_scheduler_runs_both_reminder_jobs(session_factory, bot, setti
     payment = scheduler.get_job("payment_reminders")
     classes = scheduler.get_job("class_reminders")
     assert payment.func is send_payment_reminders and classes.func is send_class_reminders
+    common = {
+        "session_factory": session_factory,
+        "bot": bot,
+        "sender": sender,
+        "settings": settings,
+    }
+    assert classes.kwargs == common
+    # the charge job's: the day's charges are made before the first scan of the day
+    charge_days = scheduler.get_job("monthly_charges").kwargs["charge_days"]
+    assert payment.kwargs == common | {"charge_days": charge_days}
     for job in (payment, classes):
-        assert job.kwargs == {
-            "session_factory": session_factory,
-            "bot": bot,
-            "sender": sender,
-            "settings": settings,
-        }
         assert isinstance(job.trigger, IntervalTrigger)
         assert (job.coalesce, job.max_instances) == (True, 1)
     assert payment.trigger.interval == timedelta(minutes=15)
     assert classes.trigger.interval == timedelta(minutes=1)
+
+
+def due_on_the_charge_day(database_url: str):
+    """Charged on the 1st, due the same day, reminded from 00:00, no quiet hours."""
+    return make_settings(
+        database_url,
+        charge_day=1,
+        payment_due_day=1,
+        payment_reminder_time="00:00",
+        quiet_hours_start="00:00",
+        quiet_hours_end="00:00",
+    )
+
+
+async def enrolled_student(session) -> User:
+    """Ali, in a 400 000 group since January: a full month's charge each month."""
+    ali = await make_student(session)
+    course = Course(name="English", monthly_price=400_000)
+    session.add(course)
+    await session.flush()
+    group = Group(course_id=course.id, name="A1", start_date=date(2026, 1, 5), capacity=20)
+    session.add(group)
+    await session.flush()
+    session.add(
+        ScheduleSlot(group_id=group.id, weekday=0, start_time=time(14), duration_minutes=90)
+    )
+    session.add(
+        Enrolment(
+            student_id=ali.id,
+            group_id=group.id,
+            joined_on=date(2026, 1, 5),
+            status=EnrolmentStatus.ACTIVE,
+        )
+    )
+    await session.commit()
+    return ali
+
+
+async def test_on_the_charge_day_the_charges_are_made_before_the_reminder_scan(
+    session_factory, session, bot, database_url
+):
+    """Due on the charge day itself, reminded from its first minute: the reminder job
+    finds the month's charge although the daily charge run (00:30) has not come yet."""
+    settings = due_on_the_charge_day(database_url)
+    ali = await enrolled_student(session)
+    # the jobs as the scheduler runs them, with the arguments it gives them
+    scheduler = create_scheduler(session_factory, bot, settings, sender_for(session_factory))
+    charges = scheduler.get_job("monthly_charges")
+    reminders = scheduler.get_job("payment_reminders")
+    april = date(2026, 4, 1)
+
+    first = await reminders.func(**reminders.kwargs, now=local(april, 0, 0))
+
+    assert (first.due, first.sent) == (1, 1)
+    [reminder] = messages(bot)
+    assert reminder.chat_id == ALI.id
+    assert reminder.text.startswith("⏰ <b>Payment due today</b> · 1 April 2026")
+    assert f"💰 Unpaid: {money(400_000)}" in reminder.text
+    # the daily charge run and the next scans change nothing and send nothing more
+    assert (await charges.func(**charges.kwargs, now=local(april, 0, 30))).created == 0
+    for minute in (15, 45):
+        again = await reminders.func(**reminders.kwargs, now=local(april, 0, minute))
+        assert again.due == 0
+    assert len(messages(bot)) == 1
+    [charge] = await session.scalars(select(Charge).where(Charge.student_id == ali.id))
+    assert (charge.period, charge.amount, charge.due_date) == (april, 400_000, april)
+    runs = await session.scalar(
+        select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "charges.created")
+    )
+    assert runs == 2  # the reminder job's run before its first scan, and the daily one
+
+
+async def test_at_start_up_on_the_charge_day_both_jobs_at_once_send_the_reminder_once(
+    session_factory, session, bot, database_url
+):
+    settings = due_on_the_charge_day(database_url)
+    ali = await enrolled_student(session)
+    scheduler = create_scheduler(session_factory, bot, settings, sender_for(session_factory))
+    charges = scheduler.get_job("monthly_charges")
+    reminders = scheduler.get_job("payment_reminders")
+    start = local(date(2026, 4, 1), 0, 0)
+
+    counts, run = await asyncio.gather(
+        reminders.func(**reminders.kwargs, now=start), charges.func(**charges.kwargs, now=start)
+    )
+
+    assert counts.sent == 1 and run.created + run.existing == 1
+    assert [call.chat_id for call in messages(bot)] == [ALI.id]
+    assert "Payment due today" in messages(bot)[0].text
+    charged = await session.scalars(select(Charge).where(Charge.student_id == ali.id))
+    assert len(charged.all()) == 1
+
+
+async def test_a_failing_charge_run_does_not_stop_the_reminders(
+    session_factory, session, bot, settings, monkeypatch
+):
+    ali = await make_student(session)
+    await add_charge(session, ali.id)
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(ledger, "charge_month", broken)
+    sender = sender_for(session_factory)
+
+    counts = await send_payment_reminders(
+        session_factory, bot, sender, settings, now=local(date(2026, 3, 7), 10)
+    )
+
+    assert counts.sent == 1 and chats(bot) == [ALI.id]
