@@ -5,21 +5,21 @@ from datetime import UTC, datetime, timedelta
 from aiogram.methods import EditMessageText
 from sqlalchemy import select
 
+from bot.services import audit
 from db.models import AuditEntry, Permission, Role
 from tests.factories import make_user
 
 
 async def add_entries(session, actor_id: int, action: str, count: int, start: datetime) -> None:
-    session.add_all(
-        AuditEntry(
+    for i in range(count):
+        await audit.record(
+            session,
             at=start + timedelta(minutes=i),
             actor_id=actor_id,
             action=action,
             object_type="user",
-            object_id=str(actor_id),
+            object_id=actor_id,
         )
-        for i in range(count)
-    )
     await session.commit()
 
 
