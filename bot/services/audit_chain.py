@@ -80,9 +80,12 @@ class Stored(Sealable, Protocol):
 
 
 def check(entry: Stored, expected_prev: str) -> Problem | None:
-    """What is wrong with one entry, given the previous entry's stored hash."""
-    if entry.prev_hash != expected_prev:
-        return Problem.LINK
+    """What is wrong with one entry, given the previous entry's stored hash.
+
+    The content first: an entry changed in place is named as such even where the entries
+    around it were re-linked since (audit.rewrite keeps a broken entry's hashes)."""
     if entry_hash(entry.prev_hash, entry) != entry.hash:
         return Problem.CONTENT
+    if entry.prev_hash != expected_prev:
+        return Problem.LINK
     return None
