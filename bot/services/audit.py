@@ -1,8 +1,9 @@
 """Audit entries: who did what to which record, when, and with what outcome.
 
-Every entry is written here, and chained (bot/services/audit_chain.py): `record` takes
-the chain's lock, links the entry to the newest one and inserts it in the caller's
-session, so it commits (or rolls back) together with the change it describes. The only
+Every entry is written here, and chained (bot/services/audit_chain.py): `record` keeps
+the entry with the caller's transaction; when that commits, the entry is linked to the
+newest one under the chain's lock and inserted, so it commits (or rolls back) together
+with the change it describes, and the id order is the chain's order. The only
 changes made to written entries, erasing a person's traces and merging two rows of one
 person, go through `rewrite`, which re-links the chain from the first changed entry on.
 """
@@ -10,8 +11,11 @@ person, go through `rewrite`, which re-links the chain from the first changed en
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from bot.services.audit_chain import (
     GENESIS,
@@ -25,6 +29,9 @@ from db.models import AuditEntry, AuditOutcome
 from db.repositories import audit as audit_repo
 
 BATCH = 500
+# Entries recorded in a transaction, linked and inserted when it commits; a transaction
+# rolled back (or dropped) takes its entries with it.
+_pending: WeakKeyDictionary[SessionTransaction, list[AuditEntry]] = WeakKeyDictionary()
 
 
 async def record(
@@ -47,11 +54,25 @@ async def record(
         outcome=AuditOutcome(outcome).value,
         details=canonical_details(details or {}),
     )
-    await audit_repo.lock_chain(session)
-    entry.prev_hash = await audit_repo.head_hash(session) or GENESIS
-    entry.hash = entry_hash(entry.prev_hash, entry)
-    await audit_repo.add_entry(session, entry)
+    await session.connection()  # the transaction the entry belongs to has begun
+    _pending.setdefault(session.sync_session.get_transaction(), []).append(entry)
     return entry
+
+
+@event.listens_for(Session, "before_commit")
+def _link_pending(session: Session) -> None:
+    """Right before COMMIT, the last lock the transaction takes: link and insert its
+    entries. Taken earlier, the chain's lock would be held across the rest of the use
+    case and could deadlock with the row locks it takes after its audit entry."""
+    entries = _pending.pop(session.get_transaction(), None)
+    if not entries:
+        return
+    audit_repo.lock_chain(session)
+    prev_hash = audit_repo.head_hash(session) or GENESIS
+    for entry in entries:
+        entry.prev_hash = prev_hash
+        entry.hash = prev_hash = entry_hash(prev_hash, entry)
+    audit_repo.add_entries(session, entries)  # inserted by the commit's flush, in order
 
 
 async def record_denied(
@@ -83,7 +104,7 @@ async def rewrite(session: AsyncSession, changes: dict[int, dict[str, Any]]) -> 
         return Rewrite(entries=0, relinked=0, first_id=None)
     if any(set(values) - {"details", "actor_id"} for values in changes.values()):
         raise ValueError("only details and actor_id of an audit entry may be rewritten")
-    await audit_repo.lock_chain(session)
+    await session.run_sync(audit_repo.lock_chain)
     first_id = min(changes)
     before = await audit_repo.entry_before(session, first_id)
     stored_prev = new_prev = GENESIS if before is None else before.hash

@@ -1,13 +1,17 @@
-"""The audit log: append-only, one hash chain in id order (bot/services/audit_chain.py)."""
+"""The audit log: append-only, one hash chain in id order (bot/services/audit_chain.py).
+
+The chain's lock and head are read at commit time, from a synchronous session event
+(bot/services/audit.py), so those two functions take the synchronous Session.
+"""
 
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from db.models import AuditEntry, User
-from db.repositories.dialect import is_postgres
 
 # pg_advisory_xact_lock key of the chain's head: any fixed number no other lock uses
 CHAIN_LOCK_KEY = 0x4544_5543_524D_4155  # "EDUCRMAU"
@@ -25,7 +29,7 @@ CHAIN_COLUMNS = (
 )
 
 
-async def lock_chain(session: AsyncSession) -> None:
+def lock_chain(session: Session) -> None:
     """Hold the chain's head until this transaction ends, so that two transactions
     never link to the same previous entry.
 
@@ -34,15 +38,15 @@ async def lock_chain(session: AsyncSession) -> None:
     transaction's first write runs outside it; a write that changes nothing takes the
     write lock (and db/sqlite_driver.py's writer queue) first.
     """
-    if is_postgres(session):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
     else:
-        await session.execute(text("UPDATE audit_log SET id = id WHERE 1 = 0"))
+        session.execute(text("UPDATE audit_log SET id = id WHERE 1 = 0"))
 
 
-async def head_hash(session: AsyncSession) -> str | None:
+def head_hash(session: Session) -> str | None:
     """The newest entry's hash (take lock_chain first); None for an empty log."""
-    return await session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
+    return session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
 
 
 async def entry_before(session: AsyncSession, entry_id: int) -> Row | None:
@@ -57,10 +61,8 @@ async def entry_before(session: AsyncSession, entry_id: int) -> Row | None:
     ).first()
 
 
-async def add_entry(session: AsyncSession, entry: AuditEntry) -> None:
-    """Insert now, while the chain lock is held: the id order is the chain's order."""
-    session.add(entry)
-    await session.flush()
+def add_entries(session: Session, entries: list[AuditEntry]) -> None:
+    session.add_all(entries)
 
 
 async def chain_batch(session: AsyncSession, after_id: int, limit: int) -> Sequence[Row]:

@@ -18,14 +18,12 @@ from tests.factories import make_user
 
 
 async def write(session, count: int, **fields) -> list[int]:
-    ids = []
-    for i in range(count):
-        entry = await audit.record(
-            session, actor_id=None, action="test.entry", details={"n": i}, **fields
-        )
-        ids.append(entry.id)
+    entries = [
+        await audit.record(session, actor_id=None, action="test.entry", details={"n": i}, **fields)
+        for i in range(count)
+    ]
     await session.commit()
-    return ids
+    return [entry.id for entry in entries]
 
 
 async def test_an_intact_chain_counts_every_entry_refusals_included(session):
@@ -121,8 +119,8 @@ async def test_the_hash_survives_the_round_trip_through_the_database(session_fac
         entry = await audit.record(
             session, actor_id=None, action="test.entry", details=details, at=at
         )
-        written = entry.hash
         await session.commit()
+        written = entry.hash  # linked when the transaction commits
 
     async with session_factory() as fresh:
         stored = await fresh.get(AuditEntry, entry.id)
@@ -251,3 +249,22 @@ async def test_concurrent_writers_on_separate_engines(engine, database_url):
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_an_open_transaction_does_not_hold_the_chain_until_it_commits(session_factory):
+    """The chain's lock is taken at COMMIT: a use case still at work after its audit entry
+    (more queries, row locks) keeps no other writer waiting, and cannot deadlock with one."""
+    async with session_factory() as slow, session_factory() as quick:
+        await audit.record(slow, actor_id=None, action="test.slow")
+        await slow.execute(select(AuditEntry.id))  # its transaction is open and busy
+
+        async def quick_entry() -> None:
+            await audit.record(quick, actor_id=None, action="test.quick")
+            await quick.commit()
+
+        await asyncio.wait_for(quick_entry(), timeout=2)
+
+        await slow.commit()
+        report = await audit.verify(slow)
+        actions = (await slow.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all()
+    assert report.intact and actions == ["test.quick", "test.slow"]

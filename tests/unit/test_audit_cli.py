@@ -36,11 +36,12 @@ async def test_verify_reports_an_intact_chain(cli_environment, session, capsys):
 
 
 async def test_verify_names_the_first_broken_entry(cli_environment, session, capsys):
-    ids = [
-        (await audit.record(session, actor_id=None, action="test.entry", details={"n": n})).id
+    entries = [
+        await audit.record(session, actor_id=None, action="test.entry", details={"n": n})
         for n in range(3)
     ]
     await session.commit()
+    ids = [entry.id for entry in entries]
     await session.execute(
         text("UPDATE audit_log SET details = :details WHERE id = :id"),
         {"details": json.dumps({"n": "forged"}), "id": ids[1]},
