@@ -189,13 +189,14 @@ async def verify_chain(
     if callback_data.action and not ACTION_PATTERN.match(callback_data.action):
         await callback.answer(stale_button_text())
         return
+    # answered first: on a long log the walk takes seconds, longer than a button may wait
+    await callback.answer(_("⏳ Checking the chain…"))
     report = await audit.verify(session)
     await edit_or_send(
         callback,
         render_report(report),
         back_to_log(callback_data.page, callback_data.action, callback_data.user),
     )
-    await callback.answer()
 
 
 def create_router() -> Router:

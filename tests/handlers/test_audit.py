@@ -101,7 +101,7 @@ async def test_the_owner_verifies_an_intact_chain_and_then_a_tampered_one(
 
     assert intact.text.startswith("✅ The audit chain is intact: 4 entries.")
     assert intact.buttons() == ["⬅ Back"]
-    assert [answer.show_alert for answer in intact.answers] == [None]
+    assert [(a.text, a.show_alert) for a in intact.answers] == [("⏳ Checking the chain…", None)]
     second = (await session.scalars(select(AuditEntry.id).order_by(AuditEntry.id))).all()[1]
     await session.execute(
         text("UPDATE audit_log SET details = :details WHERE id = :id"),
