@@ -1,4 +1,4 @@
-"""`python -m bot [run|migrate|restore <file> [--allow-unencrypted]]`.
+"""`python -m bot [run|migrate|restore <file> [--allow-unencrypted]|audit verify]`.
 
 A bad setting stops the program with one line naming it (exit code 2), never a traceback.
 """
@@ -29,11 +29,12 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=("run", "migrate", "restore"),
+        choices=("run", "migrate", "restore", "audit"),
         help="run: migrate the database and start the bot (default); migrate: only migrate; "
-        "restore: replace the database with a backup file (the bot must be stopped)",
+        "restore: replace the database with a backup file (the bot must be stopped); "
+        "audit verify: check the audit log's hash chain (exit code 1 when it is broken)",
     )
-    parser.add_argument("file", nargs="?", help="the backup file to restore")
+    parser.add_argument("file", nargs="?", help="restore: the backup file; audit: verify")
     parser.add_argument(
         "--allow-unencrypted",
         action="store_true",
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "restore" and not args.file:
         parser.error("restore needs the backup file: python -m bot restore <file>")
+    if args.command == "audit" and args.file != "verify":
+        parser.error("audit has one subcommand: python -m bot audit verify")
     if args.allow_unencrypted and args.command != "restore":
         parser.error("--allow-unencrypted is an option of restore only")
     try:
@@ -62,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(
             restore(settings, Path(args.file), allow_unencrypted=args.allow_unencrypted)
         )
+    if args.command == "audit":
+        from bot.audit_verify import verify_audit
+
+        return asyncio.run(verify_audit(settings))
     upgrade_to_head(settings.database.database_url)
     if args.command == "migrate":
         return 0

@@ -12,10 +12,12 @@ class AuditCb(CallbackData, prefix="au"):
     page: Number
     action: str = ""
     user: Id = 0
-    view: str = "list"  # list, groups
+    view: str = "list"  # list, groups, verify (owners)
 
 
-def audit_page(page: int, pages: int, action: str, user: int) -> InlineKeyboardMarkup:
+def audit_page(
+    page: int, pages: int, action: str, user: int, *, owner: bool = False
+) -> InlineKeyboardMarkup:
     def to(target: int) -> str:
         return AuditCb(page=target, action=action, user=user).pack()
 
@@ -38,7 +40,17 @@ def audit_page(page: int, pages: int, action: str, user: int) -> InlineKeyboardM
         rows.append(
             [InlineKeyboardButton(text=_("✖ Clear filters"), callback_data=AuditCb(page=1).pack())]
         )
+    if owner:
+        verify = AuditCb(page=page, action=action, user=user, view="verify").pack()
+        rows.append([InlineKeyboardButton(text=_("🔗 Verify the chain"), callback_data=verify)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def back_to_log(page: int, action: str, user: int) -> InlineKeyboardMarkup:
+    back = AuditCb(page=page, action=action, user=user).pack()
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=_("⬅ Back"), callback_data=back)]]
+    )
 
 
 def action_groups(groups: list[str], user: int) -> InlineKeyboardMarkup:

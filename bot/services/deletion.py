@@ -6,7 +6,8 @@ invites and send logs are deleted; support tickets keep their rows with the text
 the ledger (charges, payments, refunds, balance) moves to an anonymous reference, the
 same on all of the person's rows, so the books still add up; free texts tied to the
 person and earlier audit details are scrubbed of their name, phone, email, username and
-Telegram id. An audit entry `user.deleted` with no personal data closes it.
+Telegram id, and the audit chain re-linked from the first entry scrubbed (README,
+"The audit chain"). An audit entry `user.deleted` with no personal data closes it.
 """
 
 import json
@@ -120,6 +121,29 @@ def scrub_json(value: Any, traces: Traces) -> Any:
     return value
 
 
+def scrubbed_audit_details(
+    entries: list[tuple[int, Any]], traces: Traces
+) -> dict[int, dict[str, Any]]:
+    """{entry id: {"details": scrubbed}} for the entries whose details name the person."""
+    changes = {}
+    for entry_id, details in entries:
+        scrubbed = scrub_json(details, traces)
+        if scrubbed != details:
+            changes[entry_id] = {"details": scrubbed}
+    return changes
+
+
+def _rewrite_details(rewritten: audit.Rewrite) -> dict[str, int]:
+    """What the erasure did to the audit chain, so the re-linked part is accounted for."""
+    if not rewritten.entries:
+        return {}
+    return {
+        "audit_scrubbed": rewritten.entries,
+        "audit_relinked_from": rewritten.first_id or 0,
+        "audit_relinked": rewritten.relinked,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class Deletion:
     user_id: int
@@ -162,13 +186,19 @@ async def delete_user(
     await deletion_repo.detach_ledger(session, user_id, new_anon_ref())
     await deletion_repo.unassign_groups(session, user_id)
     await deletion_repo.retire_broadcasts(session, user_id)
-    for entry in await deletion_repo.audit_entries_containing(session, traces.search_fragments()):
-        scrubbed = scrub_json(entry.details, traces)
-        if scrubbed != entry.details:
-            entry.details = scrubbed
-
+    rewritten = await audit.rewrite(
+        session,
+        scrubbed_audit_details(
+            await deletion_repo.audit_entries_containing(session, traces.search_fragments()), traces
+        ),
+    )
     await audit.record(
-        session, actor_id=user_id, action="user.deleted", object_type="user", object_id=user_id
+        session,
+        actor_id=user_id,
+        action=deletion_repo.ERASURE_ACTION,
+        object_type="user",
+        object_id=user_id,
+        details=_rewrite_details(rewritten),
     )
     recipients = tuple(
         await staff_recipients(session, Permission.USERS, owner_ids, exclude_user_id=user_id)

@@ -252,6 +252,7 @@ async def _merge(session: AsyncSession, opener: User, target: User) -> None:
     """Make `target` (registered by the staff) the opener's row; the opener's row goes."""
     telegram_id = opener.telegram_id
     await repo.move_records(session, opener.id, target.id)
+    await audit.move_actor(session, opener.id, target.id)
     target.language = opener.language
     target.username = opener.username
     target.last_seen_at = opener.last_seen_at

@@ -27,3 +27,7 @@ class AuditEntry(Base):
         String(16), default=AuditOutcome.OK, server_default=AuditOutcome.OK.value
     )
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The hash chain (bot/services/audit_chain.py): the previous entry's hash, and this
+    # entry's own over that and its fields. Written only by bot.services.audit.
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

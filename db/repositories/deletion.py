@@ -31,6 +31,7 @@ from db.models import (
 )
 
 LEDGER_MODELS = (Charge, Payment, Refund, Balance)
+ERASURE_ACTION = "user.deleted"
 
 
 async def lock_live_user(session: AsyncSession, user_id: int) -> User | None:
@@ -166,10 +167,16 @@ async def retire_broadcasts(session: AsyncSession, user_id: int) -> None:
 
 async def audit_entries_containing(
     session: AsyncSession, fragments: Iterable[str]
-) -> list[AuditEntry]:
-    """Entries whose details, as stored JSON text, contain any fragment (lower-case)."""
+) -> list[tuple[int, Any]]:
+    """(id, details) of the entries whose details, as stored JSON text, contain any
+    fragment (lower-case); earlier erasures' own entries hold no personal data."""
     details_text = func.lower(cast(AuditEntry.details, Text))
     conditions = [details_text.contains(fragment, autoescape=True) for fragment in fragments]
     if not conditions:
         return []
-    return list(await session.scalars(select(AuditEntry).where(or_(*conditions))))
+    rows = await session.execute(
+        select(AuditEntry.id, AuditEntry.details)
+        .where(or_(*conditions), AuditEntry.action != ERASURE_ACTION)
+        .order_by(AuditEntry.id)
+    )
+    return [(row.id, row.details) for row in rows]

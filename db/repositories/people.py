@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
     AdminPermission,
-    AuditEntry,
     Consent,
     Course,
     Delivery,
@@ -155,14 +154,16 @@ async def staff_page(session: AsyncSession, offset: int, limit: int) -> tuple[li
 
 
 async def move_records(session: AsyncSession, from_id: int, to_id: int) -> None:
-    """Hand one person's own records to another row of the same person (an account merge)."""
+    """Hand one person's own records to another row of the same person (an account merge).
+
+    Their audit entries move through bot.services.audit.move_actor, which keeps the chain.
+    """
     for column in (
         Consent.user_id,
         SupportTicket.user_id,
         Lead.user_id,
         NotificationLog.user_id,
         Delivery.user_id,
-        AuditEntry.actor_id,
     ):
         await session.execute(
             update(column.class_).where(column == from_id).values({column.key: to_id})

@@ -1,4 +1,5 @@
-"""/audit: the latest audit entries, paged, filtered by user and by action (POLICY 14)."""
+"""/audit: the latest audit entries, paged, filtered by user and by action (POLICY 14);
+owners can verify the log's hash chain from it."""
 
 import re
 
@@ -9,13 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import format_datetime
-from bot.i18n import _
-from bot.services import audit_log
+from bot.i18n import _, ngettext
+from bot.services import audit, audit_log
+from bot.services.access import Actor
+from bot.services.audit_chain import ChainReport, Problem
 from bot.services.audit_log import AuditFilter, AuditPage
 from bot.telegram import edit_or_send
 from db.models import AuditEntry, AuditOutcome, Permission
-from handlers.fallback import stale_button_text
-from keyboards.audit import AuditCb, action_groups, audit_page
+from handlers.fallback import refusal_text, stale_button_text
+from keyboards.audit import AuditCb, action_groups, audit_page, back_to_log
 
 ACTION_PATTERN = re.compile(r"^[a-z_]{1,24}(\.[a-z_]{1,24})?$")
 OUTCOME_ICONS = {AuditOutcome.OK: "✅", AuditOutcome.DENIED: "⛔", AuditOutcome.FAILED: "❌"}
@@ -52,6 +55,41 @@ def render_page(result: AuditPage, audit_filter: AuditFilter, settings: Settings
     return "\n".join(lines).rstrip()
 
 
+def problem_text(problem: Problem) -> str:
+    if problem is Problem.CONTENT:
+        return _("Its content no longer gives its hash: it was changed after it was written.")
+    return _(
+        "It does not link to the entry before it: an entry before it was removed or slipped in."
+    )
+
+
+def render_report(report: ChainReport) -> str:
+    if report.intact:
+        return "\n".join(
+            [
+                ngettext(
+                    "✅ The audit chain is intact: {count} entry.",
+                    "✅ The audit chain is intact: {count} entries.",
+                    report.entries,
+                ).format(count=report.entries),
+                _("Newest hash: <code>{head}</code>").format(head=report.head),
+            ]
+        )
+    return "\n".join(
+        [
+            _("⚠️ <b>The audit chain is broken at entry #{entry}.</b>").format(
+                entry=report.broken_id
+            ),
+            problem_text(report.problem),
+            ngettext(
+                "The {count} entry before it is intact.",
+                "The {count} entries before it are intact.",
+                report.entries,
+            ).format(count=report.entries),
+        ]
+    )
+
+
 def usage() -> str:
     return _(
         "⚠️ Use /audit, or narrow it down: /audit action consent, /audit user 123456789 "
@@ -79,7 +117,11 @@ async def parse_filter(session: AsyncSession, args: str | None) -> AuditFilter |
 
 
 async def show_audit(
-    message: Message, command: CommandObject, session: AsyncSession, settings: Settings
+    message: Message,
+    command: CommandObject,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
 ) -> None:
     audit_filter = await parse_filter(session, command.args)
     if audit_filter is None:
@@ -89,13 +131,21 @@ async def show_audit(
     await message.answer(
         render_page(result, audit_filter, settings),
         reply_markup=audit_page(
-            result.page, result.pages, audit_filter.action, audit_filter.user_id
+            result.page,
+            result.pages,
+            audit_filter.action,
+            audit_filter.user_id,
+            owner=actor.is_owner,
         ),
     )
 
 
 async def turn_page(
-    callback: CallbackQuery, callback_data: AuditCb, session: AsyncSession, settings: Settings
+    callback: CallbackQuery,
+    callback_data: AuditCb,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
 ) -> None:
     if callback_data.action and not ACTION_PATTERN.match(callback_data.action):
         await callback.answer(stale_button_text())
@@ -105,7 +155,13 @@ async def turn_page(
     await edit_or_send(
         callback,
         render_page(result, audit_filter, settings),
-        audit_page(result.page, result.pages, audit_filter.action, audit_filter.user_id),
+        audit_page(
+            result.page,
+            result.pages,
+            audit_filter.action,
+            audit_filter.user_id,
+            owner=actor.is_owner,
+        ),
     )
     await callback.answer()
 
@@ -120,11 +176,37 @@ async def choose_action(
     await callback.answer()
 
 
+async def verify_chain(
+    callback: CallbackQuery, callback_data: AuditCb, actor: Actor, session: AsyncSession
+) -> None:
+    """Owners only: walk the whole hash chain and name its first broken entry."""
+    if not actor.is_owner:
+        await audit.record_denied(
+            session, actor_id=actor.user_id, action="audit.verify", details={"needs": "owner"}
+        )
+        await callback.answer(refusal_text(), show_alert=True)
+        return
+    if callback_data.action and not ACTION_PATTERN.match(callback_data.action):
+        await callback.answer(stale_button_text())
+        return
+    # answered first: on a long log the walk takes seconds, longer than a button may wait
+    await callback.answer(_("⏳ Checking the chain…"))
+    report = await audit.verify(session)
+    await edit_or_send(
+        callback,
+        render_report(report),
+        back_to_log(callback_data.page, callback_data.action, callback_data.user),
+    )
+
+
 def create_router() -> Router:
     router = Router(name="admin.audit")
     router.message.register(show_audit, Command("audit"), flags=NEEDS_AUDIT)
     router.callback_query.register(turn_page, AuditCb.filter(F.view == "list"), flags=NEEDS_AUDIT)
     router.callback_query.register(
         choose_action, AuditCb.filter(F.view == "groups"), flags=NEEDS_AUDIT
+    )
+    router.callback_query.register(
+        verify_chain, AuditCb.filter(F.view == "verify"), flags=NEEDS_AUDIT
     )
     return router

@@ -3,17 +3,21 @@
 import asyncio
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import JSON, Integer, String, inspect, text
+from sqlalchemy import column as sa_column
+from sqlalchemy import table as sa_table
 from sqlalchemy.engine import make_url
 
 from bot.migrate import alembic_config
-from db.base import Base
-from db.engine import create_engine
+from bot.services import audit
+from db.base import Base, UTCDateTime
+from db.engine import create_engine, create_session_factory
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -66,3 +70,72 @@ def test_upgrade_downgrade_upgrade_and_models_agree(empty_database: str) -> None
 def test_the_history_is_one_straight_line() -> None:
     script = ScriptDirectory.from_config(alembic_config("sqlite+aiosqlite://"))
     assert len(script.get_heads()) == 1
+
+
+LEGACY_AUDIT = sa_table(
+    "audit_log",
+    sa_column("at", UTCDateTime()),
+    sa_column("actor_id", Integer()),
+    sa_column("action", String()),
+    sa_column("object_type", String()),
+    sa_column("object_id", String()),
+    sa_column("outcome", String()),
+    sa_column("details", JSON()),
+)
+
+
+async def _write_legacy_audit(url: str) -> None:
+    """Entries as revision 0004 held them: no hashes."""
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(
+            LEGACY_AUDIT.insert(),
+            [
+                {
+                    "at": datetime(2026, 3, 2, 9, 0, 0, 123456, tzinfo=UTC) + timedelta(minutes=i),
+                    "actor_id": None,
+                    "action": "consent.accepted" if i % 2 else "access.denied",
+                    "object_type": "user" if i % 2 else None,
+                    "object_id": str(i) if i % 2 else None,
+                    "outcome": "ok" if i % 2 else "denied",
+                    "details": {"n": i, "name": "Oʻgʻiloy «Ёлка»", "3": [1.5, None]},
+                }
+                for i in range(5)
+            ],
+        )
+    await engine.dispose()
+
+
+async def _verify(url: str):
+    engine = create_engine(url)
+    async with create_session_factory(engine)() as session:
+        report = await audit.verify(session)
+    await engine.dispose()
+    return report
+
+
+async def _audit_columns(url: str) -> set[str]:
+    engine = create_engine(url)
+    async with engine.connect() as connection:
+        columns = await connection.run_sync(
+            lambda sync: {column["name"] for column in inspect(sync).get_columns("audit_log")}
+        )
+    await engine.dispose()
+    return columns
+
+
+def test_the_audit_chain_revision_chains_the_entries_written_before_it(
+    empty_database: str,
+) -> None:
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0004")
+    asyncio.run(_write_legacy_audit(empty_database))
+
+    command.upgrade(config, "0005")
+
+    report = asyncio.run(_verify(empty_database))
+    assert report.intact and report.entries == 5
+    command.downgrade(config, "0004")
+    assert not {"prev_hash", "hash"} & asyncio.run(_audit_columns(empty_database))
+    command.upgrade(config, "head")
+    assert asyncio.run(_verify(empty_database)).entries == 5

@@ -1,25 +1,27 @@
-"""/audit: permission, paging, filters, the centre's time zone."""
+"""/audit: permission, paging, filters, the centre's time zone, the owners' chain check."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from aiogram.methods import EditMessageText
-from sqlalchemy import select
+from sqlalchemy import select, text
 
+from bot.services import audit
 from db.models import AuditEntry, Permission, Role
+from keyboards.audit import AuditCb
 from tests.factories import make_user
 
 
 async def add_entries(session, actor_id: int, action: str, count: int, start: datetime) -> None:
-    session.add_all(
-        AuditEntry(
+    for i in range(count):
+        await audit.record(
+            session,
             at=start + timedelta(minutes=i),
             actor_id=actor_id,
             action=action,
             object_type="user",
-            object_id=str(actor_id),
+            object_id=actor_id,
         )
-        for i in range(count)
-    )
     await session.commit()
 
 
@@ -43,7 +45,7 @@ async def test_latest_entries_first_in_the_centre_time_zone(client, session, own
     assert "🗂 <b>Audit log</b> · entries: 1" in reply.text
     assert "Mon, 2 Mar · 14:00 · ✅ <code>consent.accepted</code>" in reply.text
     assert f"👤 &lt;i&gt;Alice&lt;/i&gt; (#{student.id}) → user #{student.id}" in reply.text
-    assert reply.buttons() == ["1/1", "🔎 Filter by action"]
+    assert reply.buttons() == ["1/1", "🔎 Filter by action", "🔗 Verify the chain"]
 
 
 async def test_paging_and_filtering(client, session, owner, alice):
@@ -83,3 +85,70 @@ async def test_a_forged_filter_button_is_stale(client, session, owner):
     await make_user(session, owner)
     reply = await client.press(owner, "au:1:DROP TABLE:0:list")
     assert reply.answers[0].text == "⚠️ This button is out of date. Open the menu again."
+
+
+async def test_the_owner_verifies_an_intact_chain_and_then_a_tampered_one(
+    client, session, owner, alice
+):
+    await make_user(session, owner)
+    student = await make_user(session, alice)
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    await add_entries(session, student.id, "consent.changed", 3, start)
+    await audit.record_denied(session, actor_id=student.id, action="access.denied")
+    page = await client.send(owner, "/audit")
+
+    intact = await client.press(owner, page.callback_data("🔗 Verify the chain"), page.message_id)
+
+    assert intact.text.startswith("✅ The audit chain is intact: 4 entries.")
+    assert intact.buttons() == ["⬅ Back"]
+    assert [(a.text, a.show_alert) for a in intact.answers] == [("⏳ Checking the chain…", None)]
+    second = (await session.scalars(select(AuditEntry.id).order_by(AuditEntry.id))).all()[1]
+    await session.execute(
+        text("UPDATE audit_log SET details = :details WHERE id = :id"),
+        {"details": json.dumps({"forged": True}), "id": second},
+    )
+    await session.commit()
+
+    broken = await client.press(owner, page.callback_data("🔗 Verify the chain"), page.message_id)
+
+    assert broken.text.splitlines() == [
+        f"⚠️ <b>The audit chain is broken at entry #{second}.</b>",
+        "Its content no longer gives its hash: it was changed after it was written.",
+        "The 1 entry before it is intact.",
+    ]
+    back = await client.press(owner, broken.callback_data("⬅ Back"), page.message_id)
+    assert "🗂 <b>Audit log</b>" in back.text
+
+
+async def test_the_chain_check_is_for_owners_only(client, session, alice):
+    admin = await make_user(session, alice, roles=[Role.ADMIN], permissions=[Permission.AUDIT])
+    page = await client.send(alice, "/audit")
+    assert "🔗 Verify the chain" not in page.buttons()
+    forged = AuditCb(page=1, view="verify").pack()
+
+    pressed = await client.press(alice, forged, page.message_id)
+
+    assert [(a.text, a.show_alert) for a in pressed.answers] == [
+        ("⚠️ You do not have access to this. If you think you should, ask the administrator.", True)
+    ]
+    assert not pressed.texts
+    denied = await session.scalar(select(AuditEntry).where(AuditEntry.action == "audit.verify"))
+    assert (denied.actor_id, denied.outcome, denied.details) == (
+        admin.id,
+        "denied",
+        {"needs": "owner"},
+    )
+    assert (await audit.verify(session)).intact  # the refusal is in the chain too
+
+
+async def test_the_chain_check_speaks_the_owners_language(client, session, owner):
+    await make_user(session, owner, language="uz")
+    await audit.record(session, actor_id=None, action="test.entry")
+    await session.commit()
+    page = await client.send(owner, "/audit")
+
+    checked = await client.press(
+        owner, page.callback_data("🔗 Zanjirni tekshirish"), page.message_id
+    )
+
+    assert checked.text.startswith("✅ Audit zanjiri butun: 1 ta yozuv.")

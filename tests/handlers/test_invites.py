@@ -9,6 +9,7 @@ from datetime import timedelta
 from aiogram.methods import EditMessageText, SendMessage
 from sqlalchemy import select
 
+from bot.services import audit
 from bot.services import invites as invites_service
 from bot.services.access import Actor
 from db.base import utcnow
@@ -108,6 +109,7 @@ async def test_a_registered_student_binds_their_account(client, session, owner):
     assert "merged_from" in redeemed.details
     consent_audit = await audit_actions(session, "consent.accepted")
     assert [entry.actor_id for entry in consent_audit] == [student.id]
+    assert (await audit.verify(session)).intact  # the moved entries were re-linked
     invite = await session.scalar(select(Invite).execution_options(populate_existing=True))
     assert invite.used_by_id == student.id and invite.used_at is not None
 

@@ -5,9 +5,9 @@ import re
 
 from sqlalchemy import func, select
 
+from bot.services import audit
 from bot.services import deletion as deletion_service
 from bot.services.deletion import DELETED_MARKER, Traces, scrub_json, scrub_text
-from db.base import utcnow
 from db.models import AuditEntry, Permission, Role, User
 from tests.chat import Person
 from tests.conftest import OWNER_ID
@@ -126,26 +126,22 @@ async def test_two_concurrent_erasures_do_it_once(session_factory, session, alic
 async def test_the_audit_entry_and_earlier_details_hold_no_personal_data(session, alice):
     user_id = (await make_user(session, alice, full_name="Dilnoza Karimova")).id
     other_id = (await make_user(session, Person(id=555_001), full_name="Rustam Aliyev")).id
-    session.add_all(
-        [
-            AuditEntry(
-                at=utcnow(),
-                actor_id=user_id,
-                action="user.name",
-                object_type="user",
-                object_id=str(user_id),
-                details={"from": "Dilnoza Karimova", "chat": alice.id},
-            ),
-            AuditEntry(
-                at=utcnow(),
-                actor_id=other_id,
-                action="payment.recorded",
-                details={"student": "Dilnoza Karimova", "amount": 300_000},
-            ),
-            AuditEntry(
-                at=utcnow(), actor_id=other_id, action="user.name", details={"to": "Rustam Aliyev"}
-            ),
-        ]
+    await audit.record(
+        session,
+        actor_id=user_id,
+        action="user.name",
+        object_type="user",
+        object_id=user_id,
+        details={"from": "Dilnoza Karimova", "chat": alice.id},
+    )
+    await audit.record(
+        session,
+        actor_id=other_id,
+        action="payment.recorded",
+        details={"student": "Dilnoza Karimova", "amount": 300_000},
+    )
+    await audit.record(
+        session, actor_id=other_id, action="user.name", details={"to": "Rustam Aliyev"}
     )
     await session.commit()
 
@@ -157,7 +153,7 @@ async def test_the_audit_entry_and_earlier_details_hold_no_personal_data(session
         {"from": DELETED_MARKER, "chat": DELETED_MARKER},
         {"student": DELETED_MARKER, "amount": 300_000},
         {"to": "Rustam Aliyev"},
-        {},
+        {"audit_scrubbed": 2, "audit_relinked_from": rows[0].id, "audit_relinked": 3},
     ]
     last = rows[-1]
     assert (last.action, last.actor_id, last.object_type, last.object_id) == (
