@@ -82,6 +82,27 @@ async def test_a_pause_holds_other_chats_too() -> None:
     assert fake.now - before >= 5
 
 
+async def test_a_slot_reserved_before_a_pause_waits_for_its_end() -> None:
+    """Issue 15, item 8 (memory backend): the pause comes while the send waits for its
+    slot; the send goes only when the pause is over."""
+    fake = FakeTime()
+    limiter = MemoryLimiter(1, 0, clock=fake.clock, sleep=fake.sleep)
+    await limiter.acquire(1)  # the slot of now; the next one is a second ahead
+    real_sleep = fake.sleep
+
+    async def sleep_and_meet_a_429(seconds: float) -> None:
+        limiter._sleep = real_sleep
+        await real_sleep(seconds / 2)
+        await limiter.pause(5)  # another send met a 429 half-way through this wait
+        await real_sleep(seconds / 2)
+
+    limiter._sleep = sleep_and_meet_a_429
+    before = fake.now
+    await limiter.acquire(2)
+    assert fake.now - before >= 0.5 + 5
+    assert await limiter.paused_for() == 0
+
+
 async def test_endless_429s_give_up_after_a_bound() -> None:
     bot = MockedBot()
     sender = quick_sender(max_throttled=3)
