@@ -195,3 +195,67 @@ async def test_recipients_follow_consent(session) -> None:
     assert found == [Recipient(keen.id, 81, "uz")]
     essential = await recipients(session, [keen.id, quiet.id, never.id], Category.ESSENTIAL, "1")
     assert [r.user_id for r in essential] == [keen.id, quiet.id]
+
+
+async def test_a_pause_begun_while_the_row_was_claimed_is_waited_out_unclaimed() -> None:
+    """Item 8 (and 9): between the slot and the call the broadcast claims its row; a 429
+    met elsewhere meanwhile is seen right before the call, the claim is handed back for
+    the pause (a kill then leaves nothing claimed that was never sent) and the copy goes
+    after it."""
+    bot = MockedBot()
+    fake = FakeTime()
+    sender = quick_sender(fake=fake)
+    steps: list[str] = []
+
+    async def claim() -> bool:
+        steps.append(f"claim at {fake.now - start:.0f}")
+        if len(steps) == 1:
+            await sender.limiter.pause(5)  # another sender's 429, while this one claimed
+        return True
+
+    async def unclaim() -> None:
+        steps.append(f"unclaim at {fake.now - start:.0f}")
+
+    start = fake.now
+    sent = await sender.copy_once(bot, RU, 5, 77, claim=claim, unclaim=unclaim)
+    assert sent is not None and sent.outcome is Outcome.SENT
+    assert steps == ["claim at 0", "unclaim at 0", "claim at 5"]
+    [call] = bot.session.requests
+    assert isinstance(call, CopyMessage) and fake.now - start >= 5
+
+
+async def test_copy_once_hands_transient_failures_back_and_settles_refusals(
+    session, session_factory
+) -> None:
+    user = await make_user(session, Person(id=74))
+    recipient = Recipient(user.id, 74, "uz")
+    bot = MockedBot()
+    sender = quick_sender(session_factory)
+
+    async def claim() -> bool:
+        return True
+
+    async def unclaim() -> None:
+        raise AssertionError("no pause here")
+
+    async def once():
+        return await sender.copy_once(bot, recipient, 5, 77, claim=claim, unclaim=unclaim)
+
+    bot.session.fail_next(CopyMessage, 502, "Bad Gateway")
+    assert (await once()).outcome is Outcome.RETRY
+    bot.session.fail_next(CopyMessage, 429, "Too Many Requests: retry after 7", retry_after=7)
+    throttled = await once()
+    assert (throttled.outcome, throttled.retry_after) == (Outcome.RETRY, 7)
+    assert await sender.limiter.paused_for() > 0  # every other send waits too
+    bot.session.fail_next(CopyMessage, 400, "Bad Request: message to copy not found")
+    assert (await once()).outcome is Outcome.FAILED
+    bot.session.fail_next(CopyMessage, 403, "Forbidden: user is deactivated")
+    assert (await once()).outcome is Outcome.BLOCKED
+    assert len(bot.session.requests) == 4  # one call each: the retries are the caller's
+    assert await is_active(session, user.id) is False
+
+    async def lost() -> bool:
+        return False
+
+    assert await sender.copy_once(bot, recipient, 5, 77, claim=lost, unclaim=unclaim) is None
+    assert len(bot.session.requests) == 4
