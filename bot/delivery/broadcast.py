@@ -86,6 +86,9 @@ class RetryPolicy:
         return min(self.first * 2 ** max(0, attempts - 1), self.longest)
 
 
+DEFAULT_RETRY = RetryPolicy()
+
+
 def left_of(broadcast: Broadcast) -> int:
     """Not tried yet (the retrying ones are counted apart)."""
     done = (
@@ -457,7 +460,7 @@ async def run_broadcast(
     Setting `stop` (a graceful shutdown) lets each worker finish the delivery in hand and
     leaves the rest pending (or retrying) for the next process.
     """
-    retry = retry or RetryPolicy()
+    retry = retry or DEFAULT_RETRY
     stop = stop or asyncio.Event()
     broadcast, language = await _load(session_factory, broadcast_id)
     if broadcast is None or broadcast.status != BroadcastStatus.SENDING:
