@@ -25,6 +25,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -52,6 +53,9 @@ __all__ = [
     "staff_recipients",
 ]
 
+# Worth another try later: Telegram's 5xx, no answer at all, or a page that is not the Bot
+# API's (a proxy in front of it answering 502 with HTML).
+TRANSIENT = (TelegramServerError, TelegramNetworkError, ClientDecodeError)
 # Bad Request descriptions that mean the person cannot be reached at all.
 UNREACHABLE = ("chat not found", "user is deactivated", "peer_id_invalid", "bot was kicked")
 
@@ -207,7 +211,7 @@ class Sender:
                 logger.warning("Telegram asked to wait {} s (429)", error.retry_after)
                 await self.limiter.pause(error.retry_after)
                 return Sent(Outcome.RETRY, error="429", retry_after=error.retry_after)
-            except (TelegramServerError, TelegramNetworkError) as error:
+            except TRANSIENT as error:
                 logger.warning(
                     "message to user {} not delivered yet: {}",
                     recipient.user_id,
@@ -246,7 +250,7 @@ class Sender:
                 if any(sign in error.message.lower() for sign in UNREACHABLE):
                     return await self._unreachable(recipient, "400")
                 return self._failed(recipient, error)
-            except (TelegramServerError, TelegramNetworkError) as error:
+            except TRANSIENT as error:
                 failures += 1
                 if failures >= self.attempts:
                     return self._failed(recipient, error)

@@ -9,6 +9,7 @@ from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import CopyMessage, EditMessageText
 from sqlalchemy import select, update
 
+from bot.app import create_bot
 from bot.config import Settings
 from bot.delivery import Claimant, Sender
 from bot.delivery.broadcast import (
@@ -28,7 +29,9 @@ from bot.services.broadcasts import Audience, Draft
 from db.base import utcnow
 from db.models import AudienceType, Broadcast, Delivery, User
 from tests.chat import Person
+from tests.conftest import make_settings
 from tests.factories import make_user
+from tests.fake_bot_api import FakeBotApi
 from tests.handlers.test_broadcasts import copies
 from tests.mocked_bot import MockedBot, MockedSession, QueuedError
 
@@ -453,3 +456,43 @@ async def test_a_restart_settles_its_own_claims_and_leaves_a_live_process_alone(
     query = select(Delivery.id, Delivery.status).where(Delivery.id.in_(claims))
     left = {delivery_id: status for delivery_id, status in await session.execute(query)}
     assert (left[ids[1]], left[ids[2]]) == ("unknown", "sending")
+
+
+async def test_over_http_errors_are_told_apart_as_telegram_answers_them(
+    session, session_factory, settings, owner, database_url
+):
+    """The same through aiogram's real HTTP session against a local fake Bot API: a proxy's
+    HTML 502 page and a JSON 503 are retried, a 429 pauses and is retried, 403 and 400
+    "chat not found" are final."""
+    broadcast_id = await audience_of(session, owner, settings)
+    api = FakeBotApi()
+    await api.start()
+    bot = create_bot(make_settings(database_url, telegram_api_url=api.url))
+    try:
+        api.fail_next("copyMessage", 502, "Bad Gateway", html=True)
+        api.fail_next("copyMessage", 503, "Service Unavailable")
+        api.fail_next("copyMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+        api.fail_next("copyMessage", 403, "Forbidden: bot was blocked by the user")
+        api.fail_next("copyMessage", 400, "Bad Request: chat not found")
+        started = asyncio.get_running_loop().time()
+        await run_broadcast(
+            broadcast_id,
+            bot=bot,
+            session_factory=session_factory,
+            sender=quick_sender(session_factory),
+            settings=settings,
+            concurrency=1,
+            retry=QUICK_RETRY,
+        )
+    finally:
+        await bot.session.close()
+        await api.stop()
+    assert asyncio.get_running_loop().time() - started >= 1  # the 429's pause
+    assert await statuses(session, broadcast_id) == {"sent": PEOPLE - 1, "blocked": 2}
+    delivered: dict[int, int] = {}
+    for params in api.calls_of("copyMessage"):
+        delivered[int(params["chat_id"])] = delivered.get(int(params["chat_id"]), 0) + 1
+    assert len(delivered) == PEOPLE - 1 and set(delivered.values()) == {1}
+    assert len(api.calls_of("copyMessage!")) == 5
+    broadcast = await session.get(Broadcast, broadcast_id, populate_existing=True)
+    assert broadcast.status == "done" and (broadcast.sent, broadcast.blocked) == (PEOPLE - 1, 2)
