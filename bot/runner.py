@@ -37,8 +37,8 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from bot.app import create_bot, create_dispatcher
 from bot.config import Settings
-from bot.delivery import Sender
-from bot.delivery.broadcast import Launcher, launcher_for
+from bot.delivery import Claimant, Sender, instance_name
+from bot.delivery.broadcast import Launcher, launcher_for, settle_previous_run
 from bot.delivery.limiter import RedisLimiter
 from bot.health import start_health_server
 from bot.leader import Leadership, leader_lock
@@ -124,7 +124,10 @@ async def run(settings: Settings) -> None:
     session_factory = create_session_factory(engine)
     rate = settings.runtime.send_rate
     sender = Sender(
-        session_factory, rate=rate, limiter=RedisLimiter(redis, rate) if redis else None
+        session_factory,
+        rate=rate,
+        limiter=RedisLimiter(redis, rate) if redis else None,
+        claimant=Claimant(instance_name(_webhook_listen(settings))),
     )
     dispatcher = create_dispatcher(settings, session_factory, redis=redis, sender=sender)
     scheduler = create_scheduler(session_factory, bot, settings, sender)
@@ -139,6 +142,8 @@ async def run(settings: Settings) -> None:
     if not settings.telegram.owner_ids:
         logger.warning("OWNER_IDS is empty: nobody can administer the centre from chat")
     try:
+        # Deliveries this instance's previous run had in flight: settled now, not in minutes.
+        await settle_previous_run(session_factory, sender)
         me = await bot.get_me()
         logger.info(
             "bot @{} ready in {:.0f} ms ({})",
@@ -182,6 +187,10 @@ async def run(settings: Settings) -> None:
         await engine.dispose()
         await lock.release()
         logger.info("bot stopped")
+
+
+def _webhook_listen(settings: Settings) -> str | None:
+    return settings.telegram.webhook_listen if settings.telegram.webhook_url else None
 
 
 def _freeze_startup_objects() -> None:

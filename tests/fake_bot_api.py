@@ -1,7 +1,9 @@
 """A small Bot API server on localhost: enough of Telegram to run the real bot process against.
 
 Serves getMe, deleteWebhook, setMyCommands, getUpdates (from a queue), sendMessage,
-editMessageText, answerCallbackQuery, sendChatAction; records every call.
+editMessageText, copyMessage, answerCallbackQuery, sendChatAction; records every call.
+`fail_next` answers the next call of a method with an error as Telegram would (429 with
+retry_after, 403, 400, 5xx), or with the HTML page a proxy in front of it shows.
 
 getUpdates works as Telegram's does: an update handed out stays until a call's `offset`
 is above its id, and is handed out again until then (to the next process too); `limit`
@@ -52,6 +54,18 @@ class FakeBotApi:
         self._message_ids = count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.errors: list[tuple[str, int, str, int | None, bool]] = []
+
+    def fail_next(
+        self,
+        method: str,
+        status: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        html: bool = False,
+    ) -> None:
+        self.errors.append((method, status, description, retry_after, html))
 
     async def start(self) -> str:
         app = web.Application()
@@ -91,12 +105,37 @@ class FakeBotApi:
                 self.sent.notify_all()
             page = f"<html><body><h1>502 Bad Gateway</h1><p>POST {request.path}</p></body></html>"
             return web.Response(status=502, text=page, content_type="text/html")
+        failed = self._queued_error(method)
+        if failed is not None:
+            if self.keep_calls:
+                async with self.sent:
+                    self.calls.append((f"{method}!", params))
+                    self.sent.notify_all()
+            return failed
         result = await self._answer(method, params)
         if self.keep_calls and (method != "getUpdates" or result):
             async with self.sent:
                 self.calls.append((method, params))
                 self.sent.notify_all()
         return web.json_response({"ok": True, "result": result})
+
+    def _queued_error(self, method: str) -> web.Response | None:
+        for queued in self.errors:
+            if queued[0] == method:
+                self.errors.remove(queued)
+                _name, status, description, retry_after, html = queued
+                if html:
+                    page = f"<html><body><h1>{status} {description}</h1></body></html>"
+                    return web.Response(status=status, text=page, content_type="text/html")
+                body: dict[str, Any] = {
+                    "ok": False,
+                    "error_code": status,
+                    "description": description,
+                }
+                if retry_after is not None:
+                    body["parameters"] = {"retry_after": retry_after}
+                return web.json_response(body, status=status)
+        return None
 
     async def _answer(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
@@ -113,6 +152,8 @@ class FakeBotApi:
                 "from": BOT_USER,
                 "text": params["text"],
             }
+        if method == "copyMessage":
+            return {"message_id": next(self._message_ids)}
         return True
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:

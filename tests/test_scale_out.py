@@ -6,6 +6,7 @@ the test database (SQLite, or PostgreSQL with TEST_DATABASE_URL); Redis is the l
 """
 
 import asyncio
+import os
 import signal
 import time
 from pathlib import Path
@@ -29,7 +30,8 @@ from tests.chat import ChatClient, Person
 from tests.conftest import make_settings
 from tests.mocked_bot import MockedBot
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
+# TEST_REDIS_URL picks another database, so that parallel runs do not flush each other's.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 @pytest.fixture
@@ -180,6 +182,29 @@ async def test_a_pause_on_one_process_holds_the_other(redis) -> None:
     started = time.monotonic()
     await second.acquire(1)
     assert time.monotonic() - started >= 0.25
+
+
+async def test_a_slot_reserved_before_another_process_paused_waits_for_the_pause(redis) -> None:
+    """Issue 15, item 8: the slot was handed out before the 429; it must not be used in
+    the pause the other process then set."""
+    first = RedisLimiter(redis, rate=5, per_chat_interval=0, prefix="test:held")
+    second = RedisLimiter(redis, rate=5, per_chat_interval=0, prefix="test:held")
+    await first.acquire(1)  # the slot of now; the next one is 0.2 s ahead
+    started = time.monotonic()
+    waiting = asyncio.create_task(first.acquire(2))
+    await asyncio.sleep(0.05)  # reserved, sleeping until its slot
+    await second.pause(0.6)
+    await waiting
+    assert time.monotonic() - started >= 0.6
+    assert await first.paused_for() == 0
+
+
+async def test_paused_for_is_seen_by_every_process(redis) -> None:
+    first = RedisLimiter(redis, rate=100, prefix="test:left")
+    second = RedisLimiter(redis, rate=100, prefix="test:left")
+    assert await second.paused_for() == 0
+    await first.pause(2)
+    assert 1.5 < await second.paused_for() <= 2
 
 
 async def test_the_first_signal_asks_for_a_stop_and_a_later_second_exits_at_once() -> None:

@@ -2,16 +2,22 @@
 
 Receipts, reminders, notices and broadcasts all go through a `Sender`: it paces sending
 (about `SEND_RATE` messages per second overall, one per second per chat), pauses every
-send for `retry_after` when Telegram answers 429, marks a user who blocked the bot (403,
-or a chat that no longer exists) inactive, and retries server and network errors a
-bounded number of times with backoff. It never raises for a Telegram refusal, so one
-unreachable person never stops a loop over many, and it never holds a database
-transaction open while waiting for Telegram: callers commit first and send afterwards.
+send for `retry_after` when Telegram answers 429 (and looks at that pause once more right
+before each call goes out), marks a user who blocked the bot (403, or a chat that no
+longer exists) inactive, and retries server and network errors a bounded number of times
+with backoff. Broadcast deliveries use `copy_once` instead: one call, claimed in the
+database right before it goes, and a transient failure handed back to the caller, which
+retries it later from the database (minutes, across restarts). It never raises for a
+Telegram refusal, so one unreachable person never stops a loop over many, and it never
+holds a database transaction open while waiting for Telegram: callers commit first and
+send afterwards.
 Whether a person may receive a message at all is asked before, through
 `bot.services.recipients` (re-exported here).
 """
 
 import asyncio
+import socket
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -19,6 +25,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -36,6 +43,7 @@ from bot.services import users as users_service
 from bot.services.recipients import Recipient, recipients, staff_recipients
 
 __all__ = [
+    "Claimant",
     "Limiter",
     "MemoryLimiter",
     "Outcome",
@@ -46,6 +54,9 @@ __all__ = [
     "staff_recipients",
 ]
 
+# Worth another try later: Telegram's 5xx, no answer at all, or a page that is not the Bot
+# API's (a proxy in front of it answering 502 with HTML).
+TRANSIENT = (TelegramServerError, TelegramNetworkError, ClientDecodeError)
 # Bad Request descriptions that mean the person cannot be reached at all.
 UNREACHABLE = ("chat not found", "user is deactivated", "peer_id_invalid", "bot was kicked")
 
@@ -54,6 +65,7 @@ class Outcome(StrEnum):
     SENT = "sent"
     BLOCKED = "blocked"
     FAILED = "failed"
+    RETRY = "retry"  # transient (5xx, network, 429): not sent, try again later
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +73,28 @@ class Sent:
     outcome: Outcome
     message_id: int | None = None
     error: str | None = None
+    retry_after: float | None = None  # from a 429
+
+
+def instance_name(webhook_listen: str | None = None) -> str:
+    """The same for every run of one bot process slot: the host, and the address its
+    webhook server listens on (polling: one process per bot, Telegram allows no second)."""
+    return f"{socket.gethostname()}:{webhook_listen or 'polling'}"
+
+
+class Claimant:
+    """Who claims deliveries: this run of a process. `id` (name and a run id) is stored
+    on the rows it holds, so a restart of the same instance recognises its previous
+    run's claims as dead, and never takes another live process's for its own."""
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = (name or instance_name())[:48]
+        self.id = f"{self.name}#{uuid.uuid4().hex[:12]}"
+
+    @property
+    def previous_runs(self) -> str:
+        """The prefix of every run's id of this instance."""
+        return f"{self.name}#"
 
 
 class Sender:
@@ -82,8 +116,10 @@ class Sender:
         max_throttled: int = 10,
         limiter: Limiter | None = None,
         sleep: Sleep = default_sleep,
+        claimant: Claimant | None = None,
     ) -> None:
         self.session_factory = session_factory
+        self.claimant = claimant or Claimant()
         self.limiter = limiter or MemoryLimiter(rate, per_chat_interval, sleep=sleep)
         self.attempts = attempts
         self.backoff = backoff
@@ -174,6 +210,58 @@ class Sender:
             recipient, lambda: send(recipient.telegram_id, file, caption=caption)
         )
 
+    async def copy_once(
+        self,
+        bot: Bot,
+        recipient: Recipient,
+        from_chat_id: int,
+        message_id: int,
+        *,
+        claim: Callable[[], Awaitable[bool]],
+        unclaim: Callable[[], Awaitable[None]],
+    ) -> Sent | None:
+        """One copyMessage for a broadcast delivery: wait for the slot, `claim` the row,
+        look at the pause once more, send. None when the claim was lost (another runner
+        has the row): nothing was sent. A pause found after the claim hands the row back
+        (`unclaim`) before waiting, so a claim is only ever held across the call itself."""
+        claimed = False
+        while True:
+            await self.limiter.acquire(recipient.telegram_id)
+            if not claimed:
+                if not await claim():
+                    return None
+                claimed = True
+            if await self.limiter.paused_for() > 0:  # a 429 met elsewhere meanwhile
+                await unclaim()
+                claimed = False
+                continue
+            try:
+                result = await bot.copy_message(recipient.telegram_id, from_chat_id, message_id)
+            except TelegramRetryAfter as error:
+                logger.warning("Telegram asked to wait {} s (429)", error.retry_after)
+                await self.limiter.pause(error.retry_after)
+                return Sent(Outcome.RETRY, error="429", retry_after=error.retry_after)
+            except TRANSIENT as error:
+                logger.warning(
+                    "message to user {} not delivered yet: {}",
+                    recipient.user_id,
+                    type(error).__name__,
+                )
+                return Sent(Outcome.RETRY, error=type(error).__name__)
+            except TelegramAPIError as error:
+                return await self._refused(recipient, error)
+            return Sent(Outcome.SENT, message_id=getattr(result, "message_id", None))
+
+    async def _refused(self, recipient: Recipient, error: TelegramAPIError) -> Sent:
+        """A permanent refusal: blocked, gone, or a request Telegram will never take."""
+        if isinstance(error, TelegramForbiddenError):
+            return await self._unreachable(recipient, "403")
+        if isinstance(error, TelegramBadRequest) and any(
+            sign in error.message.lower() for sign in UNREACHABLE
+        ):
+            return await self._unreachable(recipient, "400")
+        return self._failed(recipient, error)
+
     async def _deliver(self, recipient: Recipient, call: Callable[[], Awaitable[Any]]) -> Sent:
         failures = throttled = 0
         while True:
@@ -192,7 +280,7 @@ class Sender:
                 if any(sign in error.message.lower() for sign in UNREACHABLE):
                     return await self._unreachable(recipient, "400")
                 return self._failed(recipient, error)
-            except (TelegramServerError, TelegramNetworkError) as error:
+            except TRANSIENT as error:
                 failures += 1
                 if failures >= self.attempts:
                     return self._failed(recipient, error)

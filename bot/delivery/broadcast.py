@@ -1,10 +1,19 @@
 """The broadcast runner: delivers a broadcast's pending deliveries through the `Sender`.
 
-Each worker claims ONE pending delivery by flipping it to `sending` and committing, then
-copies the message (no transaction open while Telegram is asked), then records the
+Each worker reserves ONE due delivery (pending, or retrying whose next attempt is due),
+waits for its slot in the pace, then claims it (`sending`, committed) right before the
+call, copies the message (no transaction open while Telegram is asked), and records the
 outcome with the broadcast's counter in one short transaction. So a crash leaves at most
-one delivery per worker in `sending`: `recover` turns those into `unknown` and they are
-never sent again, while the pending ones simply continue in the next run.
+one delivery per worker in `sending`, and only one whose call had gone out: `recover`
+turns those into `unknown` and they are never sent again, while reservations (never
+sent) and the pending and retrying ones simply continue in the next run.
+
+A transient failure (5xx, a network error, 429) is not final: the delivery becomes
+`retrying` with its next attempt stored on the row (a backoff doubling from
+`RetryPolicy.first` up to `longest`, or a 429's own retry_after), for up to `window`
+after its first failure; only then, or on a permanent refusal (403, 400), is it settled
+as failed or blocked. The broadcast is done when nothing is pending, retrying or in
+flight.
 
 One message in the author's chat shows the progress (edited at most every few seconds,
 never with the same text twice) and becomes the final report.
@@ -15,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from weakref import WeakKeyDictionary
 
 from aiogram import Bot
@@ -23,7 +33,7 @@ from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.delivery import Limiter, Outcome, Recipient, Sender
+from bot.delivery import Claimant, Limiter, Outcome, Recipient, Sender, Sent
 from bot.i18n import _, use_language
 from bot.services import broadcasts as broadcast_service
 from bot.services import consent as consent_service
@@ -34,8 +44,13 @@ from keyboards.broadcasts import progress_markup, report_markup
 
 CONCURRENCY = 8  # deliveries in flight at once; the Sender paces them
 PROGRESS_INTERVAL = 3.0  # seconds between two edits of the progress message
-# A delivery `sending` for longer than this was left by a dead process.
-STALE_AFTER = timedelta(minutes=10)
+# A claim covers one call to Telegram, which ends within the Bot API session's timeout
+# (60 s): a delivery another run left `sending` for longer than this was left by a dead
+# process. This instance's own previous runs' claims are settled at once (`recover`).
+STALE_AFTER = timedelta(minutes=5)
+# A reservation covers the pacing wait (a 429 pause included); an older one may be taken.
+RESERVATION_LEASE = timedelta(minutes=2)
+IDLE_CHECK = 30.0  # seconds at most between two looks for a due retry
 STATUS_OF = {
     Outcome.SENT: DeliveryStatus.SENT,
     Outcome.BLOCKED: DeliveryStatus.BLOCKED,
@@ -57,13 +72,32 @@ def duration_text(seconds: float) -> str:
     return _("{hours} h {minutes} min").format(hours=hours, minutes=minutes)
 
 
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """When a delivery Telegram failed for a while is tried again, and for how long."""
+
+    first: float = 15.0  # seconds before the second attempt; then twice as long each time
+    longest: float = 300.0  # seconds between two attempts at most
+    window: float = 45 * 60.0  # seconds after the first failure; then it is failed
+
+    def delay(self, attempts: int, retry_after: float | None) -> float:
+        if retry_after is not None:  # 429: Telegram said how long
+            return max(float(retry_after), 0.0)
+        return min(self.first * 2 ** max(0, attempts - 1), self.longest)
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
 def left_of(broadcast: Broadcast) -> int:
+    """Not tried yet (the retrying ones are counted apart)."""
     done = (
         broadcast.sent
         + broadcast.failed
         + broadcast.blocked
         + broadcast.unknown
         + broadcast.cancelled
+        + broadcast.retrying
     )
     return max(0, broadcast.total - done)
 
@@ -75,6 +109,12 @@ def counts_lines(broadcast: Broadcast) -> list[str]:
         _("⚠️ Failed: {failed}").format(failed=broadcast.failed),
         _("🚫 Blocked the bot: {blocked}").format(blocked=broadcast.blocked),
     ]
+    if broadcast.retrying:
+        lines.append(
+            _("🔁 Retrying (Telegram did not answer, tried again later): {retrying}").format(
+                retrying=broadcast.retrying
+            )
+        )
     if broadcast.unknown:
         lines.append(
             _("❔ Unknown (in flight at a restart, not resent): {unknown}").format(
@@ -194,32 +234,6 @@ class Progress:
             logger.warning("broadcast {}: the report could not be sent ({})", broadcast_id, error)
 
 
-async def recover(session_factory: async_sessionmaker[AsyncSession], cutoff: datetime) -> list[int]:
-    async with session_factory() as session:
-        return await broadcast_service.recover(session, cutoff, utcnow())
-
-
-async def _claim(
-    session_factory: async_sessionmaker[AsyncSession], source: Source, policy_version: str
-) -> tuple[int, Recipient | None] | None:
-    """Claim the next delivery; a person no longer reachable is settled without sending."""
-    async with session_factory() as session:
-        now = utcnow()
-        delivery_id = await repo.claim_next(session, source.broadcast_id, now)
-        if delivery_id is None:
-            await session.rollback()
-            return None
-        user = await repo.delivery_user(session, delivery_id)
-        status, error = await _unsendable(session, user, source.category, policy_version)
-        if status is not None:
-            await repo.settle(session, source.broadcast_id, delivery_id, status, now, error)
-            await session.commit()
-            return delivery_id, None
-        await session.commit()
-        assert user is not None and user.telegram_id is not None
-        return delivery_id, Recipient(user.id, user.telegram_id, user.language)
-
-
 async def _unsendable(
     session: AsyncSession, user: User | None, category: str, policy_version: str
 ) -> tuple[DeliveryStatus | None, str | None]:
@@ -231,6 +245,144 @@ async def _unsendable(
     return None, None
 
 
+async def recover(
+    session_factory: async_sessionmaker[AsyncSession], claimant: Claimant, now: datetime
+) -> list[int]:
+    """Settle the claims dead runs left: this instance's previous runs' at once (this run
+    is their restart), anyone else's once older than STALE_AFTER; never this run's."""
+    async with session_factory() as session:
+        return await broadcast_service.recover(
+            session,
+            now,
+            current=claimant.id,
+            cutoff=now - STALE_AFTER,
+            previous_runs_of=claimant.previous_runs,
+        )
+
+
+async def settle_previous_run(
+    session_factory: async_sessionmaker[AsyncSession], sender: Sender
+) -> list[int]:
+    """At start-up, on every process (the broadcast job runs on the leader only)."""
+    return await recover(session_factory, sender.claimant, utcnow())
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    reserved: repo.Reserved
+    recipient: Recipient
+
+
+NOTHING_DUE = "nothing due"
+
+
+async def _reserve(
+    session_factory: async_sessionmaker[AsyncSession],
+    source: Source,
+    policy_version: str,
+    claimant: Claimant,
+) -> Held | str | None:
+    """Reserve the next due delivery. NOTHING_DUE: none is due now; None: one was settled
+    without sending (a person no longer reachable, or without consent)."""
+    async with session_factory() as session:
+        now = utcnow()
+        reserved = await repo.reserve_next(
+            session, source.broadcast_id, claimant.id, now, now - RESERVATION_LEASE
+        )
+        if reserved is None:
+            await session.rollback()
+            return NOTHING_DUE
+        user = await repo.delivery_user(session, reserved.id)
+        status, error = await _unsendable(session, user, source.category, policy_version)
+        if status is not None:
+            await repo.settle(
+                session,
+                source.broadcast_id,
+                reserved.id,
+                status,
+                now,
+                error,
+                reserved=reserved,
+                claimant=claimant.id,
+            )
+            await session.commit()
+            return None
+        await session.commit()
+        assert user is not None and user.telegram_id is not None
+        return Held(reserved, Recipient(user.id, user.telegram_id, user.language))
+
+
+async def _claim(
+    session_factory: async_sessionmaker[AsyncSession],
+    broadcast_id: int,
+    reserved: repo.Reserved,
+    claimant: Claimant,
+) -> bool:
+    async with session_factory() as session:
+        claimed = await repo.claim(session, broadcast_id, reserved, claimant.id, utcnow())
+        await session.commit()
+        return claimed
+
+
+async def _unclaim(
+    session_factory: async_sessionmaker[AsyncSession],
+    broadcast_id: int,
+    reserved: repo.Reserved,
+    claimant: Claimant,
+) -> None:
+    async with session_factory() as session:
+        await repo.unclaim(session, broadcast_id, reserved, claimant.id, utcnow())
+        await session.commit()
+
+
+async def _record(
+    session_factory: async_sessionmaker[AsyncSession],
+    broadcast_id: int,
+    reserved: repo.Reserved,
+    sent: Sent,
+    retry: RetryPolicy,
+) -> None:
+    now = utcnow()
+    async with session_factory() as session:
+        if sent.outcome is Outcome.RETRY:
+            failing_since = reserved.failing_since or now
+            if (now - failing_since).total_seconds() < retry.window:
+                delay = retry.delay(reserved.attempts + 1, sent.retry_after)
+                await repo.retry_later(
+                    session,
+                    broadcast_id,
+                    reserved.id,
+                    now,
+                    now + timedelta(seconds=delay),
+                    sent.error or "retry",
+                )
+                await session.commit()
+                return
+            status, error = DeliveryStatus.FAILED, f"gave up: {sent.error}"
+        else:
+            status, error = STATUS_OF[sent.outcome], sent.error
+        await repo.settle(session, broadcast_id, reserved.id, status, now, error)
+        await session.commit()
+
+
+async def _wait_for_a_retry(
+    session_factory: async_sessionmaker[AsyncSession], broadcast_id: int, stop: asyncio.Event
+) -> bool:
+    """Nothing is due now: wait until the earliest retry is (False: none is retrying)."""
+    async with session_factory() as session:
+        due = await repo.next_retry_at(session, broadcast_id)
+    if due is None:
+        return False
+    wait = (due - utcnow()).total_seconds()
+    if wait <= 0:  # due, but another runner holds it for now
+        wait = 1.0
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=min(wait, IDLE_CHECK))
+    except TimeoutError:
+        pass
+    return True
+
+
 async def _worker(
     bot: Bot,
     session_factory: async_sessionmaker[AsyncSession],
@@ -238,26 +390,29 @@ async def _worker(
     source: Source,
     policy_version: str,
     stop: asyncio.Event,
+    retry: RetryPolicy,
 ) -> None:
+    claimant = sender.claimant
     while not stop.is_set():  # a stopping process finishes its current delivery, no more
-        claimed = await _claim(session_factory, source, policy_version)
-        if claimed is None:
+        held = await _reserve(session_factory, source, policy_version, claimant)
+        if held == NOTHING_DUE:
+            if await _wait_for_a_retry(session_factory, source.broadcast_id, stop):
+                continue
             return
-        delivery_id, recipient = claimed
-        if recipient is None:
+        if not isinstance(held, Held):
             continue
-        # Cancelled while this awaits: the row stays `sending` and becomes unknown.
-        sent = await sender.copy(bot, recipient, source.chat_id, source.message_id)
-        async with session_factory() as session:
-            await repo.settle(
-                session,
-                source.broadcast_id,
-                delivery_id,
-                STATUS_OF[sent.outcome],
-                utcnow(),
-                sent.error,
-            )
-            await session.commit()
+        reserved = held.reserved
+        # Cancelled while the call is out: the row stays `sending` and becomes unknown.
+        sent = await sender.copy_once(
+            bot,
+            held.recipient,
+            source.chat_id,
+            source.message_id,
+            claim=partial(_claim, session_factory, source.broadcast_id, reserved, claimant),
+            unclaim=partial(_unclaim, session_factory, source.broadcast_id, reserved, claimant),
+        )
+        if sent is not None:
+            await _record(session_factory, source.broadcast_id, reserved, sent, retry)
 
 
 async def _load(
@@ -297,12 +452,15 @@ async def run_broadcast(
     progress_interval: float = PROGRESS_INTERVAL,
     clock: Callable[[], float] = time.monotonic,
     stop: asyncio.Event | None = None,
+    retry: RetryPolicy | None = None,
 ) -> None:
-    """Deliver what is pending; mark the broadcast done and report when nothing is left.
+    """Deliver what is pending and retry what failed for a while; mark the broadcast done
+    and report when nothing is left.
 
     Setting `stop` (a graceful shutdown) lets each worker finish the delivery in hand and
-    leaves the rest pending for the next process.
+    leaves the rest pending (or retrying) for the next process.
     """
+    retry = retry or DEFAULT_RETRY
     stop = stop or asyncio.Event()
     broadcast, language = await _load(session_factory, broadcast_id)
     if broadcast is None or broadcast.status != BroadcastStatus.SENDING:
@@ -324,7 +482,7 @@ async def run_broadcast(
         await _remember_progress(session_factory, broadcast_id, progress)
     version = settings.centre.policy_version
     workers = [
-        asyncio.create_task(_worker(bot, session_factory, sender, source, version, stop))
+        asyncio.create_task(_worker(bot, session_factory, sender, source, version, stop, retry))
         for _ in range(max(1, concurrency))
     ]
     reporter = asyncio.create_task(
@@ -423,16 +581,6 @@ class Launcher:
             del self.tasks[broadcast_id]
         if not task.cancelled() and task.exception() is not None:
             logger.opt(exception=task.exception()).error("broadcast {} stopped", broadcast_id)
-
-    @staticmethod
-    def stale_cutoff(now: datetime) -> datetime:
-        """`sending` rows older than this were left by a dead process.
-
-        Age alone decides, not "claimed before this process started": with several bot
-        processes another one's delivery in hand is young and must be left alone. A row
-        is held for one send (retries and 429 pauses included), far less than this.
-        """
-        return now - STALE_AFTER
 
     async def wait(self) -> None:
         while self.tasks:

@@ -15,11 +15,19 @@ async def default_sleep(seconds: float) -> None:
 
 
 class Limiter(Protocol):
+    """Every backend checks the pause last: `acquire` returns only at a moment no pause is
+    on, however long ago the slot was reserved, and `paused_for` lets a sender look once
+    more right before its call goes out (a 429 met by another sender, or another process,
+    while this one waited or wrote its claim)."""
+
     async def acquire(self, chat_id: int) -> None:
         """Wait until a message to `chat_id` may go."""
 
     async def pause(self, seconds: float) -> None:
         """Hold every send for `seconds` (Telegram's retry_after)."""
+
+    async def paused_for(self) -> float:
+        """Seconds left of the pause now on; 0 when there is none."""
 
 
 class MemoryLimiter:
@@ -65,6 +73,9 @@ class MemoryLimiter:
     async def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
+    async def paused_for(self) -> float:
+        return max(0.0, self._paused_until - self._clock())
+
     def _forget_idle_chats(self, now: float) -> None:
         if len(self._next_in_chat) > 10_000:
             self._next_in_chat = {c: t for c, t in self._next_in_chat.items() if t > now}
@@ -94,6 +105,12 @@ if until_ms > tonumber(redis.call('get', KEYS[1]) or 0) then
 end
 return until_ms
 """
+# KEYS: pause end. Returns how many ms of the pause are left (0: none), by Redis's clock.
+_PAUSE_LEFT = """
+local t = redis.call('time')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+return math.max(0, tonumber(redis.call('get', KEYS[1]) or 0) - now)
+"""
 
 
 class RedisLimiter:
@@ -117,9 +134,17 @@ class RedisLimiter:
 
     async def acquire(self, chat_id: int) -> None:
         keys = (f"{self.prefix}:next", f"{self.prefix}:paused", f"{self.prefix}:chat:{chat_id}")
-        wait_ms = await self.redis.eval(_RESERVE, 3, *keys, self.interval_ms, self.per_chat_ms)
-        if int(wait_ms) > 0:
-            await self._sleep(int(wait_ms) / 1000)
+        while True:
+            wait_ms = await self.redis.eval(_RESERVE, 3, *keys, self.interval_ms, self.per_chat_ms)
+            if int(wait_ms) > 0:
+                await self._sleep(int(wait_ms) / 1000)
+            # A 429 met by any process while this slot waited: a new slot after the pause
+            # (the reservation above starts no earlier than the pause's end).
+            if await self.paused_for() <= 0:
+                return
 
     async def pause(self, seconds: float) -> None:
         await self.redis.eval(_PAUSE, 1, f"{self.prefix}:paused", round(seconds * 1000))
+
+    async def paused_for(self) -> float:
+        return int(await self.redis.eval(_PAUSE_LEFT, 1, f"{self.prefix}:paused")) / 1000

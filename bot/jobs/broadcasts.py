@@ -1,9 +1,10 @@
 """The broadcast job, at start-up and every 30 seconds.
 
-1. Deliveries a crashed process left `sending` become unknown (never resent).
+1. Deliveries a dead run left `sending` become unknown (never resent): this instance's
+   previous runs' at once, another process's once older than a call can take.
 2. Due scheduled broadcasts start: their recipients are decided now.
 3. Every broadcast still `sending` and not running in this process is (re)started in the
-   background: after a restart its pending deliveries continue.
+   background: after a restart its pending and retrying deliveries continue.
 """
 
 from datetime import datetime
@@ -32,7 +33,7 @@ async def broadcast_tick(
     """Returns the broadcasts launched by this run."""
     launcher = launcher_for(sender)
     now = now or utcnow()
-    await recover(session_factory, launcher.stale_cutoff(now))
+    await recover(session_factory, sender.claimant, now)
     async with session_factory() as session:
         for broadcast_id in await repo.due_scheduled(session, now):
             await broadcast_service.start_scheduled(session, broadcast_id, settings, now)

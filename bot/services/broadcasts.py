@@ -262,12 +262,13 @@ async def cancel(
 
 
 async def finish_if_done(session: AsyncSession, broadcast_id: int, now: datetime) -> bool:
-    """Mark a sending broadcast done once nothing is pending or in flight.
+    """Mark a sending broadcast done once nothing is pending, retrying or in flight.
 
     True for the one caller that made the change (it sends the final report).
     """
     counts = await repo.sync_counts(session, broadcast_id)
-    if counts.get(DeliveryStatus.PENDING, 0) or counts.get(DeliveryStatus.SENDING, 0):
+    unfinished = (DeliveryStatus.PENDING, DeliveryStatus.RETRYING, DeliveryStatus.SENDING)
+    if any(counts.get(status, 0) for status in unfinished):
         await session.commit()
         return False
     done = await repo.set_status(
@@ -277,9 +278,29 @@ async def finish_if_done(session: AsyncSession, broadcast_id: int, now: datetime
     return done
 
 
-async def recover(session: AsyncSession, cutoff: datetime, now: datetime) -> list[int]:
-    """Deliveries a crash left in flight become unknown (never resent); one commit."""
-    touched = await repo.mark_stale_unknown(session, cutoff, now)
+async def recover(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    current: str,
+    cutoff: datetime,
+    previous_runs_of: str | None = None,
+) -> list[int]:
+    """Deliveries a dead run left in flight become unknown (never resent); one commit.
+
+    `current` is this run's claimant id: its own claims are never touched. With
+    `previous_runs_of` (this instance's name, at start-up) the claims and reservations
+    of its earlier runs are settled at once: that run is dead, this one replaced it.
+    Anyone else's claim only once older than `cutoff`, which is far longer than a live
+    run holds one (a claim covers one call to Telegram).
+    """
+    touched = await repo.mark_stale_unknown(
+        session, now, current=current, previous_runs_of=previous_runs_of, cutoff=cutoff
+    )
+    if previous_runs_of is not None:
+        await repo.free_reservations(
+            session, current=current, previous_runs_of=previous_runs_of, now=now
+        )
     await session.commit()
     if touched:
         logger.warning(

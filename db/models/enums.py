@@ -137,6 +137,8 @@ class BroadcastStatus(StrEnum):
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"
+    # Telegram failed for a while (5xx, network, 429): tried again at next_attempt_at.
+    RETRYING = "retrying"
     SENT = "sent"
     FAILED = "failed"
     BLOCKED = "blocked"

@@ -94,6 +94,8 @@ class Broadcast(TimestampMixin, Base):
     # In flight at a crash (maybe delivered, never resent) and stopped by a cancel.
     unknown: Mapped[int] = mapped_column(default=0, server_default="0")
     cancelled: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Not final: Telegram failed for a while and they are tried again later.
+    retrying: Mapped[int] = mapped_column(default=0, server_default="0")
     # An owner's incident notice (POLICY 17): essential, to every active user.
     incident: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The message in the author's chat that shows the progress, then the report.
@@ -102,7 +104,13 @@ class Broadcast(TimestampMixin, Base):
 
 
 class Delivery(Base):
-    """One broadcast to one user; a restarted bot resumes the pending ones."""
+    """One broadcast to one user; a restarted bot resumes the pending and retrying ones.
+
+    `claimed_by` names the process run (instance name and run id) that holds the row: on
+    a pending or retrying row it is a reservation made before the pacing wait (nothing
+    sent yet, taken over when old), on a `sending` row the claim made right before the
+    call to Telegram.
+    """
 
     __tablename__ = "deliveries"
     __table_args__ = (
@@ -122,3 +130,7 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(255))
     sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    next_attempt_at: Mapped[datetime | None]
+    # The first of the transient failures in a row: retries stop a while after it.
+    failing_since: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))

@@ -1,16 +1,21 @@
 """Queries for broadcasts and their deliveries (never commits).
 
-A delivery moves pending → sending (claimed by one runner) → sent / failed / blocked,
-or pending → cancelled, or sending → unknown when a crash left it in flight. Every
-change of a delivery's status goes through a conditional UPDATE on the old status, so
-two runners (or a runner and a cancel) can never both move the same row.
+A delivery moves pending → sending (claimed by one runner, right before the call to
+Telegram) → sent / failed / blocked, or sending → retrying (a transient failure) →
+sending again when its next attempt is due; pending and retrying → cancelled, and
+sending → unknown when a crash left it in flight. Before its pacing wait a runner only
+reserves the row (`claimed_by` on a pending or retrying row: nothing sent yet). Every
+change of a delivery's status goes through a conditional UPDATE on the old status (and
+on the claimant), so two runners (or a runner and a cancel) can never both move the
+same row.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -37,7 +42,10 @@ COUNTER_OF = {
     DeliveryStatus.BLOCKED: "blocked",
     DeliveryStatus.UNKNOWN: "unknown",
     DeliveryStatus.CANCELLED: "cancelled",
+    DeliveryStatus.RETRYING: "retrying",
 }
+# Rows a runner may take: never sent, or waiting for another attempt.
+AVAILABLE = (DeliveryStatus.PENDING, DeliveryStatus.RETRYING)
 INSERT_CHUNK = 1000
 
 
@@ -218,15 +226,39 @@ async def sync_counts(session: AsyncSession, broadcast_id: int) -> dict[str, int
     return counts
 
 
-async def claim_next(session: AsyncSession, broadcast_id: int, now: datetime) -> int | None:
-    """Flip one pending delivery to sending and return its id (None: nothing left).
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    id: int
+    status: DeliveryStatus  # pending or retrying: what the claim moves it from
+    failing_since: datetime | None
+    attempts: int  # calls made before this one
 
-    PostgreSQL picks the row with SKIP LOCKED, so concurrent runners never wait on or
-    take the same row; SQLite serializes writers, and the status condition holds there.
+
+def _free(now: datetime, lease_cutoff: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Delivery.status.in_(AVAILABLE),
+        or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+        or_(Delivery.claimed_by.is_(None), Delivery.updated_at < lease_cutoff),
+    )
+
+
+async def reserve_next(
+    session: AsyncSession,
+    broadcast_id: int,
+    claimant: str,
+    now: datetime,
+    lease_cutoff: datetime,
+) -> Reserved | None:
+    """Reserve one due delivery for `claimant` (None: nothing due now).
+
+    A reservation older than `lease_cutoff` may be taken over: its holder's claim then
+    fails, so the row is still sent once. PostgreSQL picks the row with SKIP LOCKED, so
+    concurrent runners never wait on or take the same row; SQLite serializes writers,
+    and the conditions hold there.
     """
     candidate = (
         select(Delivery.id)
-        .where(Delivery.broadcast_id == broadcast_id, Delivery.status == DeliveryStatus.PENDING)
+        .where(Delivery.broadcast_id == broadcast_id, *_free(now, lease_cutoff))
         .order_by(Delivery.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -234,12 +266,110 @@ async def claim_next(session: AsyncSession, broadcast_id: int, now: datetime) ->
     )
     result = await session.execute(
         update(Delivery)
-        .where(Delivery.id == candidate, Delivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.SENDING, attempts=Delivery.attempts + 1, updated_at=now)
-        .returning(Delivery.id)
+        .where(Delivery.id == candidate, *_free(now, lease_cutoff))
+        .values(claimed_by=claimant, updated_at=now)
+        .returning(Delivery.id, Delivery.status, Delivery.failing_since, Delivery.attempts)
         .execution_options(synchronize_session=False)
     )
-    return result.scalar_one_or_none()
+    row = result.one_or_none()
+    if row is None:
+        return None
+    return Reserved(row.id, DeliveryStatus(row.status), row.failing_since, row.attempts)
+
+
+async def _bump(session: AsyncSession, broadcast_id: int, counter: str, by: int) -> None:
+    column = getattr(Broadcast, counter)
+    await session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast_id)
+        .values({column: column + by})
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def claim(
+    session: AsyncSession,
+    broadcast_id: int,
+    reserved: Reserved,
+    claimant: str,
+    now: datetime,
+) -> bool:
+    """Reserved → sending, right before the call; False when the reservation was lost
+    (taken over, or the broadcast cancelled)."""
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == reserved.id,
+            Delivery.status == reserved.status,
+            Delivery.claimed_by == claimant,
+        )
+        .values(status=DeliveryStatus.SENDING, attempts=Delivery.attempts + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    if reserved.status is DeliveryStatus.RETRYING:
+        await _bump(session, broadcast_id, "retrying", -1)
+    return True
+
+
+async def unclaim(
+    session: AsyncSession,
+    broadcast_id: int,
+    reserved: Reserved,
+    claimant: str,
+    now: datetime,
+) -> None:
+    """Sending → reserved again: a pause began after the claim, nothing was sent."""
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == reserved.id,
+            Delivery.status == DeliveryStatus.SENDING,
+            Delivery.claimed_by == claimant,
+        )
+        .values(status=reserved.status, attempts=Delivery.attempts - 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1 and reserved.status is DeliveryStatus.RETRYING:  # type: ignore[attr-defined]
+        await _bump(session, broadcast_id, "retrying", 1)
+
+
+async def retry_later(
+    session: AsyncSession,
+    broadcast_id: int,
+    delivery_id: int,
+    now: datetime,
+    next_attempt_at: datetime,
+    error: str,
+) -> bool:
+    """Sending → retrying after a transient failure; tried again from `next_attempt_at`."""
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.SENDING)
+        .values(
+            status=DeliveryStatus.RETRYING,
+            next_attempt_at=next_attempt_at,
+            failing_since=func.coalesce(Delivery.failing_since, now),
+            claimed_by=None,
+            last_error=error,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    await _bump(session, broadcast_id, "retrying", 1)
+    return True
+
+
+async def next_retry_at(session: AsyncSession, broadcast_id: int) -> datetime | None:
+    """When the earliest retrying delivery of the broadcast is due (None: none retrying)."""
+    return await session.scalar(
+        select(func.min(Delivery.next_attempt_at)).where(
+            Delivery.broadcast_id == broadcast_id, Delivery.status == DeliveryStatus.RETRYING
+        )
+    )
 
 
 async def delivery_user(session: AsyncSession, delivery_id: int) -> User | None:
@@ -256,66 +386,111 @@ async def settle(
     status: DeliveryStatus,
     now: datetime,
     error: str | None = None,
+    *,
+    reserved: Reserved | None = None,
+    claimant: str | None = None,
 ) -> bool:
-    """Record the outcome of a claimed delivery and bump its broadcast's counter."""
-    values: dict[str, Any] = {"status": status, "updated_at": now, "last_error": error}
+    """Record the final outcome of a claimed delivery and bump its broadcast's counter.
+
+    With `reserved` (and its `claimant`), the row is settled from its reservation
+    without having been sent (a person no longer reachable, or without consent).
+    """
+    values: dict[str, Any] = {
+        "status": status,
+        "updated_at": now,
+        "last_error": error,
+        "next_attempt_at": None,
+    }
     if status is DeliveryStatus.SENT:
         values["sent_at"] = now
+    condition = [Delivery.id == delivery_id, Delivery.status == DeliveryStatus.SENDING]
+    if reserved is not None:
+        condition = [
+            Delivery.id == delivery_id,
+            Delivery.status == reserved.status,
+            Delivery.claimed_by == claimant,
+        ]
     result = await session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.SENDING)
+        .where(*condition)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    column = getattr(Broadcast, COUNTER_OF[status])
-    await session.execute(
-        update(Broadcast)
-        .where(Broadcast.id == broadcast_id)
-        .values({column: column + 1})
-        .execution_options(synchronize_session=False)
-    )
+    await _bump(session, broadcast_id, COUNTER_OF[status], 1)
+    if reserved is not None and reserved.status is DeliveryStatus.RETRYING:
+        await _bump(session, broadcast_id, "retrying", -1)
     return True
-
-
-async def release(session: AsyncSession, delivery_id: int, now: datetime) -> None:
-    """A claimed delivery that was never handed to Telegram goes back to pending."""
-    await session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.SENDING)
-        .values(status=DeliveryStatus.PENDING, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
 
 
 async def cancel_pending(session: AsyncSession, broadcast_id: int, now: datetime) -> int:
     result = await session.execute(
         update(Delivery)
-        .where(Delivery.broadcast_id == broadcast_id, Delivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.CANCELLED, updated_at=now)
+        .where(Delivery.broadcast_id == broadcast_id, Delivery.status.in_(AVAILABLE))
+        .values(status=DeliveryStatus.CANCELLED, updated_at=now, next_attempt_at=None)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def mark_stale_unknown(session: AsyncSession, cutoff: datetime, now: datetime) -> list[int]:
-    """Deliveries left `sending` since before `cutoff` become unknown; their broadcasts."""
-    stale = Delivery.status == DeliveryStatus.SENDING, Delivery.updated_at < cutoff
+def _claims_to_settle(
+    current: str, previous_runs_of: str | None, cutoff: datetime
+) -> ColumnElement[bool]:
+    """`sending` rows no live runner holds: those of this instance's previous runs (its
+    name, another run id), and anyone's but this run's older than `cutoff`."""
+    others = or_(Delivery.claimed_by.is_(None), Delivery.claimed_by != current)
+    dead = and_(others, Delivery.updated_at < cutoff)
+    if previous_runs_of is not None:
+        mine_before = and_(
+            Delivery.claimed_by.startswith(previous_runs_of, autoescape=True),
+            Delivery.claimed_by != current,
+        )
+        dead = or_(dead, mine_before)
+    return and_(Delivery.status == DeliveryStatus.SENDING, dead)
+
+
+async def mark_stale_unknown(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    current: str,
+    previous_runs_of: str | None,
+    cutoff: datetime,
+) -> list[int]:
+    """Claims left by dead runs become unknown (maybe delivered); their broadcasts."""
+    stale = _claims_to_settle(current, previous_runs_of, cutoff)
     broadcast_ids = list(
-        await session.scalars(select(Delivery.broadcast_id).where(*stale).distinct())
+        await session.scalars(select(Delivery.broadcast_id).where(stale).distinct())
     )
     if not broadcast_ids:
         return []
     await session.execute(
         update(Delivery)
-        .where(*stale)
-        .values(status=DeliveryStatus.UNKNOWN, updated_at=now)
+        .where(stale)
+        .values(status=DeliveryStatus.UNKNOWN, updated_at=now, next_attempt_at=None)
         .execution_options(synchronize_session=False)
     )
     for broadcast_id in broadcast_ids:
         await sync_counts(session, broadcast_id)
     return sorted(broadcast_ids)
+
+
+async def free_reservations(
+    session: AsyncSession, *, current: str, previous_runs_of: str, now: datetime
+) -> int:
+    """Reservations of this instance's previous runs: never sent, free again at once."""
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.status.in_(AVAILABLE),
+            Delivery.claimed_by.startswith(previous_runs_of, autoescape=True),
+            Delivery.claimed_by != current,
+        )
+        .values(claimed_by=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def report_rows(session: AsyncSession, broadcast_id: int) -> list[Any]:

@@ -11,7 +11,8 @@ from aiogram.types import PhotoSize
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from bot.delivery.broadcast import launcher_for
+from bot.delivery import broadcast as broadcast_runner
+from bot.delivery.broadcast import RetryPolicy, launcher_for
 from bot.jobs.broadcasts import broadcast_tick
 from bot.services import broadcasts as service
 from bot.services.broadcasts import Audience
@@ -485,3 +486,29 @@ async def test_forged_and_stale_buttons_change_nothing(client, session, owner, b
     ].text == REFUSED
     assert await session.scalar(select(func.count()).select_from(Broadcast)) == 0
     assert await session.scalar(select(func.count()).select_from(Delivery)) == 0
+
+
+async def test_a_server_error_is_retried_and_shown_apart_until_it_goes(
+    client, session, settings, owner, bot, sender, monkeypatch
+):
+    """Issue 15, item 7: a 502 is not the end of a delivery. While it waits for its next
+    attempt the card says so (not "failed"); then it goes, and the report counts it sent."""
+    monkeypatch.setattr(broadcast_runner, "DEFAULT_RETRY", RetryPolicy(first=0.5, window=60))
+    ids = await world(session, owner)
+    await send_to_students(client, owner, bot, [(502, "Bad Gateway", {})])
+    for _ in range(100):
+        if "retrying" in (await deliveries(session, 1)).values():
+            break
+        await asyncio.sleep(0.01)
+    listed = await client.send(owner, "/broadcasts")
+    card = await client.press(owner, listed.callback_data(listed.buttons()[0]), listed.message_id)
+    assert "⏳ Sending" in card.text and "⚠️ Failed: 0" in card.text
+    assert "🔁 Retrying (Telegram did not answer, tried again later): 1" in card.text
+    await launcher_for(sender).wait()
+    assert await deliveries(session, 1) == {ids["ali"]: "sent", ids["bek"]: "sent"}
+    broadcast = await fresh(session, 1)
+    assert broadcast.status == "done" and (broadcast.sent, broadcast.failed) == (2, 0)
+    progress = bot.session.telegram.messages[(owner.id, broadcast.progress_message_id)]
+    assert "finished" in progress.text and "✅ Sent: 2" in progress.text
+    assert "Failed: 0" in progress.text and "Retrying" not in progress.text
+    assert copies(bot) == {owner.id: 1, ALI.id: 1, BEK.id: 1}

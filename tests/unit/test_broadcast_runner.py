@@ -1,25 +1,41 @@
 """The broadcast runner survives a crash: killed mid-way and started again over the same
-database, nobody gets the message twice, the delivery in flight is `unknown`, the pending
-ones continue; two runners at once never take the same delivery."""
+database, nobody gets the message twice, the delivery whose call was out is `unknown` (at
+once, when the same instance restarts), the ones waiting for their slot and the pending
+ones continue; two runners at once never take the same delivery; a short outage drops
+nobody (retried from the database, across a restart); only 403 and 400 are final."""
 
 import asyncio
 from datetime import timedelta
 
+from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import CopyMessage, EditMessageText
 from sqlalchemy import select, update
 
+from bot.app import create_bot
 from bot.config import Settings
-from bot.delivery import Sender
-from bot.delivery.broadcast import STALE_AFTER, Launcher, launcher_for, run_broadcast
+from bot.delivery import Claimant, Sender
+from bot.delivery.broadcast import (
+    STALE_AFTER,
+    Launcher,
+    RetryPolicy,
+    launcher_for,
+    progress_text,
+    recover,
+    run_broadcast,
+    settle_previous_run,
+)
+from bot.i18n import use_language
 from bot.jobs.broadcasts import broadcast_tick
 from bot.services import broadcasts as service
 from bot.services.broadcasts import Audience, Draft
 from db.base import utcnow
 from db.models import AudienceType, Broadcast, Delivery, User
 from tests.chat import Person
+from tests.conftest import make_settings
 from tests.factories import make_user
+from tests.fake_bot_api import FakeBotApi
 from tests.handlers.test_broadcasts import copies
-from tests.mocked_bot import MockedBot, MockedSession
+from tests.mocked_bot import MockedBot, MockedSession, QueuedError
 
 PEOPLE = 20
 
@@ -98,11 +114,8 @@ async def test_killed_mid_way_and_restarted_nobody_gets_it_twice(
     restarted = MockedBot()
     restarted.session.requests = crashing.requests
     restarted.session.results = crashing.results
-    # The restart comes later than a delivery can take: the one in flight is declared unknown.
-    later = utcnow() + STALE_AFTER + timedelta(seconds=1)
-    assert await broadcast_tick(session_factory, restarted, sender, settings, now=later) == [
-        broadcast_id
-    ]
+    # The same instance restarted: its previous run's claim is settled at once, as unknown.
+    assert await broadcast_tick(session_factory, restarted, sender, settings) == [broadcast_id]
     await launcher_for(sender).wait()
     assert await statuses(session, broadcast_id) == {"sent": 20, "unknown": 1}
     per_chat = copies(restarted)
@@ -202,3 +215,283 @@ async def test_progress_is_edited_without_repeating_itself(
     ]
     first = bot.session.requests[0]
     assert "sending" in first.text and "⛔ Stop sending" in str(first.reply_markup)
+
+
+# --- issue 15: retries that outlive a short outage, claims right before the call ---------
+
+QUICK_RETRY = RetryPolicy(first=0.01, longest=0.05, window=60)
+
+
+class FlakySession(MockedSession):
+    """Telegram is down for the first `down` copies: 502s and network errors in turn."""
+
+    def __init__(self, down: int) -> None:
+        super().__init__()
+        self.down = down
+
+    async def make_request(self, bot, method, timeout=None):
+        if isinstance(method, CopyMessage) and self.down > 0:
+            self.down -= 1
+            if self.down % 2:
+                self.fail_next(CopyMessage, 502, "Bad Gateway")
+            else:
+                self.requests.append(method)
+                self.results.append(TelegramNetworkError(method, "Connection reset by peer"))
+                raise self.results[-1]
+        return await super().make_request(bot, method, timeout)
+
+
+class DownFor(MockedSession):
+    """Every copy to one chat meets a 502."""
+
+    def __init__(self, chat_id: int) -> None:
+        super().__init__()
+        self.chat_id = chat_id
+
+    async def make_request(self, bot, method, timeout=None):
+        if isinstance(method, CopyMessage) and method.chat_id == self.chat_id:
+            self.errors.appendleft(QueuedError(CopyMessage, 502, "Bad Gateway"))
+        return await super().make_request(bot, method, timeout)
+
+
+async def test_a_short_outage_drops_nobody(session, session_factory, settings, owner):
+    """Item 7: six failed calls in a row (more than the old 3.5 s of in-call retries)."""
+    broadcast_id = await audience_of(session, owner, settings)
+    bot = MockedBot()
+    bot.session = FlakySession(down=6)
+    await run_broadcast(
+        broadcast_id,
+        bot=bot,
+        session_factory=session_factory,
+        sender=quick_sender(session_factory),
+        settings=settings,
+        concurrency=1,
+        retry=QUICK_RETRY,
+    )
+    assert await statuses(session, broadcast_id) == {"sent": PEOPLE + 1}
+    assert set(copies(bot).values()) == {1} and len(copies(bot)) == PEOPLE + 1
+    attempts = list(await session.scalars(select(Delivery.attempts).order_by(Delivery.id)))
+    assert sum(attempts) == PEOPLE + 1 + 6 and max(attempts) > 1
+    broadcast = await session.get(Broadcast, broadcast_id, populate_existing=True)
+    assert broadcast.status == "done" and (broadcast.sent, broadcast.failed) == (PEOPLE + 1, 0)
+    assert broadcast.retrying == 0
+
+
+async def wait_for(session, broadcast_id: int, expected: dict[str, int]) -> None:
+    for _ in range(200):
+        session.expire_all()
+        if await statuses(session, broadcast_id) == expected:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(await statuses(session, broadcast_id))
+
+
+async def test_a_retrying_delivery_waits_across_a_restart_and_is_counted_apart(
+    session, session_factory, settings, owner
+):
+    broadcast_id = await audience_of(session, owner, settings)
+    bot = MockedBot()
+    bot.session.fail_next(CopyMessage, 500, "Internal Server Error")
+    stop = asyncio.Event()
+    first = asyncio.create_task(
+        run_broadcast(
+            broadcast_id,
+            bot=bot,
+            session_factory=session_factory,
+            sender=quick_sender(session_factory),
+            settings=settings,
+            concurrency=2,
+            stop=stop,
+            retry=RetryPolicy(first=120, longest=300, window=3600),
+        )
+    )
+    await wait_for(session, broadcast_id, {"sent": PEOPLE, "retrying": 1})
+    assert not first.done()  # the run waits for the retry instead of settling it
+    stop.set()  # a graceful stop: the retry is left for the next process
+    await first
+    retrying = await session.scalar(select(Delivery).where(Delivery.status == "retrying"))
+    assert retrying.attempts == 1 and retrying.last_error == "TelegramServerError"
+    assert retrying.claimed_by is None
+    due_in = (retrying.next_attempt_at - utcnow()).total_seconds()
+    assert 100 < due_in <= 120
+    broadcast = await session.get(Broadcast, broadcast_id, populate_existing=True)
+    assert broadcast.status == "sending" and (broadcast.retrying, broadcast.failed) == (1, 0)
+    with use_language("en"):
+        text = progress_text(broadcast, None)
+    assert "🔁 Retrying (Telegram did not answer, tried again later): 1" in text
+    assert "📬 Left: 0" in text and "⚠️ Failed: 0" in text
+    with use_language("ru"):
+        assert "🔁" in progress_text(broadcast, None) and "Retrying" not in progress_text(
+            broadcast, None
+        )
+
+    # Two minutes later a new process starts: the job picks the retry up and it goes.
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id == retrying.id)
+        .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+    )
+    await session.commit()
+    sender = quick_sender(session_factory)
+    assert await broadcast_tick(session_factory, bot, sender, settings) == [broadcast_id]
+    await launcher_for(sender).wait()
+    assert await statuses(session, broadcast_id) == {"sent": PEOPLE + 1}
+    assert set(copies(bot).values()) == {1} and len(copies(bot)) == PEOPLE + 1
+    broadcast = await session.get(Broadcast, broadcast_id, populate_existing=True)
+    assert broadcast.status == "done" and broadcast.retrying == 0 and broadcast.sent == PEOPLE + 1
+
+
+async def test_permanent_refusals_are_final_and_a_long_outage_gives_up(
+    session, session_factory, settings, owner
+):
+    broadcast_id = await audience_of(session, owner, settings)
+    bot = MockedBot()
+    bot.session = DownFor(chat_id=6_000_002)  # the fourth recipient's Telegram stays down
+    bot.session.fail_next(CopyMessage, 403, "Forbidden: bot was blocked by the user")
+    bot.session.fail_next(CopyMessage, 400, "Bad Request: chat not found")
+    bot.session.fail_next(CopyMessage, 400, "Bad Request: message to copy not found")
+    await run_broadcast(
+        broadcast_id,
+        bot=bot,
+        session_factory=session_factory,
+        sender=quick_sender(session_factory),
+        settings=settings,
+        concurrency=1,
+        retry=RetryPolicy(first=0.02, longest=0.05, window=0.3),
+    )
+    rows = list(await session.scalars(select(Delivery).order_by(Delivery.id)))
+    assert [(row.status, row.attempts) for row in rows[:3]] == [
+        ("blocked", 1),
+        ("blocked", 1),
+        ("failed", 1),
+    ]
+    assert rows[3].status == "failed" and rows[3].attempts > 2
+    assert rows[3].last_error == "gave up: TelegramServerError"
+    broadcast = await session.get(Broadcast, broadcast_id, populate_existing=True)
+    assert broadcast.status == "done" and broadcast.retrying == 0
+    assert (broadcast.blocked, broadcast.failed) == (2, 2)
+
+
+async def test_deliveries_waiting_for_their_slot_at_a_kill_are_sent_after_the_restart(
+    session, session_factory, settings, owner
+):
+    """Item 9: four workers, paced at 4 a second; killed right after the first copy went.
+    The three others were waiting for their slot: never sent, so not unknown either."""
+    broadcast_id = await audience_of(session, owner, settings)
+    bot = MockedBot()
+    crashing = CrashingSession(crash_after=1)
+    bot.session = crashing
+    paced = Sender(session_factory, rate=4, per_chat_interval=0, backoff=0)
+    first = asyncio.create_task(
+        run_broadcast(
+            broadcast_id,
+            bot=bot,
+            session_factory=session_factory,
+            sender=paced,
+            settings=settings,
+            concurrency=4,
+        )
+    )
+    crashing.task = first
+    await asyncio.gather(first, return_exceptions=True)
+    assert await statuses(session, broadcast_id) == {"sending": 1, "pending": PEOPLE}
+
+    # The same instance starts again, at once (not STALE_AFTER later).
+    restarted = MockedBot()
+    restarted.session.requests = crashing.requests
+    restarted.session.results = crashing.results
+    sender = Sender(session_factory, rate=10_000, per_chat_interval=0, claimant=Claimant())
+    assert sender.claimant.name == paced.claimant.name != "" and sender.claimant != paced.claimant
+    assert await settle_previous_run(session_factory, sender) == [broadcast_id]
+    await broadcast_tick(session_factory, restarted, sender, settings)
+    await launcher_for(sender).wait()
+    assert await statuses(session, broadcast_id) == {"sent": PEOPLE, "unknown": 1}
+    assert set(copies(restarted).values()) == {1} and len(copies(restarted)) == PEOPLE + 1
+    broadcast = await session.get(Broadcast, broadcast_id, populate_existing=True)
+    assert broadcast.status == "done" and (broadcast.sent, broadcast.unknown) == (PEOPLE, 1)
+
+
+async def test_a_restart_settles_its_own_claims_and_leaves_a_live_process_alone(
+    session, session_factory, settings, owner
+):
+    broadcast_id = await audience_of(session, owner, settings)
+    ids = list(await session.scalars(select(Delivery.id).order_by(Delivery.id)))
+    me = Claimant("host-a:127.0.0.1:8081")
+    other = Claimant("host-b:127.0.0.1:8081")
+    now = utcnow()
+    claims = {
+        ids[0]: ("sending", "host-a:127.0.0.1:8081#deadbeef0000"),  # my previous run
+        ids[1]: ("sending", other.id),  # another process, calling Telegram now
+        ids[2]: ("sending", me.id),  # this run (cannot happen at start-up; never touched)
+        ids[3]: ("pending", "host-a:127.0.0.1:8081#deadbeef0000"),  # my old reservation
+        ids[4]: ("pending", other.id),  # the other's reservation
+    }
+    for delivery_id, (status, claimed_by) in claims.items():
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id)
+            .values(status=status, claimed_by=claimed_by, updated_at=now)
+        )
+    await session.commit()
+    factory = session_factory
+    assert await recover(factory, me, utcnow()) == [broadcast_id]
+    session.expire_all()
+    rows = {
+        row.id: (row.status, row.claimed_by)
+        for row in await session.scalars(select(Delivery).where(Delivery.id.in_(claims)))
+    }
+    assert rows == {
+        ids[0]: ("unknown", "host-a:127.0.0.1:8081#deadbeef0000"),
+        ids[1]: ("sending", other.id),
+        ids[2]: ("sending", me.id),
+        ids[3]: ("pending", None),
+        ids[4]: ("pending", other.id),
+    }
+    # The other process died without a restart: its claim is settled once it is older
+    # than a call can take; this run's own claim still is not.
+    later = utcnow() + STALE_AFTER + timedelta(seconds=1)
+    await recover(factory, me, later)
+    session.expire_all()
+    query = select(Delivery.id, Delivery.status).where(Delivery.id.in_(claims))
+    left = {delivery_id: status for delivery_id, status in await session.execute(query)}
+    assert (left[ids[1]], left[ids[2]]) == ("unknown", "sending")
+
+
+async def test_over_http_errors_are_told_apart_as_telegram_answers_them(
+    session, session_factory, settings, owner, database_url
+):
+    """The same through aiogram's real HTTP session against a local fake Bot API: a proxy's
+    HTML 502 page and a JSON 503 are retried, a 429 pauses and is retried, 403 and 400
+    "chat not found" are final."""
+    broadcast_id = await audience_of(session, owner, settings)
+    api = FakeBotApi()
+    await api.start()
+    bot = create_bot(make_settings(database_url, telegram_api_url=api.url))
+    try:
+        api.fail_next("copyMessage", 502, "Bad Gateway", html=True)
+        api.fail_next("copyMessage", 503, "Service Unavailable")
+        api.fail_next("copyMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+        api.fail_next("copyMessage", 403, "Forbidden: bot was blocked by the user")
+        api.fail_next("copyMessage", 400, "Bad Request: chat not found")
+        started = asyncio.get_running_loop().time()
+        await run_broadcast(
+            broadcast_id,
+            bot=bot,
+            session_factory=session_factory,
+            sender=quick_sender(session_factory),
+            settings=settings,
+            concurrency=1,
+            retry=QUICK_RETRY,
+        )
+    finally:
+        await bot.session.close()
+        await api.stop()
+    assert asyncio.get_running_loop().time() - started >= 1  # the 429's pause
+    assert await statuses(session, broadcast_id) == {"sent": PEOPLE - 1, "blocked": 2}
+    delivered: dict[int, int] = {}
+    for params in api.calls_of("copyMessage"):
+        delivered[int(params["chat_id"])] = delivered.get(int(params["chat_id"]), 0) + 1
+    assert len(delivered) == PEOPLE - 1 and set(delivered.values()) == {1}
+    assert len(api.calls_of("copyMessage!")) == 5
+    broadcast = await session.get(Broadcast, broadcast_id, populate_existing=True)
+    assert broadcast.status == "done" and (broadcast.sent, broadcast.blocked) == (PEOPLE - 1, 2)

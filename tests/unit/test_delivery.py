@@ -82,6 +82,27 @@ async def test_a_pause_holds_other_chats_too() -> None:
     assert fake.now - before >= 5
 
 
+async def test_a_slot_reserved_before_a_pause_waits_for_its_end() -> None:
+    """Issue 15, item 8 (memory backend): the pause comes while the send waits for its
+    slot; the send goes only when the pause is over."""
+    fake = FakeTime()
+    limiter = MemoryLimiter(1, 0, clock=fake.clock, sleep=fake.sleep)
+    await limiter.acquire(1)  # the slot of now; the next one is a second ahead
+    real_sleep = fake.sleep
+
+    async def sleep_and_meet_a_429(seconds: float) -> None:
+        limiter._sleep = real_sleep
+        await real_sleep(seconds / 2)
+        await limiter.pause(5)  # another send met a 429 half-way through this wait
+        await real_sleep(seconds / 2)
+
+    limiter._sleep = sleep_and_meet_a_429
+    before = fake.now
+    await limiter.acquire(2)
+    assert fake.now - before >= 0.5 + 5
+    assert await limiter.paused_for() == 0
+
+
 async def test_endless_429s_give_up_after_a_bound() -> None:
     bot = MockedBot()
     sender = quick_sender(max_throttled=3)
@@ -174,3 +195,67 @@ async def test_recipients_follow_consent(session) -> None:
     assert found == [Recipient(keen.id, 81, "uz")]
     essential = await recipients(session, [keen.id, quiet.id, never.id], Category.ESSENTIAL, "1")
     assert [r.user_id for r in essential] == [keen.id, quiet.id]
+
+
+async def test_a_pause_begun_while_the_row_was_claimed_is_waited_out_unclaimed() -> None:
+    """Item 8 (and 9): between the slot and the call the broadcast claims its row; a 429
+    met elsewhere meanwhile is seen right before the call, the claim is handed back for
+    the pause (a kill then leaves nothing claimed that was never sent) and the copy goes
+    after it."""
+    bot = MockedBot()
+    fake = FakeTime()
+    sender = quick_sender(fake=fake)
+    steps: list[str] = []
+
+    async def claim() -> bool:
+        steps.append(f"claim at {fake.now - start:.0f}")
+        if len(steps) == 1:
+            await sender.limiter.pause(5)  # another sender's 429, while this one claimed
+        return True
+
+    async def unclaim() -> None:
+        steps.append(f"unclaim at {fake.now - start:.0f}")
+
+    start = fake.now
+    sent = await sender.copy_once(bot, RU, 5, 77, claim=claim, unclaim=unclaim)
+    assert sent is not None and sent.outcome is Outcome.SENT
+    assert steps == ["claim at 0", "unclaim at 0", "claim at 5"]
+    [call] = bot.session.requests
+    assert isinstance(call, CopyMessage) and fake.now - start >= 5
+
+
+async def test_copy_once_hands_transient_failures_back_and_settles_refusals(
+    session, session_factory
+) -> None:
+    user = await make_user(session, Person(id=74))
+    recipient = Recipient(user.id, 74, "uz")
+    bot = MockedBot()
+    sender = quick_sender(session_factory)
+
+    async def claim() -> bool:
+        return True
+
+    async def unclaim() -> None:
+        raise AssertionError("no pause here")
+
+    async def once():
+        return await sender.copy_once(bot, recipient, 5, 77, claim=claim, unclaim=unclaim)
+
+    bot.session.fail_next(CopyMessage, 502, "Bad Gateway")
+    assert (await once()).outcome is Outcome.RETRY
+    bot.session.fail_next(CopyMessage, 429, "Too Many Requests: retry after 7", retry_after=7)
+    throttled = await once()
+    assert (throttled.outcome, throttled.retry_after) == (Outcome.RETRY, 7)
+    assert await sender.limiter.paused_for() > 0  # every other send waits too
+    bot.session.fail_next(CopyMessage, 400, "Bad Request: message to copy not found")
+    assert (await once()).outcome is Outcome.FAILED
+    bot.session.fail_next(CopyMessage, 403, "Forbidden: user is deactivated")
+    assert (await once()).outcome is Outcome.BLOCKED
+    assert len(bot.session.requests) == 4  # one call each: the retries are the caller's
+    assert await is_active(session, user.id) is False
+
+    async def lost() -> bool:
+        return False
+
+    assert await sender.copy_once(bot, recipient, 5, 77, claim=lost, unclaim=unclaim) is None
+    assert len(bot.session.requests) == 4
