@@ -16,7 +16,7 @@ Whether a person may receive a message at all is asked before, through
 """
 
 import asyncio
-import socket
+import platform
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -79,7 +79,7 @@ class Sent:
 def instance_name(webhook_listen: str | None = None) -> str:
     """The same for every run of one bot process slot: the host, and the address its
     webhook server listens on (polling: one process per bot, Telegram allows no second)."""
-    return f"{socket.gethostname()}:{webhook_listen or 'polling'}"
+    return f"{platform.node()}:{webhook_listen or 'polling'}"
 
 
 class Claimant:
