@@ -108,7 +108,7 @@ def confirmation(
     """✅ (`action`: ok, rvok, rfok) / ✏️ Edit / ❌ Cancel under a form's summary.
 
     A danger (a reversal, a refund) names its action and calls the way out `keep_label`
-    ("Keep it"): "Yes, cancel" next to "Cancel" is how a payment gets reversed by mistake.
+    ("Keep the payment"): "Yes, cancel" next to "Cancel" is how a payment gets reversed by mistake.
     """
     return InlineKeyboardMarkup(
         inline_keyboard=[

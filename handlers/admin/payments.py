@@ -604,7 +604,7 @@ async def reverse_reason_received(
         ]
     )
     await message.answer(
-        text, reply_markup=confirmation(_("↩️ Reverse the payment"), "rvok", _("Keep it"))
+        text, reply_markup=confirmation(_("↩️ Reverse the payment"), "rvok", _("Keep the payment"))
     )
 
 

@@ -292,7 +292,7 @@ async def test_reversal_is_listed_and_told_and_happens_once(client, session, own
     assert "at most 500 characters" in (await client.send(owner, "y" * 501)).text
     confirm = await client.send(owner, "entered <twice>")
     assert f"Balance: credit {money(300_000)} → debt {money(700_000)}" in confirm.text
-    assert confirm.buttons() == ["↩️ Reverse the payment", "✏️ Edit", "Keep it"]
+    assert confirm.buttons() == ["↩️ Reverse the payment", "✏️ Edit", "Keep the payment"]
     assert await balance_of(session, ids["ali"]) == 300_000  # nothing before ✅
 
     done = await client.press(
@@ -428,9 +428,9 @@ async def test_without_the_permission_everything_is_refused(client, session, own
 
 
 REVERSAL_BUTTONS = {
-    "en": ["↩️ Reverse the payment", "✏️ Edit", "Keep it"],
+    "en": ["↩️ Reverse the payment", "✏️ Edit", "Keep the payment"],
     "uz": ["↩️ Toʻlovni bekor qilish", "✏️ Tahrirlash", "Toʻlov qolsin"],
-    "ru": ["↩️ Отменить оплату", "✏️ Изменить", "Оставить как есть"],
+    "ru": ["↩️ Отменить оплату", "✏️ Изменить", "Оставить оплату"],
 }
 REFUND_BUTTONS = {
     "en": ["💸 Pay back the money", "✏️ Edit", "Do not pay back"],

@@ -41,7 +41,17 @@ async def test_healthy_reports_jobs_pending_deliveries_and_update_age(session, s
             Delivery(
                 broadcast_id=broadcast.id,
                 user_id=(await make_user(session)).id,
+                status=DeliveryStatus.RETRYING,
+            ),
+            Delivery(
+                broadcast_id=broadcast.id,
+                user_id=(await make_user(session)).id,
                 status=DeliveryStatus.SENT,
+            ),
+            Delivery(
+                broadcast_id=broadcast.id,
+                user_id=(await make_user(session)).id,
+                status=DeliveryStatus.BLOCKED,
             ),
         ]
     )
@@ -64,7 +74,7 @@ async def test_healthy_reports_jobs_pending_deliveries_and_update_age(session, s
             "jobs": {"daily_backup": NEXT_RUN.isoformat()},
         },
         "last_update_age_seconds": 42.2,
-        "pending_deliveries": 2,
+        "pending_deliveries": 3,
         "last_incident_at": None,
     }
 
