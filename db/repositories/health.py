@@ -5,7 +5,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Delivery, DeliveryStatus
 
-
 # Not yet sent and not given up on: waiting, in flight, or waiting to be tried again.
 NOT_YET_SENT = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.RETRYING)
 
