@@ -15,6 +15,7 @@ from bot.client import TelegramSession
 from bot.commands_menu import register_command_menus
 from bot.config import Settings
 from bot.delivery import Sender
+from bot.forms.engine import register_forms
 from bot.middlewares.analytics import UsageCountMiddleware
 from bot.middlewares.consent import ConsentGate
 from bot.middlewares.database import DbSessionMiddleware
@@ -141,6 +142,7 @@ def create_dispatcher(
     dispatcher.message.middleware(UsageCountMiddleware())
 
     dispatcher.include_routers(*get_routers())
+    register_forms(dispatcher)
     run_sync_filters_inline(dispatcher)
     dispatcher.startup.register(_on_startup)
     return dispatcher

@@ -12,14 +12,11 @@ from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters.access import Denial
+from bot.forms.texts import stale_button_text
 from bot.i18n import _
 from bot.middlewares.logging import UpdateTrace
 from bot.services import audit
 from bot.services.access import Actor
-
-
-def stale_button_text() -> str:
-    return _("⚠️ This button is out of date. Open the menu again.")
 
 
 def refusal_text() -> str:

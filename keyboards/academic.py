@@ -57,7 +57,6 @@ GROUP_FIELDS = (
     "price",
     "slots",
 )
-COURSE_FIELDS = ("name", "description", "price")
 
 
 def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
@@ -180,24 +179,6 @@ def course_card(course: CourseInfo, page: int) -> InlineKeyboardMarkup:
         archive = _button(_("♻️ Restore"), CourseCb(action="restore", id=course.id, page=page))
     rows += [groups, [archive]]
     rows.append([_button(_("⬅ Back"), CourseCb(action="list", page=page))])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def course_summary() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=confirm_row(
-            CourseCb(action="save"), CourseCb(action="fields"), CourseCb(action="drop")
-        )
-    )
-
-
-def course_fields() -> InlineKeyboardMarkup:
-    labels = {"name": thing_name_label(), "description": _("✏️ Description"), "price": _("✏️ Price")}
-    buttons = [
-        _button(labels[name], CourseCb(action="field", value=name)) for name in COURSE_FIELDS
-    ]
-    rows = _rows(buttons, 3)
-    rows.append([_button(_("⬅ Back"), CourseCb(action="summary"))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

@@ -22,6 +22,7 @@ from bot.middlewares.throttling import MemoryHitCounter
 from db.base import Base
 from db.engine import create_engine, create_session_factory
 from tests.chat import ChatClient, Person
+from tests.json_storage import JsonRoundTripStorage
 from tests.mocked_bot import BOT_TOKEN, MockedBot
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -141,6 +142,7 @@ def dispatcher(
         session_factory,
         hit_counter=MemoryHitCounter(settings.runtime.throttle_window),
         sender=sender,
+        storage=JsonRoundTripStorage(),
     )
 
 

@@ -24,6 +24,7 @@ from bot.delivery.broadcast import counts_lines as delivery_counts
 from bot.delivery.broadcast import duration_text, launcher_for, left_of, report_text, title_text
 from bot.filters.menu import MenuButton
 from bot.formatting import format_datetime
+from bot.forms.texts import cancel_hint
 from bot.i18n import _, ngettext
 from bot.services import academic as academic_service
 from bot.services import audit
@@ -43,7 +44,7 @@ from db.models import (
     Role,
 )
 from db.repositories import broadcasts as repo
-from handlers.admin.courses import cancel_hint, date_problem, time_problem
+from handlers.admin.courses import date_problem, time_problem
 from handlers.fallback import refusal_text, stale_button_text
 from handlers.forms import in_state, not_a_command
 from keyboards.broadcasts import (

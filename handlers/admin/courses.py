@@ -7,17 +7,17 @@ answer (`money_problem`, `date_problem`, …) serve the group and lesson forms t
 """
 
 from html import escape
-from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters import Command, StateFilter
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
+from aiogram.filters import Command
+from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters.menu import MenuButton
 from bot.formatting import format_money
+from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
+from bot.forms.texts import stale_button_text
 from bot.i18n import _
 from bot.services import academic as academic_service
 from bot.services.academic import (
@@ -33,25 +33,15 @@ from bot.services.academic import (
 from bot.services.access import Actor
 from bot.telegram import edit_or_send
 from db.models import Permission
-from handlers.fallback import stale_button_text
-from handlers.forms import in_state, not_a_command
 from keyboards.academic import (
     CourseCb,
     course_card,
-    course_fields,
-    course_summary,
     courses_list,
-    skip_button,
+    thing_name_label,
 )
+from keyboards.forms import skip_row
 
 ACADEMIC = {"permission": Permission.ACADEMIC}
-
-
-class CourseForm(StatesGroup):
-    name = State()
-    description = State()
-    price = State()
-    confirm = State()
 
 
 # --- wording of bad answers (shared by the academic forms) ---------------------------------
@@ -134,14 +124,6 @@ def text_problem(error: Invalid) -> str:
     )
 
 
-def cancel_hint() -> str:
-    return _("/cancel — leave without saving.")
-
-
-def while_confirming_text() -> str:
-    return _("ℹ️ Use the buttons under the summary above: ✅ Confirm, ✏️ Edit or ❌ Cancel.")
-
-
 # --- screens ------------------------------------------------------------------------------
 
 
@@ -174,63 +156,142 @@ def card_text(course: CourseInfo) -> str:
     return "\n".join(lines)
 
 
-def form_title(data: dict[str, Any]) -> str:
-    if data.get("course_id"):
-        return _("📚 <b>Course: {name}</b>").format(name=escape(data.get("original_name", "")))
-    return _("📚 <b>New course</b>")
+class CourseData(FormData):
+    course_id: int | None = None  # None: a new course
+    original_name: str = ""
+    name: str = ""
+    description: str | None = None
+    price: int = 0
 
 
-def step_text(step: str, data: dict[str, Any]) -> str:
-    lines = [form_title(data), ""]
-    if step == "name":
-        lines += [
+async def read_name(data: CourseData, text: str | None, context: FormContext) -> None:
+    name = academic_service.clean_text(text, COURSE_NAME_MIN, COURSE_NAME_MAX)
+    if "\n" in name:
+        raise Invalid(Problem.TOO_LONG, maximum=COURSE_NAME_MAX, length=len(name))
+    if not await academic_service.course_name_free(context.session, name, data.course_id):
+        raise Refusal(name_taken_text(name))
+    data.name = name
+
+
+async def read_description(data: CourseData, text: str | None, context: FormContext) -> None:
+    if academic_service.is_skip(text):
+        data.description = None
+    else:
+        data.description = academic_service.clean_text(text, 1, DESCRIPTION_MAX)
+
+
+async def read_price(data: CourseData, text: str | None, context: FormContext) -> None:
+    data.price = academic_service.parse_money(text)
+
+
+def skip_description(data: CourseData) -> None:
+    data.description = None
+
+
+def name_prompt(data: CourseData) -> str:
+    return "\n".join(
+        [
             _("Step 1/3 — the course name, {minimum} to {maximum} characters.").format(
                 minimum=COURSE_NAME_MIN, maximum=COURSE_NAME_MAX
             ),
             _("Example: <i>General English</i>"),
         ]
-    elif step == "description":
-        lines += [
+    )
+
+
+def description_prompt(data: CourseData) -> str:
+    return "\n".join(
+        [
             _("Step 2/3 — a short description, up to {maximum} characters, or ⏭ Skip.").format(
                 maximum=DESCRIPTION_MAX
             ),
             _("Example: <i>Grammar and speaking for beginners, three times a week.</i>"),
         ]
-    else:
-        lines += [
-            _("Step 3/3 — the monthly price in soʻm (0 for a free course)."),
-            _("Example: <i>1 250 000</i>"),
-        ]
-    lines += ["", cancel_hint()]
-    return "\n".join(lines)
+    )
 
 
-def step_markup(step: str) -> Any:
-    return skip_button(CourseCb(action="skip")) if step == "description" else None
-
-
-def summary_text(data: dict[str, Any]) -> str:
-    description = data.get("description")
+def price_prompt(data: CourseData) -> str:
     return "\n".join(
         [
-            form_title(data),
-            "",
-            _("Check and confirm:"),
-            _("<b>Name:</b> {name}").format(name=escape(data["name"])),
-            _("<b>Description:</b> {description}").format(
-                description=escape(description) if description else "—"
-            ),
-            _("<b>Monthly price:</b> {price}").format(price=format_money(int(data["price"]))),
+            _("Step 3/3 — the monthly price in soʻm (0 for a free course)."),
+            _("Example: <i>1 250 000</i>"),
         ]
     )
 
 
-STEP_STATES = {
-    "name": CourseForm.name,
-    "description": CourseForm.description,
-    "price": CourseForm.price,
-}
-NEXT_STEP = {"name": "description", "description": "price", "price": None}
+def name_taken_text(name: str) -> str:
+    return _("⚠️ A course named “{name}” already exists. Choose another name.").format(
+        name=escape(name)
+    )
+
+
+class CourseForm(Form[CourseData], state="course_form"):
+    """The name, a description and the monthly price, then the summary."""
+
+    key = "co"
+    data_type = CourseData
+    flags = ACADEMIC
+    steps = (
+        Step(
+            "name",
+            name_prompt,
+            read=read_name,
+            problem=lambda e, t: text_problem(e),
+            label=thing_name_label,
+        ),
+        Step(
+            "description",
+            description_prompt,
+            read=read_description,
+            skip=skip_description,
+            buttons=lambda data, form: [skip_row(form, "description")],
+            problem=lambda e, t: text_problem(e),
+            label=lambda: _("✏️ Description"),
+        ),
+        Step(
+            "price",
+            price_prompt,
+            read=read_price,
+            problem=money_problem,
+            label=lambda: _("✏️ Price"),
+        ),
+    )
+
+    def title(self, data: CourseData) -> str:
+        if data.course_id:
+            return _("📚 <b>Course: {name}</b>").format(name=escape(data.original_name))
+        return _("📚 <b>New course</b>")
+
+    def summary_text(self, data: CourseData) -> str:
+        return "\n".join(
+            [
+                self.title(data),
+                "",
+                _("Check and confirm:"),
+                _("<b>Name:</b> {name}").format(name=escape(data.name)),
+                _("<b>Description:</b> {description}").format(
+                    description=escape(data.description) if data.description else "—"
+                ),
+                _("<b>Monthly price:</b> {price}").format(price=format_money(data.price)),
+            ]
+        )
+
+    async def save(self, data: CourseData, context: FormContext) -> Retry | None:
+        draft = CourseDraft(data.name, data.description, data.price)
+        result = await academic_service.save_course(
+            context.session, context.actor.user_id, data.course_id, draft
+        )
+        if result.outcome is Outcome.NAME_TAKEN:
+            return Retry("name", name_taken_text(draft.name))
+        callback: CallbackQuery = context.event  # type: ignore[assignment]
+        if result.outcome is Outcome.MISSING or result.course is None:
+            await edit_or_send(callback, _("⚠️ This course no longer exists."), None)
+            return None
+        await edit_or_send(callback, card_text(result.course), course_card(result.course, 1))
+        context.toast = (
+            _("ℹ️ Nothing has changed.") if result.outcome is Outcome.UNCHANGED else _("✅ Saved.")
+        )
+        return None
 
 
 async def show_courses(message: Message, session: AsyncSession) -> None:
@@ -257,193 +318,25 @@ async def card_pressed(
     await callback.answer()
 
 
-async def new_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    await state.set_state(CourseForm.name)
-    await state.set_data({"course_id": None, "single": False})
-    await edit_or_send(callback, step_text("name", {}), None)
-    await callback.answer()
+async def new_pressed(callback: CallbackQuery, scenes: ScenesManager) -> None:
+    await CourseForm.open(scenes, CourseData())
 
 
 async def edit_pressed(
-    callback: CallbackQuery, callback_data: CourseCb, session: AsyncSession, state: FSMContext
+    callback: CallbackQuery, callback_data: CourseCb, session: AsyncSession, scenes: ScenesManager
 ) -> None:
     course = await academic_service.course(session, callback_data.id)
-    if course is None or callback_data.value not in STEP_STATES:
+    if course is None or callback_data.value not in {step.name for step in CourseForm.steps}:
         await callback.answer(stale_button_text())
         return
-    data = {
-        "course_id": course.id,
-        "original_name": course.name,
-        "name": course.name,
-        "description": course.description,
-        "price": course.monthly_price,
-        "single": True,
-    }
-    await state.set_state(STEP_STATES[callback_data.value])
-    await state.set_data(data)
-    await edit_or_send(
-        callback, step_text(callback_data.value, data), step_markup(callback_data.value)
+    data = CourseData(
+        course_id=course.id,
+        original_name=course.name,
+        name=course.name,
+        description=course.description,
+        price=course.monthly_price,
     )
-    await callback.answer()
-
-
-async def advance(target: Message | CallbackQuery, state: FSMContext, step: str) -> None:
-    """After a valid answer to `step`: the next step, or the summary."""
-    data = await state.get_data()
-    following = None if data.get("single") else NEXT_STEP[step]
-    if following is None:
-        await state.set_state(CourseForm.confirm)
-        text, markup = summary_text(data), course_summary()
-    else:
-        await state.set_state(STEP_STATES[following])
-        text, markup = step_text(following, data), step_markup(following)
-    if isinstance(target, Message):
-        await target.answer(text, reply_markup=markup)
-    else:
-        await edit_or_send(target, text, markup)
-
-
-async def name_received(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    data = await state.get_data()
-    try:
-        name = academic_service.clean_text(message.text, COURSE_NAME_MIN, COURSE_NAME_MAX)
-        if "\n" in name:
-            raise Invalid(Problem.TOO_LONG, maximum=COURSE_NAME_MAX, length=len(name))
-    except Invalid as error:
-        await message.answer(f"{text_problem(error)}\n\n{step_text('name', data)}")
-        return
-    if not await academic_service.course_name_free(session, name, data.get("course_id")):
-        await message.answer(
-            _("⚠️ A course named “{name}” already exists. Choose another name.").format(
-                name=escape(name)
-            )
-            + "\n\n"
-            + step_text("name", data)
-        )
-        return
-    await state.update_data(name=name)
-    await advance(message, state, "name")
-
-
-async def description_received(message: Message, state: FSMContext) -> None:
-    data = await state.get_data()
-    if academic_service.is_skip(message.text):
-        description = None
-    else:
-        try:
-            description = academic_service.clean_text(message.text, 1, DESCRIPTION_MAX)
-        except Invalid as error:
-            await message.answer(
-                f"{text_problem(error)}\n\n{step_text('description', data)}",
-                reply_markup=step_markup("description"),
-            )
-            return
-    await state.update_data(description=description)
-    await advance(message, state, "description")
-
-
-async def description_skipped(callback: CallbackQuery, state: FSMContext) -> None:
-    if await state.get_state() != CourseForm.description.state:
-        await callback.answer(stale_button_text())
-        return
-    await state.update_data(description=None)
-    await advance(callback, state, "description")
-    await callback.answer()
-
-
-async def price_received(message: Message, state: FSMContext) -> None:
-    data = await state.get_data()
-    try:
-        price = academic_service.parse_money(message.text)
-    except Invalid as error:
-        await message.answer(f"{money_problem(error, message.text)}\n\n{step_text('price', data)}")
-        return
-    await state.update_data(price=price)
-    await advance(message, state, "price")
-
-
-async def confirming_text(message: Message) -> None:
-    await message.answer(while_confirming_text())
-
-
-async def fields_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    if await in_state(state, CourseForm.confirm) is None:
-        await callback.answer(stale_button_text())
-        return
-    await edit_or_send(callback, _("✏️ What would you like to change?"), course_fields())
-    await callback.answer()
-
-
-async def field_pressed(
-    callback: CallbackQuery, callback_data: CourseCb, state: FSMContext
-) -> None:
-    data = await in_state(state, CourseForm.confirm)
-    if data is None or callback_data.value not in STEP_STATES:
-        await callback.answer(stale_button_text())
-        return
-    await state.update_data(single=True)
-    await state.set_state(STEP_STATES[callback_data.value])
-    await edit_or_send(
-        callback, step_text(callback_data.value, data), step_markup(callback_data.value)
-    )
-    await callback.answer()
-
-
-async def summary_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    data = await in_state(state, CourseForm.confirm)
-    if data is None:
-        await callback.answer(stale_button_text())
-        return
-    await edit_or_send(callback, summary_text(data), course_summary())
-    await callback.answer()
-
-
-async def drop_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    if await state.get_state() not in {s.state for s in STEP_STATES.values()} | {
-        CourseForm.confirm.state
-    }:
-        await callback.answer(stale_button_text())
-        return
-    await state.clear()
-    await edit_or_send(callback, _("❌ Cancelled. Nothing was saved."), None)
-    await callback.answer()
-
-
-async def save_pressed(
-    callback: CallbackQuery, actor: Actor, session: AsyncSession, state: FSMContext
-) -> None:
-    data = await in_state(state, CourseForm.confirm)
-    if data is None:
-        await callback.answer(stale_button_text())
-        return
-    draft = CourseDraft(data["name"], data.get("description"), int(data["price"]))
-    result = await academic_service.save_course(
-        session, actor.user_id, data.get("course_id"), draft
-    )
-    if result.outcome is Outcome.NAME_TAKEN:
-        await state.update_data(single=True)
-        await state.set_state(CourseForm.name)
-        await edit_or_send(
-            callback,
-            _("⚠️ A course named “{name}” already exists. Choose another name.").format(
-                name=escape(draft.name)
-            )
-            + "\n\n"
-            + step_text("name", data),
-            None,
-        )
-        await callback.answer()
-        return
-    await state.clear()
-    if result.outcome is Outcome.MISSING or result.course is None:
-        await edit_or_send(callback, _("⚠️ This course no longer exists."), None)
-        await callback.answer()
-        return
-    await edit_or_send(callback, card_text(result.course), course_card(result.course, 1))
-    if result.outcome is Outcome.UNCHANGED:
-        await callback.answer(_("ℹ️ Nothing has changed."))
-    else:
-        await callback.answer(_("✅ Saved."))
+    await CourseForm.open(scenes, data, step=callback_data.value, single=True)
 
 
 async def archive_pressed(
@@ -480,28 +373,15 @@ def create_router() -> Router:
     router = Router(name="admin.courses")
     router.message.register(show_courses, Command("courses"), flags=ACADEMIC)
     router.message.register(show_courses, MenuButton("admin.courses"), flags=ACADEMIC)
-    texts = (
-        (name_received, CourseForm.name),
-        (description_received, CourseForm.description),
-        (price_received, CourseForm.price),
-        (confirming_text, CourseForm.confirm),
-    )
-    for handler, form_state in texts:
-        router.message.register(handler, StateFilter(form_state), not_a_command, flags=ACADEMIC)
     callbacks = router.callback_query
     for handler, action in (
         (list_pressed, "list"),
         (card_pressed, "card"),
         (new_pressed, "new"),
         (edit_pressed, "edit"),
-        (description_skipped, "skip"),
-        (fields_pressed, "fields"),
-        (field_pressed, "field"),
-        (summary_pressed, "summary"),
-        (drop_pressed, "drop"),
-        (save_pressed, "save"),
         (archive_pressed, "archive"),
         (archive_pressed, "restore"),
     ):
         callbacks.register(handler, CourseCb.filter(F.action == action), flags=ACADEMIC)
+    router.include_router(CourseForm.as_router())
     return router

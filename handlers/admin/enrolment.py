@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.delivery import Outcome as Delivered
 from bot.delivery import Sender
 from bot.formatting import format_date, format_money
+from bot.forms.texts import cancel_hint, while_confirming_text
 from bot.i18n import _
 from bot.services import academic as academic_service
 from bot.services import enrolment as enrolment_service
@@ -36,7 +37,7 @@ from bot.services.enrolment import Change, EnrolmentInfo, Outcome, Preview
 from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.models import Role
-from handlers.admin.courses import ACADEMIC, cancel_hint, number_problem, while_confirming_text
+from handlers.admin.courses import ACADEMIC, number_problem
 from handlers.fallback import stale_button_text
 from handlers.forms import in_state, not_a_command
 from keyboards.academic import (

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import format_date, format_money
+from bot.forms.texts import cancel_hint, while_confirming_text
 from bot.i18n import _
 from bot.services import academic as academic_service
 from bot.services.academic import (
@@ -43,13 +44,11 @@ from db.base import utcnow
 from db.models import GroupStatus, Role
 from handlers.admin.courses import (
     ACADEMIC,
-    cancel_hint,
     date_problem,
     money_problem,
     number_problem,
     text_problem,
     time_problem,
-    while_confirming_text,
 )
 from handlers.fallback import stale_button_text
 from handlers.forms import in_state, not_a_command

@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.delivery import Outcome as Delivered
 from bot.delivery import Sender
 from bot.formatting import format_datetime
+from bot.forms.texts import cancel_hint, while_confirming_text
 from bot.i18n import _
 from bot.services import academic as academic_service
 from bot.services import lessons as lessons_service
@@ -34,10 +35,8 @@ from db.base import utcnow
 from db.models import LessonStatus
 from handlers.admin.courses import (
     ACADEMIC,
-    cancel_hint,
     date_problem,
     time_problem,
-    while_confirming_text,
 )
 from handlers.fallback import stale_button_text
 from handlers.forms import in_state, not_a_command

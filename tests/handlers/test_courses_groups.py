@@ -137,8 +137,8 @@ async def test_a_course_is_edited_in_place_and_archived(client, session, owner):
     summary = await client.send(owner, "1 100 000")
     assert "<b>Monthly price:</b> 1,100,000 soʻm" in summary.text
     # a taken name is refused at the step
-    await client.press(owner, summary.callback_data("✏️ Edit"), summary.message_id)
-    fields = await client.press(owner, "co:field:0:1:name", summary.message_id)
+    edit = await client.press(owner, summary.callback_data("✏️ Edit"), summary.message_id)
+    fields = await client.press(owner, edit.callback_data("✏️ Name"), summary.message_id)
     assert "Step 1/3" in fields.text
     taken = await client.send(owner, "mathematics")
     assert "already exists" in taken.text

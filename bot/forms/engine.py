@@ -1,0 +1,366 @@
+"""One way to write a multi-step form, on aiogram's scenes (`aiogram.fsm.scene`).
+
+A form is one `Scene`, so one FSM state: its handlers run only while that form is open,
+and entering a form closes the one open before. Its steps are data (`Step`), not states:
+the current step, the "one step only" flag (a ✏️ from a card or the summary comes back to
+the summary) and the typed answers (`FormData`, a pydantic model stored as JSON, as Redis
+storage keeps it) live in the FSM data. The base gives every form the same flow:
+
+    step → step → … → summary (✅ Confirm / ✏️ Edit / ❌ Cancel) → save
+
+A typed answer goes through the step's `read`, a button through its `pick`; either raises
+`Invalid` (worded by the step's `problem`) or `Refusal` (a text of its own), and the step is
+shown again under the problem. Nothing is written before ✅: `save` does it in one service
+call. A form button (`FormCb`) names its form and its step, so one pressed after the form
+ended, in another form, or at another step gets the shared out-of-date answer.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar, Generic, TypeVar
+
+from aiogram import F, Router
+from aiogram.dispatcher.event.handler import FilterObject
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.scene import Scene, SceneRegistry, on
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from pydantic import BaseModel
+
+from bot.forms.texts import (
+    cancel_hint,
+    cancelled_text,
+    change_what_text,
+    stale_button_text,
+    while_confirming_text,
+)
+from bot.i18n import _
+from bot.services.academic import Invalid
+from bot.telegram import edit_or_send
+from keyboards.forms import FormCb, Rows, fields_keyboard, markup_of, summary_keyboard
+
+
+class FormData(BaseModel):
+    """What a form has collected so far; every field has a default (a step not yet asked)."""
+
+
+D = TypeVar("D", bound=FormData)
+
+
+class Advance(Enum):
+    NEXT = "next"  # the answer is taken: the next step, or the summary
+    STAY = "stay"  # show the same step again (a toggle, a page of choices)
+
+
+class Refusal(Exception):
+    """An answer the form cannot take, with the translated reason to show above the step."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+@dataclass(slots=True)
+class FormContext:
+    """What a step or `save` may use: the event, the handler's data (session, actor,
+    settings, sender, …), and the toast to answer a button with."""
+
+    event: Message | CallbackQuery
+    data: dict[str, Any]
+    toast: str | None = None
+    alert: bool = False
+
+    @property
+    def session(self) -> Any:
+        return self.data["session"]
+
+    @property
+    def actor(self) -> Any:
+        return self.data["actor"]
+
+
+@dataclass(slots=True)
+class Visit(Generic[D]):
+    """One event in an open form: where the form is (`at`: a step's name or the summary),
+    whether it asks one step only, and its answers."""
+
+    context: FormContext
+    state: FSMContext
+    data: D
+    at: str
+    single: bool = False
+
+
+Reader = Callable[[D, str | None, FormContext], Awaitable[Advance | None]]
+Picker = Callable[[D, str, FormContext], Awaitable[Advance | None]]
+Receiver = Callable[[D, Message, FormContext], Awaitable[Advance | None]]
+
+
+def _no_problem_wording(error: Invalid, typed: str | None) -> str:
+    raise error
+
+
+@dataclass(frozen=True, slots=True)
+class Step(Generic[D]):
+    """One question. `prompt` gives its lines; `buttons` its own rows of buttons (made with
+    `keyboards.forms.form_button(…, form, "pick", …)` and the step's name); `read` takes a typed
+    answer, `receive` any message (a photo, a document), `pick` a button's value, `skip` the
+    ⏭ button. `label` is its ✏️ button in the summary's Edit list (None: not editable there);
+    `when` leaves out a step that does not apply to these answers."""
+
+    name: str
+    prompt: Callable[[D], str]
+    read: Reader | None = None
+    receive: Receiver | None = None
+    pick: Picker | None = None
+    skip: Callable[[D], None] | None = None
+    buttons: Callable[[D, str], Rows] | None = None
+    problem: Callable[[Invalid, str | None], str] = _no_problem_wording
+    label: Callable[[], str] | None = None
+    when: Callable[[D], bool] = field(default=lambda data: True)
+    typed_hint: Callable[[], str] = field(default=lambda: _("ℹ️ Use the buttons above."))
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """From `save`: the answer to `step` cannot be saved (a name taken meanwhile): ask it again."""
+
+    step: str
+    text: str
+
+
+SUMMARY = "summary"
+DATA, STEP, SINGLE = "form", "step", "single"
+
+
+class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=True):
+    """Subclass with `class CourseForm(Form[CourseData], state="course_form")` and set
+    `key` (short, in every button), `data_type`, `steps`, and `flags` (the access guard's
+    `permission`, …); write `title`, `summary_text` and `save`."""
+
+    key: ClassVar[str]
+    data_type: ClassVar[type[FormData]]
+    steps: ClassVar[Sequence[Step[Any]]]
+    flags: ClassVar[dict[str, Any]] = {}
+
+    # --- what a form writes ----------------------------------------------------------------
+
+    def title(self, data: D) -> str:
+        raise NotImplementedError
+
+    def summary_text(self, data: D) -> str:
+        raise NotImplementedError
+
+    def summary_markup(self, data: D) -> InlineKeyboardMarkup:
+        return summary_keyboard(self.key, editable=bool(self.editable_steps(data)))
+
+    async def save(self, data: D, context: FormContext) -> Retry | None:
+        """Write the answers (one service call) and show what follows; `Retry` asks a step
+        again. The form closes unless a Retry is returned."""
+        raise NotImplementedError
+
+    def step_text(self, step: Step[D], data: D) -> str:
+        return "\n".join([self.title(data), "", step.prompt(data), "", cancel_hint()])
+
+    # --- opening a form from a handler ------------------------------------------------------
+
+    @classmethod
+    async def open(
+        cls, scenes: Any, data: FormData, step: str | None = None, single: bool = False
+    ) -> None:
+        """Open the form (closing any other) at `step` (the first that applies by default);
+        `single`: only that step, then the summary (a ✏️ from a card)."""
+        await scenes.enter(cls, form_data=data, form_step=step, form_single=single)
+
+    @on.message.enter()
+    @on.callback_query.enter()
+    async def _entered(
+        self,
+        event: Message | CallbackQuery,
+        state: FSMContext,
+        form_data: FormData,
+        form_step: str | None = None,
+        form_single: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        context = FormContext(event, {"state": state, **kwargs})
+        visit = Visit(context, state, form_data, "", form_single)  # type: ignore[arg-type]
+        step = self.step_named(form_step) if form_step else self.next_step(visit.data, None)
+        await self._show(visit, step)
+
+    # --- the shared handlers ------------------------------------------------------------------
+
+    @on.message(F.func(lambda message: not (message.text or "").startswith("/")))
+    async def _typed(self, message: Message, state: FSMContext, **kwargs: Any) -> None:
+        visit = await self._visit(message, state, kwargs)
+        if visit.at == SUMMARY:
+            await message.answer(while_confirming_text())
+            return
+        step, data, context = self.step_named(visit.at), visit.data, visit.context
+        if step.receive is not None:
+            await self._take(visit, step, step.receive(data, message, context), message.text)
+        elif step.read is not None:
+            await self._take(visit, step, step.read(data, message.text, context), message.text)
+        else:
+            await self._reask(visit, step, step.typed_hint())
+
+    @on.callback_query(FormCb.filter())
+    async def _pressed(
+        self, callback: CallbackQuery, callback_data: FormCb, state: FSMContext, **kwargs: Any
+    ) -> None:
+        visit = await self._visit(callback, state, kwargs)
+        if not (callback_data.form == self.key and await self._act(visit, callback_data)):
+            visit.context.toast, visit.context.alert = stale_button_text(), False
+        await callback.answer(visit.context.toast, show_alert=visit.context.alert)
+
+    async def _act(self, visit: Visit[D], pressed: FormCb) -> bool:
+        """One form button; False when it does not fit where the form is (out of date)."""
+        if pressed.action == "no":
+            await visit.state.clear()
+            await reply(visit.context, cancelled_text(), None)
+            return True
+        if visit.at == SUMMARY:
+            return await self._act_on_summary(visit, pressed)
+        step = self.step_named(visit.at)
+        if pressed.step != step.name:
+            return False
+        if pressed.action == "skip" and step.skip is not None:
+            step.skip(visit.data)
+            await self._after(visit, step, Advance.NEXT)
+            return True
+        if pressed.action == "pick" and step.pick is not None:
+            await self._take(visit, step, step.pick(visit.data, pressed.value, visit.context), None)
+            return True
+        return False
+
+    async def _act_on_summary(self, visit: Visit[D], pressed: FormCb) -> bool:
+        editable = {step.name: step for step in self.editable_steps(visit.data)}
+        if pressed.action == "ok":
+            retry = await self.save(visit.data, visit.context)
+            if retry is None:
+                await visit.state.clear()
+            else:
+                visit.single = True
+                await self._show(visit, self.step_named(retry.step), problem=retry.text)
+        elif pressed.action == "edit":
+            labels = [(name, step.label()) for name, step in editable.items()]  # type: ignore[misc]
+            await reply(visit.context, change_what_text(), fields_keyboard(self.key, labels))
+        elif pressed.action == "summary":
+            await self._show(visit, None)
+        elif pressed.action == "field" and pressed.value in editable:
+            visit.single = True
+            await self._show(visit, editable[pressed.value])
+        else:
+            return False
+        return True
+
+    # --- moving through the steps --------------------------------------------------------------
+
+    async def _take(
+        self,
+        visit: Visit[D],
+        step: Step[D],
+        outcome: Awaitable[Advance | None],
+        typed: str | None,
+    ) -> None:
+        """An answer to `step`: on to what follows, or the step again under the problem."""
+        try:
+            advance = await outcome
+        except Invalid as error:
+            await self._reask(visit, step, step.problem(error, typed))
+        except Refusal as refusal:
+            await self._reask(visit, step, refusal.text)
+        else:
+            await self._after(visit, step, advance or Advance.NEXT)
+
+    async def _after(self, visit: Visit[D], step: Step[D], advance: Advance) -> None:
+        if advance is Advance.STAY:
+            await self._show(visit, step)
+        else:
+            await self._show(visit, None if visit.single else self.next_step(visit.data, step.name))
+
+    async def _reask(self, visit: Visit[D], step: Step[D], problem: str) -> None:
+        """The step again under the problem; nothing stored changes."""
+        text = f"{problem}\n\n{self.step_text(step, visit.data)}"
+        await reply(visit.context, text, self.step_markup(step, visit.data))
+
+    async def _show(self, visit: Visit[D], step: Step[D] | None, problem: str = "") -> None:
+        """Store where the form is and show it: `step`, or the summary when None."""
+        visit.at = SUMMARY if step is None else step.name
+        await visit.state.set_data(
+            {DATA: visit.data.model_dump(mode="json"), STEP: visit.at, SINGLE: visit.single}
+        )
+        if step is None:
+            text, markup = self.summary_text(visit.data), self.summary_markup(visit.data)
+        else:
+            text, markup = self.step_text(step, visit.data), self.step_markup(step, visit.data)
+        await reply(visit.context, f"{problem}\n\n{text}" if problem else text, markup)
+
+    def step_markup(self, step: Step[D], data: D) -> InlineKeyboardMarkup | None:
+        return markup_of(step.buttons(data, self.key) if step.buttons else [])
+
+    def next_step(self, data: D, after: str | None) -> Step[D] | None:
+        names = [step.name for step in self.steps]
+        start = 0 if after is None else names.index(after) + 1
+        return next((step for step in self.steps[start:] if step.when(data)), None)
+
+    def step_named(self, name: str) -> Step[D]:
+        return next(step for step in self.steps if step.name == name)
+
+    def editable_steps(self, data: D) -> list[Step[D]]:
+        return [step for step in self.steps if step.label is not None and step.when(data)]
+
+    # --- the FSM data ------------------------------------------------------------------------
+
+    async def _visit(
+        self, event: Message | CallbackQuery, state: FSMContext, kwargs: dict[str, Any]
+    ) -> Visit[D]:
+        raw = await state.get_data()
+        data = self.data_type.model_validate(raw[DATA])
+        return Visit(
+            FormContext(event, {"state": state, **kwargs}),
+            state,
+            data,
+            raw[STEP],
+            bool(raw.get(SINGLE)),
+        )  # type: ignore[arg-type]
+
+    # --- registration ------------------------------------------------------------------------
+
+    @classmethod
+    def add_to_router(cls, router: Router) -> None:
+        """As aiogram's, and every handler carries the form's flags (the access guard reads
+        `permission` there, as on any other handler) and its state among its own filters, so
+        the router's gate (`bot.routing`) passes only messages of people in this form."""
+        super().add_to_router(router)
+        in_this_form = FilterObject(StateFilter(cls.__scene_config__.state))
+        for observer in router.observers.values():
+            for handler in observer.handlers:
+                handler.flags.update(cls.flags)
+                handler.filters = [in_this_form, *(handler.filters or ())]
+
+
+async def reply(context: FormContext, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """A typed answer gets a new message; a button edits the message it is under."""
+    if isinstance(context.event, Message):
+        await context.event.answer(text, reply_markup=markup)
+    else:
+        await edit_or_send(context.event, text, markup)
+
+
+def every_form() -> list[type[Form[Any]]]:
+    """Every form class with a state (the handlers' modules define them on import)."""
+    found, pending = [], list(Form.__subclasses__())
+    while pending:
+        form = pending.pop()
+        pending.extend(form.__subclasses__())
+        if form.__scene_config__.state is not None:
+            found.append(form)
+    return found
+
+
+def register_forms(dispatcher: Router) -> None:
+    """Scenes need a registry on the dispatcher (`scenes` in every handler's data); each form's
+    router is included by its role's router, behind that role's guard."""
+    SceneRegistry(dispatcher, register_on_add=False).add(*every_form())

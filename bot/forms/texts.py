@@ -1,0 +1,23 @@
+"""The words every form shares."""
+
+from bot.i18n import _
+
+
+def cancel_hint() -> str:
+    return _("/cancel — leave without saving.")
+
+
+def while_confirming_text() -> str:
+    return _("ℹ️ Use the buttons under the summary above: ✅ Confirm, ✏️ Edit or ❌ Cancel.")
+
+
+def cancelled_text() -> str:
+    return _("❌ Cancelled. Nothing was saved.")
+
+
+def change_what_text() -> str:
+    return _("✏️ What would you like to change?")
+
+
+def stale_button_text() -> str:
+    return _("⚠️ This button is out of date. Open the menu again.")
