@@ -163,6 +163,16 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     def step_text(self, step: Step[D], data: D) -> str:
         return "\n".join([self.title(data), "", step.prompt(data), "", cancel_hint()])
 
+    def cancelled_text(self) -> str:
+        return cancelled_text()
+
+    def while_confirming_text(self) -> str:
+        return while_confirming_text()
+
+    @classmethod
+    async def is_open(cls, state: FSMContext) -> bool:
+        return await state.get_state() == cls.__scene_config__.state
+
     # --- opening a form from a handler ------------------------------------------------------
 
     @classmethod
@@ -195,7 +205,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     async def _typed(self, message: Message, state: FSMContext, **kwargs: Any) -> None:
         visit = await self._visit(message, state, kwargs)
         if visit.at == SUMMARY:
-            await message.answer(while_confirming_text())
+            await message.answer(self.while_confirming_text())
             return
         step, data, context = self.step_named(visit.at), visit.data, visit.context
         if step.receive is not None:
@@ -218,7 +228,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         """One form button; False when it does not fit where the form is (out of date)."""
         if pressed.action == "no":
             await visit.state.clear()
-            await reply(visit.context, cancelled_text(), None)
+            await reply(visit.context, self.cancelled_text(), None)
             return True
         if visit.at == SUMMARY:
             return await self._act_on_summary(visit, pressed)
@@ -243,6 +253,9 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
             else:
                 visit.single = True
                 await self._show(visit, self.step_named(retry.step), problem=retry.text)
+        elif pressed.action == "edit" and len(editable) == 1:  # nothing to choose from
+            visit.single = True
+            await self._show(visit, next(iter(editable.values())))
         elif pressed.action == "edit":
             labels = [(name, step.label()) for name, step in editable.items()]  # type: ignore[misc]
             await reply(visit.context, change_what_text(), fields_keyboard(self.key, labels))
