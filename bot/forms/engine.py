@@ -143,6 +143,8 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     data_type: ClassVar[type[FormData]]
     steps: ClassVar[Sequence[Step[Any]]]
     flags: ClassVar[dict[str, Any]] = {}
+    # False: no summary, the last answer saves (a typed confirmation word, a one-step form)
+    confirms: ClassVar[bool] = True
 
     # --- what a form writes ----------------------------------------------------------------
 
@@ -162,6 +164,10 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
 
     def step_text(self, step: Step[D], data: D) -> str:
         return "\n".join([self.title(data), "", step.prompt(data), "", cancel_hint()])
+
+    def reask_text(self, problem: str, step: Step[D], data: D) -> str:
+        """A refused answer: the problem above the step asked again."""
+        return f"{problem}\n\n{self.step_text(step, data)}"
 
     def cancelled_text(self) -> str:
         return cancelled_text()
@@ -198,6 +204,8 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         visit = Visit(context, state, form_data, "", form_single)  # type: ignore[arg-type]
         step = self.step_named(form_step) if form_step else self.next_step(visit.data, None)
         await self._show(visit, step)
+        if isinstance(event, CallbackQuery):  # the button that opened the form
+            await event.answer()
 
     # --- the shared handlers ------------------------------------------------------------------
 
@@ -247,12 +255,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     async def _act_on_summary(self, visit: Visit[D], pressed: FormCb) -> bool:
         editable = {step.name: step for step in self.editable_steps(visit.data)}
         if pressed.action == "ok":
-            retry = await self.save(visit.data, visit.context)
-            if retry is None:
-                await visit.state.clear()
-            else:
-                visit.single = True
-                await self._show(visit, self.step_named(retry.step), problem=retry.text)
+            await self._save(visit)
         elif pressed.action == "edit" and len(editable) == 1:  # nothing to choose from
             visit.single = True
             await self._show(visit, next(iter(editable.values())))
@@ -288,14 +291,25 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
             await self._after(visit, step, advance or Advance.NEXT)
 
     async def _after(self, visit: Visit[D], step: Step[D], advance: Advance) -> None:
+        following = None if visit.single else self.next_step(visit.data, step.name)
         if advance is Advance.STAY:
             await self._show(visit, step)
+        elif following is None and not self.confirms:
+            await self._save(visit)
         else:
-            await self._show(visit, None if visit.single else self.next_step(visit.data, step.name))
+            await self._show(visit, following)
+
+    async def _save(self, visit: Visit[D]) -> None:
+        retry = await self.save(visit.data, visit.context)
+        if retry is None:
+            await visit.state.clear()
+        else:
+            visit.single = True
+            await self._show(visit, self.step_named(retry.step), problem=retry.text)
 
     async def _reask(self, visit: Visit[D], step: Step[D], problem: str) -> None:
         """The step again under the problem; nothing stored changes."""
-        text = f"{problem}\n\n{self.step_text(step, visit.data)}"
+        text = self.reask_text(problem, step, visit.data)
         await reply(visit.context, text, self.step_markup(step, visit.data))
 
     async def _show(self, visit: Visit[D], step: Step[D] | None, problem: str = "") -> None:
