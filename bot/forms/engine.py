@@ -21,11 +21,12 @@ from enum import Enum
 from typing import Any, ClassVar, Generic, TypeVar
 
 from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.dispatcher.event.handler import FilterObject
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.scene import Scene, SceneRegistry, on
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 from pydantic import BaseModel
 
 from bot.forms.texts import (
@@ -94,6 +95,7 @@ class Visit(Generic[D]):
 
 Reader = Callable[[D, str | None, FormContext], Awaitable[Advance | None]]
 Picker = Callable[[D, str, FormContext], Awaitable[Advance | None]]
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | None
 Receiver = Callable[[D, Message, FormContext], Awaitable[Advance | None]]
 
 
@@ -104,7 +106,8 @@ def _no_problem_wording(error: Invalid, typed: str | None) -> str:
 @dataclass(frozen=True, slots=True)
 class Step(Generic[D]):
     """One question. `prompt` gives its lines; `buttons` its own rows of buttons (made with
-    `keyboards.forms.form_button(…, form, "pick", …)` and the step's name); `read` takes a typed
+    `keyboards.forms.pick_button(…, form, step, value)`), `choices` rows read from the database
+    (a course list); `read` takes a typed
     answer, `receive` any message (a photo, a document), `pick` a button's value, `skip` the
     ⏭ button. `label` is its ✏️ button in the summary's Edit list (None: not editable there);
     `when` leaves out a step that does not apply to these answers."""
@@ -116,6 +119,7 @@ class Step(Generic[D]):
     pick: Picker | None = None
     skip: Callable[[D], None] | None = None
     buttons: Callable[[D, str], Rows] | None = None
+    choices: Callable[[D, str, FormContext], Awaitable[Rows]] | None = None
     problem: Callable[[Invalid, str | None], str] = _no_problem_wording
     label: Callable[[], str] | None = None
     when: Callable[[D], bool] = field(default=lambda data: True)
@@ -169,6 +173,11 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         """A refused answer: the problem above the step asked again."""
         return f"{problem}\n\n{self.step_text(step, data)}"
 
+    def takes(self, message: Message) -> bool:
+        """Whether a message (not a command: those are never taken) is an answer; one that is
+        not goes on to the other handlers (a form may leave the main-menu buttons to them)."""
+        return True
+
     def cancelled_text(self) -> str:
         return cancelled_text()
 
@@ -211,6 +220,8 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
 
     @on.message(F.func(lambda message: not (message.text or "").startswith("/")))
     async def _typed(self, message: Message, state: FSMContext, **kwargs: Any) -> None:
+        if not self.takes(message):
+            raise SkipHandler
         visit = await self._visit(message, state, kwargs)
         if visit.at == SUMMARY:
             await message.answer(self.while_confirming_text())
@@ -310,7 +321,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     async def _reask(self, visit: Visit[D], step: Step[D], problem: str) -> None:
         """The step again under the problem; nothing stored changes."""
         text = self.reask_text(problem, step, visit.data)
-        await reply(visit.context, text, self.step_markup(step, visit.data))
+        await reply(visit.context, text, await self.step_markup(step, visit))
 
     async def _show(self, visit: Visit[D], step: Step[D] | None, problem: str = "") -> None:
         """Store where the form is and show it: `step`, or the summary when None."""
@@ -321,11 +332,15 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         if step is None:
             text, markup = self.summary_text(visit.data), self.summary_markup(visit.data)
         else:
-            text, markup = self.step_text(step, visit.data), self.step_markup(step, visit.data)
+            text, markup = self.step_text(step, visit.data), await self.step_markup(step, visit)
         await reply(visit.context, f"{problem}\n\n{text}" if problem else text, markup)
 
-    def step_markup(self, step: Step[D], data: D) -> InlineKeyboardMarkup | None:
-        return markup_of(step.buttons(data, self.key) if step.buttons else [])
+    async def step_markup(self, step: Step[D], visit: Visit[D]) -> Markup:
+        """The step's own buttons (`buttons`), then those read from the database (`choices`)."""
+        rows = step.buttons(visit.data, self.key) if step.buttons else []
+        if step.choices:
+            rows = [*rows, *await step.choices(visit.data, self.key, visit.context)]
+        return markup_of(rows)
 
     def next_step(self, data: D, after: str | None) -> Step[D] | None:
         names = [step.name for step in self.steps]
@@ -368,12 +383,16 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
                 handler.filters = [in_this_form, *(handler.filters or ())]
 
 
-async def reply(context: FormContext, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """A typed answer gets a new message; a button edits the message it is under."""
-    if isinstance(context.event, Message):
-        await context.event.answer(text, reply_markup=markup)
+async def reply(context: FormContext, text: str, markup: Markup) -> None:
+    """A typed answer gets a new message; a button edits the message it is under, but for
+    a reply keyboard (📱 Share my phone number), which only a new message can bring."""
+    event = context.event
+    if isinstance(event, Message):
+        await event.answer(text, reply_markup=markup)
+    elif isinstance(markup, ReplyKeyboardMarkup):
+        await event.bot.send_message(event.from_user.id, text, reply_markup=markup)  # type: ignore[union-attr]
     else:
-        await edit_or_send(context.event, text, markup)
+        await edit_or_send(event, text, markup)
 
 
 def every_form() -> list[type[Form[Any]]]:
