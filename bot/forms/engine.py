@@ -173,6 +173,10 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         """A refused answer: the problem above the step asked again."""
         return f"{problem}\n\n{self.step_text(step, data)}"
 
+    async def show(self, context: FormContext, text: str, markup: Markup) -> None:
+        """A step or the summary: by default in place of the pressed button's message."""
+        await reply(context, text, markup)
+
     def takes(self, message: Message) -> bool:
         """Whether a message (not a command: those are never taken) is an answer; one that is
         not goes on to the other handlers (a form may leave the main-menu buttons to them)."""
@@ -321,7 +325,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     async def _reask(self, visit: Visit[D], step: Step[D], problem: str) -> None:
         """The step again under the problem; nothing stored changes."""
         text = self.reask_text(problem, step, visit.data)
-        await reply(visit.context, text, await self.step_markup(step, visit))
+        await self.show(visit.context, text, await self.step_markup(step, visit))
 
     async def _show(self, visit: Visit[D], step: Step[D] | None, problem: str = "") -> None:
         """Store where the form is and show it: `step`, or the summary when None."""
@@ -333,7 +337,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
             text, markup = self.summary_text(visit.data), self.summary_markup(visit.data)
         else:
             text, markup = self.step_text(step, visit.data), await self.step_markup(step, visit)
-        await reply(visit.context, f"{problem}\n\n{text}" if problem else text, markup)
+        await self.show(visit.context, f"{problem}\n\n{text}" if problem else text, markup)
 
     async def step_markup(self, step: Step[D], visit: Visit[D]) -> Markup:
         """The step's own buttons (`buttons`), then those read from the database (`choices`)."""
