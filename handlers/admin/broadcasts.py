@@ -22,11 +22,11 @@ from bot.config import Settings
 from bot.delivery import Sender
 from bot.delivery.broadcast import counts_lines as delivery_counts
 from bot.delivery.broadcast import duration_text, launcher_for, left_of, report_text, title_text
+from bot.filters.access import OWNER_ONLY
 from bot.filters.menu import MenuButton
 from bot.formatting import format_datetime
 from bot.i18n import _, ngettext
 from bot.services import academic as academic_service
-from bot.services import audit
 from bot.services import broadcasts as service
 from bot.services.academic import Invalid
 from bot.services.access import Actor
@@ -44,7 +44,7 @@ from db.models import (
 )
 from db.repositories import broadcasts as repo
 from handlers.admin.courses import cancel_hint, date_problem, time_problem
-from handlers.fallback import refusal_text, stale_button_text
+from handlers.fallback import stale_button_text
 from handlers.forms import in_state, not_a_command
 from keyboards.broadcasts import (
     BroadcastCb,
@@ -731,15 +731,7 @@ async def report_pressed(
 # --- incident notices (owners) -------------------------------------------------------------
 
 
-async def start_incident(
-    message: Message, state: FSMContext, actor: Actor, session: AsyncSession
-) -> None:
-    if not actor.is_owner:
-        await audit.record_denied(
-            session, actor_id=actor.user_id, action="incident.denied", details={}
-        )
-        await message.answer(refusal_text())
-        return
+async def start_incident(message: Message, state: FSMContext) -> None:
     await state.clear()
     await state.set_state(IncidentForm.text)
     await message.answer(
@@ -763,12 +755,7 @@ async def incident_text_received(
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
-    actor: Actor,
 ) -> None:
-    if not actor.is_owner:
-        await state.clear()
-        await message.answer(refusal_text())
-        return
     if message.content_type != "text" or not (message.text or "").strip():
         await message.answer(_("⚠️ An incident notice is text only: type it."))
         return
@@ -817,12 +804,6 @@ async def incident_send_pressed(
     sender: Sender,
 ) -> None:
     data = await in_state(state, IncidentForm.confirm)
-    if not actor.is_owner:
-        await audit.record_denied(
-            session, actor_id=actor.user_id, action="incident.denied", details={}
-        )
-        await callback.answer(refusal_text(), show_alert=True)
-        return
     if data is None:
         await callback.answer(stale_button_text())
         return
@@ -846,14 +827,16 @@ def create_router() -> Router:
     message.register(start_broadcast, Command("broadcast"), flags=NEEDS_BROADCAST)
     message.register(start_broadcast, MenuButton("admin.broadcast"), flags=NEEDS_BROADCAST)
     message.register(show_list, Command("broadcasts"), flags=NEEDS_BROADCAST)
-    message.register(start_incident, Command("incident"))
+    message.register(start_incident, Command("incident"), flags=OWNER_ONLY)
     message.register(
         message_received, StateFilter(BroadcastForm.message), not_a_command, flags=NEEDS_BROADCAST
     )
     message.register(
         when_received, StateFilter(BroadcastForm.when), not_a_command, flags=NEEDS_BROADCAST
     )
-    message.register(incident_text_received, StateFilter(IncidentForm.text), not_a_command)
+    message.register(
+        incident_text_received, StateFilter(IncidentForm.text), not_a_command, flags=OWNER_ONLY
+    )
     typed = (BroadcastForm.message, BroadcastForm.when)
     choosing = [state for state in BroadcastForm.__all_states__ if state not in typed]
     message.register(
@@ -882,5 +865,7 @@ def create_router() -> Router:
         (report_pressed, "xlsx"),
     ):
         callbacks.register(handler, BroadcastCb.filter(F.action == action), flags=NEEDS_BROADCAST)
-    callbacks.register(incident_send_pressed, BroadcastCb.filter(F.action == "isend"))
+    callbacks.register(
+        incident_send_pressed, BroadcastCb.filter(F.action == "isend"), flags=OWNER_ONLY
+    )
     return router
