@@ -220,6 +220,17 @@ async def same_phone(session: AsyncSession, phone: str) -> list[PersonRef]:
     return [PersonRef(user.id, user.full_name) for user in await repo.with_phone(session, phone)]
 
 
+async def live_person(session: AsyncSession, user_id: int) -> PersonRef | None:
+    """Someone who is still here (not deleted or anonymised), or None."""
+    user = await repo.live_user(session, user_id)
+    return None if user is None else PersonRef(user.id, user.full_name)
+
+
+async def first_child(session: AsyncSession, parent_id: int) -> int | None:
+    """The first student linked to a parent (a parent's invite names them)."""
+    return await repo.first_child(session, parent_id)
+
+
 async def registrable_child(session: AsyncSession, student_id: int) -> PersonRef | None:
     """The student a parent may be registered or linked for: live, with the student role."""
     user = await repo.live_user(session, student_id)

@@ -42,7 +42,6 @@ from db.models import (
     Permission,
     Role,
 )
-from db.repositories import broadcasts as repo
 from handlers.admin.courses import cancel_hint, date_problem, time_problem
 from handlers.fallback import stale_button_text
 from handlers.forms import in_state, not_a_command
@@ -123,10 +122,10 @@ async def audience_text(session: AsyncSession, audience: Audience) -> str:
     if audience.type is AudienceType.ROLE and audience.role is not None:
         return f"{label}: {role_labels()[audience.role]}"
     if audience.type is AudienceType.COURSE and audience.id is not None:
-        name = await repo.course_name(session, audience.id)
+        name = await service.audience_name(session, audience.type, audience.id)
         return f"{label}: {escape(name or '—')}"
     if audience.type is AudienceType.GROUP and audience.id is not None:
-        name = await repo.group_name(session, audience.id)
+        name = await service.audience_name(session, audience.type, audience.id)
         return f"{label}: {escape(name or '—')}"
     return label
 
@@ -311,11 +310,7 @@ async def audience_pressed(
 
 
 async def show_picker(callback: CallbackQuery, session: AsyncSession, kind: str, page: int) -> None:
-    page_of = repo.courses_page if kind == AudienceType.COURSE else repo.groups_page
-    _items, total = await page_of(session, 0, 0)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, page), pages)
-    items, _total = await page_of(session, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    items, page, pages = await service.audience_page(session, AudienceType(kind), page, PAGE_SIZE)
     if kind == AudienceType.COURSE:
         title = _("📚 Which course? Its students get the message.")
         empty = _("There are no active courses.")
@@ -357,10 +352,8 @@ async def item_pressed(
     if await in_state(state, BroadcastForm.audience) is None or not known_id(callback_data.id):
         await callback.answer(stale_button_text())
         return
-    if callback_data.action == "course":
-        kind, name = AudienceType.COURSE, await repo.course_name(session, callback_data.id)
-    else:
-        kind, name = AudienceType.GROUP, await repo.group_name(session, callback_data.id)
+    kind = AudienceType.COURSE if callback_data.action == "course" else AudienceType.GROUP
+    name = await service.audience_name(session, kind, callback_data.id)
     if name is None:
         await callback.answer(stale_button_text())
         return
@@ -668,7 +661,7 @@ async def render_card(
 async def card_pressed(
     callback: CallbackQuery, callback_data: BroadcastCb, session: AsyncSession, settings: Settings
 ) -> None:
-    broadcast = await repo.get(session, callback_data.id) if known_id(callback_data.id) else None
+    broadcast = await service.get(session, callback_data.id) if known_id(callback_data.id) else None
     if broadcast is None:
         await callback.answer(stale_button_text())
         return
@@ -690,7 +683,7 @@ async def cancel_pressed(
     if outcome is CancelOutcome.MISSING:
         await callback.answer(stale_button_text())
         return
-    broadcast = await repo.get(session, callback_data.id)
+    broadcast = await service.get(session, callback_data.id)
     assert broadcast is not None
     if callback_data.action == "stop":
         await edit_or_send(callback, report_text(broadcast), report_markup(broadcast.id))

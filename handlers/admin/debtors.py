@@ -157,7 +157,7 @@ async def remind_pressed(
     if student is None:
         await callback.answer(stale_button_text())
         return
-    await session.commit()  # end this read before the job's own sessions and Telegram
+    await session.rollback()  # end this read before the job's own sessions and Telegram
     result = await payment_reminders.remind_now(
         session_factory, bot, sender, settings, student.id, utcnow(), actor_id=actor.user_id
     )

@@ -29,7 +29,6 @@ from bot.services.people import Invalid, InvalidQuery, LinkOutcome, PersonCard, 
 from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.models import InviteKind, Permission, Role
-from db.repositories import people as people_repo
 from handlers.common.leads import not_a_menu_button
 from handlers.common.mydata import attendance_labels, enrolment_labels
 from handlers.common.mydata import problem_text as name_problem_text
@@ -374,7 +373,9 @@ async def invite_pressed(
     if kind is None:
         await callback.answer(stale_button_text())
         return
-    child = await people_repo.first_child(session, card.id) if kind is InviteKind.PARENT else None
+    child = (
+        await people_service.first_child(session, card.id) if kind is InviteKind.PARENT else None
+    )
     created = await invites_service.create(
         session,
         actor,
@@ -665,7 +666,7 @@ async def link_pick_pressed(
     callback: CallbackQuery, callback_data: PeopleCb, session: AsyncSession
 ) -> None:
     child = await people_service.registrable_child(session, callback_data.other)
-    parent = await people_repo.live_user(session, callback_data.id)
+    parent = await people_service.live_person(session, callback_data.id)
     if child is None or parent is None:
         await callback.answer(stale_button_text())
         return
