@@ -26,11 +26,11 @@ from bot.filters.access import OWNER_ONLY
 from bot.filters.menu import MenuButton
 from bot.formatting import format_datetime
 from bot.i18n import _, ngettext
-from bot.services import academic as academic_service
 from bot.services import broadcasts as service
-from bot.services.academic import Invalid
+from bot.services import parsing
 from bot.services.access import Actor
 from bot.services.broadcasts import Audience, CancelOutcome, Draft
+from bot.services.parsing import Invalid
 from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.ids import is_row_id
@@ -527,12 +527,12 @@ def parse_when(text: str | None, settings: Settings, now: datetime) -> datetime:
     parts = (text or "").split()
     tz = settings.centre.tz
     if len(parts) == 1:
-        day, moment = now.astimezone(tz).date(), academic_service.parse_time(parts[0])
+        day, moment = now.astimezone(tz).date(), parsing.parse_time(parts[0])
     elif len(parts) == 2:
-        day = academic_service.parse_date(parts[0])
-        moment = academic_service.parse_time(parts[1])
+        day = parsing.parse_date(parts[0])
+        moment = parsing.parse_time(parts[1])
     else:
-        raise Invalid(academic_service.Problem.DATE_FORMAT)
+        raise Invalid(parsing.Problem.DATE_FORMAT)
     return datetime.combine(day, moment, tzinfo=tz)
 
 
@@ -542,10 +542,10 @@ async def when_received(message: Message, state: FSMContext, settings: Settings)
         when = parse_when(message.text, settings, now)
     except Invalid as error:
         date_problems = (
-            academic_service.Problem.DATE_FORMAT,
-            academic_service.Problem.NO_SUCH_DAY,
-            academic_service.Problem.NO_SUCH_MONTH,
-            academic_service.Problem.YEAR_RANGE,
+            parsing.Problem.DATE_FORMAT,
+            parsing.Problem.NO_SUCH_DAY,
+            parsing.Problem.NO_SUCH_MONTH,
+            parsing.Problem.YEAR_RANGE,
         )
         problem = date_problem(error) if error.problem in date_problems else time_problem(error)
         await message.answer(f"{problem}\n\n{when_step(settings)}")

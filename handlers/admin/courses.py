@@ -20,17 +20,17 @@ from bot.filters.menu import MenuButton
 from bot.formatting import format_money
 from bot.i18n import _
 from bot.services import academic as academic_service
+from bot.services import parsing
 from bot.services.academic import (
     COURSE_NAME_MAX,
     COURSE_NAME_MIN,
     DESCRIPTION_MAX,
     CourseDraft,
     CourseInfo,
-    Invalid,
     Outcome,
-    Problem,
 )
 from bot.services.access import Actor
+from bot.services.parsing import Invalid, Problem
 from bot.telegram import edit_or_send
 from db.models import Permission
 from handlers.fallback import stale_button_text
@@ -117,7 +117,7 @@ def time_problem(error: Invalid) -> str:
         Problem.NEGATIVE,
     ):
         return _("⚠️ A lesson lasts from {minimum} to {maximum} minutes.").format(
-            minimum=academic_service.DURATION_MIN, maximum=academic_service.DURATION_MAX
+            minimum=parsing.DURATION_MIN, maximum=parsing.DURATION_MAX
         )
     return _("⚠️ Type the time as HH:MM, for example 14:00.")
 
@@ -306,7 +306,7 @@ async def advance(target: Message | CallbackQuery, state: FSMContext, step: str)
 async def name_received(message: Message, state: FSMContext, session: AsyncSession) -> None:
     data = await state.get_data()
     try:
-        name = academic_service.clean_text(message.text, COURSE_NAME_MIN, COURSE_NAME_MAX)
+        name = parsing.clean_text(message.text, COURSE_NAME_MIN, COURSE_NAME_MAX)
         if "\n" in name:
             raise Invalid(Problem.TOO_LONG, maximum=COURSE_NAME_MAX, length=len(name))
     except Invalid as error:
@@ -327,11 +327,11 @@ async def name_received(message: Message, state: FSMContext, session: AsyncSessi
 
 async def description_received(message: Message, state: FSMContext) -> None:
     data = await state.get_data()
-    if academic_service.is_skip(message.text):
+    if parsing.is_skip(message.text):
         description = None
     else:
         try:
-            description = academic_service.clean_text(message.text, 1, DESCRIPTION_MAX)
+            description = parsing.clean_text(message.text, 1, DESCRIPTION_MAX)
         except Invalid as error:
             await message.answer(
                 f"{text_problem(error)}\n\n{step_text('description', data)}",
@@ -354,7 +354,7 @@ async def description_skipped(callback: CallbackQuery, state: FSMContext) -> Non
 async def price_received(message: Message, state: FSMContext) -> None:
     data = await state.get_data()
     try:
-        price = academic_service.parse_money(message.text)
+        price = parsing.parse_money(message.text)
     except Invalid as error:
         await message.answer(f"{money_problem(error, message.text)}\n\n{step_text('price', data)}")
         return

@@ -26,9 +26,10 @@ from bot.formatting import format_datetime
 from bot.i18n import _
 from bot.services import academic as academic_service
 from bot.services import lessons as lessons_service
-from bot.services.academic import Invalid
+from bot.services import parsing
 from bot.services.access import Actor
 from bot.services.lessons import Audience, LessonChange, LessonInfo, Refusal
+from bot.services.parsing import Invalid
 from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.models import LessonStatus
@@ -368,7 +369,7 @@ async def day_received(
         return
     _data, info = found
     try:
-        day = academic_service.parse_date(message.text)
+        day = parsing.parse_date(message.text)
     except Invalid as error:
         await message.answer(f"{date_problem(error)}\n\n{move_step_text('day', info, settings)}")
         return
@@ -390,7 +391,7 @@ async def time_received(
         return
     data, info = found
     try:
-        start = academic_service.parse_time(message.text)
+        start = parsing.parse_time(message.text)
     except Invalid as error:
         await message.answer(f"{time_problem(error)}\n\n{move_step_text('time', info, settings)}")
         return

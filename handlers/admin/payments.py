@@ -24,11 +24,10 @@ from bot.formatting import format_datetime, format_money
 from bot.i18n import _
 from bot.jobs import receipts
 from bot.jobs.receipts import balance_line, method_label
-from bot.services import academic as academic_service
-from bot.services import ledger, payment_desk
-from bot.services.academic import Invalid, Problem
+from bot.services import ledger, parsing, payment_desk
 from bot.services.access import Actor
 from bot.services.ledger import LedgerOutcome, PaymentInfo, RefundInfo, Statement
+from bot.services.parsing import Invalid, Problem
 from bot.services.payment_desk import StudentRef
 from bot.services.people import InvalidQuery
 from bot.telegram import edit_or_send
@@ -50,7 +49,6 @@ from keyboards.payments import (
 )
 
 PAYMENTS = {"permission": Permission.PAYMENTS}
-AMOUNT_MAX = 1_000_000_000  # so'm; more is a typing mistake, not a payment
 TEXT_MAX = 500  # a note or a reason
 LIST_MAX = 10  # payments shown on a student's list
 
@@ -120,14 +118,6 @@ def amount_problem(error: Invalid, typed: str | None, maximum: int) -> str:
     return _(
         "⚠️ “{typed}” is not an amount. Type whole soʻm in digits, for example 1 250 000."
     ).format(typed=escape((typed or "").strip()[:40]))
-
-
-def parse_amount(text: str | None, maximum: int) -> int:
-    """Whole so'm, more than 0 and at most `maximum`; raises Invalid otherwise."""
-    amount = academic_service.parse_money(text, maximum=maximum)
-    if amount <= 0:
-        raise Invalid(Problem.TOO_SMALL)
-    return amount
 
 
 def amount_problem_text(error: Invalid, typed: str | None, maximum: int) -> str:
@@ -340,10 +330,10 @@ async def new_pressed(
 async def pay_amount_received(message: Message, state: FSMContext) -> None:
     data = await state.get_data()
     try:
-        amount = parse_amount(message.text, AMOUNT_MAX)
+        amount = parsing.parse_amount(message.text)
     except Invalid as error:
         await message.answer(
-            amount_problem_text(error, message.text, AMOUNT_MAX)
+            amount_problem_text(error, message.text, parsing.MONEY_MAX)
             + "\n\n"
             + pay_step(PayForm.amount, data),
             reply_markup=only_cancel(),
@@ -701,9 +691,9 @@ async def refund_amount_received(
         await message.answer(no_credit_text())
         return
     try:
-        amount = parse_amount(message.text, AMOUNT_MAX)
+        amount = parsing.parse_amount(message.text)
     except Invalid as error:
-        problem = amount_problem_text(error, message.text, AMOUNT_MAX)
+        problem = amount_problem_text(error, message.text, parsing.MONEY_MAX)
     else:
         if amount <= credit:
             await state.update_data(amount=amount)

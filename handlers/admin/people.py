@@ -21,11 +21,12 @@ from bot.filters.menu import MenuButton
 from bot.formatting import format_date, format_datetime, format_phone
 from bot.i18n import _
 from bot.services import invites as invites_service
+from bot.services import parsing
 from bot.services import people as people_service
 from bot.services.access import Actor
 from bot.services.invites import Created, Made, Revoked
-from bot.services.mydata import InvalidValue
-from bot.services.people import Invalid, InvalidQuery, LinkOutcome, PersonCard, Problem
+from bot.services.parsing import Invalid, Problem
+from bot.services.people import InvalidQuery, LinkOutcome, PersonCard
 from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.models import InviteKind, Permission, Role
@@ -519,8 +520,8 @@ async def register_parent_pressed(
 async def name_received(message: Message, state: FSMContext) -> None:
     data = await state.get_data()
     try:
-        name = people_service.clean_name(message.text or "")
-    except InvalidValue as invalid:
+        name = parsing.clean_name(message.text or "")
+    except Invalid as invalid:
         await message.answer(
             name_problem_text(invalid.problem) + "\n\n" + step_text(data, RegisterForm.name)
         )
@@ -540,7 +541,7 @@ async def show_summary(message: Message, state: FSMContext, session: AsyncSessio
 async def phone_received(message: Message, state: FSMContext, session: AsyncSession) -> None:
     data = await state.get_data()
     try:
-        phone = people_service.clean_uz_phone(message.text or "")
+        phone = parsing.clean_uz_phone(message.text or "")
     except Invalid as invalid:
         await message.answer(
             registration_problem_text(invalid.problem)
@@ -566,7 +567,7 @@ async def birth_received(
     else:
         try:
             today = utcnow().astimezone(settings.centre.tz).date()
-            born = people_service.clean_birth_date(text, today).isoformat()
+            born = parsing.parse_birth_date(text, today).isoformat()
         except Invalid as invalid:
             await message.answer(
                 registration_problem_text(invalid.problem)

@@ -16,9 +16,10 @@ from bot.delivery import Sender, staff_recipients
 from bot.formatting import format_phone
 from bot.i18n import _
 from bot.services import leads as leads_service
+from bot.services import parsing
 from bot.services.access import Actor
 from bot.services.leads import LeadInfo, MayApply
-from bot.services.mydata import InvalidValue
+from bot.services.parsing import Invalid
 from bot.telegram import edit_or_send
 from db.models import Permission, Role
 from handlers.common.mydata import problem_text
@@ -132,8 +133,8 @@ async def apply_command(
 
 async def name_received(message: Message, state: FSMContext) -> None:
     try:
-        name = leads_service.clean_name(message.text or "")
-    except InvalidValue as invalid:
+        name = parsing.clean_name(message.text or "")
+    except Invalid as invalid:
         await message.answer(problem_text(invalid.problem) + "\n\n" + name_step())
         return
     await state.update_data(name=name)
@@ -153,8 +154,8 @@ async def contact_received(
         )
         return
     try:
-        phone = leads_service.clean_phone(contact.phone_number)
-    except InvalidValue as invalid:
+        phone = parsing.clean_phone(contact.phone_number)
+    except Invalid as invalid:
         await message.answer(problem_text(invalid.problem), reply_markup=share_contact())
         return
     await state.update_data(phone=phone)

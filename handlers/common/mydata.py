@@ -27,7 +27,8 @@ from bot.services import audit
 from bot.services import export as export_service
 from bot.services import mydata as mydata_service
 from bot.services.access import Actor
-from bot.services.mydata import InvalidValue, PersonData, Problem
+from bot.services.mydata import PersonData
+from bot.services.parsing import Invalid, Problem
 from bot.telegram import edit_or_send, split_message
 from db.base import utcnow
 from db.models import Role
@@ -467,7 +468,7 @@ async def name_entered(
         return
     try:
         name = await mydata_service.change_name(session, actor.user_id, message.text)
-    except InvalidValue as invalid:
+    except Invalid as invalid:
         await message.answer(problem_text(invalid.problem) + "\n\n" + name_prompt())
         return
     if name is None:
@@ -481,7 +482,7 @@ async def email_entered(
 ) -> None:
     try:
         email = await mydata_service.change_email(session, actor.user_id, message.text or "")
-    except InvalidValue as invalid:
+    except Invalid as invalid:
         await message.answer(problem_text(invalid.problem) + "\n\n" + email_prompt())
         return
     if email is None:
@@ -503,7 +504,7 @@ async def contact_shared(
         return
     try:
         phone = await mydata_service.change_phone(session, actor.user_id, contact.phone_number)
-    except InvalidValue as invalid:
+    except Invalid as invalid:
         await message.answer(problem_text(invalid.problem), reply_markup=share_contact())
         return
     if phone is None:
