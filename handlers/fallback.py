@@ -16,14 +16,7 @@ from bot.i18n import _
 from bot.middlewares.logging import UpdateTrace
 from bot.services import audit
 from bot.services.access import Actor
-
-
-def stale_button_text() -> str:
-    return _("⚠️ This button is out of date. Open the menu again.")
-
-
-def refusal_text() -> str:
-    return _("⚠️ You do not have access to this. If you think you should, ask the administrator.")
+from bot.wording import refusal_text, stale_button_text
 
 
 async def record_denial(

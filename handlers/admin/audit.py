@@ -17,8 +17,8 @@ from bot.services.access import Actor
 from bot.services.audit_chain import ChainReport, Problem
 from bot.services.audit_log import AuditFilter, AuditPage
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.models import AuditEntry, AuditOutcome, Permission
-from handlers.fallback import stale_button_text
 from keyboards.audit import AuditCb, action_groups, audit_page, back_to_log
 
 ACTION_PATTERN = re.compile(r"^[a-z_]{1,24}(\.[a-z_]{1,24})?$")

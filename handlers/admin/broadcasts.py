@@ -32,6 +32,7 @@ from bot.services.access import Actor
 from bot.services.broadcasts import Audience, CancelOutcome, Draft
 from bot.services.parsing import Invalid
 from bot.telegram import edit_or_send
+from bot.wording import cancel_hint, date_problem, stale_button_text, time_problem
 from db.base import utcnow
 from db.ids import is_row_id
 from db.models import (
@@ -42,8 +43,6 @@ from db.models import (
     Permission,
     Role,
 )
-from handlers.admin.courses import cancel_hint, date_problem, time_problem
-from handlers.fallback import stale_button_text
 from handlers.forms import in_state, not_a_command
 from keyboards.broadcasts import (
     BroadcastCb,

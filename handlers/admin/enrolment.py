@@ -36,10 +36,10 @@ from bot.services.access import Actor
 from bot.services.enrolment import Change, EnrolmentInfo, Outcome, Preview
 from bot.services.parsing import Invalid
 from bot.telegram import edit_or_send
+from bot.wording import cancel_hint, number_problem, stale_button_text, while_confirming_text
 from db.base import utcnow
 from db.models import Role
-from handlers.admin.courses import ACADEMIC, cancel_hint, number_problem, while_confirming_text
-from handlers.fallback import stale_button_text
+from handlers.admin.courses import ACADEMIC
 from handlers.forms import in_state, not_a_command
 from keyboards.academic import (
     EnrolCb,

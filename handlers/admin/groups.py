@@ -40,19 +40,19 @@ from bot.services.academic import (
 from bot.services.access import Actor
 from bot.services.parsing import Invalid
 from bot.telegram import edit_or_send
-from db.base import utcnow
-from db.models import GroupStatus, Role
-from handlers.admin.courses import (
-    ACADEMIC,
+from bot.wording import (
     cancel_hint,
     date_problem,
     money_problem,
     number_problem,
+    stale_button_text,
     text_problem,
     time_problem,
     while_confirming_text,
 )
-from handlers.fallback import stale_button_text
+from db.base import utcnow
+from db.models import GroupStatus, Role
+from handlers.admin.courses import ACADEMIC
 from handlers.forms import in_state, not_a_command
 from keyboards.academic import (
     GROUP_FIELDS,

@@ -20,9 +20,9 @@ from bot.services.access import Actor
 from bot.services.consent import Category
 from bot.services.leads import LeadInfo, LeadPage, Moved
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import LeadStatus, Permission
-from handlers.fallback import stale_button_text
 from keyboards.people import LeadCb, enrol_confirmation, lead_card, lead_status_labels, leads_list
 
 USERS = {"permission": Permission.USERS}

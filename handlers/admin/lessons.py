@@ -31,16 +31,16 @@ from bot.services.access import Actor
 from bot.services.lessons import Audience, LessonChange, LessonInfo, Refusal
 from bot.services.parsing import Invalid
 from bot.telegram import edit_or_send
-from db.base import utcnow
-from db.models import LessonStatus
-from handlers.admin.courses import (
-    ACADEMIC,
+from bot.wording import (
     cancel_hint,
     date_problem,
+    stale_button_text,
     time_problem,
     while_confirming_text,
 )
-from handlers.fallback import stale_button_text
+from db.base import utcnow
+from db.models import LessonStatus
+from handlers.admin.courses import ACADEMIC
 from handlers.forms import in_state, not_a_command
 from keyboards.academic import (
     LessonCb,

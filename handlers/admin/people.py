@@ -28,13 +28,13 @@ from bot.services.invites import Created, Made, Revoked
 from bot.services.parsing import Invalid, Problem
 from bot.services.people import InvalidQuery, LinkOutcome, PersonCard
 from bot.telegram import edit_or_send
+from bot.wording import cancel_hint, stale_button_text
 from db.base import utcnow
 from db.models import InviteKind, Permission, Role
 from handlers.common.leads import not_a_menu_button
 from handlers.common.mydata import attendance_labels, enrolment_labels
 from handlers.common.mydata import problem_text as name_problem_text
 from handlers.common.start import role_names
-from handlers.fallback import stale_button_text
 from handlers.forms import in_state, not_a_command
 from keyboards.people import (
     FROM_ELSEWHERE,
@@ -451,7 +451,7 @@ def step_text(data: dict, step: State) -> str:
             "Step {n}/{total} — birth date as DD.MM.YYYY, for example <i>21.03.2012</i>; "
             "send <b>-</b> if you do not know it."
         ).format(n=3, total=total)
-    return "\n".join([head, "", body, "", _("/cancel — leave without saving.")])
+    return "\n".join([head, "", body, "", cancel_hint()])
 
 
 def registration_problem_text(problem: Problem) -> str:

@@ -22,10 +22,10 @@ from bot.services.access import Actor
 from bot.services.consent import Category
 from bot.services.staff import Change, Outcome, from_bits
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import InviteKind, Permission, Role
 from handlers.admin.people import render_card, send_invite
-from handlers.fallback import stale_button_text
 from keyboards.people import (
     StaffCb,
     permission_editor,

@@ -21,10 +21,10 @@ from bot.services.access import Actor
 from bot.services.leads import LeadInfo, MayApply
 from bot.services.parsing import Invalid
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.models import Permission, Role
 from handlers.common.mydata import problem_text
 from handlers.common.start import role_names
-from handlers.fallback import stale_button_text
 from handlers.forms import not_a_command
 from keyboards.common import MENU, main_menu
 from keyboards.mydata import share_contact

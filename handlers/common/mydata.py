@@ -30,10 +30,10 @@ from bot.services.access import Actor
 from bot.services.mydata import PersonData
 from bot.services.parsing import Invalid, Problem
 from bot.telegram import edit_or_send, split_message
+from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import Role
 from handlers.common.start import role_names
-from handlers.fallback import stale_button_text
 from keyboards.common import LANGUAGE_NAMES, language_picker, main_menu
 from keyboards.labels import attendance_labels, grade_kind_labels
 from keyboards.mydata import MyDataCb, child_card, export_choice, own_card, share_contact

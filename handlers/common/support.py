@@ -23,8 +23,8 @@ from bot.services import support as support_service
 from bot.services.access import Actor
 from bot.services.support import TextProblem, TicketInfo
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.models import TicketTopic
-from handlers.fallback import stale_button_text
 from handlers.forms import not_a_command
 from keyboards.support import (
     TicketCb,
