@@ -29,16 +29,16 @@ from aiogram.fsm.scene import Scene, SceneRegistry, on
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 from pydantic import BaseModel
 
-from bot.forms.texts import (
+from bot.i18n import _
+from bot.services.parsing import Invalid
+from bot.telegram import edit_or_send
+from bot.wording import (
     cancel_hint,
     cancelled_text,
     change_what_text,
     stale_button_text,
     while_confirming_text,
 )
-from bot.i18n import _
-from bot.services.academic import Invalid
-from bot.telegram import edit_or_send
 from keyboards.forms import FormCb, Rows, fields_keyboard, markup_of, summary_keyboard
 
 
