@@ -35,8 +35,8 @@ def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def paying_client(database_url, session_factory, bot, sender) -> ChatClient:
     """A bot with PAYMENT_PROVIDER_TOKEN set."""
-    from bot.app import create_dispatcher
     from bot.middlewares.throttling import MemoryHitCounter
+    from bot.startup.app import create_dispatcher
 
     settings = make_settings(database_url, payment_provider_token=TOKEN)
     dispatcher = create_dispatcher(

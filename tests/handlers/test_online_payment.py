@@ -298,8 +298,8 @@ async def test_a_successful_payment_passes_the_consent_gate_and_the_throttle(
 ):
     """Consent withdrawn after the invoice, and a user over the flood limit: the money
     Telegram took is still recorded."""
-    from bot.app import create_dispatcher
     from bot.middlewares.throttling import MemoryHitCounter
+    from bot.startup.app import create_dispatcher
 
     settings = make_settings(database_url, payment_provider_token=TOKEN, throttle_rate=1)
     client = ChatClient(

@@ -18,10 +18,10 @@ from bot.jobs.payment_reminders import (
     remind_now,
     send_payment_reminders,
 )
-from bot.scheduler import create_scheduler
 from bot.services import ledger
 from bot.services.consent import Choices
 from bot.services.reminders import payment_key
+from bot.startup.scheduler import create_scheduler
 from db.models import (
     AuditEntry,
     Charge,

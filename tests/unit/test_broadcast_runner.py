@@ -11,7 +11,6 @@ from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import CopyMessage, EditMessageText
 from sqlalchemy import select, update
 
-from bot.app import create_bot
 from bot.config import Settings
 from bot.delivery import Claimant, Sender
 from bot.delivery.broadcast import (
@@ -28,6 +27,7 @@ from bot.i18n import use_language
 from bot.jobs.broadcasts import broadcast_tick
 from bot.services import broadcasts as service
 from bot.services.broadcasts import Audience, Draft
+from bot.startup.app import create_bot
 from db.base import utcnow
 from db.models import AudienceType, Broadcast, Delivery, User
 from tests.chat import Person
