@@ -14,6 +14,7 @@ readable by `pg_restore --list`. Names sort by UTC time: educrm-20261125T030000Z
 Nothing here knows aiogram; the job, /backup and `python -m bot restore` call it.
 """
 
+import asyncio
 import fcntl
 import gzip
 import hashlib
@@ -35,6 +36,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 
+from bot.config import Settings
 from db.engine import create_engine
 
 PREFIX = "educrm-"
@@ -425,3 +427,16 @@ def restore_file(
             env,
             "pg_restore",
         )
+
+
+async def make_backup(settings: Settings, now: datetime | None = None) -> BackupResult:
+    """One verified, rotated backup now (the blocking work runs in a thread)."""
+    key = settings.backup.backup_key
+    return await asyncio.to_thread(
+        create_backup,
+        settings.database.database_url,
+        settings.backup.backup_dir,
+        keep=settings.backup.backup_keep,
+        secret=key.get_secret_value() if key else None,
+        now=now,
+    )

@@ -38,9 +38,9 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from bot.config import Settings
 from bot.delivery import Claimant, Sender, instance_name
-from bot.delivery.broadcast import Launcher, launcher_for, settle_previous_run
 from bot.delivery.limiter import RedisLimiter
 from bot.middlewares.dedup import UpdateGate
+from bot.notices.broadcast import Launcher, launcher_for, settle_previous_run
 from bot.services.analytics import UsageTally
 from bot.services.backup import DatabaseLock
 from bot.startup.app import create_bot, create_dispatcher

@@ -11,10 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import _
-from bot.jobs.backup import make_backup
 from bot.services import audit
 from bot.services.access import Actor
-from bot.services.backup import NAME_PATTERN, BackupError, BackupResult
+from bot.services.backup import NAME_PATTERN, BackupError, BackupResult, make_backup
 from db.models import AuditOutcome, Permission
 from handlers.fallback import stale_button_text
 from keyboards.backup import BackupCb, send_file_button

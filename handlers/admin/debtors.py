@@ -18,8 +18,8 @@ from bot.delivery import Sender
 from bot.filters.menu import MenuButton
 from bot.formatting import format_date, format_money
 from bot.i18n import _, ngettext
-from bot.jobs import payment_reminders
-from bot.jobs.payment_reminders import RemindNow, RemindNowReason
+from bot.notices import payment_reminders
+from bot.notices.payment_reminders import RemindNow, RemindNowReason
 from bot.services import debtors_xlsx, ledger, payment_desk
 from bot.services.access import Actor
 from bot.services.ledger import Debtor

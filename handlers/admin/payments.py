@@ -22,8 +22,8 @@ from bot.delivery import Sender
 from bot.filters.menu import MenuButton
 from bot.formatting import format_datetime, format_money
 from bot.i18n import _
-from bot.jobs import receipts
-from bot.jobs.receipts import balance_line, method_label
+from bot.notices import receipts
+from bot.notices.receipts import balance_line, method_label
 from bot.services import academic as academic_service
 from bot.services import ledger, payment_desk
 from bot.services.academic import Invalid, Problem

@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.delivery import Sender
 from bot.formatting import format_money
 from bot.i18n import _
-from bot.jobs.receipts import send_receipt
+from bot.notices.receipts import send_receipt
 from bot.services import online_payments as service
 from bot.services.access import Actor
 from bot.services.ledger import LedgerOutcome

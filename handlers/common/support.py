@@ -18,7 +18,7 @@ from bot.delivery import Sender
 from bot.filters.menu import MenuButton
 from bot.formatting import format_datetime
 from bot.i18n import _
-from bot.jobs.tickets import notify_staff
+from bot.notices.tickets import notify_staff
 from bot.services import support as support_service
 from bot.services.access import Actor
 from bot.services.support import TextProblem, TicketInfo

@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.filters.menu import MenuButton
 from bot.formatting import babel_locale, format_date, format_datetime, format_money
 from bot.i18n import _
-from bot.jobs.receipts import balance_line, method_label
+from bot.notices.receipts import balance_line, method_label
 from bot.services import ledger
 from bot.services.access import Actor
 from bot.services.ledger import ChargeLine, PaymentInfo, RefundInfo, Statement

@@ -13,11 +13,8 @@ from bot.delivery import Sender
 from bot.formatting import format_money
 from bot.i18n import use_language
 from bot.jobs.class_reminders import send_class_reminders
-from bot.jobs.payment_reminders import (
-    RemindNowReason,
-    remind_now,
-    send_payment_reminders,
-)
+from bot.jobs.payment_reminders import send_payment_reminders
+from bot.notices.payment_reminders import RemindNowReason, remind_now
 from bot.services import ledger
 from bot.services.consent import Choices
 from bot.services.reminders import payment_key

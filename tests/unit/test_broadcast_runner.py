@@ -13,7 +13,9 @@ from sqlalchemy import select, update
 
 from bot.config import Settings
 from bot.delivery import Claimant, Sender
-from bot.delivery.broadcast import (
+from bot.i18n import use_language
+from bot.jobs.broadcasts import broadcast_tick
+from bot.notices.broadcast import (
     STALE_AFTER,
     Launcher,
     RetryPolicy,
@@ -23,8 +25,6 @@ from bot.delivery.broadcast import (
     run_broadcast,
     settle_previous_run,
 )
-from bot.i18n import use_language
-from bot.jobs.broadcasts import broadcast_tick
 from bot.services import broadcasts as service
 from bot.services.broadcasts import Audience, Draft
 from bot.startup.app import create_bot
