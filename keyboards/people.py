@@ -16,7 +16,7 @@ from db.models import LeadStatus, Permission, Role
 from keyboards.academic import EnrolCb
 from keyboards.ids import Id, Number
 from keyboards.labels import toggle_mark
-from keyboards.payments import DeskCb
+from keyboards.payments.desk import DeskCb
 
 BUTTON_TEXT_MAX = 60
 

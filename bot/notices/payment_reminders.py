@@ -32,7 +32,7 @@ from bot.services import audit, notifications
 from bot.services import reminders as rules
 from bot.services.consent import Category
 from bot.services.reminders import PaymentNotice, QuietHours
-from keyboards.pay import online_payments_on, pay_keyboard
+from keyboards.payments.pay import online_payments_on, pay_keyboard
 
 BATCH = 25  # about a second of sending at Telegram's pace
 Notice = TypeVar("Notice", bound=Any)

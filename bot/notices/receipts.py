@@ -18,9 +18,9 @@ from bot.config import Settings
 from bot.delivery import Outcome, Recipient, Sender, recipients
 from bot.formatting import format_datetime, format_money
 from bot.i18n import _
-from bot.services import payment_desk
 from bot.services.consent import Category
-from bot.services.ledger import PaymentInfo
+from bot.services.payments import payment_desk
+from bot.services.payments.ledger import PaymentInfo
 from keyboards.labels import method_label
 
 Render = Callable[[bool], str]  # for_student → the text, in the current language

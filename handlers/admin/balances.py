@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.formatting import format_money
 from bot.i18n import _, ngettext
-from bot.services import audit, ledger
+from bot.services import audit
 from bot.services.access import Actor
+from bot.services.payments import ledger
 from bot.telegram import edit_or_send
 from handlers.fallback import refusal_text
-from keyboards.balances import RecomputeCb, fix_button
+from keyboards.payments.balances import RecomputeCb, fix_button
 
 SHOWN = 20  # differences listed in the message; the rest are counted
 

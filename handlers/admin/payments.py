@@ -25,11 +25,11 @@ from bot.i18n import _
 from bot.notices import receipts
 from bot.notices.receipts import balance_line, method_label
 from bot.services import academic as academic_service
-from bot.services import ledger, payment_desk
 from bot.services.academic import Invalid, Problem
 from bot.services.access import Actor
-from bot.services.ledger import LedgerOutcome, PaymentInfo, RefundInfo, Statement
-from bot.services.payment_desk import StudentRef
+from bot.services.payments import ledger, payment_desk
+from bot.services.payments.ledger import LedgerOutcome, PaymentInfo, RefundInfo, Statement
+from bot.services.payments.payment_desk import StudentRef
 from bot.services.people import InvalidQuery
 from bot.telegram import edit_or_send
 from db.base import utcnow
@@ -37,7 +37,7 @@ from db.models import PaymentMethod, Permission
 from handlers.common.leads import not_a_menu_button
 from handlers.fallback import stale_button_text
 from handlers.forms import in_state, not_a_command
-from keyboards.payments import (
+from keyboards.payments.desk import (
     DESK_METHODS,
     DeskCb,
     after_payment,

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import handlers.student.balance as balance_handlers
-from bot.services import ledger
+from bot.services.payments import ledger
 from db.models import AuditEntry, AuditOutcome, Charge, ParentLink, Payment, PaymentMethod, Role
-from db.repositories import ledger as ledger_repo
+from db.repositories.payments import ledger as ledger_repo
 from keyboards.student import ParentChildCb
 from tests.chat import ChatClient, Person
 from tests.conftest import make_settings

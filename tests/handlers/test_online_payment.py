@@ -9,8 +9,8 @@ from aiogram.methods import AnswerPreCheckoutQuery, SendInvoice, SendMessage
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import ledger
-from bot.services import online_payments as service
+from bot.services.payments import ledger
+from bot.services.payments import online_payments as service
 from db.models import (
     AuditEntry,
     AuditOutcome,
@@ -20,7 +20,7 @@ from db.models import (
     Role,
     RoleAssignment,
 )
-from keyboards.pay import PayCb
+from keyboards.payments.pay import PayCb
 from keyboards.student import ParentChildCb
 from tests.chat import ChatClient, Person
 from tests.conftest import make_settings

@@ -54,7 +54,7 @@ from bot.services import audit
 from db.base import utcnow
 from db.models import Group, GroupStatus, LessonStatus, Payment, PaymentMethod, Refund, Role, User
 from db.repositories import academic as academic_repo
-from db.repositories import ledger as repo
+from db.repositories.payments import ledger as repo
 
 MAX_AMOUNT = 1_000_000_000  # so'm: anything larger is a typo, refused
 MAX_TEXT = 500
