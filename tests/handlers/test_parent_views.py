@@ -10,16 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import AuditEntry, AuditOutcome, ParentLink, Role
 from keyboards.student import ChildPageCb, ParentChildCb
 from tests.chat import Person
-from tests.factories import make_user
+from tests.factories import make_enrolment, make_group, make_lessons, make_user
 from tests.handlers.test_student_views import (
     NOW,
     STALE,
-    add_lessons,
-    enrol,
     fixed_clock,  # noqa: F401  (the autouse clock of the student views)
     grade,
     homework,
-    make_group,
     mark,
     utc,
 )
@@ -38,8 +35,8 @@ async def child_with_records(session: AsyncSession, name: str, telegram_id: int,
         session, Person(id=telegram_id, first_name=name), roles=[Role.STUDENT], full_name=name
     )
     group = await make_group(session, f"{tag} group", course=f"{tag} course")
-    await enrol(session, child.id, group)
-    lessons = await add_lessons(session, group, [utc(4, 9), utc(2, 9)])
+    await make_enrolment(session, child.id, group)
+    lessons = await make_lessons(session, group, [utc(4, 9), utc(2, 9)])
     await mark(session, child.id, lessons[1:], ["late"])
     await grade(session, child.id, group, utc(3, 10), 8, kind="exam", comment=f"{tag} comment")
     return child, group
