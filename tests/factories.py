@@ -99,9 +99,9 @@ async def make_user(
 
 async def make_course(
     session: AsyncSession,
-    name: str = "English",
+    name: str = "General English",
     *,
-    monthly_price: int = 500_000,
+    monthly_price: int = 1_250_000,
     commit: bool = True,
     **values: Any,
 ) -> Course:
