@@ -13,6 +13,9 @@ import pytest
 from tests.fake_bot_api import FakeBotApi
 from tests.mocked_bot import BOT_TOKEN
 
+# the real bot process in a subprocess, started and stopped per test: 8 to 13 s each
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "s3cret-token-" + "x" * 20  # webhook mode needs at least 32 characters
 

@@ -185,6 +185,7 @@ def errors():
     logger.remove(sink)
 
 
+@pytest.mark.slow  # 10 000 updates: about 35 s
 @pytest.mark.filterwarnings("ignore:Detected unknown update type")
 async def test_ten_thousand_malformed_updates(fuzz_dispatcher, session_factory, errors) -> None:
     bot = MockedBot()

@@ -113,6 +113,7 @@ async def test_a_webhook_body_that_is_not_an_update_is_answered_400(
     assert unhandled == []
 
 
+@pytest.mark.slow  # a Bot API that answers in a second: about 8 s
 async def test_a_webhook_update_the_drain_gives_up_is_answered_503_and_not_marked_seen(
     database_url, session_factory
 ) -> None:

@@ -248,6 +248,7 @@ async def test_another_teachers_group_cannot_be_graded_or_given_homework(client,
 # --- homework through the Dispatcher ------------------------------------------------------------
 
 
+@pytest.mark.slow  # waits out Telegram's retry_after: about 5 s
 async def test_homework_with_a_photo_reaches_the_students_and_their_parents(client, session, bot):
     data = await centre(session)
     next_lesson = await make_lesson(session, data.group, LESSON_AT + timedelta(days=2))

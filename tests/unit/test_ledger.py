@@ -540,6 +540,7 @@ async def test_open_charges_fifo_statement_and_debtors(session, billing) -> None
 # --- balances against the ledger ----------------------------------------------------------
 
 
+@pytest.mark.slow  # a long property test: about 14 s
 async def test_random_operations_keep_balances_equal_to_the_ledger(session, billing) -> None:
     rng = random.Random(20261125)
     world = await build_centre(session)
