@@ -24,14 +24,6 @@ SECRET = "stop-units-webhook-secret-0123456789"
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 
 
-@pytest.fixture
-async def api():
-    server = FakeBotApi()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 def bot_and_dispatcher(api: FakeBotApi, database_url: str, session_factory, **settings: Any):
     config = make_settings(database_url, telegram_api_url=api.url, **settings)
     dispatcher = create_dispatcher(

@@ -29,7 +29,14 @@ from db.models import (
 )
 from keyboards.academic import GroupCb, LessonCb
 from tests.chat import ChatClient, Person
-from tests.factories import link_parent, make_course, make_enrolment, make_user, save_group
+from tests.factories import (
+    link_parent,
+    make_course,
+    make_enrolment,
+    make_lesson,
+    make_user,
+    save_group,
+)
 
 TZ_NAME = "Asia/Tashkent"
 STALE = "⚠️ This button is out of date. Open the menu again."
@@ -546,14 +553,7 @@ async def test_a_lesson_with_attendance_or_in_the_past_is_not_changed(
     group, lesson = await a_group_with_people(session, settings, owner)
     student_id = await session.scalar(select(Enrolment.student_id))
     session.add(Attendance(lesson_id=lesson.id, student_id=student_id, status="present"))
-    past = Lesson(
-        group_id=group.id,
-        starts_at=utcnow() - timedelta(days=2),
-        duration_minutes=90,
-        status=LessonStatus.SCHEDULED,
-    )
-    session.add(past)
-    await session.commit()
+    past = await make_lesson(session, group, utcnow() - timedelta(days=2))
     marked = await client.press(owner, LessonCb(action="cancel_yes", id=lesson.id).pack())
     assert "Attendance was already taken" in marked.answers[0].text
     over = await client.press(owner, LessonCb(action="cancel_yes", id=past.id).pack())
