@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PYBABEL := $(BIN)/pybabel
 KEYWORDS := -k _ -k __ -k N_ -k ngettext:1,2
 
-.PHONY: run test test-postgres lint format migrate i18n i18n-extract i18n-update i18n-compile bench clean
+.PHONY: run test test-fast test-postgres lint format migrate i18n i18n-extract i18n-update i18n-compile bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ migrate: $(STAMP)
 
 test: $(STAMP) i18n-compile
 	$(BIN)/python -m pytest
+
+# The same set-up without the tests marked slow (the bot process, the fuzz, long property
+# tests, real waits): for quick feedback while working; `make test` and CI run everything.
+test-fast: $(STAMP) i18n-compile
+	$(BIN)/python -m pytest -m "not slow"
 
 # The same suite on PostgreSQL (CI does this too). The database in TEST_DATABASE_URL (default
 # educrm_test on 127.0.0.1:5432) is created if the server lacks it; its tables are rebuilt.

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -22,6 +24,7 @@ from bot.startup.app import create_dispatcher
 from db.base import Base
 from db.engine import create_engine, create_session_factory
 from tests.chat import ChatClient, Person
+from tests.fake_bot_api import FakeBotApi
 from tests.json_storage import JsonRoundTripStorage
 from tests.mocked_bot import BOT_TOKEN, MockedBot
 
@@ -163,6 +166,30 @@ def throttled_client(database_url: str, session_factory, bot: MockedBot):
         return ChatClient(bot, create_dispatcher(settings, session_factory, hit_counter=counter))
 
     return build
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    """A fake Bot API server on a free port."""
+    server = FakeBotApi()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def redis(request: pytest.FixtureRequest) -> AsyncIterator[Redis]:
+    """A client on the Redis database the test module names in REDIS_URL, empty before and
+    after the test; without Redis on the machine the test is skipped."""
+    client = Redis.from_url(request.module.REDIS_URL)
+    try:
+        await client.ping()
+    except RedisConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    await client.flushdb()
+    yield client
+    await client.flushdb()
+    await client.aclose()
 
 
 @pytest.fixture

@@ -14,18 +14,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
-    Course,
-    Enrolment,
     EnrolmentFreeze,
     EnrolmentStatus,
-    Group,
-    Lesson,
     LessonStatus,
-    ParentLink,
     Role,
-    ScheduleSlot,
 )
-from tests.factories import make_user
+from tests.factories import link_parent, make_enrolment, make_group, make_lesson, make_user
 
 DEC = date(2026, 12, 1)
 
@@ -53,23 +47,17 @@ async def add_group(
     override: int | None = None,
     start: date = date(2026, 9, 1),
 ) -> int:
-    course = Course(name=f"Course {name}", monthly_price=price)
-    session.add(course)
-    await session.flush()
-    group = Group(
-        course_id=course.id,
-        name=name,
+    group = await make_group(
+        session,
+        name,
+        course=f"Course {name}",
+        price=price,
         start_date=start,
         capacity=30,
         price_override=override,
+        slots=slots,
+        commit=False,
     )
-    session.add(group)
-    await session.flush()
-    session.add_all(
-        ScheduleSlot(group_id=group.id, weekday=weekday, start_time=at, duration_minutes=90)
-        for weekday, at in slots
-    )
-    await session.flush()
     return group.id
 
 
@@ -89,16 +77,16 @@ async def enrol(
     discount: int = 0,
     left: date | None = None,
 ) -> int:
-    row = Enrolment(
-        student_id=world.students[name],
-        group_id=world.groups[group],
+    row = await make_enrolment(
+        session,
+        world.students[name],
+        world.groups[group],
         joined_on=joined,
         left_on=left,
         discount_percent=discount,
         status=EnrolmentStatus.LEFT if left else EnrolmentStatus.ACTIVE,
+        commit=False,
     )
-    session.add(row)
-    await session.flush()
     world.enrolments[name] = row.id
     return row.id
 
@@ -130,34 +118,13 @@ async def build_centre(session: AsyncSession) -> World:
     )
     world.groups["C"] = await add_group(session, "Night C", 250_000, [(1, time(0, 30))])
     # lesson rows exist only for part of the month; one of them is cancelled
-    session.add_all(
-        [
-            Lesson(
-                group_id=world.groups["A"],
-                starts_at=local(date(2026, 12, 23), 14),
-                duration_minutes=90,
-            ),
-            Lesson(
-                group_id=world.groups["A"],
-                starts_at=local(date(2026, 12, 25), 14),
-                duration_minutes=90,
-                status=LessonStatus.CANCELLED,
-            ),
-            # Tashkent midnight: Tue 1 Dec 00:30 local is 30 Nov 19:30 UTC
-            Lesson(
-                group_id=world.groups["C"],
-                starts_at=local(date(2026, 12, 1), 0, 30),
-                duration_minutes=90,
-            ),
-            # Tue 5 Jan 00:30 local (4 Jan UTC), cancelled: January's business, not December's
-            Lesson(
-                group_id=world.groups["C"],
-                starts_at=local(date(2027, 1, 5), 0, 30),
-                duration_minutes=90,
-                status=LessonStatus.CANCELLED,
-            ),
-        ]
-    )
+    a, c, cancelled = world.groups["A"], world.groups["C"], LessonStatus.CANCELLED
+    await make_lesson(session, a, local(date(2026, 12, 23), 14), commit=False)
+    await make_lesson(session, a, local(date(2026, 12, 25), 14), status=cancelled, commit=False)
+    # Tashkent midnight: Tue 1 Dec 00:30 local is 30 Nov 19:30 UTC
+    await make_lesson(session, c, local(date(2026, 12, 1), 0, 30), commit=False)
+    # Tue 5 Jan 00:30 local (4 Jan UTC), cancelled: January's business, not December's
+    await make_lesson(session, c, local(date(2027, 1, 5), 0, 30), status=cancelled, commit=False)
     gulnora = await add_student(session, world, "Gulnora")  # registered first, joined later
     for name in ("Aziz", "Bek", "Dilnoza", "Farruh", "Hasan", "Ilhom", "Jasur", "Laylo"):
         await add_student(session, world, name)
@@ -176,13 +143,7 @@ async def build_centre(session: AsyncSession) -> World:
     await enrol(session, world, "Laylo", "C", date(2026, 12, 2))
     parent = await make_user(session, None, roles=[Role.PARENT], full_name="Parent")
     world.parent_id = parent.id
-    session.add_all(
-        [
-            ParentLink(parent_id=parent.id, student_id=world.students["Farruh"]),
-            ParentLink(parent_id=parent.id, student_id=gulnora),
-        ]
-    )
-    await session.commit()
+    await link_parent(session, parent, world.students["Farruh"], gulnora)
     return world
 
 

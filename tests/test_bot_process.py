@@ -13,6 +13,9 @@ import pytest
 from tests.fake_bot_api import FakeBotApi
 from tests.mocked_bot import BOT_TOKEN
 
+# the real bot process in a subprocess, started and stopped per test: 8 to 13 s each
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "s3cret-token-" + "x" * 20  # webhook mode needs at least 32 characters
 
@@ -55,24 +58,20 @@ def button_update(update_id: int, user_id: int, data: str) -> dict:
     }
 
 
-@pytest.fixture
-async def api():
-    server = FakeBotApi()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-async def test_the_bot_runs_against_a_local_bot_api_server(api: FakeBotApi, tmp_path: Path) -> None:
-    env = {
+def bot_env(api: FakeBotApi, database: Path, **extra: str) -> dict[str, str]:
+    """The environment of `python -m bot run` against the fake Bot API, on a SQLite file."""
+    return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": str(PROJECT),
         "BOT_TOKEN": BOT_TOKEN,
-        "OWNER_IDS": "1",
         "TELEGRAM_API_URL": api.url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        "LOG_LEVEL": "INFO",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        **extra,
     }
+
+
+async def test_the_bot_runs_against_a_local_bot_api_server(api: FakeBotApi, tmp_path: Path) -> None:
+    env = bot_env(api, tmp_path / "bot.db", OWNER_IDS="1", LOG_LEVEL="INFO")
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run",
         cwd=tmp_path, env=env,
@@ -139,16 +138,13 @@ async def test_webhook_mode_checks_the_secret_token(api: FakeBotApi, tmp_path: P
     import aiohttp
 
     port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(PROJECT),
-        "BOT_TOKEN": BOT_TOKEN,
-        "TELEGRAM_API_URL": api.url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
-        "WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "WEBHOOK_LISTEN": f"127.0.0.1:{port}",
-    }
+    env = bot_env(
+        api,
+        tmp_path / "bot.db",
+        WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
+        WEBHOOK_SECRET=WEBHOOK_SECRET,
+        WEBHOOK_LISTEN=f"127.0.0.1:{port}",
+    )
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run",
         cwd=tmp_path, env=env,
@@ -187,17 +183,6 @@ async def test_webhook_mode_checks_the_secret_token(api: FakeBotApi, tmp_path: P
     assert process.returncode == 0
 
 
-def bot_env(api: FakeBotApi, tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(PROJECT),
-        "BOT_TOKEN": BOT_TOKEN,
-        "TELEGRAM_API_URL": api.url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        **extra,
-    }
-
-
 def assert_no_secret(log: str) -> None:
     assert BOT_TOKEN not in log and BOT_TOKEN.split(":")[1] not in log, log
 
@@ -210,7 +195,7 @@ async def test_a_proxy_page_answering_the_handlers_never_puts_the_token_in_the_l
     await api.start()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run",
-        cwd=tmp_path, env=bot_env(api, tmp_path, OWNER_IDS="1", LOG_LEVEL="DEBUG"),
+        cwd=tmp_path, env=bot_env(api, tmp_path / "bot.db", OWNER_IDS="1", LOG_LEVEL="DEBUG"),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -238,7 +223,7 @@ async def test_a_proxy_page_at_start_up_stops_the_bot_without_printing_the_token
     try:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run",
-            cwd=tmp_path, env=bot_env(api, tmp_path),
+            cwd=tmp_path, env=bot_env(api, tmp_path / "bot.db"),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         _, stderr = await asyncio.wait_for(process.communicate(), 60)

@@ -25,7 +25,7 @@ import json
 import os
 import random
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 
@@ -46,18 +46,12 @@ from bot.startup.app import create_dispatcher
 from db.base import Base
 from db.models import (
     AuditEntry,
-    Course,
-    Enrolment,
-    Group,
-    Lesson,
-    ParentLink,
     Permission,
     Role,
-    ScheduleSlot,
 )
 from handlers.fallback import something_went_wrong
 from tests.conftest import OWNER_ID, make_settings
-from tests.factories import make_user
+from tests.factories import link_parent, make_enrolment, make_group, make_lessons, make_user
 from tests.fuzz_updates import Sender, UpdateFuzzer, button_shapes
 from tests.mocked_bot import MockedBot
 
@@ -107,32 +101,21 @@ async def seed_centre(session) -> None:
             language=sender.language_code or "en",
             full_name=sender.first_name,
         )
-    course = Course(name="English <B1>", monthly_price=400_000)
-    session.add(course)
-    await session.flush()
-    group = Group(
-        course_id=course.id,
+    group = await make_group(
+        session,
+        "A1 & <morning>",
+        course="English <B1>",
+        price=400_000,
         teacher_id=people["teacher"].id,
-        name="A1 & <morning>",
         room="12",
-        start_date=date(2026, 1, 5),
-        capacity=20,
-    )
-    session.add(group)
-    await session.flush()
-    session.add(
-        ScheduleSlot(group_id=group.id, weekday=2, start_time=clock_time(14), duration_minutes=90)
+        slots=[(2, clock_time(14))],
+        commit=False,
     )
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    for days in (-7, -1, 0, 1, 7):
-        session.add(
-            Lesson(group_id=group.id, starts_at=now + timedelta(days=days), duration_minutes=90)
-        )
-    session.add(
-        Enrolment(student_id=people["student"].id, group_id=group.id, joined_on=date(2026, 1, 5))
-    )
-    session.add(ParentLink(parent_id=people["parent"].id, student_id=people["student"].id))
-    await session.commit()
+    days = (-7, -1, 0, 1, 7)
+    await make_lessons(session, group, [now + timedelta(days=d) for d in days], commit=False)
+    await make_enrolment(session, people["student"], group, commit=False)
+    await link_parent(session, people["parent"], people["student"])
 
 
 async def snapshot(session) -> dict[str, dict[str, str]]:
@@ -185,6 +168,7 @@ def errors():
     logger.remove(sink)
 
 
+@pytest.mark.slow  # 10 000 updates: about 35 s
 @pytest.mark.filterwarnings("ignore:Detected unknown update type")
 async def test_ten_thousand_malformed_updates(fuzz_dispatcher, session_factory, errors) -> None:
     bot = MockedBot()

@@ -21,11 +21,10 @@ from typing import IO
 import aiohttp
 import pytest
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tests.fake_bot_api import FakeBotApi
-from tests.mocked_bot import BOT_TOKEN
-from tests.test_bot_process import PROJECT, button_update, free_port, message_update
+from tests.test_bot_process import bot_env as process_env
+from tests.test_bot_process import button_update, free_port, message_update
 
 PEOPLE = range(301, 317)  # 16 people, 50 toggles each
 BURST = 800
@@ -38,17 +37,8 @@ pytestmark = pytest.mark.slow
 
 
 def bot_env(api: FakeBotApi, database: Path, **extra: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(PROJECT),
-        "BOT_TOKEN": BOT_TOKEN,
-        "TELEGRAM_API_URL": api.url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-        "LOG_LEVEL": "INFO",
-        "THROTTLE_RATE": "100",
-        "DRAIN_SECONDS": DRAIN,
-        **extra,
-    }
+    defaults = {"LOG_LEVEL": "INFO", "THROTTLE_RATE": "100", "DRAIN_SECONDS": DRAIN}
+    return process_env(api, database, **(defaults | extra))
 
 
 class BotProcess:
@@ -201,19 +191,6 @@ class FakeTelegram:
                 await self.deliver(http, queue.get_nowait())
 
         await asyncio.gather(*(connection() for _ in range(self.connections)))
-
-
-@pytest.fixture
-async def redis():
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except RedisConnectionError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    await client.flushdb()
-    yield client
-    await client.flushdb()
-    await client.aclose()
 
 
 async def test_a_stop_in_a_webhook_burst_loses_nothing(

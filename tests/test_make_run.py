@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.fake_bot_api import FakeBotApi
-from tests.mocked_bot import BOT_TOKEN
-from tests.test_bot_process import PROJECT, message_update
+from tests.test_bot_process import PROJECT, bot_env, message_update
 
 pytestmark = [
     pytest.mark.slow,
@@ -30,14 +29,7 @@ async def test_a_group_sigterm_to_make_run_drains(tmp_path: Path) -> None:
     api = FakeBotApi()
     await api.start()
     venv = Path(sys.prefix)
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(PROJECT),
-        "BOT_TOKEN": BOT_TOKEN,
-        "TELEGRAM_API_URL": api.url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        "LOG_LEVEL": "INFO",
-    }
+    env = bot_env(api, tmp_path / "bot.db", LOG_LEVEL="INFO")
     log_path = tmp_path / "make.log"
     with log_path.open("wb") as log:
         make = await asyncio.create_subprocess_exec(

@@ -16,8 +16,6 @@ import pytest
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.methods import SendMessage
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery.limiter import RedisLimiter
@@ -32,19 +30,6 @@ from tests.mocked_bot import MockedBot
 
 # TEST_REDIS_URL picks another database, so that parallel runs do not flush each other's.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-
-
-@pytest.fixture
-async def redis():
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except RedisConnectionError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    await client.flushdb()
-    yield client
-    await client.flushdb()
-    await client.aclose()
 
 
 @pytest.fixture

@@ -24,14 +24,6 @@ SECRET = "stop-units-webhook-secret-0123456789"
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 
 
-@pytest.fixture
-async def api():
-    server = FakeBotApi()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 def bot_and_dispatcher(api: FakeBotApi, database_url: str, session_factory, **settings: Any):
     config = make_settings(database_url, telegram_api_url=api.url, **settings)
     dispatcher = create_dispatcher(
@@ -113,6 +105,7 @@ async def test_a_webhook_body_that_is_not_an_update_is_answered_400(
     assert unhandled == []
 
 
+@pytest.mark.slow  # a Bot API that answers in a second: about 8 s
 async def test_a_webhook_update_the_drain_gives_up_is_answered_503_and_not_marked_seen(
     database_url, session_factory
 ) -> None:

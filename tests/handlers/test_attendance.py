@@ -5,7 +5,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,20 +29,23 @@ from db.models import (
     Attendance,
     AuditEntry,
     AuditOutcome,
-    Course,
-    Enrolment,
     EnrolmentStatus,
     Group,
     Lesson,
     LessonStatus,
     NotificationLog,
-    ParentLink,
     Permission,
     Role,
     User,
 )
 from tests.chat import ChatClient, Person
-from tests.factories import make_user
+from tests.factories import (
+    link_parent,
+    make_enrolment,
+    make_group,
+    make_lesson,
+    make_user,
+)
 from tests.mocked_bot import BOT_ID
 
 STALE = "⚠️ This button is out of date. Open the menu again."
@@ -98,68 +101,26 @@ class Centre:
     parent: User | None = None
 
 
-async def make_group(
-    session: AsyncSession, name: str, teacher_id: int | None, course: str | None = None
-) -> Group:
-    course_row = Course(name=course or f"{name} course", monthly_price=400_000)
-    session.add(course_row)
-    await session.flush()
-    group = Group(
-        course_id=course_row.id,
-        teacher_id=teacher_id,
-        name=name,
-        room="12",
-        start_date=date(2026, 1, 5),
-        capacity=20,
-    )
-    session.add(group)
-    await session.commit()
-    return group
-
-
-async def add_lesson(
-    session: AsyncSession, group: Group, at: datetime = LESSON_AT, **values: Any
-) -> Lesson:
-    lesson = Lesson(group_id=group.id, starts_at=at, duration_minutes=90, **values)
-    session.add(lesson)
-    await session.commit()
-    return lesson
-
-
-async def enrol(
-    session: AsyncSession, student: User, group: Group, status=EnrolmentStatus.ACTIVE
-) -> None:
-    session.add(
-        Enrolment(
-            student_id=student.id, group_id=group.id, joined_on=date(2026, 1, 5), status=status
-        )
-    )
-    await session.commit()
-
-
-async def link(session: AsyncSession, parent: User, child: User) -> None:
-    session.add(ParentLink(parent_id=parent.id, student_id=child.id))
-    await session.commit()
-
-
 async def centre(session: AsyncSession, *, frozen: bool = False) -> Centre:
     """Nodira teaches group "A1 <morning>": Aziz, Bobur (whose mother Dilnoza reads
     Russian) and Malika; with `frozen`, also Sardor, frozen."""
     teacher = await make_user(session, TEACHER, roles=[Role.TEACHER], full_name="Nodira")
-    group = await make_group(session, "A1 <morning>", teacher.id, course="English")
-    lesson = await add_lesson(session, group)
+    group = await make_group(
+        session, "A1 <morning>", course="English", price=400_000, teacher_id=teacher.id, room="12"
+    )
+    lesson = await make_lesson(session, group, LESSON_AT)
     result = Centre(teacher=teacher, group=group, lesson=lesson)
     names = [("Aziz", 5_100_001), ("Bobur", 5_100_002), ("Malika", 5_100_003)]
     for name, telegram_id in names:
         person = Person(id=telegram_id, first_name=name, language_code="en")
         student = await make_user(session, person, roles=[Role.STUDENT], full_name=name)
-        await enrol(session, student, group)
+        await make_enrolment(session, student, group)
         result.students.append(student)
         result.people[name] = person
     if frozen:
         person = Person(id=5_100_004, first_name="Sardor", language_code="en")
         sardor = await make_user(session, person, roles=[Role.STUDENT], full_name="Sardor")
-        await enrol(session, sardor, group, EnrolmentStatus.FROZEN)
+        await make_enrolment(session, sardor, group, status=EnrolmentStatus.FROZEN)
         result.students.append(sardor)
         result.people["Sardor"] = person
     mother = Person(id=5_200_002, first_name="Dilnoza", language_code="ru")
@@ -167,7 +128,7 @@ async def centre(session: AsyncSession, *, frozen: bool = False) -> Centre:
     result.parent = await make_user(
         session, mother, roles=[Role.PARENT], full_name="Dilnoza", language="ru"
     )
-    await link(session, result.parent, result.students[1])
+    await link_parent(session, result.parent, result.students[1])
     return result
 
 
@@ -239,10 +200,10 @@ def test_a_tap_cycles_present_absent_late_excused():
 async def test_today_lists_only_the_teachers_own_lessons_of_today(client, session, clock):
     data = await centre(session)
     other = await make_user(session, OTHER_TEACHER, roles=[Role.TEACHER])
-    foreign = await make_group(session, "B2 evening", other.id)
-    await add_lesson(session, foreign, LESSON_AT + timedelta(hours=2))
-    await add_lesson(session, data.group, LESSON_AT + timedelta(days=1))  # tomorrow
-    await add_lesson(
+    foreign = await make_group(session, "B2 evening", teacher_id=other.id)
+    await make_lesson(session, foreign, LESSON_AT + timedelta(hours=2))
+    await make_lesson(session, data.group, LESSON_AT + timedelta(days=1))  # tomorrow
+    await make_lesson(
         session, data.group, LESSON_AT + timedelta(hours=4), status=LessonStatus.CANCELLED
     )
 
@@ -391,7 +352,7 @@ async def test_a_parent_who_turned_reminders_off_still_gets_the_absence_notice(
     data = await centre(session)
     mother = Person(id=5_200_009, first_name="Zarina", language_code="en")
     quiet = await make_user(session, mother, roles=[Role.PARENT], choices=Choices(reminders=False))
-    await link(session, quiet, data.students[0])
+    await link_parent(session, quiet, data.students[0])
     message_id, sheet = await open_sheet(client, TEACHER, data.lesson)
     reply = await client.press(TEACHER, sheet.callback_data("✅ 1. Aziz"), message_id)
     saved = await client.press(TEACHER, reply.callback_data("💾 Save"), message_id)
@@ -403,10 +364,10 @@ async def test_a_forged_button_for_another_teachers_lesson_is_refused_and_audite
 ):
     data = await centre(session)
     other = await make_user(session, OTHER_TEACHER, roles=[Role.TEACHER])
-    foreign_group = await make_group(session, "B2 evening", other.id)
-    foreign = await add_lesson(session, foreign_group)
+    foreign_group = await make_group(session, "B2 evening", teacher_id=other.id)
+    foreign = await make_lesson(session, foreign_group, LESSON_AT)
     stranger = await make_user(session, Person(id=5_100_099), roles=[Role.STUDENT])
-    await enrol(session, stranger, foreign_group)
+    await make_enrolment(session, stranger, foreign_group)
     await client.send(TEACHER, "/today")
 
     for data_string in (
@@ -518,10 +479,10 @@ async def test_an_admin_without_academic_cannot_open_a_sheet(client, session, cl
 
 async def test_marking_before_the_window_or_a_cancelled_lesson_is_refused(client, session, clock):
     data = await centre(session)
-    cancelled = await add_lesson(
+    cancelled = await make_lesson(
         session, data.group, LESSON_AT + timedelta(hours=3), status=LessonStatus.CANCELLED
     )
-    later = await add_lesson(session, data.group, LESSON_AT + timedelta(hours=5))
+    later = await make_lesson(session, data.group, LESSON_AT + timedelta(hours=5))
 
     early = await client.press(TEACHER, f"at:open:{later.id}:0")
     assert "⏳ Marking opens at 18:45, 15 minutes before the lesson." in early.text

@@ -4,7 +4,7 @@ before the fix both raised DBAPIError there, answered as "something went wrong")
 
 import importlib
 import pkgutil
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import pytest
 from aiogram.filters.callback_data import CallbackData
@@ -19,17 +19,19 @@ from db.ids import ID_MAX
 from db.models import (
     AuditEntry,
     Broadcast,
-    Course,
-    Enrolment,
-    Group,
-    Lesson,
-    ParentLink,
     Role,
     User,
 )
 from keyboards.privacy import ConsentCb, SettingsCb
 from tests.chat import Person
-from tests.factories import make_user
+from tests.factories import (
+    link_parent,
+    make_course,
+    make_enrolment,
+    make_group,
+    make_lesson,
+    make_user,
+)
 
 STALE = "⚠️ This button is out of date. Open the menu again."
 BEYOND = 2**40  # beyond INTEGER (int4), well inside BIGINT
@@ -80,23 +82,11 @@ async def centre(session, owner) -> dict[str, int]:
     teacher = await make_user(session, TEACHER, roles=[Role.TEACHER])
     student = await make_user(session, STUDENT, roles=[Role.STUDENT])
     parent = await make_user(session, PARENT, roles=[Role.PARENT])
-    course = Course(name="English", monthly_price=400_000)
-    session.add(course)
-    await session.flush()
-    group = Group(
-        course_id=course.id,
-        teacher_id=teacher.id,
-        name="A1",
-        start_date=date(2026, 1, 5),
-        capacity=20,
-    )
-    session.add(group)
-    await session.flush()
-    lesson = Lesson(group_id=group.id, starts_at=datetime.now(UTC), duration_minutes=90)
-    session.add(lesson)
-    session.add(Enrolment(student_id=student.id, group_id=group.id, joined_on=date(2026, 1, 5)))
-    session.add(ParentLink(parent_id=parent.id, student_id=student.id))
-    await session.commit()
+    course = await make_course(session, "English", monthly_price=400_000, commit=False)
+    group = await make_group(session, "A1", course=course, teacher_id=teacher.id, commit=False)
+    lesson = await make_lesson(session, group, datetime.now(UTC), commit=False)
+    await make_enrolment(session, student, group, commit=False)
+    await link_parent(session, parent, student)
     return {"course": course.id, "group": group.id, "lesson": lesson.id, "student": student.id}
 
 

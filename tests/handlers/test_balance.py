@@ -12,12 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import handlers.student.balance as balance_handlers
 from bot.services.payments import ledger
-from db.models import AuditEntry, AuditOutcome, Charge, ParentLink, Payment, PaymentMethod, Role
-from db.repositories.payments import ledger as ledger_repo
+from db.models import AuditEntry, AuditOutcome, Charge, Payment, PaymentMethod, Role
 from keyboards.student import ParentChildCb
 from tests.chat import ChatClient, Person
 from tests.conftest import make_settings
-from tests.factories import make_user
+from tests.factories import link_parent, make_charge, make_user
 
 STALE = "⚠️ This button is out of date. Open the menu again."
 NOW = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)  # Wed 4 Mar, 14:00 in Tashkent
@@ -52,12 +51,15 @@ async def charge(
     session: AsyncSession, student_id: int, period: date, amount: int, due: date
 ) -> Charge:
     """A charge and its balance change, as the ledger writes them."""
-    row = Charge(student_id=student_id, period=period, amount=amount, due_date=due, created_at=NOW)
-    session.add(row)
-    await session.flush()
-    await ledger_repo.add_to_balance(session, student_id, -amount, NOW)
-    await session.commit()
-    return row
+    return await make_charge(
+        session,
+        student_id,
+        amount=amount,
+        period=period,
+        due_date=due,
+        balance_at=NOW,
+        created_at=NOW,
+    )
 
 
 async def pay(session: AsyncSession, student_id: int, amount: int, method, when: datetime):
@@ -155,8 +157,7 @@ async def test_parent_sees_each_childs_balance_and_a_forged_child_is_refused(
         session, Person(id=6_100_003), roles=[Role.STUDENT], full_name="Not yours"
     )
     await charge(session, other.id, date(2026, 3, 1), 900_000, date(2026, 3, 10))
-    session.add(ParentLink(parent_id=parent.id, student_id=child.id))
-    await session.commit()
+    await link_parent(session, parent, child)
 
     card = await paying_client.send(PARENT, "/children")
     assert "💰 Balance" in card.buttons()

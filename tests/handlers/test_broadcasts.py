@@ -23,18 +23,14 @@ from db.models import (
     AuditEntry,
     Balance,
     Broadcast,
-    Course,
     Delivery,
-    Enrolment,
-    Group,
-    Lesson,
     Permission,
     Role,
     User,
 )
 from keyboards.broadcasts import BroadcastCb
 from tests.chat import Person
-from tests.factories import make_user
+from tests.factories import make_course, make_enrolment, make_group, make_lesson, make_user
 
 STALE = "⚠️ This button is out of date. Open the menu again."
 REFUSED = "⚠️ You do not have access to this. If you think you should, ask the administrator."
@@ -72,18 +68,15 @@ async def world(session, owner):
     erkin = await make_user(session, ERKIN, roles=[Role.STUDENT], full_name="Erkin")
     erkin.is_active = False
     farid = await make_user(session, FARID, roles=[Role.TEACHER], full_name="Farid")
-    english, maths = Course(name="English", monthly_price=1), Course(name="Maths", monthly_price=1)
-    session.add_all([english, maths])
-    await session.flush()
-    a1 = Group(course_id=english.id, name="A1", start_date=date(2025, 1, 1), capacity=10)
-    b1 = Group(course_id=maths.id, name="B1", start_date=date(2025, 1, 1), capacity=10)
-    session.add_all([a1, b1])
-    await session.flush()
+    english = await make_course(session, "English", monthly_price=1, commit=False)
+    maths = await make_course(session, "Maths", monthly_price=1, commit=False)
+    start = dict(start_date=date(2025, 1, 1), capacity=10, commit=False)
+    a1 = await make_group(session, "A1", course=english, **start)
+    b1 = await make_group(session, "B1", course=maths, **start)
+    joined = dict(joined_on=date(2025, 1, 1), commit=False)
     for student, group in ((ali, a1), (bek, b1), (dilya, a1), (erkin, b1)):
-        session.add(Enrolment(student_id=student.id, group_id=group.id, joined_on=date(2025, 1, 1)))
-    session.add(
-        Enrolment(student_id=vali.id, group_id=a1.id, joined_on=date(2025, 1, 1), status="left")
-    )
+        await make_enrolment(session, student, group, **joined)
+    await make_enrolment(session, vali, a1, status="left", **joined)
     session.add_all(
         [Balance(student_id=ali.id, amount=-100_000), Balance(student_id=bek.id, amount=50_000)]
     )
@@ -104,12 +97,7 @@ async def world(session, owner):
 
 async def add_lesson_today(session, settings, group_id: int, **values) -> None:
     start, _end = service.day_bounds(utcnow(), settings.centre.tz)
-    session.add(
-        Lesson(
-            group_id=group_id, starts_at=start + timedelta(hours=12), duration_minutes=90, **values
-        )
-    )
-    await session.commit()
+    await make_lesson(session, group_id, start + timedelta(hours=12), **values)
 
 
 async def who(session, settings, audience: Audience, category: str = "announcement") -> set[int]:

@@ -11,8 +11,7 @@ from sqlalchemy import func, select
 
 from bot.formatting import format_datetime
 from bot.jobs.lessons import generate_lessons
-from bot.services import academic as academic_service
-from bot.services.academic import GroupDraft, SlotSpec
+from bot.services.academic import SlotSpec
 from bot.startup.app import create_dispatcher
 from db.base import utcnow
 from db.models import (
@@ -24,14 +23,20 @@ from db.models import (
     Group,
     Lesson,
     LessonStatus,
-    ParentLink,
     Permission,
     Role,
     ScheduleSlot,
 )
 from keyboards.academic import GroupCb, LessonCb
 from tests.chat import ChatClient, Person
-from tests.factories import make_user
+from tests.factories import (
+    link_parent,
+    make_course,
+    make_enrolment,
+    make_lesson,
+    make_user,
+    save_group,
+)
 
 TZ_NAME = "Asia/Tashkent"
 STALE = "⚠️ This button is out of date. Open the menu again."
@@ -45,13 +50,6 @@ PARENT = Person(id=3_000_003, first_name="Vali", language_code="uz")
 async def count(session, model) -> int:
     session.expire_all()
     return await session.scalar(select(func.count()).select_from(model))
-
-
-async def make_course(session, name="General English", price=1_250_000) -> Course:
-    course = Course(name=name, monthly_price=price, description=None)
-    session.add(course)
-    await session.commit()
-    return course
 
 
 def expected_starts(weekdays, start: time, now: datetime, settings, weeks=4) -> set[datetime]:
@@ -123,7 +121,7 @@ async def test_create_a_course_step_by_step_with_bad_prices_refused(client, sess
 async def test_a_course_is_edited_in_place_and_archived(client, session, owner):
     await make_user(session, owner)
     course = await make_course(session)
-    await make_course(session, "Mathematics", 900_000)
+    await make_course(session, "Mathematics", monthly_price=900_000)
     listing = await client.send(owner, "/courses")
     assert listing.buttons()[:2] == [
         "General English · 1,250,000 soʻm",
@@ -160,7 +158,7 @@ async def test_a_course_is_edited_in_place_and_archived(client, session, owner):
 async def test_lists_are_paged_ten_at_a_time(client, session, owner):
     await make_user(session, owner)
     for number in range(12):
-        await make_course(session, f"Course {number:02d}", 100_000)
+        await make_course(session, f"Course {number:02d}", monthly_price=100_000)
     first = await client.send(owner, "/courses")
     assert "📚 <b>Courses: 12</b>" in first.text
     assert first.buttons()[9] == "Course 09 · 100,000 soʻm"
@@ -175,9 +173,7 @@ async def test_lists_are_paged_ten_at_a_time(client, session, owner):
 async def test_a_course_with_an_active_group_is_not_archived(client, session, owner, settings):
     admin = await make_user(session, owner)
     course = await make_course(session)
-    await academic_service.save_group(
-        session, admin.id, None, draft(course.id), now=utcnow(), tz=settings.centre.tz
-    )
+    await save_group(session, settings, admin, course)
     reply = await client.press(owner, f"co:archive:{course.id}:1:")
     assert "has 1 active groups" in reply.answers[0].text and reply.answers[0].show_alert
     await session.refresh(course)
@@ -185,21 +181,6 @@ async def test_a_course_with_an_active_group_is_not_archived(client, session, ow
 
 
 # --- groups -------------------------------------------------------------------------------
-
-
-def draft(course_id: int, **values) -> GroupDraft:
-    base = dict(
-        course_id=course_id,
-        name="A1 Morning",
-        teacher_id=None,
-        room="12",
-        capacity=12,
-        start_date=date(2025, 1, 1),
-        end_date=None,
-        price_override=None,
-        slots=(SlotSpec(0, time(14, 0), 90), SlotSpec(2, time(14, 0), 90)),
-    )
-    return GroupDraft(**(base | values))
 
 
 def last_id(reply, previous: int) -> int:
@@ -371,19 +352,15 @@ async def test_overlapping_slots_of_one_teacher_warn_and_can_be_confirmed(
     admin = await make_user(session, owner)
     teacher = await make_user(session, TEACHER, roles=[Role.TEACHER], full_name="Aziz Karimov")
     course = await make_course(session)
-    await academic_service.save_group(
+    await save_group(
         session,
-        admin.id,
-        None,
-        draft(
-            course.id,
-            name="B1 Evening",
-            teacher_id=teacher.id,
-            room="7",
-            slots=(SlotSpec(0, time(15, 0), 60),),
-        ),
-        now=utcnow(),
-        tz=settings.centre.tz,
+        settings,
+        admin,
+        course,
+        name="B1 Evening",
+        teacher_id=teacher.id,
+        room="7",
+        slots=(SlotSpec(0, time(15, 0), 60),),
     )
     summary = await fill_group_form(client, owner)
     warned = await client.press(owner, summary.callback_data("✅ Confirm"), summary.mid)
@@ -409,10 +386,7 @@ async def test_a_group_is_edited_from_its_card_and_its_lessons_follow(
 ):
     admin = await make_user(session, owner)
     course = await make_course(session)
-    result = await academic_service.save_group(
-        session, admin.id, None, draft(course.id), now=utcnow(), tz=settings.centre.tz
-    )
-    group_id = result.group.id
+    group_id = (await save_group(session, settings, admin, course)).id
     card = await client.press(owner, GroupCb(action="card", id=group_id).pack())
     assert card.text.startswith("👥 <b>A1 Morning</b> · General English")
     assert "👤 Students: 0/12" in card.text
@@ -477,24 +451,14 @@ async def a_group_with_people(session, settings, owner):
         session, STUDENT, roles=[Role.STUDENT], language="ru", full_name="Ali"
     )
     parent = await make_user(session, PARENT, roles=[Role.PARENT], language="uz", full_name="Vali")
-    session.add(ParentLink(parent_id=parent.id, student_id=student.id))
+    await link_parent(session, parent, student, commit=False)
     course = await make_course(session)
-    result = await academic_service.save_group(
-        session,
-        admin.id,
-        None,
-        draft(course.id, teacher_id=teacher.id),
-        now=utcnow(),
-        tz=settings.centre.tz,
-    )
-    session.add(
-        Enrolment(student_id=student.id, group_id=result.group.id, joined_on=date(2025, 1, 1))
-    )
-    await session.commit()
+    group = await save_group(session, settings, admin, course, teacher_id=teacher.id)
+    await make_enrolment(session, student, group, joined_on=date(2025, 1, 1))
     lesson = await session.scalar(
-        select(Lesson).where(Lesson.group_id == result.group.id).order_by(Lesson.starts_at)
+        select(Lesson).where(Lesson.group_id == group.id).order_by(Lesson.starts_at)
     )
-    return result.group, LessonRef(lesson.id, lesson.starts_at)
+    return group, LessonRef(lesson.id, lesson.starts_at)
 
 
 @dataclass(frozen=True)
@@ -589,14 +553,7 @@ async def test_a_lesson_with_attendance_or_in_the_past_is_not_changed(
     group, lesson = await a_group_with_people(session, settings, owner)
     student_id = await session.scalar(select(Enrolment.student_id))
     session.add(Attendance(lesson_id=lesson.id, student_id=student_id, status="present"))
-    past = Lesson(
-        group_id=group.id,
-        starts_at=utcnow() - timedelta(days=2),
-        duration_minutes=90,
-        status=LessonStatus.SCHEDULED,
-    )
-    session.add(past)
-    await session.commit()
+    past = await make_lesson(session, group, utcnow() - timedelta(days=2))
     marked = await client.press(owner, LessonCb(action="cancel_yes", id=lesson.id).pack())
     assert "Attendance was already taken" in marked.answers[0].text
     over = await client.press(owner, LessonCb(action="cancel_yes", id=past.id).pack())

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from bot.formatting import format_money
 from bot.i18n import use_language
 from bot.notices.payment_reminders import RemindNow, RemindNowReason
-from db.models import AuditEntry, ParentLink, Role, User
+from db.models import AuditEntry, Role, User
 from handlers.admin.debtors import remind_outcome_text
 from keyboards.payments.desk import DebtorsCb, RemindDebtorCb
 from tests.chat import Person
 from tests.conftest import make_settings
-from tests.factories import make_user
+from tests.factories import link_parent, make_user
 from tests.handlers.test_payments import centre_today, owe
 
 STALE = "⚠️ This button is out of date. Open the menu again."
@@ -51,7 +51,7 @@ async def setup(session, owner) -> dict[str, int]:
     mother = await make_user(
         session, MOTHER, roles=[Role.PARENT], language="uz", full_name="Dilnoza Aliyeva"
     )
-    session.add(ParentLink(parent_id=mother.id, student_id=zarina.id))
+    await link_parent(session, mother, zarina, commit=False)
     user = await session.get(User, zarina.id)
     user.phone = "+998901112233"
     mother_row = await session.get(User, mother.id)

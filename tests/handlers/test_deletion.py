@@ -19,14 +19,11 @@ from db.models import (
     Broadcast,
     Charge,
     Consent,
-    Course,
     Delivery,
     Enrolment,
     Grade,
-    Group,
     Invite,
     Lead,
-    Lesson,
     NotificationLog,
     ParentLink,
     Payment,
@@ -38,7 +35,16 @@ from db.models import (
 )
 from tests.chat import ChatClient, Person
 from tests.conftest import make_settings
-from tests.factories import make_user
+from tests.factories import (
+    link_parent,
+    make_charge,
+    make_course,
+    make_enrolment,
+    make_group,
+    make_lesson,
+    make_payment,
+    make_user,
+)
 from tests.mocked_bot import BOT_ID, TelegramError
 
 NAME = "Dilnoza Karimova"
@@ -84,28 +90,35 @@ async def seed_student(session, person: Person) -> Seeded:
     teacher = await make_user(session, None, roles=[Role.TEACHER], full_name="Tohir Usmonov")
     now = utcnow()
 
-    course = Course(name="English B1", monthly_price=500_000, created_at=now)
-    session.add(course)
-    await session.flush()
-    group = Group(
-        course_id=course.id,
+    held = dict(created_at=now, commit=False)
+    course = await make_course(session, "English B1", monthly_price=500_000, **held)
+    group = await make_group(
+        session,
+        "B1 morning",
+        course=course,
         teacher_id=teacher.id,
-        name="B1 morning",
         start_date=date(2026, 9, 1),
         capacity=12,
-        created_at=now,
+        **held,
     )
-    session.add(group)
-    await session.flush()
-    lesson = Lesson(group_id=group.id, starts_at=now, duration_minutes=90, created_at=now)
-    enrolment = Enrolment(
-        student_id=student.id, group_id=group.id, joined_on=date(2026, 9, 1), created_at=now
+    lesson = await make_lesson(session, group, now, **held)
+    enrolment = await make_enrolment(session, student, group, joined_on=date(2026, 9, 1), **held)
+    await link_parent(session, parent, student, **held)
+    await make_charge(
+        session,
+        student,
+        enrolment_id=enrolment.id,
+        period=date(2026, 11, 1),
+        due_date=date(2026, 11, 5),
+        **held,
     )
-    session.add_all([lesson, enrolment])
-    await session.flush()
+    paid_by_mother = f"brought by {NAME}'s mother"
+    await make_payment(
+        session, student, 300_000, note=paid_by_mother, received_by_id=admin_user.id, **held
+    )
+    await make_payment(session, student, 150_000, method="card", **held)
     session.add_all(
         [
-            ParentLink(parent_id=parent.id, student_id=student.id, created_at=now),
             Attendance(
                 lesson_id=lesson.id,
                 student_id=student.id,
@@ -123,23 +136,6 @@ async def seed_student(session, person: Person) -> Seeded:
                 given_by_id=teacher.id,
                 created_at=now,
             ),
-            Charge(
-                student_id=student.id,
-                enrolment_id=enrolment.id,
-                period=date(2026, 11, 1),
-                amount=500_000,
-                due_date=date(2026, 11, 5),
-                created_at=now,
-            ),
-            Payment(
-                student_id=student.id,
-                amount=300_000,
-                method="cash",
-                note=f"brought by {NAME}'s mother",
-                received_by_id=admin_user.id,
-                created_at=now,
-            ),
-            Payment(student_id=student.id, amount=150_000, method="card", created_at=now),
             Balance(student_id=student.id, amount=-50_000),
             Invite(
                 code_hash="a" * 64,

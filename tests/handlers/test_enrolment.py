@@ -6,20 +6,17 @@ from datetime import date, time
 from aiogram.methods import SendMessage
 from sqlalchemy import func, select
 
-from bot.services import academic as academic_service
-from bot.services.academic import GroupDraft, SlotSpec
+from bot.services.academic import SlotSpec
 from db.base import utcnow
 from db.models import (
     AuditEntry,
-    Course,
     Enrolment,
     EnrolmentStatus,
-    ParentLink,
     Role,
 )
 from keyboards.academic import EnrolCb, GroupCb
 from tests.chat import Person
-from tests.factories import make_user
+from tests.factories import link_parent, make_course, make_enrolment, make_user, save_group
 
 STALE = "⚠️ This button is out of date. Open the menu again."
 REFUSED = "⚠️ You do not have access to this. If you think you should, ask the administrator."
@@ -29,24 +26,6 @@ VALI = Person(id=4_000_002, first_name="Vali", language_code="uz")
 BEK = Person(id=4_000_003, first_name="Bek", language_code="en")
 
 
-async def make_group(session, settings, admin_id, course_id, name, capacity=1) -> int:
-    draft = GroupDraft(
-        course_id=course_id,
-        name=name,
-        teacher_id=None,
-        room=None,
-        capacity=capacity,
-        start_date=date(2025, 1, 1),
-        end_date=None,
-        price_override=None,
-        slots=(SlotSpec(0, time(9, 0), 90),),
-    )
-    result = await academic_service.save_group(
-        session, admin_id, None, draft, now=utcnow(), tz=settings.centre.tz
-    )
-    return result.group.id
-
-
 async def setup(session, settings, owner):
     admin = await make_user(session, owner)
     ali = await make_user(
@@ -54,13 +33,19 @@ async def setup(session, settings, owner):
     )
     vali = await make_user(session, VALI, roles=[Role.PARENT], language="uz", full_name="Vali")
     bek = await make_user(session, BEK, roles=[Role.STUDENT], full_name="Bek Gʻulomov")
-    session.add(ParentLink(parent_id=vali.id, student_id=ali.id))
-    course = Course(name="General English", monthly_price=1_000_000)
-    session.add(course)
-    await session.commit()
-    a1 = await make_group(session, settings, admin.id, course.id, "A1")
-    a2 = await make_group(session, settings, admin.id, course.id, "A2", capacity=5)
-    return {"admin": admin.id, "ali": ali.id, "vali": vali.id, "bek": bek.id, "a1": a1, "a2": a2}
+    await link_parent(session, vali, ali, commit=False)
+    course = await make_course(session, monthly_price=1_000_000)
+    one_slot = dict(room=None, slots=(SlotSpec(0, time(9, 0), 90),))
+    a1 = await save_group(session, settings, admin, course, name="A1", capacity=1, **one_slot)
+    a2 = await save_group(session, settings, admin, course, name="A2", capacity=5, **one_slot)
+    return {
+        "admin": admin.id,
+        "ali": ali.id,
+        "vali": vali.id,
+        "bek": bek.id,
+        "a1": a1.id,
+        "a2": a2.id,
+    }
 
 
 async def enrolments(session) -> list[tuple[int, int, str, date | None, int]]:
@@ -192,8 +177,7 @@ async def test_enrol_full_group_over_capacity_move_and_leave(client, session, ow
 
 async def test_discount_freeze_and_unfreeze(client, session, owner, settings):
     ids = await setup(session, settings, owner)
-    session.add(Enrolment(student_id=ids["ali"], group_id=ids["a2"], joined_on=date(2025, 2, 1)))
-    await session.commit()
+    await make_enrolment(session, ids["ali"], ids["a2"], joined_on=date(2025, 2, 1))
     enrolment_id = await session.scalar(select(Enrolment.id))
 
     card = await client.press(owner, EnrolCb(action="card", id=enrolment_id).pack())

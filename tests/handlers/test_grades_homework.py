@@ -15,19 +15,17 @@ from bot.services.grades import InvalidScores, LineError, Problem
 from bot.services.homework import InvalidHomework
 from db.models import AuditEntry, Grade, Homework, Role
 from tests.chat import Person
-from tests.factories import make_user
+from tests.factories import make_group, make_lesson, make_user
 from tests.handlers.test_attendance import (  # noqa: F401  (fixtures)
     LESSON_AT,
     NOW,
     STALE,
     TASHKENT,
     TEACHER,
-    add_lesson,
     centre,
     clock,
     dispatcher,
     entries,
-    make_group,
     sent_to,
 )
 
@@ -234,7 +232,7 @@ async def test_a_lesson_id_beyond_an_integer_column_is_a_stale_button(client, se
 async def test_another_teachers_group_cannot_be_graded_or_given_homework(client, session):
     await centre(session)
     other = await make_user(session, OTHER_TEACHER, roles=[Role.TEACHER])
-    foreign = await make_group(session, "B2 evening", other.id)
+    foreign = await make_group(session, "B2 evening", teacher_id=other.id)
     for data_string in (
         f"tg:start:{foreign.id}:",
         f"tg:lesson:{foreign.id}:1",
@@ -250,9 +248,10 @@ async def test_another_teachers_group_cannot_be_graded_or_given_homework(client,
 # --- homework through the Dispatcher ------------------------------------------------------------
 
 
+@pytest.mark.slow  # waits out Telegram's retry_after: about 5 s
 async def test_homework_with_a_photo_reaches_the_students_and_their_parents(client, session, bot):
     data = await centre(session)
-    next_lesson = await add_lesson(session, data.group, LESSON_AT + timedelta(days=2))
+    next_lesson = await make_lesson(session, data.group, LESSON_AT + timedelta(days=2))
     bot.session.telegram.photos.add("photo-file-1")  # Telegram knows the teacher's upload
     message_id, card = await open_group(client, TEACHER)
     step1 = await client.press(TEACHER, card.callback_data("📚 Homework"), message_id)

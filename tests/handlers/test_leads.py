@@ -8,7 +8,7 @@ from sqlalchemy import select
 from db.models import Course, Lead, LeadStatus, Permission, Role, RoleAssignment
 from keyboards.people import LeadCb
 from tests.chat import Person
-from tests.factories import make_user
+from tests.factories import make_course, make_user
 from tests.handlers.test_people import audit_actions, count, fresh, sent_to
 
 BOB = Person(id=2_000_002, first_name="Bob", language_code="en")
@@ -16,10 +16,8 @@ CAROL = Person(id=2_000_003, first_name="Carol", language_code="en")
 
 
 async def add_courses(session) -> tuple[Course, Course]:
-    english = Course(name="English B1", monthly_price=500_000)
-    closed = Course(name="Old course", monthly_price=1, is_active=False)
-    session.add_all([english, closed])
-    await session.commit()
+    english = await make_course(session, "English B1", monthly_price=500_000)
+    closed = await make_course(session, "Old course", monthly_price=1, is_active=False)
     return english, closed
 
 

@@ -25,20 +25,21 @@ from db.models import (
     AuditEntry,
     AuditOutcome,
     Balance,
-    Charge,
-    Course,
-    Enrolment,
     Grade,
-    Group,
-    Lesson,
-    ParentLink,
-    Payment,
     Role,
     SupportTicket,
     User,
 )
 from tests.chat import Person, Reply
-from tests.factories import make_user
+from tests.factories import (
+    link_parent,
+    make_charge,
+    make_enrolment,
+    make_group,
+    make_lessons,
+    make_payment,
+    make_user,
+)
 
 STALE = "⚠️ This button is out of date. Open the menu again."
 BOB = Person(id=2_000_002, first_name="Bob", language_code="en")
@@ -58,23 +59,23 @@ async def give_records(
 ) -> None:
     """A course, a group, an enrolment, lessons with attendance, grades, a charge,
     payments (the bool: reversed), a balance and an open ticket, for one student."""
-    course = Course(name=f"{tag} course", monthly_price=500_000)
-    session.add(course)
-    await session.flush()
-    group = Group(
-        course_id=course.id, name=f"{tag} group", start_date=date(2025, 1, 6), capacity=12
+    no_commit = dict(commit=False)
+    group = await make_group(
+        session,
+        f"{tag} group",
+        course=f"{tag} course",
+        start_date=date(2025, 1, 6),
+        capacity=12,
+        **no_commit,
     )
-    session.add(group)
-    await session.flush()
-    enrolment = Enrolment(student_id=student_id, group_id=group.id, joined_on=date(2025, 1, 6))
-    session.add(enrolment)
+    enrolment = await make_enrolment(
+        session, student_id, group, joined_on=date(2025, 1, 6), **no_commit
+    )
     start = datetime(2025, 1, 6, 9, tzinfo=UTC)
-    lessons = [
-        Lesson(group_id=group.id, starts_at=start + timedelta(days=i), duration_minutes=90)
-        for i in range(len(attendance))
-    ]
-    session.add_all(lessons)
-    await session.flush()
+    days = range(len(attendance))
+    lessons = await make_lessons(
+        session, group, [start + timedelta(days=i) for i in days], **no_commit
+    )
     session.add_all(
         Attendance(lesson_id=lesson.id, student_id=student_id, status=status, marked_at=utcnow())
         for lesson, status in zip(lessons, attendance, strict=True)
@@ -90,34 +91,28 @@ async def give_records(
         )
         for i in range(grades)
     )
-    session.add(
-        Charge(
-            student_id=student_id,
-            enrolment_id=enrolment.id,
-            period=date(2025, 1, 1),
-            amount=500_000,
-            due_date=date(2025, 1, 5),
-        )
+    await make_charge(
+        session,
+        student_id,
+        enrolment_id=enrolment.id,
+        period=date(2025, 1, 1),
+        due_date=date(2025, 1, 5),
+        **no_commit,
     )
     for i, (amount, reversed_) in enumerate(payments):
-        session.add(
-            Payment(
-                student_id=student_id,
-                amount=amount,
-                method="cash" if i % 2 == 0 else "card",
-                paid_at=start + timedelta(days=i),
-                reversed_at=start + timedelta(days=i, hours=1) if reversed_ else None,
-            )
+        await make_payment(
+            session,
+            student_id,
+            amount,
+            method="cash" if i % 2 == 0 else "card",
+            paid_at=start + timedelta(days=i),
+            reversed_at=start + timedelta(days=i, hours=1) if reversed_ else None,
+            **no_commit,
         )
     if balance is not None:
         session.add(Balance(student_id=student_id, amount=balance))
     if ticket is not None:
         session.add(SupportTicket(user_id=student_id, topic="question", text=ticket))
-    await session.commit()
-
-
-async def link(session: AsyncSession, parent: User, *children: User) -> None:
-    session.add_all(ParentLink(parent_id=parent.id, student_id=child.id) for child in children)
     await session.commit()
 
 
@@ -263,7 +258,7 @@ async def test_a_parent_sees_each_linked_child(client, session, alice):
     daughter = await make_user(session, roles=[Role.STUDENT], full_name="Daughter Karimova")
     await give_records(session, son.id, tag="Chess", balance=100_000)
     await give_records(session, daughter.id, tag="Piano", balance=-50_000)
-    await link(session, parent, son, daughter)
+    await link_parent(session, parent, son, daughter)
 
     card = await client.send(alice, "/mydata")
 
@@ -287,7 +282,7 @@ async def test_a_parent_sees_each_linked_child(client, session, alice):
 async def test_a_forged_child_id_shows_nothing(client, session, alice):
     parent = await make_user(session, alice, roles=[Role.PARENT])
     child = await make_user(session, roles=[Role.STUDENT], full_name="Own Child")
-    await link(session, parent, child)
+    await link_parent(session, parent, child)
     stranger = await make_user(session, BOB, roles=[Role.STUDENT], full_name="Stranger")
     await give_records(session, stranger.id, tag="Secret")
     card = await client.send(alice, "/mydata")
@@ -536,7 +531,7 @@ async def test_a_parent_chooses_whose_data_to_export(client, session, alice):
     parent = await make_user(session, alice, roles=[Role.PARENT], full_name="Mother")
     child = await make_user(session, roles=[Role.STUDENT], full_name="Son")
     await give_records(session, child.id, tag="Chess")
-    await link(session, parent, child)
+    await link_parent(session, parent, child)
     stranger = await make_user(session, BOB, roles=[Role.STUDENT])
     await give_records(session, stranger.id, tag="Secret")
 

@@ -10,8 +10,8 @@ from bot.i18n import _, use_language
 from db.models import Role, User
 from keyboards.academic import CourseCb, GroupCb
 from tests.chat import Person
-from tests.factories import make_user
-from tests.handlers.test_courses_groups import TEACHER, fill_group_form, make_course
+from tests.factories import make_course, make_user
+from tests.handlers.test_courses_groups import TEACHER, fill_group_form
 
 NAME_OF_A_THING = {"uz": "✏️ Nom", "ru": "✏️ Название", "en": "✏️ Name"}
 NAME_OF_A_PERSON = {"uz": "✏️ Ism", "ru": "✏️ Имя", "en": "✏️ Name"}

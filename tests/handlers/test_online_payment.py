@@ -14,7 +14,6 @@ from bot.services.payments import online_payments as service
 from db.models import (
     AuditEntry,
     AuditOutcome,
-    ParentLink,
     Payment,
     PaymentMethod,
     Role,
@@ -24,7 +23,7 @@ from keyboards.payments.pay import PayCb
 from keyboards.student import ParentChildCb
 from tests.chat import ChatClient, Person
 from tests.conftest import make_settings
-from tests.factories import make_user
+from tests.factories import link_parent, make_user
 from tests.handlers.test_balance import NOW, TOKEN, charge
 from tests.handlers.test_balance import paying_client as paying_client  # the fixture
 from tests.mocked_bot import BOT_TOKEN
@@ -41,8 +40,7 @@ async def family(session: AsyncSession, debt: int = 1_250_000):
         session, STUDENT, roles=[Role.STUDENT], full_name="Aziz <Karimov> & Co"
     )
     parent = await make_user(session, PARENT, roles=[Role.PARENT], language="ru")
-    session.add(ParentLink(parent_id=parent.id, student_id=student.id))
-    await session.commit()
+    await link_parent(session, parent, student)
     if debt:
         await charge(session, student.id, date(2026, 3, 1), debt, date(2026, 3, 10))
     return student, parent

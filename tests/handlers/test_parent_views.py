@@ -10,16 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import AuditEntry, AuditOutcome, ParentLink, Role
 from keyboards.student import ChildPageCb, ParentChildCb
 from tests.chat import Person
-from tests.factories import make_user
+from tests.factories import link_parent, make_enrolment, make_group, make_lessons, make_user
 from tests.handlers.test_student_views import (
     NOW,
     STALE,
-    add_lessons,
-    enrol,
     fixed_clock,  # noqa: F401  (the autouse clock of the student views)
     grade,
     homework,
-    make_group,
     mark,
     utc,
 )
@@ -28,18 +25,13 @@ PARENT = Person(id=3_500_001, first_name="Dilnoza", language_code="en")
 VIEWS = ["📅 Schedule", "📋 Attendance", "📝 Grades", "📚 Homework"]
 
 
-async def link(session: AsyncSession, parent_id: int, child_id: int) -> None:
-    session.add(ParentLink(parent_id=parent_id, student_id=child_id))
-    await session.commit()
-
-
 async def child_with_records(session: AsyncSession, name: str, telegram_id: int, tag: str):
     child = await make_user(
         session, Person(id=telegram_id, first_name=name), roles=[Role.STUDENT], full_name=name
     )
     group = await make_group(session, f"{tag} group", course=f"{tag} course")
-    await enrol(session, child.id, group)
-    lessons = await add_lessons(session, group, [utc(4, 9), utc(2, 9)])
+    await make_enrolment(session, child.id, group)
+    lessons = await make_lessons(session, group, [utc(4, 9), utc(2, 9)])
     await mark(session, child.id, lessons[1:], ["late"])
     await grade(session, child.id, group, utc(3, 10), 8, kind="exam", comment=f"{tag} comment")
     return child, group
@@ -56,8 +48,8 @@ async def test_a_parent_with_two_children_sees_each_childs_views_in_place(client
     parent = await make_user(session, PARENT, roles=[Role.PARENT])
     aziz, _ = await child_with_records(session, "Aziz <A>", 3_500_010, "English")
     malika, _ = await child_with_records(session, "Malika", 3_500_011, "Maths")
-    await link(session, parent.id, aziz.id)
-    await link(session, parent.id, malika.id)
+    await link_parent(session, parent.id, aziz.id)
+    await link_parent(session, parent.id, malika.id)
 
     menu = await client.send(PARENT, "/start")
     assert "👨‍👩‍👧 Children" in menu.buttons()
@@ -103,7 +95,7 @@ async def test_a_parent_with_two_children_sees_each_childs_views_in_place(client
 async def test_a_parent_with_one_child_goes_straight_to_the_card(client, bot, session):
     parent = await make_user(session, PARENT, roles=[Role.PARENT])
     child, group = await child_with_records(session, "Aziz", 3_500_010, "English")
-    await link(session, parent.id, child.id)
+    await link_parent(session, parent.id, child.id)
     await homework(
         session,
         group,
@@ -132,7 +124,7 @@ async def test_a_forged_child_id_is_refused_and_audited(client, session):
     parent = await make_user(session, PARENT, roles=[Role.PARENT])
     mine, _ = await child_with_records(session, "Aziz", 3_500_010, "English")
     stranger, strangers_group = await child_with_records(session, "Stranger", 3_500_012, "Secret")
-    await link(session, parent.id, mine.id)
+    await link_parent(session, parent.id, mine.id)
     foreign_task = await homework(
         session, strangers_group, "Secret task", due_at=NOW, attachments=["document:doc-9"]
     )
@@ -167,7 +159,7 @@ async def test_a_forged_child_id_is_refused_and_audited(client, session):
 async def test_an_unlinked_child_disappears_from_the_parent(client, session):
     parent = await make_user(session, PARENT, roles=[Role.PARENT])
     child, _ = await child_with_records(session, "Aziz", 3_500_010, "English")
-    await link(session, parent.id, child.id)
+    await link_parent(session, parent.id, child.id)
     card = await client.send(PARENT, "/children")
     data = card.callback_data("📝 Grades")
 
@@ -195,7 +187,7 @@ async def test_a_childs_long_view_is_one_message_of_pages_re_checked_on_every_ta
     parent = await make_user(session, PARENT, roles=[Role.PARENT])
     child, group = await child_with_records(session, "Aziz", 3_500_010, "English")
     stranger, _ = await child_with_records(session, "Stranger", 3_500_012, "Secret")
-    await link(session, parent.id, child.id)
+    await link_parent(session, parent.id, child.id)
     for i in range(299):  # with the one of child_with_records: 300 grades
         await grade(session, child.id, group, utc(1, 0) - timedelta(hours=i), 5, comment=f"n{i}")
     card = await client.send(PARENT, "/children")

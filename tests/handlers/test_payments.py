@@ -15,8 +15,6 @@ from db.base import utcnow
 from db.models import (
     AuditEntry,
     Balance,
-    Charge,
-    ParentLink,
     Payment,
     Permission,
     Refund,
@@ -27,7 +25,7 @@ from db.repositories.payments import ledger as ledger_repo
 from keyboards.payments.desk import DebtorsCb, DeskCb, RemindDebtorCb
 from keyboards.people import PeopleCb
 from tests.chat import Person
-from tests.factories import make_user
+from tests.factories import link_parent, make_charge, make_user
 
 STALE = "⚠️ This button is out of date. Open the menu again."
 REFUSED = "⚠️ You do not have access to this. If you think you should, ask the administrator."
@@ -61,11 +59,14 @@ def centre_today():
 async def owe(session, student_id: int, amount: int, days_ago: int = 5) -> None:
     """A charge (debt) written the way the ledger writes one: the row and the balance."""
     due = centre_today() - timedelta(days=days_ago)
-    session.add(
-        Charge(student_id=student_id, period=due.replace(day=1), amount=amount, due_date=due)
+    await make_charge(
+        session,
+        student_id,
+        amount=amount,
+        period=due.replace(day=1),
+        due_date=due,
+        balance_at=utcnow(),
     )
-    await ledger_repo.add_to_balance(session, student_id, -amount, utcnow())
-    await session.commit()
 
 
 async def setup(session, owner):
@@ -80,13 +81,8 @@ async def setup(session, owner):
         session, NOCONSENT, roles=[Role.PARENT], full_name="Nodir Valiyev", consent=None
     )
     sher = await make_user(session, SHER, roles=[Role.STUDENT], full_name="Sher Valiyev")
-    session.add_all(
-        [
-            ParentLink(parent_id=vali.id, student_id=ali.id),
-            ParentLink(parent_id=silent.id, student_id=ali.id),
-        ]
-    )
-    await session.commit()
+    await link_parent(session, vali, ali, commit=False)
+    await link_parent(session, silent, ali)
     return {"ali": ali.id, "vali": vali.id, "sher": sher.id, "silent": silent.id}
 
 

@@ -8,9 +8,6 @@ from sqlalchemy import func, select
 
 from db.models import (
     AuditEntry,
-    Course,
-    Enrolment,
-    Group,
     ParentLink,
     Permission,
     Role,
@@ -19,7 +16,7 @@ from db.models import (
 )
 from keyboards.people import FROM_ELSEWHERE, PeopleCb
 from tests.chat import Person, Reply
-from tests.factories import make_user
+from tests.factories import link_parent, make_enrolment, make_group, make_user
 
 BOB = Person(id=2_000_002, first_name="Bob", language_code="en")
 
@@ -256,15 +253,9 @@ async def test_the_card_shows_roles_groups_family_and_attendance(client, session
     await make_user(session, owner)
     child = await registered(session, "Zarina <Aliyeva>", phone="+998901112233")
     parent = await registered(session, "Dilnoza Aliyeva", roles=(Role.PARENT,))
-    session.add(ParentLink(parent_id=parent.id, student_id=child.id))
-    course = Course(name="English B1", monthly_price=500_000)
-    session.add(course)
-    await session.flush()
-    group = Group(course_id=course.id, name="B1-morning", start_date=date(2026, 1, 5), capacity=12)
-    session.add(group)
-    await session.flush()
-    session.add(Enrolment(student_id=child.id, group_id=group.id, joined_on=date(2026, 1, 5)))
-    await session.commit()
+    await link_parent(session, parent, child, commit=False)
+    group = await make_group(session, "B1-morning", course="English B1", capacity=12, commit=False)
+    await make_enrolment(session, child, group)
 
     card = await open_card(client, owner, child.id)
 

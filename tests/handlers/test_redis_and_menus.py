@@ -3,10 +3,7 @@
 import os
 import uuid
 
-import pytest
 from aiogram.methods import SetMyCommands
-from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.commands_menu import register_command_menus
 from bot.middlewares.throttling import RedisHitCounter
@@ -16,19 +13,7 @@ from tests.chat import ChatClient, Person
 from tests.conftest import make_settings
 from tests.factories import make_user
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")  # flushed after
-
-
-@pytest.fixture
-async def redis():
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except RedisConnectionError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
-    yield client
-    await client.flushdb()
-    await client.aclose()
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 async def test_the_redis_counter_counts_per_user_within_the_window(redis):

@@ -25,8 +25,6 @@ from db.models import (
     Attendance,
     AuditEntry,
     AuditOutcome,
-    Course,
-    Enrolment,
     EnrolmentStatus,
     Grade,
     Group,
@@ -34,11 +32,10 @@ from db.models import (
     Lesson,
     LessonStatus,
     Role,
-    ScheduleSlot,
 )
 from keyboards.student import StudentPageCb, StudentViewCb, homework_files
 from tests.chat import Person
-from tests.factories import make_user
+from tests.factories import make_enrolment, make_group, make_lessons, make_user
 
 STALE = "⚠️ This button is out of date. Open the menu again."
 TASHKENT = ZoneInfo("Asia/Tashkent")
@@ -56,63 +53,6 @@ def utc(day: int, hour: int, minute: int = 0) -> datetime:
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(student_views, "utcnow", lambda: NOW)
     yield
-
-
-async def make_group(
-    session: AsyncSession,
-    name: str,
-    *,
-    course: str | None = None,
-    slots: Sequence[tuple[int, time]] = (),
-    room: str | None = None,
-) -> Group:
-    course_row = Course(name=course or f"{name} course", monthly_price=500_000)
-    session.add(course_row)
-    await session.flush()
-    group = Group(
-        course_id=course_row.id,
-        name=name,
-        room=room,
-        start_date=date(2026, 1, 5),
-        capacity=12,
-    )
-    session.add(group)
-    await session.flush()
-    session.add_all(
-        ScheduleSlot(group_id=group.id, weekday=weekday, start_time=start, duration_minutes=90)
-        for weekday, start in slots
-    )
-    await session.commit()
-    return group
-
-
-async def enrol(
-    session: AsyncSession,
-    student_id: int,
-    group: Group,
-    status: EnrolmentStatus = EnrolmentStatus.ACTIVE,
-) -> None:
-    session.add(
-        Enrolment(
-            student_id=student_id, group_id=group.id, joined_on=date(2026, 1, 5), status=status
-        )
-    )
-    await session.commit()
-
-
-async def add_lessons(
-    session: AsyncSession,
-    group: Group,
-    starts: Sequence[datetime],
-    status: LessonStatus = LessonStatus.SCHEDULED,
-) -> list[Lesson]:
-    lessons = [
-        Lesson(group_id=group.id, starts_at=start, duration_minutes=90, status=status)
-        for start in starts
-    ]
-    session.add_all(lessons)
-    await session.commit()
-    return lessons
 
 
 async def mark(
@@ -219,8 +159,8 @@ async def test_schedule_by_day_in_the_centre_zone_with_cancelled_and_moved_lesso
     student = await make_user(session, STUDENT, roles=[Role.STUDENT])
     slots = [(WED, time(14, 0)), (THU, time(14, 0))]
     group = await make_group(session, "A1 <evening>", course="English & Co", slots=slots, room="12")
-    await enrol(session, student.id, group)
-    await add_lessons(
+    await make_enrolment(session, student.id, group)
+    await make_lessons(
         session,
         group,
         [
@@ -231,12 +171,12 @@ async def test_schedule_by_day_in_the_centre_zone_with_cancelled_and_moved_lesso
             utc(18, 9),  # the week after next: not shown
         ],
     )
-    await add_lessons(session, group, [utc(11, 9)], status=LessonStatus.CANCELLED)
+    await make_lessons(session, group, [utc(11, 9)], status=LessonStatus.CANCELLED)
     elsewhere = await make_group(session, "Not mine", slots=slots)
-    await add_lessons(session, elsewhere, [utc(4, 10)])
+    await make_lessons(session, elsewhere, [utc(4, 10)])
     left = await make_group(session, "Left long ago")
-    await enrol(session, student.id, left, EnrolmentStatus.LEFT)
-    await add_lessons(session, left, [utc(4, 11)])
+    await make_enrolment(session, student.id, left, status=EnrolmentStatus.LEFT)
+    await make_lessons(session, left, [utc(4, 11)])
 
     reply = await client.send(STUDENT, "/schedule")
 
@@ -304,9 +244,9 @@ async def every_page(client, person: Person, first) -> list:
 async def test_a_long_schedule_is_one_message_with_pages_never_cut(client, session):
     student = await make_user(session, STUDENT, roles=[Role.STUDENT])
     group = await make_group(session, "G" * 100, course="C" * 100)
-    await enrol(session, student.id, group)
+    await make_enrolment(session, student.id, group)
     starts = [utc(4, 0) + timedelta(hours=4 * i) for i in range(60)]  # 60 lessons, 10 days
-    await add_lessons(session, group, starts)
+    await make_lessons(session, group, starts)
 
     reply = await client.send(STUDENT, "/schedule")
 
@@ -324,7 +264,7 @@ async def test_300_grades_are_one_message_of_pages_of_ten(client, session, bot):
     english = await make_group(session, "A1", course="English")
     maths = await make_group(session, "M1", course="Maths")
     for group in (english, maths):
-        await enrol(session, student.id, group)
+        await make_enrolment(session, student.id, group)
     for i in range(300):
         group = english if i < 155 else maths
         at = utc(1, 0) - timedelta(hours=i)
@@ -356,7 +296,7 @@ async def test_300_grades_are_one_message_of_pages_of_ten(client, session, bot):
 async def test_a_forged_page_is_refused_and_shows_nothing(client, session):
     student = await make_user(session, STUDENT, roles=[Role.STUDENT])
     group = await make_group(session, "A1", course="English")
-    await enrol(session, student.id, group)
+    await make_enrolment(session, student.id, group)
     for i in range(25):
         await grade(session, student.id, group, utc(1, 0) - timedelta(hours=i), 5)
     reply = await client.send(STUDENT, "/grades")
@@ -384,7 +324,7 @@ async def test_a_forged_page_is_refused_and_shows_nothing(client, session):
 async def test_a_429_on_the_view_is_waited_out_and_sent_whole(client, session, bot):
     student = await make_user(session, STUDENT, roles=[Role.STUDENT])
     group = await make_group(session, "A1", course="English")
-    await enrol(session, student.id, group)
+    await make_enrolment(session, student.id, group)
     for i in range(25):
         await grade(session, student.id, group, utc(1, 0) - timedelta(hours=i), 5)
     bot.session.fail_next(SendMessage, 429, "Too Many Requests: retry after 1", retry_after=1)
@@ -402,7 +342,7 @@ async def test_a_429_on_the_view_is_waited_out_and_sent_whole(client, session, b
 async def test_homework_files_follow_their_page(client, session, bot):
     student = await make_user(session, STUDENT, roles=[Role.STUDENT])
     group = await make_group(session, "A1", course="English")
-    await enrol(session, student.id, group)
+    await make_enrolment(session, student.id, group)
     for i in range(12):
         due = utc(6, 13) + timedelta(hours=i)
         await homework(session, group, f"Task {i}", due_at=due, attachments=[f"photo:p-{i}"])
@@ -428,8 +368,8 @@ async def test_homework_files_follow_their_page(client, session, bot):
 async def test_attendance_per_group_with_counts_percentage_and_last_five(client, session):
     student = await make_user(session, STUDENT, roles=[Role.STUDENT])
     group = await make_group(session, "A1", course="English")
-    await enrol(session, student.id, group)
-    lessons = await add_lessons(session, group, [utc(1, 0) + timedelta(days=-i) for i in range(7)])
+    await make_enrolment(session, student.id, group)
+    lessons = await make_lessons(session, group, [utc(1, 0) + timedelta(days=-i) for i in range(7)])
     # Newest first: present, late, absent, excused, present, late, present.
     await mark(
         session,
@@ -438,7 +378,7 @@ async def test_attendance_per_group_with_counts_percentage_and_last_five(client,
         ["present", "late", "absent", "excused", "present", "late", "present"],
     )
     quiet = await make_group(session, "B2", course="Maths")
-    await enrol(session, student.id, quiet, EnrolmentStatus.FROZEN)
+    await make_enrolment(session, student.id, quiet, status=EnrolmentStatus.FROZEN)
 
     reply = await client.send(STUDENT, "/attendance")
 
@@ -466,8 +406,8 @@ async def test_grades_per_group_latest_first_with_escaped_comments(client, sessi
     student = await make_user(session, STUDENT, roles=[Role.STUDENT])
     english = await make_group(session, "A1", course="English")
     maths = await make_group(session, "M1", course="Maths")
-    await enrol(session, student.id, english)
-    await enrol(session, student.id, maths)
+    await make_enrolment(session, student.id, english)
+    await make_enrolment(session, student.id, maths)
     await grade(session, student.id, english, utc(2, 10), 7, kind="homework")
     await grade(session, student.id, english, utc(3, 10), 9, comment="<b>Well done</b> & more")
     await grade(session, student.id, maths, utc(1, 10), 45, 50, kind="exam")
@@ -488,9 +428,9 @@ async def test_grades_per_group_latest_first_with_escaped_comments(client, sessi
 async def test_views_in_russian(client, session):
     student = await make_user(session, STUDENT, roles=[Role.STUDENT], language="ru")
     group = await make_group(session, "A1", course="English")
-    await enrol(session, student.id, group)
+    await make_enrolment(session, student.id, group)
     await grade(session, student.id, group, utc(3, 10), 45, 50, kind="exam")
-    lessons = await add_lessons(session, group, [utc(4, 9)])
+    lessons = await make_lessons(session, group, [utc(4, 9)])
     await mark(session, student.id, lessons, ["absent"])
 
     grades = await client.send(STUDENT, "/grades")
@@ -508,7 +448,7 @@ async def test_views_in_russian(client, session):
 async def test_homework_current_and_recent_with_files_sent_again(client, bot, session):
     student = await make_user(session, STUDENT, roles=[Role.STUDENT])
     group = await make_group(session, "A1", course="English")
-    await enrol(session, student.id, group)
+    await make_enrolment(session, student.id, group)
     soon = await homework(
         session,
         group,
@@ -569,7 +509,7 @@ async def test_homework_current_and_recent_with_files_sent_again(client, bot, se
 async def test_files_meeting_a_429_are_sent_after_the_wait(client, bot, session):
     student = await make_user(session, STUDENT, roles=[Role.STUDENT])
     group = await make_group(session, "A1", course="English")
-    await enrol(session, student.id, group)
+    await make_enrolment(session, student.id, group)
     await homework(
         session, group, "Read", due_at=utc(6, 13), attachments=["document:doc-1", "photo:ph-1"]
     )
@@ -591,7 +531,7 @@ async def test_files_meeting_a_429_are_sent_after_the_wait(client, bot, session)
 async def test_a_file_telegram_no_longer_has_is_reported(client, session):
     student = await make_user(session, STUDENT, roles=[Role.STUDENT])
     group = await make_group(session, "A1")
-    await enrol(session, student.id, group)
+    await make_enrolment(session, student.id, group)
     await homework(session, group, "Read", due_at=utc(6, 13), attachments=["document:gone"])
 
     reply = await client.send(STUDENT, "/homework")
@@ -638,9 +578,9 @@ async def test_schedule_is_one_session_a_few_selects_and_no_writes(client, sessi
             for i in range(3)
         ]
         for group in groups:
-            await enrol(session, student.id, group)
+            await make_enrolment(session, student.id, group)
         for i in range(lessons):
-            await add_lessons(session, groups[i % 3], [utc(4, 0) + timedelta(hours=7 * i)])
+            await make_lessons(session, groups[i % 3], [utc(4, 0) + timedelta(hours=7 * i)])
         await client.send(person, "/schedule")  # the first update of the minute notes last seen
 
         counter = StatementCounter(engine)
@@ -669,8 +609,8 @@ async def test_attendance_grades_and_homework_reads_do_not_grow_with_rows(client
         student = await make_user(session, person, roles=[Role.STUDENT], choices=no_statistics)
         for g in range(2):
             group = await make_group(session, f"H{number}-{g}")
-            await enrol(session, student.id, group)
-            lessons = await add_lessons(
+            await make_enrolment(session, student.id, group)
+            lessons = await make_lessons(
                 session, group, [utc(1, 0) - timedelta(days=i) for i in range(rows)]
             )
             await mark(session, student.id, lessons, ["present"] * rows)

@@ -12,7 +12,6 @@ from bot.services.consent import Choices
 from bot.services.reminders import lesson_key
 from db.models import (
     Course,
-    Enrolment,
     EnrolmentStatus,
     Group,
     Lesson,
@@ -21,6 +20,7 @@ from db.models import (
 )
 from tests.chat import Person
 from tests.conftest import make_settings
+from tests.factories import make_course, make_enrolment, make_group, make_lesson
 from tests.jobs.test_payment_reminders import (
     ALI,
     MOTHER,
@@ -37,33 +37,22 @@ BOB = Person(id=3_200_002, first_name="Bob", language_code="en")
 CARL = Person(id=3_200_003, first_name="Carl", language_code="en")
 
 
-async def make_lesson(session, starts_at: datetime, *, name: str = "A1 <evening>") -> int:
+async def make_class(session, starts_at: datetime, *, name: str = "A1 <evening>") -> int:
+    """A lesson of group `name` (made on first use, of the course "English & more")."""
     course = await session.scalar(select(Course).where(Course.name == "English & more"))
-    if course is None:
-        course = Course(name="English & more", monthly_price=500_000)
-        session.add(course)
-        await session.flush()
+    course = course or await make_course(
+        session, "English & more", monthly_price=500_000, commit=False
+    )
     group = await session.scalar(select(Group).where(Group.name == name))
-    if group is None:
-        group = Group(
-            course_id=course.id, name=name, room="12", start_date=date(2026, 1, 1), capacity=10
-        )
-        session.add(group)
-        await session.flush()
-    lesson = Lesson(group_id=group.id, starts_at=starts_at, duration_minutes=90)
-    session.add(lesson)
-    await session.commit()
-    return lesson.id
+    group = group or await make_group(
+        session, name, course=course, room="12", start_date=date(2026, 1, 1), capacity=10
+    )
+    return (await make_lesson(session, group, starts_at)).id
 
 
 async def enrol(session, lesson_id: int, student_id: int, status=EnrolmentStatus.ACTIVE) -> None:
     group_id = await session.scalar(select(Lesson.group_id).where(Lesson.id == lesson_id))
-    session.add(
-        Enrolment(
-            student_id=student_id, group_id=group_id, joined_on=date(2026, 1, 1), status=status
-        )
-    )
-    await session.commit()
+    await make_enrolment(session, student_id, group_id, joined_on=date(2026, 1, 1), status=status)
 
 
 async def class_of_three(session, starts_at: datetime):
@@ -72,7 +61,7 @@ async def class_of_three(session, starts_at: datetime):
     mother = await make_parent(session, ali.id)
     bob = await make_student(session, BOB, name="Bob")
     carl = await make_student(session, CARL, name="Carl")
-    lesson_id = await make_lesson(session, starts_at)
+    lesson_id = await make_class(session, starts_at)
     await enrol(session, lesson_id, ali.id)
     await enrol(session, lesson_id, bob.id, EnrolmentStatus.FROZEN)
     await enrol(session, lesson_id, carl.id, EnrolmentStatus.LEFT)
@@ -127,7 +116,7 @@ async def test_a_moved_lesson_is_reminded_of_at_its_new_time(
     session_factory, session, bot, settings
 ):
     _ali, _mother, lesson_id = await class_of_three(session, local(DAY, 14))
-    other = await make_lesson(session, local(DAY, 15), name="B2")
+    other = await make_class(session, local(DAY, 15), name="B2")
     sender = sender_for(session_factory)
 
     async def run(hour: int, minute: int = 0) -> int:
@@ -173,8 +162,8 @@ async def test_quiet_hours_release_a_reminder_only_for_a_lesson_still_ahead(
     session_factory, session, bot, settings
 ):
     ali = await make_student(session)
-    early = await make_lesson(session, local(DAY, 8, 30), name="Early")
-    later = await make_lesson(session, local(DAY, 9, 30), name="Later")
+    early = await make_class(session, local(DAY, 8, 30), name="Early")
+    later = await make_class(session, local(DAY, 9, 30), name="Later")
     await enrol(session, early, ali.id)
     await enrol(session, later, ali.id)
     sender = sender_for(session_factory)
@@ -193,7 +182,7 @@ async def test_quiet_hours_release_a_reminder_only_for_a_lesson_still_ahead(
 
 
 async def test_consent_off_or_no_telegram_gets_nothing(session_factory, session, bot, settings):
-    lesson_id = await make_lesson(session, local(DAY, 14))
+    lesson_id = await make_class(session, local(DAY, 14))
     ali = await make_student(session, choices=Choices(reminders=False))
     registered = await make_student(session, None, name="Not on Telegram")
     bob = await make_student(session, BOB, name="Bob")
@@ -206,7 +195,7 @@ async def test_consent_off_or_no_telegram_gets_nothing(session_factory, session,
 
 
 async def test_two_runs_at_once_remind_once(session_factory, session, bot, settings):
-    lesson_id = await make_lesson(session, local(DAY, 14))
+    lesson_id = await make_class(session, local(DAY, 14))
     for number in range(6):
         person = Person(id=3_300_000 + number, first_name=f"S{number}", language_code="en")
         student = await make_student(session, person, name=f"S{number}")

@@ -10,19 +10,18 @@ from bot.delivery import Sender
 from bot.jobs.lessons import generate_lessons
 from bot.services import academic as academic_service
 from bot.services import lessons as lessons_service
-from bot.services.academic import GroupDraft, SlotSpec
+from bot.services.academic import GroupDraft
 from bot.startup.scheduler import create_scheduler
 from db.models import (
     Attendance,
     AuditEntry,
-    Course,
     Group,
     GroupStatus,
     Lesson,
     LessonStatus,
     Role,
 )
-from tests.factories import make_user
+from tests.factories import make_course, make_lessons, make_user, save_group
 
 # Monday 2 March 2026, 10:00 UTC = 15:00 in Tashkent: that Monday's 14:00 lesson is over.
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -33,33 +32,16 @@ def utc(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=UTC) - timedelta(hours=5)
 
 
-async def make_group(session, settings, **values) -> int:
+async def group_without_lessons(session, settings, **values) -> int:
+    """A group saved a week earlier (Mon and Wed 14:00, from 1 January): the lessons of the
+    coming weeks are the job's to make."""
     admin = await make_user(session, None, roles=[Role.ADMIN])
-    course = Course(name=f"Course {values.get('name', 'A1')}", monthly_price=500_000)
-    session.add(course)
-    await session.commit()
-    draft = GroupDraft(
-        **{
-            "course_id": course.id,
-            "name": "A1",
-            "teacher_id": None,
-            "room": None,
-            "capacity": 10,
-            "start_date": date(2026, 1, 1),
-            "end_date": None,
-            "price_override": None,
-            "slots": (SlotSpec(0, time(14, 0), 90), SlotSpec(2, time(14, 0), 90)),
-        }
-        | values
-    )
-    # saved a week earlier, so the lessons of the coming weeks are the job's to make
-    result = await academic_service.save_group(
-        session, admin.id, None, draft, now=NOW, tz=settings.centre.tz
-    )
-    group_id = result.group.id
+    course = await make_course(session, f"Course {values.get('name', 'A1')}", monthly_price=500_000)
+    defaults = dict(name="A1", room=None, capacity=10, start_date=date(2026, 1, 1))
+    group = await save_group(session, settings, admin, course, now=NOW, **(defaults | values))
     await session.execute(Lesson.__table__.delete())
     await session.commit()
-    return group_id
+    return group.id
 
 
 async def starts(session, group_id: int, status: str | None = None) -> list[datetime]:
@@ -70,7 +52,7 @@ async def starts(session, group_id: int, status: str | None = None) -> list[date
 
 
 async def test_the_job_lays_the_slots_on_the_calendar_once(session, session_factory, settings):
-    group_id = await make_group(session, settings)
+    group_id = await group_without_lessons(session, settings)
 
     added = await generate_lessons(session_factory, settings, now=NOW)
 
@@ -96,9 +78,15 @@ async def test_the_job_lays_the_slots_on_the_calendar_once(session, session_fact
 
 
 async def test_the_groups_dates_and_status_bound_the_lessons(session, session_factory, settings):
-    starting = await make_group(session, settings, name="Later", start_date=date(2026, 3, 16))
-    ending = await make_group(session, settings, name="Ending", end_date=date(2026, 3, 11))
-    finished = await make_group(session, settings, name="Done", status=GroupStatus.FINISHED)
+    starting = await group_without_lessons(
+        session, settings, name="Later", start_date=date(2026, 3, 16)
+    )
+    ending = await group_without_lessons(
+        session, settings, name="Ending", end_date=date(2026, 3, 11)
+    )
+    finished = await group_without_lessons(
+        session, settings, name="Done", status=GroupStatus.FINISHED
+    )
 
     await generate_lessons(session_factory, settings, now=NOW)
 
@@ -119,7 +107,7 @@ async def test_the_groups_dates_and_status_bound_the_lessons(session, session_fa
 async def test_a_timetable_change_touches_only_future_unmarked_lessons(
     session, session_factory, settings
 ):
-    group_id = await make_group(session, settings)
+    group_id = await group_without_lessons(session, settings)
     student = await make_user(session, None, roles=[Role.STUDENT])
     await generate_lessons(session_factory, settings, now=NOW)
     # a Wednesday lesson that was held (attendance taken), and one from last week
@@ -127,10 +115,9 @@ async def test_a_timetable_change_touches_only_future_unmarked_lessons(
         select(Lesson).where(Lesson.starts_at == utc(date(2026, 3, 11), 14))
     )
     session.add(Attendance(lesson_id=marked.id, student_id=student.id, status="present"))
-    past = Lesson(group_id=group_id, starts_at=utc(date(2026, 2, 25), 14), duration_minutes=90)
-    moved = Lesson(group_id=group_id, starts_at=utc(date(2026, 3, 5), 17), duration_minutes=90)
-    session.add_all([past, moved])
-    await session.commit()
+    await make_lessons(
+        session, group_id, [utc(date(2026, 2, 25), 14), utc(date(2026, 3, 5), 17)]
+    )  # one from last week, one moved by hand
     mondays_before = set(
         await session.scalars(
             select(Lesson.id).where(Lesson.starts_at == utc(date(2026, 3, 9), 14))
@@ -179,7 +166,7 @@ async def test_a_timetable_change_touches_only_future_unmarked_lessons(
 async def test_finishing_a_group_removes_its_future_unmarked_lessons(
     session, session_factory, settings
 ):
-    group_id = await make_group(session, settings)
+    group_id = await group_without_lessons(session, settings)
     await generate_lessons(session_factory, settings, now=NOW)
     admin = await make_user(session, None, roles=[Role.ADMIN])
     group = await academic_service.group(session, group_id)
@@ -194,7 +181,7 @@ async def test_finishing_a_group_removes_its_future_unmarked_lessons(
 
 
 async def test_moving_a_lesson_keeps_the_slot_time_cancelled(session, session_factory, settings):
-    group_id = await make_group(session, settings)
+    group_id = await group_without_lessons(session, settings)
     await generate_lessons(session_factory, settings, now=NOW)
     admin = await make_user(session, None, roles=[Role.ADMIN])
     first = await session.scalar(select(Lesson).order_by(Lesson.starts_at))

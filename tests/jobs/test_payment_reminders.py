@@ -22,22 +22,15 @@ from bot.startup.scheduler import create_scheduler
 from db.models import (
     AuditEntry,
     Charge,
-    Course,
-    Enrolment,
-    EnrolmentStatus,
-    Group,
     NotificationLog,
-    ParentLink,
     PaymentMethod,
     Role,
-    ScheduleSlot,
     User,
 )
 from db.repositories import reminders as reminders_repo
-from db.repositories.payments import ledger as ledger_repo
 from tests.chat import Person
 from tests.conftest import make_settings
-from tests.factories import make_user
+from tests.factories import link_parent, make_charge, make_enrolment, make_group, make_user
 
 ALI = Person(id=3_000_001, first_name="Ali", language_code="en")
 MOTHER = Person(id=3_000_002, first_name="Malika", language_code="ru")
@@ -73,8 +66,7 @@ async def make_student(session, person=ALI, *, name="Ali <Valiyev>", **values) -
 
 async def make_parent(session, student_id: int, person=MOTHER, **values) -> User:
     parent = await make_user(session, person, roles=[Role.PARENT], language="ru", **values)
-    session.add(ParentLink(parent_id=parent.id, student_id=student_id))
-    await session.commit()
+    await link_parent(session, parent, student_id)
     return parent
 
 
@@ -82,11 +74,9 @@ async def add_charge(
     session, student_id: int, amount: int = 500_000, period: date = MARCH, due: date = DUE
 ) -> int:
     """A charge and its effect on the running balance, as the ledger writes them."""
-    charge = Charge(student_id=student_id, period=period, amount=amount, due_date=due)
-    session.add(charge)
-    await session.flush()
-    await ledger_repo.add_to_balance(session, student_id, -amount, local(period, 1))
-    await session.commit()
+    charge = await make_charge(
+        session, student_id, amount=amount, period=period, due_date=due, balance_at=local(period, 1)
+    )
     return charge.id
 
 
@@ -537,24 +527,10 @@ def due_on_the_charge_day(database_url: str):
 async def enrolled_student(session) -> User:
     """Ali, in a 400 000 group since January: a full month's charge each month."""
     ali = await make_student(session)
-    course = Course(name="English", monthly_price=400_000)
-    session.add(course)
-    await session.flush()
-    group = Group(course_id=course.id, name="A1", start_date=date(2026, 1, 5), capacity=20)
-    session.add(group)
-    await session.flush()
-    session.add(
-        ScheduleSlot(group_id=group.id, weekday=0, start_time=time(14), duration_minutes=90)
+    group = await make_group(
+        session, course="English", price=400_000, slots=[(0, time(14))], commit=False
     )
-    session.add(
-        Enrolment(
-            student_id=ali.id,
-            group_id=group.id,
-            joined_on=date(2026, 1, 5),
-            status=EnrolmentStatus.ACTIVE,
-        )
-    )
-    await session.commit()
+    await make_enrolment(session, ali, group)
     return ali
 
 

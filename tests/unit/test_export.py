@@ -20,6 +20,7 @@ from tests.handlers.test_mydata import give_records
 STATUSES = ("present", "absent", "late", "excused")
 
 
+@pytest.mark.slow  # thousands of rows: about 5 s
 async def test_an_export_of_thousands_of_rows_is_built_with_a_handful_of_queries(session, engine):
     student = await make_user(session, roles=[Role.STUDENT], full_name="Busy Student")
     marks = [STATUSES[i % 4] for i in range(3000)]

@@ -22,7 +22,7 @@ from db.models import (
     Role,
 )
 from tests.conftest import make_settings
-from tests.factories import make_user
+from tests.factories import make_charge, make_payment, make_user
 from tests.ledger_world import DEC, EXPECTED, build_centre, local
 
 NOW = datetime(2026, 12, 12, 10, 0, tzinfo=UTC)
@@ -302,7 +302,7 @@ async def student(session, name: str = "Student") -> int:
 async def test_payments_part_and_over_payment(session) -> None:
     sid = await student(session)
     admin = await make_user(session, None, roles=[Role.ADMIN])
-    session.add(Charge(student_id=sid, period=DEC, amount=600_000, due_date=date(2026, 12, 10)))
+    await make_charge(session, sid, amount=600_000, period=DEC, due_date=date(2026, 12, 10))
     await session.execute(
         Balance.__table__.insert().values(student_id=sid, amount=-600_000, updated_at=NOW)
     )
@@ -501,7 +501,7 @@ async def test_open_charges_fifo_statement_and_debtors(session, billing) -> None
     world = await build_centre(session)
     nov = date(2026, 11, 1)
     aziz = world.students["Aziz"]
-    session.add(Charge(student_id=aziz, period=nov, amount=600_000, due_date=date(2026, 11, 10)))
+    await make_charge(session, aziz, amount=600_000, period=nov, due_date=date(2026, 11, 10))
     await session.execute(
         Balance.__table__.insert().values(student_id=aziz, amount=-600_000, updated_at=NOW)
     )
@@ -540,6 +540,7 @@ async def test_open_charges_fifo_statement_and_debtors(session, billing) -> None
 # --- balances against the ledger ----------------------------------------------------------
 
 
+@pytest.mark.slow  # a long property test: about 14 s
 async def test_random_operations_keep_balances_equal_to_the_ledger(session, billing) -> None:
     rng = random.Random(20261125)
     world = await build_centre(session)
@@ -629,7 +630,7 @@ async def test_a_missing_balance_row_and_an_erased_persons_rows_are_checked(sess
     )
     await session.execute(Balance.__table__.delete())
     # an erased person's ledger kept under an anon_ref, with its balance
-    session.add(Payment(anon_ref="anon1", amount=5_000, method="cash", paid_at=NOW))
+    await make_payment(session, None, 5_000, anon_ref="anon1", paid_at=NOW, commit=False)
     session.add(Balance(anon_ref="anon1", amount=4_000, updated_at=NOW))
     await session.commit()
     differences = await ledger.recompute_balances(session)
