@@ -54,11 +54,15 @@ class Advance(Enum):
 
 
 class Refusal(Exception):
-    """An answer the form cannot take, with the translated reason to show above the step."""
+    """An answer the form cannot take, with the translated reason to show above the step.
+    `step`: ask that (earlier) step instead, the answers to it no longer fit; `close`: the
+    form cannot go on at all (what it changes is gone meanwhile), show the reason alone."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, step: str | None = None, close: bool = False) -> None:
         super().__init__(text)
         self.text = text
+        self.step = step
+        self.close = close
 
 
 @dataclass(slots=True)
@@ -155,10 +159,15 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     def summary_markup(self, data: D) -> InlineKeyboardMarkup:
         return summary_keyboard(self.key, editable=bool(self.editable_steps(data)))
 
-    async def save(self, data: D, context: FormContext) -> Retry | None:
+    async def save(self, data: D, context: FormContext) -> Retry | Advance | None:
         """Write the answers (one service call) and show what follows; `Retry` asks a step
-        again. The form closes unless a Retry is returned."""
+        again, `Advance.STAY` shows the summary again (`save` changed the answers, e.g. a
+        group filled meanwhile). The form closes unless a Retry or STAY is returned."""
         raise NotImplementedError
+
+    async def cancelled(self, data: D, context: FormContext) -> None:
+        """What ❌ Cancel shows once the form is closed: by default the shared words."""
+        await reply(context, cancelled_text(), None)
 
     def step_text(self, step: Step[D], data: D) -> str:
         return "\n".join([self.title(data), "", step.prompt(data), "", cancel_hint()])
@@ -218,7 +227,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         """One form button; False when it does not fit where the form is (out of date)."""
         if pressed.action == "no":
             await visit.state.clear()
-            await reply(visit.context, cancelled_text(), None)
+            await self.cancelled(visit.data, visit.context)
             return True
         if visit.at == SUMMARY:
             return await self._act_on_summary(visit, pressed)
@@ -240,6 +249,8 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
             retry = await self.save(visit.data, visit.context)
             if retry is None:
                 await visit.state.clear()
+            elif retry is Advance.STAY:
+                await self._show(visit, None)
             else:
                 visit.single = True
                 await self._show(visit, self.step_named(retry.step), problem=retry.text)
@@ -270,7 +281,13 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         except Invalid as error:
             await self._reask(visit, step, step.problem(error, typed))
         except Refusal as refusal:
-            await self._reask(visit, step, refusal.text)
+            if refusal.close:
+                await visit.state.clear()
+                await reply(visit.context, refusal.text, None)
+            elif refusal.step:
+                await self._show(visit, self.step_named(refusal.step), problem=refusal.text)
+            else:
+                await self._reask(visit, step, refusal.text)
         else:
             await self._after(visit, step, advance or Advance.NEXT)
 
