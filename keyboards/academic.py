@@ -515,16 +515,3 @@ def leave_confirm(enrolment_id: int, page: int) -> InlineKeyboardMarkup:
             [_button(_("Keep in the group"), EnrolCb(action="card", id=enrolment_id, page=page))],
         ]
     )
-
-
-def discount_summary(form: str, step: str) -> InlineKeyboardMarkup:
-    """The discount form's summary: ✏️ asks the per cent again, then comes back here."""
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [form_button(_("✅ Confirm"), form, "ok")],
-            [
-                form_button(_("✏️ Edit"), form, "field", step),
-                form_button(_("❌ Cancel"), form, "no"),
-            ],
-        ]
-    )

@@ -246,7 +246,6 @@ async def add_pressed(
     data = form_data(group)
     await fill_picker(data, session, 1)
     await AddForm.open(scenes, data)
-    await callback.answer()
 
 
 async def pick_pressed(
@@ -264,7 +263,6 @@ async def pick_pressed(
     data = form_data(group)
     confirm(data, callback_data.student, checked)
     await AddForm.open(scenes, data)
-    await callback.answer()
 
 
 async def for_student_pressed(

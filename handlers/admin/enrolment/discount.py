@@ -1,11 +1,11 @@
 """The discount form: one step (the per cent), then the summary (old → new, with the monthly
-price); ✏️ asks the per cent again, ❌ goes back to the place's card."""
+price); ✏️ asks the per cent again (the only step), ❌ goes back to the place's card."""
 
 from html import escape
 
 from aiogram import F, Router
 from aiogram.fsm.scene import ScenesManager
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.formatting import format_money
@@ -19,7 +19,7 @@ from bot.services.enrolment import Outcome
 from handlers.admin.courses import ACADEMIC, number_problem
 from handlers.admin.enrolment.common import card_text, discounted, load, refusal_text
 from handlers.admin.enrolment.notices import tell, told_text
-from keyboards.academic import EnrolCb, discount_summary, enrolment_card
+from keyboards.academic import EnrolCb, enrolment_card
 
 
 class DiscountData(FormData):
@@ -79,9 +79,6 @@ class DiscountForm(Form[DiscountData], state="discount_form"):
             ]
         )
 
-    def summary_markup(self, data: DiscountData) -> InlineKeyboardMarkup:
-        return discount_summary(self.key, "percent")
-
     async def cancelled(self, data: DiscountData, context: FormContext) -> None:
         """❌ goes back to the place's card, as it was."""
         found = await load(context.session, data.enrolment_id)
@@ -132,7 +129,6 @@ async def discount_pressed(
         percent=item.discount_percent,
     )
     await DiscountForm.open(scenes, data, step="percent")
-    await callback.answer()
 
 
 def create_router() -> Router:

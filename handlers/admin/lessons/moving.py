@@ -165,7 +165,6 @@ async def move_pressed(
         zone=settings.centre.timezone,
     )
     await MoveForm.open(scenes, data)
-    await callback.answer()
 
 
 def create_router() -> Router:
