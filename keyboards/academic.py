@@ -13,6 +13,7 @@ from bot.services.enrolment import EnrolmentInfo, EnrolmentPage
 from bot.services.lessons import LessonPage
 from db.models import EnrolmentStatus, GroupStatus, LessonStatus
 from keyboards.attendance import attendance_button
+from keyboards.forms import form_button, pick_button
 from keyboards.ids import Id, Number
 
 
@@ -374,13 +375,16 @@ def lesson_cancel_confirm(lesson_id: int, page: int) -> InlineKeyboardMarkup:
     )
 
 
-def lesson_move_summary(lesson_id: int) -> InlineKeyboardMarkup:
+def lesson_move_summary(lesson_id: int, form: str) -> InlineKeyboardMarkup:
+    """The move form's summary: ✏️ starts the form again from the date."""
     return InlineKeyboardMarkup(
-        inline_keyboard=confirm_row(
-            LessonCb(action="move_save", id=lesson_id),
-            LessonCb(action="move", id=lesson_id),
-            LessonCb(action="move_drop", id=lesson_id),
-        )
+        inline_keyboard=[
+            [form_button(_("✅ Confirm"), form, "ok")],
+            [
+                _button(_("✏️ Edit"), LessonCb(action="move", id=lesson_id)),
+                form_button(_("❌ Cancel"), form, "no"),
+            ],
+        ]
     )
 
 
@@ -440,28 +444,32 @@ def enrolment_card(item: EnrolmentInfo, page: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def student_picker(page: Page[PersonItem], group_id: int, query: str) -> InlineKeyboardMarkup:
+def student_picker(
+    people: Sequence[tuple[int, str]], group_id: int, form: str, page: int, pages: int
+) -> list[list[InlineKeyboardButton]]:
+    """The add form's step: a student each row (the value is their id), `◀ 1/5 ▶` (the value
+    is `p<page>`), then ⬅ Back to the group's card."""
     rows = [
-        [_button(shorten(person.name), EnrolCb(action="pick", group=group_id, student=person.id))]
-        for person in page.items
+        [pick_button(shorten(name), form, "student", str(person_id))] for person_id, name in people
     ]
-    nav = pager(
-        lambda p: EnrolCb(action="spage", group=group_id, page=p, value="q" if query else ""),
-        page.page,
-        page.pages,
-    )
-    if nav:
+    if pages > 1:
+        nav = []
+        if page > 1:
+            nav.append(pick_button("◀", form, "student", f"p{page - 1}"))
+        nav.append(pick_button(f"{page}/{pages}", form, "student", f"p{page}"))
+        if page < pages:
+            nav.append(pick_button("▶", form, "student", f"p{page + 1}"))
         rows.append(nav)
     rows.append([_button(_("⬅ Back"), GroupCb(action="card", id=group_id))])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    return rows
 
 
-def enrol_confirm(group_id: int, student_id: int, *, full: bool) -> InlineKeyboardMarkup:
-    save = EnrolCb(action="yes", group=group_id, student=student_id, value="over" if full else "")
+def enrol_confirm(group_id: int, form: str, *, full: bool) -> InlineKeyboardMarkup:
+    """The add form's summary; ❌ goes back to a fresh picker of the group."""
     text = _("⚠️ Add over capacity") if full else _("✅ Confirm")
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [_button(text, save)],
+            [form_button(text, form, "ok")],
             [_button(_("❌ Cancel"), EnrolCb(action="add", group=group_id))],
         ]
     )
@@ -506,14 +514,4 @@ def leave_confirm(enrolment_id: int, page: int) -> InlineKeyboardMarkup:
             ],
             [_button(_("Keep in the group"), EnrolCb(action="card", id=enrolment_id, page=page))],
         ]
-    )
-
-
-def discount_summary(enrolment_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=confirm_row(
-            EnrolCb(action="dsave", id=enrolment_id),
-            EnrolCb(action="discount", id=enrolment_id),
-            EnrolCb(action="card", id=enrolment_id),
-        )
     )

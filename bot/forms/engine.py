@@ -57,9 +57,11 @@ class Advance(Enum):
 class Refusal(Exception):
     """An answer the form cannot take, with the translated reason to show above the step."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, step: str | None = None, close: bool = False) -> None:
         super().__init__(text)
         self.text = text
+        self.step = step  # ask that (earlier) step instead: the answer to it no longer fits
+        self.close = close  # the form cannot go on (what it changes is gone): the text alone
 
 
 @dataclass(slots=True)
@@ -161,9 +163,10 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     def summary_markup(self, data: D) -> InlineKeyboardMarkup:
         return summary_keyboard(self.key, editable=bool(self.editable_steps(data)))
 
-    async def save(self, data: D, context: FormContext) -> Retry | None:
+    async def save(self, data: D, context: FormContext) -> Retry | Advance | None:
         """Write the answers (one service call) and show what follows; `Retry` asks a step
-        again. The form closes unless a Retry is returned."""
+        again, `Advance.STAY` shows the summary again (`save` changed the answers). The form
+        closes unless a Retry or STAY is returned."""
         raise NotImplementedError
 
     def step_text(self, step: Step[D], data: D) -> str:
@@ -184,6 +187,10 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
 
     def cancelled_text(self) -> str:
         return cancelled_text()
+
+    async def cancelled(self, data: D, context: FormContext) -> None:
+        """What ❌ Cancel shows once the form is closed (a form may go back to a card)."""
+        await reply(context, self.cancelled_text(), None)
 
     def while_confirming_text(self) -> str:
         return while_confirming_text()
@@ -251,7 +258,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         """One form button; False when it does not fit where the form is (out of date)."""
         if pressed.action == "no":
             await visit.state.clear()
-            await reply(visit.context, self.cancelled_text(), None)
+            await self.cancelled(visit.data, visit.context)
             return True
         if visit.at == SUMMARY:
             return await self._act_on_summary(visit, pressed)
@@ -301,7 +308,13 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         except Invalid as error:
             await self._reask(visit, step, step.problem(error, typed))
         except Refusal as refusal:
-            await self._reask(visit, step, refusal.text)
+            if refusal.close:
+                await visit.state.clear()
+                await reply(visit.context, refusal.text, None)
+            elif refusal.step:
+                await self._show(visit, self.step_named(refusal.step), problem=refusal.text)
+            else:
+                await self._reask(visit, step, refusal.text)
         else:
             await self._after(visit, step, advance or Advance.NEXT)
 
@@ -318,6 +331,8 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         retry = await self.save(visit.data, visit.context)
         if retry is None:
             await visit.state.clear()
+        elif retry is Advance.STAY:  # `save` changed the answers (a group filled meanwhile)
+            await self._show(visit, None)
         else:
             visit.single = True
             await self._show(visit, self.step_named(retry.step), problem=retry.text)

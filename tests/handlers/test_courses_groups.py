@@ -425,7 +425,7 @@ async def test_teacher_student_and_admin_without_academic_are_refused(client, se
             "gr:new:0:1:",
             f"co:archive:{course.id}:1:",
             "ls:cancel_yes:1:1",
-            "en:yes:0:1:1:1:over",
+            "en:pick:0:1:1:1:",  # opens the add form at its confirmation
         ):
             reply = await client.press(person, data)
             assert reply.answers[0].text == REFUSED, (person.first_name, data)

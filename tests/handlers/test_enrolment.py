@@ -4,7 +4,7 @@ twice, discount, freeze, move, leave — with the notices to the student and par
 from datetime import date, time
 
 from aiogram.methods import SendMessage
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.services.academic import SlotSpec
 from db.base import utcnow
@@ -12,6 +12,7 @@ from db.models import (
     AuditEntry,
     Enrolment,
     EnrolmentStatus,
+    Group,
     Role,
 )
 from keyboards.academic import EnrolCb, GroupCb
@@ -99,10 +100,9 @@ async def test_enrol_full_group_over_capacity_move_and_leave(client, session, ow
         owner, EnrolCb(action="pick", group=ids["a1"], student=ids["ali"]).pack()
     )
     assert again.answers[0].text == "⚠️ Ali Valiyev is already in the group A1."
-    forged = await client.press(
-        owner, EnrolCb(action="yes", group=ids["a1"], student=ids["ali"]).pack()
-    )
-    assert forged.answers[0].text == "⚠️ Ali Valiyev is already in the group A1."
+    # the add form's ✅ once the form is over (or forged) is out of date
+    forged = await client.press(owner, confirm.callback_data("✅ Confirm"), found.message_id)
+    assert forged.answers[0].text == STALE
     assert len(await enrolments(session)) == 1
 
     # Bek: the group is full (1/1), so the button asks for an over-capacity add
@@ -111,12 +111,22 @@ async def test_enrol_full_group_over_capacity_move_and_leave(client, session, ow
     )
     assert "⚠️ The group is full (1/1). Adding makes it 2/1." in full.text
     assert full.buttons() == ["⚠️ Add over capacity", "❌ Cancel"]
-    refused = await client.press(
-        owner, EnrolCb(action="yes", group=ids["a1"], student=ids["bek"]).pack()
+    # a confirmation shown while there was room, and the group filled meanwhile: ✅ is
+    # refused and the confirmation comes back asking for the over-capacity add
+    await session.execute(update(Group).where(Group.id == ids["a1"]).values(capacity=2))
+    await session.commit()
+    roomy = await client.press(
+        owner, EnrolCb(action="pick", group=ids["a1"], student=ids["bek"]).pack()
     )
+    assert roomy.buttons() == ["✅ Confirm", "❌ Cancel"]
+    await session.execute(update(Group).where(Group.id == ids["a1"]).values(capacity=1))
+    await session.commit()
+    refused = await client.press(owner, roomy.callback_data("✅ Confirm"))
     assert refused.answers[0].text.startswith("⚠️ The group is full.")
+    assert refused.answers[0].show_alert is True
+    assert refused.buttons() == ["⚠️ Add over capacity", "❌ Cancel"]
     assert len(await enrolments(session)) == 1
-    over = await client.press(owner, full.callback_data("⚠️ Add over capacity"))
+    over = await client.press(owner, refused.callback_data("⚠️ Add over capacity"))
     assert over.answers[0].text == "✅ Added."
     assert (await enrolments(session))[1] == (ids["bek"], ids["a1"], "active", None, 0)
     entry = await session.scalar(
@@ -236,7 +246,7 @@ async def test_add_to_a_group_from_a_person_and_bad_buttons(client, session, own
     # a student or a parent pressing the same buttons is refused
     for person in (BEK, VALI):
         reply = await client.press(
-            person, EnrolCb(action="yes", group=ids["a1"], student=ids["bek"], value="over").pack()
+            person, EnrolCb(action="pick", group=ids["a1"], student=ids["bek"]).pack()
         )
         assert reply.answers[0].show_alert is True
         if person is BEK:

@@ -1,0 +1,140 @@
+"""The discount form: one step (the per cent), then the summary (old → new, with the monthly
+price); ✏️ asks the per cent again (the only step), ❌ goes back to the place's card."""
+
+from html import escape
+
+from aiogram import F, Router
+from aiogram.fsm.scene import ScenesManager
+from aiogram.types import CallbackQuery
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.formatting import format_money
+from bot.forms import Form, FormContext, FormData, Step
+from bot.forms.engine import reply
+from bot.i18n import _
+from bot.services import enrolment as enrolment_service
+from bot.services import parsing
+from bot.services.enrolment import Outcome
+from bot.wording import cancel_hint, number_problem, stale_button_text
+from handlers.admin.courses import ACADEMIC
+from handlers.admin.enrolment.common import card_text, discounted, load, refusal_text
+from handlers.admin.enrolment.notices import tell, told_text
+from keyboards.academic import EnrolCb, enrolment_card
+
+
+class DiscountData(FormData):
+    enrolment_id: int = 0
+    student_name: str = ""
+    group_name: str = ""
+    price: int = 0  # the group's monthly price before the discount
+    old_percent: int = 0
+    percent: int = 0
+
+
+async def read_percent(data: DiscountData, text: str | None, context: FormContext) -> None:
+    data.percent = parsing.parse_whole(text, 0, 100)
+
+
+def percent_prompt(data: DiscountData) -> str:
+    return "\n".join([_("Step 1/1 — the discount in per cent, 0 to 100."), _("Example: <i>15</i>")])
+
+
+class DiscountForm(Form[DiscountData], state="discount_form"):
+    """The discount of one place in a group."""
+
+    key = "ed"
+    data_type = DiscountData
+    flags = ACADEMIC
+    steps = (
+        Step(
+            "percent",
+            percent_prompt,
+            read=read_percent,
+            problem=lambda e, t: number_problem(e),
+            label=lambda: _("✏️ Edit"),
+        ),
+    )
+
+    def title(self, data: DiscountData) -> str:
+        return _("％ <b>Discount for {student}</b> in {group}").format(
+            student=escape(data.student_name), group=escape(data.group_name)
+        )
+
+    def step_text(self, step: Step[DiscountData], data: DiscountData) -> str:
+        now = _("Now: {percent}%, {price} a month.").format(
+            percent=data.old_percent,
+            price=format_money(discounted(data.price, data.old_percent)),
+        )
+        return "\n".join([self.title(data), now, "", step.prompt(data), "", cancel_hint()])
+
+    def summary_text(self, data: DiscountData) -> str:
+        return "\n".join(
+            [
+                self.title(data),
+                _("{old}% → {new}%").format(old=data.old_percent, new=data.percent),
+                _("Monthly price: {old} → {new}").format(
+                    old=format_money(discounted(data.price, data.old_percent)),
+                    new=format_money(discounted(data.price, data.percent)),
+                ),
+            ]
+        )
+
+    async def cancelled(self, data: DiscountData, context: FormContext) -> None:
+        """❌ goes back to the place's card, as it was."""
+        found = await load(context.session, data.enrolment_id)
+        if found is None:
+            await reply(context, stale_button_text(), None)
+            return
+        item, group = found
+        await reply(context, card_text(item, group), enrolment_card(item, 1))
+
+    async def save(self, data: DiscountData, context: FormContext) -> None:
+        settings = context.data["settings"]
+        change = await enrolment_service.set_discount(
+            context.session,
+            context.actor.user_id,
+            data.enrolment_id,
+            data.percent,
+            policy_version=settings.centre.policy_version,
+        )
+        found = await load(context.session, data.enrolment_id)
+        if change.outcome is Outcome.MISSING or found is None:
+            await reply(context, stale_button_text(), None)
+            return
+        item, group = found
+        lines = [card_text(item, group)]
+        if change.outcome is Outcome.DONE:
+            bot, sender = context.data["bot"], context.data["sender"]
+            sent = await tell(bot, sender, "discount", change, group)
+            lines = [_("✅ Saved."), told_text(sent), "", *lines]
+        else:
+            lines = [refusal_text(change.outcome), "", *lines]
+        await reply(context, "\n".join(lines), enrolment_card(item, 1))
+
+
+async def discount_pressed(
+    callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession, scenes: ScenesManager
+) -> None:
+    found = await load(session, callback_data.id)
+    if found is None:
+        await callback.answer(stale_button_text())
+        return
+    item, group = found
+    data = DiscountData(
+        enrolment_id=item.id,
+        student_name=item.student_name,
+        group_name=group.name,
+        price=group.price,
+        old_percent=item.discount_percent,
+        percent=item.discount_percent,
+    )
+    await DiscountForm.open(scenes, data, step="percent")
+
+
+def create_router() -> Router:
+    router = Router(name="admin.enrolment.discount")
+    router.callback_query.register(
+        discount_pressed, EnrolCb.filter(F.action == "discount"), flags=ACADEMIC
+    )
+    router.include_router(DiscountForm.as_router())
+    return router

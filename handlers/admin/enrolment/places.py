@@ -1,0 +1,144 @@
+"""A group's students and one place's card: freeze / unfreeze, leaving the group."""
+
+from html import escape
+
+from aiogram import Bot, F, Router
+from aiogram.types import CallbackQuery
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.delivery import Sender
+from bot.i18n import _
+from bot.services import academic as academic_service
+from bot.services import enrolment as enrolment_service
+from bot.services.academic import GroupInfo
+from bot.services.access import Actor
+from bot.services.enrolment import Outcome
+from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
+from handlers.admin.courses import ACADEMIC
+from handlers.admin.enrolment.common import card_text, load, refusal_text, today
+from handlers.admin.enrolment.notices import tell, told_text
+from keyboards.academic import EnrolCb, enrolment_card, enrolments_list, leave_confirm
+
+
+def list_text(group: GroupInfo, total: int) -> str:
+    title = _("👥 <b>{group}</b> · {course} — students: {seated}/{capacity}").format(
+        group=escape(group.name),
+        course=escape(group.course_name),
+        seated=group.seated,
+        capacity=group.capacity,
+    )
+    if total == 0:
+        return "\n".join([title, "", _("No students in this group yet. Tap ➕ Add student.")])
+    return "\n".join([title, _("Tap a student to open their place in the group.")])
+
+
+async def list_pressed(
+    callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession
+) -> None:
+    group = await academic_service.group(session, callback_data.group)
+    if group is None:
+        await callback.answer(stale_button_text())
+        return
+    page = await enrolment_service.of_group(session, group.id, callback_data.page)
+    await edit_or_send(callback, list_text(group, page.total), enrolments_list(page, group.id))
+    await callback.answer()
+
+
+async def card_pressed(
+    callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession
+) -> None:
+    found = await load(session, callback_data.id)
+    if found is None:
+        await callback.answer(stale_button_text())
+        return
+    item, group = found
+    await edit_or_send(callback, card_text(item, group), enrolment_card(item, callback_data.page))
+    await callback.answer()
+
+
+async def status_pressed(
+    callback: CallbackQuery,
+    callback_data: EnrolCb,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
+    bot: Bot,
+    sender: Sender,
+) -> None:
+    version = settings.centre.policy_version
+    if callback_data.action == "freeze":
+        change = await enrolment_service.freeze(
+            session, actor.user_id, callback_data.id, policy_version=version, today=today(settings)
+        )
+        event, done = "frozen", _("❄️ Frozen.")
+    elif callback_data.action == "unfreeze":
+        change = await enrolment_service.unfreeze(
+            session,
+            actor.user_id,
+            callback_data.id,
+            policy_version=version,
+            today=today(settings),
+            settings=settings,
+        )
+        event, done = "unfrozen", _("▶️ Unfrozen.")
+    else:
+        change = await enrolment_service.leave(
+            session, actor.user_id, callback_data.id, today=today(settings), policy_version=version
+        )
+        event, done = "left", _("🚪 Left the group.")
+    if change.outcome is Outcome.MISSING:
+        await callback.answer(stale_button_text())
+        return
+    if change.outcome is not Outcome.DONE:
+        await callback.answer(refusal_text(change.outcome), show_alert=True)
+        return
+    assert change.enrolment is not None
+    group = await academic_service.group(session, change.enrolment.group_id)
+    assert group is not None
+    sent = await tell(bot, sender, event, change, group)
+    await edit_or_send(
+        callback,
+        "\n".join([done, told_text(sent), "", card_text(change.enrolment, group)]),
+        enrolment_card(change.enrolment, callback_data.page),
+    )
+    await callback.answer(done)
+
+
+async def leave_pressed(
+    callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession
+) -> None:
+    found = await load(session, callback_data.id)
+    if found is None:
+        await callback.answer(stale_button_text())
+        return
+    item, group = found
+    text = "\n".join(
+        [
+            _("🚪 <b>{student} leaves the group {group}?</b>").format(
+                student=escape(item.student_name), group=escape(group.name)
+            ),
+            "",
+            _(
+                "The place ends today and stays in the history. "
+                "The student and their parents will be told."
+            ),
+        ]
+    )
+    await edit_or_send(callback, text, leave_confirm(item.id, callback_data.page))
+    await callback.answer()
+
+
+def create_router() -> Router:
+    router = Router(name="admin.enrolment.places")
+    for handler, action in (
+        (list_pressed, "list"),
+        (card_pressed, "card"),
+        (status_pressed, "freeze"),
+        (status_pressed, "unfreeze"),
+        (status_pressed, "leave_yes"),
+        (leave_pressed, "leave"),
+    ):
+        router.callback_query.register(handler, EnrolCb.filter(F.action == action), flags=ACADEMIC)
+    return router

@@ -1,0 +1,164 @@
+"""A group's lessons from today on, one lesson's card, and cancelling it (a second tap
+that names who will be told)."""
+
+from html import escape
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.types import CallbackQuery
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.delivery import Sender
+from bot.i18n import _
+from bot.services import academic as academic_service
+from bot.services import lessons as lessons_service
+from bot.services.access import Actor
+from bot.services.lessons import LessonInfo, Refusal
+from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
+from db.base import utcnow
+from db.models import LessonStatus
+from handlers.admin.courses import ACADEMIC
+from handlers.admin.lessons.common import card_text, refusal_text, told_text, when
+from handlers.admin.lessons.notices import tell
+from keyboards.academic import LessonCb, lesson_cancel_confirm, lesson_card, lessons_list
+
+
+def list_text(group_name: str, total: int, settings: Settings) -> str:
+    title = _("📅 <b>Lessons of {group}</b>").format(group=escape(group_name))
+    if total == 0:
+        return "\n".join(
+            [title, "", _("No lessons from today on. Lessons come from the group's timetable.")]
+        )
+    return "\n".join(
+        [
+            title,
+            _(
+                "From today on, in the centre's time ({zone}). Tap a lesson to cancel or move it."
+            ).format(zone=settings.centre.timezone),
+        ]
+    )
+
+
+def list_label(settings: Settings):
+    marks = {
+        LessonStatus.SCHEDULED: "",
+        LessonStatus.HELD: "✅ ",
+        LessonStatus.CANCELLED: "❌ ",
+    }
+
+    def label(info: Any) -> str:
+        return f"{marks[info.status]}{when(info.starts_at, settings.centre.tz)}"
+
+    return label
+
+
+async def list_pressed(
+    callback: CallbackQuery, callback_data: LessonCb, session: AsyncSession, settings: Settings
+) -> None:
+    group = await academic_service.group(session, callback_data.id)
+    if group is None:
+        await callback.answer(stale_button_text())
+        return
+    page = await lessons_service.upcoming(
+        session, group.id, callback_data.page, now=utcnow(), tz=settings.centre.tz
+    )
+    await edit_or_send(
+        callback,
+        list_text(group.name, page.total, settings),
+        lessons_list(page, group.id, list_label(settings)),
+    )
+    await callback.answer()
+
+
+def changeable(info: LessonInfo) -> bool:
+    return lessons_service.check_changeable(info, utcnow()) is None
+
+
+async def card_pressed(
+    callback: CallbackQuery, callback_data: LessonCb, session: AsyncSession, settings: Settings
+) -> None:
+    info = await lessons_service.lesson(session, callback_data.id)
+    if info is None:
+        await callback.answer(stale_button_text())
+        return
+    await edit_or_send(
+        callback,
+        card_text(info, settings.centre.tz),
+        lesson_card(info.id, info.group_id, callback_data.page, changeable(info)),
+    )
+    await callback.answer()
+
+
+async def cancel_pressed(
+    callback: CallbackQuery, callback_data: LessonCb, session: AsyncSession, settings: Settings
+) -> None:
+    info = await lessons_service.lesson(session, callback_data.id)
+    refusal = lessons_service.check_changeable(info, utcnow())
+    if refusal is not None:
+        await callback.answer(refusal_text(refusal), show_alert=refusal is not Refusal.MISSING)
+        return
+    assert info is not None
+    text = "\n".join(
+        [
+            _("❌ <b>Cancel this lesson?</b>"),
+            "",
+            card_text(info, settings.centre.tz),
+            "",
+            _("Its students, their parents and the teacher will be told at once."),
+        ]
+    )
+    await edit_or_send(callback, text, lesson_cancel_confirm(info.id, callback_data.page))
+    await callback.answer()
+
+
+async def cancel_confirmed(
+    callback: CallbackQuery,
+    callback_data: LessonCb,
+    actor: Actor,
+    session: AsyncSession,
+    settings: Settings,
+    bot: Bot,
+    sender: Sender,
+) -> None:
+    change = await lessons_service.cancel(
+        session,
+        actor.user_id,
+        callback_data.id,
+        now=utcnow(),
+        policy_version=settings.centre.policy_version,
+    )
+    if change.refusal is not None:
+        await callback.answer(
+            refusal_text(change.refusal), show_alert=change.refusal is not Refusal.MISSING
+        )
+        return
+    assert change.lesson is not None
+    sent, _total = await tell(bot, sender, change, settings.centre.tz)
+    info = change.lesson
+    await edit_or_send(
+        callback,
+        "\n".join(
+            [
+                _("✅ The lesson is cancelled."),
+                told_text(sent),
+                "",
+                card_text(info, settings.centre.tz),
+            ]
+        ),
+        lesson_card(info.id, info.group_id, callback_data.page, False),
+    )
+    await callback.answer(_("✅ Cancelled."))
+
+
+def create_router() -> Router:
+    router = Router(name="admin.lessons.cards")
+    for handler, action in (
+        (list_pressed, "list"),
+        (card_pressed, "card"),
+        (cancel_pressed, "cancel"),
+        (cancel_confirmed, "cancel_yes"),
+    ):
+        router.callback_query.register(handler, LessonCb.filter(F.action == action), flags=ACADEMIC)
+    return router

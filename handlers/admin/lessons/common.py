@@ -1,0 +1,66 @@
+"""What the lesson screens share: the card, the refusals, a moment in the centre's time."""
+
+from datetime import datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+from bot.formatting import format_datetime
+from bot.i18n import _
+from bot.services.lessons import LessonInfo, Refusal
+from bot.wording import stale_button_text
+from keyboards.academic import lesson_status_labels
+
+
+def when(moment: datetime, tz: ZoneInfo) -> str:
+    return format_datetime(moment, tz)
+
+
+def title_of(group_name: str, course_name: str) -> str:
+    return f"📅 <b>{escape(group_name)}</b> · {escape(course_name)}"
+
+
+def lesson_title(info: LessonInfo) -> str:
+    return title_of(info.group_name, info.course_name)
+
+
+def card_text(info: LessonInfo, tz: ZoneInfo) -> str:
+    lines = [
+        lesson_title(info),
+        "",
+        _("🕘 {when}, {minutes} min").format(
+            when=when(info.starts_at, tz), minutes=info.duration_minutes
+        ),
+        _("Status: {status}").format(status=lesson_status_labels()[info.status]),
+    ]
+    if info.room:
+        lines.append(_("🚪 Room: {room}").format(room=escape(info.room)))
+    if info.topic:
+        lines.append(_("📖 Topic: {topic}").format(topic=escape(info.topic)))
+    if info.marked:
+        lines.append(_("📋 Attendance has been taken."))
+    return "\n".join(lines)
+
+
+def refusal_text(refusal: Refusal) -> str:
+    texts = {
+        Refusal.MISSING: stale_button_text,
+        Refusal.NOT_SCHEDULED: lambda: _(
+            "⚠️ This lesson is not scheduled any more (cancelled or held): nothing was changed."
+        ),
+        Refusal.STARTED: lambda: _(
+            "⚠️ This lesson has already begun or is over; past lessons are not changed."
+        ),
+        Refusal.MARKED: lambda: _(
+            "⚠️ Attendance was already taken for this lesson, so it cannot be cancelled or moved."
+        ),
+        Refusal.IN_THE_PAST: lambda: _(
+            "⚠️ That time has already passed. Choose a time in the future."
+        ),
+        Refusal.TAKEN: lambda: _("⚠️ The group already has a lesson at that time."),
+        Refusal.SAME_TIME: lambda: _("⚠️ That is the lesson's current time."),
+    }
+    return texts[refusal]()
+
+
+def told_text(sent: int) -> str:
+    return _("📨 Notices sent: {sent}.").format(sent=sent)
