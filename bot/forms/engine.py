@@ -21,6 +21,7 @@ from enum import Enum
 from typing import Any, ClassVar, Generic, TypeVar
 
 from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.dispatcher.event.handler import FilterObject
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
@@ -53,6 +54,11 @@ class Advance(Enum):
     STAY = "stay"  # show the same step again (a toggle, a page of choices)
 
 
+class OutOfDate(Exception):
+    """From a step's `pick`: the value is no longer offered (a student erased meanwhile,
+    forged data): the button gets the shared out-of-date answer and nothing changes."""
+
+
 class Refusal(Exception):
     """An answer the form cannot take, with the translated reason to show above the step."""
 
@@ -70,6 +76,7 @@ class FormContext:
     data: dict[str, Any]
     toast: str | None = None
     alert: bool = False
+    apart: bool = False  # a button's screen goes into a new message, not over the old one
 
     @property
     def session(self) -> Any:
@@ -143,6 +150,8 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     data_type: ClassVar[type[FormData]]
     steps: ClassVar[Sequence[Step[Any]]]
     flags: ClassVar[dict[str, Any]] = {}
+    # ✏️ Edit goes back to this step and on through the ones after it (None: a list of steps)
+    edit_from: ClassVar[str | None] = None
 
     # --- what a form writes ----------------------------------------------------------------
 
@@ -153,7 +162,8 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         raise NotImplementedError
 
     def summary_markup(self, data: D) -> InlineKeyboardMarkup:
-        return summary_keyboard(self.key, editable=bool(self.editable_steps(data)))
+        editable = self.edit_from is not None or bool(self.editable_steps(data))
+        return summary_keyboard(self.key, editable=editable)
 
     async def save(self, data: D, context: FormContext) -> Retry | None:
         """Write the answers (one service call) and show what follows; `Retry` asks a step
@@ -163,15 +173,27 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     def step_text(self, step: Step[D], data: D) -> str:
         return "\n".join([self.title(data), "", step.prompt(data), "", cancel_hint()])
 
+    def leaves(self, message: Message) -> bool:
+        """True for a typed message the form leaves to other handlers (a main-menu button)."""
+        return False
+
     # --- opening a form from a handler ------------------------------------------------------
 
     @classmethod
     async def open(
-        cls, scenes: Any, data: FormData, step: str | None = None, single: bool = False
+        cls,
+        scenes: Any,
+        data: FormData,
+        step: str | None = None,
+        single: bool = False,
+        apart: bool = False,
     ) -> None:
         """Open the form (closing any other) at `step` (the first that applies by default);
-        `single`: only that step, then the summary (a ✏️ from a card)."""
-        await scenes.enter(cls, form_data=data, form_step=step, form_single=single)
+        `single`: only that step, then the summary (a ✏️ from a card); `apart`: a button's
+        form starts in a new message, the card or receipt it was opened from stays."""
+        await scenes.enter(
+            cls, form_data=data, form_step=step, form_single=single, form_apart=apart
+        )
 
     @on.message.enter()
     @on.callback_query.enter()
@@ -182,9 +204,10 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         form_data: FormData,
         form_step: str | None = None,
         form_single: bool = False,
+        form_apart: bool = False,
         **kwargs: Any,
     ) -> None:
-        context = FormContext(event, {"state": state, **kwargs})
+        context = FormContext(event, {"state": state, **kwargs}, apart=form_apart)
         visit = Visit(context, state, form_data, "", form_single)  # type: ignore[arg-type]
         step = self.step_named(form_step) if form_step else self.next_step(visit.data, None)
         await self._show(visit, step)
@@ -193,6 +216,8 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
 
     @on.message(F.func(lambda message: not (message.text or "").startswith("/")))
     async def _typed(self, message: Message, state: FSMContext, **kwargs: Any) -> None:
+        if self.leaves(message):
+            raise SkipHandler
         visit = await self._visit(message, state, kwargs)
         if visit.at == SUMMARY:
             await message.answer(while_confirming_text())
@@ -230,7 +255,11 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
             await self._after(visit, step, Advance.NEXT)
             return True
         if pressed.action == "pick" and step.pick is not None:
-            await self._take(visit, step, step.pick(visit.data, pressed.value, visit.context), None)
+            try:
+                outcome = step.pick(visit.data, pressed.value, visit.context)
+                await self._take(visit, step, outcome, None)
+            except OutOfDate:
+                return False
             return True
         return False
 
@@ -243,6 +272,9 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
             else:
                 visit.single = True
                 await self._show(visit, self.step_named(retry.step), problem=retry.text)
+        elif pressed.action == "edit" and self.edit_from is not None:
+            visit.single = False
+            await self._show(visit, self.step_named(self.edit_from))
         elif pressed.action == "edit":
             labels = [(name, step.label()) for name, step in editable.items()]  # type: ignore[misc]
             await reply(visit.context, change_what_text(), fields_keyboard(self.key, labels))
@@ -345,6 +377,10 @@ async def reply(context: FormContext, text: str, markup: InlineKeyboardMarkup | 
     """A typed answer gets a new message; a button edits the message it is under."""
     if isinstance(context.event, Message):
         await context.event.answer(text, reply_markup=markup)
+    elif context.apart:
+        await context.event.bot.send_message(  # type: ignore[union-attr]
+            context.event.from_user.id, text, reply_markup=markup
+        )
     else:
         await edit_or_send(context.event, text, markup)
 

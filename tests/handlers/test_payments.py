@@ -24,6 +24,7 @@ from db.models import (
     User,
 )
 from db.repositories import ledger as ledger_repo
+from keyboards.forms import FormCb
 from keyboards.payments import DebtorsCb, DeskCb, RemindDebtorCb
 from keyboards.people import PeopleCb
 from tests.chat import Person
@@ -38,6 +39,11 @@ SHER = Person(id=5_000_003, first_name="Sher", language_code="en")
 NOCONSENT = Person(id=5_000_004, first_name="Nodir", language_code="en")
 CASHIER = Person(id=5_000_005, first_name="Cashier", language_code="en")
 CLERK = Person(id=5_000_006, first_name="Clerk", language_code="en")
+
+
+def pay_button(action: str, step: str = "", value: str = "") -> str:
+    """A payment form's button as its data (a forged one: not on any screen)."""
+    return FormCb(form="pay", action=action, step=step, value=value).pack()
 
 
 def money(amount: int, language: str = "en") -> str:
@@ -144,7 +150,7 @@ async def test_pay_from_search_to_receipts_then_a_stale_confirm(client, session,
         "💵 Cash", "💳 Card", "🏦 Bank transfer", "Click", "Payme", "Other", "❌ Cancel"
     ]  # fmt: skip
     assert "Choose the method" in (await client.send(owner, "cash")).text
-    forged = await client.press(owner, DeskCb(action="m", m="telegram").pack())
+    forged = await client.press(owner, pay_button("pick", "method", "telegram"))
     assert forged.answers[0].text == STALE
     note = await client.press(owner, method.callback_data("💵 Cash"), method.message_id)
     assert "Step 4/4" in note.text and note.buttons() == ["⏭ Skip", "❌ Cancel"]
@@ -254,7 +260,7 @@ async def test_cancel_and_the_person_card_button(client, session, owner):
     # a payment for a parent (not a student), by a forged button: refused, nothing changes
     forged = await client.press(owner, DeskCb(action="new", id=ids["vali"]).pack())
     assert forged.answers[0].text == STALE
-    forged = await client.press(owner, DeskCb(action="pick", id=ids["ali"]).pack())
+    forged = await client.press(owner, pay_button("pick", "student", str(ids["ali"])))
     assert forged.answers[0].text == STALE  # no search under way
 
 
@@ -394,9 +400,9 @@ async def test_without_the_permission_everything_is_refused(client, session, own
             DeskCb(action="new", id=ids["ali"]),
             DeskCb(action="list", id=ids["ali"]),
             DeskCb(action="rv", id=payment_id),
-            DeskCb(action="rvok"),
+            FormCb(form="rv", action="ok"),
             DeskCb(action="rf", id=ids["ali"]),
-            DeskCb(action="ok"),
+            FormCb(form="pay", action="ok"),
             DebtorsCb(action="xlsx"),
             DebtorsCb(action="page", page=2),
             RemindDebtorCb(student_id=ids["ali"]),
