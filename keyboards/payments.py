@@ -81,7 +81,7 @@ def student_choice(
             _pager(
                 page,
                 pages,
-                lambda p: FormCb(form=form, action="pick", step=step, value=f"page:{p}"),
+                lambda p: FormCb(form=form, action="pick", step=step, value=f"p{p}"),
             )
         )
     rows.append(cancel_row(form))

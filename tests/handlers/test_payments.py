@@ -474,3 +474,33 @@ async def test_the_reversal_and_refund_confirmations_name_the_action(
     confirm = await client.send(owner, "left")
     assert confirm.buttons() == REFUND_BUTTONS[language]
     assert await count(session, Refund) == 0
+
+
+async def test_students_found_page_and_the_menu_stays_the_menus(client, session, owner):
+    """More students than a page: ◀ 1/2 ▶ turns it inside the form; a main-menu button
+    typed during the form is the menu's (the form waits); 💵 Payment on a card leaves the
+    card as it is and asks in a new message."""
+    ids = await setup(session, owner)
+    for number in range(11):
+        await make_user(session, None, roles=[Role.STUDENT], full_name=f"Karim Toshev {number:02d}")
+    await client.send(owner, "/pay")
+    found = await client.send(owner, "toshev")
+    assert "Students found: 11" in found.text
+    assert found.buttons()[-3:] == ["1/2", "▶", "❌ Cancel"]
+    second = await client.press(owner, found.callback_data("▶"), found.message_id)
+    assert second.of(EditMessageText) and "Students found: 11" in second.text
+    assert "🎓 Karim Toshev 10" in second.buttons() and "◀" in second.buttons()
+    forged = await client.press(owner, pay_button("pick", "student", "pabc"))
+    assert forged.answers[0].text == STALE
+
+    courses = await client.send(owner, "📚 Courses")
+    assert "Courses" in courses.text and "Step" not in courses.text
+    amount = await client.press(owner, second.callback_data("🎓 Karim Toshev 10"), found.message_id)
+    assert "from Karim Toshev 10" in amount.text and "Step 2/4" in amount.text
+    await client.send(owner, "/cancel")
+
+    card = await client.press(owner, PeopleCb(action="card", id=ids["ali"]).pack())
+    opened = await client.press(owner, card.callback_data("💵 Payment"), card.message_id)
+    assert opened.answers and not opened.of(EditMessageText)
+    [step] = [call.text for call in opened.of(SendMessage)]
+    assert "Step 2/4" in step and "Ali &lt;Valiyev&gt;" in step

@@ -48,7 +48,7 @@ from handlers.admin.payments.common import (
 from keyboards.forms import skip_row
 from keyboards.payments import DeskCb, after_payment, cancel_row, student_choice
 
-PAGE = "page:"  # a pick's value that turns the page of the students found
+PAGE = "p"  # a pick's value "p2" turns to page 2 of the students found
 
 
 class Found(BaseModel):
