@@ -5,11 +5,13 @@ from html import escape
 
 from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, Message
 
 from bot.config import Settings
 from bot.formatting import format_money
-from bot.forms import Form, FormData, OutOfDate, Refusal, Step
+from bot.forms import Form, FormContext, FormData, OutOfDate, Refusal, Step
+from bot.forms.engine import Markup
 from bot.i18n import _
 from bot.services import academic as academic_service
 from bot.services.academic import Invalid, Problem
@@ -27,12 +29,26 @@ PAY_FORM, REVERSE_FORM, REFUND_FORM = "pay_form", "reverse_form", "refund_form"
 
 
 class MoneyForm(Form):
-    """The base of the payment desk's forms: the main menu's buttons stay the menu's."""
+    """The base of the payment desk's forms: the main menu's buttons stay the menu's, and a
+    form opened from a button of a card, a list or a receipt asks in a new message below it
+    (that message stays as it is); the form's later screens edit their own message."""
 
     flags = PAYMENTS
 
-    def leaves(self, message: Message) -> bool:
-        return not not_a_menu_button(message)
+    @classmethod
+    async def open_below(cls, scenes: ScenesManager, data: FormData, step: str | None = None):
+        await scenes.enter(cls, form_data=data, form_step=step, form_single=False, below=True)
+
+    def takes(self, message: Message) -> bool:
+        return not_a_menu_button(message)
+
+    async def show(self, context: FormContext, text: str, markup: Markup) -> None:
+        if context.data.get("below") and isinstance(context.event, CallbackQuery):
+            await context.event.bot.send_message(  # type: ignore[union-attr]
+                context.event.from_user.id, text, reply_markup=markup
+            )
+        else:
+            await super().show(context, text, markup)
 
 
 # --- amounts ----------------------------------------------------------------------------

@@ -307,9 +307,8 @@ async def new_pressed(
     if student is None:
         await callback.answer(stale_button_text())
         return
-    await callback.answer()
     data = PayData(student_id=student.id, name=student.full_name)
-    await PayForm.open(scenes, data, step="amount", apart=True)
+    await PayForm.open_below(scenes, data, step="amount")
 
 
 def create_router() -> Router:

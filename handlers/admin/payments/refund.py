@@ -186,9 +186,8 @@ async def refund_pressed(
     if credit <= 0:
         await callback.answer(no_credit_text(), show_alert=True)
         return
-    await callback.answer()
     data = RefundData(student_id=student.id, name=student.full_name, credit=credit)
-    await RefundForm.open(scenes, data, step="amount", apart=True)
+    await RefundForm.open_below(scenes, data, step="amount")
 
 
 def create_router() -> Router:

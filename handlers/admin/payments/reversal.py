@@ -142,11 +142,10 @@ async def reverse_pressed(
     if payment.reversed_at is not None:
         await callback.answer(already_reversed_text(), show_alert=True)
         return
-    await callback.answer()
     data = ReverseData(
         payment_id=payment.id, student_id=student.id, name=student.full_name, amount=payment.amount
     )
-    await ReverseForm.open(scenes, data, apart=True)
+    await ReverseForm.open_below(scenes, data)
 
 
 def create_router() -> Router:
