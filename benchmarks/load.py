@@ -73,7 +73,7 @@ from db.models import (  # noqa: E402
     User,
 )
 from keyboards.attendance import AttendanceCb  # noqa: E402
-from keyboards.payments.desk import DeskCb  # noqa: E402
+from keyboards.forms import FormCb  # noqa: E402
 from tests.fake_bot_api import FakeBotApi  # noqa: E402
 from tests.mocked_bot import BOT_TOKEN  # noqa: E402
 
@@ -299,6 +299,11 @@ class TeacherScript(Script):
         return press(self.person, AttendanceCb(action="save", lesson=self.lesson).pack())
 
 
+def pay_button(action: str, step: str = "", value: str = "") -> str:
+    """A button of the payment form (handlers/admin/payments/desk.py) as its data."""
+    return FormCb(form="pay", action=action, step=step, value=value).pack()
+
+
 class AdminScript(Script):
     """/pay, the student's name, pick, amount, cash, no note, confirm."""
 
@@ -317,14 +322,14 @@ class AdminScript(Script):
         if step == 1:  # the surname: several students, so the pick below is a real step
             return message(self.person, self.student.name.split()[1])
         if step == 2:
-            return press(self.person, DeskCb(action="pick", id=self.student.user_id).pack())
+            return press(self.person, pay_button("pick", "student", str(self.student.user_id)))
         if step == 3:
             return message(self.person, rng.choice(["150 000", "400000", "1 250 000"]))
         if step == 4:
-            return press(self.person, DeskCb(action="m", m="cash").pack())
+            return press(self.person, pay_button("pick", "method", "cash"))
         if step == 5:
-            return press(self.person, DeskCb(action="skip").pack())
-        return press(self.person, DeskCb(action="ok").pack())
+            return press(self.person, pay_button("skip", "note"))
+        return press(self.person, pay_button("ok"))
 
 
 # --- who answered what -----------------------------------------------------------------------

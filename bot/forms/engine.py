@@ -29,6 +29,7 @@ from aiogram.fsm.scene import Scene, SceneRegistry, on
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 from pydantic import BaseModel
 
+from bot.commands import MENU
 from bot.i18n import _
 from bot.services.parsing import Invalid
 from bot.telegram import edit_or_send
@@ -52,6 +53,11 @@ D = TypeVar("D", bound=FormData)
 class Advance(Enum):
     NEXT = "next"  # the answer is taken: the next step, or the summary
     STAY = "stay"  # show the same step again (a toggle, a page of choices)
+
+
+class OutOfDate(Exception):
+    """From a step's `pick`: the value is no longer offered (a student erased meanwhile,
+    forged data): the button gets the shared out-of-date answer and nothing changes."""
 
 
 class Refusal(Exception):
@@ -151,6 +157,8 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     flags: ClassVar[dict[str, Any]] = {}
     # False: no summary, the last answer saves (a typed confirmation word, a one-step form)
     confirms: ClassVar[bool] = True
+    # ✏️ Edit goes back to this step and on through the ones after it (None: a list of steps)
+    edit_from: ClassVar[str | None] = None
 
     # --- what a form writes ----------------------------------------------------------------
 
@@ -161,7 +169,8 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         raise NotImplementedError
 
     def summary_markup(self, data: D) -> InlineKeyboardMarkup:
-        return summary_keyboard(self.key, editable=bool(self.editable_steps(data)))
+        editable = self.edit_from is not None or bool(self.editable_steps(data))
+        return summary_keyboard(self.key, editable=editable)
 
     async def save(self, data: D, context: FormContext) -> Retry | Advance | None:
         """Write the answers (one service call) and show what follows; `Retry` asks a step
@@ -181,9 +190,9 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         await reply(context, text, markup)
 
     def takes(self, message: Message) -> bool:
-        """Whether a message (not a command: those are never taken) is an answer; one that is
-        not goes on to the other handlers (a form may leave the main-menu buttons to them)."""
-        return True
+        """Whether a message (not a command: those are never taken) is an answer. The main
+        menu's buttons are not: they go on to their handlers (the form stays open)."""
+        return not is_menu_button(message)
 
     def cancelled_text(self) -> str:
         return cancelled_text()
@@ -270,7 +279,11 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
             await self._after(visit, step, Advance.NEXT)
             return True
         if pressed.action == "pick" and step.pick is not None:
-            await self._take(visit, step, step.pick(visit.data, pressed.value, visit.context), None)
+            try:
+                outcome = step.pick(visit.data, pressed.value, visit.context)
+                await self._take(visit, step, outcome, None)
+            except OutOfDate:
+                return False
             return True
         return False
 
@@ -278,6 +291,9 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         editable = {step.name: step for step in self.editable_steps(visit.data)}
         if pressed.action == "ok":
             await self._save(visit)
+        elif pressed.action == "edit" and self.edit_from is not None:
+            visit.single = False
+            await self._show(visit, self.step_named(self.edit_from))
         elif pressed.action == "edit" and len(editable) == 1:  # nothing to choose from
             visit.single = True
             await self._show(visit, next(iter(editable.values())))
@@ -400,6 +416,10 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
             for handler in observer.handlers:
                 handler.flags.update(cls.flags)
                 handler.filters = [in_this_form, *(handler.filters or ())]
+
+
+def is_menu_button(message: Message) -> bool:
+    return (message.text or "") in {str(entry.label) for entry in MENU}
 
 
 async def reply(context: FormContext, text: str, markup: Markup) -> None:

@@ -78,18 +78,6 @@ async def _notice(
     return Notice(student_id, name, chosen, render)
 
 
-async def _tell(
-    bot: Bot,
-    sender: Sender,
-    session: AsyncSession,
-    settings: Settings,
-    student_id: int,
-    render: Render,
-) -> int:
-    notice = await _notice(session, settings, student_id, render)
-    return await notice.send(bot, sender)
-
-
 def _receipt(settings: Settings, payment: PaymentInfo, balance: int) -> Render:
     def render(for_student: bool) -> str:
         return "\n".join(
@@ -132,15 +120,11 @@ async def send_receipt(
     return await notice.send(bot, sender) if notice is not None else 0
 
 
-async def send_reversal_notice(
-    bot: Bot,
-    sender: Sender,
-    session: AsyncSession,
-    settings: Settings,
-    payment: PaymentInfo,
-    balance: int,
-) -> int:
-    """A payment was reversed (entered by mistake): the correction and the new balance."""
+async def reversal_notice(
+    session: AsyncSession, settings: Settings, payment: PaymentInfo, balance: int
+) -> Notice | None:
+    """A payment was reversed (entered by mistake): the correction and the new balance, ready
+    to send; None when the student was erased meanwhile."""
 
     def render(for_student: bool) -> str:
         return "\n".join(
@@ -158,13 +142,11 @@ async def send_reversal_notice(
         )
 
     if payment.student_id is None:
-        return 0
-    return await _tell(bot, sender, session, settings, payment.student_id, render)
+        return None
+    return await _notice(session, settings, payment.student_id, render)
 
 
-async def send_refund_notice(
-    bot: Bot,
-    sender: Sender,
+async def refund_notice(
     session: AsyncSession,
     settings: Settings,
     *,
@@ -172,8 +154,8 @@ async def send_refund_notice(
     amount: int,
     method: str,
     balance: int,
-) -> int:
-    """Money paid back out of the credit."""
+) -> Notice:
+    """Money paid back out of the credit, ready to send."""
 
     def render(for_student: bool) -> str:
         return "\n".join(
@@ -184,4 +166,4 @@ async def send_refund_notice(
             ]
         )
 
-    return await _tell(bot, sender, session, settings, student_id, render)
+    return await _notice(session, settings, student_id, render)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters.menu import MenuButton
 from bot.formatting import format_date, format_datetime, format_phone
+from bot.forms.engine import is_menu_button
 from bot.i18n import _
 from bot.services import invites as invites_service
 from bot.services import parsing
@@ -32,7 +33,6 @@ from bot.wording import cancel_hint, stale_button_text
 from bot.wording import person_problem as name_problem_text
 from db.base import utcnow
 from db.models import InviteKind, Permission, Role
-from handlers.common.leads import not_a_menu_button
 from handlers.common.mydata import attendance_labels, enrolment_labels
 from handlers.common.start import role_names
 from handlers.forms import in_state, not_a_command
@@ -709,32 +709,36 @@ def create_router() -> Router:
         query_received,
         StateFilter(PeopleSearch.query),
         not_a_command,
-        not_a_menu_button,
+        ~F.func(is_menu_button),
         F.text,
         flags=USERS,
     )
     router.message.register(
-        name_received, StateFilter(RegisterForm.name), not_a_command, not_a_menu_button, flags=USERS
+        name_received,
+        StateFilter(RegisterForm.name),
+        not_a_command,
+        ~F.func(is_menu_button),
+        flags=USERS,
     )
     router.message.register(
         phone_received,
         StateFilter(RegisterForm.phone),
         not_a_command,
-        not_a_menu_button,
+        ~F.func(is_menu_button),
         flags=USERS,
     )
     router.message.register(
         birth_received,
         StateFilter(RegisterForm.birth),
         not_a_command,
-        not_a_menu_button,
+        ~F.func(is_menu_button),
         flags=USERS,
     )
     router.message.register(
         while_confirming,
         StateFilter(RegisterForm.confirm),
         not_a_command,
-        not_a_menu_button,
+        ~F.func(is_menu_button),
         flags=USERS,
     )
     callbacks = router.callback_query

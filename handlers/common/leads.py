@@ -24,15 +24,10 @@ from bot.services.parsing import Invalid
 from bot.wording import person_problem, stale_button_text
 from db.models import Permission, Role
 from handlers.common.start import role_names
-from keyboards.common import MENU, main_menu
+from keyboards.common import main_menu
 from keyboards.forms import Rows, summary_keyboard
 from keyboards.mydata import share_contact
 from keyboards.people import course_choice, open_lead
-
-
-def not_a_menu_button(message: Message) -> bool:
-    """Form steps leave the main-menu buttons to their handlers."""
-    return (message.text or "") not in {str(entry.label) for entry in MENU}
 
 
 def name_step() -> str:
@@ -169,10 +164,6 @@ class ApplyForm(Form[ApplyData], state="apply_form"):
             typed_hint=lambda: _("ℹ️ Use the buttons of the message above, or /cancel."),
         ),
     )
-
-    def takes(self, message: Message) -> bool:
-        """The main-menu buttons are left to their handlers."""
-        return (message.text or "") not in {str(entry.label) for entry in MENU}
 
     def step_text(self, step: Step[ApplyData], data: ApplyData) -> str:
         return step.prompt(data)

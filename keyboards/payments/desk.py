@@ -1,5 +1,6 @@
-"""The admin's money screens: the payment form and a student's payments (ap), the
-debtors list (dl) and its remind buttons (rd)."""
+"""The admin's money screens: the payment, reversal and refund forms' own rows (their
+buttons are `FormCb`s), a student's payments (ap), the debtors list (dl) and its remind
+buttons (rd)."""
 
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
@@ -10,8 +11,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.formatting import format_datetime, format_money
 from bot.i18n import _
 from bot.services.payments.ledger import Debtor, PaymentInfo
-from bot.services.payments.payment_desk import StudentsFound
 from db.models import PaymentMethod
+from keyboards.forms import FormCb, Rows, form_button, pick_button
 from keyboards.ids import Id, Number
 from keyboards.labels import method_labels
 
@@ -28,9 +29,8 @@ DESK_METHODS = (
 
 
 class DeskCb(CallbackData, prefix="ap"):
-    # pick (student `id`), res (results `page`), m (method `m`), skip (no note), ok, edit,
-    # no (leave the form), list (payments of student `id`), new (a payment for `id`),
-    # rv (reverse payment `id`), rvok, rf (refund for student `id`)
+    # list (payments of student `id`), new (a payment for `id`), rv (reverse payment `id`),
+    # rf (refund for student `id`); the forms' own buttons are `FormCb`s (keyboards/forms.py)
     action: str
     id: Id = 0
     page: Number = 0
@@ -64,63 +64,36 @@ def _pager(page: int, pages: int, make) -> list[InlineKeyboardButton]:
     return row
 
 
-def cancel_row() -> list[InlineKeyboardButton]:
-    return _row(_("❌ Cancel"), DeskCb(action="no"))
+def cancel_row(form: str) -> list[InlineKeyboardButton]:
+    return [form_button(_("❌ Cancel"), form, "no")]
 
 
-def student_choice(found: StudentsFound) -> InlineKeyboardMarkup:
-    rows = []
-    for student in found.items:
-        label = student.full_name if not student.phone else f"{student.full_name} · {student.phone}"
-        rows.append(_row(f"🎓 {label}", DeskCb(action="pick", id=student.id)))
-    if found.pages > 1:
-        rows.append(_pager(found.page, found.pages, lambda p: DeskCb(action="res", page=p)))
-    rows.append(cancel_row())
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def method_choice() -> InlineKeyboardMarkup:
-    labels = method_labels()
-    buttons = [
-        InlineKeyboardButton(
-            text=labels[method], callback_data=DeskCb(action="m", m=method.value).pack()
-        )
-        for method in DESK_METHODS
+def student_choice(
+    form: str, step: str, students: Sequence[tuple[int, str]], page: int, pages: int
+) -> Rows:
+    """The students found (id, label), ◀ page/pages ▶ when there are more, ❌ Cancel."""
+    rows = [
+        [pick_button(shorten(f"🎓 {label}"), form, step, str(student_id))]
+        for student_id, label in students
     ]
+    if pages > 1:
+        rows.append(
+            _pager(
+                page,
+                pages,
+                lambda p: FormCb(form=form, action="pick", step=step, value=f"p{p}"),
+            )
+        )
+    rows.append(cancel_row(form))
+    return rows
+
+
+def method_choice(form: str, step: str) -> Rows:
+    labels = method_labels()
+    buttons = [pick_button(labels[method], form, step, method.value) for method in DESK_METHODS]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append(cancel_row())
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def skip_or_cancel() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[_row(_("⏭ Skip"), DeskCb(action="skip")), cancel_row()]
-    )
-
-
-def only_cancel() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[cancel_row()])
-
-
-def confirmation(
-    confirm_label: str, action: str, keep_label: str | None = None
-) -> InlineKeyboardMarkup:
-    """✅ (`action`: ok, rvok, rfok) / ✏️ Edit / ❌ Cancel under a form's summary.
-
-    A danger (a reversal, a refund) names its action and calls the way out `keep_label`
-    ("Keep the payment"): "Yes, cancel" next to "Cancel" is how a payment gets reversed by mistake.
-    """
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            _row(confirm_label, DeskCb(action=action)),
-            [
-                InlineKeyboardButton(text=_("✏️ Edit"), callback_data=DeskCb(action="edit").pack()),
-                InlineKeyboardButton(
-                    text=keep_label or _("❌ Cancel"), callback_data=DeskCb(action="no").pack()
-                ),
-            ],
-        ]
-    )
+    rows.append(cancel_row(form))
+    return rows
 
 
 def after_payment(student_id: int) -> InlineKeyboardMarkup:

@@ -97,7 +97,7 @@ async def test_forged_ids_beyond_an_integer_column_get_the_stale_button_answer(
     big = BEYOND
     presses = [
         (owner, f"pp:card:{big}:0:0"),
-        (owner, f"ap:pick:{big}:0:"),
+        (owner, f"fm:pay:pick:student:{big}"),
         (owner, f"rd:{big}"),
         (owner, f"co:card:{big}:1:"),
         (owner, f"gr:card:{big}:1:"),

@@ -22,6 +22,7 @@ from db.models import (
     User,
 )
 from db.repositories.payments import ledger as ledger_repo
+from keyboards.forms import FormCb
 from keyboards.payments.desk import DebtorsCb, DeskCb, RemindDebtorCb
 from keyboards.people import PeopleCb
 from tests.chat import Person
@@ -36,6 +37,11 @@ SHER = Person(id=5_000_003, first_name="Sher", language_code="en")
 NOCONSENT = Person(id=5_000_004, first_name="Nodir", language_code="en")
 CASHIER = Person(id=5_000_005, first_name="Cashier", language_code="en")
 CLERK = Person(id=5_000_006, first_name="Clerk", language_code="en")
+
+
+def pay_button(action: str, step: str = "", value: str = "") -> str:
+    """A payment form's button as its data (a forged one: not on any screen)."""
+    return FormCb(form="pay", action=action, step=step, value=value).pack()
 
 
 def money(amount: int, language: str = "en") -> str:
@@ -140,7 +146,7 @@ async def test_pay_from_search_to_receipts_then_a_stale_confirm(client, session,
         "💵 Cash", "💳 Card", "🏦 Bank transfer", "Click", "Payme", "Other", "❌ Cancel"
     ]  # fmt: skip
     assert "Choose the method" in (await client.send(owner, "cash")).text
-    forged = await client.press(owner, DeskCb(action="m", m="telegram").pack())
+    forged = await client.press(owner, pay_button("pick", "method", "telegram"))
     assert forged.answers[0].text == STALE
     note = await client.press(owner, method.callback_data("💵 Cash"), method.message_id)
     assert "Step 4/4" in note.text and note.buttons() == ["⏭ Skip", "❌ Cancel"]
@@ -250,7 +256,7 @@ async def test_cancel_and_the_person_card_button(client, session, owner):
     # a payment for a parent (not a student), by a forged button: refused, nothing changes
     forged = await client.press(owner, DeskCb(action="new", id=ids["vali"]).pack())
     assert forged.answers[0].text == STALE
-    forged = await client.press(owner, DeskCb(action="pick", id=ids["ali"]).pack())
+    forged = await client.press(owner, pay_button("pick", "student", str(ids["ali"])))
     assert forged.answers[0].text == STALE  # no search under way
 
 
@@ -390,9 +396,9 @@ async def test_without_the_permission_everything_is_refused(client, session, own
             DeskCb(action="new", id=ids["ali"]),
             DeskCb(action="list", id=ids["ali"]),
             DeskCb(action="rv", id=payment_id),
-            DeskCb(action="rvok"),
+            FormCb(form="rv", action="ok"),
             DeskCb(action="rf", id=ids["ali"]),
-            DeskCb(action="ok"),
+            FormCb(form="pay", action="ok"),
             DebtorsCb(action="xlsx"),
             DebtorsCb(action="page", page=2),
             RemindDebtorCb(student_id=ids["ali"]),
@@ -464,3 +470,33 @@ async def test_the_reversal_and_refund_confirmations_name_the_action(
     confirm = await client.send(owner, "left")
     assert confirm.buttons() == REFUND_BUTTONS[language]
     assert await count(session, Refund) == 0
+
+
+async def test_students_found_page_and_the_menu_stays_the_menus(client, session, owner):
+    """More students than a page: ◀ 1/2 ▶ turns it inside the form; a main-menu button
+    typed during the form is the menu's (the form waits); 💵 Payment on a card leaves the
+    card as it is and asks in a new message."""
+    ids = await setup(session, owner)
+    for number in range(11):
+        await make_user(session, None, roles=[Role.STUDENT], full_name=f"Karim Toshev {number:02d}")
+    await client.send(owner, "/pay")
+    found = await client.send(owner, "toshev")
+    assert "Students found: 11" in found.text
+    assert found.buttons()[-3:] == ["1/2", "▶", "❌ Cancel"]
+    second = await client.press(owner, found.callback_data("▶"), found.message_id)
+    assert second.of(EditMessageText) and "Students found: 11" in second.text
+    assert "🎓 Karim Toshev 10" in second.buttons() and "◀" in second.buttons()
+    forged = await client.press(owner, pay_button("pick", "student", "pabc"))
+    assert forged.answers[0].text == STALE
+
+    courses = await client.send(owner, "📚 Courses")
+    assert "Courses" in courses.text and "Step" not in courses.text
+    amount = await client.press(owner, second.callback_data("🎓 Karim Toshev 10"), found.message_id)
+    assert "from Karim Toshev 10" in amount.text and "Step 2/4" in amount.text
+    await client.send(owner, "/cancel")
+
+    card = await client.press(owner, PeopleCb(action="card", id=ids["ali"]).pack())
+    opened = await client.press(owner, card.callback_data("💵 Payment"), card.message_id)
+    assert opened.answers and not opened.of(EditMessageText)
+    [step] = [call.text for call in opened.of(SendMessage)]
+    assert "Step 2/4" in step and "Ali &lt;Valiyev&gt;" in step

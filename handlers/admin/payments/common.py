@@ -1,0 +1,125 @@
+"""What the payment, reversal and refund forms share: the permission, the amount and the
+text steps' rules and wording, the method step, the balance before → after."""
+
+from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
+from aiogram.fsm.scene import ScenesManager
+from aiogram.types import CallbackQuery
+
+from bot.config import Settings
+from bot.formatting import format_money
+from bot.forms import Form, FormContext, FormData, OutOfDate, Refusal, Step
+from bot.forms.engine import Markup
+from bot.i18n import _
+from db.base import utcnow
+from db.models import Permission
+from keyboards.forms import FormCb
+from keyboards.payments.desk import DESK_METHODS, method_choice
+
+PAYMENTS = {"permission": Permission.PAYMENTS}
+TEXT_MAX = 500  # a note or a reason
+# the forms' states: 📜 Payments pressed while one is open leaves it
+PAY_FORM, REVERSE_FORM, REFUND_FORM = "pay_form", "reverse_form", "refund_form"
+
+
+class MoneyForm(Form):
+    """The base of the payment desk's forms: the main menu's buttons stay the menu's, and a
+    form opened from a button of a card, a list or a receipt asks in a new message below it
+    (that message stays as it is); the form's later screens edit their own message."""
+
+    flags = PAYMENTS
+
+    @classmethod
+    async def open_below(cls, scenes: ScenesManager, data: FormData, step: str | None = None):
+        await scenes.enter(cls, form_data=data, form_step=step, form_single=False, below=True)
+
+    async def show(self, context: FormContext, text: str, markup: Markup) -> None:
+        if context.data.get("below") and isinstance(context.event, CallbackQuery):
+            await context.event.bot.send_message(  # type: ignore[union-attr]
+                context.event.from_user.id, text, reply_markup=markup
+            )
+        else:
+            await super().show(context, text, markup)
+
+
+# --- a note or a reason -----------------------------------------------------------------
+
+
+def text_problem(text: str) -> str | None:
+    if not text:
+        return _("⚠️ This cannot be empty: please type it.")
+    if len(text) > TEXT_MAX:
+        return _("⚠️ That is too long: at most {maximum} characters (you sent {length}).").format(
+            maximum=TEXT_MAX, length=len(text)
+        )
+    return None
+
+
+def clean_text(text: str | None) -> str:
+    """The typed note or reason, stripped; Refusal when empty or too long."""
+    cleaned = (text or "").strip()
+    problem = text_problem(cleaned)
+    if problem is not None:
+        raise Refusal(problem)
+    return cleaned
+
+
+# --- the method -------------------------------------------------------------------------
+
+
+class HasMethod(FormData):
+    method: str = ""
+
+
+def choose_method(data: HasMethod, value: str) -> None:
+    """A method the desk offers (`telegram` is the in-chat payment's only), else out of date."""
+    if value not in {method.value for method in DESK_METHODS}:
+        raise OutOfDate
+    data.method = value
+
+
+def method_step(prompt, pick) -> Step:
+    return Step(
+        "method",
+        prompt,
+        pick=pick,
+        buttons=lambda data, form: method_choice(form, "method"),
+        typed_hint=lambda: _("ℹ️ Choose the method with the buttons above, or /cancel."),
+    )
+
+
+# --- the balance ------------------------------------------------------------------------
+
+
+def balance_change(now: int, after: int) -> str:
+    return _("Balance: {now} → {after}").format(now=signed_money(now), after=signed_money(after))
+
+
+def signed_money(amount: int) -> str:
+    if amount < 0:
+        return _("debt {amount}").format(amount=format_money(-amount))
+    if amount > 0:
+        return _("credit {amount}").format(amount=format_money(amount))
+    return format_money(0)
+
+
+def today(settings: Settings):
+    return utcnow().astimezone(settings.centre.tz).date()
+
+
+# --- a form's button with no such form open ---------------------------------------------
+
+
+async def form_not_open(callback: CallbackQuery) -> None:
+    """The access guard has checked the permission before this runs (a refusal is answered
+    and audited by the fallback, as for any other payment button); the press goes on to the
+    fallback's out-of-date answer."""
+    raise SkipHandler
+
+
+def closed_forms_router(*forms: type[Form]) -> Router:
+    """After the forms' own routers: their buttons pressed when they are not open."""
+    router = Router(name="admin.payments.closed_forms")
+    keys = {form.key for form in forms}
+    router.callback_query.register(form_not_open, FormCb.filter(F.form.in_(keys)), flags=PAYMENTS)
+    return router
