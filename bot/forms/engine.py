@@ -70,6 +70,8 @@ class FormContext:
     data: dict[str, Any]
     toast: str | None = None
     alert: bool = False
+    notice: str = ""  # a line above the screen shown next ("✅ Added."), like a problem
+    button: FormCb | None = None  # the form button pressed (its `value` for `save`)
 
     @property
     def session(self) -> Any:
@@ -120,6 +122,7 @@ class Step(Generic[D]):
     label: Callable[[], str] | None = None
     when: Callable[[D], bool] = field(default=lambda data: True)
     typed_hint: Callable[[], str] = field(default=lambda: _("ℹ️ Use the buttons above."))
+    load: Callable[[D, FormContext], Awaitable[None]] | None = None  # fresh choices, shown next
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +158,10 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     def summary_markup(self, data: D) -> InlineKeyboardMarkup:
         return summary_keyboard(self.key, editable=bool(self.editable_steps(data)))
 
-    async def save(self, data: D, context: FormContext) -> Retry | None:
+    async def save(self, data: D, context: FormContext) -> Retry | Advance | None:
         """Write the answers (one service call) and show what follows; `Retry` asks a step
-        again. The form closes unless a Retry is returned."""
+        again; `Advance.STAY` keeps the form at its summary (save showed a warning to
+        confirm, e.g. with a ✅ button whose value says "anyway"). Otherwise the form closes."""
         raise NotImplementedError
 
     def step_text(self, step: Step[D], data: D) -> str:
@@ -210,6 +214,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         self, callback: CallbackQuery, callback_data: FormCb, state: FSMContext, **kwargs: Any
     ) -> None:
         visit = await self._visit(callback, state, kwargs)
+        visit.context.button = callback_data
         if not (callback_data.form == self.key and await self._act(visit, callback_data)):
             visit.context.toast, visit.context.alert = stale_button_text(), False
         await callback.answer(visit.context.toast, show_alert=visit.context.alert)
@@ -240,7 +245,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
             retry = await self.save(visit.data, visit.context)
             if retry is None:
                 await visit.state.clear()
-            else:
+            elif isinstance(retry, Retry):
                 visit.single = True
                 await self._show(visit, self.step_named(retry.step), problem=retry.text)
         elif pressed.action == "edit":
@@ -287,6 +292,9 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
 
     async def _show(self, visit: Visit[D], step: Step[D] | None, problem: str = "") -> None:
         """Store where the form is and show it: `step`, or the summary when None."""
+        if step is not None and step.load is not None:
+            await step.load(visit.data, visit.context)
+        problem = problem or visit.context.notice
         visit.at = SUMMARY if step is None else step.name
         await visit.state.set_data(
             {DATA: visit.data.model_dump(mode="json"), STEP: visit.at, SINGLE: visit.single}
