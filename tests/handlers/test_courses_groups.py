@@ -306,6 +306,126 @@ async def test_create_a_group_with_two_slots_and_lessons_are_generated(
     assert entry.details["lessons_added"] == len(starts)
 
 
+async def test_a_typical_group_takes_at_most_six_interactions_after_its_name(
+    client, session, owner, settings
+):
+    """The second group of a course: its teacher, room, capacity and lesson length come from
+    the first, its start is the next Monday, its price the course's; the admin taps the
+    weekdays, sends one time, ✅ Done and ✅ Confirm."""
+    admin = await make_user(session, owner)
+    teacher = await make_user(session, TEACHER, roles=[Role.TEACHER], full_name="Aziz Karimov")
+    course = await make_course(session)
+    await academic_service.save_group(
+        session,
+        admin.id,
+        None,
+        draft(course.id, name="A1 Morning", teacher_id=teacher.id, room="Room 7", capacity=14),
+        now=utcnow(),
+        tz=settings.centre.tz,
+    )
+    card = await client.press(owner, f"co:card:{course.id}:1:")
+    mid = card.message_id
+    step = await client.press(owner, card.callback_data("➕ New group"), mid)
+    assert "Step 2/3 — the group name" in step.text
+    step = await client.send(owner, "A1 Evening")
+
+    taps, mid = 0, step.message_id
+
+    async def press(label: str):
+        nonlocal taps, step
+        taps += 1
+        step = await client.press(owner, step.callback_data(label), mid)
+        return step
+
+    async def send(text: str):
+        nonlocal taps, step, mid
+        taps += 1
+        step = await client.send(owner, text)
+        mid = step.message_id
+        return step
+
+    assert "Step 3/3 — the weekly timetable" in step.text
+    assert "a lesson of 90 minutes" in step.text
+    await press("Tue")
+    await press("Thu")
+    assert "👉 Tue, Thu: send the start time" in step.text
+    await send("18:00")  # the usual length
+    assert step.text.startswith("✅ Added.")
+    summary = await press("✅ Done")
+    today = utcnow().astimezone(settings.centre.tz).date()
+    monday = today + timedelta(days=-today.weekday() % 7)
+    assert "<b>Teacher:</b> Aziz Karimov" in summary.text
+    assert "<b>Room:</b> Room 7" in summary.text and "<b>Capacity:</b> 14" in summary.text
+    assert "(the course price)" in summary.text and "ℹ️ The teacher, room and" in summary.text
+    saved = await press("✅ Confirm")
+    assert saved.answers[0].text == "✅ Saved."
+    assert taps <= 6, taps
+
+    group = await session.scalar(select(Group).where(Group.name == "A1 Evening"))
+    assert (group.course_id, group.teacher_id, group.room, group.capacity) == (
+        course.id,
+        teacher.id,
+        "Room 7",
+        14,
+    )
+    assert (group.price_override, group.start_date, group.end_date) == (None, monday, None)
+    assert monday.weekday() == 0 and 0 <= (monday - today).days < 7
+    slots = await session.scalars(
+        select(ScheduleSlot).where(ScheduleSlot.group_id == group.id).order_by(ScheduleSlot.weekday)
+    )
+    assert [(s.weekday, s.start_time, s.duration_minutes) for s in slots] == [
+        (1, time(18, 0), 90),
+        (3, time(18, 0), 90),
+    ]
+    entry = await session.scalar(
+        select(AuditEntry)
+        .where(AuditEntry.action == "group.created")
+        .where(AuditEntry.object_id == str(group.id))
+    )
+    assert entry is not None
+
+
+async def test_a_centres_first_group_is_suggested_no_teacher_nor_room(client, session, owner):
+    """Nothing to suggest from: no teacher, no room, 12 seats; a time alone still needs its
+    length, and every suggestion can be changed."""
+    await make_user(session, owner)
+    await make_course(session)
+    listing = await client.send(owner, "/groups")
+    step = await client.press(owner, listing.callback_data("➕ New group"), listing.message_id)
+    step = await client.press(owner, step.callback_data("General English"), listing.message_id)
+    step = await client.send(owner, "A1")
+    assert "a lesson of" not in step.text
+    mid = step.message_id
+    step = await client.press(owner, step.callback_data("Mon"), mid)
+    step = await client.press(owner, step.callback_data("Tue"), mid)
+    step = await client.press(owner, step.callback_data("👉 Tue"), mid)  # untapped
+    assert "👉 Mon: send" in step.text
+    assert "the length in minutes" in (await client.send(owner, "9:00")).text
+    step = await client.send(owner, "9:00 60")
+    mid = step.message_id
+    summary = await client.press(owner, step.callback_data("✅ Done"), mid)
+    assert "<b>Teacher:</b> —" in summary.text and "<b>Room:</b> —" in summary.text
+    assert "<b>Capacity:</b> 12" in summary.text
+    fields = await client.press(owner, summary.callback_data("✏️ Edit"), mid)
+    assert fields.buttons() == [
+        "✏️ Course",
+        "✏️ Name",
+        "✏️ Teacher",
+        "✏️ Room",
+        "✏️ Capacity",
+        "✏️ Start date",
+        "✏️ End date",
+        "✏️ Price",
+        "✏️ Timetable",
+        "⬅ Back",
+    ]
+    summary = await client.press(owner, fields.callback_data("⬅ Back"), mid)
+    saved = await client.press(owner, summary.callback_data("✅ Confirm"), mid)
+    assert saved.answers[0].text == "✅ Saved."
+    group = await session.scalar(select(Group))
+    assert (group.teacher_id, group.room, group.capacity) == (None, None, 12)
+
+
 class JsonStorage(MemoryStorage):
     """Stores the form data as Redis would: through JSON and back."""
 
