@@ -651,6 +651,7 @@ class GroupDefaults:
     room: str | None
     capacity: int
     minutes: int | None  # the usual lesson length: "14:00" alone takes it
+    from_group: bool  # False: no group yet, nothing but the capacity to suggest
 
 
 def suggested_start(today: date) -> date:
@@ -677,6 +678,7 @@ async def group_defaults(session: AsyncSession, course_id: int) -> GroupDefaults
         room=next((g.room for g in recent if g.room), None),
         capacity=recent[0].capacity if recent else DEFAULT_CAPACITY,
         minutes=minutes,
+        from_group=bool(recent),
     )
 
 

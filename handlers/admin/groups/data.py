@@ -36,7 +36,8 @@ class GroupData(FormData):
     picked: list[int] = Field(default_factory=list)  # weekdays tapped, waiting for a time
     minutes: int | None = None  # the usual lesson length: "14:00" alone takes it
     zone: str = ""  # the centre's time zone, named above the timetable
-    suggested: bool = False  # teacher, room, capacity and start were filled in
+    defaults_taken: bool = False  # the suggestions were filled in (once, from the course)
+    suggested: bool = False  # … from a group: the summary says so
     # the page of courses or teachers on show
     choices: list[tuple[int, str]] = Field(default_factory=list)
     total: int = 0

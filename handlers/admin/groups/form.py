@@ -100,13 +100,13 @@ async def take_course(data: GroupData, course: CourseInfo, context: FormContext)
         course.name,
         course.monthly_price,
     )
-    if data.group_id is not None or data.suggested:
+    if data.group_id is not None or data.defaults_taken:
         return
     defaults = await academic_service.group_defaults(context.session, course.id)
     if defaults.teacher is not None:
         data.teacher_id, data.teacher_name = defaults.teacher.id, defaults.teacher.name
     data.room, data.capacity, data.minutes = defaults.room, defaults.capacity, defaults.minutes
-    data.suggested = True
+    data.defaults_taken, data.suggested = True, defaults.from_group
 
 
 async def pick_course(data: GroupData, value: str, context: FormContext) -> Advance | None:

@@ -34,7 +34,7 @@ def slots_prompt(data: GroupData) -> str:
     if data.minutes:
         lines.append(
             _(
-                "A time alone, like <i>14:00</i>, is a lesson of {minutes} minutes, as before."
+                "A time alone, like <i>14:00</i>, makes a lesson of {minutes} minutes, as in the last group."
             ).format(minutes=data.minutes)
         )
     lines += ["", _("This week's lessons:"), *slots_text(data.slot_specs())]
