@@ -14,12 +14,13 @@ from bot.delivery import staff_recipients
 from bot.formatting import format_phone
 from bot.forms import Form, FormContext, FormData, Refusal, Step
 from bot.forms.engine import Markup, Visit, reply
-from bot.forms.texts import stale_button_text
 from bot.i18n import _
 from bot.services import leads as leads_service
+from bot.services import parsing
 from bot.services.access import Actor
 from bot.services.leads import LeadInfo, MayApply
-from bot.services.mydata import InvalidValue
+from bot.services.parsing import Invalid
+from bot.wording import stale_button_text
 from db.models import Permission, Role
 from handlers.common.mydata import problem_text
 from handlers.common.start import role_names
@@ -119,8 +120,8 @@ class ApplyData(FormData):
 
 async def read_name(data: ApplyData, text: str | None, context: FormContext) -> None:
     try:
-        data.name = leads_service.clean_name(text or "")
-    except InvalidValue as invalid:
+        data.name = parsing.clean_name(text or "")
+    except Invalid as invalid:
         raise Refusal(problem_text(invalid.problem)) from None
 
 
@@ -138,8 +139,8 @@ async def receive_contact(data: ApplyData, message: Message, context: FormContex
             _("⚠️ This is someone else's contact. Tap «📱 Share my phone number» to send yours.")
         )
     try:
-        data.phone = leads_service.clean_phone(contact.phone_number)
-    except InvalidValue as invalid:
+        data.phone = parsing.clean_phone(contact.phone_number)
+    except Invalid as invalid:
         raise Refusal(problem_text(invalid.problem)) from None
     await message.answer(
         _("✅ Phone received."), reply_markup=main_menu(context.actor.effective_roles)

@@ -22,14 +22,15 @@ from bot.filters.menu import MenuButton
 from bot.formatting import format_date, format_datetime, format_money, format_phone
 from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
 from bot.forms.engine import Markup, Visit
-from bot.forms.texts import stale_button_text
 from bot.i18n import _
 from bot.services import audit
 from bot.services import export as export_service
 from bot.services import mydata as mydata_service
 from bot.services.access import Actor
-from bot.services.mydata import InvalidValue, PersonData, Problem
+from bot.services.mydata import PersonData
+from bot.services.parsing import Invalid, Problem
 from bot.telegram import edit_or_send, split_message
+from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import Role
 from handlers.common.start import role_names
@@ -475,7 +476,7 @@ class ProfileForm(Form[Correction], state="profile_form"):
         try:
             change = CORRECTIONS[data.field]
             text = await change(context.session, context.actor.user_id, data.value)
-        except InvalidValue as invalid:
+        except Invalid as invalid:
             return Retry(data.field, problem_text(invalid.problem))
         await context.event.answer(  # type: ignore[union-attr]
             text, reply_markup=main_menu(context.actor.effective_roles)

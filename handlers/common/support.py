@@ -18,13 +18,13 @@ from bot.filters.menu import MenuButton
 from bot.formatting import format_datetime
 from bot.forms import Form, FormContext, FormData, Refusal, Step
 from bot.forms.engine import reply
-from bot.forms.texts import stale_button_text
 from bot.i18n import _
 from bot.jobs.tickets import notify_staff
 from bot.services import support as support_service
 from bot.services.access import Actor
 from bot.services.support import TextProblem, TicketInfo
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.models import TicketTopic
 from keyboards.forms import summary_keyboard
 from keyboards.support import (

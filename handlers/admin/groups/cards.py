@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.forms import FormContext
-from bot.forms.texts import stale_button_text
 from bot.services import academic as academic_service
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.base import utcnow
 from handlers.admin.courses import ACADEMIC
 from handlers.admin.groups.data import GroupData
@@ -78,8 +78,7 @@ async def new_pressed(
             return
         await take_course(data, course, FormContext(callback, {"session": session}))
         step = "name"
-    await GroupForm.open(scenes, data, step=step)
-    await callback.answer()
+    await GroupForm.open(scenes, data, step=step)  # the form answers the button
 
 
 async def edit_pressed(
@@ -112,7 +111,6 @@ async def edit_pressed(
         zone=settings.centre.timezone,
     )
     await GroupForm.open(scenes, data, step=callback_data.value, single=True)
-    await callback.answer()
 
 
 def create_router() -> Router:

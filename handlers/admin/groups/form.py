@@ -14,9 +14,9 @@ from aiogram.types import CallbackQuery
 from bot.config import Settings
 from bot.formatting import format_date, format_money
 from bot.forms import Advance, Form, FormContext, Refusal, Retry, Step
-from bot.forms.texts import stale_button_text
 from bot.i18n import _
 from bot.services import academic as academic_service
+from bot.services import parsing
 from bot.services.academic import (
     CAPACITY_MAX,
     GROUP_NAME_MAX,
@@ -24,20 +24,20 @@ from bot.services.academic import (
     CourseInfo,
     GroupDraft,
     GroupResult,
-    Invalid,
     Outcome,
-    Problem,
 )
+from bot.services.parsing import Invalid, Problem
 from bot.telegram import edit_or_send
-from db.base import utcnow
-from db.models import GroupStatus, Role
-from handlers.admin.courses import (
-    ACADEMIC,
+from bot.wording import (
     date_problem,
     money_problem,
     number_problem,
+    stale_button_text,
     text_problem,
 )
+from db.base import utcnow
+from db.models import GroupStatus, Role
+from handlers.admin.courses import ACADEMIC
 from handlers.admin.groups.data import FLOW, GroupData, step_header
 from handlers.admin.groups.slots import SLOTS_STEP, no_slots_text
 from handlers.admin.groups.texts import card_text, dates_text, overlap_text, price_text, slots_text
@@ -140,7 +140,7 @@ def name_prompt(data: GroupData) -> str:
 
 
 async def read_name(data: GroupData, text: str | None, context: FormContext) -> None:
-    name = academic_service.clean_text(text, 1, GROUP_NAME_MAX)
+    name = parsing.clean_text(text, 1, GROUP_NAME_MAX)
     if "\n" in name:
         raise Invalid(Problem.TOO_LONG, maximum=GROUP_NAME_MAX, length=len(name))
     if not await academic_service.group_name_free(
@@ -205,9 +205,7 @@ def room_prompt(data: GroupData) -> str:
 
 
 async def read_room(data: GroupData, text: str | None, context: FormContext) -> None:
-    data.room = (
-        None if academic_service.is_skip(text) else academic_service.clean_text(text, 1, ROOM_MAX)
-    )
+    data.room = None if parsing.is_skip(text) else parsing.clean_text(text, 1, ROOM_MAX)
 
 
 def skip_room(data: GroupData) -> None:
@@ -233,7 +231,7 @@ def below_seated_text(seated: int) -> str:
 
 
 async def read_capacity(data: GroupData, text: str | None, context: FormContext) -> None:
-    capacity = academic_service.parse_whole(text, 1, CAPACITY_MAX)
+    capacity = parsing.parse_whole(text, 1, CAPACITY_MAX)
     if data.group_id:
         seated = await academic_service.seated(context.session, data.group_id)
         if capacity < seated:
@@ -251,7 +249,7 @@ def start_prompt(data: GroupData) -> str:
 
 
 async def read_start(data: GroupData, text: str | None, context: FormContext) -> None:
-    start = academic_service.parse_date(text)
+    start = parsing.parse_date(text)
     if data.end_date and data.end_date < start:
         raise Refusal(
             _("⚠️ The group ends on {end}: it cannot start later than that.").format(
@@ -273,10 +271,10 @@ def end_prompt(data: GroupData) -> str:
 
 
 async def read_end(data: GroupData, text: str | None, context: FormContext) -> None:
-    if academic_service.is_skip(text):
+    if parsing.is_skip(text):
         data.end_date = None
         return
-    end = academic_service.parse_date(text)
+    end = parsing.parse_date(text)
     start: date = data.start_date  # type: ignore[assignment]
     if end < start:
         raise Refusal(
@@ -304,9 +302,7 @@ def price_prompt(data: GroupData) -> str:
 
 
 async def read_price(data: GroupData, text: str | None, context: FormContext) -> None:
-    data.price_override = (
-        None if academic_service.is_skip(text) else academic_service.parse_money(text)
-    )
+    data.price_override = None if parsing.is_skip(text) else parsing.parse_money(text)
 
 
 def skip_price(data: GroupData) -> None:

@@ -6,11 +6,11 @@ import re
 from datetime import time
 
 from bot.forms import Advance, FormContext, Refusal, Step
-from bot.forms.texts import stale_button_text
 from bot.i18n import _
 from bot.services import academic as academic_service
+from bot.services import parsing
 from bot.services.academic import SlotConflict, SlotProblem, SlotSpec
-from handlers.admin.courses import time_problem
+from bot.wording import stale_button_text, time_problem
 from handlers.admin.groups.data import GroupData, step_header
 from handlers.admin.groups.texts import slots_text
 from keyboards.academic import slot_label, weekday_names
@@ -34,7 +34,8 @@ def slots_prompt(data: GroupData) -> str:
     if data.minutes:
         lines.append(
             _(
-                "A time alone, like <i>14:00</i>, makes a lesson of {minutes} minutes, as in the last group."
+                "A time alone, like <i>14:00</i>, makes a lesson of {minutes} minutes, "
+                "as in the last group."
             ).format(minutes=data.minutes)
         )
     lines += ["", _("This week's lessons:"), *slots_text(data.slot_specs())]
@@ -56,8 +57,8 @@ def slots_buttons(data: GroupData, form: str) -> Rows:
 def parse_slot(text: str | None, usual_minutes: int | None) -> tuple[time, int]:
     raw = " ".join((text or "").split())
     if usual_minutes and " " not in raw and not _DASH.search(raw):
-        return academic_service.parse_time(raw), usual_minutes
-    return academic_service.parse_slot_time(raw)
+        return parsing.parse_time(raw), usual_minutes
+    return parsing.parse_slot_time(raw)
 
 
 def slot_conflict_text(conflict: SlotConflict) -> str:
