@@ -8,7 +8,7 @@ from babel.dates import get_day_names
 
 from bot.formatting import babel_locale
 from bot.i18n import _
-from bot.services.academic import CourseInfo, GroupInfo, Page, PersonItem, SlotSpec
+from bot.services.academic import CourseInfo, GroupInfo, Page, SlotSpec
 from bot.services.enrolment import EnrolmentInfo, EnrolmentPage
 from bot.services.lessons import LessonPage
 from db.models import EnrolmentStatus, GroupStatus, LessonStatus
@@ -183,10 +183,6 @@ def course_card(course: CourseInfo, page: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def skip_button(data: CallbackData, text: str | None = None) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[_button(text or _("⏭ Skip"), data)]])
-
-
 # --- groups -------------------------------------------------------------------------------
 
 
@@ -254,79 +250,6 @@ def group_field_labels() -> dict[str, str]:
         "slots": _("✏️ Timetable"),
         "status": _("✏️ Status"),
     }
-
-
-def course_picker(page: Page[CourseInfo]) -> InlineKeyboardMarkup:
-    rows = [
-        [_button(shorten(course.name), GroupCb(action="course", id=course.id))]
-        for course in page.items
-    ]
-    nav = pager(lambda p: GroupCb(action="cpage", page=p), page.page, page.pages)
-    if nav:
-        rows.append(nav)
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def teacher_picker(page: Page[PersonItem]) -> InlineKeyboardMarkup:
-    rows = [
-        [_button(shorten(person.name), GroupCb(action="teacher", id=person.id))]
-        for person in page.items
-    ]
-    nav = pager(lambda p: GroupCb(action="tpage", page=p), page.page, page.pages)
-    if nav:
-        rows.append(nav)
-    rows.append([_button(_("🚫 No teacher yet"), GroupCb(action="teacher", id=0))])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def slots_editor(slots: Sequence[SlotSpec], picked: int | None) -> InlineKeyboardMarkup:
-    names = weekday_names()
-    days = [
-        _button(("👉 " if day == picked else "") + names[day], GroupCb(action="wd", value=str(day)))
-        for day in range(7)
-    ]
-    rows = [days[:4], days[4:]]
-    for index, slot in enumerate(slots):
-        rows.append([_button("🗑 " + slot_label(slot), GroupCb(action="rmslot", value=str(index)))])
-    if slots:
-        rows.append([_button(_("✅ Done"), GroupCb(action="slotsdone"))])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def status_picker() -> InlineKeyboardMarkup:
-    rows = [
-        [_button(label, GroupCb(action="status", value=status.value))]
-        for status, label in group_status_labels().items()
-    ]
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def group_summary() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=confirm_row(
-            GroupCb(action="save"), GroupCb(action="fields"), GroupCb(action="drop")
-        )
-    )
-
-
-def group_overlap_confirm() -> InlineKeyboardMarkup:
-    rows = [[_button(_("⚠️ Save anyway"), GroupCb(action="force"))]]
-    rows.append(
-        [
-            _button(_("✏️ Edit"), GroupCb(action="fields")),
-            _button(_("❌ Cancel"), GroupCb(action="drop")),
-        ]
-    )
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def group_fields(editing: bool) -> InlineKeyboardMarkup:
-    labels = group_field_labels()
-    names = [*GROUP_FIELDS, "status"] if editing else list(GROUP_FIELDS)
-    buttons = [_button(labels[name], GroupCb(action="field", value=name)) for name in names]
-    rows = _rows(buttons, 3)
-    rows.append([_button(_("⬅ Back"), GroupCb(action="summary"))])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 # --- lessons ------------------------------------------------------------------------------

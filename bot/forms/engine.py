@@ -52,7 +52,8 @@ D = TypeVar("D", bound=FormData)
 
 class Advance(Enum):
     NEXT = "next"  # the answer is taken: the next step, or the summary
-    STAY = "stay"  # show the same step again (a toggle, a page of choices)
+    STAY = "stay"  # show the same step (or, from `save`, the summary) again
+    SHOWN = "shown"  # stay where the form is: what to show was shown (a page, a warning)
 
 
 class OutOfDate(Exception):
@@ -79,6 +80,8 @@ class FormContext:
     data: dict[str, Any]
     toast: str | None = None
     alert: bool = False
+    notice: str = ""  # a line above the screen shown next ("✅ Added."), like a problem
+    button: FormCb | None = None  # the form button pressed (its `value` for `save`)
 
     @property
     def session(self) -> Any:
@@ -132,6 +135,7 @@ class Step(Generic[D]):
     label: Callable[[], str] | None = None
     when: Callable[[D], bool] = field(default=lambda data: True)
     typed_hint: Callable[[], str] = field(default=lambda: _("ℹ️ Use the buttons above."))
+    load: Callable[[D, FormContext], Awaitable[None]] | None = None  # before it is shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +178,9 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
 
     async def save(self, data: D, context: FormContext) -> Retry | Advance | None:
         """Write the answers (one service call) and show what follows; `Retry` asks a step
-        again, `Advance.STAY` shows the summary again (`save` changed the answers). The form
-        closes unless a Retry or STAY is returned."""
+        again; `Advance.STAY` shows the summary again (`save` changed the answers);
+        `Advance.SHOWN` keeps the form at its summary with what `save` showed (a warning to
+        confirm with a ✅ whose value says "anyway"). Otherwise the form closes."""
         raise NotImplementedError
 
     def step_text(self, step: Step[D], data: D) -> str:
@@ -259,6 +264,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         self, callback: CallbackQuery, callback_data: FormCb, state: FSMContext, **kwargs: Any
     ) -> None:
         visit = await self._visit(callback, state, kwargs)
+        visit.context.button = callback_data
         if not (callback_data.form == self.key and await self._act(visit, callback_data)):
             visit.context.toast, visit.context.alert = stale_button_text(), False
         await callback.answer(visit.context.toast, show_alert=visit.context.alert)
@@ -338,6 +344,8 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         following = None if visit.single else self.next_step(visit.data, step.name)
         if advance is Advance.STAY:
             await self._show(visit, step)
+        elif advance is Advance.SHOWN:
+            await self._store(visit)
         elif following is None and not self.confirms:
             await self._save(visit)
         else:
@@ -349,7 +357,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
             await visit.state.clear()
         elif retry is Advance.STAY:  # `save` changed the answers (a group filled meanwhile)
             await self._show(visit, None)
-        else:
+        elif isinstance(retry, Retry):
             visit.single = True
             await self._show(visit, self.step_named(retry.step), problem=retry.text)
 
@@ -360,15 +368,20 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
 
     async def _show(self, visit: Visit[D], step: Step[D] | None, problem: str = "") -> None:
         """Store where the form is and show it: `step`, or the summary when None."""
+        if step is not None and step.load is not None:
+            await step.load(visit.data, visit.context)
+        problem = problem or visit.context.notice
         visit.at = SUMMARY if step is None else step.name
-        await visit.state.set_data(
-            {DATA: visit.data.model_dump(mode="json"), STEP: visit.at, SINGLE: visit.single}
-        )
+        await self._store(visit)
         if step is None:
             text, markup = self.summary_text(visit.data), self.summary_markup(visit.data)
         else:
             text, markup = self.step_text(step, visit.data), await self.step_markup(step, visit)
         await self.show(visit.context, f"{problem}\n\n{text}" if problem else text, markup)
+
+    async def _store(self, visit: Visit[D]) -> None:
+        data = {DATA: visit.data.model_dump(mode="json"), STEP: visit.at, SINGLE: visit.single}
+        await visit.state.set_data(data)
 
     async def step_markup(self, step: Step[D], visit: Visit[D]) -> Markup:
         """The step's own buttons (`buttons`), then those read from the database (`choices`)."""

@@ -482,6 +482,50 @@ async def person_with_role(session: AsyncSession, user_id: int, role: Role) -> P
     return None if user is None else PersonItem(user.id, user.full_name or "—")
 
 
+DEFAULT_CAPACITY = 12
+RECENT_GROUPS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class GroupDefaults:
+    """What a new group most likely has, from the groups opened last: of its course first,
+    then of the whole centre (a centre's first group gets the capacity alone)."""
+
+    teacher: PersonItem | None
+    room: str | None
+    capacity: int
+    minutes: int | None  # the usual lesson length: "14:00" alone takes it
+    from_group: bool  # False: no group yet, nothing but the capacity to suggest
+
+
+def suggested_start(today: date) -> date:
+    """The next Monday (today when it is one): groups start with a week."""
+    return today + timedelta(days=-today.weekday() % 7)
+
+
+async def group_defaults(session: AsyncSession, course_id: int) -> GroupDefaults:
+    recent = [
+        *await repo.latest_groups(session, course_id, RECENT_GROUPS),
+        *await repo.latest_groups(session, None, RECENT_GROUPS),
+    ]
+    teacher = None
+    for teacher_id in dict.fromkeys(g.teacher_id for g in recent if g.teacher_id is not None):
+        teacher = await person_with_role(session, teacher_id, Role.TEACHER)
+        if teacher is not None:
+            break
+    lengths: dict[int, int] = {}
+    for slot in await repo.slots_of(session, [g.id for g in recent]):
+        lengths.setdefault(slot.group_id, slot.duration_minutes)
+    minutes = next((lengths[g.id] for g in recent if g.id in lengths), None)
+    return GroupDefaults(
+        teacher=teacher,
+        room=next((g.room for g in recent if g.room), None),
+        capacity=recent[0].capacity if recent else DEFAULT_CAPACITY,
+        minutes=minutes,
+        from_group=bool(recent),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Overlap:
     """One of our slots clashes with a slot of another active group."""

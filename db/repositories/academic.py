@@ -202,6 +202,16 @@ async def slots_of(session: AsyncSession, group_ids: Iterable[int]) -> Sequence[
     return rows.all()
 
 
+async def latest_groups(
+    session: AsyncSession, course_id: int | None, limit: int
+) -> Sequence[Group]:
+    """The groups opened last (of `course_id`, or of the whole centre), newest first."""
+    query = select(Group).order_by(Group.id.desc()).limit(limit)
+    if course_id is not None:
+        query = query.where(Group.course_id == course_id)
+    return (await session.scalars(query)).all()
+
+
 async def delete_slots(session: AsyncSession, group_id: int) -> None:
     await session.execute(delete(ScheduleSlot).where(ScheduleSlot.group_id == group_id))
 

@@ -28,6 +28,7 @@ from db.models import (
     ScheduleSlot,
 )
 from keyboards.academic import GroupCb, LessonCb
+from keyboards.forms import FormCb
 from tests.chat import ChatClient, Person
 from tests.factories import (
     link_parent,
@@ -188,31 +189,25 @@ def last_id(reply, previous: int) -> int:
     return reply.message_id if reply.of(SendMessage) else previous
 
 
+async def change(client, owner, summary, label: str, mid: int):
+    """✏️ Edit on the summary, then the field's ✏️ button: that step, alone."""
+    fields = await client.press(owner, summary.callback_data("✏️ Edit"), mid)
+    return await client.press(owner, fields.callback_data(label), mid)
+
+
 async def fill_group_form(client, owner, *, name="A1 Morning", teacher="Aziz Karimov"):
-    """From /groups to the summary: course, name, teacher, room, capacity, dates, price,
-    Monday and Wednesday 14:00 for 90 minutes. Returns the last reply and its message."""
+    """From /groups to the summary: course, name, Monday and Wednesday 14:00 for 90 minutes,
+    then through ✏️ Edit the teacher, room, capacity, dates and price. Returns the last reply
+    and its message."""
     listing = await client.send(owner, "/groups")
     mid = listing.message_id
     step = await client.press(owner, listing.callback_data("➕ New group"), mid)
-    assert "Step 1/9 — choose the course:" in step.text
+    assert "Step 1/3 — choose the course:" in step.text
     step = await client.press(owner, step.callback_data("General English"), mid)
-    assert "Step 2/9 — the group name" in step.text
+    assert "Step 2/3 — the group name" in step.text
     step = await client.send(owner, name)
-    assert "Step 3/9 — choose the teacher:" in step.text
+    assert "Step 3/3 — the weekly timetable" in step.text and TZ_NAME in step.text
     mid = step.message_id
-    step = await client.press(owner, step.callback_data(teacher), mid)
-    assert "Step 4/9 — the room" in step.text
-    step = await client.send(owner, "Room 12")
-    assert "Step 5/9" in step.text
-    step = await client.send(owner, "12")
-    assert "Step 6/9 — the start date" in step.text
-    step = await client.send(owner, "01.01.2025")
-    assert "Step 7/9 — the end date" in step.text
-    mid = step.message_id
-    step = await client.press(owner, step.callback_data("⏭ Skip"), mid)
-    assert "Step 8/9 — the monthly price" in step.text and "1,250,000 soʻm" in step.text
-    step = await client.press(owner, step.callback_data("⏭ Use the course price"), mid)
-    assert "Step 9/9 — the weekly timetable" in step.text and TZ_NAME in step.text
     for day in ("Mon", "Wed"):
         step = await client.press(owner, step.callback_data(day), mid)
         assert "send the start time and the length" in step.text
@@ -220,6 +215,30 @@ async def fill_group_form(client, owner, *, name="A1 Morning", teacher="Aziz Kar
         assert step.text.startswith("✅ Added.")
         mid = step.message_id
     summary = await client.press(owner, step.callback_data("✅ Done"), mid)
+    assert "Check and confirm:" in summary.text
+
+    step = await change(client, owner, summary, "✏️ Teacher", mid)
+    assert "✏️ Teacher — choose the teacher:" in step.text
+    summary = await client.press(owner, step.callback_data(teacher), mid)
+    step = await change(client, owner, summary, "✏️ Room", mid)
+    assert "✏️ Room — the room" in step.text
+    summary = await client.send(owner, "Room 12")
+    mid = summary.message_id
+    step = await change(client, owner, summary, "✏️ Capacity", mid)
+    assert "✏️ Capacity — how many students" in step.text
+    summary = await client.send(owner, "12")
+    mid = summary.message_id
+    step = await change(client, owner, summary, "✏️ Start date", mid)
+    assert "✏️ Start date — the start date" in step.text
+    summary = await client.send(owner, "01.01.2025")
+    mid = summary.message_id
+    step = await change(client, owner, summary, "✏️ End date", mid)
+    assert "✏️ End date — the end date" in step.text
+    summary = await client.press(owner, step.callback_data("⏭ Skip"), mid)
+    step = await change(client, owner, summary, "✏️ Price", mid)
+    assert "✏️ Price — the monthly price" in step.text and "1,250,000 soʻm" in step.text
+    summary = await client.press(owner, step.callback_data("⏭ Use the course price"), mid)
+    assert "Check and confirm:" in summary.text
     summary.mid = mid
     return summary
 
@@ -268,6 +287,129 @@ async def test_create_a_group_with_two_slots_and_lessons_are_generated(
     assert entry.details["lessons_added"] == len(starts)
 
 
+async def test_a_typical_group_takes_at_most_six_interactions_after_its_name(
+    client, session, owner, settings
+):
+    """The second group of a course: its teacher, room, capacity and lesson length come from
+    the first, its start is the next Monday, its price the course's; the admin taps the
+    weekdays, sends one time, ✅ Done and ✅ Confirm."""
+    admin = await make_user(session, owner)
+    teacher = await make_user(session, TEACHER, roles=[Role.TEACHER], full_name="Aziz Karimov")
+    course = await make_course(session)
+    await save_group(
+        session,
+        settings,
+        admin,
+        course,
+        now=utcnow(),
+        name="A1 Morning",
+        teacher_id=teacher.id,
+        room="Room 7",
+        capacity=14,
+    )
+    card = await client.press(owner, f"co:card:{course.id}:1:")
+    mid = card.message_id
+    step = await client.press(owner, card.callback_data("➕ New group"), mid)
+    assert "Step 2/3 — the group name" in step.text
+    step = await client.send(owner, "A1 Evening")
+
+    taps, mid = 0, step.message_id
+
+    async def press(label: str):
+        nonlocal taps, step
+        taps += 1
+        step = await client.press(owner, step.callback_data(label), mid)
+        return step
+
+    async def send(text: str):
+        nonlocal taps, step, mid
+        taps += 1
+        step = await client.send(owner, text)
+        mid = step.message_id
+        return step
+
+    assert "Step 3/3 — the weekly timetable" in step.text
+    assert "makes a lesson of 90 minutes" in step.text
+    await press("Tue")
+    await press("Thu")
+    assert "👉 Tue, Thu: send the start time" in step.text
+    await send("18:00")  # the usual length
+    assert step.text.startswith("✅ Added.")
+    summary = await press("✅ Done")
+    today = utcnow().astimezone(settings.centre.tz).date()
+    monday = today + timedelta(days=-today.weekday() % 7)
+    assert "<b>Teacher:</b> Aziz Karimov" in summary.text
+    assert "<b>Room:</b> Room 7" in summary.text and "<b>Capacity:</b> 14" in summary.text
+    assert "(the course price)" in summary.text and "ℹ️ The teacher, room and" in summary.text
+    saved = await press("✅ Confirm")
+    assert saved.answers[0].text == "✅ Saved."
+    assert taps <= 6, taps
+
+    group = await session.scalar(select(Group).where(Group.name == "A1 Evening"))
+    assert (group.course_id, group.teacher_id, group.room, group.capacity) == (
+        course.id,
+        teacher.id,
+        "Room 7",
+        14,
+    )
+    assert (group.price_override, group.start_date, group.end_date) == (None, monday, None)
+    assert monday.weekday() == 0 and 0 <= (monday - today).days < 7
+    slots = await session.scalars(
+        select(ScheduleSlot).where(ScheduleSlot.group_id == group.id).order_by(ScheduleSlot.weekday)
+    )
+    assert [(s.weekday, s.start_time, s.duration_minutes) for s in slots] == [
+        (1, time(18, 0), 90),
+        (3, time(18, 0), 90),
+    ]
+    entry = await session.scalar(
+        select(AuditEntry)
+        .where(AuditEntry.action == "group.created")
+        .where(AuditEntry.object_id == str(group.id))
+    )
+    assert entry is not None
+
+
+async def test_a_centres_first_group_is_suggested_no_teacher_nor_room(client, session, owner):
+    """Nothing to suggest from: no teacher, no room, 12 seats; a time alone still needs its
+    length, and every suggestion can be changed."""
+    await make_user(session, owner)
+    await make_course(session)
+    listing = await client.send(owner, "/groups")
+    step = await client.press(owner, listing.callback_data("➕ New group"), listing.message_id)
+    step = await client.press(owner, step.callback_data("General English"), listing.message_id)
+    step = await client.send(owner, "A1")
+    assert "a lesson of" not in step.text
+    mid = step.message_id
+    step = await client.press(owner, step.callback_data("Mon"), mid)
+    step = await client.press(owner, step.callback_data("Tue"), mid)
+    step = await client.press(owner, step.callback_data("👉 Tue"), mid)  # untapped
+    assert "👉 Mon: send" in step.text
+    assert "the length in minutes" in (await client.send(owner, "9:00")).text
+    step = await client.send(owner, "9:00 60")
+    mid = step.message_id
+    summary = await client.press(owner, step.callback_data("✅ Done"), mid)
+    assert "<b>Teacher:</b> —" in summary.text and "<b>Room:</b> —" in summary.text
+    assert "<b>Capacity:</b> 12" in summary.text and "last group" not in summary.text
+    fields = await client.press(owner, summary.callback_data("✏️ Edit"), mid)
+    assert fields.buttons() == [
+        "✏️ Course",
+        "✏️ Name",
+        "✏️ Teacher",
+        "✏️ Room",
+        "✏️ Capacity",
+        "✏️ Start date",
+        "✏️ End date",
+        "✏️ Price",
+        "✏️ Timetable",
+        "⬅ Back",
+    ]
+    summary = await client.press(owner, fields.callback_data("⬅ Back"), mid)
+    saved = await client.press(owner, summary.callback_data("✅ Confirm"), mid)
+    assert saved.answers[0].text == "✅ Saved."
+    group = await session.scalar(select(Group))
+    assert (group.teacher_id, group.room, group.capacity) == (None, None, 12)
+
+
 class JsonStorage(MemoryStorage):
     """Stores the form data as Redis would: through JSON and back."""
 
@@ -299,30 +441,13 @@ async def test_bad_group_answers_repeat_the_step_and_write_nothing(client, sessi
     step = await client.press(owner, step.callback_data("General English"), listing.message_id)
     assert "This cannot be empty" in (await client.send(owner, "  ")).text  # an empty name
     step = await client.send(owner, "A1")
-    assert "Nobody has the teacher role yet" in step.text
-    assert "Please choose with the buttons" in (await client.send(owner, "Aziz")).text
-    step = await client.press(owner, step.callback_data("🚫 No teacher yet"), step.message_id)
-    step = await client.send(owner, "-")  # no room
-    assert "Step 5/9" in step.text
-    for typed in ("0", "abc", "500"):
-        assert "Step 5/9" in (await client.send(owner, typed)).text
-    await client.send(owner, "10")
-    reply = await client.send(owner, "31.02.2026")
-    assert "31.02.2026 does not exist: that month has 28 days" in reply.text
-    assert "Step 6/9" in reply.text
-    assert "DD.MM.YYYY" in (await client.send(owner, "2026-02-01")).text
-    await client.send(owner, "01.02.2026")
-    reply = await client.send(owner, "01.01.2026")
-    assert "The end date cannot be before the start date" in reply.text
-    await client.send(owner, "30.06.2026")
-    reply = await client.send(owner, "-5")
-    assert "A price cannot be negative" in reply.text and "Step 8/9" in reply.text
-    step = await client.send(owner, "1 000 000")
-    assert "Step 9/9" in step.text
+    assert "Step 3/3" in step.text
     reply = await client.send(owner, "14:00 90")
     assert "Tap a weekday first" in reply.text
     assert "✅ Done" not in reply.buttons()  # offered once a lesson is in the list
-    done = await client.press(owner, GroupCb(action="slotsdone").pack())
+    done = await client.press(
+        owner, FormCb(form="gr", action="pick", step="slots", value="done").pack()
+    )
     assert "Add at least one weekly lesson" in done.answers[0].text
     step = await client.press(owner, reply.callback_data("Tue"), reply.message_id)
     reply = await client.send(owner, "25:00 90")
@@ -334,6 +459,33 @@ async def test_bad_group_answers_repeat_the_step_and_write_nothing(client, sessi
     reply = await client.send(owner, "11:00 60")
     assert "That overlaps Tue 10:00–11:30 of this group" in reply.text
     summary = await client.press(owner, reply.callback_data("✅ Done"), reply.message_id)
+    mid = reply.message_id
+
+    step = await change(client, owner, summary, "✏️ Teacher", mid)
+    assert "Nobody has the teacher role yet" in step.text
+    assert "Please choose with the buttons" in (await client.send(owner, "Aziz")).text
+    summary = await client.press(owner, step.callback_data("🚫 No teacher yet"), mid)
+    step = await change(client, owner, summary, "✏️ Room", mid)
+    summary = await client.send(owner, "-")  # no room
+    assert "<b>Room:</b> —" in summary.text
+    step = await change(client, owner, summary, "✏️ Capacity", summary.message_id)
+    for typed in ("0", "abc", "500"):
+        assert "✏️ Capacity —" in (await client.send(owner, typed)).text
+    summary = await client.send(owner, "10")
+    step = await change(client, owner, summary, "✏️ Start date", summary.message_id)
+    reply = await client.send(owner, "31.02.2026")
+    assert "31.02.2026 does not exist: that month has 28 days" in reply.text
+    assert "✏️ Start date —" in reply.text
+    assert "DD.MM.YYYY" in (await client.send(owner, "2026-02-01")).text
+    summary = await client.send(owner, "01.02.2026")
+    step = await change(client, owner, summary, "✏️ End date", summary.message_id)
+    reply = await client.send(owner, "01.01.2026")
+    assert "The end date cannot be before the start date" in reply.text
+    summary = await client.send(owner, "30.06.2026")
+    step = await change(client, owner, summary, "✏️ Price", summary.message_id)
+    reply = await client.send(owner, "-5")
+    assert "A price cannot be negative" in reply.text and "✏️ Price —" in reply.text
+    summary = await client.send(owner, "1 000 000")
     assert (
         "<b>Monthly price:</b> 1,000,000 soʻm (the course price is 1,250,000 soʻm)"
     ) in summary.text

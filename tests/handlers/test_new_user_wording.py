@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from bot.i18n import _, use_language
 from db.models import Role, User
-from keyboards.academic import CourseCb, GroupCb
+from keyboards.academic import CourseCb
 from tests.chat import Person
 from tests.factories import make_course, make_user
 from tests.handlers.test_courses_groups import TEACHER, fill_group_form
@@ -36,7 +36,7 @@ async def test_a_course_and_a_group_have_a_name_not_a_first_name(client, session
     assert NAME_OF_A_THING[language] in card.buttons()
     if language != "en":
         assert NAME_OF_A_PERSON[language] not in card.buttons()
-    fields = await client.press(owner, GroupCb(action="fields").pack(), summary.mid)
+    fields = await client.press(owner, summary.callback_data("✏️ Edit"), summary.mid)
     assert NAME_OF_A_THING[language] in fields.buttons()
 
     mydata = await client.send(owner, "/mydata")  # a person keeps their first name
@@ -47,18 +47,11 @@ async def test_the_group_price_step_names_the_button_it_offers(client, session, 
     await make_user(session, owner)
     await make_user(session, TEACHER, roles=[Role.TEACHER], full_name="Aziz Karimov")
     await make_course(session)
-    listing = await client.send(owner, "/groups")
-    mid = listing.message_id
-    step = await client.press(owner, listing.callback_data("➕ New group"), mid)
-    step = await client.press(owner, step.callback_data("General English"), mid)
-    step = await client.send(owner, "A1")
-    step = await client.press(owner, step.callback_data("Aziz Karimov"), step.message_id)
-    step = await client.send(owner, "12")
-    step = await client.send(owner, "12")
-    step = await client.send(owner, "01.01.2025")
-    step = await client.press(owner, step.callback_data("⏭ Skip"), step.message_id)
+    summary = await fill_group_form(client, owner)
+    fields = await client.press(owner, summary.callback_data("✏️ Edit"), summary.mid)
+    step = await client.press(owner, fields.callback_data("✏️ Price"), summary.mid)
 
-    assert "Step 8/9 — the monthly price" in step.text
+    assert "✏️ Price — the monthly price" in step.text
     assert step.buttons() == ["⏭ Use the course price"]
     assert "⏭ Use the course price" in step.text
     assert "Skip" not in step.text
