@@ -21,6 +21,7 @@ from enum import Enum
 from typing import Any, ClassVar, Generic, TypeVar
 
 from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.dispatcher.event.handler import FilterObject
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
@@ -38,6 +39,7 @@ from bot.forms.texts import (
 from bot.i18n import _
 from bot.services.academic import Invalid
 from bot.telegram import edit_or_send
+from keyboards.common import MENU
 from keyboards.forms import FormCb, Rows, fields_keyboard, markup_of, summary_keyboard
 
 
@@ -70,6 +72,7 @@ class FormContext:
     data: dict[str, Any]
     toast: str | None = None
     alert: bool = False
+    below: bool = False  # a button's answer goes out as a new message (the form's first screen)
 
     @property
     def session(self) -> Any:
@@ -143,6 +146,9 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     data_type: ClassVar[type[FormData]]
     steps: ClassVar[Sequence[Step[Any]]]
     flags: ClassVar[dict[str, Any]] = {}
+    # True: a main-menu label typed in the form goes to its own handler, not to the step
+    # (a form one may leave open while using the menu, like a search).
+    passes_menu_buttons: ClassVar[bool] = False
 
     # --- what a form writes ----------------------------------------------------------------
 
@@ -153,7 +159,14 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         raise NotImplementedError
 
     def summary_markup(self, data: D) -> InlineKeyboardMarkup:
-        return summary_keyboard(self.key, editable=bool(self.editable_steps(data)))
+        return summary_keyboard(
+            self.key, confirm_label=self.confirm_label(), editable=bool(self.editable_steps(data))
+        )
+
+    def confirm_label(self) -> str | None:
+        """The ✅ button's words when they are not "✅ Confirm" ("✅ Save", "✅ Send"): on the
+        summary, and in the hint given to a text typed while the summary waits."""
+        return None
 
     async def save(self, data: D, context: FormContext) -> Retry | None:
         """Write the answers (one service call) and show what follows; `Retry` asks a step
@@ -167,11 +180,20 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
 
     @classmethod
     async def open(
-        cls, scenes: Any, data: FormData, step: str | None = None, single: bool = False
+        cls,
+        scenes: Any,
+        data: FormData,
+        step: str | None = None,
+        single: bool = False,
+        below: bool = False,
     ) -> None:
         """Open the form (closing any other) at `step` (the first that applies by default);
-        `single`: only that step, then the summary (a ✏️ from a card)."""
-        await scenes.enter(cls, form_data=data, form_step=step, form_single=single)
+        `single`: only that step, then the summary (a ✏️ from a card); `below`: opened by a
+        button, the first step comes as a new message and the one pressed stays as it was
+        (a ticket being answered, a card)."""
+        await scenes.enter(
+            cls, form_data=data, form_step=step, form_single=single, form_below=below
+        )
 
     @on.message.enter()
     @on.callback_query.enter()
@@ -182,9 +204,10 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         form_data: FormData,
         form_step: str | None = None,
         form_single: bool = False,
+        form_below: bool = False,
         **kwargs: Any,
     ) -> None:
-        context = FormContext(event, {"state": state, **kwargs})
+        context = FormContext(event, {"state": state, **kwargs}, below=form_below)
         visit = Visit(context, state, form_data, "", form_single)  # type: ignore[arg-type]
         step = self.step_named(form_step) if form_step else self.next_step(visit.data, None)
         await self._show(visit, step)
@@ -193,9 +216,11 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
 
     @on.message(F.func(lambda message: not (message.text or "").startswith("/")))
     async def _typed(self, message: Message, state: FSMContext, **kwargs: Any) -> None:
+        if self.passes_menu_buttons and is_menu_label(message.text):
+            raise SkipHandler  # to the menu button's handler
         visit = await self._visit(message, state, kwargs)
         if visit.at == SUMMARY:
-            await message.answer(while_confirming_text())
+            await message.answer(while_confirming_text(self.confirm_label()))
             return
         step, data, context = self.step_named(visit.at), visit.data, visit.context
         if step.receive is not None:
@@ -345,8 +370,16 @@ async def reply(context: FormContext, text: str, markup: InlineKeyboardMarkup | 
     """A typed answer gets a new message; a button edits the message it is under."""
     if isinstance(context.event, Message):
         await context.event.answer(text, reply_markup=markup)
+    elif context.below:
+        await context.event.bot.send_message(  # type: ignore[union-attr]
+            context.event.from_user.id, text, reply_markup=markup
+        )
     else:
         await edit_or_send(context.event, text, markup)
+
+
+def is_menu_label(text: str | None) -> bool:
+    return text is not None and text in {str(entry.label) for entry in MENU}
 
 
 def every_form() -> list[type[Form[Any]]]:

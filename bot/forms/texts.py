@@ -7,8 +7,13 @@ def cancel_hint() -> str:
     return _("/cancel — leave without saving.")
 
 
-def while_confirming_text() -> str:
-    return _("ℹ️ Use the buttons under the summary above: ✅ Confirm, ✏️ Edit or ❌ Cancel.")
+def while_confirming_text(confirm: str | None = None) -> str:
+    """`confirm`: the ✅ button's words when they are not "✅ Confirm"."""
+    if confirm is None:
+        return _("ℹ️ Use the buttons under the summary above: ✅ Confirm, ✏️ Edit or ❌ Cancel.")
+    return _("ℹ️ Use the buttons under the summary above: {confirm}, ✏️ Edit or ❌ Cancel.").format(
+        confirm=confirm
+    )
 
 
 def cancelled_text() -> str:

@@ -25,7 +25,7 @@ from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.models import InviteKind, Permission, Role
 from db.repositories import people as people_repo
-from handlers.admin.people import render_card, send_invite
+from handlers.admin.people.card import render_card, send_invite
 from handlers.fallback import stale_button_text
 from keyboards.people import (
     StaffCb,

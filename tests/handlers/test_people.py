@@ -331,3 +331,31 @@ async def test_linking_an_existing_person_as_a_parent(client, session, owner):
     itself = await client.press(owner, PeopleCb(action="lky", id=child.id, other=child.id).pack())
     assert itself.answers[0].text == "⚠️ A person cannot be their own parent."
     assert await count(session, ParentLink) == 1
+
+
+async def test_the_registration_summary_edits_one_step_and_the_menu_still_works(
+    client, session, owner
+):
+    await make_user(session, owner)
+    home = await client.send(owner, "/people")
+    step1 = await client.press(owner, home.callback_data("➕ Register a student"), home.message_id)
+    assert step1.of(SendMessage) and home.text.startswith("🔎 <b>People</b>")  # a new message
+    courses = await client.send(owner, "📚 Courses")  # a menu button is no name
+    assert courses.text.startswith("📚 <b>Courses</b>")
+    await client.send(owner, "Aziza Karimova")
+    await client.send(owner, "+998911112233")
+    summary = await client.send(owner, "-")
+    typed = await client.send(owner, "hello")
+    assert typed.text == (
+        "ℹ️ Use the buttons under the summary above: ✅ Save, ✏️ Edit or ❌ Cancel."
+    )
+    fields = await client.press(owner, summary.callback_data("✏️ Edit"), summary.message_id)
+    assert fields.buttons() == ["✏️ Name", "✏️ Phone", "✏️ Birth date", "⬅ Back"]
+    phone = await client.press(owner, fields.callback_data("✏️ Phone"), summary.message_id)
+    assert "Step 2/3 — phone number" in phone.text
+    again = await client.send(owner, "+998 93 555 00 00")
+    assert "Phone: +998 93 555 00 00" in again.text and "Birth date: not given" in again.text
+    saved = await client.press(owner, again.callback_data("✅ Save"), again.message_id)
+    assert saved.answers[0].text == "✅ Saved."
+    student = await session.scalar(select(User).where(User.full_name == "Aziza Karimova"))
+    assert student.phone == "+998935550000"
