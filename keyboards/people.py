@@ -26,7 +26,7 @@ FROM_SEARCH, FROM_STAFF, FROM_ELSEWHERE = 0, 1, 2
 
 class PeopleCb(CallbackData, prefix="pp"):
     # home, res (a page of results), card, inv (binding invite), pinv (parent invite),
-    # regs (register a student), regp (register a parent of `id`), save, edit, drop,
+    # regs (register a student), regp (register a parent of `id`),
     # lk (find a parent for `id`), lkp (confirm parent `id` for child `other`), lky (link)
     action: str
     id: Id = 0
@@ -234,15 +234,6 @@ def person_card(
         )
     rows.append(_button(_("⬅ Back"), card_back(origin, page)))
     return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def registration_summary() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Save"), callback_data=PeopleCb(action="save"))
-    builder.button(text=_("✏️ Edit"), callback_data=PeopleCb(action="edit"))
-    builder.button(text=_("❌ Cancel"), callback_data=PeopleCb(action="drop"))
-    builder.adjust(1, 2)
-    return builder.as_markup()
 
 
 def link_confirmation(parent_id: int, child_id: int) -> InlineKeyboardMarkup:
