@@ -14,6 +14,7 @@ from bot.services.people import Found, PersonCard, SearchResult
 from bot.services.staff import PERMISSION_ORDER, StaffPage, bits_of, grantable
 from db.models import LeadStatus, Permission, Role
 from keyboards.academic import EnrolCb
+from keyboards.forms import FormCb
 from keyboards.ids import Id, Number
 from keyboards.labels import toggle_mark
 from keyboards.payments import DeskCb
@@ -22,10 +23,13 @@ BUTTON_TEXT_MAX = 60
 
 # Where a person's card was opened from, for its ⬅ Back button.
 FROM_SEARCH, FROM_STAFF, FROM_ELSEWHERE = 0, 1, 2
+# The people search form (handlers/admin/people/search.py): its key and its one step; its
+# pages of results are that step's buttons, so a page of a search that has ended is stale.
+SEARCH_FORM, SEARCH_STEP = "ps", "query"
 
 
 class PeopleCb(CallbackData, prefix="pp"):
-    # home, res (a page of results), card, inv (binding invite), pinv (parent invite),
+    # home, card, inv (binding invite), pinv (parent invite),
     # regs (register a student), regp (register a parent of `id`),
     # lk (find a parent for `id`), lkp (confirm parent `id` for child `other`), lky (link)
     action: str
@@ -104,6 +108,11 @@ def _pager(page: int, pages: int, make) -> list[InlineKeyboardButton]:
     return row
 
 
+def search_page(page: int) -> FormCb:
+    """A page of the open search: a button of the search form's one step."""
+    return FormCb(form=SEARCH_FORM, action="pick", step=SEARCH_STEP, value=str(page))
+
+
 def _button(text: str, data: CallbackData) -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(text=shorten(text), callback_data=data.pack())]
 
@@ -143,7 +152,7 @@ def search_results(result: SearchResult, *, child_id: int | None = None) -> Inli
             data = PeopleCb(action="lkp", id=person.id, other=child_id)
         rows.append(_button(found_label(person), data))
     if result.pages > 1:
-        rows.append(_pager(result.page, result.pages, lambda p: PeopleCb(action="res", page=p)))
+        rows.append(_pager(result.page, result.pages, search_page))
     back = (
         PeopleCb(action="home")
         if child_id is None
@@ -157,7 +166,7 @@ def card_back(origin: int, page: int) -> CallbackData:
     if origin == FROM_STAFF:
         return StaffCb(action="list", page=max(page, 1))
     if origin == FROM_SEARCH and page:
-        return PeopleCb(action="res", page=page)
+        return search_page(page)
     return PeopleCb(action="home")
 
 

@@ -53,6 +53,7 @@ D = TypeVar("D", bound=FormData)
 class Advance(Enum):
     NEXT = "next"  # the answer is taken: the next step, or the summary
     STAY = "stay"  # show the same step again (a toggle, a page of choices)
+    SHOWN = "shown"  # the step answered by itself (a page of search results): stay, show nothing
 
 
 class Refusal(Exception):
@@ -300,7 +301,9 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
             await self._after(visit, step, advance or Advance.NEXT)
 
     async def _after(self, visit: Visit[D], step: Step[D], advance: Advance) -> None:
-        if advance is Advance.STAY:
+        if advance is Advance.SHOWN:
+            await self._store(visit, step)
+        elif advance is Advance.STAY:
             await self._show(visit, step)
         else:
             await self._show(visit, None if visit.single else self.next_step(visit.data, step.name))
@@ -312,15 +315,18 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
 
     async def _show(self, visit: Visit[D], step: Step[D] | None, problem: str = "") -> None:
         """Store where the form is and show it: `step`, or the summary when None."""
-        visit.at = SUMMARY if step is None else step.name
-        await visit.state.set_data(
-            {DATA: visit.data.model_dump(mode="json"), STEP: visit.at, SINGLE: visit.single}
-        )
+        await self._store(visit, step)
         if step is None:
             text, markup = self.summary_text(visit.data), self.summary_markup(visit.data)
         else:
             text, markup = self.step_text(step, visit.data), self.step_markup(step, visit.data)
         await reply(visit.context, f"{problem}\n\n{text}" if problem else text, markup)
+
+    async def _store(self, visit: Visit[D], step: Step[D] | None) -> None:
+        visit.at = SUMMARY if step is None else step.name
+        await visit.state.set_data(
+            {DATA: visit.data.model_dump(mode="json"), STEP: visit.at, SINGLE: visit.single}
+        )
 
     def step_markup(self, step: Step[D], data: D) -> InlineKeyboardMarkup | None:
         return markup_of(step.buttons(data, self.key) if step.buttons else [])

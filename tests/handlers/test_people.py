@@ -359,3 +359,21 @@ async def test_the_registration_summary_edits_one_step_and_the_menu_still_works(
     assert saved.answers[0].text == "✅ Saved."
     student = await session.scalar(select(User).where(User.full_name == "Aziza Karimova"))
     assert student.phone == "+998935550000"
+
+
+async def test_the_search_stays_open_beside_the_menu_and_its_pages_end_with_it(
+    client, session, owner
+):
+    await make_user(session, owner)
+    for number in range(12):
+        await registered(session, f"Test Student {chr(65 + number)}")
+    await client.send(owner, "/people")
+    first = await client.send(owner, "test student")
+    courses = await client.send(owner, "📚 Courses")  # a menu button is no query
+    assert courses.text.startswith("📚 <b>Courses</b>")
+    second = await client.press(owner, first.callback_data("▶"), first.message_id)
+    assert second.buttons()[0] == "🎓 Test Student K"
+    assert (await client.send(owner, "/cancel")).text == "❌ Cancelled. Nothing was saved."
+    ended = await client.press(owner, first.callback_data("▶"), first.message_id)
+    assert ended.answers[0].text.startswith("⚠️ This button is out of date")
+    assert not ended.texts

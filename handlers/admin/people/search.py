@@ -8,14 +8,15 @@ cards are opened from its results, so ⬅ Back on a card comes back to the same 
 from html import escape
 
 from aiogram import F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.filters.menu import MenuButton
+from bot.forms import Advance, Form, FormContext, FormData, Refusal, Step
 from bot.forms.texts import stale_button_text
 from bot.i18n import _
 from bot.services import people as people_service
@@ -25,15 +26,16 @@ from bot.telegram import edit_or_send
 from db.models import Permission
 from db.repositories import people as people_repo
 from handlers.admin.people.card import render_card
-from handlers.common.leads import not_a_menu_button
-from handlers.forms import in_state, not_a_command
-from keyboards.people import PeopleCb, link_confirmation, people_home, search_results
+from keyboards.people import (
+    SEARCH_FORM,
+    SEARCH_STEP,
+    PeopleCb,
+    link_confirmation,
+    people_home,
+    search_results,
+)
 
 USERS = {"permission": Permission.USERS}
-
-
-class PeopleSearch(StatesGroup):
-    query = State()  # data: mode ("search" | "link"), child (link), query (the last one)
 
 
 # --- texts ------------------------------------------------------------------------------------
@@ -80,63 +82,94 @@ def query_problem_text() -> str:
     return _("⚠️ Type at least 2 letters of the name, or at least 3 digits of the phone.")
 
 
-# --- home and search -------------------------------------------------------------------------
+# --- the search form ---------------------------------------------------------------------------
 
 
-async def show_people(message: Message, state: FSMContext) -> None:
-    await state.set_state(PeopleSearch.query)
-    await state.set_data({"mode": "search"})
-    await message.answer(home_text(), reply_markup=people_home())
+class SearchData(FormData):
+    child: int | None = None  # linking a parent: the student they are looked for
+    child_name: str = ""
+    query: str = ""  # the last query that found anything to page through
 
 
-async def home_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    await state.set_state(PeopleSearch.query)
-    await state.set_data({"mode": "search"})
-    await edit_or_send(callback, home_text(), people_home())
-    await callback.answer()
+def link_prompt(data: SearchData) -> str:
+    return "\n".join(
+        [
+            _("👪 <b>A parent for {child}</b>").format(
+                child=escape(data.child_name or _("No name"))
+            ),
+            "",
+            _("Send the parent's name or phone number to find them."),
+            _("Not registered yet? Use «➕ Register a parent» on the card instead."),
+            _("/cancel — leave."),
+        ]
+    )
 
 
-async def linking_child(session: AsyncSession, data: dict) -> people_service.PersonRef | None:
-    if data.get("mode") != "link":
-        return None
-    return await people_service.registrable_child(session, int(data["child"]))
+async def show_results(
+    data: SearchData, context: FormContext, result: people_service.SearchResult
+) -> Advance:
+    linking = None
+    if data.child is not None:
+        child = await people_service.registrable_child(context.session, data.child)
+        if child is None:  # gone meanwhile
+            raise Refusal(stale_button_text())
+        linking = child.full_name or ""
+    text = results_text(data.query, result, linking=linking)
+    markup = search_results(result, child_id=data.child)
+    if isinstance(context.event, Message):
+        await context.event.answer(text, reply_markup=markup)
+    else:
+        await edit_or_send(context.event, text, markup)
+    return Advance.SHOWN
 
 
-async def query_received(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    query = (message.text or "").strip()
-    data = await state.get_data()
+async def read_query(data: SearchData, text: str | None, context: FormContext) -> Advance:
+    query = (text or "").strip()
     try:
-        result = await people_service.search(session, query)
+        result = await people_service.search(context.session, query)
     except InvalidQuery:
-        await message.answer(query_problem_text())
-        return
-    child = await linking_child(session, data)
-    if data.get("mode") == "link" and child is None:
-        await state.clear()
-        await message.answer(stale_button_text())
-        return
-    await state.update_data(query=query)
-    await message.answer(
-        results_text(query, result, linking=(child.full_name or "") if child else None),
-        reply_markup=search_results(result, child_id=child.id if child else None),
-    )
+        await context.event.answer(query_problem_text())  # type: ignore[call-arg]
+        return Advance.SHOWN
+    data.query = query
+    return await show_results(data, context, result)
 
 
-async def results_page(
-    callback: CallbackQuery, callback_data: PeopleCb, state: FSMContext, session: AsyncSession
-) -> None:
-    data = await in_state(state, PeopleSearch.query)
-    if data is None or not data.get("query"):
-        await callback.answer(stale_button_text())
-        return
-    query = data["query"]
-    child = await linking_child(session, data)
-    result = await people_service.search(session, query, callback_data.page)
-    await edit_or_send(
-        callback,
-        results_text(query, result, linking=(child.full_name or "") if child else None),
-        search_results(result, child_id=child.id if child else None),
+async def pick_page(data: SearchData, value: str, context: FormContext) -> Advance:
+    """◀ / ▶ under the results, or ⬅ Back on a card opened from them."""
+    if not data.query or not value.isdecimal():
+        raise Refusal(stale_button_text())
+    result = await people_service.search(context.session, data.query, int(value))
+    return await show_results(data, context, result)
+
+
+class SearchForm(Form[SearchData], state="people_search"):
+    """A search that stays open: each query shows its results, and the cards opened from
+    them lead back to the same page. It saves nothing and has no summary."""
+
+    key = SEARCH_FORM
+    data_type = SearchData
+    flags = USERS
+    passes_menu_buttons = True
+    steps = (
+        Step(
+            SEARCH_STEP,
+            lambda data: home_text() if data.child is None else link_prompt(data),
+            read=read_query,
+            pick=pick_page,
+            buttons=lambda data, form: people_home().inline_keyboard if data.child is None else [],
+        ),
     )
+
+    def step_text(self, step: Step[SearchData], data: SearchData) -> str:
+        return step.prompt(data)
+
+
+async def show_people(message: Message, scenes: ScenesManager) -> None:
+    await SearchForm.open(scenes, SearchData())
+
+
+async def home_pressed(callback: CallbackQuery, scenes: ScenesManager) -> None:
+    await SearchForm.open(scenes, SearchData())
     await callback.answer()
 
 
@@ -144,29 +177,15 @@ async def results_page(
 
 
 async def link_pressed(
-    callback: CallbackQuery, callback_data: PeopleCb, state: FSMContext, session: AsyncSession
+    callback: CallbackQuery, callback_data: PeopleCb, session: AsyncSession, scenes: ScenesManager
 ) -> None:
     child = await people_service.registrable_child(session, callback_data.id)
     if child is None:
         await callback.answer(stale_button_text())
         return
-    await state.set_state(PeopleSearch.query)
-    await state.set_data({"mode": "link", "child": child.id})
     await callback.answer()
-    await callback.bot.send_message(
-        callback.from_user.id,
-        "\n".join(
-            [
-                _("👪 <b>A parent for {child}</b>").format(
-                    child=escape(child.full_name or _("No name"))
-                ),
-                "",
-                _("Send the parent's name or phone number to find them."),
-                _("Not registered yet? Use «➕ Register a parent» on the card instead."),
-                _("/cancel — leave."),
-            ]
-        ),
-    )
+    data = SearchData(child=child.id, child_name=child.full_name or "")
+    await SearchForm.open(scenes, data, below=True)
 
 
 async def link_pick_pressed(
@@ -211,21 +230,13 @@ def create_router() -> Router:
     router = Router(name="admin.people.search")
     router.message.register(show_people, Command("people"), flags=USERS)
     router.message.register(show_people, MenuButton("people"), flags=USERS)
-    router.message.register(
-        query_received,
-        StateFilter(PeopleSearch.query),
-        not_a_command,
-        not_a_menu_button,
-        F.text,
-        flags=USERS,
-    )
     callbacks = router.callback_query
     for handler, action in (
         (home_pressed, "home"),
-        (results_page, "res"),
         (link_pressed, "lk"),
         (link_pick_pressed, "lkp"),
         (link_confirmed, "lky"),
     ):
         callbacks.register(handler, PeopleCb.filter(F.action == action), flags=USERS)
+    router.include_router(SearchForm.as_router())
     return router
