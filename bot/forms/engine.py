@@ -26,20 +26,19 @@ from aiogram.dispatcher.event.handler import FilterObject
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.scene import Scene, SceneRegistry, on
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 from pydantic import BaseModel
 
-from bot.forms.texts import (
+from bot.i18n import _
+from bot.services.parsing import Invalid
+from bot.telegram import edit_or_send
+from bot.wording import (
     cancel_hint,
     cancelled_text,
     change_what_text,
     stale_button_text,
     while_confirming_text,
 )
-from bot.i18n import _
-from bot.services.academic import Invalid
-from bot.telegram import edit_or_send
-from keyboards.common import MENU
 from keyboards.forms import FormCb, Rows, fields_keyboard, markup_of, summary_keyboard
 
 
@@ -73,7 +72,6 @@ class FormContext:
     data: dict[str, Any]
     toast: str | None = None
     alert: bool = False
-    below: bool = False  # a button's answer goes out as a new message (the form's first screen)
 
     @property
     def session(self) -> Any:
@@ -98,6 +96,7 @@ class Visit(Generic[D]):
 
 Reader = Callable[[D, str | None, FormContext], Awaitable[Advance | None]]
 Picker = Callable[[D, str, FormContext], Awaitable[Advance | None]]
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | None
 Receiver = Callable[[D, Message, FormContext], Awaitable[Advance | None]]
 
 
@@ -108,7 +107,8 @@ def _no_problem_wording(error: Invalid, typed: str | None) -> str:
 @dataclass(frozen=True, slots=True)
 class Step(Generic[D]):
     """One question. `prompt` gives its lines; `buttons` its own rows of buttons (made with
-    `keyboards.forms.form_button(…, form, "pick", …)` and the step's name); `read` takes a typed
+    `keyboards.forms.pick_button(…, form, step, value)`), `choices` rows read from the database
+    (a course list); `read` takes a typed
     answer, `receive` any message (a photo, a document), `pick` a button's value, `skip` the
     ⏭ button. `label` is its ✏️ button in the summary's Edit list (None: not editable there);
     `when` leaves out a step that does not apply to these answers."""
@@ -120,6 +120,7 @@ class Step(Generic[D]):
     pick: Picker | None = None
     skip: Callable[[D], None] | None = None
     buttons: Callable[[D, str], Rows] | None = None
+    choices: Callable[[D, str, FormContext], Awaitable[Rows]] | None = None
     problem: Callable[[Invalid, str | None], str] = _no_problem_wording
     label: Callable[[], str] | None = None
     when: Callable[[D], bool] = field(default=lambda data: True)
@@ -147,9 +148,8 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     data_type: ClassVar[type[FormData]]
     steps: ClassVar[Sequence[Step[Any]]]
     flags: ClassVar[dict[str, Any]] = {}
-    # True: a main-menu label typed in the form goes to its own handler, not to the step
-    # (a form one may leave open while using the menu, like a search).
-    passes_menu_buttons: ClassVar[bool] = False
+    # False: no summary, the last answer saves (a typed confirmation word, a one-step form)
+    confirms: ClassVar[bool] = True
 
     # --- what a form writes ----------------------------------------------------------------
 
@@ -160,14 +160,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         raise NotImplementedError
 
     def summary_markup(self, data: D) -> InlineKeyboardMarkup:
-        return summary_keyboard(
-            self.key, confirm_label=self.confirm_label(), editable=bool(self.editable_steps(data))
-        )
-
-    def confirm_label(self) -> str | None:
-        """The ✅ button's words when they are not "✅ Confirm" ("✅ Save", "✅ Send"): on the
-        summary, and in the hint given to a text typed while the summary waits."""
-        return None
+        return summary_keyboard(self.key, editable=bool(self.editable_steps(data)))
 
     async def save(self, data: D, context: FormContext) -> Retry | None:
         """Write the answers (one service call) and show what follows; `Retry` asks a step
@@ -177,24 +170,38 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     def step_text(self, step: Step[D], data: D) -> str:
         return "\n".join([self.title(data), "", step.prompt(data), "", cancel_hint()])
 
+    def reask_text(self, problem: str, step: Step[D], data: D) -> str:
+        """A refused answer: the problem above the step asked again."""
+        return f"{problem}\n\n{self.step_text(step, data)}"
+
+    async def show(self, context: FormContext, text: str, markup: Markup) -> None:
+        """A step or the summary: by default in place of the pressed button's message."""
+        await reply(context, text, markup)
+
+    def takes(self, message: Message) -> bool:
+        """Whether a message (not a command: those are never taken) is an answer; one that is
+        not goes on to the other handlers (a form may leave the main-menu buttons to them)."""
+        return True
+
+    def cancelled_text(self) -> str:
+        return cancelled_text()
+
+    def while_confirming_text(self) -> str:
+        return while_confirming_text()
+
+    @classmethod
+    async def is_open(cls, state: FSMContext) -> bool:
+        return await state.get_state() == cls.__scene_config__.state
+
     # --- opening a form from a handler ------------------------------------------------------
 
     @classmethod
     async def open(
-        cls,
-        scenes: Any,
-        data: FormData,
-        step: str | None = None,
-        single: bool = False,
-        below: bool = False,
+        cls, scenes: Any, data: FormData, step: str | None = None, single: bool = False
     ) -> None:
         """Open the form (closing any other) at `step` (the first that applies by default);
-        `single`: only that step, then the summary (a ✏️ from a card); `below`: opened by a
-        button, the first step comes as a new message and the one pressed stays as it was
-        (a ticket being answered, a card)."""
-        await scenes.enter(
-            cls, form_data=data, form_step=step, form_single=single, form_below=below
-        )
+        `single`: only that step, then the summary (a ✏️ from a card)."""
+        await scenes.enter(cls, form_data=data, form_step=step, form_single=single)
 
     @on.message.enter()
     @on.callback_query.enter()
@@ -205,23 +212,24 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         form_data: FormData,
         form_step: str | None = None,
         form_single: bool = False,
-        form_below: bool = False,
         **kwargs: Any,
     ) -> None:
-        context = FormContext(event, {"state": state, **kwargs}, below=form_below)
+        context = FormContext(event, {"state": state, **kwargs})
         visit = Visit(context, state, form_data, "", form_single)  # type: ignore[arg-type]
         step = self.step_named(form_step) if form_step else self.next_step(visit.data, None)
         await self._show(visit, step)
+        if isinstance(event, CallbackQuery):  # the button that opened the form
+            await event.answer()
 
     # --- the shared handlers ------------------------------------------------------------------
 
     @on.message(F.func(lambda message: not (message.text or "").startswith("/")))
     async def _typed(self, message: Message, state: FSMContext, **kwargs: Any) -> None:
-        if self.passes_menu_buttons and is_menu_label(message.text):
-            raise SkipHandler  # to the menu button's handler
+        if not self.takes(message):
+            raise SkipHandler
         visit = await self._visit(message, state, kwargs)
         if visit.at == SUMMARY:
-            await message.answer(while_confirming_text(self.confirm_label()))
+            await message.answer(self.while_confirming_text())
             return
         step, data, context = self.step_named(visit.at), visit.data, visit.context
         if step.receive is not None:
@@ -244,7 +252,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         """One form button; False when it does not fit where the form is (out of date)."""
         if pressed.action == "no":
             await visit.state.clear()
-            await reply(visit.context, cancelled_text(), None)
+            await reply(visit.context, self.cancelled_text(), None)
             return True
         if visit.at == SUMMARY:
             return await self._act_on_summary(visit, pressed)
@@ -263,12 +271,10 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     async def _act_on_summary(self, visit: Visit[D], pressed: FormCb) -> bool:
         editable = {step.name: step for step in self.editable_steps(visit.data)}
         if pressed.action == "ok":
-            retry = await self.save(visit.data, visit.context)
-            if retry is None:
-                await visit.state.clear()
-            else:
-                visit.single = True
-                await self._show(visit, self.step_named(retry.step), problem=retry.text)
+            await self._save(visit)
+        elif pressed.action == "edit" and len(editable) == 1:  # nothing to choose from
+            visit.single = True
+            await self._show(visit, next(iter(editable.values())))
         elif pressed.action == "edit":
             labels = [(name, step.label()) for name, step in editable.items()]  # type: ignore[misc]
             await reply(visit.context, change_what_text(), fields_keyboard(self.key, labels))
@@ -301,17 +307,28 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
             await self._after(visit, step, advance or Advance.NEXT)
 
     async def _after(self, visit: Visit[D], step: Step[D], advance: Advance) -> None:
+        following = None if visit.single else self.next_step(visit.data, step.name)
         if advance is Advance.SHOWN:
             await self._store(visit, step)
         elif advance is Advance.STAY:
             await self._show(visit, step)
+        elif following is None and not self.confirms:
+            await self._save(visit)
         else:
-            await self._show(visit, None if visit.single else self.next_step(visit.data, step.name))
+            await self._show(visit, following)
+
+    async def _save(self, visit: Visit[D]) -> None:
+        retry = await self.save(visit.data, visit.context)
+        if retry is None:
+            await visit.state.clear()
+        else:
+            visit.single = True
+            await self._show(visit, self.step_named(retry.step), problem=retry.text)
 
     async def _reask(self, visit: Visit[D], step: Step[D], problem: str) -> None:
         """The step again under the problem; nothing stored changes."""
-        text = f"{problem}\n\n{self.step_text(step, visit.data)}"
-        await reply(visit.context, text, self.step_markup(step, visit.data))
+        text = self.reask_text(problem, step, visit.data)
+        await self.show(visit.context, text, await self.step_markup(step, visit))
 
     async def _show(self, visit: Visit[D], step: Step[D] | None, problem: str = "") -> None:
         """Store where the form is and show it: `step`, or the summary when None."""
@@ -319,8 +336,8 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         if step is None:
             text, markup = self.summary_text(visit.data), self.summary_markup(visit.data)
         else:
-            text, markup = self.step_text(step, visit.data), self.step_markup(step, visit.data)
-        await reply(visit.context, f"{problem}\n\n{text}" if problem else text, markup)
+            text, markup = self.step_text(step, visit.data), await self.step_markup(step, visit)
+        await self.show(visit.context, f"{problem}\n\n{text}" if problem else text, markup)
 
     async def _store(self, visit: Visit[D], step: Step[D] | None) -> None:
         visit.at = SUMMARY if step is None else step.name
@@ -328,8 +345,12 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
             {DATA: visit.data.model_dump(mode="json"), STEP: visit.at, SINGLE: visit.single}
         )
 
-    def step_markup(self, step: Step[D], data: D) -> InlineKeyboardMarkup | None:
-        return markup_of(step.buttons(data, self.key) if step.buttons else [])
+    async def step_markup(self, step: Step[D], visit: Visit[D]) -> Markup:
+        """The step's own buttons (`buttons`), then those read from the database (`choices`)."""
+        rows = step.buttons(visit.data, self.key) if step.buttons else []
+        if step.choices:
+            rows = [*rows, *await step.choices(visit.data, self.key, visit.context)]
+        return markup_of(rows)
 
     def next_step(self, data: D, after: str | None) -> Step[D] | None:
         names = [step.name for step in self.steps]
@@ -372,20 +393,16 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
                 handler.filters = [in_this_form, *(handler.filters or ())]
 
 
-async def reply(context: FormContext, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """A typed answer gets a new message; a button edits the message it is under."""
-    if isinstance(context.event, Message):
-        await context.event.answer(text, reply_markup=markup)
-    elif context.below:
-        await context.event.bot.send_message(  # type: ignore[union-attr]
-            context.event.from_user.id, text, reply_markup=markup
-        )
+async def reply(context: FormContext, text: str, markup: Markup) -> None:
+    """A typed answer gets a new message; a button edits the message it is under, but for
+    a reply keyboard (📱 Share my phone number), which only a new message can bring."""
+    event = context.event
+    if isinstance(event, Message):
+        await event.answer(text, reply_markup=markup)
+    elif isinstance(markup, ReplyKeyboardMarkup):
+        await event.bot.send_message(event.from_user.id, text, reply_markup=markup)  # type: ignore[union-attr]
     else:
-        await edit_or_send(context.event, text, markup)
-
-
-def is_menu_label(text: str | None) -> bool:
-    return text is not None and text in {str(entry.label) for entry in MENU}
+        await edit_or_send(event, text, markup)
 
 
 def every_form() -> list[type[Form[Any]]]:

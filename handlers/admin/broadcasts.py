@@ -22,17 +22,17 @@ from bot.config import Settings
 from bot.delivery import Sender
 from bot.delivery.broadcast import counts_lines as delivery_counts
 from bot.delivery.broadcast import duration_text, launcher_for, left_of, report_text, title_text
+from bot.filters.access import OWNER_ONLY
 from bot.filters.menu import MenuButton
 from bot.formatting import format_datetime
-from bot.forms.texts import cancel_hint
 from bot.i18n import _, ngettext
-from bot.services import academic as academic_service
-from bot.services import audit
 from bot.services import broadcasts as service
-from bot.services.academic import Invalid
+from bot.services import parsing
 from bot.services.access import Actor
 from bot.services.broadcasts import Audience, CancelOutcome, Draft
+from bot.services.parsing import Invalid
 from bot.telegram import edit_or_send
+from bot.wording import cancel_hint, date_problem, stale_button_text, time_problem
 from db.base import utcnow
 from db.ids import is_row_id
 from db.models import (
@@ -43,9 +43,6 @@ from db.models import (
     Permission,
     Role,
 )
-from db.repositories import broadcasts as repo
-from handlers.admin.courses import date_problem, time_problem
-from handlers.fallback import refusal_text, stale_button_text
 from handlers.forms import in_state, not_a_command
 from keyboards.broadcasts import (
     BroadcastCb,
@@ -124,10 +121,10 @@ async def audience_text(session: AsyncSession, audience: Audience) -> str:
     if audience.type is AudienceType.ROLE and audience.role is not None:
         return f"{label}: {role_labels()[audience.role]}"
     if audience.type is AudienceType.COURSE and audience.id is not None:
-        name = await repo.course_name(session, audience.id)
+        name = await service.audience_name(session, audience.type, audience.id)
         return f"{label}: {escape(name or '—')}"
     if audience.type is AudienceType.GROUP and audience.id is not None:
-        name = await repo.group_name(session, audience.id)
+        name = await service.audience_name(session, audience.type, audience.id)
         return f"{label}: {escape(name or '—')}"
     return label
 
@@ -312,11 +309,7 @@ async def audience_pressed(
 
 
 async def show_picker(callback: CallbackQuery, session: AsyncSession, kind: str, page: int) -> None:
-    page_of = repo.courses_page if kind == AudienceType.COURSE else repo.groups_page
-    _items, total = await page_of(session, 0, 0)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, page), pages)
-    items, _total = await page_of(session, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    items, page, pages = await service.audience_page(session, AudienceType(kind), page, PAGE_SIZE)
     if kind == AudienceType.COURSE:
         title = _("📚 Which course? Its students get the message.")
         empty = _("There are no active courses.")
@@ -358,10 +351,8 @@ async def item_pressed(
     if await in_state(state, BroadcastForm.audience) is None or not known_id(callback_data.id):
         await callback.answer(stale_button_text())
         return
-    if callback_data.action == "course":
-        kind, name = AudienceType.COURSE, await repo.course_name(session, callback_data.id)
-    else:
-        kind, name = AudienceType.GROUP, await repo.group_name(session, callback_data.id)
+    kind = AudienceType.COURSE if callback_data.action == "course" else AudienceType.GROUP
+    name = await service.audience_name(session, kind, callback_data.id)
     if name is None:
         await callback.answer(stale_button_text())
         return
@@ -535,12 +526,12 @@ def parse_when(text: str | None, settings: Settings, now: datetime) -> datetime:
     parts = (text or "").split()
     tz = settings.centre.tz
     if len(parts) == 1:
-        day, moment = now.astimezone(tz).date(), academic_service.parse_time(parts[0])
+        day, moment = now.astimezone(tz).date(), parsing.parse_time(parts[0])
     elif len(parts) == 2:
-        day = academic_service.parse_date(parts[0])
-        moment = academic_service.parse_time(parts[1])
+        day = parsing.parse_date(parts[0])
+        moment = parsing.parse_time(parts[1])
     else:
-        raise Invalid(academic_service.Problem.DATE_FORMAT)
+        raise Invalid(parsing.Problem.DATE_FORMAT)
     return datetime.combine(day, moment, tzinfo=tz)
 
 
@@ -550,10 +541,10 @@ async def when_received(message: Message, state: FSMContext, settings: Settings)
         when = parse_when(message.text, settings, now)
     except Invalid as error:
         date_problems = (
-            academic_service.Problem.DATE_FORMAT,
-            academic_service.Problem.NO_SUCH_DAY,
-            academic_service.Problem.NO_SUCH_MONTH,
-            academic_service.Problem.YEAR_RANGE,
+            parsing.Problem.DATE_FORMAT,
+            parsing.Problem.NO_SUCH_DAY,
+            parsing.Problem.NO_SUCH_MONTH,
+            parsing.Problem.YEAR_RANGE,
         )
         problem = date_problem(error) if error.problem in date_problems else time_problem(error)
         await message.answer(f"{problem}\n\n{when_step(settings)}")
@@ -669,7 +660,7 @@ async def render_card(
 async def card_pressed(
     callback: CallbackQuery, callback_data: BroadcastCb, session: AsyncSession, settings: Settings
 ) -> None:
-    broadcast = await repo.get(session, callback_data.id) if known_id(callback_data.id) else None
+    broadcast = await service.get(session, callback_data.id) if known_id(callback_data.id) else None
     if broadcast is None:
         await callback.answer(stale_button_text())
         return
@@ -691,7 +682,7 @@ async def cancel_pressed(
     if outcome is CancelOutcome.MISSING:
         await callback.answer(stale_button_text())
         return
-    broadcast = await repo.get(session, callback_data.id)
+    broadcast = await service.get(session, callback_data.id)
     assert broadcast is not None
     if callback_data.action == "stop":
         await edit_or_send(callback, report_text(broadcast), report_markup(broadcast.id))
@@ -732,15 +723,7 @@ async def report_pressed(
 # --- incident notices (owners) -------------------------------------------------------------
 
 
-async def start_incident(
-    message: Message, state: FSMContext, actor: Actor, session: AsyncSession
-) -> None:
-    if not actor.is_owner:
-        await audit.record_denied(
-            session, actor_id=actor.user_id, action="incident.denied", details={}
-        )
-        await message.answer(refusal_text())
-        return
+async def start_incident(message: Message, state: FSMContext) -> None:
     await state.clear()
     await state.set_state(IncidentForm.text)
     await message.answer(
@@ -764,12 +747,7 @@ async def incident_text_received(
     state: FSMContext,
     session: AsyncSession,
     settings: Settings,
-    actor: Actor,
 ) -> None:
-    if not actor.is_owner:
-        await state.clear()
-        await message.answer(refusal_text())
-        return
     if message.content_type != "text" or not (message.text or "").strip():
         await message.answer(_("⚠️ An incident notice is text only: type it."))
         return
@@ -818,12 +796,6 @@ async def incident_send_pressed(
     sender: Sender,
 ) -> None:
     data = await in_state(state, IncidentForm.confirm)
-    if not actor.is_owner:
-        await audit.record_denied(
-            session, actor_id=actor.user_id, action="incident.denied", details={}
-        )
-        await callback.answer(refusal_text(), show_alert=True)
-        return
     if data is None:
         await callback.answer(stale_button_text())
         return
@@ -847,14 +819,16 @@ def create_router() -> Router:
     message.register(start_broadcast, Command("broadcast"), flags=NEEDS_BROADCAST)
     message.register(start_broadcast, MenuButton("admin.broadcast"), flags=NEEDS_BROADCAST)
     message.register(show_list, Command("broadcasts"), flags=NEEDS_BROADCAST)
-    message.register(start_incident, Command("incident"))
+    message.register(start_incident, Command("incident"), flags=OWNER_ONLY)
     message.register(
         message_received, StateFilter(BroadcastForm.message), not_a_command, flags=NEEDS_BROADCAST
     )
     message.register(
         when_received, StateFilter(BroadcastForm.when), not_a_command, flags=NEEDS_BROADCAST
     )
-    message.register(incident_text_received, StateFilter(IncidentForm.text), not_a_command)
+    message.register(
+        incident_text_received, StateFilter(IncidentForm.text), not_a_command, flags=OWNER_ONLY
+    )
     typed = (BroadcastForm.message, BroadcastForm.when)
     choosing = [state for state in BroadcastForm.__all_states__ if state not in typed]
     message.register(
@@ -883,5 +857,7 @@ def create_router() -> Router:
         (report_pressed, "xlsx"),
     ):
         callbacks.register(handler, BroadcastCb.filter(F.action == action), flags=NEEDS_BROADCAST)
-    callbacks.register(incident_send_pressed, BroadcastCb.filter(F.action == "isend"))
+    callbacks.register(
+        incident_send_pressed, BroadcastCb.filter(F.action == "isend"), flags=OWNER_ONLY
+    )
     return router

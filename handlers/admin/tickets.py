@@ -20,13 +20,15 @@ from bot.delivery import Outcome as Delivered
 from bot.delivery import Sender
 from bot.formatting import format_datetime
 from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
-from bot.forms.texts import stale_button_text
+from bot.forms.engine import Markup
+from bot.forms.screens import below_the_opener
 from bot.i18n import _
 from bot.jobs.tickets import author_name
 from bot.services import support as support_service
 from bot.services.access import Actor
 from bot.services.support import Outcome, Recipient, Resolution, TicketInfo, TicketPage
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.models import Permission, TicketStatus
 from handlers.common.support import problem_text, shorten
 from keyboards.forms import FormCb, form_button
@@ -142,8 +144,14 @@ class AnswerForm(Form[AnswerData], state="ticket_answer_form"):
             [self.title(data), "", step.prompt(data), "", _("/cancel — leave without answering.")]
         )
 
-    def confirm_label(self) -> str:
-        return _("✅ Send")
+    def while_confirming_text(self) -> str:
+        return _("ℹ️ Use the buttons under the answer above: ✅ Send, ✏️ Edit or ❌ Cancel.")
+
+    def cancelled_text(self) -> str:
+        return _("❌ Cancelled. Nothing was sent.")
+
+    async def show(self, context: FormContext, text: str, markup: Markup) -> None:
+        await below_the_opener(self.key, context, text, markup)
 
     def summary_text(self, data: AnswerData) -> str:
         return "\n".join(
@@ -161,7 +169,7 @@ class AnswerForm(Form[AnswerData], state="ticket_answer_form"):
         what became of the ticket once the form has ended."""
         return InlineKeyboardMarkup(
             inline_keyboard=[
-                [form_button(self.confirm_label(), self.key, "ok", str(data.ticket_id))],
+                [form_button(_("✅ Send"), self.key, "ok", str(data.ticket_id))],
                 [
                     form_button(_("✏️ Edit"), self.key, "field", "text"),
                     form_button(_("❌ Cancel"), self.key, "no"),
@@ -242,8 +250,7 @@ async def answer_pressed(
     if ticket.status is not TicketStatus.OPEN:
         await callback.answer(refusal_text(ticket.status, ticket.id), show_alert=True)
         return
-    await callback.answer()
-    await AnswerForm.open(scenes, AnswerData(ticket_id=ticket.id), below=True)
+    await AnswerForm.open(scenes, AnswerData(ticket_id=ticket.id))
 
 
 async def answer_sent_already(

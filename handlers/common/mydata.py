@@ -1,20 +1,15 @@
-"""/mydata: what is stored about me and my children, with corrections (POLICY 5-6);
-/export: a copy as JSON and XLSX (POLICY 7)."""
+"""/mydata: what is stored about me and my children (POLICY 5); its ✏️ buttons are in
+handlers/common/corrections.py, /export and its buttons in handlers/common/export.py."""
 
 from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.enums import ChatAction
 from aiogram.filters import Command
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
-    BufferedInputFile,
     CallbackQuery,
     InlineKeyboardMarkup,
     Message,
-    ReplyKeyboardMarkup,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,26 +19,18 @@ from bot.filters.menu import MenuButton
 from bot.formatting import format_date, format_datetime, format_money, format_phone
 from bot.i18n import _
 from bot.services import audit
-from bot.services import export as export_service
 from bot.services import mydata as mydata_service
 from bot.services.access import Actor
-from bot.services.mydata import InvalidValue, PersonData, Problem
+from bot.services.mydata import PersonData
 from bot.telegram import edit_or_send, split_message
-from db.base import utcnow
+from bot.wording import stale_button_text
 from db.models import Role
 from handlers.common.start import role_names
-from handlers.fallback import stale_button_text
-from keyboards.common import LANGUAGE_NAMES, language_picker, main_menu
+from keyboards.common import LANGUAGE_NAMES
 from keyboards.labels import attendance_labels, grade_kind_labels
-from keyboards.mydata import MyDataCb, child_card, export_choice, own_card, share_contact
+from keyboards.mydata import MyDataCb, child_card, own_card
 
 TICKET_EXCERPT = 60
-
-
-class ProfileForm(StatesGroup):
-    name = State()
-    phone = State()
-    email = State()
 
 
 # --- labels -------------------------------------------------------------------------------
@@ -384,243 +371,11 @@ async def show_child(
     await callback.answer()
 
 
-# --- corrections ----------------------------------------------------------------------------
-
-
-def name_prompt() -> str:
-    return _(
-        "✏️ Your name as the centre should write it, for example: <i>Gʻulom Oʻktamov</i>.\n"
-        "Send /cancel to leave it as it is."
-    )
-
-
-def email_prompt() -> str:
-    return _(
-        "✉️ Your email address, for example: <i>aziza@example.com</i>.\n"
-        "Send /cancel to leave it as it is."
-    )
-
-
-def phone_prompt() -> str:
-    return _(
-        "📱 Tap «📱 Share my phone number» below: Telegram sends the number of this account.\n"
-        "Typed numbers are not accepted. Send /cancel to leave it as it is."
-    )
-
-
-def problem_text(problem: Problem) -> str:
-    texts = {
-        Problem.DIGITS: _("⚠️ A name has no digits."),
-        Problem.CHARACTERS: _("⚠️ Use only letters, spaces, hyphens, apostrophes and dots."),
-        Problem.TOO_SHORT: _("⚠️ The name is too short: at least 2 letters."),
-        Problem.TOO_LONG: _("⚠️ The name is too long: at most 128 characters."),
-        Problem.EMAIL: _("⚠️ This does not look like an email address."),
-        Problem.PHONE: _("⚠️ Telegram sent a number that is not a phone number."),
-    }
-    return texts[problem]
-
-
-async def ask(
-    callback: CallbackQuery,
-    state: FSMContext,
-    step: State,
-    text: str,
-    markup: ReplyKeyboardMarkup | None = None,
-) -> None:
-    await state.set_state(step)
-    await callback.answer()
-    await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)
-
-
-async def edit_name(callback: CallbackQuery, state: FSMContext) -> None:
-    await ask(callback, state, ProfileForm.name, name_prompt())
-
-
-async def edit_email(callback: CallbackQuery, state: FSMContext) -> None:
-    await ask(callback, state, ProfileForm.email, email_prompt())
-
-
-async def edit_phone(callback: CallbackQuery, state: FSMContext) -> None:
-    await ask(callback, state, ProfileForm.phone, phone_prompt(), share_contact())
-
-
-async def edit_language(callback: CallbackQuery, actor: Actor) -> None:
-    # The picker's buttons are handled by /language: ✅, stored, audited, main menu.
-    await callback.answer()
-    await callback.bot.send_message(
-        actor.telegram_id,
-        _("🌐 Choose your language:"),
-        reply_markup=language_picker(actor.language),
-    )
-
-
-async def saved(message: Message, state: FSMContext, actor: Actor, text: str) -> None:
-    await state.clear()
-    await message.answer(text, reply_markup=main_menu(actor.effective_roles))
-
-
-async def name_entered(
-    message: Message, state: FSMContext, actor: Actor, session: AsyncSession
-) -> None:
-    if not message.text:
-        await message.answer(_("⚠️ Send the name as text.") + "\n\n" + name_prompt())
-        return
-    try:
-        name = await mydata_service.change_name(session, actor.user_id, message.text)
-    except InvalidValue as invalid:
-        await message.answer(problem_text(invalid.problem) + "\n\n" + name_prompt())
-        return
-    if name is None:
-        await saved(message, state, actor, stale_button_text())
-        return
-    await saved(message, state, actor, _("✅ Name saved: {name}.").format(name=escape(name)))
-
-
-async def email_entered(
-    message: Message, state: FSMContext, actor: Actor, session: AsyncSession
-) -> None:
-    try:
-        email = await mydata_service.change_email(session, actor.user_id, message.text or "")
-    except InvalidValue as invalid:
-        await message.answer(problem_text(invalid.problem) + "\n\n" + email_prompt())
-        return
-    if email is None:
-        await saved(message, state, actor, stale_button_text())
-        return
-    await saved(message, state, actor, _("✅ Email saved: {email}.").format(email=escape(email)))
-
-
-async def contact_shared(
-    message: Message, state: FSMContext, actor: Actor, session: AsyncSession
-) -> None:
-    contact = message.contact
-    assert contact is not None
-    if contact.user_id != actor.telegram_id:
-        await message.answer(
-            _("⚠️ This is someone else's contact. Tap «📱 Share my phone number» to send yours."),
-            reply_markup=share_contact(),
-        )
-        return
-    try:
-        phone = await mydata_service.change_phone(session, actor.user_id, contact.phone_number)
-    except InvalidValue as invalid:
-        await message.answer(problem_text(invalid.problem), reply_markup=share_contact())
-        return
-    if phone is None:
-        await saved(message, state, actor, stale_button_text())
-        return
-    await saved(
-        message,
-        state,
-        actor,
-        _("✅ Phone saved: {phone}.").format(phone=escape(format_phone(phone))),
-    )
-
-
-async def phone_typed(message: Message) -> None:
-    await message.answer(
-        _(
-            "⚠️ Typed numbers are not accepted: tap «📱 Share my phone number» below, "
-            "and Telegram sends the number of this account."
-        ),
-        reply_markup=share_contact(),
-    )
-
-
-# --- /export --------------------------------------------------------------------------------
-
-
-def wait_text(seconds: int) -> str:
-    return _("⏳ One copy a minute, please. Try again in {seconds} s.").format(seconds=seconds)
-
-
-async def end_read(session: AsyncSession) -> None:
-    """Close the read transaction before talking to Telegram (nothing was written)."""
-    await session.rollback()
-
-
-async def deliver_export(
-    bot: Bot, sender: Sender, actor: Actor, session: AsyncSession, subject_id: int
-) -> None:
-    """Build and send both files (through the sender: paced, a 429 waited out); the caller
-    checked the right and the one-a-minute limit."""
-    await bot.send_chat_action(actor.telegram_id, ChatAction.UPLOAD_DOCUMENT)
-    files = await export_service.export(session, actor.user_id, subject_id, utcnow())
-    if files is None:
-        await bot.send_message(actor.telegram_id, stale_button_text())
-        return
-    name = escape(files.full_name or _("No name"))
-    recipient = Recipient(actor.user_id, actor.telegram_id, actor.language)
-    sent = await sender.send_file(
-        bot,
-        recipient,
-        BufferedInputFile(files.json_bytes, files.json_name),
-        caption=_("📦 Data of {name}: every record, as JSON.").format(name=name),
-    )
-    if sent.outcome is not Outcome.SENT:
-        return
-    await sender.send_file(
-        bot,
-        recipient,
-        BufferedInputFile(files.xlsx_bytes, files.xlsx_name),
-        caption=_("📊 Data of {name}: the same records as tables (XLSX).").format(name=name),
-    )
-
-
-async def export_command(
-    message: Message, actor: Actor, session: AsyncSession, bot: Bot, sender: Sender
-) -> None:
-    children = await mydata_service.children(session, actor.user_id)
-    if children:
-        await end_read(session)
-        await message.answer(
-            _("📦 Whose data should I send?"), reply_markup=export_choice(actor.user_id, children)
-        )
-        return
-    wait = await export_service.seconds_to_wait(session, actor.user_id, utcnow())
-    await end_read(session)
-    if wait:
-        await message.answer(wait_text(wait))
-        return
-    await deliver_export(bot, sender, actor, session, actor.user_id)
-
-
-async def export_pressed(
-    callback: CallbackQuery,
-    callback_data: MyDataCb,
-    actor: Actor,
-    session: AsyncSession,
-    bot: Bot,
-    sender: Sender,
-) -> None:
-    subject_id = callback_data.user
-    if not await mydata_service.may_see(session, actor.user_id, subject_id):
-        await refuse_forged(callback, actor, session, export_service.ACTION, subject_id)
-        return
-    wait = await export_service.seconds_to_wait(session, actor.user_id, utcnow())
-    await end_read(session)
-    if wait:
-        await callback.answer(wait_text(wait), show_alert=True)
-        return
-    await callback.answer(_("⏳ Preparing the files…"))
-    await deliver_export(bot, sender, actor, session, subject_id)
-
-
 def create_router() -> Router:
     router = Router(name="common.mydata")
     router.message.register(show_mydata, Command("mydata"))
     router.message.register(show_mydata, MenuButton("mydata"))
-    router.message.register(export_command, Command("export"))
-    router.message.register(name_entered, ProfileForm.name)
-    router.message.register(email_entered, ProfileForm.email)
-    router.message.register(contact_shared, ProfileForm.phone, F.contact)
-    router.message.register(phone_typed, ProfileForm.phone)
     callbacks = router.callback_query
     callbacks.register(back_home, MyDataCb.filter(F.action == "home"))
     callbacks.register(show_child, MyDataCb.filter(F.action == "child"))
-    callbacks.register(edit_name, MyDataCb.filter(F.action == "name"))
-    callbacks.register(edit_email, MyDataCb.filter(F.action == "email"))
-    callbacks.register(edit_phone, MyDataCb.filter(F.action == "phone"))
-    callbacks.register(edit_language, MyDataCb.filter(F.action == "lang"))
-    callbacks.register(export_pressed, MyDataCb.filter(F.action == "export"))
     return router

@@ -434,9 +434,10 @@ async def test_incident_notice_by_owners_only(client, session, settings, owner, 
     admin = await make_user(session, ADMIN, roles=[Role.ADMIN], permissions=list(Permission))
     refused = await client.send(ADMIN, "/incident")
     assert refused.text == REFUSED
-    assert await entries(session, "incident.denied")
+    [denied] = await entries(session, "access.denied")
+    assert denied.details["needs"] == "owner" and denied.outcome == "denied"
     forged = await client.press(ADMIN, BroadcastCb(action="isend").pack())
-    assert forged.answers[0].text == REFUSED
+    assert [(a.text, a.show_alert) for a in forged.answers] == [(REFUSED, True)]
 
     start = await client.send(owner, "/incident")
     assert "Incident notice" in start.text

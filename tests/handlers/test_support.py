@@ -101,7 +101,8 @@ async def draft_ticket(client, person: Person, topic: str, text: str) -> Reply:
 
 async def write_ticket(client, person: Person, topic: str, text: str) -> Reply:
     summary = await draft_ticket(client, person, topic, text)
-    return await client.press(person, TicketCb(action="send").pack(), summary.message_id)
+    send = summary.markup().inline_keyboard[0][0]  # ✅ Send, in the person's language
+    return await client.press(person, send.callback_data, summary.message_id)
 
 
 async def test_the_full_user_flow_stores_the_ticket_and_tells_the_staff(
@@ -214,7 +215,7 @@ async def test_a_staff_member_who_blocked_the_bot_is_skipped(
     summary = await draft_ticket(client, alice, "question", "Where is room 5?")
     bot.session.fail_next(SendMessage, 403, "Forbidden: bot was blocked by the user")
 
-    done = await client.press(alice, TicketCb(action="send").pack(), summary.message_id)
+    done = await client.press(alice, summary.callback_data("✅ Send"), summary.message_id)
 
     assert sent_to(done, owner) == []  # the owner (first by id) blocked the bot
     assert len(sent_to(done, bob)) == 1
@@ -494,13 +495,13 @@ async def test_an_answer_draft_is_edited_or_dropped_and_nothing_is_sent(
     assert not prompt.of(EditMessageText)  # the ticket stays readable above the prompt
     summary = await client.send(owner, "Yes.")
     hint = await client.send(owner, "and more")
-    assert hint.text == "ℹ️ Use the buttons under the summary above: ✅ Send, ✏️ Edit or ❌ Cancel."
+    assert hint.text == "ℹ️ Use the buttons under the answer above: ✅ Send, ✏️ Edit or ❌ Cancel."
     edit = await client.press(owner, summary.callback_data("✏️ Edit"), summary.message_id)
     assert edit.text.startswith("✍️ <b>Answer to ticket #1</b>") and "Step 1/2" in edit.text
     summary = await client.send(owner, "Yes, at 14:00.")
     assert "Yes, at 14:00." in summary.text
     dropped = await client.press(owner, summary.callback_data("❌ Cancel"), summary.message_id)
-    assert dropped.text == "❌ Cancelled. Nothing was saved."
+    assert dropped.text == "❌ Cancelled. Nothing was sent."
     stale = await client.press(owner, summary.callback_data("✅ Send"), summary.message_id)
     assert [a.text for a in stale.answers] == [STALE]
     assert sent_to(stale, alice) == [] and (await tickets(session))[0].status == "open"

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import format_date, format_datetime, format_phone
-from bot.forms.texts import stale_button_text
 from bot.i18n import _
 from bot.services import invites as invites_service
 from bot.services import people as people_service
@@ -20,9 +19,9 @@ from bot.services.access import Actor
 from bot.services.invites import Created, Made, Revoked
 from bot.services.people import PersonCard
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import InviteKind, Permission, Role
-from db.repositories import people as people_repo
 from handlers.common.mydata import attendance_labels, enrolment_labels
 from handlers.common.start import role_names
 from keyboards.people import (
@@ -260,7 +259,9 @@ async def invite_pressed(
     if kind is None:
         await callback.answer(stale_button_text())
         return
-    child = await people_repo.first_child(session, card.id) if kind is InviteKind.PARENT else None
+    child = (
+        await people_service.first_child(session, card.id) if kind is InviteKind.PARENT else None
+    )
     created = await invites_service.create(
         session,
         actor,

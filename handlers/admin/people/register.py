@@ -11,22 +11,25 @@ from html import escape
 
 from aiogram import F, Router
 from aiogram.fsm.scene import ScenesManager
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.formatting import format_date, format_phone
 from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
-from bot.forms.texts import stale_button_text
+from bot.forms.engine import Markup
+from bot.forms.screens import below_the_opener, not_a_menu_label
 from bot.i18n import _
+from bot.services import parsing
 from bot.services import people as people_service
-from bot.services.mydata import InvalidValue
-from bot.services.people import Invalid, Problem
+from bot.services.parsing import Invalid, Problem
 from bot.telegram import edit_or_send
+from bot.wording import person_problem as name_problem_text
+from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import Permission, Role
 from handlers.admin.people.card import show_card
-from handlers.common.mydata import problem_text as name_problem_text
+from keyboards.forms import summary_keyboard
 from keyboards.people import PeopleCb
 
 USERS = {"permission": Permission.USERS}
@@ -83,14 +86,14 @@ def birth_prompt(data: RegisterData) -> str:
 
 async def read_name(data: RegisterData, text: str | None, context: FormContext) -> None:
     try:
-        data.name = people_service.clean_name(text or "")
-    except InvalidValue as invalid:
+        data.name = parsing.clean_name(text or "")
+    except Invalid as invalid:
         raise Refusal(name_problem_text(invalid.problem)) from invalid
 
 
 async def read_phone(data: RegisterData, text: str | None, context: FormContext) -> None:
     try:
-        data.phone = people_service.clean_uz_phone(text or "")
+        data.phone = parsing.clean_uz_phone(text or "")
     except Invalid as invalid:
         raise Refusal(registration_problem_text(invalid.problem)) from invalid
     known = await people_service.same_phone(context.session, data.phone)
@@ -104,7 +107,7 @@ async def read_birth(data: RegisterData, text: str | None, context: FormContext)
         return
     today = utcnow().astimezone(context.data["settings"].centre.tz).date()
     try:
-        data.birth = people_service.clean_birth_date(text, today).isoformat()
+        data.birth = parsing.parse_birth_date(text, today).isoformat()
     except Invalid as invalid:
         raise Refusal(registration_problem_text(invalid.problem)) from invalid
 
@@ -115,7 +118,6 @@ class RegisterForm(Form[RegisterData], state="register_form"):
     key = "rg"
     data_type = RegisterData
     flags = USERS
-    passes_menu_buttons = True
     steps = (
         Step("name", name_prompt, read=read_name, label=lambda: _("✏️ Name")),
         Step("phone", phone_prompt, read=read_phone, label=lambda: _("✏️ Phone")),
@@ -133,8 +135,17 @@ class RegisterForm(Form[RegisterData], state="register_form"):
             return _("👪 <b>New parent of {child}</b>").format(child=escape(data.child_name))
         return _("🎓 <b>New student</b>")
 
-    def confirm_label(self) -> str:
-        return _("✅ Save")
+    def summary_markup(self, data: RegisterData) -> InlineKeyboardMarkup:
+        return summary_keyboard(self.key, confirm_label=_("✅ Save"))
+
+    def while_confirming_text(self) -> str:
+        return _("ℹ️ Use the buttons under the summary above: ✅ Save, ✏️ Edit or ❌ Cancel.")
+
+    def takes(self, message: Message) -> bool:
+        return not_a_menu_label(message)
+
+    async def show(self, context: FormContext, text: str, markup: Markup) -> None:
+        await below_the_opener(self.key, context, text, markup)
 
     def summary_text(self, data: RegisterData) -> str:
         lines = [
@@ -187,8 +198,7 @@ class RegisterForm(Form[RegisterData], state="register_form"):
 
 
 async def register_student_pressed(callback: CallbackQuery, scenes: ScenesManager) -> None:
-    await callback.answer()
-    await RegisterForm.open(scenes, RegisterData(role=Role.STUDENT.value), below=True)
+    await RegisterForm.open(scenes, RegisterData(role=Role.STUDENT.value))
 
 
 async def register_parent_pressed(
@@ -198,9 +208,8 @@ async def register_parent_pressed(
     if child is None:
         await callback.answer(stale_button_text())
         return
-    await callback.answer()
     data = RegisterData(role=Role.PARENT.value, child=child.id, child_name=child.full_name or "")
-    await RegisterForm.open(scenes, data, below=True)
+    await RegisterForm.open(scenes, data)
 
 
 def create_router() -> Router:

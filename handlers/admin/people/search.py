@@ -17,14 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters.menu import MenuButton
 from bot.forms import Advance, Form, FormContext, FormData, Refusal, Step
-from bot.forms.texts import stale_button_text
+from bot.forms.engine import Markup, reply
+from bot.forms.screens import below_the_opener, not_a_menu_label
 from bot.i18n import _
 from bot.services import people as people_service
 from bot.services.access import Actor
 from bot.services.people import InvalidQuery, LinkOutcome
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.models import Permission
-from db.repositories import people as people_repo
 from handlers.admin.people.card import render_card
 from keyboards.people import (
     SEARCH_FORM,
@@ -149,7 +150,6 @@ class SearchForm(Form[SearchData], state="people_search"):
     key = SEARCH_FORM
     data_type = SearchData
     flags = USERS
-    passes_menu_buttons = True
     steps = (
         Step(
             SEARCH_STEP,
@@ -163,6 +163,26 @@ class SearchForm(Form[SearchData], state="people_search"):
     def step_text(self, step: Step[SearchData], data: SearchData) -> str:
         return step.prompt(data)
 
+    def takes(self, message: Message) -> bool:
+        return not_a_menu_label(message)
+
+    async def show(self, context: FormContext, text: str, markup: Markup) -> None:
+        """The home edits the pressed message; the link prompt comes below the card."""
+        if linking_opened(context):
+            await below_the_opener(self.key, context, text, markup)
+        else:
+            await reply(context, text, markup)
+
+
+def linking_opened(context: FormContext) -> bool:
+    event = context.event
+    if not isinstance(event, CallbackQuery):
+        return False
+    try:
+        return PeopleCb.unpack(event.data or "").action == "lk"
+    except (TypeError, ValueError):
+        return False
+
 
 async def show_people(message: Message, scenes: ScenesManager) -> None:
     await SearchForm.open(scenes, SearchData())
@@ -170,7 +190,6 @@ async def show_people(message: Message, scenes: ScenesManager) -> None:
 
 async def home_pressed(callback: CallbackQuery, scenes: ScenesManager) -> None:
     await SearchForm.open(scenes, SearchData())
-    await callback.answer()
 
 
 # --- linking an existing parent -------------------------------------------------------------
@@ -183,16 +202,14 @@ async def link_pressed(
     if child is None:
         await callback.answer(stale_button_text())
         return
-    await callback.answer()
-    data = SearchData(child=child.id, child_name=child.full_name or "")
-    await SearchForm.open(scenes, data, below=True)
+    await SearchForm.open(scenes, SearchData(child=child.id, child_name=child.full_name or ""))
 
 
 async def link_pick_pressed(
     callback: CallbackQuery, callback_data: PeopleCb, session: AsyncSession
 ) -> None:
     child = await people_service.registrable_child(session, callback_data.other)
-    parent = await people_repo.live_user(session, callback_data.id)
+    parent = await people_service.live_person(session, callback_data.id)
     if child is None or parent is None:
         await callback.answer(stale_button_text())
         return
