@@ -14,7 +14,7 @@ from bot.services.people import Found, PersonCard, SearchResult
 from bot.services.staff import PERMISSION_ORDER, StaffPage, bits_of, grantable
 from db.models import LeadStatus, Permission, Role
 from keyboards.academic import EnrolCb
-from keyboards.forms import Rows, pick_button
+from keyboards.forms import FormCb, Rows, pick_button
 from keyboards.ids import Id, Number
 from keyboards.labels import toggle_mark
 from keyboards.payments.desk import DeskCb
@@ -23,11 +23,14 @@ BUTTON_TEXT_MAX = 60
 
 # Where a person's card was opened from, for its ⬅ Back button.
 FROM_SEARCH, FROM_STAFF, FROM_ELSEWHERE = 0, 1, 2
+# The people search form (handlers/admin/people/search.py): its key and its one step; its
+# pages of results are that step's buttons, so a page of a search that has ended is stale.
+SEARCH_FORM, SEARCH_STEP = "ps", "query"
 
 
 class PeopleCb(CallbackData, prefix="pp"):
-    # home, res (a page of results), card, inv (binding invite), pinv (parent invite),
-    # regs (register a student), regp (register a parent of `id`), save, edit, drop,
+    # home, card, inv (binding invite), pinv (parent invite),
+    # regs (register a student), regp (register a parent of `id`),
     # lk (find a parent for `id`), lkp (confirm parent `id` for child `other`), lky (link)
     action: str
     id: Id = 0
@@ -105,6 +108,11 @@ def _pager(page: int, pages: int, make) -> list[InlineKeyboardButton]:
     return row
 
 
+def search_page(page: int) -> FormCb:
+    """A page of the open search: a button of the search form's one step."""
+    return FormCb(form=SEARCH_FORM, action="pick", step=SEARCH_STEP, value=str(page))
+
+
 def _button(text: str, data: CallbackData) -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(text=shorten(text), callback_data=data.pack())]
 
@@ -144,7 +152,7 @@ def search_results(result: SearchResult, *, child_id: int | None = None) -> Inli
             data = PeopleCb(action="lkp", id=person.id, other=child_id)
         rows.append(_button(found_label(person), data))
     if result.pages > 1:
-        rows.append(_pager(result.page, result.pages, lambda p: PeopleCb(action="res", page=p)))
+        rows.append(_pager(result.page, result.pages, search_page))
     back = (
         PeopleCb(action="home")
         if child_id is None
@@ -158,7 +166,7 @@ def card_back(origin: int, page: int) -> CallbackData:
     if origin == FROM_STAFF:
         return StaffCb(action="list", page=max(page, 1))
     if origin == FROM_SEARCH and page:
-        return PeopleCb(action="res", page=page)
+        return search_page(page)
     return PeopleCb(action="home")
 
 
@@ -235,15 +243,6 @@ def person_card(
         )
     rows.append(_button(_("⬅ Back"), card_back(origin, page)))
     return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def registration_summary() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Save"), callback_data=PeopleCb(action="save"))
-    builder.button(text=_("✏️ Edit"), callback_data=PeopleCb(action="edit"))
-    builder.button(text=_("❌ Cancel"), callback_data=PeopleCb(action="drop"))
-    builder.adjust(1, 2)
-    return builder.as_markup()
 
 
 def link_confirmation(parent_id: int, child_id: int) -> InlineKeyboardMarkup:

@@ -134,12 +134,3 @@ def close_confirmation(ticket_id: int, page: int) -> InlineKeyboardMarkup:
     )
     builder.adjust(1)
     return builder.as_markup()
-
-
-def answer_confirm(ticket_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Send"), callback_data=TicketCb(action="asend", id=ticket_id))
-    builder.button(text=_("✏️ Edit"), callback_data=TicketCb(action="aedit", id=ticket_id))
-    builder.button(text=_("❌ Cancel"), callback_data=TicketCb(action="adrop", id=ticket_id))
-    builder.adjust(1, 2)
-    return builder.as_markup()

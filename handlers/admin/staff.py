@@ -25,7 +25,7 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import InviteKind, Permission, Role
-from handlers.admin.people import render_card, send_invite
+from handlers.admin.people.card import render_card, send_invite
 from keyboards.people import (
     StaffCb,
     permission_editor,

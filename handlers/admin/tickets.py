@@ -10,16 +10,18 @@ from collections.abc import Callable
 from html import escape
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, StateFilter
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.filters import Command
+from aiogram.fsm.scene import ScenesManager
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.delivery import Outcome as Delivered
 from bot.delivery import Sender
 from bot.formatting import format_datetime
+from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
+from bot.forms.engine import Markup
+from bot.forms.screens import below_the_opener
 from bot.i18n import _
 from bot.notices.tickets import author_name
 from bot.services import support as support_service
@@ -29,10 +31,9 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.models import Permission, TicketStatus
 from handlers.common.support import problem_text, shorten
-from handlers.forms import in_state, not_a_command
+from keyboards.forms import FormCb, form_button
 from keyboards.support import (
     TicketCb,
-    answer_confirm,
     close_confirmation,
     status_labels,
     ticket_card,
@@ -41,11 +42,6 @@ from keyboards.support import (
 )
 
 USERS = {"permission": Permission.USERS}
-
-
-class AnswerForm(StatesGroup):
-    text = State()
-    confirm = State()
 
 
 def list_text(page: TicketPage) -> str:
@@ -83,33 +79,6 @@ def refusal_text(state: Outcome | TicketStatus, ticket_id: int) -> str:
     return _("⚠️ Ticket #{id} is closed.").format(id=ticket_id)
 
 
-def answer_step_text(ticket_id: int) -> str:
-    return "\n".join(
-        [
-            _("✍️ <b>Answer to ticket #{id}</b>").format(id=ticket_id),
-            "",
-            _("Step 1/2 — write the answer in one text, up to {maximum} characters.").format(
-                maximum=support_service.ANSWER_MAX
-            ),
-            _("The user gets it in their chat with the bot."),
-            "",
-            _("/cancel — leave without answering."),
-        ]
-    )
-
-
-def answer_summary_text(ticket_id: int, answer: str) -> str:
-    return "\n".join(
-        [
-            _("Step 2/2 — check the answer to ticket #{id}:").format(id=ticket_id),
-            "",
-            escape(answer),
-            "",
-            _("Send it to the user?"),
-        ]
-    )
-
-
 async def tell_author(
     bot: Bot, sender: Sender, author: Recipient | None, text_for: Callable[[], str], ticket_id: int
 ) -> bool:
@@ -130,6 +99,112 @@ def answer_for_author(ticket: TicketInfo) -> str:
             _("<i>Your message:</i> {text}").format(text=escape(shorten(ticket.text, 300))),
         ]
     )
+
+
+class AnswerData(FormData):
+    ticket_id: int = 0
+    answer: str = ""
+
+
+def answer_prompt(data: AnswerData) -> str:
+    return "\n".join(
+        [
+            _("Step 1/2 — write the answer in one text, up to {maximum} characters.").format(
+                maximum=support_service.ANSWER_MAX
+            ),
+            _("The user gets it in their chat with the bot."),
+        ]
+    )
+
+
+async def read_answer(data: AnswerData, text: str | None, context: FormContext) -> None:
+    problem = support_service.check_answer(text)
+    if problem is not None:
+        raise Refusal(
+            problem_text(problem, text, support_service.ANSWER_MIN, support_service.ANSWER_MAX)
+        )
+    assert text is not None
+    data.answer = text.strip()
+
+
+class AnswerForm(Form[AnswerData], state="ticket_answer_form"):
+    """The answer to an open ticket, then the summary; ✅ sends it to the ticket's author.
+    A ticket is answered once: the first ✅ wins, a later one is told it was answered."""
+
+    key = "ta"
+    data_type = AnswerData
+    flags = USERS
+    steps = (Step("text", answer_prompt, read=read_answer, label=lambda: _("✏️ Edit")),)
+
+    def title(self, data: AnswerData) -> str:
+        return _("✍️ <b>Answer to ticket #{id}</b>").format(id=data.ticket_id)
+
+    def step_text(self, step: Step[AnswerData], data: AnswerData) -> str:
+        return "\n".join(
+            [self.title(data), "", step.prompt(data), "", _("/cancel — leave without answering.")]
+        )
+
+    def while_confirming_text(self) -> str:
+        return _("ℹ️ Use the buttons under the answer above: ✅ Send, ✏️ Edit or ❌ Cancel.")
+
+    def cancelled_text(self) -> str:
+        return _("❌ Cancelled. Nothing was sent.")
+
+    async def show(self, context: FormContext, text: str, markup: Markup) -> None:
+        await below_the_opener(self.key, context, text, markup)
+
+    def summary_text(self, data: AnswerData) -> str:
+        return "\n".join(
+            [
+                _("Step 2/2 — check the answer to ticket #{id}:").format(id=data.ticket_id),
+                "",
+                escape(data.answer),
+                "",
+                _("Send it to the user?"),
+            ]
+        )
+
+    def summary_markup(self, data: AnswerData) -> InlineKeyboardMarkup:
+        """✏️ Edit goes straight to the one step; ✅ names the ticket, so that it can say
+        what became of the ticket once the form has ended."""
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [form_button(_("✅ Send"), self.key, "ok", str(data.ticket_id))],
+                [
+                    form_button(_("✏️ Edit"), self.key, "field", "text"),
+                    form_button(_("❌ Cancel"), self.key, "no"),
+                ],
+            ]
+        )
+
+    async def save(self, data: AnswerData, context: FormContext) -> Retry | None:
+        callback: CallbackQuery = context.event  # type: ignore[assignment]
+        result: Resolution = await support_service.answer_ticket(
+            context.session, data.ticket_id, context.actor.user_id, data.answer
+        )
+        if result.outcome is Outcome.MISSING:
+            context.toast = stale_button_text()
+            return None
+        if result.outcome is not Outcome.DONE:
+            refusal = refusal_text(result.outcome, data.ticket_id)
+            await edit_or_send(callback, refusal, None)
+            context.toast, context.alert = refusal, True
+            return None
+        assert result.ticket is not None
+        ticket = result.ticket
+        bot, sender = context.data["bot"], context.data["sender"]
+        if await tell_author(
+            bot, sender, result.author, lambda: answer_for_author(ticket), ticket.id
+        ):
+            done = _("✅ The answer to ticket #{id} is sent.").format(id=ticket.id)
+        else:
+            done = _(
+                "✅ The answer to ticket #{id} is saved, but the user could not be reached "
+                "(they blocked the bot or their account is gone)."
+            ).format(id=ticket.id)
+        await edit_or_send(callback, f"{done}\n\n{escape(ticket.answer or '')}", None)
+        context.toast = _("✅ Sent.")
+        return None
 
 
 def closed_for_author(ticket: TicketInfo) -> str:
@@ -166,7 +241,7 @@ async def card_pressed(
 
 
 async def answer_pressed(
-    callback: CallbackQuery, callback_data: TicketCb, session: AsyncSession, state: FSMContext
+    callback: CallbackQuery, callback_data: TicketCb, session: AsyncSession, scenes: ScenesManager
 ) -> None:
     ticket = await support_service.get_ticket(session, callback_data.id)
     if ticket is None:
@@ -175,104 +250,20 @@ async def answer_pressed(
     if ticket.status is not TicketStatus.OPEN:
         await callback.answer(refusal_text(ticket.status, ticket.id), show_alert=True)
         return
-    await state.set_state(AnswerForm.text)
-    await state.set_data({"ticket_id": ticket.id})
-    await callback.answer()
-    await callback.bot.send_message(callback.from_user.id, answer_step_text(ticket.id))
+    await AnswerForm.open(scenes, AnswerData(ticket_id=ticket.id))
 
 
-async def answer_received(message: Message, state: FSMContext) -> None:
-    ticket_id = int((await state.get_data())["ticket_id"])
-    problem = support_service.check_answer(message.text)
-    if problem is not None:
-        reason = problem_text(
-            problem, message.text, support_service.ANSWER_MIN, support_service.ANSWER_MAX
-        )
-        await message.answer(f"{reason}\n\n{answer_step_text(ticket_id)}")
-        return
-    assert message.text is not None
-    answer = message.text.strip()
-    await state.set_data({"ticket_id": ticket_id, "answer": answer})
-    await state.set_state(AnswerForm.confirm)
-    await message.answer(
-        answer_summary_text(ticket_id, answer), reply_markup=answer_confirm(ticket_id)
-    )
-
-
-async def answer_while_confirming(message: Message) -> None:
-    await message.answer(
-        _("ℹ️ Use the buttons under the answer above: ✅ Send, ✏️ Edit or ❌ Cancel.")
-    )
-
-
-async def drafting(state: FSMContext, ticket_id: int, *states: State) -> dict | None:
-    """The answer draft of this ticket, when the form is at one of `states`."""
-    data = await in_state(state, *states)
-    return data if data is not None and data.get("ticket_id") == ticket_id else None
-
-
-async def answer_edit_pressed(
-    callback: CallbackQuery, callback_data: TicketCb, state: FSMContext
+async def answer_sent_already(
+    callback: CallbackQuery, callback_data: FormCb, session: AsyncSession
 ) -> None:
-    if await drafting(state, callback_data.id, AnswerForm.confirm) is None:
+    """✅ Send of a summary whose form has ended (a double tap after sending, an old
+    summary): say what became of the ticket."""
+    ticket_id = int(callback_data.value) if callback_data.value.isdecimal() else 0
+    ticket = await support_service.get_ticket(session, ticket_id) if ticket_id else None
+    if ticket is None or ticket.status is TicketStatus.OPEN:
         await callback.answer(stale_button_text())
-        return
-    await state.set_state(AnswerForm.text)
-    await edit_or_send(callback, answer_step_text(callback_data.id), None)
-    await callback.answer()
-
-
-async def answer_drop_pressed(
-    callback: CallbackQuery, callback_data: TicketCb, state: FSMContext
-) -> None:
-    if await drafting(state, callback_data.id, AnswerForm.text, AnswerForm.confirm) is None:
-        await callback.answer(stale_button_text())
-        return
-    await state.clear()
-    await edit_or_send(callback, _("❌ Cancelled. Nothing was sent."), None)
-    await callback.answer()
-
-
-async def answer_send_pressed(
-    callback: CallbackQuery,
-    callback_data: TicketCb,
-    actor: Actor,
-    session: AsyncSession,
-    state: FSMContext,
-    bot: Bot,
-    sender: Sender,
-) -> None:
-    draft = await drafting(state, callback_data.id, AnswerForm.confirm)
-    if draft is None:
-        # A double tap after sending, or an old summary: say what became of the ticket.
-        ticket = await support_service.get_ticket(session, callback_data.id)
-        if ticket is None or ticket.status is TicketStatus.OPEN:
-            await callback.answer(stale_button_text())
-        else:
-            await callback.answer(refusal_text(ticket.status, ticket.id), show_alert=True)
-        return
-    result: Resolution = await support_service.answer_ticket(
-        session, callback_data.id, actor.user_id, draft["answer"]
-    )
-    await state.clear()
-    if result.outcome is Outcome.MISSING:
-        await callback.answer(stale_button_text())
-        return
-    if result.outcome is not Outcome.DONE:
-        await edit_or_send(callback, refusal_text(result.outcome, callback_data.id), None)
-        await callback.answer(refusal_text(result.outcome, callback_data.id), show_alert=True)
-        return
-    assert result.ticket is not None
-    ticket = result.ticket
-    if await tell_author(bot, sender, result.author, lambda: answer_for_author(ticket), ticket.id):
-        done = _("✅ The answer to ticket #{id} is sent.").format(id=ticket.id)
     else:
-        done = _(
-            "✅ The answer to ticket #{id} is saved, but the user could not be reached "
-            "(they blocked the bot or their account is gone)."
-        ).format(id=ticket.id)
-    await edit_or_send(callback, f"{done}\n\n{escape(ticket.answer or '')}", None)
-    await callback.answer(_("✅ Sent."))
+        await callback.answer(refusal_text(ticket.status, ticket.id), show_alert=True)
 
 
 async def close_pressed(
@@ -324,22 +315,22 @@ async def close_confirmed(
 def create_router() -> Router:
     router = Router(name="admin.tickets")
     router.message.register(show_tickets, Command("tickets"), flags=USERS)
-    router.message.register(
-        answer_received, StateFilter(AnswerForm.text), not_a_command, flags=USERS
-    )
-    router.message.register(
-        answer_while_confirming, StateFilter(AnswerForm.confirm), not_a_command, flags=USERS
-    )
     callbacks = router.callback_query
     for handler, action in (
         (list_pressed, "list"),
         (card_pressed, "card"),
         (answer_pressed, "answer"),
-        (answer_edit_pressed, "aedit"),
-        (answer_drop_pressed, "adrop"),
-        (answer_send_pressed, "asend"),
         (close_pressed, "close"),
         (close_confirmed, "close_yes"),
     ):
         callbacks.register(handler, TicketCb.filter(F.action == action), flags=USERS)
+    router.include_router(AnswerForm.as_router())
+    # tried only when the form is not open: its own router takes its buttons while it is
+    ended = Router(name="admin.tickets.answered")
+    ended.callback_query.register(
+        answer_sent_already,
+        FormCb.filter((F.form == AnswerForm.key) & (F.action == "ok")),
+        flags=USERS,
+    )
+    router.include_router(ended)
     return router

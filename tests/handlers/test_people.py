@@ -322,3 +322,49 @@ async def test_linking_an_existing_person_as_a_parent(client, session, owner):
     itself = await client.press(owner, PeopleCb(action="lky", id=child.id, other=child.id).pack())
     assert itself.answers[0].text == "⚠️ A person cannot be their own parent."
     assert await count(session, ParentLink) == 1
+
+
+async def test_the_registration_summary_edits_one_step_and_the_menu_still_works(
+    client, session, owner
+):
+    await make_user(session, owner)
+    home = await client.send(owner, "/people")
+    step1 = await client.press(owner, home.callback_data("➕ Register a student"), home.message_id)
+    assert step1.of(SendMessage) and home.text.startswith("🔎 <b>People</b>")  # a new message
+    courses = await client.send(owner, "📚 Courses")  # a menu button is no name
+    assert courses.text.startswith("📚 <b>Courses</b>")
+    await client.send(owner, "Aziza Karimova")
+    await client.send(owner, "+998911112233")
+    summary = await client.send(owner, "-")
+    typed = await client.send(owner, "hello")
+    assert typed.text == (
+        "ℹ️ Use the buttons under the summary above: ✅ Save, ✏️ Edit or ❌ Cancel."
+    )
+    fields = await client.press(owner, summary.callback_data("✏️ Edit"), summary.message_id)
+    assert fields.buttons() == ["✏️ Name", "✏️ Phone", "✏️ Birth date", "⬅ Back"]
+    phone = await client.press(owner, fields.callback_data("✏️ Phone"), summary.message_id)
+    assert "Step 2/3 — phone number" in phone.text
+    again = await client.send(owner, "+998 93 555 00 00")
+    assert "Phone: +998 93 555 00 00" in again.text and "Birth date: not given" in again.text
+    saved = await client.press(owner, again.callback_data("✅ Save"), again.message_id)
+    assert saved.answers[0].text == "✅ Saved."
+    student = await session.scalar(select(User).where(User.full_name == "Aziza Karimova"))
+    assert student.phone == "+998935550000"
+
+
+async def test_the_search_stays_open_beside_the_menu_and_its_pages_end_with_it(
+    client, session, owner
+):
+    await make_user(session, owner)
+    for number in range(12):
+        await registered(session, f"Test Student {chr(65 + number)}")
+    await client.send(owner, "/people")
+    first = await client.send(owner, "test student")
+    courses = await client.send(owner, "📚 Courses")  # a menu button is no query
+    assert courses.text.startswith("📚 <b>Courses</b>")
+    second = await client.press(owner, first.callback_data("▶"), first.message_id)
+    assert second.buttons()[0] == "🎓 Test Student K"
+    assert (await client.send(owner, "/cancel")).text == "❌ Cancelled. Nothing was saved."
+    ended = await client.press(owner, first.callback_data("▶"), first.message_id)
+    assert ended.answers[0].text.startswith("⚠️ This button is out of date")
+    assert not ended.texts

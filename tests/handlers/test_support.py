@@ -482,3 +482,26 @@ async def test_an_answer_to_a_user_who_blocked_the_bot_is_still_saved(
 
     assert "could not be reached" in sent.of(EditMessageText)[0].text
     assert (await tickets(session))[0].status == "answered"
+
+
+async def test_an_answer_draft_is_edited_or_dropped_and_nothing_is_sent(
+    client, session, alice, owner
+):
+    await make_user(session, alice)
+    await make_user(session, owner)
+    done = await write_ticket(client, alice, "question", "Is there a lesson on Friday?")
+    [(notice, notice_id)] = sent_to(done, owner)
+    prompt = await client.press(owner, data_of(notice, "✍️ Answer"), notice_id)
+    assert not prompt.of(EditMessageText)  # the ticket stays readable above the prompt
+    summary = await client.send(owner, "Yes.")
+    hint = await client.send(owner, "and more")
+    assert hint.text == "ℹ️ Use the buttons under the answer above: ✅ Send, ✏️ Edit or ❌ Cancel."
+    edit = await client.press(owner, summary.callback_data("✏️ Edit"), summary.message_id)
+    assert edit.text.startswith("✍️ <b>Answer to ticket #1</b>") and "Step 1/2" in edit.text
+    summary = await client.send(owner, "Yes, at 14:00.")
+    assert "Yes, at 14:00." in summary.text
+    dropped = await client.press(owner, summary.callback_data("❌ Cancel"), summary.message_id)
+    assert dropped.text == "❌ Cancelled. Nothing was sent."
+    stale = await client.press(owner, summary.callback_data("✅ Send"), summary.message_id)
+    assert [a.text for a in stale.answers] == [STALE]
+    assert sent_to(stale, alice) == [] and (await tickets(session))[0].status == "open"
