@@ -26,6 +26,7 @@ from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import InviteKind, Permission, Role, User
 from handlers.admin.people import render_card, send_invite
+from keyboards.labels import role_names
 from keyboards.people import (
     StaffCb,
     permission_editor,
@@ -80,12 +81,7 @@ def change_notice(change: Change) -> str:
     """What the person whose rights changed is told (rendered in their language)."""
     labels = permission_labels()
     lines = [_("🛡 <b>Your rights at the centre have changed</b>")]
-    names = {
-        Role.ADMIN: _("administrator"),
-        Role.TEACHER: _("teacher"),
-        Role.STUDENT: _("student"),
-        Role.PARENT: _("parent"),
-    }
+    names = role_names()
     held = [names[role] for role in Role if role in change.roles]
     lines.append(_("Your roles: {roles}").format(roles=", ".join(held) if held else _("none")))
     if change.granted:

@@ -33,17 +33,9 @@ from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import Permission
 from keyboards.attendance import FROZEN_ICON, STATUS_ICONS, AttendanceCb, sheet_keyboard
+from keyboards.labels import attendance_words
 
 PENDING = "attendance"  # FSM data: {"<lesson id>": {"<student id>": "absent", …}}
-
-
-def status_labels() -> dict[str, str]:
-    return {
-        "present": _("present"),
-        "absent": _("absent"),
-        "late": _("late"),
-        "excused": _("excused"),
-    }
 
 
 async def pending_marks(state: FSMContext, lesson_id: int) -> dict[int, str]:
@@ -81,7 +73,7 @@ def sheet_text(sheet: Sheet, marks: dict[int, str], tz: ZoneInfo, *, saved: bool
         lines += ["", _("ℹ️ Nobody is enrolled in this group.")]
         return "\n".join(lines)
     if sheet.verdict is not Verdict.ALLOWED:
-        labels = status_labels()
+        labels = attendance_words()
         lines += [counts_line(sheet.stored), ""]
         for number, student in enumerate(sheet.students, start=1):
             if student.frozen:
@@ -230,7 +222,7 @@ async def save(
     await keep_pending(state, lesson_id, None)
     marks = result.sheet.marks()
     await edit_or_send(callback, *render(result.sheet, marks, tz, saved=True))
-    labels, counts = status_labels(), result.counts
+    labels, counts = attendance_words(), result.counts
     await callback.answer(
         _("✅ Saved: {summary}.").format(
             summary=", ".join(f"{counts[status]} {labels[status]}" for status in labels)
