@@ -136,6 +136,21 @@ async def refuse_foreign(
     await callback.answer(stale_button_text())
 
 
+async def visible_sheet(
+    callback: CallbackQuery,
+    callback_data: AttendanceCb,
+    actor: Actor,
+    session: AsyncSession,
+    tz: ZoneInfo,
+    step: str,
+) -> Sheet | None:
+    """The button's lesson's sheet, or None once a foreign lesson is refused."""
+    sheet = await service.sheet(session, actor, callback_data.lesson, utcnow(), tz)
+    if sheet is None:
+        await refuse_foreign(callback, actor, session, callback_data.lesson, step)
+    return sheet
+
+
 async def open_sheet(
     callback: CallbackQuery,
     callback_data: AttendanceCb,
@@ -145,9 +160,8 @@ async def open_sheet(
     state: FSMContext,
 ) -> None:
     tz = settings.centre.tz
-    sheet = await service.sheet(session, actor, callback_data.lesson, utcnow(), tz)
+    sheet = await visible_sheet(callback, callback_data, actor, session, tz, "open")
     if sheet is None:
-        await refuse_foreign(callback, actor, session, callback_data.lesson, "open")
         return
     pending = await pending_marks(state, sheet.lesson.id)
     text, markup = render(sheet, sheet.marks(pending), tz)
@@ -164,9 +178,8 @@ async def tap(
     state: FSMContext,
 ) -> None:
     tz = settings.centre.tz
-    sheet = await service.sheet(session, actor, callback_data.lesson, utcnow(), tz)
+    sheet = await visible_sheet(callback, callback_data, actor, session, tz, "tap")
     if sheet is None:
-        await refuse_foreign(callback, actor, session, callback_data.lesson, "tap")
         return
     if sheet.verdict is not Verdict.ALLOWED:
         await callback.answer(refusal_text(sheet.verdict, sheet, tz), show_alert=True)
