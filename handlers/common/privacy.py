@@ -155,13 +155,20 @@ async def consent_language(
     await edit_or_send(callback, consent_text(settings, renewal=False), consent_request(Choices()))
 
 
+async def choices_or_stale(callback: CallbackQuery, callback_data: ConsentCb) -> Choices | None:
+    """The consent choices the button carries; a stale answer (and None) if they do not parse."""
+    try:
+        return Choices.from_bits(callback_data.value)
+    except ValueError:
+        await callback.answer(stale_button_text())
+        return None
+
+
 async def consent_pick(
     callback: CallbackQuery, callback_data: ConsentCb, actor: Actor, settings: Settings
 ) -> None:
-    try:
-        choices = Choices.from_bits(callback_data.value)
-    except ValueError:
-        await callback.answer(stale_button_text())
+    choices = await choices_or_stale(callback, callback_data)
+    if choices is None:
         return
     renewal = actor.consent is not None  # has consent, but to an older version
     await edit_or_send(callback, consent_text(settings, renewal=renewal), consent_request(choices))
@@ -178,10 +185,8 @@ async def consent_accept(
     bot: Bot,
     sender: Sender,
 ) -> None:
-    try:
-        choices = Choices.from_bits(callback_data.value)
-    except ValueError:
-        await callback.answer(stale_button_text())
+    choices = await choices_or_stale(callback, callback_data)
+    if choices is None:
         return
     version = settings.centre.policy_version
     accepted = await consent_service.accept(
