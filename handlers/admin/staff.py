@@ -26,6 +26,7 @@ from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import InviteKind, Permission, Role, User
 from handlers.admin.people import render_card, send_invite
+from handlers.buttons import parsed_or_stale
 from keyboards.labels import role_names
 from keyboards.people import (
     StaffCb,
@@ -112,17 +113,6 @@ async def after_change(
         await sender.notify(bot, recipient, lambda: change_notice(change))
 
 
-async def chosen_or_stale(
-    callback: CallbackQuery, callback_data: StaffCb
-) -> frozenset[Permission] | None:
-    """The permissions the button carries; a stale answer (and None) if they do not parse."""
-    try:
-        return from_bits(callback_data.bits)
-    except ValueError:
-        await callback.answer(stale_button_text())
-        return None
-
-
 async def refused_target(
     callback: CallbackQuery, target: User, settings: Settings, actor: Actor
 ) -> bool:
@@ -178,7 +168,7 @@ async def editor_pressed(
     actor: Actor,
 ) -> None:
     """Open (adm) or refresh after a toggle (tg) the permission editor."""
-    chosen = await chosen_or_stale(callback, callback_data)
+    chosen = await parsed_or_stale(callback, from_bits, callback_data.bits)
     if chosen is None:
         return
     name = None
@@ -205,7 +195,7 @@ async def save_pressed(
     bot: Bot,
     sender: Sender,
 ) -> None:
-    chosen = await chosen_or_stale(callback, callback_data)
+    chosen = await parsed_or_stale(callback, from_bits, callback_data.bits)
     if chosen is None:
         return
     change = await staff_service.set_admin(
@@ -228,7 +218,7 @@ async def make_admin_invite_pressed(
     actor: Actor,
     bot: Bot,
 ) -> None:
-    chosen = await chosen_or_stale(callback, callback_data)
+    chosen = await parsed_or_stale(callback, from_bits, callback_data.bits)
     if chosen is None:
         return
     created = await invites_service.create(

@@ -24,6 +24,7 @@ from bot.services.consent import Choices
 from bot.services.policy import Document, pages, policy_folder
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
+from handlers.buttons import parsed_or_stale
 from handlers.common.start import send_greeting
 from keyboards.common import LANGUAGE_NAMES
 from keyboards.privacy import (
@@ -155,19 +156,10 @@ async def consent_language(
     await edit_or_send(callback, consent_text(settings, renewal=False), consent_request(Choices()))
 
 
-async def choices_or_stale(callback: CallbackQuery, callback_data: ConsentCb) -> Choices | None:
-    """The consent choices the button carries; a stale answer (and None) if they do not parse."""
-    try:
-        return Choices.from_bits(callback_data.value)
-    except ValueError:
-        await callback.answer(stale_button_text())
-        return None
-
-
 async def consent_pick(
     callback: CallbackQuery, callback_data: ConsentCb, actor: Actor, settings: Settings
 ) -> None:
-    choices = await choices_or_stale(callback, callback_data)
+    choices = await parsed_or_stale(callback, Choices.from_bits, callback_data.value)
     if choices is None:
         return
     renewal = actor.consent is not None  # has consent, but to an older version
@@ -185,7 +177,7 @@ async def consent_accept(
     bot: Bot,
     sender: Sender,
 ) -> None:
-    choices = await choices_or_stale(callback, callback_data)
+    choices = await parsed_or_stale(callback, Choices.from_bits, callback_data.value)
     if choices is None:
         return
     version = settings.centre.policy_version
