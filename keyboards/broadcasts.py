@@ -7,8 +7,11 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
-from db.models import AudienceType, BroadcastCategory, Role
+from db.models import AudienceType, BroadcastCategory
 from keyboards.ids import Id, Number
+
+# the name handlers/admin/broadcasts.py imports from here
+from keyboards.labels import role_plurals as role_labels
 
 
 class BroadcastCb(CallbackData, prefix="bc"):
@@ -37,15 +40,6 @@ def audience_labels() -> dict[AudienceType, str]:
         AudienceType.GROUP: _("👥 A group's students"),
         AudienceType.DEBTORS: _("💸 Debtors"),
         AudienceType.TODAY: _("📅 Students with a lesson today"),
-    }
-
-
-def role_labels() -> dict[Role, str]:
-    return {
-        Role.ADMIN: _("Administrators"),
-        Role.TEACHER: _("Teachers"),
-        Role.STUDENT: _("Students"),
-        Role.PARENT: _("Parents"),
     }
 
 

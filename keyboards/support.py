@@ -6,9 +6,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
 from bot.services.support import TicketInfo, TicketPage
-from db.models import TicketStatus, TicketTopic
+from db.models import TicketStatus
 from keyboards.admin import AdminCb
 from keyboards.ids import Id, Number
+
+# the names handlers/common/support.py and handlers/admin/tickets.py import from here
+from keyboards.labels import ticket_status_labels as status_labels
+from keyboards.labels import ticket_topic_labels as topic_labels
 
 
 class TicketCb(CallbackData, prefix="tk"):
@@ -16,23 +20,6 @@ class TicketCb(CallbackData, prefix="tk"):
     id: Id = 0
     page: Number = 1
     value: str = ""
-
-
-def topic_labels() -> dict[TicketTopic, str]:
-    return {
-        TicketTopic.QUESTION: _("❓ Question"),
-        TicketTopic.COMPLAINT: _("😟 Complaint"),
-        TicketTopic.DATA_PROTECTION: _("🔐 My personal data"),
-        TicketTopic.PAYMENT: _("💳 Payment"),
-    }
-
-
-def status_labels() -> dict[TicketStatus, str]:
-    return {
-        TicketStatus.OPEN: _("⏳ open"),
-        TicketStatus.ANSWERED: _("💬 answered"),
-        TicketStatus.CLOSED: _("🔒 closed"),
-    }
 
 
 def support_home(recent: list[TicketInfo]) -> InlineKeyboardMarkup:

@@ -11,8 +11,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.formatting import format_datetime
 from bot.i18n import _
 from bot.services.attendance import GroupItem, LessonRef
-from db.models import GradeKind
 from keyboards.ids import Id, Number
+
+# the name handlers/teacher/grades.py imports from here
+from keyboards.labels import grade_kind_buttons as grade_kind_labels
 
 NAME_IN_BUTTON = 32
 
@@ -36,15 +38,6 @@ class HomeworkCb(CallbackData, prefix="hw"):
 
 def short(name: str, limit: int = NAME_IN_BUTTON) -> str:
     return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
-
-
-def grade_kind_labels() -> dict[str, str]:
-    return {
-        GradeKind.HOMEWORK: _("🏠 Homework"),
-        GradeKind.TEST: _("🧪 Test"),
-        GradeKind.EXAM: _("🎓 Exam"),
-        GradeKind.CLASSWORK: _("✏️ Classwork"),
-    }
 
 
 def back_button(data: CallbackData) -> InlineKeyboardButton:

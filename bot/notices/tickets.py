@@ -14,7 +14,8 @@ from bot.delivery import Outcome, Sender
 from bot.formatting import format_datetime
 from bot.i18n import _
 from bot.services.support import TicketInfo, TicketNotice
-from keyboards.support import answer_button, topic_labels
+from keyboards.labels import ticket_topic_labels
+from keyboards.support import answer_button
 
 
 def author_name(ticket: TicketInfo) -> str:
@@ -25,7 +26,7 @@ def author_name(ticket: TicketInfo) -> str:
 
 
 def staff_notice_text(ticket: TicketInfo, settings: Settings, *, reminder: bool) -> str:
-    topic = topic_labels()[ticket.topic]
+    topic = ticket_topic_labels()[ticket.topic]
     if reminder:
         title = _("⏰ <b>Ticket #{id} has waited more than 24 hours</b> · {topic}")
     else:

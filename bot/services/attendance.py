@@ -16,7 +16,7 @@ Rules:
 """
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -503,6 +503,28 @@ class AbsenceAudience:
 
     def with_(self, other: "AbsenceAudience") -> "AbsenceAudience":
         return AbsenceAudience(self.parents | other.parents, self.allowed | other.allowed)
+
+
+async def students_and_parents(
+    session: AsyncSession, student_ids: Iterable[int], category: Category, policy_version: str
+) -> list[tuple[int, Recipient]]:
+    """(student id, recipient) for each student and each of their linked parents who may be
+    sent a message of `category`: students in order, each before their parents."""
+    ids = list(student_ids)
+    parents = await repo.parents_of(session, ids)
+    wanted = {sid: [sid, *parents.get(sid, [])] for sid in ids}
+    allowed = {
+        r.user_id: r
+        for r in await recipients(
+            session, [uid for users in wanted.values() for uid in users], category, policy_version
+        )
+    }
+    return [
+        (sid, allowed[uid])
+        for sid, users in sorted(wanted.items())
+        for uid in users
+        if uid in allowed
+    ]
 
 
 async def _absence_audience(

@@ -22,9 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
 from bot.services.access import Actor
-from bot.services.attendance import LessonRef, Student, lesson_ref, managed_group
+from bot.services.attendance import (
+    LessonRef,
+    Student,
+    lesson_ref,
+    managed_group,
+    students_and_parents,
+)
 from bot.services.consent import Category
-from bot.services.recipients import Recipient, recipients
+from bot.services.recipients import Recipient
 from db.models import EnrolmentStatus, Grade, GradeKind, Group, LessonStatus
 from db.repositories import attendance as repo
 from db.repositories import grades as grades_repo
@@ -328,22 +334,12 @@ async def _notices(
     lesson_at: datetime | None,
 ) -> list[GradeNotice]:
     """Each graded student and their linked parents who allow reminders."""
-    parents = await repo.parents_of(session, scores)
-    wanted = {sid: [sid, *parents.get(sid, [])] for sid in scores}
-    allowed = {
-        r.user_id: r
-        for r in await recipients(
-            session,
-            [uid for users in wanted.values() for uid in users],
-            Category.REMINDERS,
-            policy_version,
-        )
-    }
+    told = await students_and_parents(session, scores, Category.REMINDERS, policy_version)
     return [
         GradeNotice(
-            recipient=allowed[uid],
+            recipient=recipient,
             student_name=students[sid].name,
-            about_self=uid == sid,
+            about_self=recipient.user_id == sid,
             group_name=group_name,
             kind=target.kind.value,
             title=target.title,
@@ -351,9 +347,7 @@ async def _notices(
             score=scores[sid],
             max_score=max_score,
         )
-        for sid, users in sorted(wanted.items())
-        for uid in users
-        if uid in allowed
+        for sid, recipient in told
     ]
 
 

@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
 from bot.services.access import Actor
-from bot.services.attendance import managed_group
+from bot.services.attendance import managed_group, students_and_parents
 from bot.services.consent import Category
 from bot.services.grades import gradable_students
-from bot.services.recipients import Recipient, recipients
+from bot.services.recipients import Recipient
 from bot.services.student_views import AttachmentKind
 from db.models import Homework, LessonStatus
 from db.repositories import attendance as repo
@@ -168,30 +168,18 @@ async def post(
         },
     )
     students = {s.id: s for s in await gradable_students(session, group.id)}
-    parents = await repo.parents_of(session, students)
-    wanted = {sid: [sid, *parents.get(sid, [])] for sid in students}
-    allowed = {
-        r.user_id: r
-        for r in await recipients(
-            session,
-            [uid for users in wanted.values() for uid in users],
-            Category.REMINDERS,
-            policy_version,
-        )
-    }
+    told = await students_and_parents(session, students, Category.REMINDERS, policy_version)
     notices = [
         HomeworkNotice(
-            recipient=allowed[uid],
+            recipient=recipient,
             student_name=students[sid].name,
-            about_self=uid == sid,
+            about_self=recipient.user_id == sid,
             group_name=group.name,
             text=text,
             due_at=due_at,
             attachment=attachment,
         )
-        for sid, users in sorted(wanted.items())
-        for uid in users
-        if uid in allowed
+        for sid, recipient in told
     ]
     await session.commit()
     return Posted(homework.id, notices)

@@ -12,9 +12,10 @@ old or new value (the audit log must not become a second copy of personal data).
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +23,8 @@ from bot.services import audit
 from bot.services.parsing import clean_email, clean_name, clean_phone
 from db.models import User
 from db.repositories import mydata as repo
+
+R = TypeVar("R")
 
 RECENT = 5  # grades and payments shown on the /mydata card
 
@@ -210,19 +213,14 @@ class PersonData:
         return [ticket for ticket in self.tickets if ticket.status == "open"]
 
 
-def _profile(user: User) -> Profile:
-    return Profile(
-        id=user.id,
-        telegram_id=user.telegram_id,
-        full_name=user.full_name,
-        username=user.username,
-        phone=user.phone,
-        email=user.email,
-        language=user.language,
-        birth_date=user.birth_date,
-        created_at=user.created_at,
-        last_seen_at=user.last_seen_at,
-        is_active=user.is_active,
+def copied(row: type[R], source: object, **given: object) -> R:
+    """A row of `row` (a dataclass) from the stored object's attributes of the same names;
+    `given` fills the fields the object does not hold (a joined group's or course's name)."""
+    return row(
+        **{
+            name: given[name] if name in given else getattr(source, name)
+            for name in (f.name for f in fields(row))  # type: ignore[arg-type]
+        }
     )
 
 
@@ -254,80 +252,27 @@ async def _gather(
     grade_rows = await repo.grades(session, user_id, limit=recent)
     payment_rows = await repo.payments(session, user_id, limit=recent)
     data = PersonData(
-        profile=_profile(user),
+        profile=copied(Profile, user),
         complete=complete,
         roles=[
             RoleRow(role=role, since=since) for role, since in await repo.roles(session, user_id)
         ],
         enrolments=[
-            EnrolmentRow(
-                id=enrolment.id,
-                group_id=enrolment.group_id,
-                group=group,
-                course=course,
-                joined_on=enrolment.joined_on,
-                left_on=enrolment.left_on,
-                status=enrolment.status,
-                discount_percent=enrolment.discount_percent,
-            )
+            copied(EnrolmentRow, enrolment, group=group, course=course)
             for enrolment, group, course in await repo.enrolments(session, user_id)
         ],
         attendance_counts=await repo.attendance_counts(session, user_id),
-        grades=[
-            GradeRow(
-                id=grade.id,
-                group=group,
-                lesson_id=grade.lesson_id,
-                kind=grade.kind,
-                score=grade.score,
-                max_score=grade.max_score,
-                comment=grade.comment,
-                created_at=grade.created_at,
-            )
-            for grade, group in grade_rows
-        ],
+        grades=[copied(GradeRow, grade, group=group) for grade, group in grade_rows],
         grade_count=(len(grade_rows) if complete else await repo.count_grades(session, user_id)),
-        payments=[
-            PaymentRow(
-                id=payment.id,
-                amount=payment.amount,
-                method=payment.method,
-                paid_at=payment.paid_at,
-                note=payment.note,
-                reversed_at=payment.reversed_at,
-                reversal_reason=payment.reversal_reason,
-            )
-            for payment in payment_rows
-        ],
+        payments=[copied(PaymentRow, payment) for payment in payment_rows],
         payment_count=(
             len(payment_rows) if complete else await repo.count_payments(session, user_id)
         ),
         balance=await repo.balance(session, user_id),
         children=_refs(await repo.children(session, user_id)),
         parents=_refs(await repo.parents(session, user_id)),
-        consents=[
-            ConsentRow(
-                event=row.event,
-                policy_version=row.policy_version,
-                at=row.at,
-                reminders=row.reminders,
-                announcements=row.announcements,
-                analytics=row.analytics,
-            )
-            for row in await repo.consents(session, user_id)
-        ],
-        tickets=[
-            TicketRow(
-                id=ticket.id,
-                topic=ticket.topic,
-                text=ticket.text,
-                status=ticket.status,
-                answer=ticket.answer,
-                created_at=ticket.created_at,
-                answered_at=ticket.answered_at,
-            )
-            for ticket in await repo.tickets(session, user_id)
-        ],
+        consents=[copied(ConsentRow, row) for row in await repo.consents(session, user_id)],
+        tickets=[copied(TicketRow, ticket) for ticket in await repo.tickets(session, user_id)],
     )
     if not complete:
         return data
@@ -344,47 +289,17 @@ async def _gather(
         )
     )
     data.charges.extend(
-        ChargeRow(
-            id=charge.id,
-            group=group,
-            period=charge.period,
-            amount=charge.amount,
-            due_date=charge.due_date,
-            cancelled_at=charge.cancelled_at,
-        )
+        copied(ChargeRow, charge, group=group)
         for charge, group in await repo.charges(session, user_id)
     )
     data.refunds.extend(
-        RefundRow(
-            id=refund.id,
-            amount=refund.amount,
-            method=refund.method,
-            reason=refund.reason,
-            refunded_at=refund.refunded_at,
-        )
-        for refund in await repo.refunds(session, user_id)
+        copied(RefundRow, refund) for refund in await repo.refunds(session, user_id)
     )
     data.notifications.extend(
-        NotificationRow(
-            kind=row.kind,
-            key=row.key,
-            status=row.status,
-            claimed_at=row.claimed_at,
-            sent_at=row.sent_at,
-        )
-        for row in await repo.notifications(session, user_id)
+        copied(NotificationRow, row) for row in await repo.notifications(session, user_id)
     )
     data.leads.extend(
-        LeadRow(
-            id=lead.id,
-            name=lead.name,
-            phone=lead.phone,
-            course=course,
-            source=lead.source,
-            status=lead.status,
-            created_at=lead.created_at,
-        )
-        for lead, course in await repo.leads(session, user_id)
+        copied(LeadRow, lead, course=course) for lead, course in await repo.leads(session, user_id)
     )
     return data
 

@@ -34,116 +34,91 @@ def create_scheduler(
     Each job coalesces missed runs into one and never runs twice at once; the jobs
     themselves claim their work in the database, so a second process changes nothing.
     """
-    scheduler = AsyncIOScheduler(timezone=settings.centre.tz)
+    tz = settings.centre.tz
+    scheduler = AsyncIOScheduler(timezone=tz)
     charge_days = ChargeDays()  # the charge job and the payment reminders, in that order
-    scheduler.add_job(
-        remind_unanswered_tickets,
-        IntervalTrigger(minutes=TICKET_REMINDER_MINUTES, timezone=settings.centre.tz),
-        kwargs={
-            "session_factory": session_factory,
-            "bot": bot,
-            "sender": sender,
-            "settings": settings,
-        },
-        id="ticket_reminders",
-        name="remind staff of unanswered tickets",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=TICKET_REMINDER_MINUTES * 60,
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        generate_lessons,
-        CronTrigger(hour=2, minute=30, timezone=settings.centre.tz),
-        kwargs={"session_factory": session_factory, "settings": settings},
-        id="lesson_generator",
-        name="generate lessons from the weekly slots",
-        next_run_time=datetime.now(settings.centre.tz),  # and once at start-up
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=6 * 3600,
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        run_monthly_charges,
-        CronTrigger(hour=0, minute=30, timezone=settings.centre.tz),
-        kwargs={
-            "session_factory": session_factory,
-            "settings": settings,
-            "charge_days": charge_days,
-        },
-        id="monthly_charges",
-        name="charge the month's enrolments (from the charge day on)",
-        next_run_time=datetime.now(settings.centre.tz),  # and once at start-up
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=6 * 3600,
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        daily_backup,
-        CronTrigger(
-            hour=settings.backup.backup_time.hour,
-            minute=settings.backup.backup_time.minute,
-            timezone=settings.centre.tz,
+    plain = {"session_factory": session_factory, "settings": settings}
+    sending = plain | {"bot": bot, "sender": sender}
+    backup_at = settings.backup.backup_time
+    six_hours = 6 * 3600
+    # (job, trigger, arguments, id, name, misfire grace in seconds, also once at start-up)
+    jobs = (
+        (
+            remind_unanswered_tickets,
+            IntervalTrigger(minutes=TICKET_REMINDER_MINUTES, timezone=tz),
+            sending,
+            "ticket_reminders",
+            "remind staff of unanswered tickets",
+            TICKET_REMINDER_MINUTES * 60,
+            False,
         ),
-        kwargs={
-            "session_factory": session_factory,
-            "bot": bot,
-            "sender": sender,
-            "settings": settings,
-        },
-        id="daily_backup",
-        name="write, verify and rotate the daily backup",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=6 * 3600,
-        replace_existing=True,
+        (
+            generate_lessons,
+            CronTrigger(hour=2, minute=30, timezone=tz),
+            plain,
+            "lesson_generator",
+            "generate lessons from the weekly slots",
+            six_hours,
+            True,
+        ),
+        (
+            run_monthly_charges,
+            CronTrigger(hour=0, minute=30, timezone=tz),
+            plain | {"charge_days": charge_days},
+            "monthly_charges",
+            "charge the month's enrolments (from the charge day on)",
+            six_hours,
+            True,
+        ),
+        (
+            daily_backup,
+            CronTrigger(hour=backup_at.hour, minute=backup_at.minute, timezone=tz),
+            sending,
+            "daily_backup",
+            "write, verify and rotate the daily backup",
+            six_hours,
+            False,
+        ),
+        (
+            broadcast_tick,
+            IntervalTrigger(seconds=BROADCAST_TICK_SECONDS, timezone=tz),
+            sending,
+            "broadcasts",
+            "start scheduled broadcasts, resume unfinished ones after a restart",
+            BROADCAST_TICK_SECONDS,
+            True,
+        ),
+        (
+            send_payment_reminders,
+            IntervalTrigger(minutes=PAYMENT_REMINDER_MINUTES, timezone=tz),
+            sending | {"charge_days": charge_days},
+            "payment_reminders",
+            "payment reminders: before, on and after the due date",
+            PAYMENT_REMINDER_MINUTES * 60,
+            True,
+        ),
+        (
+            send_class_reminders,
+            IntervalTrigger(seconds=CLASS_REMINDER_SECONDS, timezone=tz),
+            sending,
+            "class_reminders",
+            "class reminders before each lesson",
+            CLASS_REMINDER_SECONDS,
+            False,
+        ),
     )
-    scheduler.add_job(
-        broadcast_tick,
-        IntervalTrigger(seconds=BROADCAST_TICK_SECONDS, timezone=settings.centre.tz),
-        kwargs={
-            "session_factory": session_factory,
-            "bot": bot,
-            "sender": sender,
-            "settings": settings,
-        },
-        id="broadcasts",
-        name="start scheduled broadcasts, resume unfinished ones after a restart",
-        next_run_time=datetime.now(settings.centre.tz),  # and once at start-up
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=BROADCAST_TICK_SECONDS,
-        replace_existing=True,
-    )
-    reminder_kwargs = {
-        "session_factory": session_factory,
-        "bot": bot,
-        "sender": sender,
-        "settings": settings,
-    }
-    scheduler.add_job(
-        send_payment_reminders,
-        IntervalTrigger(minutes=PAYMENT_REMINDER_MINUTES, timezone=settings.centre.tz),
-        kwargs=reminder_kwargs | {"charge_days": charge_days},
-        id="payment_reminders",
-        name="payment reminders: before, on and after the due date",
-        next_run_time=datetime.now(settings.centre.tz),  # and once at start-up
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=PAYMENT_REMINDER_MINUTES * 60,
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        send_class_reminders,
-        IntervalTrigger(seconds=CLASS_REMINDER_SECONDS, timezone=settings.centre.tz),
-        kwargs=reminder_kwargs,
-        id="class_reminders",
-        name="class reminders before each lesson",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=CLASS_REMINDER_SECONDS,
-        replace_existing=True,
-    )
+    for job, trigger, kwargs, job_id, name, grace, at_start in jobs:
+        first = {"next_run_time": datetime.now(tz)} if at_start else {}
+        scheduler.add_job(
+            job,
+            trigger,
+            kwargs=kwargs,
+            id=job_id,
+            name=name,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=grace,
+            replace_existing=True,
+            **first,
+        )
     return scheduler

@@ -24,8 +24,10 @@ from bot.services.staff import Change, Outcome, from_bits
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
-from db.models import InviteKind, Permission, Role
+from db.models import InviteKind, Permission, Role, User
 from handlers.admin.people.card import render_card, send_invite
+from handlers.buttons import parsed_or_stale
+from keyboards.labels import role_names
 from keyboards.people import (
     StaffCb,
     permission_editor,
@@ -37,17 +39,20 @@ from keyboards.people import (
 USERS = {"permission": Permission.USERS}
 
 
-def refusal_text(outcome: Outcome) -> str:
-    if outcome is Outcome.OWNER:
-        return _(
+def refusals() -> dict[Outcome, str]:
+    """What each refused outcome of a rights change answers (an alert)."""
+    return {
+        Outcome.OWNER: _(
             "⚠️ This person is an owner of the bot (set in the configuration): their rights "
             "cannot be changed or taken away here."
-        )
-    if outcome is Outcome.SELF:
-        return _("⚠️ You cannot change your own administrator rights. Ask the owner.")
-    if outcome is Outcome.NOT_HELD:
-        return _("⚠️ You can grant or take away only the permissions you hold.")
-    return stale_button_text()
+        ),
+        Outcome.SELF: _("⚠️ You cannot change your own administrator rights. Ask the owner."),
+        Outcome.NOT_HELD: _("⚠️ You can grant or take away only the permissions you hold."),
+    }
+
+
+def refusal_text(outcome: Outcome) -> str:
+    return refusals().get(outcome) or stale_button_text()
 
 
 def editor_text(name: str | None) -> str:
@@ -77,12 +82,7 @@ def change_notice(change: Change) -> str:
     """What the person whose rights changed is told (rendered in their language)."""
     labels = permission_labels()
     lines = [_("🛡 <b>Your rights at the centre have changed</b>")]
-    names = {
-        Role.ADMIN: _("administrator"),
-        Role.TEACHER: _("teacher"),
-        Role.STUDENT: _("student"),
-        Role.PARENT: _("parent"),
-    }
+    names = role_names()
     held = [names[role] for role in Role if role in change.roles]
     lines.append(_("Your roles: {roles}").format(roles=", ".join(held) if held else _("none")))
     if change.granted:
@@ -113,6 +113,45 @@ async def after_change(
         await sender.notify(bot, recipient, lambda: change_notice(change))
 
 
+async def refused_target(
+    callback: CallbackQuery, target: User, settings: Settings, actor: Actor
+) -> bool:
+    """Owners and one's own administrator rights are not changed here: an alert says so."""
+    if target.telegram_id in settings.telegram.owner_ids:
+        outcome = Outcome.OWNER
+    elif target.id == actor.user_id and not actor.is_owner:
+        outcome = Outcome.SELF
+    else:
+        return False
+    await callback.answer(refusal_text(outcome), show_alert=True)
+    return True
+
+
+async def answer_change(
+    callback: CallbackQuery,
+    callback_data: StaffCb,
+    change: Change,
+    done: str,
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    bot: Bot,
+    sender: Sender,
+) -> None:
+    """A refusal as an alert, a stale button, or the card again with `done` (or "nothing has
+    changed") as its toast; the person is told after a change."""
+    if change.outcome in refusals():
+        await callback.answer(refusal_text(change.outcome), show_alert=True)
+        return
+    if change.outcome is Outcome.MISSING:
+        await callback.answer(stale_button_text())
+        return
+    toast = done if change.outcome is Outcome.DONE else _("ℹ️ Nothing has changed.")
+    await render_card(callback, session, settings, actor, callback_data.id, toast=toast)
+    if change.outcome is Outcome.DONE:
+        await after_change(bot, sender, session, settings, callback_data.id, change)
+
+
 async def show_staff(
     callback: CallbackQuery, callback_data: StaffCb, session: AsyncSession
 ) -> None:
@@ -129,10 +168,8 @@ async def editor_pressed(
     actor: Actor,
 ) -> None:
     """Open (adm) or refresh after a toggle (tg) the permission editor."""
-    try:
-        chosen = from_bits(callback_data.bits)
-    except ValueError:
-        await callback.answer(stale_button_text())
+    chosen = await parsed_or_stale(callback, from_bits, callback_data.bits)
+    if chosen is None:
         return
     name = None
     if callback_data.id:
@@ -140,11 +177,7 @@ async def editor_pressed(
         if target is None:
             await callback.answer(stale_button_text())
             return
-        if target.telegram_id in settings.telegram.owner_ids:
-            await callback.answer(refusal_text(Outcome.OWNER), show_alert=True)
-            return
-        if target.id == actor.user_id and not actor.is_owner:
-            await callback.answer(refusal_text(Outcome.SELF), show_alert=True)
+        if await refused_target(callback, target, settings, actor):
             return
         name = target.full_name or ""
     await edit_or_send(
@@ -162,24 +195,15 @@ async def save_pressed(
     bot: Bot,
     sender: Sender,
 ) -> None:
-    try:
-        chosen = from_bits(callback_data.bits)
-    except ValueError:
-        await callback.answer(stale_button_text())
+    chosen = await parsed_or_stale(callback, from_bits, callback_data.bits)
+    if chosen is None:
         return
     change = await staff_service.set_admin(
         session, actor, callback_data.id, chosen, settings.telegram.owner_ids
     )
-    if change.outcome in (Outcome.OWNER, Outcome.SELF, Outcome.NOT_HELD):
-        await callback.answer(refusal_text(change.outcome), show_alert=True)
-        return
-    if change.outcome is Outcome.MISSING:
-        await callback.answer(stale_button_text())
-        return
-    toast = _("✅ Saved.") if change.outcome is Outcome.DONE else _("ℹ️ Nothing has changed.")
-    await render_card(callback, session, settings, actor, callback_data.id, toast=toast)
-    if change.outcome is Outcome.DONE:
-        await after_change(bot, sender, session, settings, callback_data.id, change)
+    await answer_change(
+        callback, callback_data, change, _("✅ Saved."), session, settings, actor, bot, sender
+    )
 
 
 async def locked_pressed(callback: CallbackQuery) -> None:
@@ -194,10 +218,8 @@ async def make_admin_invite_pressed(
     actor: Actor,
     bot: Bot,
 ) -> None:
-    try:
-        chosen = from_bits(callback_data.bits)
-    except ValueError:
-        await callback.answer(stale_button_text())
+    chosen = await parsed_or_stale(callback, from_bits, callback_data.bits)
+    if chosen is None:
         return
     created = await invites_service.create(
         session, actor, InviteKind.ADMIN, now=utcnow(), permissions=chosen
@@ -217,13 +239,9 @@ async def teacher_pressed(
     change = await staff_service.make_teacher(
         session, actor, callback_data.id, settings.telegram.owner_ids
     )
-    if change.outcome is Outcome.MISSING:
-        await callback.answer(stale_button_text())
-        return
-    toast = _("✅ Saved.") if change.outcome is Outcome.DONE else _("ℹ️ Nothing has changed.")
-    await render_card(callback, session, settings, actor, callback_data.id, toast=toast)
-    if change.outcome is Outcome.DONE:
-        await after_change(bot, sender, session, settings, callback_data.id, change)
+    await answer_change(
+        callback, callback_data, change, _("✅ Saved."), session, settings, actor, bot, sender
+    )
 
 
 def _role(value: str) -> Role | None:
@@ -243,11 +261,7 @@ async def remove_pressed(
         await callback.answer(stale_button_text())
         return
     if role is Role.ADMIN:
-        if target.telegram_id in settings.telegram.owner_ids:
-            await callback.answer(refusal_text(Outcome.OWNER), show_alert=True)
-            return
-        if target.id == actor.user_id and not actor.is_owner:
-            await callback.answer(refusal_text(Outcome.SELF), show_alert=True)
+        if await refused_target(callback, target, settings, actor):
             return
         question = _(
             "➖ <b>Take the administrator role from {name}?</b>\n\n"
@@ -279,16 +293,9 @@ async def remove_confirmed(
     change = await staff_service.remove_role(
         session, actor, callback_data.id, role, settings.telegram.owner_ids
     )
-    if change.outcome in (Outcome.OWNER, Outcome.SELF, Outcome.NOT_HELD):
-        await callback.answer(refusal_text(change.outcome), show_alert=True)
-        return
-    if change.outcome is Outcome.MISSING:
-        await callback.answer(stale_button_text())
-        return
-    toast = _("✅ Done.") if change.outcome is Outcome.DONE else _("ℹ️ Nothing has changed.")
-    await render_card(callback, session, settings, actor, callback_data.id, toast=toast)
-    if change.outcome is Outcome.DONE:
-        await after_change(bot, sender, session, settings, callback_data.id, change)
+    await answer_change(
+        callback, callback_data, change, _("✅ Done."), session, settings, actor, bot, sender
+    )
 
 
 def create_router() -> Router:

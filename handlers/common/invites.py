@@ -19,6 +19,7 @@ from bot.services.consent import Category
 from bot.services.invites import Opened, Redemption
 from db.base import utcnow
 from db.models import InviteKind, Role
+from keyboards.labels import role_names
 from keyboards.people import permission_labels
 
 
@@ -75,14 +76,9 @@ def creator_notice(result: Redemption) -> str:
         return _(
             "🔗 {name} opened your invitation and is now linked to {child} as a parent."
         ).format(name=name, child=escape(result.child_name or ""))
-    kinds = {
-        InviteKind.STUDENT: _("student"),
-        InviteKind.TEACHER: _("teacher"),
-        InviteKind.ADMIN: _("administrator"),
-    }
     assert result.kind is not None
     return _("🔗 {name} opened your invitation and is now connected as a {kind}.").format(
-        name=name, kind=kinds[result.kind]
+        name=name, kind=role_names()[Role(result.kind.value)]
     )
 
 

@@ -24,6 +24,7 @@ from bot.services.consent import Choices
 from bot.services.policy import Document, pages, policy_folder
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
+from handlers.buttons import parsed_or_stale
 from handlers.common.start import send_greeting
 from keyboards.common import LANGUAGE_NAMES
 from keyboards.privacy import (
@@ -158,10 +159,8 @@ async def consent_language(
 async def consent_pick(
     callback: CallbackQuery, callback_data: ConsentCb, actor: Actor, settings: Settings
 ) -> None:
-    try:
-        choices = Choices.from_bits(callback_data.value)
-    except ValueError:
-        await callback.answer(stale_button_text())
+    choices = await parsed_or_stale(callback, Choices.from_bits, callback_data.value)
+    if choices is None:
         return
     renewal = actor.consent is not None  # has consent, but to an older version
     await edit_or_send(callback, consent_text(settings, renewal=renewal), consent_request(choices))
@@ -178,10 +177,8 @@ async def consent_accept(
     bot: Bot,
     sender: Sender,
 ) -> None:
-    try:
-        choices = Choices.from_bits(callback_data.value)
-    except ValueError:
-        await callback.answer(stale_button_text())
+    choices = await parsed_or_stale(callback, Choices.from_bits, callback_data.value)
+    if choices is None:
         return
     version = settings.centre.policy_version
     accepted = await consent_service.accept(

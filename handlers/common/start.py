@@ -12,18 +12,9 @@ from bot.delivery import Sender
 from bot.filters.menu import MenuButton
 from bot.i18n import _
 from bot.services.access import Actor
-from db.models import Role
 from handlers.common.invites import open_invite
 from keyboards.common import main_menu
-
-
-def role_names() -> dict[Role, str]:
-    return {
-        Role.ADMIN: _("administrator"),
-        Role.TEACHER: _("teacher"),
-        Role.STUDENT: _("student"),
-        Role.PARENT: _("parent"),
-    }
+from keyboards.labels import role_names
 
 
 async def send_greeting(

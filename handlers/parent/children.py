@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.delivery import Recipient, Sender
+from bot.delivery import Sender
 from bot.filters.menu import MenuButton
 from bot.i18n import _
 from bot.services import student_views as service
@@ -22,14 +22,7 @@ from bot.services.mydata import PersonRef
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from handlers.student.balance import balance_markup, build_balance, child_title
-from handlers.student.views import (
-    FILES_ACTION,
-    build_view,
-    deliver_files,
-    end_read,
-    page_of,
-    titles,
-)
+from handlers.student.views import build_view, edit_to_page, end_read, send_files_asked, titles
 from keyboards.student import (
     ChildPageCb,
     ParentChildCb,
@@ -121,52 +114,28 @@ async def open_card(
 
 async def open_view(
     callback: CallbackQuery,
-    callback_data: ParentChildCb,
+    callback_data: ParentChildCb | ChildPageCb,
     actor: Actor,
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    checked = await checked_child(callback, callback_data, actor, session)
-    if checked is None:
-        return
-    child, _children = checked
-    await show_child_page(callback, session, settings, child, View(callback_data.view), 1)
-
-
-async def turn_child_page(
-    callback: CallbackQuery,
-    callback_data: ChildPageCb,
-    actor: Actor,
-    session: AsyncSession,
-    settings: Settings,
-) -> None:
-    """◀ ▶ under a child's view: the child is re-checked, then the page edited in place."""
+    """A child's view from the card (page 1), or ◀ ▶ under it: the child is re-checked,
+    then the page edited in place."""
     checked = await checked_child(callback, callback_data, actor, session)
     if checked is None:
         return
     child, _children = checked
     view = View(callback_data.view)
-    await show_child_page(callback, session, settings, child, view, callback_data.page)
-
-
-async def show_child_page(
-    callback: CallbackQuery,
-    session: AsyncSession,
-    settings: Settings,
-    child: PersonRef,
-    view: View,
-    number: int,
-) -> None:
+    number = callback_data.page if isinstance(callback_data, ChildPageCb) else 1
     title = titles(child.full_name or _("No name"))[view]
     pages = await build_view(session, view, child.id, settings.centre.tz, title)
-    await end_read(session)
-    page = page_of(pages, number)
-    if page is None:  # a page there is not (forged, or the list got shorter)
-        await callback.answer(stale_button_text())
-        return
-    markup = child_view_page(child.id, view, number, len(pages), page.tags)
-    await edit_or_send(callback, page.text, markup)
-    await callback.answer()
+    await edit_to_page(
+        callback,
+        session,
+        pages,
+        number,
+        lambda total, tags: child_view_page(child.id, view, number, total, tags),
+    )
 
 
 async def open_balance(
@@ -198,16 +167,9 @@ async def send_files(
     if checked is None:
         return
     child, _children = checked
-    files = await service.homework_files(session, child.id, callback_data.item)
-    if files is None:
-        details = {"child": child.id, "homework": callback_data.item}
-        await service.refuse(session, actor.user_id, FILES_ACTION, details)
-        await callback.answer(stale_button_text())
-        return
-    await end_read(session)
-    await callback.answer(_("📎 Sending the files…"))
-    recipient = Recipient(actor.user_id, actor.telegram_id, actor.language)
-    await deliver_files(callback.bot, sender, recipient, files)
+    item = callback_data.item
+    details = {"child": child.id, "homework": item}
+    await send_files_asked(callback, actor, session, sender, child.id, item, details)
 
 
 def create_router() -> Router:
@@ -223,7 +185,5 @@ def create_router() -> Router:
     )
     callbacks.register(send_files, ParentChildCb.filter(F.action == "file"))
     callbacks.register(open_balance, ParentChildCb.filter(F.action == "balance"))
-    callbacks.register(
-        turn_child_page, ChildPageCb.filter(F.view.in_([view.value for view in View]))
-    )
+    callbacks.register(open_view, ChildPageCb.filter(F.view.in_([view.value for view in View])))
     return router

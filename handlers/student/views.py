@@ -11,6 +11,7 @@ the links), so a forged or stale page number is refused. A 429 on the first page
 waited out and the page sent again (`Sender.reply_text`), never lost.
 """
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -283,6 +284,46 @@ async def deliver_files(
         )
 
 
+async def edit_to_page(
+    callback: CallbackQuery,
+    session: AsyncSession,
+    pages: list[Page],
+    number: int,
+    keyboard: Callable[[int, Sequence[tuple[int, int]]], InlineKeyboardMarkup | None],
+) -> None:
+    """◀ ▶ under a view: page `number` edited in place, `keyboard(pages, tags)` below it; a
+    page there is not (forged, or the list got shorter) is a stale button."""
+    await end_read(session)
+    page = page_of(pages, number)
+    if page is None:
+        await callback.answer(stale_button_text())
+        return
+    await edit_or_send(callback, page.text, keyboard(len(pages), page.tags))
+    await callback.answer()
+
+
+async def send_files_asked(
+    callback: CallbackQuery,
+    actor: Actor,
+    session: AsyncSession,
+    sender: Sender,
+    student_id: int,
+    homework_id: int,
+    details: dict[str, int],
+) -> None:
+    """📎 under a homework: its files to the one who asked, or (not theirs to see: refused
+    and audited with `details`) a stale answer."""
+    files = await service.homework_files(session, student_id, homework_id)
+    if files is None:
+        await service.refuse(session, actor.user_id, FILES_ACTION, details)
+        await callback.answer(stale_button_text())
+        return
+    await end_read(session)
+    await callback.answer(_("📎 Sending the files…"))
+    recipient = Recipient(actor.user_id, actor.telegram_id, actor.language)
+    await deliver_files(callback.bot, sender, recipient, files)
+
+
 # --- handlers -------------------------------------------------------------------------------
 
 
@@ -312,39 +353,31 @@ async def turn_own_page(
 ) -> None:
     """◀ ▶ under the student's own view: the page is edited in place."""
     view = View(callback_data.view)
+    number = callback_data.page
     pages = await build_view(session, view, actor.user_id, settings.centre.tz, titles(None)[view])
-    await end_read(session)
-    page = page_of(pages, callback_data.page)
-    if page is None:
-        await callback.answer(stale_button_text())
-        return
-    markup = own_view(view, callback_data.page, len(pages), page.tags)
-    await edit_or_send(callback, page.text, markup)
-    await callback.answer()
+    await edit_to_page(
+        callback, session, pages, number, lambda total, tags: own_view(view, number, total, tags)
+    )
 
 
-async def show_schedule(
-    message: Message, actor: Actor, session: AsyncSession, settings: Settings, sender: Sender
-) -> None:
-    await send_own_view(View.SCHEDULE, message, actor, session, settings, sender)
+COMMANDS = {
+    View.SCHEDULE: "schedule",
+    View.ATTENDANCE: "attendance",
+    View.GRADES: "grades",
+    View.HOMEWORK: "homework",
+}
 
 
-async def show_attendance(
-    message: Message, actor: Actor, session: AsyncSession, settings: Settings, sender: Sender
-) -> None:
-    await send_own_view(View.ATTENDANCE, message, actor, session, settings, sender)
+def own_view_handler(view: View) -> Callable[..., Awaitable[None]]:
+    """The command (and menu button) that sends the first page of one of the student's views."""
 
+    async def show(
+        message: Message, actor: Actor, session: AsyncSession, settings: Settings, sender: Sender
+    ) -> None:
+        await send_own_view(view, message, actor, session, settings, sender)
 
-async def show_grades(
-    message: Message, actor: Actor, session: AsyncSession, settings: Settings, sender: Sender
-) -> None:
-    await send_own_view(View.GRADES, message, actor, session, settings, sender)
-
-
-async def show_homework(
-    message: Message, actor: Actor, session: AsyncSession, settings: Settings, sender: Sender
-) -> None:
-    await send_own_view(View.HOMEWORK, message, actor, session, settings, sender)
+    show.__name__ = f"show_{COMMANDS[view]}"
+    return show
 
 
 async def send_homework_files(
@@ -354,27 +387,18 @@ async def send_homework_files(
     session: AsyncSession,
     sender: Sender,
 ) -> None:
-    files = await service.homework_files(session, actor.user_id, callback_data.item)
-    if files is None:
-        await service.refuse(session, actor.user_id, FILES_ACTION, {"homework": callback_data.item})
-        await callback.answer(stale_button_text())
-        return
-    await end_read(session)
-    await callback.answer(_("📎 Sending the files…"))
-    recipient = Recipient(actor.user_id, actor.telegram_id, actor.language)
-    await deliver_files(callback.bot, sender, recipient, files)
+    item = callback_data.item
+    await send_files_asked(
+        callback, actor, session, sender, actor.user_id, item, {"homework": item}
+    )
 
 
 def create_router() -> Router:
     router = Router(name="student.views")
-    for handler, command, key in (
-        (show_schedule, "schedule", "student.schedule"),
-        (show_attendance, "attendance", "student.attendance"),
-        (show_grades, "grades", "student.grades"),
-        (show_homework, "homework", "student.homework"),
-    ):
-        router.message.register(handler, Command(command))
-        router.message.register(handler, MenuButton(key))
+    for view, name in COMMANDS.items():  # /schedule and the menu's "student.schedule", …
+        handler = own_view_handler(view)
+        router.message.register(handler, Command(name))
+        router.message.register(handler, MenuButton(f"student.{name}"))
     router.callback_query.register(send_homework_files, StudentViewCb.filter(F.action == "file"))
     router.callback_query.register(
         turn_own_page, StudentPageCb.filter(F.view.in_([view.value for view in View]))

@@ -33,17 +33,9 @@ from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import Permission
 from keyboards.attendance import FROZEN_ICON, STATUS_ICONS, AttendanceCb, sheet_keyboard
+from keyboards.labels import attendance_words
 
 PENDING = "attendance"  # FSM data: {"<lesson id>": {"<student id>": "absent", …}}
-
-
-def status_labels() -> dict[str, str]:
-    return {
-        "present": _("present"),
-        "absent": _("absent"),
-        "late": _("late"),
-        "excused": _("excused"),
-    }
 
 
 async def pending_marks(state: FSMContext, lesson_id: int) -> dict[int, str]:
@@ -81,7 +73,7 @@ def sheet_text(sheet: Sheet, marks: dict[int, str], tz: ZoneInfo, *, saved: bool
         lines += ["", _("ℹ️ Nobody is enrolled in this group.")]
         return "\n".join(lines)
     if sheet.verdict is not Verdict.ALLOWED:
-        labels = status_labels()
+        labels = attendance_words()
         lines += [counts_line(sheet.stored), ""]
         for number, student in enumerate(sheet.students, start=1):
             if student.frozen:
@@ -144,6 +136,21 @@ async def refuse_foreign(
     await callback.answer(stale_button_text())
 
 
+async def visible_sheet(
+    callback: CallbackQuery,
+    callback_data: AttendanceCb,
+    actor: Actor,
+    session: AsyncSession,
+    tz: ZoneInfo,
+    step: str,
+) -> Sheet | None:
+    """The button's lesson's sheet, or None once a foreign lesson is refused."""
+    sheet = await service.sheet(session, actor, callback_data.lesson, utcnow(), tz)
+    if sheet is None:
+        await refuse_foreign(callback, actor, session, callback_data.lesson, step)
+    return sheet
+
+
 async def open_sheet(
     callback: CallbackQuery,
     callback_data: AttendanceCb,
@@ -153,9 +160,8 @@ async def open_sheet(
     state: FSMContext,
 ) -> None:
     tz = settings.centre.tz
-    sheet = await service.sheet(session, actor, callback_data.lesson, utcnow(), tz)
+    sheet = await visible_sheet(callback, callback_data, actor, session, tz, "open")
     if sheet is None:
-        await refuse_foreign(callback, actor, session, callback_data.lesson, "open")
         return
     pending = await pending_marks(state, sheet.lesson.id)
     text, markup = render(sheet, sheet.marks(pending), tz)
@@ -172,9 +178,8 @@ async def tap(
     state: FSMContext,
 ) -> None:
     tz = settings.centre.tz
-    sheet = await service.sheet(session, actor, callback_data.lesson, utcnow(), tz)
+    sheet = await visible_sheet(callback, callback_data, actor, session, tz, "tap")
     if sheet is None:
-        await refuse_foreign(callback, actor, session, callback_data.lesson, "tap")
         return
     if sheet.verdict is not Verdict.ALLOWED:
         await callback.answer(refusal_text(sheet.verdict, sheet, tz), show_alert=True)
@@ -230,7 +235,7 @@ async def save(
     await keep_pending(state, lesson_id, None)
     marks = result.sheet.marks()
     await edit_or_send(callback, *render(result.sheet, marks, tz, saved=True))
-    labels, counts = status_labels(), result.counts
+    labels, counts = attendance_words(), result.counts
     await callback.answer(
         _("✅ Saved: {summary}.").format(
             summary=", ".join(f"{counts[status]} {labels[status]}" for status in labels)

@@ -23,6 +23,7 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from keyboards.attendance import FROZEN_ICON, LESSON_ICONS, lessons_keyboard, today_keyboard
+from keyboards.labels import lesson_status_words
 from keyboards.teacher import TeacherCb, group_keyboard, groups_keyboard
 
 ROSTER_TEXT_LIMIT = 2500  # characters of names on the group card; the rest is counted
@@ -49,20 +50,12 @@ async def group_form_data(
     return data
 
 
-def status_labels() -> dict[str, str]:
-    return {
-        "scheduled": _("scheduled"),
-        "held": _("held"),
-        "cancelled": _("cancelled"),
-    }
-
-
 def lesson_line(lesson: LessonRef, tz: ZoneInfo) -> str:
     start, end = lesson.starts_at.astimezone(tz), lesson.ends_at.astimezone(tz)
     parts = [f"{start:%H:%M}–{end:%H:%M}", f"<b>{escape(lesson.group_name)}</b>"]
     if lesson.room:
         parts.append(_("room {room}").format(room=escape(lesson.room)))
-    parts.append(status_labels().get(lesson.status, lesson.status))
+    parts.append(lesson_status_words().get(lesson.status, lesson.status))
     icon = LESSON_ICONS.get(lesson.status, "🕘")
     text = f"{icon} " + " · ".join(parts)
     return f"<s>{text}</s>" if lesson.cancelled else text
