@@ -51,6 +51,7 @@ D = TypeVar("D", bound=FormData)
 class Advance(Enum):
     NEXT = "next"  # the answer is taken: the next step, or the summary
     STAY = "stay"  # show the same step again (a toggle, a page of choices)
+    STALE = "stale"  # the button does not fit (an item gone, a forged value): out of date
 
 
 class Refusal(Exception):
@@ -163,6 +164,14 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     def step_text(self, step: Step[D], data: D) -> str:
         return "\n".join([self.title(data), "", step.prompt(data), "", cancel_hint()])
 
+    def summary_hint(self, data: D) -> str:
+        """The answer to a message typed while the summary waits for a button."""
+        return while_confirming_text()
+
+    def cancel_text(self, data: D) -> str:
+        """What ❌ Cancel says once the form is closed."""
+        return cancelled_text()
+
     # --- opening a form from a handler ------------------------------------------------------
 
     @classmethod
@@ -195,7 +204,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     async def _typed(self, message: Message, state: FSMContext, **kwargs: Any) -> None:
         visit = await self._visit(message, state, kwargs)
         if visit.at == SUMMARY:
-            await message.answer(while_confirming_text())
+            await message.answer(self.summary_hint(visit.data))
             return
         step, data, context = self.step_named(visit.at), visit.data, visit.context
         if step.receive is not None:
@@ -218,7 +227,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         """One form button; False when it does not fit where the form is (out of date)."""
         if pressed.action == "no":
             await visit.state.clear()
-            await reply(visit.context, cancelled_text(), None)
+            await reply(visit.context, self.cancel_text(visit.data), None)
             return True
         if visit.at == SUMMARY:
             return await self._act_on_summary(visit, pressed)
@@ -275,7 +284,9 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
             await self._after(visit, step, advance or Advance.NEXT)
 
     async def _after(self, visit: Visit[D], step: Step[D], advance: Advance) -> None:
-        if advance is Advance.STAY:
+        if advance is Advance.STALE:  # nothing changes, nothing is shown
+            visit.context.toast, visit.context.alert = stale_button_text(), False
+        elif advance is Advance.STAY:
             await self._show(visit, step)
         else:
             await self._show(visit, None if visit.single else self.next_step(visit.data, step.name))

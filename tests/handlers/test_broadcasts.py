@@ -33,6 +33,7 @@ from db.models import (
     User,
 )
 from keyboards.broadcasts import BroadcastCb
+from keyboards.forms import FormCb
 from tests.chat import Person
 from tests.factories import make_user
 
@@ -280,11 +281,14 @@ async def test_group_and_course_pickers_and_a_photo(client, session, settings, o
     assert "👥 Audience: 👥 A group's students: B1" in preview.text
     assert "📬 <b>1 person will get this.</b>" in preview.text  # Erkin blocked the bot
     # a forged group id is refused at the picker
-    await client.press(owner, preview.callback_data("✏️ Change the audience"))
-    forged = await client.press(owner, BroadcastCb(action="group", id=999).pack())
-    assert forged.answers[0].text == STALE
-    await client.press(owner, BroadcastCb(action="aud", value="course").pack())
-    category = await client.press(owner, BroadcastCb(action="course", id=ids["english"]).pack())
+    back = await client.press(owner, preview.callback_data("✏️ Change the audience"))
+    groups = await client.press(owner, back.callback_data("👥 A group's students"))
+    forged_group = FormCb(form="bc", action="pick", step="audience", value="group.999")
+    forged = await client.press(owner, forged_group.pack())
+    assert forged.answers[0].text == STALE and forged.texts == []
+    back = await client.press(owner, groups.callback_data("⬅ Back"))
+    courses = await client.press(owner, back.callback_data("📚 A course's students"))
+    category = await client.press(owner, courses.callback_data("English"))
     preview = await client.press(owner, category.callback_data("📢 Announcement"))
     await client.press(owner, preview.callback_data("✅ Send to 1 now"))
     await launcher_for(sender).wait()
@@ -435,8 +439,9 @@ async def test_incident_notice_by_owners_only(client, session, settings, owner, 
     refused = await client.send(ADMIN, "/incident")
     assert refused.text == REFUSED
     assert await entries(session, "incident.denied")
-    forged = await client.press(ADMIN, BroadcastCb(action="isend").pack())
+    forged = await client.press(ADMIN, FormCb(form="in", action="ok").pack())
     assert forged.answers[0].text == REFUSED
+    assert len(await entries(session, "incident.denied")) == 2
 
     start = await client.send(owner, "/incident")
     assert "Incident notice" in start.text
@@ -457,7 +462,7 @@ async def test_incident_notice_by_owners_only(client, session, settings, owner, 
         admin.id,
     }
     assert await entries(session, "incident.sent")
-    stale = await client.press(owner, BroadcastCb(action="isend").pack())
+    stale = await client.press(owner, confirm.callback_data("🚨 Send to 6 now"))
     assert stale.answers[0].text == STALE
 
 

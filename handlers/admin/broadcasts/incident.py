@@ -1,0 +1,157 @@
+"""🚨 /incident (owners only, POLICY 17): a text notice that goes at once to every active user
+with consent, announcements switched off or not.
+
+The form: the notice → a summary naming how many people get it → 🚨 Send to N now / Do not
+send. The whole form is for owners: its router lets nobody else in, and a button of it
+pressed by anyone else is refused with an `incident.denied` audit entry.
+"""
+
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command, Filter
+from aiogram.fsm.scene import ScenesManager
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
+from bot.forms.texts import cancel_hint
+from bot.i18n import _, ngettext
+from bot.services import audit
+from bot.services import broadcasts as service
+from bot.services.access import Actor
+from bot.services.broadcasts import Audience, Draft
+from db.base import utcnow
+from db.models import AudienceType, BroadcastCategory
+from handlers.admin.broadcasts.shared import start_sending
+from handlers.fallback import refusal_text
+from keyboards.forms import FormCb, summary_keyboard
+
+INCIDENT_MAX = 3500
+
+
+class IsOwner(Filter):
+    async def __call__(self, event: Any, actor: Actor | None = None) -> bool:
+        return actor is not None and actor.is_owner
+
+
+class IncidentData(FormData):
+    chat: int = 0
+    message: int = 0
+    preview: str | None = None
+    count: int = 0  # the recipients when the notice was typed
+
+
+def notice_prompt(data: IncidentData) -> str:
+    return "\n".join(
+        [
+            _("🚨 <b>Incident notice</b>"),
+            "",
+            _(
+                "Type the notice as everyone should read it (text only; formatting is "
+                "kept). It goes at once to every active user with consent, including "
+                "those who switched announcements off."
+            ),
+            cancel_hint(),
+        ]
+    )
+
+
+async def receive_notice(data: IncidentData, message: Message, context: FormContext) -> None:
+    text = message.text or ""
+    if message.content_type != "text" or not text.strip():
+        raise Refusal(_("⚠️ An incident notice is text only: type it."))
+    if len(text) > INCIDENT_MAX:
+        raise Refusal(
+            _("⚠️ That is too long: {length} characters, and the limit is {maximum}.").format(
+                length=len(text), maximum=INCIDENT_MAX
+            )
+        )
+    chosen = await service.audience_recipients(
+        context.session,
+        Audience(AudienceType.ALL),
+        BroadcastCategory.ESSENTIAL,
+        context.data["settings"],
+        utcnow(),
+    )
+    data.chat, data.message = message.chat.id, message.message_id
+    data.preview, data.count = service.preview_of(text), len(chosen)
+
+
+def summary_hint() -> str:
+    return _("ℹ️ Use the buttons above, or /cancel to leave without sending.")
+
+
+class IncidentForm(Form[IncidentData], state="incident_form"):
+    """The notice, then the confirmation; no ✏️: a wrong notice is cancelled and typed again."""
+
+    key = "in"
+    data_type = IncidentData
+    steps = (Step("notice", notice_prompt, receive=receive_notice),)
+
+    def step_text(self, step: Step[IncidentData], data: IncidentData) -> str:
+        return step.prompt(data)
+
+    def summary_text(self, data: IncidentData) -> str:
+        return "\n".join(
+            [
+                ngettext(
+                    "🚨 <b>{count} person will get this notice now</b>, exactly as written above.",
+                    "🚨 <b>{count} people will get this notice now</b>, exactly as written above.",
+                    data.count,
+                ).format(count=data.count),
+                _("It cannot be recalled once sent."),
+            ]
+        )
+
+    def summary_markup(self, data: IncidentData) -> InlineKeyboardMarkup:
+        send = _("🚨 Send to {count} now").format(count=data.count)
+        return summary_keyboard(self.key, send, _("Do not send"), editable=False)
+
+    def summary_hint(self, data: IncidentData) -> str:
+        return summary_hint()
+
+    def cancel_text(self, data: IncidentData) -> str:
+        return _("❌ Cancelled. Nothing was sent.")
+
+    async def save(self, data: IncidentData, context: FormContext) -> Retry | None:
+        draft = Draft(
+            source_chat_id=data.chat,
+            source_message_id=data.message,
+            preview_text=data.preview,
+            audience=Audience(AudienceType.ALL),
+            category=BroadcastCategory.ESSENTIAL,
+        )
+        await start_sending(context, draft, incident=True)
+        return None
+
+
+async def start_incident(
+    message: Message, scenes: ScenesManager, actor: Actor, session: AsyncSession
+) -> None:
+    if not actor.is_owner:
+        await audit.record_denied(
+            session, actor_id=actor.user_id, action="incident.denied", details={}
+        )
+        await message.answer(refusal_text())
+        return
+    await IncidentForm.open(scenes, IncidentData())
+
+
+async def not_an_owner(callback: CallbackQuery, actor: Actor, session: AsyncSession) -> None:
+    """A button of the incident form pressed by someone who is not an owner (forged)."""
+    await audit.record_denied(session, actor_id=actor.user_id, action="incident.denied", details={})
+    await callback.answer(refusal_text(), show_alert=True)
+
+
+def create_router() -> Router:
+    router = Router(name="admin.broadcasts.incident")
+    router.message.register(start_incident, Command("incident"))
+    router.callback_query.register(
+        not_an_owner, FormCb.filter(F.form == IncidentForm.key), ~IsOwner()
+    )
+    form = IncidentForm.as_router()
+    form.message.filter(IsOwner())
+    form.callback_query.filter(IsOwner())
+    router.include_router(form)
+    return router
