@@ -42,7 +42,9 @@ from handlers.admin.broadcasts.shared import (
     NEEDS_BROADCAST,
     PAGE_SIZE,
     audience_text,
+    buttons_hint,
     category_label,
+    nothing_sent_text,
     start_sending,
 )
 from handlers.admin.courses import date_problem, time_problem
@@ -188,10 +190,6 @@ def when_step(zone: str) -> str:
 
 def time_passed_text() -> str:
     return _("⚠️ That time has passed: choose a moment in the future.")
-
-
-def buttons_hint() -> str:
-    return _("ℹ️ Use the buttons above, or /cancel to leave without sending.")
 
 
 # --- step 1: the message -------------------------------------------------------------------
@@ -401,7 +399,7 @@ class BroadcastForm(Form[BroadcastData], state="broadcast_form"):
         return buttons_hint()
 
     def cancel_text(self, data: BroadcastData) -> str:
-        return _("❌ Cancelled. Nothing was sent.")
+        return nothing_sent_text()
 
     async def save(self, data: BroadcastData, context: FormContext) -> Retry | None:
         if data.when is None:

@@ -23,7 +23,7 @@ from bot.services.access import Actor
 from bot.services.broadcasts import Audience, Draft
 from db.base import utcnow
 from db.models import AudienceType, BroadcastCategory
-from handlers.admin.broadcasts.shared import start_sending
+from handlers.admin.broadcasts.shared import buttons_hint, nothing_sent_text, start_sending
 from handlers.fallback import refusal_text
 from keyboards.forms import FormCb, summary_keyboard
 
@@ -78,10 +78,6 @@ async def receive_notice(data: IncidentData, message: Message, context: FormCont
     data.preview, data.count = service.preview_of(text), len(chosen)
 
 
-def summary_hint() -> str:
-    return _("ℹ️ Use the buttons above, or /cancel to leave without sending.")
-
-
 class IncidentForm(Form[IncidentData], state="incident_form"):
     """The notice, then the confirmation; no ✏️: a wrong notice is cancelled and typed again."""
 
@@ -109,10 +105,10 @@ class IncidentForm(Form[IncidentData], state="incident_form"):
         return summary_keyboard(self.key, send, _("Do not send"), editable=False)
 
     def summary_hint(self, data: IncidentData) -> str:
-        return summary_hint()
+        return buttons_hint()
 
     def cancel_text(self, data: IncidentData) -> str:
-        return _("❌ Cancelled. Nothing was sent.")
+        return nothing_sent_text()
 
     async def save(self, data: IncidentData, context: FormContext) -> Retry | None:
         draft = Draft(

@@ -34,6 +34,15 @@ async def audience_text(session: AsyncSession, audience: Audience) -> str:
     return label
 
 
+def buttons_hint() -> str:
+    """The answer to a message typed where a form waits for a button."""
+    return _("ℹ️ Use the buttons above, or /cancel to leave without sending.")
+
+
+def nothing_sent_text() -> str:
+    return _("❌ Cancelled. Nothing was sent.")
+
+
 def category_label(category: str) -> str:
     if category == BroadcastCategory.ESSENTIAL:
         return _("❗ Essential")
