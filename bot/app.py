@@ -31,9 +31,9 @@ from bot.middlewares.throttling import (
 from bot.middlewares.user import LocaleMiddleware, UserMiddleware
 from bot.routing import run_sync_filters_inline
 from bot.services.analytics import UsageTally
+from bot.wording import stale_button_text
 from handlers import get_routers
 from handlers.common import privacy
-from handlers.fallback import stale_button_text
 
 HANDLED_OBSERVERS = (
     "message",

@@ -12,15 +12,11 @@ from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters.access import Denial
-from bot.forms.texts import stale_button_text
 from bot.i18n import _
 from bot.middlewares.logging import UpdateTrace
 from bot.services import audit
 from bot.services.access import Actor
-
-
-def refusal_text() -> str:
-    return _("⚠️ You do not have access to this. If you think you should, ask the administrator.")
+from bot.wording import refusal_text, stale_button_text
 
 
 async def record_denial(

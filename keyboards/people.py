@@ -14,6 +14,7 @@ from bot.services.people import Found, PersonCard, SearchResult
 from bot.services.staff import PERMISSION_ORDER, StaffPage, bits_of, grantable
 from db.models import LeadStatus, Permission, Role
 from keyboards.academic import EnrolCb
+from keyboards.forms import Rows, pick_button
 from keyboards.ids import Id, Number
 from keyboards.labels import toggle_mark
 from keyboards.payments import DeskCb
@@ -411,16 +412,7 @@ def open_lead(lead_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def course_choice(courses: Sequence[tuple[int, str]]) -> InlineKeyboardMarkup:
-    rows = [_button(name, LeadCb(action="crs", id=course_id)) for course_id, name in courses]
-    rows.append(_button(_("🤷 Not sure yet"), LeadCb(action="crs", id=0)))
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def apply_summary() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Send"), callback_data=LeadCb(action="send"))
-    builder.button(text=_("✏️ Edit"), callback_data=LeadCb(action="edit"))
-    builder.button(text=_("❌ Cancel"), callback_data=LeadCb(action="drop"))
-    builder.adjust(1, 2)
-    return builder.as_markup()
+def course_choice(courses: Sequence[tuple[int, str]], form: str, step: str) -> Rows:
+    rows = [[pick_button(name, form, step, str(course_id))] for course_id, name in courses]
+    rows.append([pick_button(_("🤷 Not sure yet"), form, step, "0")])
+    return rows

@@ -55,15 +55,6 @@ def support_text_step() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def support_confirm() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Send"), callback_data=TicketCb(action="send"))
-    builder.button(text=_("✏️ Edit"), callback_data=TicketCb(action="edit"))
-    builder.button(text=_("❌ Cancel"), callback_data=TicketCb(action="drop"))
-    builder.adjust(1, 2)
-    return builder.as_markup()
-
-
 def own_ticket_back() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("⬅ Back"), callback_data=TicketCb(action="home"))

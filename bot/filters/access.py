@@ -4,7 +4,9 @@ A role router installs `AccessGuard` as an inner middleware on each of its
 observers, so the check runs after a handler's own filters matched, on every
 kind of event, however the event was produced (menu, typed command, forged
 callback data). A handler may ask for an admin permission with
-`flags={"permission": Permission.X}`.
+`flags={"permission": Permission.X}`, or for an owner of the bot (`OWNER_IDS`) with
+`flags={"owner": True}` (see `OWNER_ONLY`): the refusal, its wording and its audit entry
+are the same for both.
 
 A refused event is not answered here: the guard notes the refusal in the update
 trace and lets the event travel on, because another role's router may serve the
@@ -27,6 +29,8 @@ from bot.services.access import Actor
 from db.models import Permission, Role
 
 GUARDED_OBSERVERS = ("message", "edited_message", "callback_query", "inline_query")
+OWNER_ONLY = {"owner": True}  # handler flags: only an owner of the bot may use it
+OWNER = "owner"  # what a refused owner-only event needed (the `denied` audit entry names it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +61,26 @@ class AccessGuard(BaseMiddleware):
     ) -> Any:
         actor: Actor | None = data.get("actor")
         permission: Permission | None = get_flag(data, "permission")
-        if actor is not None and actor.has_role(self.role):
-            if permission is None or actor.can(permission):
-                return await handler(event, data)
+        owner_only = bool(get_flag(data, "owner", default=False))
+        needs = self.needs(actor, permission, owner_only)
+        if needs is None:
+            return await handler(event, data)
         trace: UpdateTrace | None = data.get("trace")
         if trace is not None and trace.denial is None:
             handler_object = data.get("handler")
             name = getattr(getattr(handler_object, "callback", None), "__qualname__", "-")
-            trace.denial = Denial(needs=str(permission or self.role), handler=name)
+            trace.denial = Denial(needs=needs, handler=name)
         raise SkipHandler
+
+    def needs(self, actor: Actor | None, permission: Permission | None, owner: bool) -> str | None:
+        """What the actor lacks for this handler (the router's role first), or None."""
+        if actor is None or not actor.has_role(self.role):
+            return str(permission or self.role)
+        if permission is not None and not actor.can(permission):
+            return str(permission)
+        if owner and not actor.is_owner:
+            return OWNER
+        return None
 
 
 def guard_router(router: Router, role: Role) -> Router:

@@ -21,23 +21,24 @@ from enum import Enum
 from typing import Any, ClassVar, Generic, TypeVar
 
 from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.dispatcher.event.handler import FilterObject
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.scene import Scene, SceneRegistry, on
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 from pydantic import BaseModel
 
-from bot.forms.texts import (
+from bot.i18n import _
+from bot.services.parsing import Invalid
+from bot.telegram import edit_or_send
+from bot.wording import (
     cancel_hint,
     cancelled_text,
     change_what_text,
     stale_button_text,
     while_confirming_text,
 )
-from bot.i18n import _
-from bot.services.academic import Invalid
-from bot.telegram import edit_or_send
 from keyboards.forms import FormCb, Rows, fields_keyboard, markup_of, summary_keyboard
 
 
@@ -95,6 +96,7 @@ class Visit(Generic[D]):
 
 Reader = Callable[[D, str | None, FormContext], Awaitable[Advance | None]]
 Picker = Callable[[D, str, FormContext], Awaitable[Advance | None]]
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | None
 Receiver = Callable[[D, Message, FormContext], Awaitable[Advance | None]]
 
 
@@ -105,7 +107,8 @@ def _no_problem_wording(error: Invalid, typed: str | None) -> str:
 @dataclass(frozen=True, slots=True)
 class Step(Generic[D]):
     """One question. `prompt` gives its lines; `buttons` its own rows of buttons (made with
-    `keyboards.forms.form_button(…, form, "pick", …)` and the step's name); `read` takes a typed
+    `keyboards.forms.pick_button(…, form, step, value)`), `choices` rows read from the database
+    (a course list); `read` takes a typed
     answer, `receive` any message (a photo, a document), `pick` a button's value, `skip` the
     ⏭ button. `label` is its ✏️ button in the summary's Edit list (None: not editable there);
     `when` leaves out a step that does not apply to these answers."""
@@ -117,6 +120,7 @@ class Step(Generic[D]):
     pick: Picker | None = None
     skip: Callable[[D], None] | None = None
     buttons: Callable[[D, str], Rows] | None = None
+    choices: Callable[[D, str, FormContext], Awaitable[Rows]] | None = None
     problem: Callable[[Invalid, str | None], str] = _no_problem_wording
     label: Callable[[], str] | None = None
     when: Callable[[D], bool] = field(default=lambda data: True)
@@ -144,6 +148,8 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     data_type: ClassVar[type[FormData]]
     steps: ClassVar[Sequence[Step[Any]]]
     flags: ClassVar[dict[str, Any]] = {}
+    # False: no summary, the last answer saves (a typed confirmation word, a one-step form)
+    confirms: ClassVar[bool] = True
 
     # --- what a form writes ----------------------------------------------------------------
 
@@ -164,13 +170,28 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     def step_text(self, step: Step[D], data: D) -> str:
         return "\n".join([self.title(data), "", step.prompt(data), "", cancel_hint()])
 
-    def summary_hint(self, data: D) -> str:
-        """The answer to a message typed while the summary waits for a button."""
+    def reask_text(self, problem: str, step: Step[D], data: D) -> str:
+        """A refused answer: the problem above the step asked again."""
+        return f"{problem}\n\n{self.step_text(step, data)}"
+
+    async def show(self, context: FormContext, text: str, markup: Markup) -> None:
+        """A step or the summary: by default in place of the pressed button's message."""
+        await reply(context, text, markup)
+
+    def takes(self, message: Message) -> bool:
+        """Whether a message (not a command: those are never taken) is an answer; one that is
+        not goes on to the other handlers (a form may leave the main-menu buttons to them)."""
+        return True
+
+    def cancelled_text(self) -> str:
+        return cancelled_text()
+
+    def while_confirming_text(self) -> str:
         return while_confirming_text()
 
-    def cancel_text(self, data: D) -> str:
-        """What ❌ Cancel says once the form is closed."""
-        return cancelled_text()
+    @classmethod
+    async def is_open(cls, state: FSMContext) -> bool:
+        return await state.get_state() == cls.__scene_config__.state
 
     # --- opening a form from a handler ------------------------------------------------------
 
@@ -197,14 +218,18 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         visit = Visit(context, state, form_data, "", form_single)  # type: ignore[arg-type]
         step = self.step_named(form_step) if form_step else self.next_step(visit.data, None)
         await self._show(visit, step)
+        if isinstance(event, CallbackQuery):  # the button that opened the form
+            await event.answer()
 
     # --- the shared handlers ------------------------------------------------------------------
 
     @on.message(F.func(lambda message: not (message.text or "").startswith("/")))
     async def _typed(self, message: Message, state: FSMContext, **kwargs: Any) -> None:
+        if not self.takes(message):
+            raise SkipHandler
         visit = await self._visit(message, state, kwargs)
         if visit.at == SUMMARY:
-            await message.answer(self.summary_hint(visit.data))
+            await message.answer(self.while_confirming_text())
             return
         step, data, context = self.step_named(visit.at), visit.data, visit.context
         if step.receive is not None:
@@ -227,7 +252,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         """One form button; False when it does not fit where the form is (out of date)."""
         if pressed.action == "no":
             await visit.state.clear()
-            await reply(visit.context, self.cancel_text(visit.data), None)
+            await reply(visit.context, self.cancelled_text(), None)
             return True
         if visit.at == SUMMARY:
             return await self._act_on_summary(visit, pressed)
@@ -246,12 +271,10 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     async def _act_on_summary(self, visit: Visit[D], pressed: FormCb) -> bool:
         editable = {step.name: step for step in self.editable_steps(visit.data)}
         if pressed.action == "ok":
-            retry = await self.save(visit.data, visit.context)
-            if retry is None:
-                await visit.state.clear()
-            else:
-                visit.single = True
-                await self._show(visit, self.step_named(retry.step), problem=retry.text)
+            await self._save(visit)
+        elif pressed.action == "edit" and len(editable) == 1:  # nothing to choose from
+            visit.single = True
+            await self._show(visit, next(iter(editable.values())))
         elif pressed.action == "edit":
             labels = [(name, step.label()) for name, step in editable.items()]  # type: ignore[misc]
             await reply(visit.context, change_what_text(), fields_keyboard(self.key, labels))
@@ -284,17 +307,28 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
             await self._after(visit, step, advance or Advance.NEXT)
 
     async def _after(self, visit: Visit[D], step: Step[D], advance: Advance) -> None:
+        following = None if visit.single else self.next_step(visit.data, step.name)
         if advance is Advance.STALE:  # nothing changes, nothing is shown
             visit.context.toast, visit.context.alert = stale_button_text(), False
         elif advance is Advance.STAY:
             await self._show(visit, step)
+        elif following is None and not self.confirms:
+            await self._save(visit)
         else:
-            await self._show(visit, None if visit.single else self.next_step(visit.data, step.name))
+            await self._show(visit, following)
+
+    async def _save(self, visit: Visit[D]) -> None:
+        retry = await self.save(visit.data, visit.context)
+        if retry is None:
+            await visit.state.clear()
+        else:
+            visit.single = True
+            await self._show(visit, self.step_named(retry.step), problem=retry.text)
 
     async def _reask(self, visit: Visit[D], step: Step[D], problem: str) -> None:
         """The step again under the problem; nothing stored changes."""
-        text = f"{problem}\n\n{self.step_text(step, visit.data)}"
-        await reply(visit.context, text, self.step_markup(step, visit.data))
+        text = self.reask_text(problem, step, visit.data)
+        await self.show(visit.context, text, await self.step_markup(step, visit))
 
     async def _show(self, visit: Visit[D], step: Step[D] | None, problem: str = "") -> None:
         """Store where the form is and show it: `step`, or the summary when None."""
@@ -305,11 +339,15 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         if step is None:
             text, markup = self.summary_text(visit.data), self.summary_markup(visit.data)
         else:
-            text, markup = self.step_text(step, visit.data), self.step_markup(step, visit.data)
-        await reply(visit.context, f"{problem}\n\n{text}" if problem else text, markup)
+            text, markup = self.step_text(step, visit.data), await self.step_markup(step, visit)
+        await self.show(visit.context, f"{problem}\n\n{text}" if problem else text, markup)
 
-    def step_markup(self, step: Step[D], data: D) -> InlineKeyboardMarkup | None:
-        return markup_of(step.buttons(data, self.key) if step.buttons else [])
+    async def step_markup(self, step: Step[D], visit: Visit[D]) -> Markup:
+        """The step's own buttons (`buttons`), then those read from the database (`choices`)."""
+        rows = step.buttons(visit.data, self.key) if step.buttons else []
+        if step.choices:
+            rows = [*rows, *await step.choices(visit.data, self.key, visit.context)]
+        return markup_of(rows)
 
     def next_step(self, data: D, after: str | None) -> Step[D] | None:
         names = [step.name for step in self.steps]
@@ -352,12 +390,16 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
                 handler.filters = [in_this_form, *(handler.filters or ())]
 
 
-async def reply(context: FormContext, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """A typed answer gets a new message; a button edits the message it is under."""
-    if isinstance(context.event, Message):
-        await context.event.answer(text, reply_markup=markup)
+async def reply(context: FormContext, text: str, markup: Markup) -> None:
+    """A typed answer gets a new message; a button edits the message it is under, but for
+    a reply keyboard (📱 Share my phone number), which only a new message can bring."""
+    event = context.event
+    if isinstance(event, Message):
+        await event.answer(text, reply_markup=markup)
+    elif isinstance(markup, ReplyKeyboardMarkup):
+        await event.bot.send_message(event.from_user.id, text, reply_markup=markup)  # type: ignore[union-attr]
     else:
-        await edit_or_send(context.event, text, markup)
+        await edit_or_send(event, text, markup)
 
 
 def every_form() -> list[type[Form[Any]]]:

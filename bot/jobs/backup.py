@@ -1,6 +1,5 @@
 """The daily backup job, and the owners' alert when a backup or its check fails."""
 
-import asyncio
 from datetime import datetime
 from html import escape
 
@@ -11,22 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.delivery import Outcome, Sender, recipients
 from bot.i18n import _
-from bot.services.backup import BackupError, BackupResult, create_backup
+from bot.services.backup import BackupError, BackupResult, make_backup
 from bot.services.consent import Category
 from db.repositories import users as users_repo
-
-
-async def make_backup(settings: Settings, now: datetime | None = None) -> BackupResult:
-    """One verified, rotated backup now (the blocking work runs in a thread)."""
-    key = settings.backup.backup_key
-    return await asyncio.to_thread(
-        create_backup,
-        settings.database.database_url,
-        settings.backup.backup_dir,
-        keep=settings.backup.backup_keep,
-        secret=key.get_secret_value() if key else None,
-        now=now,
-    )
 
 
 async def alert_owners(

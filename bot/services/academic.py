@@ -1,16 +1,7 @@
 """Courses and groups with their weekly slots: the admin's academic catalogue.
 
-Parsing
--------
-The admin types money, dates, times and small numbers into forms. The `parse_*`
-helpers turn the text into a value or raise `Invalid` with a `Problem` (and the facts
-a message needs), so the handler can say exactly what was wrong and repeat the step:
-
-* money: whole so'm, `1250000`, `1 250 000`, `1.250.000` or `1,250,000` (one separator,
-  groups of three), an optional unit word; never negative, at most `MONEY_MAX`;
-* dates: `DD.MM.YYYY` (`31.02.2025` is refused as a day that does not exist);
-* times: `HH:MM`, 24-hour, in the centre's time zone (`25:00` is refused);
-* a weekly slot: a start time and a length, `14:00 90` or `14:00-15:30`.
+The money, dates, times and small numbers the admin types into these forms are parsed
+by `bot.services.parsing` (one home, one set of limits).
 
 Saving
 ------
@@ -21,8 +12,6 @@ the admin confirms (`confirm_overlaps=True`). A changed timetable regenerates on
 future lessons nobody has marked (see `bot.services.lessons`).
 """
 
-import calendar
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -34,15 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
 from bot.services import lessons as lessons_service
+from bot.services.parsing import Invalid, Problem
 from bot.services.people import APOSTROPHES, fold
 from db.models import Course, Group, GroupStatus, Role, ScheduleSlot, User
 from db.repositories import academic as repo
 
 PAGE_SIZE = 10
-MONEY_MAX = 100_000_000
 CAPACITY_MAX = 200
-DURATION_MIN, DURATION_MAX = 15, 360
-YEAR_MIN, YEAR_MAX = 2000, 2100
 COURSE_NAME_MIN, COURSE_NAME_MAX = 2, 128
 GROUP_NAME_MAX = 128
 ROOM_MAX = 64
@@ -52,149 +39,6 @@ MINUTES_PER_WEEK = 7 * 24 * 60
 SEARCH_CAP = 200
 
 T = TypeVar("T")
-
-
-# --- parsing ------------------------------------------------------------------------------
-
-
-class Problem(StrEnum):
-    EMPTY = "empty"
-    TOO_SHORT = "too_short"
-    TOO_LONG = "too_long"
-    NOT_A_NUMBER = "not_a_number"
-    NEGATIVE = "negative"
-    TOO_LARGE = "too_large"
-    TOO_SMALL = "too_small"
-    DATE_FORMAT = "date_format"
-    NO_SUCH_MONTH = "no_such_month"
-    NO_SUCH_DAY = "no_such_day"
-    YEAR_RANGE = "year_range"
-    TIME_FORMAT = "time_format"
-    NO_SUCH_TIME = "no_such_time"
-    SLOT_FORMAT = "slot_format"
-    END_BEFORE_START = "end_before_start"
-
-
-class Invalid(ValueError):
-    """A typed value that cannot be used; `facts` feed the message (limits, the month...)."""
-
-    def __init__(self, problem: Problem, **facts: Any) -> None:
-        super().__init__(problem.value)
-        self.problem = problem
-        self.facts = facts
-
-
-_UNIT = re.compile(r"\s*(so['ʻ‘’`]?m|сум|uzs|sum)\.?$", re.IGNORECASE)
-_SEPARATORS = " .,'\u00a0\u202f"
-_GROUPED = re.compile(r"^\d{1,3}([ .,'\u00a0\u202f])\d{3}(?:\1\d{3})*$")
-_MINUS = "-\u2212\u2013"
-
-
-def parse_money(text: str | None, *, maximum: int = MONEY_MAX) -> int:
-    """Whole so'm from `1250000`, `1 250 000`, `1.250.000`, `1,250,000` (unit word allowed)."""
-    raw = _UNIT.sub("", (text or "").strip()).strip()
-    if not raw:
-        raise Invalid(Problem.NOT_A_NUMBER)
-    if raw[0] in _MINUS and re.fullmatch(r"[\d" + re.escape(_SEPARATORS) + r"]+", raw[1:].strip()):
-        raise Invalid(Problem.NEGATIVE)
-    if raw.isascii() and raw.isdigit():
-        digits = raw
-    elif _GROUPED.match(raw):
-        digits = re.sub(r"\D", "", raw)
-    else:
-        raise Invalid(Problem.NOT_A_NUMBER)
-    if len(digits.lstrip("0")) > len(str(maximum)):
-        raise Invalid(Problem.TOO_LARGE, maximum=maximum)
-    amount = int(digits)
-    if amount > maximum:
-        raise Invalid(Problem.TOO_LARGE, maximum=maximum)
-    return amount
-
-
-def parse_whole(text: str | None, minimum: int, maximum: int) -> int:
-    """A small whole number within limits (capacity, a percentage: `15` or `15%`)."""
-    raw = (text or "").strip().removesuffix("%").strip()
-    if raw and raw[0] in _MINUS and raw[1:].strip().isdigit():
-        raise Invalid(Problem.NEGATIVE, minimum=minimum, maximum=maximum)
-    if not (raw.isascii() and raw.isdigit()):
-        raise Invalid(Problem.NOT_A_NUMBER, minimum=minimum, maximum=maximum)
-    if len(raw.lstrip("0")) > len(str(maximum)) or int(raw) > maximum:
-        raise Invalid(Problem.TOO_LARGE, minimum=minimum, maximum=maximum)
-    if int(raw) < minimum:
-        raise Invalid(Problem.TOO_SMALL, minimum=minimum, maximum=maximum)
-    return int(raw)
-
-
-_DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$")
-
-
-def parse_date(text: str | None) -> date:
-    """`DD.MM.YYYY` (dots, slashes or dashes); a day the month lacks is refused by name."""
-    match = _DATE.match((text or "").strip())
-    if not match:
-        raise Invalid(Problem.DATE_FORMAT)
-    day, month, year = (int(part) for part in match.groups())
-    if not YEAR_MIN <= year <= YEAR_MAX:
-        raise Invalid(Problem.YEAR_RANGE, minimum=YEAR_MIN, maximum=YEAR_MAX)
-    if not 1 <= month <= 12:
-        raise Invalid(Problem.NO_SUCH_MONTH, month=month)
-    days = calendar.monthrange(year, month)[1]
-    if not 1 <= day <= days:
-        raise Invalid(Problem.NO_SUCH_DAY, day=day, month=month, year=year, days=days)
-    return date(year, month, day)
-
-
-_TIME = re.compile(r"^(\d{1,2})[:.](\d{2})$")
-
-
-def parse_time(text: str | None) -> time:
-    """`HH:MM` (or `H.MM`), 24-hour; `25:00` and `10:75` are refused."""
-    match = _TIME.match((text or "").strip())
-    if not match:
-        raise Invalid(Problem.TIME_FORMAT)
-    hours, minutes = int(match.group(1)), int(match.group(2))
-    if hours > 23 or minutes > 59:
-        raise Invalid(Problem.NO_SUCH_TIME, text=(text or "").strip())
-    return time(hours, minutes)
-
-
-def parse_slot_time(text: str | None) -> tuple[time, int]:
-    """A start time and a length in minutes: `14:00 90` or `14:00-15:30`."""
-    raw = " ".join((text or "").split())
-    parts = re.split(r"\s*[-–—]\s*|\s+", raw, maxsplit=1)
-    if len(parts) != 2:
-        if len(parts) == 1 and _TIME.match(parts[0]):
-            parse_time(parts[0])  # a wrong time is named before the missing length
-        raise Invalid(Problem.SLOT_FORMAT)
-    start = parse_time(parts[0])
-    if _TIME.match(parts[1]):
-        end = parse_time(parts[1])
-        minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
-        if minutes <= 0:
-            raise Invalid(Problem.END_BEFORE_START)
-    else:
-        minutes = parse_whole(parts[1].removesuffix("min").strip(), DURATION_MIN, DURATION_MAX)
-    if not DURATION_MIN <= minutes <= DURATION_MAX:
-        problem = Problem.TOO_SMALL if minutes < DURATION_MIN else Problem.TOO_LARGE
-        raise Invalid(problem, minimum=DURATION_MIN, maximum=DURATION_MAX)
-    return start, minutes
-
-
-def clean_text(text: str | None, minimum: int, maximum: int, *, field_name: str = "text") -> str:
-    """Stripped text with collapsed spaces inside a line, within the length limits."""
-    value = "\n".join(" ".join(line.split()) for line in (text or "").strip().splitlines())
-    if not value:
-        raise Invalid(Problem.EMPTY, minimum=minimum, maximum=maximum, field=field_name)
-    if len(value) < minimum:
-        raise Invalid(Problem.TOO_SHORT, minimum=minimum, maximum=maximum, field=field_name)
-    if len(value) > maximum:
-        raise Invalid(Problem.TOO_LONG, minimum=minimum, maximum=maximum, length=len(value))
-    return value
-
-
-def is_skip(text: str | None) -> bool:
-    """`-` or `—` typed where a value is optional."""
-    return (text or "").strip() in {"-", "—", "–"}
 
 
 # --- shared shapes ------------------------------------------------------------------------

@@ -12,8 +12,11 @@ row counts the live database had at the moment of the copy; a PostgreSQL dump mu
 readable by `pg_restore --list`. Names sort by UTC time: educrm-20261125T030000Z.db.gz.
 
 Nothing here knows aiogram; the job, /backup and `python -m bot restore` call it.
+`backup_now` and `file_sent` are /backup's use cases: each writes its audit entry and
+commits once.
 """
 
+import asyncio
 import fcntl
 import gzip
 import hashlib
@@ -34,8 +37,12 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
+from bot.services import audit
 from db.engine import create_engine
+from db.models import AuditOutcome
 
 PREFIX = "educrm-"
 MAGIC = b"EDUBAK1\x00"
@@ -370,6 +377,58 @@ class DatabaseLock:
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
+
+
+# --- the /backup use cases -----------------------------------------------------------
+
+
+async def make_backup(settings: Settings, now: datetime | None = None) -> BackupResult:
+    """One verified, rotated backup now (the blocking work runs in a thread)."""
+    key = settings.backup.backup_key
+    return await asyncio.to_thread(
+        create_backup,
+        settings.database.database_url,
+        settings.backup.backup_dir,
+        keep=settings.backup.backup_keep,
+        secret=key.get_secret_value() if key else None,
+        now=now,
+    )
+
+
+async def backup_now(session: AsyncSession, settings: Settings, actor_id: int) -> BackupResult:
+    """A backup asked for by an admin, audited either way; raises BackupError (audited as
+    failed) when it could not be made or checked. No read transaction is held meanwhile."""
+    await session.rollback()
+    try:
+        result = await make_backup(settings)
+    except BackupError as error:
+        await audit.record(
+            session,
+            actor_id=actor_id,
+            action="backup.created",
+            outcome=AuditOutcome.FAILED,
+            details={"error": str(error)},
+        )
+        await session.commit()
+        raise
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        action="backup.created",
+        object_type="backup",
+        object_id=result.path.name,
+        details={"size": result.size, "encrypted": result.encrypted},
+    )
+    await session.commit()
+    return result
+
+
+async def file_sent(session: AsyncSession, actor_id: int, name: str) -> None:
+    """The audit entry of a backup file handed to an owner, committed before it goes out."""
+    await audit.record(
+        session, actor_id=actor_id, action="backup.sent", object_type="backup", object_id=name
+    )
+    await session.commit()
 
 
 # --- restore -----------------------------------------------------------------------

@@ -309,6 +309,29 @@ async def recover(
     return touched
 
 
+async def get(session: AsyncSession, broadcast_id: int) -> Broadcast | None:
+    return await repo.get(session, broadcast_id)
+
+
+async def audience_name(session: AsyncSession, kind: AudienceType, audience_id: int) -> str | None:
+    """The name of the course or group an audience points at; None when it is gone."""
+    if kind is AudienceType.COURSE:
+        return await repo.course_name(session, audience_id)
+    return await repo.group_name(session, audience_id)
+
+
+async def audience_page(
+    session: AsyncSession, kind: AudienceType, number: int, size: int
+) -> tuple[list[tuple[int, str]], int, int]:
+    """(active courses or groups to choose from, the page clamped, the number of pages)."""
+    page_of = repo.courses_page if kind is AudienceType.COURSE else repo.groups_page
+    _, total = await page_of(session, 0, 0)
+    pages = max(1, -(-total // size))
+    number = min(max(1, number), pages)
+    items, _ = await page_of(session, (number - 1) * size, size)
+    return items, number, pages
+
+
 async def page(session: AsyncSession, number: int, size: int) -> tuple[list[Broadcast], int, int]:
     """(broadcasts newest first, the page number clamped, the number of pages)."""
     _, total = await repo.page(session, 0, 0)

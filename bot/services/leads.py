@@ -15,7 +15,6 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
-from bot.services import mydata as mydata_service
 from bot.services.access import Actor
 from db.base import utcnow
 from db.models import Lead, LeadStatus, Role, User
@@ -71,10 +70,6 @@ async def may_apply(session: AsyncSession, actor: Actor) -> tuple[MayApply, int 
 
 async def courses(session: AsyncSession) -> list[tuple[int, str]]:
     return [(row.id, row.name) for row in await repo.active_courses(session)]
-
-
-clean_name = mydata_service.clean_name  # raise mydata.InvalidValue
-clean_phone = mydata_service.clean_phone
 
 
 async def apply(

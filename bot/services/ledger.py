@@ -51,12 +51,12 @@ from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
+from bot.services.parsing import MONEY_MAX
 from db.base import utcnow
 from db.models import Group, GroupStatus, LessonStatus, Payment, PaymentMethod, Refund, Role, User
 from db.repositories import academic as academic_repo
 from db.repositories import ledger as repo
 
-MAX_AMOUNT = 1_000_000_000  # so'm: anything larger is a typo, refused
 MAX_TEXT = 500
 
 
@@ -181,8 +181,8 @@ class ChargeRun:
 def check_amount(amount: int) -> int:
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise TypeError("money is an integer number of so'm")
-    if not 0 < amount <= MAX_AMOUNT:
-        raise ValueError(f"an amount is 1..{MAX_AMOUNT} so'm")
+    if not 0 < amount <= MONEY_MAX:
+        raise ValueError(f"an amount is 1..{MONEY_MAX} so'm")
     return amount
 
 

@@ -5,14 +5,12 @@ and the corrections a user may make to their own profile.
 `everything` loads every row for /export. Both cost one query per table, never one
 per row, so a student with thousands of attendance marks is as quick as a new one.
 
-Corrections (name, phone, email) are validated here; an invalid value raises
-`InvalidValue` with a `Problem` the handler turns into a message, and nothing is
-written. A valid one is stored with an audit entry that names the field but not the
+Corrections (name, phone, email) are validated by `bot.services.parsing`; an invalid
+value raises its `Invalid` with a `Problem` the handler turns into a message, and nothing
+is written. A valid one is stored with an audit entry that names the field but not the
 old or new value (the audit log must not become a second copy of personal data).
 """
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,23 +19,11 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
+from bot.services.parsing import clean_email, clean_name, clean_phone
 from db.models import User
 from db.repositories import mydata as repo
 
 RECENT = 5  # grades and payments shown on the /mydata card
-
-NAME_MIN, NAME_MAX = 2, 128
-# Uzbek Latin writes oʻ, gʻ and ʼ with any of these; Russian and English names use ' and -.
-APOSTROPHES = "'ʻʼ’‘`"
-NAME_PUNCTUATION = frozenset(" -.") | frozenset(APOSTROPHES)
-EMAIL_MAX = 254
-EMAIL_LOCAL_MAX = 64
-EMAIL = re.compile(
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
-)
-PHONE_DIGITS_MIN, PHONE_DIGITS_MAX = 9, 15
-UZ_COUNTRY_CODE = "998"
 
 
 class Field(StrEnum):
@@ -46,21 +32,6 @@ class Field(StrEnum):
     NAME = "full_name"
     PHONE = "phone"
     EMAIL = "email"
-
-
-class Problem(StrEnum):
-    TOO_SHORT = "too_short"
-    TOO_LONG = "too_long"
-    DIGITS = "digits"
-    CHARACTERS = "characters"
-    EMAIL = "email"
-    PHONE = "phone"
-
-
-class InvalidValue(ValueError):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.value)
-        self.problem = problem
 
 
 # --- the rows ---------------------------------------------------------------------------
@@ -435,41 +406,6 @@ async def children(session: AsyncSession, parent_id: int) -> list[PersonRef]:
 # --- corrections ------------------------------------------------------------------------
 
 
-def clean_name(raw: str) -> str:
-    """Letters of any script (Latin with oʻ gʻ ʼ, Cyrillic, …), spaces, hyphens,
-    apostrophes and dots; 2-128 characters; spaces collapsed."""
-    name = " ".join(unicodedata.normalize("NFC", raw).split())
-    if any(char.isdigit() for char in name):
-        raise InvalidValue(Problem.DIGITS)
-    if any(not (char.isalpha() or char in NAME_PUNCTUATION) for char in name):
-        raise InvalidValue(Problem.CHARACTERS)
-    if len(name) > NAME_MAX:
-        raise InvalidValue(Problem.TOO_LONG)
-    if len(name) < NAME_MIN or sum(char.isalpha() for char in name) < NAME_MIN:
-        raise InvalidValue(Problem.TOO_SHORT)
-    return name
-
-
-def clean_email(raw: str) -> str:
-    email = raw.strip()
-    if len(email) > EMAIL_MAX or not EMAIL.match(email):
-        raise InvalidValue(Problem.EMAIL)
-    local, domain = email.rsplit("@", 1)
-    if len(local) > EMAIL_LOCAL_MAX:
-        raise InvalidValue(Problem.EMAIL)
-    return f"{local}@{domain.lower()}"
-
-
-def clean_phone(raw: str) -> str:
-    """`998 90 123-45-67`, `+998901234567` or `901234567` → `+998901234567`."""
-    digits = re.sub(r"\D", "", raw)
-    if len(digits) == 9:  # a local Uzbek number
-        digits = UZ_COUNTRY_CODE + digits
-    if not PHONE_DIGITS_MIN <= len(digits) <= PHONE_DIGITS_MAX:
-        raise InvalidValue(Problem.PHONE)
-    return f"+{digits}"
-
-
 async def _change(session: AsyncSession, user_id: int, field_: Field, value: str) -> str | None:
     user = await _live_user(session, user_id)
     if user is None:
@@ -489,7 +425,7 @@ async def _change(session: AsyncSession, user_id: int, field_: Field, value: str
 
 
 async def change_name(session: AsyncSession, user_id: int, raw: str) -> str | None:
-    """The name as stored; raises InvalidValue (nothing written); None when the user is gone."""
+    """The name as stored; raises parsing.Invalid (nothing written); None when the user is gone."""
     return await _change(session, user_id, Field.NAME, clean_name(raw))
 
 

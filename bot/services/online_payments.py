@@ -24,8 +24,8 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit, ledger
-from bot.services.academic import MONEY_MAX
 from bot.services.ledger import LedgerOutcome, PaymentResult
+from bot.services.parsing import MONEY_MAX
 from db.ids import is_row_id
 from db.models import AuditOutcome, PaymentMethod, Role, User
 from db.repositories import mydata as mydata_repo

@@ -51,9 +51,6 @@ CANDIDATES = 200  # the most rows one search loads; a longer query narrows it
 QUERY_MIN = 2
 PHONE_QUERY = re.compile(r"^[\d\s()+\-]+$")
 PHONE_QUERY_DIGITS_MIN = 3
-UZ_PHONE_TYPED = re.compile(r"^\+?[\d\s()\-]+$")
-BIRTH_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
-OLDEST_BIRTH_YEAR = 1900
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,56 +156,6 @@ async def search(session: AsyncSession, query: str, page: int = 1) -> SearchResu
 # --- registration -------------------------------------------------------------------------
 
 
-class Problem(StrEnum):
-    PHONE = "phone"
-    DATE_FORMAT = "date_format"
-    DATE_IMPOSSIBLE = "date_impossible"
-    DATE_FUTURE = "date_future"
-    DATE_TOO_OLD = "date_too_old"
-
-
-class Invalid(ValueError):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.value)
-        self.problem = problem
-
-
-clean_name = mydata_service.clean_name  # raises mydata.InvalidValue
-
-
-def clean_uz_phone(raw: str) -> str:
-    """An Uzbek number typed by staff: `+998 90 123-45-67`, `998901234567` or `90 123 45 67`
-    → `+998901234567`. Anything else (letters, a foreign or short number) is refused."""
-    raw = raw.strip()
-    if not UZ_PHONE_TYPED.match(raw):
-        raise Invalid(Problem.PHONE)
-    digits = re.sub(r"\D", "", raw)
-    if len(digits) == 9:
-        digits = mydata_service.UZ_COUNTRY_CODE + digits
-    if len(digits) != 12 or not digits.startswith(mydata_service.UZ_COUNTRY_CODE):
-        raise Invalid(Problem.PHONE)
-    if raw.startswith("+") and not raw.replace(" ", "").startswith("+998"):
-        raise Invalid(Problem.PHONE)
-    return f"+{digits}"
-
-
-def clean_birth_date(raw: str, today: date) -> date:
-    """`DD.MM.YYYY`; 31.02 and dates in the future or before 1900 are refused."""
-    match = BIRTH_DATE.match(raw.strip())
-    if match is None:
-        raise Invalid(Problem.DATE_FORMAT)
-    day, month, year = (int(part) for part in match.groups())
-    try:
-        born = date(year, month, day)
-    except ValueError:
-        raise Invalid(Problem.DATE_IMPOSSIBLE) from None
-    if born > today:
-        raise Invalid(Problem.DATE_FUTURE)
-    if born.year < OLDEST_BIRTH_YEAR:
-        raise Invalid(Problem.DATE_TOO_OLD)
-    return born
-
-
 @dataclass(frozen=True, slots=True)
 class PersonRef:
     id: int
@@ -218,6 +165,17 @@ class PersonRef:
 async def same_phone(session: AsyncSession, phone: str) -> list[PersonRef]:
     """People already registered with this number (the form warns before a double entry)."""
     return [PersonRef(user.id, user.full_name) for user in await repo.with_phone(session, phone)]
+
+
+async def live_person(session: AsyncSession, user_id: int) -> PersonRef | None:
+    """Someone who is still here (not deleted or anonymised), or None."""
+    user = await repo.live_user(session, user_id)
+    return None if user is None else PersonRef(user.id, user.full_name)
+
+
+async def first_child(session: AsyncSession, parent_id: int) -> int | None:
+    """The first student linked to a parent (a parent's invite names them)."""
+    return await repo.first_child(session, parent_id)
 
 
 async def registrable_child(session: AsyncSession, student_id: int) -> PersonRef | None:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
 from bot.services.access import Actor
-from db.models import Permission, Role
+from db.models import Permission, Role, User
 from db.repositories import people as repo
 from db.repositories import users as users_repo
 
@@ -67,6 +67,11 @@ def grantable(actor: Actor) -> frozenset[Permission]:
 
 def _ordered(permissions: set[Permission] | frozenset[Permission]) -> tuple[Permission, ...]:
     return tuple(p for p in PERMISSION_ORDER if p in permissions)
+
+
+async def target(session: AsyncSession, user_id: int) -> User | None:
+    """The person whose roles or rights are edited, if still here."""
+    return await repo.live_user(session, user_id)
 
 
 async def _done(session: AsyncSession, user_id: int, owner_ids: tuple[int, ...], **kw) -> Change:

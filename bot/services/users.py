@@ -9,7 +9,7 @@ from bot.config import LANGUAGES
 from bot.services import audit
 from bot.services import consent as consent_service
 from bot.services.access import Actor
-from db.models import User
+from db.models import Role, User
 from db.repositories import users as users_repo
 
 # last_seen is written at most this often: a write per update would cost more than it tells,
@@ -33,6 +33,10 @@ class TelegramProfile:
 def initial_language(language_code: str | None, default_language: str) -> str:
     code = (language_code or "").split("-")[0].lower()
     return code if code in LANGUAGES else default_language
+
+
+async def roles_of(session: AsyncSession, user_id: int) -> frozenset[Role]:
+    return await users_repo.roles_of(session, user_id)
 
 
 async def sync_sender(

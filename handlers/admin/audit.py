@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.filters.access import OWNER_ONLY
 from bot.formatting import format_datetime
 from bot.i18n import _, ngettext
 from bot.services import audit, audit_log
@@ -16,8 +17,8 @@ from bot.services.access import Actor
 from bot.services.audit_chain import ChainReport, Problem
 from bot.services.audit_log import AuditFilter, AuditPage
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.models import AuditEntry, AuditOutcome, Permission
-from handlers.fallback import refusal_text, stale_button_text
 from keyboards.audit import AuditCb, action_groups, audit_page, back_to_log
 
 ACTION_PATTERN = re.compile(r"^[a-z_]{1,24}(\.[a-z_]{1,24})?$")
@@ -177,15 +178,9 @@ async def choose_action(
 
 
 async def verify_chain(
-    callback: CallbackQuery, callback_data: AuditCb, actor: Actor, session: AsyncSession
+    callback: CallbackQuery, callback_data: AuditCb, session: AsyncSession
 ) -> None:
     """Owners only: walk the whole hash chain and name its first broken entry."""
-    if not actor.is_owner:
-        await audit.record_denied(
-            session, actor_id=actor.user_id, action="audit.verify", details={"needs": "owner"}
-        )
-        await callback.answer(refusal_text(), show_alert=True)
-        return
     if callback_data.action and not ACTION_PATTERN.match(callback_data.action):
         await callback.answer(stale_button_text())
         return
@@ -207,6 +202,6 @@ def create_router() -> Router:
         choose_action, AuditCb.filter(F.view == "groups"), flags=NEEDS_AUDIT
     )
     router.callback_query.register(
-        verify_chain, AuditCb.filter(F.view == "verify"), flags=NEEDS_AUDIT
+        verify_chain, AuditCb.filter(F.view == "verify"), flags=NEEDS_AUDIT | OWNER_ONLY
     )
     return router

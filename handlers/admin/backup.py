@@ -10,13 +10,12 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.filters.access import OWNER_ONLY
 from bot.i18n import _
-from bot.jobs.backup import make_backup
-from bot.services import audit
+from bot.services import backup as backup_service
 from bot.services.access import Actor
 from bot.services.backup import NAME_PATTERN, BackupError, BackupResult
-from db.models import AuditOutcome, Permission
-from handlers.fallback import stale_button_text
+from db.models import Permission
 from keyboards.backup import BackupCb, send_file_button
 
 NEEDS_BACKUPS = {"permission": Permission.BACKUPS}
@@ -57,34 +56,17 @@ def render_result(result: BackupResult, keep: int) -> str:
 async def backup_now(
     message: Message, actor: Actor, session: AsyncSession, settings: Settings, bot: Bot
 ) -> None:
-    await session.rollback()  # no read transaction is held while the copy is made
+    await session.rollback()  # no read transaction is held across the Telegram call
     await bot.send_chat_action(actor.telegram_id, ChatAction.TYPING)
     try:
-        result = await make_backup(settings)
+        result = await backup_service.backup_now(session, settings, actor.user_id)
     except BackupError as error:
-        await audit.record(
-            session,
-            actor_id=actor.user_id,
-            action="backup.created",
-            outcome=AuditOutcome.FAILED,
-            details={"error": str(error)},
-        )
-        await session.commit()
         await message.answer(
             _("❌ <b>The backup failed</b>\n{error}\nThe previous backups are kept.").format(
                 error=f"<code>{escape(str(error))}</code>"
             )
         )
         return
-    await audit.record(
-        session,
-        actor_id=actor.user_id,
-        action="backup.created",
-        object_type="backup",
-        object_id=result.path.name,
-        details={"size": result.size, "encrypted": result.encrypted},
-    )
-    await session.commit()
     markup = send_file_button(result.path.name) if actor.is_owner else None
     await message.answer(render_result(result, settings.backup.backup_keep), reply_markup=markup)
 
@@ -97,13 +79,8 @@ async def send_file(
     settings: Settings,
     bot: Bot,
 ) -> None:
+    """Owners only (the guard refuses anyone else, whoever pressed the button)."""
     name = callback_data.name
-    if not actor.is_owner:  # the file goes to owners only, whoever pressed the button
-        await audit.record_denied(
-            session, actor_id=actor.user_id, action="backup.sent", details={"file": name}
-        )
-        await callback.answer(stale_button_text(), show_alert=True)
-        return
     path = settings.backup.backup_dir / name
     if not NAME_PATTERN.match(name) or not path.is_file():
         await callback.answer(_("⚠️ That backup is no longer kept."), show_alert=True)
@@ -114,10 +91,7 @@ async def send_file(
             show_alert=True,
         )
         return
-    await audit.record(
-        session, actor_id=actor.user_id, action="backup.sent", object_type="backup", object_id=name
-    )
-    await session.commit()
+    await backup_service.file_sent(session, actor.user_id, name)
     data = await asyncio.to_thread(path.read_bytes)
     await bot.send_document(
         actor.telegram_id,
@@ -132,5 +106,5 @@ async def send_file(
 def create_router() -> Router:
     router = Router(name="admin.backup")
     router.message.register(backup_now, Command("backup"), flags=NEEDS_BACKUPS)
-    router.callback_query.register(send_file, BackupCb.filter(), flags=NEEDS_BACKUPS)
+    router.callback_query.register(send_file, BackupCb.filter(), flags=NEEDS_BACKUPS | OWNER_ONLY)
     return router

@@ -8,12 +8,12 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters.access import OWNER_ONLY
 from bot.formatting import format_money
 from bot.i18n import _, ngettext
-from bot.services import audit, ledger
+from bot.services import ledger
 from bot.services.access import Actor
 from bot.telegram import edit_or_send
-from handlers.fallback import refusal_text
 from keyboards.balances import RecomputeCb, fix_button
 
 SHOWN = 20  # differences listed in the message; the rest are counted
@@ -51,18 +51,7 @@ def render_check(check: ledger.BalanceCheck) -> str:
     return "\n".join(lines)
 
 
-async def _refuse(event: Message | CallbackQuery, actor: Actor, session: AsyncSession) -> None:
-    await audit.record_denied(session, actor_id=actor.user_id, action="balances.denied")
-    if isinstance(event, CallbackQuery):
-        await event.answer(refusal_text(), show_alert=True)
-    else:
-        await event.answer(refusal_text())
-
-
-async def recompute(message: Message, actor: Actor, session: AsyncSession) -> None:
-    if not actor.is_owner:
-        await _refuse(message, actor, session)
-        return
+async def recompute(message: Message, session: AsyncSession) -> None:
     check = await ledger.check_balances(session)
     markup = fix_button(len(check.differences)) if check.differences else None
     await message.answer(render_check(check), reply_markup=markup)
@@ -71,9 +60,6 @@ async def recompute(message: Message, actor: Actor, session: AsyncSession) -> No
 async def fix(
     callback: CallbackQuery, callback_data: RecomputeCb, actor: Actor, session: AsyncSession
 ) -> None:
-    if not actor.is_owner:
-        await _refuse(callback, actor, session)
-        return
     check = await ledger.check_balances(session)
     if len(check.differences) != callback_data.differences or not check.differences:
         # the ledger moved since the report: show the new one instead of fixing blind
@@ -93,6 +79,6 @@ async def fix(
 
 def create_router() -> Router:
     router = Router(name="admin.balances")
-    router.message.register(recompute, Command("recompute_balances"))
-    router.callback_query.register(fix, RecomputeCb.filter())
+    router.message.register(recompute, Command("recompute_balances"), flags=OWNER_ONLY)
+    router.callback_query.register(fix, RecomputeCb.filter(), flags=OWNER_ONLY)
     return router

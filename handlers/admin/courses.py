@@ -17,21 +17,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.filters.menu import MenuButton
 from bot.formatting import format_money
 from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
-from bot.forms.texts import stale_button_text
 from bot.i18n import _
 from bot.services import academic as academic_service
+from bot.services import parsing
 from bot.services.academic import (
     COURSE_NAME_MAX,
     COURSE_NAME_MIN,
     DESCRIPTION_MAX,
     CourseDraft,
     CourseInfo,
-    Invalid,
     Outcome,
-    Problem,
 )
 from bot.services.access import Actor
+from bot.services.parsing import Invalid, Problem
 from bot.telegram import edit_or_send
+from bot.wording import (
+    money_problem,
+    stale_button_text,
+    text_problem,
+)
 from db.models import Permission
 from keyboards.academic import (
     CourseCb,
@@ -42,86 +46,6 @@ from keyboards.academic import (
 from keyboards.forms import skip_row
 
 ACADEMIC = {"permission": Permission.ACADEMIC}
-
-
-# --- wording of bad answers (shared by the academic forms) ---------------------------------
-
-
-def money_problem(error: Invalid, typed: str | None) -> str:
-    if error.problem is Problem.NEGATIVE:
-        return _("⚠️ A price cannot be negative. Type 0 for a free course.")
-    if error.problem is Problem.TOO_LARGE:
-        return _("⚠️ That is too large: the most is {maximum}.").format(
-            maximum=format_money(error.facts["maximum"])
-        )
-    return _(
-        "⚠️ “{typed}” is not an amount. Type whole soʻm in digits, for example 1 250 000."
-    ).format(typed=escape((typed or "").strip()[:40]))
-
-
-def number_problem(error: Invalid) -> str:
-    if error.problem is Problem.NOT_A_NUMBER:
-        return _("⚠️ Type a whole number from {minimum} to {maximum}, digits only.").format(
-            **error.facts
-        )
-    return _("⚠️ The number must be from {minimum} to {maximum}.").format(**error.facts)
-
-
-def date_problem(error: Invalid) -> str:
-    facts = error.facts
-    if error.problem is Problem.NO_SUCH_DAY:
-        return _(
-            "⚠️ {day}.{month}.{year} does not exist: that month has {days} days. "
-            "Check the day and type the date again."
-        ).format(
-            day=f"{facts['day']:02d}",
-            month=f"{facts['month']:02d}",
-            year=facts["year"],
-            days=facts["days"],
-        )
-    if error.problem is Problem.NO_SUCH_MONTH:
-        return _("⚠️ There is no month {month}: months go from 01 to 12.").format(
-            month=facts["month"]
-        )
-    if error.problem is Problem.YEAR_RANGE:
-        return _("⚠️ The year must be between {minimum} and {maximum}.").format(**facts)
-    return _("⚠️ Type the date as DD.MM.YYYY, for example 01.09.2025.")
-
-
-def time_problem(error: Invalid) -> str:
-    if error.problem is Problem.NO_SUCH_TIME:
-        return _(
-            "⚠️ {typed} is not a time of day: hours go from 00 to 23 and minutes from 00 to 59."
-        ).format(typed=escape(error.facts.get("text", "")[:20]))
-    if error.problem is Problem.SLOT_FORMAT:
-        return _(
-            "⚠️ Send the start time and the length in minutes, for example 14:00 90 "
-            "(or 14:00-15:30)."
-        )
-    if error.problem is Problem.END_BEFORE_START:
-        return _("⚠️ The end must be later than the start.")
-    if error.problem in (
-        Problem.TOO_SMALL,
-        Problem.TOO_LARGE,
-        Problem.NOT_A_NUMBER,
-        Problem.NEGATIVE,
-    ):
-        return _("⚠️ A lesson lasts from {minimum} to {maximum} minutes.").format(
-            minimum=academic_service.DURATION_MIN, maximum=academic_service.DURATION_MAX
-        )
-    return _("⚠️ Type the time as HH:MM, for example 14:00.")
-
-
-def text_problem(error: Invalid) -> str:
-    if error.problem is Problem.EMPTY:
-        return _("⚠️ This cannot be empty: please type it.")
-    if error.problem is Problem.TOO_SHORT:
-        return _("⚠️ That is too short: at least {minimum} characters.").format(
-            minimum=error.facts["minimum"]
-        )
-    return _("⚠️ That is too long: {length} characters, and the limit is {maximum}.").format(
-        length=error.facts.get("length", 0), maximum=error.facts["maximum"]
-    )
 
 
 # --- screens ------------------------------------------------------------------------------
@@ -165,7 +89,7 @@ class CourseData(FormData):
 
 
 async def read_name(data: CourseData, text: str | None, context: FormContext) -> None:
-    name = academic_service.clean_text(text, COURSE_NAME_MIN, COURSE_NAME_MAX)
+    name = parsing.clean_text(text, COURSE_NAME_MIN, COURSE_NAME_MAX)
     if "\n" in name:
         raise Invalid(Problem.TOO_LONG, maximum=COURSE_NAME_MAX, length=len(name))
     if not await academic_service.course_name_free(context.session, name, data.course_id):
@@ -174,14 +98,14 @@ async def read_name(data: CourseData, text: str | None, context: FormContext) ->
 
 
 async def read_description(data: CourseData, text: str | None, context: FormContext) -> None:
-    if academic_service.is_skip(text):
+    if parsing.is_skip(text):
         data.description = None
     else:
-        data.description = academic_service.clean_text(text, 1, DESCRIPTION_MAX)
+        data.description = parsing.clean_text(text, 1, DESCRIPTION_MAX)
 
 
 async def read_price(data: CourseData, text: str | None, context: FormContext) -> None:
-    data.price = academic_service.parse_money(text)
+    data.price = parsing.parse_money(text)
 
 
 def skip_description(data: CourseData) -> None:

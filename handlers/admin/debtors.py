@@ -24,9 +24,9 @@ from bot.services import debtors_xlsx, ledger, payment_desk
 from bot.services.access import Actor
 from bot.services.ledger import Debtor
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import Permission
-from handlers.fallback import stale_button_text
 from keyboards.payments import DebtorsCb, RemindDebtorCb, debtors_list
 
 PAYMENTS = {"permission": Permission.PAYMENTS}
@@ -157,7 +157,7 @@ async def remind_pressed(
     if student is None:
         await callback.answer(stale_button_text())
         return
-    await session.commit()  # end this read before the job's own sessions and Telegram
+    await session.rollback()  # end this read before the job's own sessions and Telegram
     result = await payment_reminders.remind_now(
         session_factory, bot, sender, settings, student.id, utcnow(), actor_id=actor.user_id
     )

@@ -27,18 +27,19 @@ from bot.config import Settings
 from bot.delivery import Outcome as Delivered
 from bot.delivery import Sender
 from bot.formatting import format_date, format_money
-from bot.forms.texts import cancel_hint, while_confirming_text
 from bot.i18n import _
 from bot.services import academic as academic_service
 from bot.services import enrolment as enrolment_service
-from bot.services.academic import GroupInfo, Invalid
+from bot.services import parsing
+from bot.services.academic import GroupInfo
 from bot.services.access import Actor
 from bot.services.enrolment import Change, EnrolmentInfo, Outcome, Preview
+from bot.services.parsing import Invalid
 from bot.telegram import edit_or_send
+from bot.wording import cancel_hint, number_problem, stale_button_text, while_confirming_text
 from db.base import utcnow
 from db.models import Role
-from handlers.admin.courses import ACADEMIC, number_problem
-from handlers.fallback import stale_button_text
+from handlers.admin.courses import ACADEMIC
 from handlers.forms import in_state, not_a_command
 from keyboards.academic import (
     EnrolCb,
@@ -614,7 +615,7 @@ async def discount_received(message: Message, state: FSMContext, session: AsyncS
         return
     item, group = found
     try:
-        percent = academic_service.parse_whole(message.text, 0, 100)
+        percent = parsing.parse_whole(message.text, 0, 100)
     except Invalid as error:
         await message.answer(f"{number_problem(error)}\n\n{discount_step_text(item, group)}")
         return

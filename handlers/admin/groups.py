@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import format_date, format_money
-from bot.forms.texts import cancel_hint, while_confirming_text
 from bot.i18n import _
 from bot.services import academic as academic_service
+from bot.services import parsing
 from bot.services.academic import (
     CAPACITY_MAX,
     GROUP_NAME_MAX,
@@ -31,7 +31,6 @@ from bot.services.academic import (
     GroupDraft,
     GroupInfo,
     GroupResult,
-    Invalid,
     Outcome,
     Overlap,
     SlotConflict,
@@ -39,18 +38,21 @@ from bot.services.academic import (
     SlotSpec,
 )
 from bot.services.access import Actor
+from bot.services.parsing import Invalid
 from bot.telegram import edit_or_send
-from db.base import utcnow
-from db.models import GroupStatus, Role
-from handlers.admin.courses import (
-    ACADEMIC,
+from bot.wording import (
+    cancel_hint,
     date_problem,
     money_problem,
     number_problem,
+    stale_button_text,
     text_problem,
     time_problem,
+    while_confirming_text,
 )
-from handlers.fallback import stale_button_text
+from db.base import utcnow
+from db.models import GroupStatus, Role
+from handlers.admin.courses import ACADEMIC
 from handlers.forms import in_state, not_a_command
 from keyboards.academic import (
     GROUP_FIELDS,
@@ -531,11 +533,9 @@ async def name_received(
 ) -> None:
     data = await state.get_data()
     try:
-        name = academic_service.clean_text(message.text, 1, GROUP_NAME_MAX)
+        name = parsing.clean_text(message.text, 1, GROUP_NAME_MAX)
         if "\n" in name:
-            raise Invalid(
-                academic_service.Problem.TOO_LONG, maximum=GROUP_NAME_MAX, length=len(name)
-            )
+            raise Invalid(parsing.Problem.TOO_LONG, maximum=GROUP_NAME_MAX, length=len(name))
     except Invalid as error:
         await show_step(message, state, "name", session, settings, prefix=text_problem(error))
         return
@@ -606,11 +606,11 @@ async def skip_pressed(
 async def room_received(
     message: Message, state: FSMContext, session: AsyncSession, settings: Settings
 ) -> None:
-    if academic_service.is_skip(message.text):
+    if parsing.is_skip(message.text):
         room = None
     else:
         try:
-            room = academic_service.clean_text(message.text, 1, ROOM_MAX)
+            room = parsing.clean_text(message.text, 1, ROOM_MAX)
         except Invalid as error:
             await show_step(message, state, "room", session, settings, prefix=text_problem(error))
             return
@@ -623,7 +623,7 @@ async def capacity_received(
 ) -> None:
     data = await state.get_data()
     try:
-        capacity = academic_service.parse_whole(message.text, 1, CAPACITY_MAX)
+        capacity = parsing.parse_whole(message.text, 1, CAPACITY_MAX)
     except Invalid as error:
         await show_step(message, state, "capacity", session, settings, prefix=number_problem(error))
         return
@@ -649,7 +649,7 @@ async def start_received(
     message: Message, state: FSMContext, session: AsyncSession, settings: Settings
 ) -> None:
     try:
-        start = academic_service.parse_date(message.text)
+        start = parsing.parse_date(message.text)
     except Invalid as error:
         await show_step(message, state, "start", session, settings, prefix=date_problem(error))
         return
@@ -673,12 +673,12 @@ async def start_received(
 async def end_received(
     message: Message, state: FSMContext, session: AsyncSession, settings: Settings
 ) -> None:
-    if academic_service.is_skip(message.text):
+    if parsing.is_skip(message.text):
         await set_value(state, end_date=None)
         await advance(message, state, "end", session, settings)
         return
     try:
-        end = academic_service.parse_date(message.text)
+        end = parsing.parse_date(message.text)
     except Invalid as error:
         await show_step(message, state, "end", session, settings, prefix=date_problem(error))
         return
@@ -702,11 +702,11 @@ async def end_received(
 async def price_received(
     message: Message, state: FSMContext, session: AsyncSession, settings: Settings
 ) -> None:
-    if academic_service.is_skip(message.text):
+    if parsing.is_skip(message.text):
         price = None
     else:
         try:
-            price = academic_service.parse_money(message.text)
+            price = parsing.parse_money(message.text)
         except Invalid as error:
             await show_step(
                 message,
@@ -760,7 +760,7 @@ async def slot_received(
         )
         return
     try:
-        start, minutes = academic_service.parse_slot_time(message.text)
+        start, minutes = parsing.parse_slot_time(message.text)
         slots = academic_service.add_slot(slots_of(data), SlotSpec(int(weekday), start, minutes))
     except Invalid as error:
         await show_step(message, state, "slots", session, settings, prefix=time_problem(error))

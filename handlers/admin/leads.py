@@ -15,14 +15,14 @@ from bot.delivery import Sender, recipients
 from bot.formatting import format_datetime, format_phone
 from bot.i18n import _
 from bot.services import leads as leads_service
+from bot.services import users as users_service
 from bot.services.access import Actor
 from bot.services.consent import Category
 from bot.services.leads import LeadInfo, LeadPage, Moved
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import LeadStatus, Permission
-from db.repositories import users as users_repo
-from handlers.fallback import stale_button_text
 from keyboards.people import LeadCb, enrol_confirmation, lead_card, lead_status_labels, leads_list
 
 USERS = {"permission": Permission.USERS}
@@ -156,7 +156,7 @@ async def status_pressed(
             session, [change.student_id], Category.ESSENTIAL, settings.centre.policy_version
         ):
             # the student's own `/` menu, without /apply
-            roles = await users_repo.roles_of(session, change.student_id)
+            roles = await users_service.roles_of(session, change.student_id)
             await set_chat_commands(bot, recipient.telegram_id, recipient.language, roles)
             await sender.notify(
                 bot, recipient, lambda: enrolled_notice(settings.centre.centre_name)

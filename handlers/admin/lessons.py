@@ -23,22 +23,24 @@ from bot.config import Settings
 from bot.delivery import Outcome as Delivered
 from bot.delivery import Sender
 from bot.formatting import format_datetime
-from bot.forms.texts import cancel_hint, while_confirming_text
 from bot.i18n import _
 from bot.services import academic as academic_service
 from bot.services import lessons as lessons_service
-from bot.services.academic import Invalid
+from bot.services import parsing
 from bot.services.access import Actor
 from bot.services.lessons import Audience, LessonChange, LessonInfo, Refusal
+from bot.services.parsing import Invalid
 from bot.telegram import edit_or_send
+from bot.wording import (
+    cancel_hint,
+    date_problem,
+    stale_button_text,
+    time_problem,
+    while_confirming_text,
+)
 from db.base import utcnow
 from db.models import LessonStatus
-from handlers.admin.courses import (
-    ACADEMIC,
-    date_problem,
-    time_problem,
-)
-from handlers.fallback import stale_button_text
+from handlers.admin.courses import ACADEMIC
 from handlers.forms import in_state, not_a_command
 from keyboards.academic import (
     LessonCb,
@@ -367,7 +369,7 @@ async def day_received(
         return
     _data, info = found
     try:
-        day = academic_service.parse_date(message.text)
+        day = parsing.parse_date(message.text)
     except Invalid as error:
         await message.answer(f"{date_problem(error)}\n\n{move_step_text('day', info, settings)}")
         return
@@ -389,7 +391,7 @@ async def time_received(
         return
     data, info = found
     try:
-        start = academic_service.parse_time(message.text)
+        start = parsing.parse_time(message.text)
     except Invalid as error:
         await message.answer(f"{time_problem(error)}\n\n{move_step_text('time', info, settings)}")
         return

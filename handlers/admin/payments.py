@@ -24,18 +24,17 @@ from bot.formatting import format_datetime, format_money
 from bot.i18n import _
 from bot.jobs import receipts
 from bot.jobs.receipts import balance_line, method_label
-from bot.services import academic as academic_service
-from bot.services import ledger, payment_desk
-from bot.services.academic import Invalid, Problem
+from bot.services import ledger, parsing, payment_desk
 from bot.services.access import Actor
 from bot.services.ledger import LedgerOutcome, PaymentInfo, RefundInfo, Statement
+from bot.services.parsing import Invalid
 from bot.services.payment_desk import StudentRef
 from bot.services.people import InvalidQuery
 from bot.telegram import edit_or_send
+from bot.wording import amount_problem, cancel_hint, stale_button_text, while_confirming_text
 from db.base import utcnow
 from db.models import PaymentMethod, Permission
 from handlers.common.leads import not_a_menu_button
-from handlers.fallback import stale_button_text
 from handlers.forms import in_state, not_a_command
 from keyboards.payments import (
     DESK_METHODS,
@@ -50,7 +49,6 @@ from keyboards.payments import (
 )
 
 PAYMENTS = {"permission": Permission.PAYMENTS}
-AMOUNT_MAX = 1_000_000_000  # so'm; more is a typing mistake, not a payment
 TEXT_MAX = 500  # a note or a reason
 LIST_MAX = 10  # payments shown on a student's list
 
@@ -83,10 +81,6 @@ ALL_STATES = {
 # --- texts ------------------------------------------------------------------------------------
 
 
-def cancel_hint() -> str:
-    return _("/cancel — leave without saving.")
-
-
 def pay_head(data: dict[str, Any]) -> str:
     if "name" in data:
         return _("💵 <b>Payment</b> from {name}").format(name=escape(data["name"]))
@@ -108,32 +102,6 @@ def pay_step(step: State, data: dict[str, Any]) -> str:
         ).format(limit=TEXT_MAX),
     }
     return "\n".join([pay_head(data), "", bodies[step], "", cancel_hint()])
-
-
-def amount_problem(error: Invalid, typed: str | None, maximum: int) -> str:
-    if error.problem is Problem.NEGATIVE:
-        return _("⚠️ An amount cannot be negative.")
-    if error.problem is Problem.TOO_LARGE:
-        return _("⚠️ That is too large: the most is {maximum}.").format(
-            maximum=format_money(maximum)
-        )
-    return _(
-        "⚠️ “{typed}” is not an amount. Type whole soʻm in digits, for example 1 250 000."
-    ).format(typed=escape((typed or "").strip()[:40]))
-
-
-def parse_amount(text: str | None, maximum: int) -> int:
-    """Whole so'm, more than 0 and at most `maximum`; raises Invalid otherwise."""
-    amount = academic_service.parse_money(text, maximum=maximum)
-    if amount <= 0:
-        raise Invalid(Problem.TOO_SMALL)
-    return amount
-
-
-def amount_problem_text(error: Invalid, typed: str | None, maximum: int) -> str:
-    if error.problem is Problem.TOO_SMALL:
-        return _("⚠️ The amount must be more than 0.")
-    return amount_problem(error, typed, maximum)
 
 
 def text_problem(text: str) -> str | None:
@@ -171,10 +139,6 @@ def pay_summary(data: dict[str, Any], balance: int) -> str:
         _("Nothing is saved before ✅ Confirm. The student and the parents get a receipt."),
     ]
     return "\n".join(lines)
-
-
-def while_confirming_text() -> str:
-    return _("ℹ️ Use the buttons under the summary above: ✅ Confirm, ✏️ Edit or ❌ Cancel.")
 
 
 def gone_text() -> str:
@@ -340,12 +304,10 @@ async def new_pressed(
 async def pay_amount_received(message: Message, state: FSMContext) -> None:
     data = await state.get_data()
     try:
-        amount = parse_amount(message.text, AMOUNT_MAX)
+        amount = parsing.parse_amount(message.text)
     except Invalid as error:
         await message.answer(
-            amount_problem_text(error, message.text, AMOUNT_MAX)
-            + "\n\n"
-            + pay_step(PayForm.amount, data),
+            amount_problem(error, message.text) + "\n\n" + pay_step(PayForm.amount, data),
             reply_markup=only_cancel(),
         )
         return
@@ -701,9 +663,9 @@ async def refund_amount_received(
         await message.answer(no_credit_text())
         return
     try:
-        amount = parse_amount(message.text, AMOUNT_MAX)
+        amount = parsing.parse_amount(message.text)
     except Invalid as error:
-        problem = amount_problem_text(error, message.text, AMOUNT_MAX)
+        problem = amount_problem(error, message.text)
     else:
         if amount <= credit:
             await state.update_data(amount=amount)

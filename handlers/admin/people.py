@@ -21,20 +21,20 @@ from bot.filters.menu import MenuButton
 from bot.formatting import format_date, format_datetime, format_phone
 from bot.i18n import _
 from bot.services import invites as invites_service
+from bot.services import parsing
 from bot.services import people as people_service
 from bot.services.access import Actor
 from bot.services.invites import Created, Made, Revoked
-from bot.services.mydata import InvalidValue
-from bot.services.people import Invalid, InvalidQuery, LinkOutcome, PersonCard, Problem
+from bot.services.parsing import Invalid, Problem
+from bot.services.people import InvalidQuery, LinkOutcome, PersonCard
 from bot.telegram import edit_or_send
+from bot.wording import cancel_hint, stale_button_text
 from db.base import utcnow
 from db.models import InviteKind, Permission, Role
-from db.repositories import people as people_repo
 from handlers.common.leads import not_a_menu_button
 from handlers.common.mydata import attendance_labels, enrolment_labels
 from handlers.common.mydata import problem_text as name_problem_text
 from handlers.common.start import role_names
-from handlers.fallback import stale_button_text
 from handlers.forms import in_state, not_a_command
 from keyboards.people import (
     FROM_ELSEWHERE,
@@ -374,7 +374,9 @@ async def invite_pressed(
     if kind is None:
         await callback.answer(stale_button_text())
         return
-    child = await people_repo.first_child(session, card.id) if kind is InviteKind.PARENT else None
+    child = (
+        await people_service.first_child(session, card.id) if kind is InviteKind.PARENT else None
+    )
     created = await invites_service.create(
         session,
         actor,
@@ -449,7 +451,7 @@ def step_text(data: dict, step: State) -> str:
             "Step {n}/{total} — birth date as DD.MM.YYYY, for example <i>21.03.2012</i>; "
             "send <b>-</b> if you do not know it."
         ).format(n=3, total=total)
-    return "\n".join([head, "", body, "", _("/cancel — leave without saving.")])
+    return "\n".join([head, "", body, "", cancel_hint()])
 
 
 def registration_problem_text(problem: Problem) -> str:
@@ -518,8 +520,8 @@ async def register_parent_pressed(
 async def name_received(message: Message, state: FSMContext) -> None:
     data = await state.get_data()
     try:
-        name = people_service.clean_name(message.text or "")
-    except InvalidValue as invalid:
+        name = parsing.clean_name(message.text or "")
+    except Invalid as invalid:
         await message.answer(
             name_problem_text(invalid.problem) + "\n\n" + step_text(data, RegisterForm.name)
         )
@@ -539,7 +541,7 @@ async def show_summary(message: Message, state: FSMContext, session: AsyncSessio
 async def phone_received(message: Message, state: FSMContext, session: AsyncSession) -> None:
     data = await state.get_data()
     try:
-        phone = people_service.clean_uz_phone(message.text or "")
+        phone = parsing.clean_uz_phone(message.text or "")
     except Invalid as invalid:
         await message.answer(
             registration_problem_text(invalid.problem)
@@ -565,7 +567,7 @@ async def birth_received(
     else:
         try:
             today = utcnow().astimezone(settings.centre.tz).date()
-            born = people_service.clean_birth_date(text, today).isoformat()
+            born = parsing.parse_birth_date(text, today).isoformat()
         except Invalid as invalid:
             await message.answer(
                 registration_problem_text(invalid.problem)
@@ -665,7 +667,7 @@ async def link_pick_pressed(
     callback: CallbackQuery, callback_data: PeopleCb, session: AsyncSession
 ) -> None:
     child = await people_service.registrable_child(session, callback_data.other)
-    parent = await people_repo.live_user(session, callback_data.id)
+    parent = await people_service.live_person(session, callback_data.id)
     if child is None or parent is None:
         await callback.answer(stale_button_text())
         return

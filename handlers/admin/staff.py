@@ -22,11 +22,10 @@ from bot.services.access import Actor
 from bot.services.consent import Category
 from bot.services.staff import Change, Outcome, from_bits
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import InviteKind, Permission, Role
-from db.repositories import people as people_repo
 from handlers.admin.people import render_card, send_invite
-from handlers.fallback import stale_button_text
 from keyboards.people import (
     StaffCb,
     permission_editor,
@@ -137,7 +136,7 @@ async def editor_pressed(
         return
     name = None
     if callback_data.id:
-        target = await people_repo.live_user(session, callback_data.id)
+        target = await staff_service.target(session, callback_data.id)
         if target is None:
             await callback.answer(stale_button_text())
             return
@@ -239,7 +238,7 @@ async def remove_pressed(
     actor: Actor,
 ) -> None:
     role = _role(callback_data.role)
-    target = await people_repo.live_user(session, callback_data.id)
+    target = await staff_service.target(session, callback_data.id)
     if role is None or target is None:
         await callback.answer(stale_button_text())
         return

@@ -26,9 +26,9 @@ from bot.services import support as support_service
 from bot.services.access import Actor
 from bot.services.support import Outcome, Recipient, Resolution, TicketInfo, TicketPage
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.models import Permission, TicketStatus
 from handlers.common.support import problem_text, shorten
-from handlers.fallback import stale_button_text
 from handlers.forms import in_state, not_a_command
 from keyboards.support import (
     TicketCb,

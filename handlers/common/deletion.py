@@ -10,26 +10,21 @@ from html import escape
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.scene import ScenesManager
 from aiogram.types import BotCommandScopeChat, CallbackQuery, Message, ReplyKeyboardRemove
 from loguru import logger
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.delivery import Sender
+from bot.forms import Form, FormContext, FormData, Refusal, Step
 from bot.i18n import _
 from bot.services import deletion as deletion_service
-from bot.services.access import Actor
 from bot.telegram import edit_or_send
 from db.models import Role
 from handlers.common.privacy import consent_key
 from keyboards.deletion import DeletionCb, deletion_confirmation
-
-
-class DeletionForm(StatesGroup):
-    word = State()
 
 
 def confirmation_word() -> str:
@@ -77,49 +72,61 @@ def word_prompt(word: str) -> str:
     )
 
 
+class DeletionData(FormData):
+    word: str = ""  # in the language the person was asked in
+
+
+async def read_word(data: DeletionData, text: str | None, context: FormContext) -> None:
+    if not deletion_service.word_matches(text, data.word):
+        raise Refusal(
+            _(
+                "⚠️ That is not the word. Type <code>{word}</code> to erase your data, "
+                "or send /cancel to keep it."
+            ).format(word=escape(data.word))
+        )
+
+
+class DeletionForm(Form[DeletionData], state="deletion_form"):
+    """The second confirmation: the typed word erases, at once (no summary)."""
+
+    key = "dl"
+    data_type = DeletionData
+    confirms = False
+    steps = (Step("word", lambda data: word_prompt(data.word), read=read_word),)
+
+    def step_text(self, step: Step[DeletionData], data: DeletionData) -> str:
+        return word_prompt(data.word)
+
+    def reask_text(self, problem: str, step: Step[DeletionData], data: DeletionData) -> str:
+        return problem
+
+    async def save(self, data: DeletionData, context: FormContext) -> None:
+        await erase(context)
+
+
 async def explain(message: Message) -> None:
     await message.answer(explanation_text(), reply_markup=deletion_confirmation())
 
 
-async def confirmed_by_button(callback: CallbackQuery, state: FSMContext) -> None:
-    word = confirmation_word()
-    await state.set_state(DeletionForm.word)
-    await state.update_data(word=word)
-    await edit_or_send(callback, word_prompt(word), None)
-    await callback.answer()
+async def confirmed_by_button(callback: CallbackQuery, scenes: ScenesManager) -> None:
+    await DeletionForm.open(scenes, DeletionData(word=confirmation_word()))
 
 
 async def declined(callback: CallbackQuery, state: FSMContext) -> None:
-    if await state.get_state() == DeletionForm.word.state:
+    if await DeletionForm.is_open(state):
         await state.clear()
     await edit_or_send(callback, _("❌ Cancelled. Your data stays as it is."), None)
     await callback.answer()
 
 
-async def word_typed(
-    message: Message,
-    state: FSMContext,
-    actor: Actor,
-    session: AsyncSession,
-    settings: Settings,
-    bot: Bot,
-    sender: Sender,
-) -> None:
-    word = (await state.get_data()).get("word") or confirmation_word()
-    if not deletion_service.word_matches(message.text, word):
-        await message.answer(
-            _(
-                "⚠️ That is not the word. Type <code>{word}</code> to erase your data, "
-                "or send /cancel to keep it."
-            ).format(word=escape(word))
-        )
-        return
+async def erase(context: FormContext) -> None:
+    message: Message = context.event  # type: ignore[assignment]
+    settings: Settings = context.data["settings"]
+    state: FSMContext = context.data["state"]
+    actor, bot = context.actor, context.data["bot"]
     deletion = await deletion_service.delete_user(
-        session,
-        actor.user_id,
-        owner_ids=settings.telegram.owner_ids,
+        context.session, actor.user_id, owner_ids=settings.telegram.owner_ids
     )
-    await state.clear()
     if deletion is None:
         await message.answer(
             _("ℹ️ Your data has already been deleted."), reply_markup=ReplyKeyboardRemove()
@@ -143,7 +150,7 @@ async def word_typed(
     )
     if actor.roles & {Role.ADMIN, Role.TEACHER} and not actor.is_owner:
         await reset_command_menu(bot, actor.telegram_id)
-    await notify_admins(bot, sender, deletion)
+    await notify_admins(bot, context.data["sender"], deletion)
 
 
 async def forget_chat(state: FSMContext) -> None:
@@ -176,7 +183,7 @@ async def notify_admins(bot: Bot, sender: Sender, deletion: deletion_service.Del
 def create_router() -> Router:
     router = Router(name="common.deletion")
     router.message.register(explain, Command("delete"))
-    router.message.register(word_typed, StateFilter(DeletionForm.word))
     router.callback_query.register(confirmed_by_button, DeletionCb.filter(F.action == "yes"))
     router.callback_query.register(declined, DeletionCb.filter(F.action == "no"))
+    router.include_router(DeletionForm.as_router())
     return router

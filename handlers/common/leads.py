@@ -4,37 +4,30 @@ the staff with the `users` permission are told at once."""
 
 from html import escape
 
-from aiogram import Bot, F, Router
-from aiogram.filters import Command, StateFilter
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.fsm.scene import ScenesManager
+from aiogram.types import InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.delivery import Sender, staff_recipients
+from bot.delivery import staff_recipients
 from bot.formatting import format_phone
+from bot.forms import Form, FormContext, FormData, Refusal, Step
+from bot.forms.engine import Markup, Visit, reply
 from bot.i18n import _
 from bot.services import leads as leads_service
+from bot.services import parsing
 from bot.services.access import Actor
 from bot.services.leads import LeadInfo, MayApply
-from bot.services.mydata import InvalidValue
-from bot.telegram import edit_or_send
+from bot.services.parsing import Invalid
+from bot.wording import stale_button_text
 from db.models import Permission, Role
 from handlers.common.mydata import problem_text
 from handlers.common.start import role_names
-from handlers.fallback import stale_button_text
-from handlers.forms import not_a_command
 from keyboards.common import MENU, main_menu
+from keyboards.forms import Rows, summary_keyboard
 from keyboards.mydata import share_contact
-from keyboards.people import LeadCb, apply_summary, course_choice, open_lead
-
-
-class ApplyForm(StatesGroup):
-    name = State()
-    phone = State()
-    course = State()
-    confirm = State()
+from keyboards.people import course_choice, open_lead
 
 
 def not_a_menu_button(message: Message) -> bool:
@@ -68,15 +61,15 @@ def course_step() -> str:
     return _("Step 3/3 — which course are you interested in?")
 
 
-def summary_text(data: dict) -> str:
+def summary_text(data: "ApplyData") -> str:
     return "\n".join(
         [
             _("Check your request:"),
             "",
-            _("Name: {value}").format(value=escape(data["name"])),
-            _("Phone: {value}").format(value=escape(format_phone(data["phone"]))),
+            _("Name: {value}").format(value=escape(data.name)),
+            _("Phone: {value}").format(value=escape(format_phone(data.phone))),
             _("Course: {value}").format(
-                value=escape(data["course_name"]) if data.get("course_name") else _("not sure yet")
+                value=escape(data.course_name) if data.course_name else _("not sure yet")
             ),
             "",
             _("Send it to the centre?"),
@@ -118,155 +111,144 @@ def refusal(state: MayApply, pending: int | None, roles: tuple[Role, ...]) -> st
     )
 
 
+class ApplyData(FormData):
+    name: str = ""
+    phone: str = ""
+    course: int | None = None
+    course_name: str | None = None
+
+
+async def read_name(data: ApplyData, text: str | None, context: FormContext) -> None:
+    try:
+        data.name = parsing.clean_name(text or "")
+    except Invalid as invalid:
+        raise Refusal(problem_text(invalid.problem)) from None
+
+
+async def receive_contact(data: ApplyData, message: Message, context: FormContext) -> None:
+    contact = message.contact
+    if contact is None:
+        raise Refusal(
+            _(
+                "⚠️ Typed numbers are not accepted: tap «📱 Share my phone number» below, "
+                "and Telegram sends the number of this account."
+            )
+        )
+    if contact.user_id != context.actor.telegram_id:
+        raise Refusal(
+            _("⚠️ This is someone else's contact. Tap «📱 Share my phone number» to send yours.")
+        )
+    try:
+        data.phone = parsing.clean_phone(contact.phone_number)
+    except Invalid as invalid:
+        raise Refusal(problem_text(invalid.problem)) from None
+    await message.answer(
+        _("✅ Phone received."), reply_markup=main_menu(context.actor.effective_roles)
+    )
+
+
+async def course_buttons(data: ApplyData, form: str, context: FormContext) -> Rows:
+    return course_choice(await leads_service.courses(context.session), form, "course")
+
+
+async def pick_course(data: ApplyData, value: str, context: FormContext) -> None:
+    courses = dict(await leads_service.courses(context.session))
+    course_id = int(value) if value.isdigit() else -1
+    if course_id and course_id not in courses:
+        raise Refusal(stale_button_text())  # archived meanwhile, or forged
+    data.course, data.course_name = course_id or None, courses.get(course_id)
+
+
+class ApplyForm(Form[ApplyData], state="apply_form"):
+    """The name, the phone from the person's own Telegram contact, a course or "not sure"."""
+
+    key = "ap"
+    data_type = ApplyData
+    steps = (
+        Step("name", lambda data: name_step(), read=read_name, label=lambda: _("✏️ Name")),
+        Step(
+            "phone",
+            lambda data: phone_step(),
+            receive=receive_contact,
+            label=lambda: _("✏️ Phone"),
+        ),
+        Step(
+            "course",
+            lambda data: course_step(),
+            choices=course_buttons,
+            pick=pick_course,
+            label=lambda: _("✏️ Course"),
+            typed_hint=lambda: _("ℹ️ Use the buttons of the message above, or /cancel."),
+        ),
+    )
+
+    def takes(self, message: Message) -> bool:
+        """The main-menu buttons are left to their handlers."""
+        return (message.text or "") not in {str(entry.label) for entry in MENU}
+
+    def step_text(self, step: Step[ApplyData], data: ApplyData) -> str:
+        return step.prompt(data)
+
+    async def step_markup(self, step: Step[ApplyData], visit: Visit[ApplyData]) -> Markup:
+        if step.name == "phone":
+            return share_contact()
+        return await super().step_markup(step, visit)
+
+    def summary_text(self, data: ApplyData) -> str:
+        return summary_text(data)
+
+    def summary_markup(self, data: ApplyData) -> InlineKeyboardMarkup:
+        return summary_keyboard(self.key, confirm_label=_("✅ Send"))
+
+    def cancelled_text(self) -> str:
+        return _("❌ Cancelled. Nothing was sent.")
+
+    def while_confirming_text(self) -> str:
+        return _("ℹ️ Use the buttons of the message above, or /cancel.")
+
+    async def save(self, data: ApplyData, context: FormContext) -> None:
+        await send_request(data, context)
+
+
 async def apply_command(
-    message: Message, state: FSMContext, actor: Actor, session: AsyncSession
+    message: Message, actor: Actor, session: AsyncSession, scenes: ScenesManager
 ) -> None:
     may, pending = await leads_service.may_apply(session, actor)
     if may is not MayApply.YES:
         await message.answer(refusal(may, pending, actor.effective_roles))
         return
-    await state.set_state(ApplyForm.name)
-    await state.set_data({})
-    await message.answer(name_step())
+    await ApplyForm.open(scenes, ApplyData())
 
 
-async def name_received(message: Message, state: FSMContext) -> None:
-    try:
-        name = leads_service.clean_name(message.text or "")
-    except InvalidValue as invalid:
-        await message.answer(problem_text(invalid.problem) + "\n\n" + name_step())
-        return
-    await state.update_data(name=name)
-    await state.set_state(ApplyForm.phone)
-    await message.answer(phone_step(), reply_markup=share_contact())
-
-
-async def contact_received(
-    message: Message, state: FSMContext, actor: Actor, session: AsyncSession
-) -> None:
-    contact = message.contact
-    assert contact is not None
-    if contact.user_id != actor.telegram_id:
-        await message.answer(
-            _("⚠️ This is someone else's contact. Tap «📱 Share my phone number» to send yours."),
-            reply_markup=share_contact(),
-        )
-        return
-    try:
-        phone = leads_service.clean_phone(contact.phone_number)
-    except InvalidValue as invalid:
-        await message.answer(problem_text(invalid.problem), reply_markup=share_contact())
-        return
-    await state.update_data(phone=phone)
-    await state.set_state(ApplyForm.course)
-    await message.answer(_("✅ Phone received."), reply_markup=main_menu(actor.effective_roles))
-    courses = await leads_service.courses(session)
-    await message.answer(course_step(), reply_markup=course_choice(courses))
-
-
-async def phone_typed(message: Message) -> None:
-    await message.answer(
-        _(
-            "⚠️ Typed numbers are not accepted: tap «📱 Share my phone number» below, "
-            "and Telegram sends the number of this account."
-        ),
-        reply_markup=share_contact(),
-    )
-
-
-async def use_the_buttons(message: Message) -> None:
-    await message.answer(_("ℹ️ Use the buttons of the message above, or /cancel."))
-
-
-async def course_picked(
-    callback: CallbackQuery, callback_data: LeadCb, state: FSMContext, session: AsyncSession
-) -> None:
-    if await state.get_state() != ApplyForm.course.state:
-        await callback.answer(stale_button_text())
-        return
-    courses = dict(await leads_service.courses(session))
-    if callback_data.id and callback_data.id not in courses:
-        await callback.answer(stale_button_text())
-        return
-    await state.update_data(
-        course=callback_data.id or None, course_name=courses.get(callback_data.id)
-    )
-    await state.set_state(ApplyForm.confirm)
-    await edit_or_send(callback, summary_text(await state.get_data()), apply_summary())
-    await callback.answer()
-
-
-async def send_pressed(
-    callback: CallbackQuery,
-    state: FSMContext,
-    actor: Actor,
-    session: AsyncSession,
-    settings: Settings,
-    bot: Bot,
-    sender: Sender,
-) -> None:
-    if await state.get_state() != ApplyForm.confirm.state:
-        await callback.answer(stale_button_text())
-        return
-    data = await state.get_data()
+async def send_request(data: ApplyData, context: FormContext) -> None:
+    actor, session, settings = context.actor, context.session, context.data["settings"]
     may, lead = await leads_service.apply(
-        session, actor, name=data["name"], phone=data["phone"], course_id=data.get("course")
+        session, actor, name=data.name, phone=data.phone, course_id=data.course
     )
-    await state.clear()
     if lead is None:
         pending = None
         if may is MayApply.PENDING:
             pending = (await leads_service.may_apply(session, actor))[1]
-        await edit_or_send(callback, refusal(may, pending, actor.effective_roles), None)
-        await callback.answer()
+        await reply(context, refusal(may, pending, actor.effective_roles), None)
         return
-    await edit_or_send(
-        callback,
+    await reply(
+        context,
         _("✅ Your request #{id} is sent. The centre will contact you soon.").format(id=lead.id),
         None,
     )
-    await callback.answer(_("✅ Sent."))
+    context.toast = _("✅ Sent.")
     staff = await staff_recipients(session, Permission.USERS, settings.telegram.owner_ids)
     for recipient in staff:
-        await sender.notify(
-            bot,
+        await context.data["sender"].notify(
+            context.data["bot"],
             recipient,
             lambda: staff_notice(lead),
             reply_markup=lambda: open_lead(lead.id),
         )
 
 
-async def edit_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    if await state.get_state() != ApplyForm.confirm.state:
-        await callback.answer(stale_button_text())
-        return
-    await state.set_state(ApplyForm.name)
-    await edit_or_send(callback, name_step(), None)
-    await callback.answer()
-
-
-async def drop_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    if await state.get_state() not in {s.state for s in ApplyForm.__all_states__}:
-        await callback.answer(stale_button_text())
-        return
-    await state.clear()
-    await edit_or_send(callback, _("❌ Cancelled. Nothing was sent."), None)
-    await callback.answer()
-
-
 def create_router() -> Router:
     router = Router(name="common.leads")
     router.message.register(apply_command, Command("apply"))
-    text_step = (not_a_command, not_a_menu_button)
-    router.message.register(name_received, StateFilter(ApplyForm.name), *text_step)
-    router.message.register(contact_received, StateFilter(ApplyForm.phone), F.contact)
-    router.message.register(phone_typed, StateFilter(ApplyForm.phone), *text_step)
-    router.message.register(
-        use_the_buttons, StateFilter(ApplyForm.course, ApplyForm.confirm), *text_step
-    )
-    callbacks = router.callback_query
-    callbacks.register(course_picked, LeadCb.filter(F.action == "crs"))
-    callbacks.register(send_pressed, LeadCb.filter(F.action == "send"))
-    callbacks.register(edit_pressed, LeadCb.filter(F.action == "edit"))
-    callbacks.register(drop_pressed, LeadCb.filter(F.action == "drop"))
+    router.include_router(ApplyForm.as_router())
     return router

@@ -7,14 +7,12 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatAction
 from aiogram.filters import Command
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.scene import ScenesManager
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
     InlineKeyboardMarkup,
     Message,
-    ReplyKeyboardMarkup,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,28 +20,25 @@ from bot.config import Settings
 from bot.delivery import Outcome, Recipient, Sender
 from bot.filters.menu import MenuButton
 from bot.formatting import format_date, format_datetime, format_money, format_phone
+from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
+from bot.forms.engine import Markup, Visit
 from bot.i18n import _
 from bot.services import audit
 from bot.services import export as export_service
 from bot.services import mydata as mydata_service
 from bot.services.access import Actor
-from bot.services.mydata import InvalidValue, PersonData, Problem
+from bot.services.mydata import PersonData
+from bot.services.parsing import Invalid, Problem
 from bot.telegram import edit_or_send, split_message
+from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import Role
 from handlers.common.start import role_names
-from handlers.fallback import stale_button_text
 from keyboards.common import LANGUAGE_NAMES, language_picker, main_menu
 from keyboards.labels import attendance_labels, grade_kind_labels
 from keyboards.mydata import MyDataCb, child_card, export_choice, own_card, share_contact
 
 TICKET_EXCERPT = 60
-
-
-class ProfileForm(StatesGroup):
-    name = State()
-    phone = State()
-    email = State()
 
 
 # --- labels -------------------------------------------------------------------------------
@@ -420,28 +415,106 @@ def problem_text(problem: Problem) -> str:
     return texts[problem]
 
 
-async def ask(
-    callback: CallbackQuery,
-    state: FSMContext,
-    step: State,
-    text: str,
-    markup: ReplyKeyboardMarkup | None = None,
-) -> None:
-    await state.set_state(step)
-    await callback.answer()
-    await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)
+class Correction(FormData):
+    field: str = "name"  # a step: name, email or phone
+    value: str = ""  # the name or email typed, or the phone of the shared contact
 
 
-async def edit_name(callback: CallbackQuery, state: FSMContext) -> None:
-    await ask(callback, state, ProfileForm.name, name_prompt())
+async def read_name(data: Correction, text: str | None, context: FormContext) -> None:
+    if not text:
+        raise Refusal(_("⚠️ Send the name as text."))
+    data.value = text
 
 
-async def edit_email(callback: CallbackQuery, state: FSMContext) -> None:
-    await ask(callback, state, ProfileForm.email, email_prompt())
+async def read_email(data: Correction, text: str | None, context: FormContext) -> None:
+    data.value = text or ""
 
 
-async def edit_phone(callback: CallbackQuery, state: FSMContext) -> None:
-    await ask(callback, state, ProfileForm.phone, phone_prompt(), share_contact())
+async def receive_contact(data: Correction, message: Message, context: FormContext) -> None:
+    contact = message.contact
+    if contact is None:
+        raise Refusal(
+            _(
+                "⚠️ Typed numbers are not accepted: tap «📱 Share my phone number» below, "
+                "and Telegram sends the number of this account."
+            )
+        )
+    if contact.user_id != context.actor.telegram_id:
+        raise Refusal(
+            _("⚠️ This is someone else's contact. Tap «📱 Share my phone number» to send yours.")
+        )
+    data.value = contact.phone_number
+
+
+class ProfileForm(Form[Correction], state="profile_form"):
+    """One correction of the person's own data (name, email or phone), saved on the answer."""
+
+    key = "pf"
+    data_type = Correction
+    confirms = False
+    steps = (
+        Step("name", lambda data: name_prompt(), read=read_name),
+        Step("email", lambda data: email_prompt(), read=read_email),
+        Step("phone", lambda data: phone_prompt(), receive=receive_contact),
+    )
+
+    def step_text(self, step: Step[Correction], data: Correction) -> str:
+        return step.prompt(data)
+
+    async def step_markup(self, step: Step[Correction], visit: Visit[Correction]) -> Markup:
+        return share_contact() if step.name == "phone" else None
+
+    async def show(self, context: FormContext, text: str, markup: Markup) -> None:
+        """Below the /mydata card, which stays as it is."""
+        await context.event.bot.send_message(  # type: ignore[union-attr]
+            context.event.from_user.id,  # type: ignore[union-attr]
+            text,
+            reply_markup=markup,
+        )
+
+    async def save(self, data: Correction, context: FormContext) -> Retry | None:
+        try:
+            change = CORRECTIONS[data.field]
+            text = await change(context.session, context.actor.user_id, data.value)
+        except Invalid as invalid:
+            return Retry(data.field, problem_text(invalid.problem))
+        await context.event.answer(  # type: ignore[union-attr]
+            text, reply_markup=main_menu(context.actor.effective_roles)
+        )
+        return None
+
+
+async def corrected_name(session: AsyncSession, user_id: int, value: str) -> str:
+    name = await mydata_service.change_name(session, user_id, value)
+    return (
+        stale_button_text()
+        if name is None
+        else _("✅ Name saved: {name}.").format(name=escape(name))
+    )
+
+
+async def corrected_email(session: AsyncSession, user_id: int, value: str) -> str:
+    email = await mydata_service.change_email(session, user_id, value)
+    return (
+        stale_button_text()
+        if email is None
+        else _("✅ Email saved: {email}.").format(email=escape(email))
+    )
+
+
+async def corrected_phone(session: AsyncSession, user_id: int, value: str) -> str:
+    phone = await mydata_service.change_phone(session, user_id, value)
+    if phone is None:
+        return stale_button_text()
+    return _("✅ Phone saved: {phone}.").format(phone=escape(format_phone(phone)))
+
+
+CORRECTIONS = {"name": corrected_name, "email": corrected_email, "phone": corrected_phone}
+
+
+async def correct(callback: CallbackQuery, callback_data: MyDataCb, scenes: ScenesManager) -> None:
+    field = callback_data.action
+    await ProfileForm.open(scenes, Correction(field=field), step=field, single=True)
 
 
 async def edit_language(callback: CallbackQuery, actor: Actor) -> None:
@@ -451,79 +524,6 @@ async def edit_language(callback: CallbackQuery, actor: Actor) -> None:
         actor.telegram_id,
         _("🌐 Choose your language:"),
         reply_markup=language_picker(actor.language),
-    )
-
-
-async def saved(message: Message, state: FSMContext, actor: Actor, text: str) -> None:
-    await state.clear()
-    await message.answer(text, reply_markup=main_menu(actor.effective_roles))
-
-
-async def name_entered(
-    message: Message, state: FSMContext, actor: Actor, session: AsyncSession
-) -> None:
-    if not message.text:
-        await message.answer(_("⚠️ Send the name as text.") + "\n\n" + name_prompt())
-        return
-    try:
-        name = await mydata_service.change_name(session, actor.user_id, message.text)
-    except InvalidValue as invalid:
-        await message.answer(problem_text(invalid.problem) + "\n\n" + name_prompt())
-        return
-    if name is None:
-        await saved(message, state, actor, stale_button_text())
-        return
-    await saved(message, state, actor, _("✅ Name saved: {name}.").format(name=escape(name)))
-
-
-async def email_entered(
-    message: Message, state: FSMContext, actor: Actor, session: AsyncSession
-) -> None:
-    try:
-        email = await mydata_service.change_email(session, actor.user_id, message.text or "")
-    except InvalidValue as invalid:
-        await message.answer(problem_text(invalid.problem) + "\n\n" + email_prompt())
-        return
-    if email is None:
-        await saved(message, state, actor, stale_button_text())
-        return
-    await saved(message, state, actor, _("✅ Email saved: {email}.").format(email=escape(email)))
-
-
-async def contact_shared(
-    message: Message, state: FSMContext, actor: Actor, session: AsyncSession
-) -> None:
-    contact = message.contact
-    assert contact is not None
-    if contact.user_id != actor.telegram_id:
-        await message.answer(
-            _("⚠️ This is someone else's contact. Tap «📱 Share my phone number» to send yours."),
-            reply_markup=share_contact(),
-        )
-        return
-    try:
-        phone = await mydata_service.change_phone(session, actor.user_id, contact.phone_number)
-    except InvalidValue as invalid:
-        await message.answer(problem_text(invalid.problem), reply_markup=share_contact())
-        return
-    if phone is None:
-        await saved(message, state, actor, stale_button_text())
-        return
-    await saved(
-        message,
-        state,
-        actor,
-        _("✅ Phone saved: {phone}.").format(phone=escape(format_phone(phone))),
-    )
-
-
-async def phone_typed(message: Message) -> None:
-    await message.answer(
-        _(
-            "⚠️ Typed numbers are not accepted: tap «📱 Share my phone number» below, "
-            "and Telegram sends the number of this account."
-        ),
-        reply_markup=share_contact(),
     )
 
 
@@ -611,16 +611,11 @@ def create_router() -> Router:
     router.message.register(show_mydata, Command("mydata"))
     router.message.register(show_mydata, MenuButton("mydata"))
     router.message.register(export_command, Command("export"))
-    router.message.register(name_entered, ProfileForm.name)
-    router.message.register(email_entered, ProfileForm.email)
-    router.message.register(contact_shared, ProfileForm.phone, F.contact)
-    router.message.register(phone_typed, ProfileForm.phone)
     callbacks = router.callback_query
     callbacks.register(back_home, MyDataCb.filter(F.action == "home"))
     callbacks.register(show_child, MyDataCb.filter(F.action == "child"))
-    callbacks.register(edit_name, MyDataCb.filter(F.action == "name"))
-    callbacks.register(edit_email, MyDataCb.filter(F.action == "email"))
-    callbacks.register(edit_phone, MyDataCb.filter(F.action == "phone"))
+    callbacks.register(correct, MyDataCb.filter(F.action.in_(CORRECTIONS)))
     callbacks.register(edit_language, MyDataCb.filter(F.action == "lang"))
     callbacks.register(export_pressed, MyDataCb.filter(F.action == "export"))
+    router.include_router(ProfileForm.as_router())
     return router

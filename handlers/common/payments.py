@@ -27,8 +27,8 @@ from bot.services import online_payments as service
 from bot.services.access import Actor
 from bot.services.ledger import LedgerOutcome
 from bot.services.online_payments import CURRENCY, Invoice, PayProblem
+from bot.wording import stale_button_text
 from db.base import utcnow
-from handlers.fallback import stale_button_text
 from keyboards.pay import PayCb, online_payments_on
 
 INVOICE_ACTION = "payment.invoice"

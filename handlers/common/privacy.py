@@ -23,8 +23,8 @@ from bot.services.access import Actor
 from bot.services.consent import Choices
 from bot.services.policy import Document, pages, policy_folder
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from handlers.common.start import send_greeting
-from handlers.fallback import stale_button_text
 from keyboards.common import LANGUAGE_NAMES
 from keyboards.privacy import (
     ConsentCb,

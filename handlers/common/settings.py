@@ -12,7 +12,7 @@ from bot.services import consent as consent_service
 from bot.services.access import Actor
 from bot.services.consent import OPTIONAL_CATEGORIES, Category, ConsentState
 from bot.telegram import edit_or_send
-from handlers.fallback import stale_button_text
+from bot.wording import stale_button_text
 from keyboards.common import language_picker
 from keyboards.privacy import SettingsCb, settings_menu, withdraw_confirmation
 

@@ -6,40 +6,35 @@ is stored before ✅. The staff are notified after the ticket is committed.
 
 from html import escape
 
-from aiogram import Bot, F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram import F, Router
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.fsm.scene import ScenesManager
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.delivery import Sender
 from bot.filters.menu import MenuButton
 from bot.formatting import format_datetime
+from bot.forms import Form, FormContext, FormData, Refusal, Step
+from bot.forms.engine import reply
 from bot.i18n import _
 from bot.jobs.tickets import notify_staff
 from bot.services import support as support_service
 from bot.services.access import Actor
 from bot.services.support import TextProblem, TicketInfo
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.models import TicketTopic
-from handlers.fallback import stale_button_text
-from handlers.forms import not_a_command
+from keyboards.forms import summary_keyboard
 from keyboards.support import (
     TicketCb,
     own_ticket_back,
     status_labels,
-    support_confirm,
     support_home,
     support_text_step,
     topic_labels,
 )
-
-
-class SupportForm(StatesGroup):
-    text = State()
-    confirm = State()
 
 
 def shorten(text: str, limit: int) -> str:
@@ -132,8 +127,62 @@ def own_ticket_text(ticket: TicketInfo, settings: Settings) -> str:
     return "\n".join(lines)
 
 
-async def in_form(state: FSMContext) -> bool:
-    return (await state.get_state()) in (SupportForm.text.state, SupportForm.confirm.state)
+class TicketData(FormData):
+    topic: TicketTopic = TicketTopic.QUESTION
+    text: str = ""
+
+
+async def read_text(data: TicketData, text: str | None, context: FormContext) -> None:
+    problem = support_service.check_text(text)
+    if problem is not None:
+        minimum, maximum = support_service.TEXT_MIN, support_service.TEXT_MAX
+        raise Refusal(problem_text(problem, text, minimum, maximum))
+    data.text = (text or "").strip()
+
+
+class SupportForm(Form[TicketData], state="support_form"):
+    """The topic is picked on the support screen; the form takes the text, then ✅ Send."""
+
+    key = "su"
+    data_type = TicketData
+    steps = (
+        Step(
+            "text",
+            lambda data: "",
+            read=read_text,
+            buttons=lambda data, form: support_text_step().inline_keyboard,
+            label=lambda: _("✏️ Edit"),
+        ),
+    )
+
+    def step_text(self, step: Step[TicketData], data: TicketData) -> str:
+        return text_step_text(data.topic)
+
+    def summary_text(self, data: TicketData) -> str:
+        return summary_text(data.topic, data.text)
+
+    def summary_markup(self, data: TicketData) -> InlineKeyboardMarkup:
+        return summary_keyboard(self.key, confirm_label=_("✅ Send"))
+
+    def cancelled_text(self) -> str:
+        return _("❌ Cancelled. Nothing was sent.")
+
+    def while_confirming_text(self) -> str:
+        return _("ℹ️ Use the buttons under your message above: ✅ Send, ✏️ Edit or ❌ Cancel.")
+
+    async def save(self, data: TicketData, context: FormContext) -> None:
+        settings: Settings = context.data["settings"]
+        notice = await support_service.open_ticket(
+            context.session,
+            context.actor.user_id,
+            data.topic,
+            data.text,
+            settings.telegram.owner_ids,
+        )
+        text = _("✅ Ticket #{id} received. We answer within 24 hours, here in this chat.")
+        await reply(context, text.format(id=notice.ticket.id), None)
+        context.toast = _("✅ Sent.")
+        await notify_staff(context.data["bot"], context.data["sender"], notice, settings)
 
 
 async def show_support(
@@ -150,93 +199,17 @@ async def support_home_pressed(
     settings: Settings,
     state: FSMContext,
 ) -> None:
-    if await in_form(state):
+    if await SupportForm.is_open(state):
         await state.clear()
     recent = await support_service.recent_of_user(session, actor.user_id)
     await edit_or_send(callback, home_text(recent, settings), support_home(recent))
     await callback.answer()
 
 
-async def topic_picked(callback: CallbackQuery, callback_data: TicketCb, state: FSMContext) -> None:
-    topic = TicketTopic(callback_data.value)
-    await state.set_state(SupportForm.text)
-    await state.set_data({"topic": topic.value})
-    await edit_or_send(callback, text_step_text(topic), support_text_step())
-    await callback.answer()
-
-
-async def text_received(message: Message, state: FSMContext) -> None:
-    data = await state.get_data()
-    topic = TicketTopic(data["topic"])
-    problem = support_service.check_text(message.text)
-    if problem is not None:
-        reason = problem_text(
-            problem, message.text, support_service.TEXT_MIN, support_service.TEXT_MAX
-        )
-        await message.answer(f"{reason}\n\n{text_step_text(topic)}")
-        return
-    assert message.text is not None
-    text = message.text.strip()
-    await state.set_data({"topic": topic.value, "text": text})
-    await state.set_state(SupportForm.confirm)
-    await message.answer(summary_text(topic, text), reply_markup=support_confirm())
-
-
-async def text_while_confirming(message: Message) -> None:
-    await message.answer(
-        _("ℹ️ Use the buttons under your message above: ✅ Send, ✏️ Edit or ❌ Cancel.")
-    )
-
-
-async def edit_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    if await state.get_state() != SupportForm.confirm.state:
-        await callback.answer(stale_button_text())
-        return
-    data = await state.get_data()
-    await state.set_state(SupportForm.text)
-    await edit_or_send(callback, text_step_text(TicketTopic(data["topic"])), support_text_step())
-    await callback.answer()
-
-
-async def drop_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    if not await in_form(state):
-        await callback.answer(stale_button_text())
-        return
-    await state.clear()
-    await edit_or_send(callback, _("❌ Cancelled. Nothing was sent."), None)
-    await callback.answer()
-
-
-async def send_pressed(
-    callback: CallbackQuery,
-    actor: Actor,
-    session: AsyncSession,
-    settings: Settings,
-    state: FSMContext,
-    bot: Bot,
-    sender: Sender,
+async def topic_picked(
+    callback: CallbackQuery, callback_data: TicketCb, scenes: ScenesManager
 ) -> None:
-    if await state.get_state() != SupportForm.confirm.state:
-        await callback.answer(stale_button_text())  # a second tap, or an old summary
-        return
-    data = await state.get_data()
-    notice = await support_service.open_ticket(
-        session,
-        actor.user_id,
-        TicketTopic(data["topic"]),
-        data["text"],
-        settings.telegram.owner_ids,
-    )
-    await state.clear()
-    await edit_or_send(
-        callback,
-        _("✅ Ticket #{id} received. We answer within 24 hours, here in this chat.").format(
-            id=notice.ticket.id
-        ),
-        None,
-    )
-    await callback.answer(_("✅ Sent."))
-    await notify_staff(bot, sender, notice, settings)
+    await SupportForm.open(scenes, TicketData(topic=TicketTopic(callback_data.value)))
 
 
 async def own_ticket_pressed(
@@ -258,16 +231,12 @@ def create_router() -> Router:
     router = Router(name="common.support")
     router.message.register(show_support, Command("support"))
     router.message.register(show_support, MenuButton("support"))
-    router.message.register(text_received, StateFilter(SupportForm.text), not_a_command)
-    router.message.register(text_while_confirming, StateFilter(SupportForm.confirm), not_a_command)
     callbacks = router.callback_query
     callbacks.register(support_home_pressed, TicketCb.filter(F.action == "home"))
     callbacks.register(
         topic_picked,
         TicketCb.filter((F.action == "topic") & F.value.in_([t.value for t in TicketTopic])),
     )
-    callbacks.register(edit_pressed, TicketCb.filter(F.action == "edit"))
-    callbacks.register(drop_pressed, TicketCb.filter(F.action == "drop"))
-    callbacks.register(send_pressed, TicketCb.filter(F.action == "send"))
     callbacks.register(own_ticket_pressed, TicketCb.filter(F.action == "view"))
+    router.include_router(SupportForm.as_router())
     return router

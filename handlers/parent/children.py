@@ -20,7 +20,7 @@ from bot.services import student_views as service
 from bot.services.access import Actor
 from bot.services.mydata import PersonRef
 from bot.telegram import edit_or_send
-from handlers.fallback import stale_button_text
+from bot.wording import stale_button_text
 from handlers.student.balance import balance_markup, build_balance, child_title
 from handlers.student.views import (
     FILES_ACTION,

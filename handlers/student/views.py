@@ -41,8 +41,8 @@ from bot.services.student_views import (
     Schedule,
 )
 from bot.telegram import Page, PageItem, edit_or_send, paginate
+from bot.wording import stale_button_text
 from db.base import utcnow
-from handlers.fallback import stale_button_text
 from keyboards.labels import attendance_labels, grade_kind_labels
 from keyboards.student import StudentPageCb, StudentViewCb, View, own_view
 

@@ -29,9 +29,9 @@ from bot.services import notifications
 from bot.services.access import Actor
 from bot.services.attendance import AbsenceNotice, Sheet, Verdict
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import Permission
-from handlers.fallback import stale_button_text
 from keyboards.teacher import FROZEN_ICON, STATUS_ICONS, AttendanceCb, sheet_keyboard
 
 PENDING = "attendance"  # FSM data: {"<lesson id>": {"<student id>": "absent", …}}

@@ -29,10 +29,10 @@ from bot.services.access import Actor
 from bot.services.attendance import Student
 from bot.services.grades import GradeNotice, GradeTarget, LineError, Problem, SaveProblem
 from bot.telegram import edit_or_send
+from bot.wording import cancel_hint, stale_button_text
 from db.base import utcnow
 from db.ids import parse_row_id
 from db.models import GradeKind
-from handlers.fallback import stale_button_text
 from handlers.forms import not_a_command
 from handlers.teacher.lessons import end_form, group_form_data
 from keyboards.teacher import GradeCb, confirm_keyboard, grade_kind_labels, grade_target_keyboard
@@ -89,7 +89,7 @@ def maximum_prompt(target: GradeTarget, tz: ZoneInfo) -> str:
             ),
             _("Example: <i>100</i>"),
             "",
-            _("/cancel — leave without saving."),
+            cancel_hint(),
         ]
     )
 
@@ -111,7 +111,7 @@ def scores_prompt(target: GradeTarget, students: list[Student], maximum: int, tz
         "",
     ]
     lines += [f"{n}. {escape(s.name)}" for n, s in enumerate(students, start=1)]
-    lines += ["", _("/cancel — leave without saving.")]
+    lines += ["", cancel_hint()]
     return "\n".join(lines)
 
 
@@ -162,7 +162,7 @@ async def start(
                 "or classwork you will name."
             ),
             "",
-            _("/cancel — leave without saving."),
+            cancel_hint(),
         ]
     )
     await edit_or_send(callback, text, grade_target_keyboard(group.id, refs, tz))
@@ -219,7 +219,7 @@ def title_prompt(form: dict) -> str:
             _("Step 2/5 — name it (up to {limit} characters).").format(limit=service.TITLE_MAX),
             _("Example: <i>Unit 3 test</i>"),
             "",
-            _("/cancel — leave without saving."),
+            cancel_hint(),
         ]
     )
 

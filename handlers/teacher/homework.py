@@ -28,8 +28,8 @@ from bot.services.access import Actor
 from bot.services.homework import HomeworkNotice, InvalidHomework, Problem
 from bot.services.student_views import AttachmentKind, parse_attachment
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.base import utcnow
-from handlers.fallback import stale_button_text
 from handlers.forms import not_a_command
 from handlers.teacher.lessons import end_form, group_form_data
 from keyboards.teacher import (

@@ -20,8 +20,8 @@ from bot.services import attendance as service
 from bot.services.access import Actor
 from bot.services.attendance import GroupCard, LessonRef
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.base import utcnow
-from handlers.fallback import stale_button_text
 from keyboards.teacher import (
     FROZEN_ICON,
     LESSON_ICONS,

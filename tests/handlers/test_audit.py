@@ -132,11 +132,11 @@ async def test_the_chain_check_is_for_owners_only(client, session, alice):
         ("⚠️ You do not have access to this. If you think you should, ask the administrator.", True)
     ]
     assert not pressed.texts
-    denied = await session.scalar(select(AuditEntry).where(AuditEntry.action == "audit.verify"))
-    assert (denied.actor_id, denied.outcome, denied.details) == (
+    denied = await session.scalar(select(AuditEntry).where(AuditEntry.action == "access.denied"))
+    assert (denied.actor_id, denied.outcome, denied.details["needs"]) == (
         admin.id,
         "denied",
-        {"needs": "owner"},
+        "owner",
     )
     assert (await audit.verify(session)).intact  # the refusal is in the chain too
 

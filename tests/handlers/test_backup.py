@@ -17,6 +17,7 @@ from tests.conftest import make_settings
 from tests.factories import make_user
 
 SEND = "📦 Send me the file"
+REFUSED = "⚠️ You do not have access to this. If you think you should, ask the administrator."
 
 POSTGRES = bool(os.environ.get("TEST_DATABASE_URL"))
 SUFFIX = "dump.gz" if POSTGRES else "db.gz"  # pg_dump custom format or a SQLite copy
@@ -71,8 +72,10 @@ async def test_an_admin_with_the_permission_never_gets_the_file(
 
     forged = await client.press(alice, BackupCb(name=made.name).pack(), reply.message_id)
     assert not forged.of(SendDocument)
-    assert forged.answers[0].text == "⚠️ This button is out of date. Open the menu again."
-    assert ("backup.sent", AuditOutcome.DENIED) in await actions(session)
+    assert [(a.text, a.show_alert) for a in forged.answers] == [(REFUSED, True)]
+    denied = await session.scalar(select(AuditEntry).where(AuditEntry.action == "access.denied"))
+    assert (denied.outcome, denied.details["needs"]) == (AuditOutcome.DENIED, "owner")
+    assert ("backup.sent", AuditOutcome.DENIED) not in await actions(session)
 
 
 async def test_without_the_permission_nothing_is_made(client, session, alice, settings):

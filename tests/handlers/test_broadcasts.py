@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, date, timedelta
 from io import BytesIO
 
+from aiogram.fsm.storage.base import StorageKey
 from aiogram.methods import CopyMessage, SendDocument
 from aiogram.types import PhotoSize
 from openpyxl import load_workbook
@@ -433,15 +434,23 @@ async def test_schedule_list_start_and_cancel(
     assert await entries(session, "broadcast.started")
 
 
-async def test_incident_notice_by_owners_only(client, session, settings, owner, bot, sender):
+async def test_incident_notice_by_owners_only(
+    client, session, settings, owner, bot, sender, dispatcher
+):
     ids = await world(session, owner)
     admin = await make_user(session, ADMIN, roles=[Role.ADMIN], permissions=list(Permission))
     refused = await client.send(ADMIN, "/incident")
     assert refused.text == REFUSED
-    assert await entries(session, "incident.denied")
+    [denied] = await entries(session, "access.denied")
+    assert denied.details["needs"] == "owner" and denied.outcome == "denied"
+    # an admin somehow at the form's confirmation (forged): its button is refused
+    key = StorageKey(bot_id=bot.id, chat_id=ADMIN.id, user_id=ADMIN.id)
+    await dispatcher.storage.set_state(key, "incident_form")
+    form = {"chat": ADMIN.id, "message": 1, "preview": "Hi", "count": 6}
+    await dispatcher.storage.set_data(key, {"form": form, "step": "summary", "single": False})
     forged = await client.press(ADMIN, FormCb(form="in", action="ok").pack())
-    assert forged.answers[0].text == REFUSED
-    assert len(await entries(session, "incident.denied")) == 2
+    assert [(a.text, a.show_alert) for a in forged.answers] == [(REFUSED, True)]
+    await dispatcher.storage.set_state(key, None)
 
     start = await client.send(owner, "/incident")
     assert "Incident notice" in start.text

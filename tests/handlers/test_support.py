@@ -101,7 +101,8 @@ async def draft_ticket(client, person: Person, topic: str, text: str) -> Reply:
 
 async def write_ticket(client, person: Person, topic: str, text: str) -> Reply:
     summary = await draft_ticket(client, person, topic, text)
-    return await client.press(person, TicketCb(action="send").pack(), summary.message_id)
+    send = summary.markup().inline_keyboard[0][0]  # ✅ Send, in the person's language
+    return await client.press(person, send.callback_data, summary.message_id)
 
 
 async def test_the_full_user_flow_stores_the_ticket_and_tells_the_staff(
@@ -214,7 +215,7 @@ async def test_a_staff_member_who_blocked_the_bot_is_skipped(
     summary = await draft_ticket(client, alice, "question", "Where is room 5?")
     bot.session.fail_next(SendMessage, 403, "Forbidden: bot was blocked by the user")
 
-    done = await client.press(alice, TicketCb(action="send").pack(), summary.message_id)
+    done = await client.press(alice, summary.callback_data("✅ Send"), summary.message_id)
 
     assert sent_to(done, owner) == []  # the owner (first by id) blocked the bot
     assert len(sent_to(done, bob)) == 1

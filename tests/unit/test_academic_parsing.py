@@ -1,4 +1,4 @@
-"""The academic forms' parsers: money, dates, times, slots, small numbers, slot clashes."""
+"""The forms' parsers (bot.services.parsing): money, dates, times, slots; slot clashes."""
 
 import json
 from dataclasses import replace
@@ -7,21 +7,24 @@ from datetime import date, time
 import pytest
 
 from bot.services.academic import (
-    MONEY_MAX,
     GroupDraft,
-    Invalid,
-    Problem,
     SlotConflict,
     SlotProblem,
     SlotSpec,
     add_slot,
+    sorted_slots,
+)
+from bot.services.parsing import (
+    MONEY_MAX,
+    Invalid,
+    Problem,
     clean_text,
+    parse_amount,
     parse_date,
     parse_money,
     parse_slot_time,
     parse_time,
     parse_whole,
-    sorted_slots,
 )
 from db.models import GroupStatus
 
@@ -48,6 +51,13 @@ def problem_of(function, *args) -> Problem:
 )
 def test_money_in_the_ways_people_type_it(typed, amount):
     assert parse_money(typed) == amount
+
+
+def test_an_amount_paid_is_more_than_nothing_and_within_the_one_cap():
+    assert parse_amount("1 250 000") == 1_250_000
+    assert parse_amount("100 000 000") == MONEY_MAX
+    assert problem_of(parse_amount, "0") is Problem.TOO_SMALL
+    assert problem_of(parse_amount, "100 000 001") is Problem.TOO_LARGE
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ from sqlalchemy import event, select
 
 from bot.services import export as export_service
 from bot.services import mydata as mydata_service
-from bot.services.mydata import InvalidValue, Problem
+from bot.services import parsing
+from bot.services.parsing import Invalid, Problem
 from db.base import utcnow
 from db.models import AuditEntry, Role
 from tests.factories import make_user
@@ -103,7 +104,7 @@ async def test_the_wait_is_counted_from_the_latest_export_in_the_audit_log(sessi
     ],
 )
 def test_names_people_write_are_accepted(raw: str, expected: str) -> None:
-    assert mydata_service.clean_name(raw) == expected
+    assert parsing.clean_name(raw) == expected
 
 
 @pytest.mark.parametrize(
@@ -120,8 +121,8 @@ def test_names_people_write_are_accepted(raw: str, expected: str) -> None:
     ],
 )
 def test_bad_names_are_refused_with_the_reason(raw: str, problem: Problem) -> None:
-    with pytest.raises(InvalidValue) as refused:
-        mydata_service.clean_name(raw)
+    with pytest.raises(Invalid) as refused:
+        parsing.clean_name(raw)
     assert refused.value.problem is problem
 
 
@@ -133,7 +134,7 @@ def test_bad_names_are_refused_with_the_reason(raw: str, problem: Problem) -> No
     ],
 )
 def test_emails_are_accepted(raw: str, expected: str) -> None:
-    assert mydata_service.clean_email(raw) == expected
+    assert parsing.clean_email(raw) == expected
 
 
 @pytest.mark.parametrize(
@@ -142,8 +143,8 @@ def test_emails_are_accepted(raw: str, expected: str) -> None:
      "a@c.uz>", "x" * 65 + "@c.uz", "a@" + "b" * 250 + ".uz"],
 )  # fmt: skip
 def test_bad_emails_are_refused(raw: str) -> None:
-    with pytest.raises(InvalidValue):
-        mydata_service.clean_email(raw)
+    with pytest.raises(Invalid):
+        parsing.clean_email(raw)
 
 
 @pytest.mark.parametrize(
@@ -156,10 +157,10 @@ def test_bad_emails_are_refused(raw: str) -> None:
     ],
 )
 def test_phones_are_stored_in_international_form(raw: str, expected: str) -> None:
-    assert mydata_service.clean_phone(raw) == expected
+    assert parsing.clean_phone(raw) == expected
 
 
 @pytest.mark.parametrize("raw", ["", "123", "+1234567890123456"])
 def test_bad_phones_are_refused(raw: str) -> None:
-    with pytest.raises(InvalidValue):
-        mydata_service.clean_phone(raw)
+    with pytest.raises(Invalid):
+        parsing.clean_phone(raw)

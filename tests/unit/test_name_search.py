@@ -6,16 +6,9 @@ from datetime import date
 import pytest
 
 from bot.services import invites as invites_service
-from bot.services.people import (
-    Invalid,
-    InvalidQuery,
-    Problem,
-    clean_birth_date,
-    clean_uz_phone,
-    fold,
-    phone_digits,
-    search,
-)
+from bot.services.parsing import Invalid, Problem, clean_uz_phone
+from bot.services.parsing import parse_birth_date as clean_birth_date
+from bot.services.people import InvalidQuery, fold, phone_digits, search
 from bot.services.staff import bits_of, from_bits
 from db.models import Permission, Role
 from tests.factories import make_user

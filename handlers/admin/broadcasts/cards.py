@@ -13,16 +13,15 @@ from bot.config import Settings
 from bot.delivery.broadcast import counts_lines as delivery_counts
 from bot.delivery.broadcast import left_of, report_text, title_text
 from bot.formatting import format_datetime
-from bot.forms.texts import stale_button_text
 from bot.i18n import _
 from bot.services import broadcasts as service
 from bot.services.access import Actor
 from bot.services.broadcasts import Audience, CancelOutcome
 from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
 from db.base import utcnow
 from db.ids import is_row_id
 from db.models import Broadcast, BroadcastStatus
-from db.repositories import broadcasts as repo
 from handlers.admin.broadcasts.shared import (
     NEEDS_BROADCAST,
     PAGE_SIZE,
@@ -126,7 +125,9 @@ async def render_card(
 async def card_pressed(
     callback: CallbackQuery, callback_data: BroadcastCb, session: AsyncSession, settings: Settings
 ) -> None:
-    broadcast = await repo.get(session, callback_data.id) if is_row_id(callback_data.id) else None
+    broadcast = (
+        await service.get(session, callback_data.id) if is_row_id(callback_data.id) else None
+    )
     if broadcast is None:
         await callback.answer(stale_button_text())
         return
@@ -148,7 +149,7 @@ async def cancel_pressed(
     if outcome is CancelOutcome.MISSING:
         await callback.answer(stale_button_text())
         return
-    broadcast = await repo.get(session, callback_data.id)
+    broadcast = await service.get(session, callback_data.id)
     assert broadcast is not None
     if callback_data.action == "stop":
         await edit_or_send(callback, report_text(broadcast), report_markup(broadcast.id))

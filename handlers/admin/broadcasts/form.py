@@ -27,17 +27,16 @@ from bot.delivery.broadcast import duration_text, title_text
 from bot.filters.menu import MenuButton
 from bot.formatting import format_datetime
 from bot.forms import Advance, Form, FormContext, FormData, Refusal, Retry, Step
-from bot.forms.texts import cancel_hint
 from bot.i18n import _, ngettext
-from bot.services import academic as academic_service
 from bot.services import broadcasts as service
-from bot.services.academic import Invalid
+from bot.services import parsing
 from bot.services.broadcasts import Audience, Draft
+from bot.services.parsing import Invalid
 from bot.telegram import edit_or_send
+from bot.wording import cancel_hint, date_problem, time_problem
 from db.base import utcnow
 from db.ids import is_row_id
 from db.models import AudienceType, BroadcastCategory, Role
-from db.repositories import broadcasts as repo
 from handlers.admin.broadcasts.shared import (
     NEEDS_BROADCAST,
     PAGE_SIZE,
@@ -47,7 +46,6 @@ from handlers.admin.broadcasts.shared import (
     nothing_sent_text,
     start_sending,
 )
-from handlers.admin.courses import date_problem, time_problem
 from keyboards.broadcasts import (
     audience_rows,
     category_rows,
@@ -243,11 +241,9 @@ def audience_buttons(data: BroadcastData, form: str) -> Rows:
 
 
 async def show_page(data: BroadcastData, context: FormContext, kind: str, page: int) -> None:
-    page_of = repo.courses_page if kind == COURSES else repo.groups_page
-    _items, total = await page_of(context.session, 0, 0)
-    data.pages = max(1, -(-total // PAGE_SIZE))
-    data.page = min(max(1, page), data.pages)
-    items, _total = await page_of(context.session, (data.page - 1) * PAGE_SIZE, PAGE_SIZE)
+    items, data.page, data.pages = await service.audience_page(
+        context.session, AudienceType(kind), page, PAGE_SIZE
+    )
     data.view, data.items = kind, items
 
 
@@ -273,9 +269,11 @@ async def pick_audience(data: BroadcastData, value: str, context: FormContext) -
         return Advance.STAY
     elif data.view in (COURSES, GROUPS) and kind == data.view and rest.isdigit():
         item_id = int(rest)
-        name_of = repo.course_name if data.view == COURSES else repo.group_name
-        if is_row_id(item_id) and await name_of(context.session, item_id) is not None:
-            return await choose(data, context, Audience(AudienceType(kind), id=item_id))
+        audience = Audience(AudienceType(kind), id=item_id)
+        if is_row_id(item_id) and await service.audience_name(
+            context.session, audience.type, item_id
+        ):
+            return await choose(data, context, audience)
     elif data.view == KIND and value == BroadcastCategory.ESSENTIAL:
         data.view = ESSENTIAL  # asks once more
         return Advance.STAY
@@ -320,21 +318,21 @@ def parse_when(text: str | None, settings: Settings, now: datetime) -> datetime:
     parts = (text or "").split()
     tz = settings.centre.tz
     if len(parts) == 1:
-        day, moment = now.astimezone(tz).date(), academic_service.parse_time(parts[0])
+        day, moment = now.astimezone(tz).date(), parsing.parse_time(parts[0])
     elif len(parts) == 2:
-        day = academic_service.parse_date(parts[0])
-        moment = academic_service.parse_time(parts[1])
+        day = parsing.parse_date(parts[0])
+        moment = parsing.parse_time(parts[1])
     else:
-        raise Invalid(academic_service.Problem.DATE_FORMAT)
+        raise Invalid(parsing.Problem.DATE_FORMAT)
     return datetime.combine(day, moment, tzinfo=tz)
 
 
 def when_problem(error: Invalid, typed: str | None) -> str:
     date_problems = (
-        academic_service.Problem.DATE_FORMAT,
-        academic_service.Problem.NO_SUCH_DAY,
-        academic_service.Problem.NO_SUCH_MONTH,
-        academic_service.Problem.YEAR_RANGE,
+        parsing.Problem.DATE_FORMAT,
+        parsing.Problem.NO_SUCH_DAY,
+        parsing.Problem.NO_SUCH_MONTH,
+        parsing.Problem.YEAR_RANGE,
     )
     return date_problem(error) if error.problem in date_problems else time_problem(error)
 
@@ -395,10 +393,10 @@ class BroadcastForm(Form[BroadcastData], state="broadcast_form"):
             return preview_menu(self.key, data.count, WHEN, AUDIENCE)
         return summary_keyboard(self.key, _("✅ Confirm the time"), editable=False)
 
-    def summary_hint(self, data: BroadcastData) -> str:
+    def while_confirming_text(self) -> str:
         return buttons_hint()
 
-    def cancel_text(self, data: BroadcastData) -> str:
+    def cancelled_text(self) -> str:
         return nothing_sent_text()
 
     async def save(self, data: BroadcastData, context: FormContext) -> Retry | None:

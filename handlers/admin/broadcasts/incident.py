@@ -2,37 +2,27 @@
 with consent, announcements switched off or not.
 
 The form: the notice → a summary naming how many people get it → 🚨 Send to N now / Do not
-send. The whole form is for owners: its router lets nobody else in, and a button of it
-pressed by anyone else is refused with an `incident.denied` audit entry.
+send. The command and the whole form are for owners (`OWNER_ONLY`: the access guard refuses
+anyone else, with its `denied` audit entry).
 """
 
-from typing import Any
-
-from aiogram import F, Router
-from aiogram.filters import Command, Filter
+from aiogram import Router
+from aiogram.filters import Command
 from aiogram.fsm.scene import ScenesManager
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from sqlalchemy.ext.asyncio import AsyncSession
+from aiogram.types import InlineKeyboardMarkup, Message
 
+from bot.filters.access import OWNER_ONLY
 from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
-from bot.forms.texts import cancel_hint
 from bot.i18n import _, ngettext
-from bot.services import audit
 from bot.services import broadcasts as service
-from bot.services.access import Actor
 from bot.services.broadcasts import Audience, Draft
+from bot.wording import cancel_hint
 from db.base import utcnow
 from db.models import AudienceType, BroadcastCategory
 from handlers.admin.broadcasts.shared import buttons_hint, nothing_sent_text, start_sending
-from handlers.fallback import refusal_text
-from keyboards.forms import FormCb, summary_keyboard
+from keyboards.forms import summary_keyboard
 
 INCIDENT_MAX = 3500
-
-
-class IsOwner(Filter):
-    async def __call__(self, event: Any, actor: Actor | None = None) -> bool:
-        return actor is not None and actor.is_owner
 
 
 class IncidentData(FormData):
@@ -83,6 +73,7 @@ class IncidentForm(Form[IncidentData], state="incident_form"):
 
     key = "in"
     data_type = IncidentData
+    flags = OWNER_ONLY
     steps = (Step("notice", notice_prompt, receive=receive_notice),)
 
     def step_text(self, step: Step[IncidentData], data: IncidentData) -> str:
@@ -104,10 +95,10 @@ class IncidentForm(Form[IncidentData], state="incident_form"):
         send = _("🚨 Send to {count} now").format(count=data.count)
         return summary_keyboard(self.key, send, _("Do not send"), editable=False)
 
-    def summary_hint(self, data: IncidentData) -> str:
+    def while_confirming_text(self) -> str:
         return buttons_hint()
 
-    def cancel_text(self, data: IncidentData) -> str:
+    def cancelled_text(self) -> str:
         return nothing_sent_text()
 
     async def save(self, data: IncidentData, context: FormContext) -> Retry | None:
@@ -122,32 +113,12 @@ class IncidentForm(Form[IncidentData], state="incident_form"):
         return None
 
 
-async def start_incident(
-    message: Message, scenes: ScenesManager, actor: Actor, session: AsyncSession
-) -> None:
-    if not actor.is_owner:
-        await audit.record_denied(
-            session, actor_id=actor.user_id, action="incident.denied", details={}
-        )
-        await message.answer(refusal_text())
-        return
+async def start_incident(message: Message, scenes: ScenesManager) -> None:
     await IncidentForm.open(scenes, IncidentData())
-
-
-async def not_an_owner(callback: CallbackQuery, actor: Actor, session: AsyncSession) -> None:
-    """A button of the incident form pressed by someone who is not an owner (forged)."""
-    await audit.record_denied(session, actor_id=actor.user_id, action="incident.denied", details={})
-    await callback.answer(refusal_text(), show_alert=True)
 
 
 def create_router() -> Router:
     router = Router(name="admin.broadcasts.incident")
-    router.message.register(start_incident, Command("incident"))
-    router.callback_query.register(
-        not_an_owner, FormCb.filter(F.form == IncidentForm.key), ~IsOwner()
-    )
-    form = IncidentForm.as_router()
-    form.message.filter(IsOwner())
-    form.callback_query.filter(IsOwner())
-    router.include_router(form)
+    router.message.register(start_incident, Command("incident"), flags=OWNER_ONLY)
+    router.include_router(IncidentForm.as_router())
     return router

@@ -14,7 +14,6 @@ from bot.services.broadcasts import Audience, Draft
 from bot.telegram import edit_or_send
 from db.base import utcnow
 from db.models import AudienceType, BroadcastCategory, Permission
-from db.repositories import broadcasts as repo
 from keyboards.broadcasts import audience_labels, role_labels
 
 NEEDS_BROADCAST = {"permission": Permission.BROADCAST}
@@ -25,11 +24,8 @@ async def audience_text(session: AsyncSession, audience: Audience) -> str:
     label = audience_labels()[audience.type]
     if audience.type is AudienceType.ROLE and audience.role is not None:
         return f"{label}: {role_labels()[audience.role]}"
-    if audience.type is AudienceType.COURSE and audience.id is not None:
-        name = await repo.course_name(session, audience.id)
-        return f"{label}: {escape(name or '—')}"
-    if audience.type is AudienceType.GROUP and audience.id is not None:
-        name = await repo.group_name(session, audience.id)
+    if audience.type in (AudienceType.COURSE, AudienceType.GROUP) and audience.id is not None:
+        name = await service.audience_name(session, audience.type, audience.id)
         return f"{label}: {escape(name or '—')}"
     return label
 

@@ -1,0 +1,138 @@
+"""The shared words of the conversation, written once: what is wrong with a typed answer,
+how to leave a form, what a refused or stale press is told.
+
+Why here, in bot/ beside i18n.py, and not in handlers/: these texts are Telegram-side
+(gettext, HTML) but not a router's. Handlers, keyboards and the notices the bot sends on
+its own can all import this module without importing handlers (keyboards and notices
+must never import handlers). The problems come from `bot.services.parsing.Invalid`,
+whose facts (limits, the month, the length typed) fill the messages.
+"""
+
+from html import escape
+
+from bot.formatting import format_money
+from bot.i18n import _
+from bot.services.parsing import DURATION_MAX, DURATION_MIN, Invalid, Problem
+
+# --- forms --------------------------------------------------------------------------------
+
+
+def cancel_hint() -> str:
+    return _("/cancel — leave without saving.")
+
+
+def while_confirming_text() -> str:
+    return _("ℹ️ Use the buttons under the summary above: ✅ Confirm, ✏️ Edit or ❌ Cancel.")
+
+
+# --- refusals -----------------------------------------------------------------------------
+
+
+def cancelled_text() -> str:
+    return _("❌ Cancelled. Nothing was saved.")
+
+
+def change_what_text() -> str:
+    return _("✏️ What would you like to change?")
+
+
+def stale_button_text() -> str:
+    return _("⚠️ This button is out of date. Open the menu again.")
+
+
+def refusal_text() -> str:
+    return _("⚠️ You do not have access to this. If you think you should, ask the administrator.")
+
+
+# --- a typed answer that cannot be used ---------------------------------------------------
+
+
+def _money_common(error: Invalid, typed: str | None) -> str:
+    if error.problem is Problem.TOO_LARGE:
+        return _("⚠️ That is too large: the most is {maximum}.").format(
+            maximum=format_money(error.facts["maximum"])
+        )
+    return _(
+        "⚠️ “{typed}” is not an amount. Type whole soʻm in digits, for example 1 250 000."
+    ).format(typed=escape((typed or "").strip()[:40]))
+
+
+def money_problem(error: Invalid, typed: str | None) -> str:
+    """A price (0 is a free course)."""
+    if error.problem is Problem.NEGATIVE:
+        return _("⚠️ A price cannot be negative. Type 0 for a free course.")
+    return _money_common(error, typed)
+
+
+def amount_problem(error: Invalid, typed: str | None) -> str:
+    """Money paid or paid back (`parsing.parse_amount`: more than 0)."""
+    if error.problem is Problem.NEGATIVE:
+        return _("⚠️ An amount cannot be negative.")
+    if error.problem is Problem.TOO_SMALL:
+        return _("⚠️ The amount must be more than 0.")
+    return _money_common(error, typed)
+
+
+def number_problem(error: Invalid) -> str:
+    if error.problem is Problem.NOT_A_NUMBER:
+        return _("⚠️ Type a whole number from {minimum} to {maximum}, digits only.").format(
+            **error.facts
+        )
+    return _("⚠️ The number must be from {minimum} to {maximum}.").format(**error.facts)
+
+
+def date_problem(error: Invalid) -> str:
+    facts = error.facts
+    if error.problem is Problem.NO_SUCH_DAY:
+        return _(
+            "⚠️ {day}.{month}.{year} does not exist: that month has {days} days. "
+            "Check the day and type the date again."
+        ).format(
+            day=f"{facts['day']:02d}",
+            month=f"{facts['month']:02d}",
+            year=facts["year"],
+            days=facts["days"],
+        )
+    if error.problem is Problem.NO_SUCH_MONTH:
+        return _("⚠️ There is no month {month}: months go from 01 to 12.").format(
+            month=facts["month"]
+        )
+    if error.problem is Problem.YEAR_RANGE:
+        return _("⚠️ The year must be between {minimum} and {maximum}.").format(**facts)
+    return _("⚠️ Type the date as DD.MM.YYYY, for example 01.09.2025.")
+
+
+def time_problem(error: Invalid) -> str:
+    if error.problem is Problem.NO_SUCH_TIME:
+        return _(
+            "⚠️ {typed} is not a time of day: hours go from 00 to 23 and minutes from 00 to 59."
+        ).format(typed=escape(error.facts.get("text", "")[:20]))
+    if error.problem is Problem.SLOT_FORMAT:
+        return _(
+            "⚠️ Send the start time and the length in minutes, for example 14:00 90 "
+            "(or 14:00-15:30)."
+        )
+    if error.problem is Problem.END_BEFORE_START:
+        return _("⚠️ The end must be later than the start.")
+    if error.problem in (
+        Problem.TOO_SMALL,
+        Problem.TOO_LARGE,
+        Problem.NOT_A_NUMBER,
+        Problem.NEGATIVE,
+    ):
+        return _("⚠️ A lesson lasts from {minimum} to {maximum} minutes.").format(
+            minimum=DURATION_MIN, maximum=DURATION_MAX
+        )
+    return _("⚠️ Type the time as HH:MM, for example 14:00.")
+
+
+def text_problem(error: Invalid) -> str:
+    if error.problem is Problem.EMPTY:
+        return _("⚠️ This cannot be empty: please type it.")
+    if error.problem is Problem.TOO_SHORT:
+        return _("⚠️ That is too short: at least {minimum} characters.").format(
+            minimum=error.facts["minimum"]
+        )
+    return _("⚠️ That is too long: {length} characters, and the limit is {maximum}.").format(
+        length=error.facts.get("length", 0), maximum=error.facts["maximum"]
+    )
