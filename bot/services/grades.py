@@ -26,7 +26,8 @@ from bot.services.attendance import LessonRef, Student, lesson_ref, managed_grou
 from bot.services.consent import Category
 from bot.services.recipients import Recipient, recipients
 from db.models import EnrolmentStatus, Grade, GradeKind, Group, LessonStatus
-from db.repositories import teaching as repo
+from db.repositories import attendance as repo
+from db.repositories import grades as grades_repo
 
 MAX_SCORE = 1000
 TITLE_MAX = 100
@@ -254,7 +255,7 @@ async def save(
         return GradesSaved(SaveProblem.ROSTER)
 
     existing = (
-        await repo.lesson_grades(session, lesson.id, target.kind.value, scores)
+        await grades_repo.lesson_grades(session, lesson.id, target.kind.value, scores)
         if lesson is not None
         else {}
     )
@@ -286,7 +287,7 @@ async def save(
                 created_at=now,
             )
         )
-    repo.add_grades(session, new_grades)
+    grades_repo.add_grades(session, new_grades)
     await audit.record(
         session,
         actor_id=actor.user_id,

@@ -10,10 +10,10 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.delivery.broadcast import counts_lines as delivery_counts
-from bot.delivery.broadcast import left_of, report_text, title_text
 from bot.formatting import format_datetime
 from bot.i18n import _
+from bot.notices.broadcast import counts_lines as delivery_counts
+from bot.notices.broadcast import left_of, report_text, title_text
 from bot.services import broadcasts as service
 from bot.services.access import Actor
 from bot.services.broadcasts import Audience, CancelOutcome

@@ -3,7 +3,7 @@
 The message as recipients should see it (text, a photo, a document…) → the audience and the
 kind (an essential message asks once more) → a preview with the number of recipients →
 ✅ Send now, or 🕘 Schedule: a time, then ✅ Confirm the time. Nothing is stored before one
-of those two. Sending runs in the background (`bot.delivery.broadcast`).
+of those two. Sending runs in the background (`bot.notices.broadcast`).
 
 On the form engine: the audience step is one question with several screens (the audiences,
 the roles, a page of courses or groups, the kind, the essential check), kept in the form's
@@ -23,11 +23,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from pydantic import Field
 
 from bot.config import Settings
-from bot.delivery.broadcast import duration_text, title_text
 from bot.filters.menu import MenuButton
 from bot.formatting import format_datetime
 from bot.forms import Advance, Form, FormContext, FormData, Refusal, Retry, Step
 from bot.i18n import _, ngettext
+from bot.notices.broadcast import duration_text, title_text
 from bot.services import broadcasts as service
 from bot.services import parsing
 from bot.services.broadcasts import Audience, Draft

@@ -6,9 +6,9 @@ from html import escape
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.broadcast import launcher_for, title_text
 from bot.forms import FormContext
 from bot.i18n import _
+from bot.notices.broadcast import launcher_for, title_text
 from bot.services import broadcasts as service
 from bot.services.broadcasts import Audience, Draft
 from bot.telegram import edit_or_send
