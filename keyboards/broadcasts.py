@@ -8,6 +8,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
 from db.models import AudienceType, BroadcastCategory
+from keyboards.forms import Rows, form_button, pick_button
 from keyboards.ids import Id, Number
 
 # the name handlers/admin/broadcasts.py imports from here
@@ -28,10 +29,6 @@ def _button(text: str, action: str, **values: object) -> InlineKeyboardButton:
     )
 
 
-def cancel_row() -> list[InlineKeyboardButton]:
-    return [_button(_("❌ Cancel"), "drop")]
-
-
 def audience_labels() -> dict[AudienceType, str]:
     return {
         AudienceType.ALL: _("👥 Everyone"),
@@ -43,68 +40,73 @@ def audience_labels() -> dict[AudienceType, str]:
     }
 
 
-def audience_menu() -> InlineKeyboardMarkup:
-    rows = [[_button(label, "aud", value=kind.value)] for kind, label in audience_labels().items()]
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, cancel_row()])
+# --- the broadcast form's own screens (form buttons: `keyboards.forms`) ---------------------
 
 
-def roles_menu() -> InlineKeyboardMarkup:
-    rows = [[_button(label, "role", value=role.value)] for role, label in role_labels().items()]
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, [_button(_("⬅ Back"), "back")]])
+def audience_rows(form: str, step: str) -> Rows:
+    rows = [
+        [pick_button(label, form, step, kind.value)] for kind, label in audience_labels().items()
+    ]
+    return [*rows, [form_button(_("❌ Cancel"), form, "no")]]
 
 
-def picker(
-    items: Sequence[tuple[int, str]], page: int, pages: int, action: str
-) -> InlineKeyboardMarkup:
-    """Courses or groups, 10 a page; `action` is "course" or "group"."""
-    rows = [[_button(name, action, id=item_id)] for item_id, name in items]
+def back_row(form: str, step: str) -> list[InlineKeyboardButton]:
+    return [pick_button(_("⬅ Back"), form, step, "back")]
+
+
+def role_rows(form: str, step: str) -> Rows:
+    rows = [
+        [pick_button(label, form, step, f"role.{role.value}")]
+        for role, label in role_labels().items()
+    ]
+    return [*rows, back_row(form, step)]
+
+
+def picker_rows(
+    form: str, step: str, kind: str, items: Sequence[tuple[int, str]], page: int, pages: int
+) -> Rows:
+    """Courses or groups (`kind`), 10 a page."""
+    rows = [[pick_button(name, form, step, f"{kind}.{item_id}")] for item_id, name in items]
     navigation = []
     if page > 1:
-        navigation.append(_button("◀", f"{action}s", page=page - 1))
+        navigation.append(pick_button("◀", form, step, f"page.{page - 1}"))
     if pages > 1:
-        navigation.append(_button(f"{page}/{pages}", f"{action}s", page=page))
+        navigation.append(pick_button(f"{page}/{pages}", form, step, f"page.{page}"))
     if page < pages:
-        navigation.append(_button("▶", f"{action}s", page=page + 1))
+        navigation.append(pick_button("▶", form, step, f"page.{page + 1}"))
     if navigation:
         rows.append(navigation)
-    rows.append([_button(_("⬅ Back"), "back")])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    return [*rows, back_row(form, step)]
 
 
-def category_menu() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [_button(_("📢 Announcement"), "cat", value=BroadcastCategory.ANNOUNCEMENT.value)],
-            [_button(_("❗ Essential"), "cat", value=BroadcastCategory.ESSENTIAL.value)],
-            [_button(_("⬅ Back"), "back")],
-        ]
-    )
+def category_rows(form: str, step: str) -> Rows:
+    return [
+        [pick_button(_("📢 Announcement"), form, step, BroadcastCategory.ANNOUNCEMENT.value)],
+        [pick_button(_("❗ Essential"), form, step, BroadcastCategory.ESSENTIAL.value)],
+        back_row(form, step),
+    ]
 
 
-def essential_confirm() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [_button(_("❗ Send as essential"), "ess")],
-            [_button(_("📢 Send as an announcement"), "cat", value="announcement")],
-            cancel_row(),
-        ]
-    )
+def essential_rows(form: str, step: str) -> Rows:
+    """The danger names its action; the other way out is the announcement it may really be."""
+    return [
+        [pick_button(_("❗ Send as essential"), form, step, "sure")],
+        [pick_button(_("📢 Send as an announcement"), form, step, "announcement")],
+        [form_button(_("❌ Cancel"), form, "no")],
+    ]
 
 
-def preview_menu(count: int) -> InlineKeyboardMarkup:
+def preview_menu(form: str, count: int, when: str, audience: str) -> InlineKeyboardMarkup:
+    """The form's summary: ✅ Send now or 🕘 Schedule (the `when` step), ✏️ another audience
+    (the `audience` step), ❌ Cancel; nobody to send to leaves only the last two."""
     rows = []
     if count:
-        rows.append([_button(_("✅ Send to {count} now").format(count=count), "send")])
-        rows.append([_button(_("🕘 Schedule"), "sched")])
-    rows.append([_button(_("✏️ Change the audience"), "back")])
-    rows.append(cancel_row())
+        send = _("✅ Send to {count} now").format(count=count)
+        rows.append([form_button(send, form, "ok")])
+        rows.append([form_button(_("🕘 Schedule"), form, "field", when)])
+    rows.append([form_button(_("✏️ Change the audience"), form, "field", audience)])
+    rows.append([form_button(_("❌ Cancel"), form, "no")])
     return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def schedule_confirm() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[_button(_("✅ Confirm the time"), "when")], cancel_row()]
-    )
 
 
 def progress_markup(broadcast_id: int) -> InlineKeyboardMarkup:
@@ -149,12 +151,3 @@ def broadcast_card(
     builder.button(text=_("⬅ Back"), callback_data=BroadcastCb(action="list", page=page))
     builder.adjust(1)
     return builder.as_markup()
-
-
-def incident_confirm(count: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [_button(_("🚨 Send to {count} now").format(count=count), "isend")],
-            [_button(_("Do not send"), "drop")],
-        ]
-    )

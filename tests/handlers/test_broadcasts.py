@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, date, timedelta
 from io import BytesIO
 
+from aiogram.fsm.storage.base import StorageKey
 from aiogram.methods import CopyMessage, SendDocument
 from aiogram.types import PhotoSize
 from openpyxl import load_workbook
@@ -29,6 +30,7 @@ from db.models import (
     User,
 )
 from keyboards.broadcasts import BroadcastCb
+from keyboards.forms import FormCb
 from tests.chat import Person
 from tests.factories import make_course, make_enrolment, make_group, make_lesson, make_user
 
@@ -268,11 +270,14 @@ async def test_group_and_course_pickers_and_a_photo(client, session, settings, o
     assert "👥 Audience: 👥 A group's students: B1" in preview.text
     assert "📬 <b>1 person will get this.</b>" in preview.text  # Erkin blocked the bot
     # a forged group id is refused at the picker
-    await client.press(owner, preview.callback_data("✏️ Change the audience"))
-    forged = await client.press(owner, BroadcastCb(action="group", id=999).pack())
-    assert forged.answers[0].text == STALE
-    await client.press(owner, BroadcastCb(action="aud", value="course").pack())
-    category = await client.press(owner, BroadcastCb(action="course", id=ids["english"]).pack())
+    back = await client.press(owner, preview.callback_data("✏️ Change the audience"))
+    groups = await client.press(owner, back.callback_data("👥 A group's students"))
+    forged_group = FormCb(form="bc", action="pick", step="audience", value="group.999")
+    forged = await client.press(owner, forged_group.pack())
+    assert forged.answers[0].text == STALE and forged.texts == []
+    back = await client.press(owner, groups.callback_data("⬅ Back"))
+    courses = await client.press(owner, back.callback_data("📚 A course's students"))
+    category = await client.press(owner, courses.callback_data("English"))
     preview = await client.press(owner, category.callback_data("📢 Announcement"))
     await client.press(owner, preview.callback_data("✅ Send to 1 now"))
     await launcher_for(sender).wait()
@@ -417,15 +422,23 @@ async def test_schedule_list_start_and_cancel(
     assert await entries(session, "broadcast.started")
 
 
-async def test_incident_notice_by_owners_only(client, session, settings, owner, bot, sender):
+async def test_incident_notice_by_owners_only(
+    client, session, settings, owner, bot, sender, dispatcher
+):
     ids = await world(session, owner)
     admin = await make_user(session, ADMIN, roles=[Role.ADMIN], permissions=list(Permission))
     refused = await client.send(ADMIN, "/incident")
     assert refused.text == REFUSED
     [denied] = await entries(session, "access.denied")
     assert denied.details["needs"] == "owner" and denied.outcome == "denied"
-    forged = await client.press(ADMIN, BroadcastCb(action="isend").pack())
+    # an admin somehow at the form's confirmation (forged): its button is refused
+    key = StorageKey(bot_id=bot.id, chat_id=ADMIN.id, user_id=ADMIN.id)
+    await dispatcher.storage.set_state(key, "incident_form")
+    form = {"chat": ADMIN.id, "message": 1, "preview": "Hi", "count": 6}
+    await dispatcher.storage.set_data(key, {"form": form, "step": "summary", "single": False})
+    forged = await client.press(ADMIN, FormCb(form="in", action="ok").pack())
     assert [(a.text, a.show_alert) for a in forged.answers] == [(REFUSED, True)]
+    await dispatcher.storage.set_state(key, None)
 
     start = await client.send(owner, "/incident")
     assert "Incident notice" in start.text
@@ -446,7 +459,7 @@ async def test_incident_notice_by_owners_only(client, session, settings, owner, 
         admin.id,
     }
     assert await entries(session, "incident.sent")
-    stale = await client.press(owner, BroadcastCb(action="isend").pack())
+    stale = await client.press(owner, confirm.callback_data("🚨 Send to 6 now"))
     assert stale.answers[0].text == STALE
 
 
@@ -501,3 +514,74 @@ async def test_a_server_error_is_retried_and_shown_apart_until_it_goes(
     assert "finished" in progress.text and "✅ Sent: 2" in progress.text
     assert "Failed: 0" in progress.text and "Retrying" not in progress.text
     assert copies(bot) == {owner.id: 1, ALI.id: 1, BEK.id: 1}
+
+
+async def test_typing_cancelling_and_the_way_back_from_the_essential_question(
+    client, session, owner
+):
+    await world(session, owner)
+    category, mid = await compose(client, owner, "👥 Everyone")
+    typed = await client.send(owner, "hello?")  # the step waits for a button
+    assert typed.text.startswith("ℹ️ Use the buttons above, or /cancel to leave without sending.")
+    assert "Step 3/4" in typed.text and "📢 Announcement" in typed.buttons()
+    question = await client.press(owner, category.callback_data("❗ Essential"), mid)
+    assert "Is it really essential?" in question.text
+    preview = await client.press(owner, question.callback_data("📢 Send as an announcement"), mid)
+    assert "🏷 Kind: 📢 Announcement" in preview.text
+    typed = await client.send(owner, "send it!")
+    assert typed.texts == ["ℹ️ Use the buttons above, or /cancel to leave without sending."]
+    send = preview.callback_data("✅ Send to 4 now")
+    dropped = await client.press(owner, preview.callback_data("❌ Cancel"), preview.message_id)
+    assert dropped.text == "❌ Cancelled. Nothing was sent."
+    stale = await client.press(owner, send, preview.message_id)
+    assert stale.answers[0].text == STALE and stale.texts == []
+    assert await session.scalar(select(func.count()).select_from(Broadcast)) == 0
+
+
+async def test_the_group_picker_pages_through_the_groups(client, session, owner):
+    ids = await world(session, owner)
+    for number in range(2, 12):
+        await make_group(session, f"G{number:02d}", course=ids["english"], capacity=5)
+    await client.send(owner, "/broadcast")
+    step = await client.send(owner, "News")
+    first = await client.press(owner, step.callback_data("👥 A group's students"), step.message_id)
+    assert first.buttons()[:2] == ["A1", "B1"] and first.buttons()[-3:] == ["1/2", "▶", "⬅ Back"]
+    second = await client.press(owner, first.callback_data("▶"), step.message_id)
+    assert second.buttons() == ["G10", "G11", "◀", "2/2", "⬅ Back"]
+    category = await client.press(owner, second.callback_data("G11"), step.message_id)
+    assert "👥 A group's students: G11" in category.text
+
+
+async def test_a_time_that_passes_before_it_is_confirmed_is_asked_again(
+    client, session, settings, owner, monkeypatch
+):
+    await world(session, owner)
+    reply, mid = await compose(client, owner, "👥 Everyone")
+    preview = await client.press(owner, reply.callback_data("📢 Announcement"), mid)
+    await client.press(owner, preview.callback_data("🕘 Schedule"), preview.message_id)
+    later = (utcnow() + timedelta(hours=2)).astimezone(settings.centre.tz)
+    confirm = await client.send(owner, later.strftime("%d.%m.%Y %H:%M"))
+    from handlers.admin.broadcasts import form
+
+    monkeypatch.setattr(form, "utcnow", lambda: utcnow() + timedelta(hours=3))
+    again = await client.press(owner, confirm.callback_data("✅ Confirm the time"))
+    assert again.text.startswith("⚠️ That time has passed: choose a moment in the future.")
+    assert "When should it go?" in again.text
+    monkeypatch.undo()
+    much_later = (utcnow() + timedelta(days=1)).astimezone(settings.centre.tz)
+    confirm = await client.send(owner, much_later.strftime("%d.%m.%Y %H:%M"))
+    done = await client.press(owner, confirm.callback_data("✅ Confirm the time"))
+    assert "is scheduled for" in done.text and done.answers[0].text == "✅ Scheduled."
+    assert (await fresh(session, 1)).status == "scheduled"
+
+
+async def test_an_incident_notice_is_text_and_can_be_dropped(client, session, owner):
+    await world(session, owner)
+    await client.send(owner, "/incident")
+    photo = [PhotoSize(file_id="p1", file_unique_id="p1", width=1, height=1)]
+    refused = await client.send(owner, photo=photo, caption="Closed")
+    assert refused.text.startswith("⚠️ An incident notice is text only: type it.")
+    confirm = await client.send(owner, "Closed today.")
+    dropped = await client.press(owner, confirm.callback_data("Do not send"), confirm.message_id)
+    assert dropped.text == "❌ Cancelled. Nothing was sent."
+    assert await session.scalar(select(func.count()).select_from(Broadcast)) == 0
