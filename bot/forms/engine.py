@@ -52,6 +52,8 @@ D = TypeVar("D", bound=FormData)
 class Advance(Enum):
     NEXT = "next"  # the answer is taken: the next step, or the summary
     STAY = "stay"  # show the same step again (a toggle, a page of choices)
+    KEEP = "keep"  # nothing to show: the toast said it (a button out of date); nothing changes
+    CLOSE = "close"  # the form ends here, nothing saved (the step said why)
 
 
 class Refusal(Exception):
@@ -149,6 +151,9 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     flags: ClassVar[dict[str, Any]] = {}
     # False: no summary, the last answer saves (a typed confirmation word, a one-step form)
     confirms: ClassVar[bool] = True
+    # True: ✏️ Edit with one editable step asks it and the steps after it again, not it alone
+    # (homework: a new task may come with its own file, or ask for one)
+    edits_onward: ClassVar[bool] = False
 
     # --- what a form writes ----------------------------------------------------------------
 
@@ -272,7 +277,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         if pressed.action == "ok":
             await self._save(visit)
         elif pressed.action == "edit" and len(editable) == 1:  # nothing to choose from
-            visit.single = True
+            visit.single = not self.edits_onward
             await self._show(visit, next(iter(editable.values())))
         elif pressed.action == "edit":
             labels = [(name, step.label()) for name, step in editable.items()]  # type: ignore[misc]
@@ -307,7 +312,11 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
 
     async def _after(self, visit: Visit[D], step: Step[D], advance: Advance) -> None:
         following = None if visit.single else self.next_step(visit.data, step.name)
-        if advance is Advance.STAY:
+        if advance is Advance.KEEP:
+            return
+        if advance is Advance.CLOSE:
+            await visit.state.clear()
+        elif advance is Advance.STAY:
             await self._show(visit, step)
         elif following is None and not self.confirms:
             await self._save(visit)
