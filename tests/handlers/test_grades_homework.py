@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiogram.methods import EditMessageText, SendMessage, SendPhoto
 from aiogram.types import Document, Location, PhotoSize
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.services import homework as homework_service
 from bot.services import parsing
@@ -14,7 +14,7 @@ from bot.services.attendance import Student
 from bot.services.homework import InvalidHomework
 from bot.services.parsing import Invalid, LineError
 from bot.services.parsing import LineProblem as Problem
-from db.models import AuditEntry, Grade, Homework, Role
+from db.models import AuditEntry, Enrolment, Grade, Homework, Role
 from tests.chat import Person
 from tests.factories import make_user
 from tests.handlers.test_attendance import (  # noqa: F401  (fixtures)
@@ -397,3 +397,39 @@ async def test_unsaved_attendance_taps_outlive_a_grade_or_homework_form(client, 
     assert step2.buttons() == ["⏭ No file"]
     _, again = await open_sheet(client, TEACHER, data.lesson)
     assert "❌ 2. Bobur" in again.buttons()
+
+
+async def test_edit_asks_the_homework_again_from_the_task_and_grades_repeat_a_step(
+    client, session
+):
+    data = await centre(session)
+    message_id, card = await open_group(client, TEACHER)
+    await client.press(TEACHER, card.callback_data("📚 Homework"), message_id)
+    step2 = await client.send(TEACHER, "Read chapter 2.")
+    step3 = await client.press(TEACHER, step2.callback_data("⏭ No file"), step2.message_id)
+    summary = await client.press(TEACHER, step3.callback_data("⏭ No due date"), step2.message_id)
+    typed = await client.send(TEACHER, "hello")
+    assert typed.text.startswith("ℹ️ Use the buttons under the message above: ✅ Confirm")
+    edit = await client.press(TEACHER, summary.callback_data("✏️ Edit"), step2.message_id)
+    assert "Step 1/4" in edit.text and "/cancel — leave without posting." in edit.text
+    again = await client.send(TEACHER, "Read chapter 3.")
+    assert "Step 2/4" in again.text  # the file and the due date are asked again
+    due = await client.press(TEACHER, again.callback_data("⏭ No file"), again.message_id)
+    summary = await client.send(TEACHER, "10.03.2026")
+    assert "Read chapter 3." in summary.text and "10 Mar" in summary.text
+    assert "Step 3/4" in due.text
+
+    step1 = await client.press(TEACHER, card.callback_data("📝 Grades"), message_id)
+    hint = await client.send(TEACHER, "a test")
+    assert hint.text == "ℹ️ Use the buttons under the message above, or /cancel."
+    await client.press(TEACHER, step1.callback_data("🎓 Exam"), message_id)
+    sticker = await client.send(TEACHER, location=Location(latitude=41.3, longitude=69.2))
+    assert sticker.text == "⚠️ Please send it as a text message."
+    await client.send(TEACHER, "Final")
+    await session.execute(
+        update(Enrolment).where(Enrolment.group_id == data.group.id).values(status="left")
+    )
+    await session.commit()
+    nobody = await client.send(TEACHER, "50")
+    assert nobody.text.startswith("ℹ️ Nobody is actively enrolled in this group")
+    assert (await client.send(TEACHER, "1 5")).text != nobody.text  # the form has ended
