@@ -28,12 +28,12 @@ from aiogram.methods import EditMessageText, SendMessage  # noqa: E402
 from loguru import logger  # noqa: E402
 
 import db.models  # noqa: E402, F401
-from bot.app import create_dispatcher  # noqa: E402
 from bot.logging import setup_logging  # noqa: E402
+from bot.startup.app import create_dispatcher  # noqa: E402
 from db.base import Base, utcnow  # noqa: E402
 from db.engine import create_engine, create_session_factory  # noqa: E402
 from db.models import Course, Enrolment, Group, Lesson, ParentLink, Role  # noqa: E402
-from keyboards.teacher import AttendanceCb  # noqa: E402
+from keyboards.attendance import AttendanceCb  # noqa: E402
 from tests.chat import ChatClient, Person  # noqa: E402
 from tests.conftest import make_settings  # noqa: E402
 from tests.factories import make_user  # noqa: E402

@@ -1,6 +1,6 @@
 """A broadcast to many recipients against a fake Telegram that enforces 30 messages a second.
 
-The real runner (`bot.delivery.broadcast.run_broadcast`) and the real `Sender` send over
+The real runner (`bot.notices.broadcast.run_broadcast`) and the real `Sender` send over
 HTTP (aiogram's aiohttp session) to a local Bot API server. The server counts every
 message a bot sends (copyMessage, sendMessage, editMessageText) in a sliding one-second
 window and answers 429 with retry_after=1 to any beyond 30: each of those is a
@@ -34,8 +34,8 @@ from sqlalchemy import insert  # noqa: E402
 
 import db.models  # noqa: E402, F401
 from bot.delivery import Sender  # noqa: E402
-from bot.delivery.broadcast import run_broadcast  # noqa: E402
 from bot.logging import setup_logging  # noqa: E402
+from bot.notices.broadcast import run_broadcast  # noqa: E402
 from bot.services import broadcasts as service  # noqa: E402
 from bot.services.broadcasts import Audience, Draft  # noqa: E402
 from db.base import Base, utcnow  # noqa: E402

@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 import db.models  # noqa: E402, F401
 from bot.logging import setup_logging  # noqa: E402
-from bot.services import ledger  # noqa: E402
+from bot.services.payments import ledger  # noqa: E402
 from db.base import Base  # noqa: E402
 from db.engine import create_engine, create_session_factory  # noqa: E402
 

@@ -21,8 +21,8 @@ sys.path.insert(0, str(PROJECT))
 from loguru import logger  # noqa: E402
 
 import db.models  # noqa: E402, F401
-from bot.app import create_dispatcher  # noqa: E402
 from bot.logging import setup_logging  # noqa: E402
+from bot.startup.app import create_dispatcher  # noqa: E402
 from db.base import Base  # noqa: E402
 from db.engine import create_engine, create_session_factory  # noqa: E402
 from tests.chat import ChatClient, Person  # noqa: E402

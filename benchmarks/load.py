@@ -72,8 +72,8 @@ from db.models import (  # noqa: E402
     ScheduleSlot,
     User,
 )
-from keyboards.payments import DeskCb  # noqa: E402
-from keyboards.teacher import AttendanceCb  # noqa: E402
+from keyboards.attendance import AttendanceCb  # noqa: E402
+from keyboards.payments.desk import DeskCb  # noqa: E402
 from tests.fake_bot_api import FakeBotApi  # noqa: E402
 from tests.mocked_bot import BOT_TOKEN  # noqa: E402
 

@@ -34,8 +34,8 @@ from sqlalchemy import event  # noqa: E402
 
 import db.models  # noqa: E402, F401
 from benchmarks.load import AdminScript, Script, StudentScript, TeacherScript, seed  # noqa: E402
-from bot.app import create_dispatcher  # noqa: E402
 from bot.delivery import Sender  # noqa: E402
+from bot.startup.app import create_dispatcher  # noqa: E402
 from db.base import Base  # noqa: E402
 from db.engine import create_engine, create_session_factory  # noqa: E402
 from tests.conftest import make_settings  # noqa: E402

@@ -54,19 +54,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from bot.logging import setup_logging
-    from bot.migrate import upgrade_to_head
+    from bot.startup.migrate import upgrade_to_head
 
     setup_logging(settings.runtime.log_level, secrets=settings.secrets())
     if args.command == "restore":
         from pathlib import Path
 
-        from bot.restore import restore
+        from bot.startup.restore import restore
 
         return asyncio.run(
             restore(settings, Path(args.file), allow_unencrypted=args.allow_unencrypted)
         )
     if args.command == "audit":
-        from bot.audit_verify import verify_audit
+        from bot.startup.audit_verify import verify_audit
 
         return asyncio.run(verify_audit(settings))
     upgrade_to_head(settings.database.database_url)
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
-    from bot.runner import run
+    from bot.startup.runner import run
 
     try:
         _run_on_fastest_loop(run(settings))

@@ -1,4 +1,5 @@
-"""The bot's commands: one list feeds /help and the `/` menu of every language and role."""
+"""The bot's commands and main-menu entries: one list feeds /help and the `/` menu of every
+language and role, another the main menu's buttons (keyboards draw them, filters match them)."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -76,3 +77,38 @@ def commands_for(roles: Iterable[Role]) -> list[CommandSpec]:
         if spec.visible_to(roles) and spec.name not in chosen:
             chosen[spec.name] = spec
     return list(chosen.values())
+
+
+@dataclass(frozen=True, slots=True)
+class MenuEntry:
+    key: str
+    label: LazyProxy
+    roles: frozenset[Role] = frozenset()  # empty: everyone
+
+
+MENU: tuple[MenuEntry, ...] = (
+    MenuEntry("admin", __("🛠 Administration"), frozenset({Role.ADMIN})),
+    MenuEntry("people", __("🔎 People"), frozenset({Role.ADMIN})),
+    MenuEntry("admin.courses", __("📚 Courses"), frozenset({Role.ADMIN})),
+    MenuEntry("admin.pay", __("💵 Payment"), frozenset({Role.ADMIN})),
+    MenuEntry("admin.debtors", __("📋 Debtors"), frozenset({Role.ADMIN})),
+    MenuEntry("admin.broadcast", __("📣 Broadcast"), frozenset({Role.ADMIN})),
+    MenuEntry("teacher.today", __("📅 Today"), frozenset({Role.TEACHER})),
+    MenuEntry("teacher.groups", __("👥 My groups"), frozenset({Role.TEACHER})),
+    MenuEntry("student.schedule", __("📅 Schedule"), frozenset({Role.STUDENT})),
+    MenuEntry("student.attendance", __("📋 Attendance"), frozenset({Role.STUDENT})),
+    MenuEntry("student.grades", __("📝 Grades"), frozenset({Role.STUDENT})),
+    MenuEntry("student.homework", __("📚 Homework"), frozenset({Role.STUDENT})),
+    MenuEntry("student.balance", __("💰 Balance"), frozenset({Role.STUDENT})),
+    MenuEntry("parent.children", __("👨‍👩‍👧 Children"), frozenset({Role.PARENT})),
+    MenuEntry("mydata", __("🗂 My data")),
+    MenuEntry("support", __("🆘 Support")),
+    MenuEntry("settings", __("⚙️ Settings")),
+    MenuEntry("help", __("❓ Help")),
+    MenuEntry("language", __("🌐 Language")),
+)
+
+
+def menu_label(key: str) -> str:
+    """The label of a menu button in the current language (handlers match on it)."""
+    return next(str(entry.label) for entry in MENU if entry.key == key)

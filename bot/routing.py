@@ -24,10 +24,10 @@ from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.commands import menu_label
 from bot.config import LANGUAGES
 from bot.filters.menu import MenuButton
 from bot.i18n import use_language
-from keyboards.common import menu_label
 
 
 def add_gates(router: Router) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-MESSAGE_LIMIT = 4096
+from bot.text import MESSAGE_LIMIT, split_message
+
 PAGE_ITEMS = 10  # UX.md: a list shows 10 items a page
 # Tags of Telegram's HTML and the entity each becomes.
 _ENTITY_OF_TAG = {
@@ -31,40 +32,6 @@ def is_not_modified(error: TelegramBadRequest) -> bool:
 def is_gone(error: TelegramBadRequest) -> bool:
     """The message behind a button can no longer be edited (deleted, or too old)."""
     return "message to edit not found" in error.message or "can't be edited" in error.message
-
-
-def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split on paragraph boundaries so that no part exceeds `limit`; nothing is cut.
-
-    A paragraph longer than the limit is split on line breaks, then on spaces; only a
-    single word longer than the limit is split inside.
-    """
-    if len(text) <= limit:
-        return [text] if text else []
-    for separator in ("\n\n", "\n", " "):
-        if separator in text:
-            return _pack(text.split(separator), separator, limit)
-    return [text[i : i + limit] for i in range(0, len(text), limit)]
-
-
-def _pack(pieces: list[str], separator: str, limit: int) -> list[str]:
-    parts: list[str] = []
-    current = ""
-    for piece in pieces:
-        candidate = f"{current}{separator}{piece}" if current else piece
-        if len(candidate) <= limit:
-            current = candidate
-            continue
-        if current:
-            parts.append(current)
-        if len(piece) <= limit:
-            current = piece
-        else:
-            *complete, current = split_message(piece, limit)
-            parts.extend(complete)
-    if current.strip():
-        parts.append(current)
-    return parts
 
 
 def _utf16(text: str) -> int:

@@ -146,6 +146,19 @@ def text_problem(error: Invalid) -> str:
     )
 
 
+def person_problem(problem: Problem) -> str:
+    """A name, email or phone that cannot be taken (the person's own data, a request)."""
+    texts = {
+        Problem.DIGITS: _("⚠️ A name has no digits."),
+        Problem.CHARACTERS: _("⚠️ Use only letters, spaces, hyphens, apostrophes and dots."),
+        Problem.TOO_SHORT: _("⚠️ The name is too short: at least 2 letters."),
+        Problem.TOO_LONG: _("⚠️ The name is too long: at most 128 characters."),
+        Problem.EMAIL: _("⚠️ This does not look like an email address."),
+        Problem.PHONE: _("⚠️ Telegram sent a number that is not a phone number."),
+    }
+    return texts[problem]
+
+
 # --- a teacher's forms ----------------------------------------------------------------------
 
 

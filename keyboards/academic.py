@@ -12,8 +12,8 @@ from bot.services.academic import CourseInfo, GroupInfo, Page, PersonItem, SlotS
 from bot.services.enrolment import EnrolmentInfo, EnrolmentPage
 from bot.services.lessons import LessonPage
 from db.models import EnrolmentStatus, GroupStatus, LessonStatus
+from keyboards.attendance import attendance_button
 from keyboards.ids import Id, Number
-from keyboards.teacher import attendance_button
 
 
 class CourseCb(CallbackData, prefix="co"):

@@ -1,15 +1,14 @@
 """The main menu and the language picker."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.support import LazyProxy
 
-from bot.i18n import __, current_language
+from bot.commands import MENU
+from bot.i18n import current_language
 from db.models import Role
 
 LANGUAGE_NAMES = {"uz": "🇺🇿 Oʻzbekcha", "ru": "🇷🇺 Русский", "en": "🇬🇧 English"}
@@ -17,41 +16,6 @@ LANGUAGE_NAMES = {"uz": "🇺🇿 Oʻzbekcha", "ru": "🇷🇺 Русский", 
 
 class LanguageCb(CallbackData, prefix="lang"):
     code: str
-
-
-@dataclass(frozen=True, slots=True)
-class MenuEntry:
-    key: str
-    label: LazyProxy
-    roles: frozenset[Role] = frozenset()  # empty: everyone
-
-
-MENU: tuple[MenuEntry, ...] = (
-    MenuEntry("admin", __("🛠 Administration"), frozenset({Role.ADMIN})),
-    MenuEntry("people", __("🔎 People"), frozenset({Role.ADMIN})),
-    MenuEntry("admin.courses", __("📚 Courses"), frozenset({Role.ADMIN})),
-    MenuEntry("admin.pay", __("💵 Payment"), frozenset({Role.ADMIN})),
-    MenuEntry("admin.debtors", __("📋 Debtors"), frozenset({Role.ADMIN})),
-    MenuEntry("admin.broadcast", __("📣 Broadcast"), frozenset({Role.ADMIN})),
-    MenuEntry("teacher.today", __("📅 Today"), frozenset({Role.TEACHER})),
-    MenuEntry("teacher.groups", __("👥 My groups"), frozenset({Role.TEACHER})),
-    MenuEntry("student.schedule", __("📅 Schedule"), frozenset({Role.STUDENT})),
-    MenuEntry("student.attendance", __("📋 Attendance"), frozenset({Role.STUDENT})),
-    MenuEntry("student.grades", __("📝 Grades"), frozenset({Role.STUDENT})),
-    MenuEntry("student.homework", __("📚 Homework"), frozenset({Role.STUDENT})),
-    MenuEntry("student.balance", __("💰 Balance"), frozenset({Role.STUDENT})),
-    MenuEntry("parent.children", __("👨‍👩‍👧 Children"), frozenset({Role.PARENT})),
-    MenuEntry("mydata", __("🗂 My data")),
-    MenuEntry("support", __("🆘 Support")),
-    MenuEntry("settings", __("⚙️ Settings")),
-    MenuEntry("help", __("❓ Help")),
-    MenuEntry("language", __("🌐 Language")),
-)
-
-
-def menu_label(key: str) -> str:
-    """The label of a menu button in the current language (handlers match on it)."""
-    return next(str(entry.label) for entry in MENU if entry.key == key)
 
 
 def main_menu(roles: Iterable[Role]) -> ReplyKeyboardMarkup:

@@ -17,7 +17,7 @@ from keyboards.academic import EnrolCb
 from keyboards.forms import Rows, pick_button
 from keyboards.ids import Id, Number
 from keyboards.labels import toggle_mark
-from keyboards.payments import DeskCb
+from keyboards.payments.desk import DeskCb
 
 BUTTON_TEXT_MAX = 60
 

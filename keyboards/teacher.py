@@ -1,7 +1,7 @@
-"""The teacher's keyboards: day and groups ("tl"), attendance sheets ("at"), grades ("tg"),
-homework ("hw")."""
+"""The teacher's keyboards: groups ("tl"), grades ("tg"), homework ("hw"); the day, the
+lessons and the attendance sheets are in keyboards.attendance."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
@@ -10,8 +10,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.formatting import format_datetime
 from bot.i18n import _
-from bot.services.attendance import GroupItem, LessonRef, Sheet
-from db.models import GradeKind, LessonStatus
+from bot.services.attendance import GroupItem, LessonRef
+from db.models import GradeKind
 from keyboards.forms import Rows, pick_button
 from keyboards.ids import Id, Number
 
@@ -25,12 +25,6 @@ class TeacherCb(CallbackData, prefix="tl"):
     page: Number = 1
 
 
-class AttendanceCb(CallbackData, prefix="at"):
-    action: str  # open, tap, save
-    lesson: Id
-    student: Id = 0
-
-
 class GradeCb(CallbackData, prefix="tg"):
     action: str  # start (the form's own buttons are FormCb)
     group: Id
@@ -40,11 +34,6 @@ class GradeCb(CallbackData, prefix="tg"):
 class HomeworkCb(CallbackData, prefix="hw"):
     action: str  # start (the form's own buttons are FormCb)
     group: Id
-
-
-STATUS_ICONS = {"present": "✅", "absent": "❌", "late": "⏰", "excused": "📝"}
-FROZEN_ICON = "❄️"
-LESSON_ICONS = {LessonStatus.SCHEDULED: "🕘", LessonStatus.HELD: "✅", LessonStatus.CANCELLED: "❌"}
 
 
 def short(name: str, limit: int = NAME_IN_BUTTON) -> str:
@@ -89,36 +78,6 @@ def pager(action: str, item_id: int, page: int, pages: int) -> list[InlineKeyboa
     return row
 
 
-def attendance_button(lesson_id: int) -> InlineKeyboardButton:
-    """Opens a lesson's attendance sheet (the admin's lesson card may show it too)."""
-    return InlineKeyboardButton(
-        text=_("📋 Attendance"),
-        callback_data=AttendanceCb(action="open", lesson=lesson_id).pack(),
-    )
-
-
-def today_keyboard(lessons: Sequence[LessonRef], tz: ZoneInfo) -> InlineKeyboardMarkup:
-    rows = [
-        [
-            InlineKeyboardButton(
-                text=f"{LESSON_ICONS.get(lesson.status, '🕘')} "
-                f"{lesson.starts_at.astimezone(tz):%H:%M} · {short(lesson.group_name)}",
-                callback_data=AttendanceCb(action="open", lesson=lesson.id).pack(),
-            )
-        ]
-        for lesson in lessons
-        if not lesson.cancelled
-    ]
-    rows.append(
-        [
-            InlineKeyboardButton(
-                text=_("👥 My groups"), callback_data=TeacherCb(action="groups").pack()
-            )
-        ]
-    )
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
 def groups_keyboard(items: Sequence[GroupItem], page: int, pages: int) -> InlineKeyboardMarkup:
     rows = [
         [
@@ -149,58 +108,6 @@ def group_keyboard(group_id: int) -> InlineKeyboardMarkup:
     builder.button(text=_("⬅ Back"), callback_data=TeacherCb(action="groups"))
     builder.adjust(1, 2, 1)
     return builder.as_markup()
-
-
-def lessons_keyboard(
-    group_id: int, lessons: Sequence[LessonRef], page: int, pages: int, tz: ZoneInfo
-) -> InlineKeyboardMarkup:
-    rows = [
-        [
-            InlineKeyboardButton(
-                text=f"{LESSON_ICONS.get(lesson.status, '🕘')} "
-                f"{format_datetime(lesson.starts_at, tz)}",
-                callback_data=AttendanceCb(action="open", lesson=lesson.id).pack(),
-            )
-        ]
-        for lesson in lessons
-    ]
-    navigation = pager("lessons", group_id, page, pages)
-    if navigation:
-        rows.append(navigation)
-    rows.append([back_button(TeacherCb(action="group", id=group_id))])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def sheet_keyboard(
-    sheet: Sheet, marks: Mapping[int, str], *, markable: bool
-) -> InlineKeyboardMarkup | None:
-    """One button per student (tap to change the mark) and 💾 Save; only Back when the
-    sheet cannot be marked now."""
-    rows: list[list[InlineKeyboardButton]] = []
-    if markable:
-        for number, student in enumerate(sheet.students, start=1):
-            icon = FROZEN_ICON if student.frozen else STATUS_ICONS[marks[student.id]]
-            rows.append(
-                [
-                    InlineKeyboardButton(
-                        text=f"{icon} {number}. {short(student.name)}",
-                        callback_data=AttendanceCb(
-                            action="tap", lesson=sheet.lesson.id, student=student.id
-                        ).pack(),
-                    )
-                ]
-            )
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    text=_("💾 Save"),
-                    callback_data=AttendanceCb(action="save", lesson=sheet.lesson.id).pack(),
-                )
-            ]
-        )
-    if sheet.own_group:
-        rows.append([back_button(TeacherCb(action="lessons", id=sheet.lesson.group_id))])
-    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
 def grade_target_rows(

@@ -14,11 +14,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import db.models  # noqa: F401  (registers every table)
-from bot.app import create_dispatcher
 from bot.config import Settings, load_settings
 from bot.delivery import Sender
 from bot.logging import setup_logging
 from bot.middlewares.throttling import MemoryHitCounter
+from bot.startup.app import create_dispatcher
 from db.base import Base
 from db.engine import create_engine, create_session_factory
 from tests.chat import ChatClient, Person

@@ -41,8 +41,8 @@ from loguru import logger
 from pydantic import ValidationError
 from sqlalchemy import select, text
 
-from bot.app import create_dispatcher
 from bot.i18n import use_language
+from bot.startup.app import create_dispatcher
 from db.base import Base
 from db.models import (
     AuditEntry,

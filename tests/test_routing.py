@@ -11,13 +11,13 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Chat, Message, User
 from sqlalchemy import select
 
+from bot.commands import menu_label
 from bot.config import LANGUAGES
 from bot.filters.menu import MenuButton
 from bot.i18n import use_language
 from bot.routing import CallbackGate, MessageGate, add_gates
 from db.models import SupportTicket
 from handlers import get_routers
-from keyboards.common import menu_label
 from keyboards.support import TicketCb
 from tests.chat import Person
 from tests.factories import make_user

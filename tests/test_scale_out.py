@@ -20,11 +20,11 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.app import create_dispatcher
 from bot.delivery.limiter import RedisLimiter
-from bot.leader import FileLeaderLock, Leadership, PostgresLeaderLock, RedisLeaderLock
 from bot.middlewares.throttling import MemoryHitCounter
-from bot.runner import RunningJobs, StopSignal, _drain, connect_redis
+from bot.startup.app import create_dispatcher
+from bot.startup.leader import FileLeaderLock, Leadership, PostgresLeaderLock, RedisLeaderLock
+from bot.startup.runner import RunningJobs, StopSignal, _drain, connect_redis
 from db.engine import create_engine, create_session_factory
 from tests.chat import ChatClient, Person
 from tests.conftest import make_settings
@@ -210,7 +210,7 @@ async def test_paused_for_is_seen_by_every_process(redis) -> None:
 async def test_the_first_signal_asks_for_a_stop_and_a_later_second_exits_at_once() -> None:
     now = [100.0]
     stop = StopSignal(clock=lambda: now[0])
-    with patch("bot.runner.os._exit") as exit_now:
+    with patch("bot.startup.runner.os._exit") as exit_now:
         stop._received(signal.SIGTERM)
         assert stop.requested.is_set()
         exit_now.assert_not_called()
@@ -222,7 +222,7 @@ async def test_the_first_signal_asks_for_a_stop_and_a_later_second_exits_at_once
 async def test_a_signal_repeated_at_once_is_the_same_stop() -> None:
     """GNU make passes the process group's SIGTERM on to the bot: two signals, one stop."""
     stop = StopSignal()
-    with patch("bot.runner.os._exit") as exit_now:
+    with patch("bot.startup.runner.os._exit") as exit_now:
         stop._received(signal.SIGTERM)
         stop._received(signal.SIGTERM)  # a moment later
         exit_now.assert_not_called()

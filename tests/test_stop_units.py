@@ -1,6 +1,6 @@
 """The pieces of a stop that loses nothing, in-process against the fake Bot API over HTTP:
-the webhook endpoint (bot/webhook.py, wired by bot/runner.py) and the polling loop
-(bot/polling.py)."""
+the webhook endpoint (bot/startup/webhook.py, wired by bot/startup/runner.py) and the polling loop
+(bot/startup/polling.py)."""
 
 import asyncio
 import gc
@@ -12,10 +12,10 @@ import aiohttp
 import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.app import create_bot, create_dispatcher
 from bot.middlewares.throttling import MemoryHitCounter
-from bot.polling import Poller
-from bot.runner import RunningJobs, StopSignal, _drain, _serve_webhook
+from bot.startup.app import create_bot, create_dispatcher
+from bot.startup.polling import Poller
+from bot.startup.runner import RunningJobs, StopSignal, _drain, _serve_webhook
 from tests.conftest import make_settings
 from tests.fake_bot_api import FakeBotApi
 from tests.test_bot_process import free_port, message_update

@@ -3,7 +3,7 @@
 from aiogram.filters import Filter
 from aiogram.types import Message
 
-from keyboards.common import menu_label
+from bot.commands import menu_label
 
 
 class MenuButton(Filter):

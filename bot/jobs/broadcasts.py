@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.delivery import Sender
-from bot.delivery.broadcast import launcher_for, recover
+from bot.notices.broadcast import launcher_for, recover
 from bot.services import broadcasts as broadcast_service
 from db.base import utcnow
 from db.repositories import broadcasts as repo

@@ -2,48 +2,24 @@
 students (and their parents when `class_reminder_parents` is on), never after it began.
 
 The rules (window, quiet hours, keys that follow a moved lesson) are in
-bot.services.reminders; claiming and sending in bot.jobs.payment_reminders.deliver.
+bot.services.reminders; claiming and sending in bot.notices.payment_reminders.deliver, the
+text in bot.notices.class_reminders.
 """
 
-import math
 from datetime import datetime
 from functools import partial
-from html import escape
 
 from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.delivery import Sender
-from bot.formatting import format_datetime
-from bot.i18n import _, ngettext
-from bot.jobs.payment_reminders import RunCounts, run_reminders, student_name
+from bot.jobs.payment_reminders import run_reminders
+from bot.notices.class_reminders import lesson_text
+from bot.notices.payment_reminders import RunCounts
 from bot.services import reminders as rules
 from bot.services.reminders import LessonNotice, QuietHours
 from db.base import utcnow
-
-
-def lesson_text(notice: LessonNotice, at: datetime, settings: Settings) -> str:
-    minutes = max(1, math.ceil((notice.starts_at - at).total_seconds() / 60))
-    when = format_datetime(notice.starts_at, settings.centre.tz)
-    lines = [
-        ngettext(
-            "🔔 <b>Lesson in {minutes} minute</b> · {when}",
-            "🔔 <b>Lesson in {minutes} minutes</b> · {when}",
-            minutes,
-        ).format(minutes=minutes, when=when)
-    ]
-    if notice.to_parent:
-        lines.append(_("👤 Student: {name}").format(name=student_name(notice.student_name)))
-    lines.append(
-        _("📚 {course} · {group}").format(
-            course=escape(notice.course_name), group=escape(notice.group_name)
-        )
-    )
-    if notice.room:
-        lines.append(_("🚪 Room: {room}").format(room=escape(notice.room)))
-    lines += ["", _("To stop these reminders: /settings")]
-    return "\n".join(lines)
 
 
 async def send_class_reminders(

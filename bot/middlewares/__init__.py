@@ -1,1 +1,1 @@
-"""Update middlewares, registered in `bot.app` in the order DESIGN.md gives."""
+"""Update middlewares, registered in `bot.startup.app` in the order DESIGN.md gives."""

@@ -39,8 +39,8 @@ from db.models import (
     Permission,
     Role,
 )
+from db.repositories import attendance as repo
 from db.repositories import notifications as notifications_repo
-from db.repositories import teaching as repo
 
 MARKING_OPENS = timedelta(minutes=15)  # before the lesson starts
 CYCLE = (

@@ -2,7 +2,7 @@
 
 A broadcast is a message in its author's chat, copied (copyMessage) to an audience.
 "Send" stores the broadcast and one pending delivery per recipient in ONE transaction;
-`bot.delivery.broadcast` then delivers them. A scheduled broadcast keeps only its
+`bot.notices.broadcast` then delivers them. A scheduled broadcast keeps only its
 audience: who gets it (and who still consents) is decided when it starts.
 
 Course, group, debtors and "lesson today" reach the students themselves, not their

@@ -12,7 +12,7 @@ Rules
   target group with the same discount: the history stays.
 * Status changes are conditional updates, so a double tap or a stale card changes
   nothing the second time.
-* Money (bot.services.ledger): a freeze records a freeze period (its lessons are not
+* Money (bot.services.payments.ledger): a freeze records a freeze period (its lessons are not
   charged); an enrolment created, or unfrozen, after this month's charge run (local today
   ≥ charge day) is charged at once when `settings` is given; a move after the month was
   charged carries that charge over (the new enrolment gets a 0 charge for the month).
@@ -29,8 +29,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import audit, ledger
+from bot.services import audit
 from bot.services.consent import Category
+from bot.services.payments import ledger
 from bot.services.recipients import Recipient, recipients
 from db.base import utcnow
 from db.models import Enrolment, EnrolmentStatus, GroupStatus, Role

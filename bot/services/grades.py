@@ -26,7 +26,8 @@ from bot.services.consent import Category
 from bot.services.parsing import SCORE_MAX
 from bot.services.recipients import Recipient, recipients
 from db.models import EnrolmentStatus, Grade, GradeKind, Group, LessonStatus
-from db.repositories import teaching as repo
+from db.repositories import attendance as repo
+from db.repositories import grades as grades_repo
 
 ASSESSMENT_KINDS = (GradeKind.HOMEWORK, GradeKind.TEST, GradeKind.EXAM, GradeKind.CLASSWORK)
 
@@ -133,7 +134,7 @@ async def save(
         return GradesSaved(SaveProblem.ROSTER)
 
     existing = (
-        await repo.lesson_grades(session, lesson.id, target.kind.value, scores)
+        await grades_repo.lesson_grades(session, lesson.id, target.kind.value, scores)
         if lesson is not None
         else {}
     )
@@ -165,7 +166,7 @@ async def save(
                 created_at=now,
             )
         )
-    repo.add_grades(session, new_grades)
+    grades_repo.add_grades(session, new_grades)
     await audit.record(
         session,
         actor_id=actor.user_id,

@@ -26,7 +26,8 @@ from bot.services.parsing import clean_task
 from bot.services.recipients import Recipient, recipients
 from bot.services.student_views import AttachmentKind
 from db.models import Homework, LessonStatus
-from db.repositories import teaching as repo
+from db.repositories import attendance as repo
+from db.repositories import homework as homework_repo
 
 DOCUMENT_MAX_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram
 DOCUMENT_EXTENSIONS = frozenset(
@@ -99,7 +100,7 @@ async def post(
         if lesson is None or lesson.group_id != group.id or lesson.status == LessonStatus.CANCELLED:
             return Posted(None)
     text = clean_task(text)
-    homework = await repo.add_homework(
+    homework = await homework_repo.add_homework(
         session,
         Homework(
             group_id=group.id,

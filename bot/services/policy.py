@@ -10,7 +10,7 @@ from functools import cache
 from html import escape
 from pathlib import Path
 
-from bot.telegram import split_message
+from bot.text import split_message
 
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parents[2] / "locales" / "policy"
 PAGE_LIMIT = 3500  # leaves room for the header and HTML escaping of the page

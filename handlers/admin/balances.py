@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.filters.access import OWNER_ONLY
 from bot.formatting import format_money
 from bot.i18n import _, ngettext
-from bot.services import ledger
 from bot.services.access import Actor
+from bot.services.payments import ledger
 from bot.telegram import edit_or_send
-from keyboards.balances import RecomputeCb, fix_button
+from keyboards.payments.balances import RecomputeCb, fix_button
 
 SHOWN = 20  # differences listed in the message; the rest are counted
 

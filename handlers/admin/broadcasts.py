@@ -4,7 +4,7 @@ The form: the message as recipients should see it → the audience → the categ
 (an essential message asks once more) → a preview with the number of recipients →
 ✅ Send / 🕘 Schedule / ❌ Cancel. Nothing is stored before Send or the confirmed time.
 Every button checks that the form is at its step, so stale or forged presses change
-nothing. Sending runs in the background (`bot.delivery.broadcast`).
+nothing. Sending runs in the background (`bot.notices.broadcast`).
 """
 
 from datetime import datetime, timedelta
@@ -20,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.delivery import Sender
-from bot.delivery.broadcast import counts_lines as delivery_counts
-from bot.delivery.broadcast import duration_text, launcher_for, left_of, report_text, title_text
 from bot.filters.access import OWNER_ONLY
 from bot.filters.menu import MenuButton
 from bot.formatting import format_datetime
 from bot.i18n import _, ngettext
+from bot.notices.broadcast import counts_lines as delivery_counts
+from bot.notices.broadcast import duration_text, launcher_for, left_of, report_text, title_text
 from bot.services import broadcasts as service
 from bot.services import parsing
 from bot.services.access import Actor

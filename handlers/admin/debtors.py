@@ -18,16 +18,16 @@ from bot.delivery import Sender
 from bot.filters.menu import MenuButton
 from bot.formatting import format_date, format_money
 from bot.i18n import _, ngettext
-from bot.jobs import payment_reminders
-from bot.jobs.payment_reminders import RemindNow, RemindNowReason
-from bot.services import debtors_xlsx, ledger, payment_desk
+from bot.notices import payment_reminders
+from bot.notices.payment_reminders import RemindNow, RemindNowReason
 from bot.services.access import Actor
-from bot.services.ledger import Debtor
+from bot.services.payments import debtors_xlsx, ledger, payment_desk
+from bot.services.payments.ledger import Debtor
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import Permission
-from keyboards.payments import DebtorsCb, RemindDebtorCb, debtors_list
+from keyboards.payments.desk import DebtorsCb, RemindDebtorCb, debtors_list
 
 PAYMENTS = {"permission": Permission.PAYMENTS}
 PAGE_SIZE = 10

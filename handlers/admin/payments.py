@@ -22,13 +22,14 @@ from bot.delivery import Sender
 from bot.filters.menu import MenuButton
 from bot.formatting import format_datetime, format_money
 from bot.i18n import _
-from bot.jobs import receipts
-from bot.jobs.receipts import balance_line, method_label
-from bot.services import ledger, parsing, payment_desk
+from bot.notices import receipts
+from bot.notices.receipts import balance_line, method_label
+from bot.services import parsing
 from bot.services.access import Actor
-from bot.services.ledger import LedgerOutcome, PaymentInfo, RefundInfo, Statement
 from bot.services.parsing import Invalid
-from bot.services.payment_desk import StudentRef
+from bot.services.payments import ledger, payment_desk
+from bot.services.payments.ledger import LedgerOutcome, PaymentInfo, RefundInfo, Statement
+from bot.services.payments.payment_desk import StudentRef
 from bot.services.people import InvalidQuery
 from bot.telegram import edit_or_send
 from bot.wording import amount_problem, cancel_hint, stale_button_text, while_confirming_text
@@ -36,7 +37,7 @@ from db.base import utcnow
 from db.models import PaymentMethod, Permission
 from handlers.common.leads import not_a_menu_button
 from handlers.forms import in_state, not_a_command
-from keyboards.payments import (
+from keyboards.payments.desk import (
     DESK_METHODS,
     DeskCb,
     after_payment,

@@ -29,11 +29,11 @@ from bot.services.parsing import Invalid, Problem
 from bot.services.people import InvalidQuery, LinkOutcome, PersonCard
 from bot.telegram import edit_or_send
 from bot.wording import cancel_hint, stale_button_text
+from bot.wording import person_problem as name_problem_text
 from db.base import utcnow
 from db.models import InviteKind, Permission, Role
 from handlers.common.leads import not_a_menu_button
 from handlers.common.mydata import attendance_labels, enrolment_labels
-from handlers.common.mydata import problem_text as name_problem_text
 from handlers.common.start import role_names
 from handlers.forms import in_state, not_a_command
 from keyboards.people import (

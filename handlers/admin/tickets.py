@@ -21,7 +21,7 @@ from bot.delivery import Outcome as Delivered
 from bot.delivery import Sender
 from bot.formatting import format_datetime
 from bot.i18n import _
-from bot.jobs.tickets import author_name
+from bot.notices.tickets import author_name
 from bot.services import support as support_service
 from bot.services.access import Actor
 from bot.services.support import Outcome, Recipient, Resolution, TicketInfo, TicketPage

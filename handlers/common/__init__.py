@@ -5,7 +5,9 @@ from aiogram import Router
 from handlers.common import (
     cancel,
     chat_member,
+    corrections,
     deletion,
+    export,
     language,
     leads,
     mydata,
@@ -26,7 +28,9 @@ def create_router() -> Router:
         settings.create_router(),
         language.create_router(),
         cancel.create_router(),
-        mydata.create_router(),  # after cancel: /cancel leaves its forms
+        mydata.create_router(),
+        corrections.create_router(),  # after cancel: /cancel leaves its form
+        export.create_router(),
         support.create_router(),  # after cancel: /cancel leaves its form
         deletion.create_router(),  # after cancel: /cancel leaves its form
         leads.create_router(),  # after cancel: /cancel leaves its form

@@ -14,15 +14,15 @@ from bot.delivery import staff_recipients
 from bot.formatting import format_phone
 from bot.forms import Form, FormContext, FormData, Refusal, Step
 from bot.forms.engine import Markup, Visit, reply
+from bot.forms.steps import own_contact_phone
 from bot.i18n import _
 from bot.services import leads as leads_service
 from bot.services import parsing
 from bot.services.access import Actor
 from bot.services.leads import LeadInfo, MayApply
 from bot.services.parsing import Invalid
-from bot.wording import stale_button_text
+from bot.wording import person_problem, stale_button_text
 from db.models import Permission, Role
-from handlers.common.mydata import problem_text
 from handlers.common.start import role_names
 from keyboards.common import MENU, main_menu
 from keyboards.forms import Rows, summary_keyboard
@@ -122,26 +122,14 @@ async def read_name(data: ApplyData, text: str | None, context: FormContext) -> 
     try:
         data.name = parsing.clean_name(text or "")
     except Invalid as invalid:
-        raise Refusal(problem_text(invalid.problem)) from None
+        raise Refusal(person_problem(invalid.problem)) from None
 
 
 async def receive_contact(data: ApplyData, message: Message, context: FormContext) -> None:
-    contact = message.contact
-    if contact is None:
-        raise Refusal(
-            _(
-                "⚠️ Typed numbers are not accepted: tap «📱 Share my phone number» below, "
-                "and Telegram sends the number of this account."
-            )
-        )
-    if contact.user_id != context.actor.telegram_id:
-        raise Refusal(
-            _("⚠️ This is someone else's contact. Tap «📱 Share my phone number» to send yours.")
-        )
     try:
-        data.phone = parsing.clean_phone(contact.phone_number)
+        data.phone = parsing.clean_phone(own_contact_phone(message, context))
     except Invalid as invalid:
-        raise Refusal(problem_text(invalid.problem)) from None
+        raise Refusal(person_problem(invalid.problem)) from None
     await message.answer(
         _("✅ Phone received."), reply_markup=main_menu(context.actor.effective_roles)
     )

@@ -1,15 +1,12 @@
-"""/mydata: what is stored about me and my children, with corrections (POLICY 5-6);
-/export: a copy as JSON and XLSX (POLICY 7)."""
+"""/mydata: what is stored about me and my children (POLICY 5); its ✏️ buttons are in
+handlers/common/corrections.py, /export and its buttons in handlers/common/export.py."""
 
 from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.enums import ChatAction
 from aiogram.filters import Command
-from aiogram.fsm.scene import ScenesManager
 from aiogram.types import (
-    BufferedInputFile,
     CallbackQuery,
     InlineKeyboardMarkup,
     Message,
@@ -20,23 +17,18 @@ from bot.config import Settings
 from bot.delivery import Outcome, Recipient, Sender
 from bot.filters.menu import MenuButton
 from bot.formatting import format_date, format_datetime, format_money, format_phone
-from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
-from bot.forms.engine import Markup, Visit
 from bot.i18n import _
 from bot.services import audit
-from bot.services import export as export_service
 from bot.services import mydata as mydata_service
 from bot.services.access import Actor
 from bot.services.mydata import PersonData
-from bot.services.parsing import Invalid, Problem
 from bot.telegram import edit_or_send, split_message
 from bot.wording import stale_button_text
-from db.base import utcnow
 from db.models import Role
 from handlers.common.start import role_names
-from keyboards.common import LANGUAGE_NAMES, language_picker, main_menu
+from keyboards.common import LANGUAGE_NAMES
 from keyboards.labels import attendance_labels, grade_kind_labels
-from keyboards.mydata import MyDataCb, child_card, export_choice, own_card, share_contact
+from keyboards.mydata import MyDataCb, child_card, own_card
 
 TICKET_EXCERPT = 60
 
@@ -379,243 +371,11 @@ async def show_child(
     await callback.answer()
 
 
-# --- corrections ----------------------------------------------------------------------------
-
-
-def name_prompt() -> str:
-    return _(
-        "✏️ Your name as the centre should write it, for example: <i>Gʻulom Oʻktamov</i>.\n"
-        "Send /cancel to leave it as it is."
-    )
-
-
-def email_prompt() -> str:
-    return _(
-        "✉️ Your email address, for example: <i>aziza@example.com</i>.\n"
-        "Send /cancel to leave it as it is."
-    )
-
-
-def phone_prompt() -> str:
-    return _(
-        "📱 Tap «📱 Share my phone number» below: Telegram sends the number of this account.\n"
-        "Typed numbers are not accepted. Send /cancel to leave it as it is."
-    )
-
-
-def problem_text(problem: Problem) -> str:
-    texts = {
-        Problem.DIGITS: _("⚠️ A name has no digits."),
-        Problem.CHARACTERS: _("⚠️ Use only letters, spaces, hyphens, apostrophes and dots."),
-        Problem.TOO_SHORT: _("⚠️ The name is too short: at least 2 letters."),
-        Problem.TOO_LONG: _("⚠️ The name is too long: at most 128 characters."),
-        Problem.EMAIL: _("⚠️ This does not look like an email address."),
-        Problem.PHONE: _("⚠️ Telegram sent a number that is not a phone number."),
-    }
-    return texts[problem]
-
-
-class Correction(FormData):
-    field: str = "name"  # a step: name, email or phone
-    value: str = ""  # the name or email typed, or the phone of the shared contact
-
-
-async def read_name(data: Correction, text: str | None, context: FormContext) -> None:
-    if not text:
-        raise Refusal(_("⚠️ Send the name as text."))
-    data.value = text
-
-
-async def read_email(data: Correction, text: str | None, context: FormContext) -> None:
-    data.value = text or ""
-
-
-async def receive_contact(data: Correction, message: Message, context: FormContext) -> None:
-    contact = message.contact
-    if contact is None:
-        raise Refusal(
-            _(
-                "⚠️ Typed numbers are not accepted: tap «📱 Share my phone number» below, "
-                "and Telegram sends the number of this account."
-            )
-        )
-    if contact.user_id != context.actor.telegram_id:
-        raise Refusal(
-            _("⚠️ This is someone else's contact. Tap «📱 Share my phone number» to send yours.")
-        )
-    data.value = contact.phone_number
-
-
-class ProfileForm(Form[Correction], state="profile_form"):
-    """One correction of the person's own data (name, email or phone), saved on the answer."""
-
-    key = "pf"
-    data_type = Correction
-    confirms = False
-    steps = (
-        Step("name", lambda data: name_prompt(), read=read_name),
-        Step("email", lambda data: email_prompt(), read=read_email),
-        Step("phone", lambda data: phone_prompt(), receive=receive_contact),
-    )
-
-    def step_text(self, step: Step[Correction], data: Correction) -> str:
-        return step.prompt(data)
-
-    async def step_markup(self, step: Step[Correction], visit: Visit[Correction]) -> Markup:
-        return share_contact() if step.name == "phone" else None
-
-    async def show(self, context: FormContext, text: str, markup: Markup) -> None:
-        """Below the /mydata card, which stays as it is."""
-        await context.event.bot.send_message(  # type: ignore[union-attr]
-            context.event.from_user.id,  # type: ignore[union-attr]
-            text,
-            reply_markup=markup,
-        )
-
-    async def save(self, data: Correction, context: FormContext) -> Retry | None:
-        try:
-            change = CORRECTIONS[data.field]
-            text = await change(context.session, context.actor.user_id, data.value)
-        except Invalid as invalid:
-            return Retry(data.field, problem_text(invalid.problem))
-        await context.event.answer(  # type: ignore[union-attr]
-            text, reply_markup=main_menu(context.actor.effective_roles)
-        )
-        return None
-
-
-async def corrected_name(session: AsyncSession, user_id: int, value: str) -> str:
-    name = await mydata_service.change_name(session, user_id, value)
-    return (
-        stale_button_text()
-        if name is None
-        else _("✅ Name saved: {name}.").format(name=escape(name))
-    )
-
-
-async def corrected_email(session: AsyncSession, user_id: int, value: str) -> str:
-    email = await mydata_service.change_email(session, user_id, value)
-    return (
-        stale_button_text()
-        if email is None
-        else _("✅ Email saved: {email}.").format(email=escape(email))
-    )
-
-
-async def corrected_phone(session: AsyncSession, user_id: int, value: str) -> str:
-    phone = await mydata_service.change_phone(session, user_id, value)
-    if phone is None:
-        return stale_button_text()
-    return _("✅ Phone saved: {phone}.").format(phone=escape(format_phone(phone)))
-
-
-CORRECTIONS = {"name": corrected_name, "email": corrected_email, "phone": corrected_phone}
-
-
-async def correct(callback: CallbackQuery, callback_data: MyDataCb, scenes: ScenesManager) -> None:
-    field = callback_data.action
-    await ProfileForm.open(scenes, Correction(field=field), step=field, single=True)
-
-
-async def edit_language(callback: CallbackQuery, actor: Actor) -> None:
-    # The picker's buttons are handled by /language: ✅, stored, audited, main menu.
-    await callback.answer()
-    await callback.bot.send_message(
-        actor.telegram_id,
-        _("🌐 Choose your language:"),
-        reply_markup=language_picker(actor.language),
-    )
-
-
-# --- /export --------------------------------------------------------------------------------
-
-
-def wait_text(seconds: int) -> str:
-    return _("⏳ One copy a minute, please. Try again in {seconds} s.").format(seconds=seconds)
-
-
-async def end_read(session: AsyncSession) -> None:
-    """Close the read transaction before talking to Telegram (nothing was written)."""
-    await session.rollback()
-
-
-async def deliver_export(
-    bot: Bot, sender: Sender, actor: Actor, session: AsyncSession, subject_id: int
-) -> None:
-    """Build and send both files (through the sender: paced, a 429 waited out); the caller
-    checked the right and the one-a-minute limit."""
-    await bot.send_chat_action(actor.telegram_id, ChatAction.UPLOAD_DOCUMENT)
-    files = await export_service.export(session, actor.user_id, subject_id, utcnow())
-    if files is None:
-        await bot.send_message(actor.telegram_id, stale_button_text())
-        return
-    name = escape(files.full_name or _("No name"))
-    recipient = Recipient(actor.user_id, actor.telegram_id, actor.language)
-    sent = await sender.send_file(
-        bot,
-        recipient,
-        BufferedInputFile(files.json_bytes, files.json_name),
-        caption=_("📦 Data of {name}: every record, as JSON.").format(name=name),
-    )
-    if sent.outcome is not Outcome.SENT:
-        return
-    await sender.send_file(
-        bot,
-        recipient,
-        BufferedInputFile(files.xlsx_bytes, files.xlsx_name),
-        caption=_("📊 Data of {name}: the same records as tables (XLSX).").format(name=name),
-    )
-
-
-async def export_command(
-    message: Message, actor: Actor, session: AsyncSession, bot: Bot, sender: Sender
-) -> None:
-    children = await mydata_service.children(session, actor.user_id)
-    if children:
-        await end_read(session)
-        await message.answer(
-            _("📦 Whose data should I send?"), reply_markup=export_choice(actor.user_id, children)
-        )
-        return
-    wait = await export_service.seconds_to_wait(session, actor.user_id, utcnow())
-    await end_read(session)
-    if wait:
-        await message.answer(wait_text(wait))
-        return
-    await deliver_export(bot, sender, actor, session, actor.user_id)
-
-
-async def export_pressed(
-    callback: CallbackQuery,
-    callback_data: MyDataCb,
-    actor: Actor,
-    session: AsyncSession,
-    bot: Bot,
-    sender: Sender,
-) -> None:
-    subject_id = callback_data.user
-    if not await mydata_service.may_see(session, actor.user_id, subject_id):
-        await refuse_forged(callback, actor, session, export_service.ACTION, subject_id)
-        return
-    wait = await export_service.seconds_to_wait(session, actor.user_id, utcnow())
-    await end_read(session)
-    if wait:
-        await callback.answer(wait_text(wait), show_alert=True)
-        return
-    await callback.answer(_("⏳ Preparing the files…"))
-    await deliver_export(bot, sender, actor, session, subject_id)
-
-
 def create_router() -> Router:
     router = Router(name="common.mydata")
     router.message.register(show_mydata, Command("mydata"))
     router.message.register(show_mydata, MenuButton("mydata"))
-    router.message.register(export_command, Command("export"))
     callbacks = router.callback_query
     callbacks.register(back_home, MyDataCb.filter(F.action == "home"))
     callbacks.register(show_child, MyDataCb.filter(F.action == "child"))
-    callbacks.register(correct, MyDataCb.filter(F.action.in_(CORRECTIONS)))
-    callbacks.register(edit_language, MyDataCb.filter(F.action == "lang"))
-    callbacks.register(export_pressed, MyDataCb.filter(F.action == "export"))
-    router.include_router(ProfileForm.as_router())
     return router

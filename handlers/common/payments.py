@@ -22,14 +22,14 @@ from bot.config import Settings
 from bot.delivery import Sender
 from bot.formatting import format_money
 from bot.i18n import _
-from bot.jobs.receipts import send_receipt
-from bot.services import online_payments as service
+from bot.notices.receipts import send_receipt
 from bot.services.access import Actor
-from bot.services.ledger import LedgerOutcome
-from bot.services.online_payments import CURRENCY, Invoice, PayProblem
+from bot.services.payments import online_payments as service
+from bot.services.payments.ledger import LedgerOutcome
+from bot.services.payments.online_payments import CURRENCY, Invoice, PayProblem
 from bot.wording import stale_button_text
 from db.base import utcnow
-from keyboards.pay import PayCb, online_payments_on
+from keyboards.payments.pay import PayCb, online_payments_on
 
 INVOICE_ACTION = "payment.invoice"
 CHECKOUT_ACTION = "payment.checkout"

@@ -19,7 +19,7 @@ from bot.formatting import format_datetime
 from bot.forms import Form, FormContext, FormData, Refusal, Step
 from bot.forms.engine import reply
 from bot.i18n import _
-from bot.jobs.tickets import notify_staff
+from bot.notices.tickets import notify_staff
 from bot.services import support as support_service
 from bot.services.access import Actor
 from bot.services.support import TextProblem, TicketInfo

@@ -20,12 +20,12 @@ from bot.config import Settings
 from bot.filters.menu import MenuButton
 from bot.formatting import babel_locale, format_date, format_datetime, format_money
 from bot.i18n import _
-from bot.jobs.receipts import balance_line, method_label
-from bot.services import ledger
+from bot.notices.receipts import balance_line, method_label
 from bot.services.access import Actor
-from bot.services.ledger import ChargeLine, PaymentInfo, RefundInfo, Statement
+from bot.services.payments import ledger
+from bot.services.payments.ledger import ChargeLine, PaymentInfo, RefundInfo, Statement
 from db.base import utcnow
-from keyboards.pay import online_payments_on, pay_button
+from keyboards.payments.pay import online_payments_on, pay_button
 
 RECENT = 5  # payments and charges shown
 

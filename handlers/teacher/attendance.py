@@ -33,7 +33,7 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import Permission
-from keyboards.teacher import FROZEN_ICON, STATUS_ICONS, AttendanceCb, sheet_keyboard
+from keyboards.attendance import FROZEN_ICON, STATUS_ICONS, AttendanceCb, sheet_keyboard
 
 PENDING = "attendance"  # FSM data: {"<lesson id>": {"<student id>": "absent", …}}
 

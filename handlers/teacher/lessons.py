@@ -23,15 +23,8 @@ from bot.telegram import edit_or_send
 from bot.wording import refusal_text, stale_button_text
 from db.base import utcnow
 from db.models import Group
-from keyboards.teacher import (
-    FROZEN_ICON,
-    LESSON_ICONS,
-    TeacherCb,
-    group_keyboard,
-    groups_keyboard,
-    lessons_keyboard,
-    today_keyboard,
-)
+from keyboards.attendance import FROZEN_ICON, LESSON_ICONS, lessons_keyboard, today_keyboard
+from keyboards.teacher import TeacherCb, group_keyboard, groups_keyboard
 
 ROSTER_TEXT_LIMIT = 2500  # characters of names on the group card; the rest is counted
 

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.services import ledger
-from bot.services.ledger import LedgerOutcome
+from bot.services.payments import ledger
+from bot.services.payments.ledger import LedgerOutcome
 from db.engine import create_engine, create_session_factory
 from db.models import Charge, Payment, PaymentMethod
 from tests.conftest import make_settings

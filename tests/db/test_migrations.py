@@ -14,8 +14,8 @@ from sqlalchemy import column as sa_column
 from sqlalchemy import table as sa_table
 from sqlalchemy.engine import make_url
 
-from bot.migrate import alembic_config
 from bot.services import audit
+from bot.startup.migrate import alembic_config
 from db.base import Base, UTCDateTime
 from db.engine import create_engine, create_session_factory
 

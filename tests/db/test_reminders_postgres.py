@@ -11,7 +11,8 @@ from aiogram.methods import SendMessage
 
 from bot.delivery import Sender
 from bot.jobs.class_reminders import send_class_reminders
-from bot.jobs.payment_reminders import RemindNowReason, remind_now, send_payment_reminders
+from bot.jobs.payment_reminders import send_payment_reminders
+from bot.notices.payment_reminders import RemindNowReason, remind_now
 from db.engine import create_engine, create_session_factory
 from tests.chat import Person
 from tests.conftest import POSTGRES_URL, make_settings

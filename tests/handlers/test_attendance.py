@@ -20,11 +20,11 @@ import handlers.teacher.attendance as attendance_handlers
 import handlers.teacher.grades as grades_handlers
 import handlers.teacher.homework as homework_handlers
 import handlers.teacher.lessons as lessons_handlers
-from bot.app import create_dispatcher
 from bot.middlewares.throttling import MemoryHitCounter
 from bot.services import attendance as service
 from bot.services.access import Actor
 from bot.services.attendance import Verdict
+from bot.startup.app import create_dispatcher
 from db.models import (
     Attendance,
     AuditEntry,

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from bot.delivery import Sender
 from bot.jobs.backup import daily_backup
-from bot.scheduler import create_scheduler
 from bot.services.backup import list_backups
+from bot.startup.scheduler import create_scheduler
 from db.models import AuditEntry, AuditOutcome, Permission, Role
 from keyboards.backup import BackupCb
 from tests.conftest import make_settings

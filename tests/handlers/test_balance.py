@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import handlers.student.balance as balance_handlers
-from bot.services import ledger
+from bot.services.payments import ledger
 from db.models import AuditEntry, AuditOutcome, Charge, ParentLink, Payment, PaymentMethod, Role
-from db.repositories import ledger as ledger_repo
+from db.repositories.payments import ledger as ledger_repo
 from keyboards.student import ParentChildCb
 from tests.chat import ChatClient, Person
 from tests.conftest import make_settings
@@ -35,8 +35,8 @@ def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def paying_client(database_url, session_factory, bot, sender) -> ChatClient:
     """A bot with PAYMENT_PROVIDER_TOKEN set."""
-    from bot.app import create_dispatcher
     from bot.middlewares.throttling import MemoryHitCounter
+    from bot.startup.app import create_dispatcher
 
     settings = make_settings(database_url, payment_provider_token=TOKEN)
     dispatcher = create_dispatcher(

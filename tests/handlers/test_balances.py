@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 
-from bot.services import ledger
+from bot.services.payments import ledger
 from db.models import AuditEntry, AuditOutcome, Balance, PaymentMethod, Permission, Role
-from keyboards.balances import RecomputeCb
+from keyboards.payments.balances import RecomputeCb
 from tests.chat import Person
 from tests.factories import make_user
 

@@ -11,9 +11,9 @@ from aiogram.types import PhotoSize
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from bot.delivery import broadcast as broadcast_runner
-from bot.delivery.broadcast import RetryPolicy, launcher_for
 from bot.jobs.broadcasts import broadcast_tick
+from bot.notices import broadcast as broadcast_runner
+from bot.notices.broadcast import RetryPolicy, launcher_for
 from bot.services import broadcasts as service
 from bot.services.broadcasts import Audience
 from bot.services.consent import Choices

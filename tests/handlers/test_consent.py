@@ -162,7 +162,7 @@ async def test_the_policy_is_whole_and_in_each_language(client, session):
 async def test_a_new_policy_version_asks_again_but_keeps_essentials(
     database_url, session_factory, bot, session, alice
 ):
-    from bot.app import create_dispatcher
+    from bot.startup.app import create_dispatcher
     from tests.chat import ChatClient
 
     await make_user(session, alice, consent="1")
@@ -265,7 +265,7 @@ async def test_a_forged_consent_button_changes_nothing(client, session, alice):
 
 
 async def test_contact_shows_what_the_centre_published(database_url, session_factory, bot, alice):
-    from bot.app import create_dispatcher
+    from bot.startup.app import create_dispatcher
     from tests.chat import ChatClient
 
     settings = make_settings(

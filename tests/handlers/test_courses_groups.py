@@ -9,11 +9,11 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 from sqlalchemy import func, select
 
-from bot.app import create_dispatcher
 from bot.formatting import format_datetime
 from bot.jobs.lessons import generate_lessons
 from bot.services import academic as academic_service
 from bot.services.academic import GroupDraft, SlotSpec
+from bot.startup.app import create_dispatcher
 from db.base import utcnow
 from db.models import (
     Attendance,

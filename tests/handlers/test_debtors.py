@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from bot.formatting import format_money
 from bot.i18n import use_language
-from bot.jobs.payment_reminders import RemindNow, RemindNowReason
+from bot.notices.payment_reminders import RemindNow, RemindNowReason
 from db.models import AuditEntry, ParentLink, Role, User
 from handlers.admin.debtors import remind_outcome_text
-from keyboards.payments import DebtorsCb, RemindDebtorCb
+from keyboards.payments.desk import DebtorsCb, RemindDebtorCb
 from tests.chat import Person
 from tests.conftest import make_settings
 from tests.factories import make_user

@@ -510,7 +510,7 @@ async def test_delete_needs_consent(client, session, alice):
 async def test_no_request_to_renew_the_policy_after_deleting(
     database_url, session_factory, bot, session
 ):
-    from bot.app import create_dispatcher
+    from bot.startup.app import create_dispatcher
 
     person = dilnoza()
     await seed_student(session, person)  # accepted version 1

@@ -399,9 +399,7 @@ async def test_unsaved_attendance_taps_outlive_a_grade_or_homework_form(client, 
     assert "❌ 2. Bobur" in again.buttons()
 
 
-async def test_edit_asks_the_homework_again_from_the_task_and_grades_repeat_a_step(
-    client, session
-):
+async def test_edit_asks_the_homework_again_from_the_task_and_grades_repeat_a_step(client, session):
     data = await centre(session)
     message_id, card = await open_group(client, TEACHER)
     await client.press(TEACHER, card.callback_data("📚 Homework"), message_id)

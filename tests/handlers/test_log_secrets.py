@@ -13,8 +13,8 @@ from aiogram.exceptions import ClientDecodeError, TelegramNetworkError
 from aiohttp import web
 from loguru import logger
 
-from bot.app import create_bot, create_dispatcher
 from bot.logging import setup_logging
+from bot.startup.app import create_bot, create_dispatcher
 from tests.chat import ChatClient, Person
 from tests.conftest import make_settings
 from tests.mocked_bot import BOT_TOKEN

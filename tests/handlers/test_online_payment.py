@@ -9,8 +9,8 @@ from aiogram.methods import AnswerPreCheckoutQuery, SendInvoice, SendMessage
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import ledger
-from bot.services import online_payments as service
+from bot.services.payments import ledger
+from bot.services.payments import online_payments as service
 from db.models import (
     AuditEntry,
     AuditOutcome,
@@ -20,7 +20,7 @@ from db.models import (
     Role,
     RoleAssignment,
 )
-from keyboards.pay import PayCb
+from keyboards.payments.pay import PayCb
 from keyboards.student import ParentChildCb
 from tests.chat import ChatClient, Person
 from tests.conftest import make_settings
@@ -298,8 +298,8 @@ async def test_a_successful_payment_passes_the_consent_gate_and_the_throttle(
 ):
     """Consent withdrawn after the invoice, and a user over the flood limit: the money
     Telegram took is still recorded."""
-    from bot.app import create_dispatcher
     from bot.middlewares.throttling import MemoryHitCounter
+    from bot.startup.app import create_dispatcher
 
     settings = make_settings(database_url, payment_provider_token=TOKEN, throttle_rate=1)
     client = ChatClient(

@@ -23,8 +23,8 @@ from db.models import (
     Role,
     User,
 )
-from db.repositories import ledger as ledger_repo
-from keyboards.payments import DebtorsCb, DeskCb, RemindDebtorCb
+from db.repositories.payments import ledger as ledger_repo
+from keyboards.payments.desk import DebtorsCb, DeskCb, RemindDebtorCb
 from keyboards.people import PeopleCb
 from tests.chat import Person
 from tests.factories import make_user

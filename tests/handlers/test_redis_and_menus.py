@@ -8,9 +8,9 @@ from aiogram.methods import SetMyCommands
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from bot.app import create_dispatcher
 from bot.commands_menu import register_command_menus
 from bot.middlewares.throttling import RedisHitCounter
+from bot.startup.app import create_dispatcher
 from db.models import Permission, Role
 from tests.chat import ChatClient, Person
 from tests.conftest import make_settings

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.delivery import Sender
 from bot.jobs.charges import ChargeDays, run_monthly_charges
-from bot.scheduler import create_scheduler
+from bot.startup.scheduler import create_scheduler
 from db.models import AuditEntry, Charge
 from tests.conftest import make_settings
 from tests.ledger_world import DEC, EXPECTED, build_centre, local

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 
 from bot.delivery import Sender
 from bot.jobs.lessons import generate_lessons
-from bot.scheduler import create_scheduler
 from bot.services import academic as academic_service
 from bot.services import lessons as lessons_service
 from bot.services.academic import GroupDraft, SlotSpec
+from bot.startup.scheduler import create_scheduler
 from db.models import (
     Attendance,
     AuditEntry,

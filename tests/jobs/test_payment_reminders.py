@@ -13,15 +13,12 @@ from bot.delivery import Sender
 from bot.formatting import format_money
 from bot.i18n import use_language
 from bot.jobs.class_reminders import send_class_reminders
-from bot.jobs.payment_reminders import (
-    RemindNowReason,
-    remind_now,
-    send_payment_reminders,
-)
-from bot.scheduler import create_scheduler
-from bot.services import ledger
+from bot.jobs.payment_reminders import send_payment_reminders
+from bot.notices.payment_reminders import RemindNowReason, remind_now
 from bot.services.consent import Choices
+from bot.services.payments import ledger
 from bot.services.reminders import payment_key
+from bot.startup.scheduler import create_scheduler
 from db.models import (
     AuditEntry,
     Charge,
@@ -36,8 +33,8 @@ from db.models import (
     ScheduleSlot,
     User,
 )
-from db.repositories import ledger as ledger_repo
 from db.repositories import reminders as reminders_repo
+from db.repositories.payments import ledger as ledger_repo
 from tests.chat import Person
 from tests.conftest import make_settings
 from tests.factories import make_user

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.delivery import Sender
 from bot.jobs.tickets import remind_unanswered_tickets
-from bot.scheduler import create_scheduler
+from bot.startup.scheduler import create_scheduler
 from db.models import AuditEntry, Permission, Role, SupportTicket
 from tests.chat import Person
 from tests.factories import make_user

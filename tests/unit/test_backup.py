@@ -14,10 +14,10 @@ from sqlalchemy import delete, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.migrate import upgrade_to_head
-from bot.restore import restore
 from bot.services import backup as backup_service
 from bot.services.backup import BackupError, DatabaseLock, create_backup, rotate
+from bot.startup.migrate import upgrade_to_head
+from bot.startup.restore import restore
 from db.engine import create_engine, create_session_factory
 from db.models import Permission, Role, User
 from tests.chat import Person

@@ -11,10 +11,11 @@ from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import CopyMessage, EditMessageText
 from sqlalchemy import select, update
 
-from bot.app import create_bot
 from bot.config import Settings
 from bot.delivery import Claimant, Sender
-from bot.delivery.broadcast import (
+from bot.i18n import use_language
+from bot.jobs.broadcasts import broadcast_tick
+from bot.notices.broadcast import (
     STALE_AFTER,
     Launcher,
     RetryPolicy,
@@ -24,10 +25,9 @@ from bot.delivery.broadcast import (
     run_broadcast,
     settle_previous_run,
 )
-from bot.i18n import use_language
-from bot.jobs.broadcasts import broadcast_tick
 from bot.services import broadcasts as service
 from bot.services.broadcasts import Audience, Draft
+from bot.startup.app import create_bot
 from db.base import utcnow
 from db.models import AudienceType, Broadcast, Delivery, User
 from tests.chat import Person

@@ -8,8 +8,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.health import create_health_app, start_health_server
 from bot.middlewares import logging as update_logging
+from bot.startup.health import create_health_app, start_health_server
 from db.engine import create_session_factory
 from db.models import Broadcast, Delivery, DeliveryStatus
 from tests.factories import make_user

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.services import enrolment as enrolment_service
-from bot.services import ledger
-from bot.services.ledger import LedgerOutcome
+from bot.services.payments import ledger
+from bot.services.payments.ledger import LedgerOutcome
 from db.models import (
     AuditEntry,
     Balance,
@@ -279,7 +279,7 @@ async def test_month_ends_in_tashkent(session, billing) -> None:
     slots = (
         await session.scalars(select(ScheduleSlot).where(ScheduleSlot.group_id == group.id))
     ).all()
-    from db.repositories import ledger as repo
+    from db.repositories.payments import ledger as repo
 
     tz = billing.centre.tz
     start, end = ledger.local_month_bounds(DEC, tz)

@@ -57,7 +57,7 @@ def create_health_app(
         updated = last_update()
         body = {
             "database": database,
-            # Paused on every process but the scheduler leader (bot/leader.py).
+            # Paused on every process but the scheduler leader (bot/startup/leader.py).
             "scheduler": {
                 "running": running,
                 "paused": scheduler.state == STATE_PAUSED,

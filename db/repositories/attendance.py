@@ -1,5 +1,6 @@
-"""What a teacher works with: their groups and lessons, the roster, attendance marks,
-grades, homework, and the send-once claims of the notices these trigger.
+"""Attendance: what a teacher works with to mark it (their groups and lessons, the roster,
+the parents to tell) and the marks themselves; grades and homework have their own modules
+(db.repositories.grades, db.repositories.homework) and read the roster here.
 
 Each function is one statement whatever the number of students; nothing here commits.
 """
@@ -9,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -17,10 +18,8 @@ from db.models import (
     Course,
     Enrolment,
     EnrolmentStatus,
-    Grade,
     Group,
     GroupStatus,
-    Homework,
     Lesson,
     LessonStatus,
     ParentLink,
@@ -275,31 +274,3 @@ async def upsert_marks(
             },
         )
     )
-
-
-# --- grades and homework --------------------------------------------------------------------
-
-
-async def lesson_grades(
-    session: AsyncSession, lesson_id: int, kind: str, student_ids: Iterable[int]
-) -> dict[int, Grade]:
-    """student id → the grade of this kind already given for the lesson."""
-    ids = list(student_ids)
-    if not ids:
-        return {}
-    rows = await session.scalars(
-        select(Grade).where(
-            and_(Grade.lesson_id == lesson_id, Grade.kind == kind, Grade.student_id.in_(ids))
-        )
-    )
-    return {grade.student_id: grade for grade in rows}
-
-
-def add_grades(session: AsyncSession, grades: Iterable[Grade]) -> None:
-    session.add_all(grades)
-
-
-async def add_homework(session: AsyncSession, homework: Homework) -> Homework:
-    session.add(homework)
-    await session.flush()
-    return homework

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.formatting import format_phone
-from bot.services import audit, ledger
+from bot.services import audit
+from bot.services.payments import ledger
 from db.models import ParentLink, User
 
 ACTION = "debtors.export"

@@ -9,11 +9,11 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.formatting import format_datetime, format_money
 from bot.i18n import _
-from bot.jobs.receipts import method_labels
-from bot.services.ledger import Debtor, PaymentInfo
-from bot.services.payment_desk import StudentsFound
+from bot.services.payments.ledger import Debtor, PaymentInfo
+from bot.services.payments.payment_desk import StudentsFound
 from db.models import PaymentMethod
 from keyboards.ids import Id, Number
+from keyboards.labels import method_labels
 
 BUTTON_TEXT_MAX = 60
 # What an admin may choose by hand; `telegram` is recorded only by the in-chat payment.

@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from loguru import logger
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 def alembic_config(database_url: str) -> Config:

@@ -1,5 +1,5 @@
 """What the admin's payment screens read besides the ledger: finding a student by name or
-phone, the student's parents. Reads only; the ledger (`bot.services.ledger`) writes.
+phone, the student's parents. Reads only; the ledger (`bot.services.payments.ledger`) writes.
 
 `find_students` compares names exactly as `bot.services.people.search` does (apostrophes
 and case ignored) but keeps only people holding the student role, so the page count is
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import people as people_service
-from bot.services.ledger import PaymentInfo, payment_info
+from bot.services.payments.ledger import PaymentInfo, payment_info
 from bot.services.people import (
     CANDIDATES,
     PAGE_SIZE,
@@ -22,9 +22,9 @@ from bot.services.people import (
     phone_digits,
 )
 from db.models import Role
-from db.repositories import ledger as ledger_repo
 from db.repositories import mydata as mydata_repo
 from db.repositories import people as people_repo
+from db.repositories.payments import ledger as ledger_repo
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,12 +2,13 @@
 
 Every process runs the same code; with REDIS_URL several of them share the FSM, the
 throttling counters, the outbound pace and the seen update ids, and one of them (the
-leader, see bot/leader.py) runs the scheduler.
+leader, see bot/startup/leader.py) runs the scheduler.
 
 Stopping (SIGTERM or SIGINT): no new updates are taken (polling stops asking; the webhook
 answers 503), the ones in hand and the scheduler jobs running are given DRAIN_SECONDS
-(10 by default) to finish, then the connections close. An update only counts as taken once handled
-(bot/polling.py, bot/webhook.py), so whatever the drain gives up Telegram delivers again.
+(10 by default) to finish, then the connections close. An update only counts as taken once
+handled (bot/startup/polling.py, bot/startup/webhook.py), so whatever the drain gives up
+Telegram delivers again.
 A signal repeated within `SAME_STOP_SECONDS` is the same stop (GNU make, for one, passes a
 SIGTERM on to its child that the process group got already); a later one exits at once,
 and the database's transactions make sure nothing is left half-written either way.
@@ -35,19 +36,19 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from loguru import logger
 from redis.asyncio import BlockingConnectionPool, Redis
 
-from bot.app import create_bot, create_dispatcher
 from bot.config import Settings
 from bot.delivery import Claimant, Sender, instance_name
-from bot.delivery.broadcast import Launcher, launcher_for, settle_previous_run
 from bot.delivery.limiter import RedisLimiter
-from bot.health import start_health_server
-from bot.leader import Leadership, leader_lock
 from bot.middlewares.dedup import UpdateGate
-from bot.polling import Poller
-from bot.scheduler import create_scheduler
+from bot.notices.broadcast import Launcher, launcher_for, settle_previous_run
 from bot.services.analytics import UsageTally
 from bot.services.backup import DatabaseLock
-from bot.webhook import WebhookHandler
+from bot.startup.app import create_bot, create_dispatcher
+from bot.startup.health import start_health_server
+from bot.startup.leader import Leadership, leader_lock
+from bot.startup.polling import Poller
+from bot.startup.scheduler import create_scheduler
+from bot.startup.webhook import WebhookHandler
 from db.engine import create_engine, create_session_factory
 
 SAME_STOP_SECONDS = 1.0  # a person pressing Ctrl-C twice on purpose is slower

@@ -18,28 +18,12 @@ from bot.config import Settings
 from bot.delivery import Outcome, Recipient, Sender, recipients
 from bot.formatting import format_datetime, format_money
 from bot.i18n import _
-from bot.services import payment_desk
 from bot.services.consent import Category
-from bot.services.ledger import PaymentInfo
-from db.models import PaymentMethod
+from bot.services.payments import payment_desk
+from bot.services.payments.ledger import PaymentInfo
+from keyboards.labels import method_label
 
 Render = Callable[[bool], str]  # for_student → the text, in the current language
-
-
-def method_labels() -> dict[str, str]:
-    return {
-        PaymentMethod.CASH: _("💵 Cash"),
-        PaymentMethod.CARD: _("💳 Card"),
-        PaymentMethod.TRANSFER: _("🏦 Bank transfer"),
-        PaymentMethod.CLICK: _("Click"),
-        PaymentMethod.PAYME: _("Payme"),
-        PaymentMethod.TELEGRAM: _("Telegram"),
-        PaymentMethod.OTHER: _("Other"),
-    }
-
-
-def method_label(method: str) -> str:
-    return method_labels().get(method, method)
 
 
 def balance_line(balance: int) -> str:

@@ -23,9 +23,10 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import audit, ledger
-from bot.services.ledger import LedgerOutcome, PaymentResult
+from bot.services import audit
 from bot.services.parsing import MONEY_MAX
+from bot.services.payments import ledger
+from bot.services.payments.ledger import LedgerOutcome, PaymentResult
 from db.ids import is_row_id
 from db.models import AuditOutcome, PaymentMethod, Role, User
 from db.repositories import mydata as mydata_repo

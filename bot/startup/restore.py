@@ -13,7 +13,7 @@ async def restore(settings: Settings, backup: Path, *, allow_unencrypted: bool =
     """Restore, migrate to the current schema and print the tables; returns an exit code.
 
     With BACKUP_KEY set, a file not sealed with it is refused unless `allow_unencrypted`."""
-    from bot.migrate import upgrade_to_head
+    from bot.startup.migrate import upgrade_to_head
 
     url = settings.database.database_url
     key = settings.backup.backup_key

@@ -55,7 +55,7 @@ from bot.services.parsing import MONEY_MAX
 from db.base import utcnow
 from db.models import Group, GroupStatus, LessonStatus, Payment, PaymentMethod, Refund, Role, User
 from db.repositories import academic as academic_repo
-from db.repositories import ledger as repo
+from db.repositories.payments import ledger as repo
 
 MAX_TEXT = 500
 

@@ -1,0 +1,1 @@
+"""Payment queries: the ledger and the running balances (ledger); nothing here commits."""
