@@ -12,7 +12,15 @@ from html import escape
 
 from bot.formatting import format_money
 from bot.i18n import _
-from bot.services.parsing import DURATION_MAX, DURATION_MIN, Invalid, Problem
+from bot.services.parsing import (
+    DURATION_MAX,
+    DURATION_MIN,
+    TITLE_MAX,
+    Invalid,
+    LineError,
+    LineProblem,
+    Problem,
+)
 
 # --- forms --------------------------------------------------------------------------------
 
@@ -149,3 +157,72 @@ def person_problem(problem: Problem) -> str:
         Problem.PHONE: _("⚠️ Telegram sent a number that is not a phone number."),
     }
     return texts[problem]
+
+
+# --- a teacher's forms ----------------------------------------------------------------------
+
+
+def score_max_problem(error: Invalid) -> str:
+    return _("⚠️ The maximum must be a whole number from 1 to 1000.")
+
+
+def title_problem(error: Invalid) -> str:
+    return _("⚠️ The name must be from 1 to {limit} characters of text.").format(limit=TITLE_MAX)
+
+
+SCORE_LINES_SHOWN = 20  # bad lines named in one answer; the rest are counted
+
+
+def score_line_text(error: LineError) -> str:
+    texts = {
+        LineProblem.FORMAT: _("Line {line}: write a name or a number, a space, then the score."),
+        LineProblem.SCORE: _("Line {line}: «{text}» is not a whole number."),
+        LineProblem.RANGE: _("Line {line}: {text} is more than the maximum."),
+        LineProblem.NUMBER: _("Line {line}: there is no student number {text} in the list."),
+        LineProblem.UNKNOWN: _("Line {line}: no student in this group is called «{text}»."),
+        LineProblem.AMBIGUOUS: _(
+            "Line {line}: «{text}» matches several students; use the number from the list."
+        ),
+        LineProblem.DUPLICATE: _("Line {line}: «{text}» already has a score on an earlier line."),
+        LineProblem.EMPTY: _("There is no score in your message."),
+    }
+    return texts[error.problem].format(line=error.line, text=escape(error.text))
+
+
+def scores_problem(error: Invalid) -> str:
+    """Every bad line of a message of scores (`parsing.parse_scores`), by its number."""
+    errors: list[LineError] = error.facts["errors"]
+    lines = [_("⚠️ Nothing was saved. Correct these lines and send all the scores again:")]
+    lines += [score_line_text(line) for line in errors[:SCORE_LINES_SHOWN]]
+    if len(errors) > SCORE_LINES_SHOWN:
+        lines.append(_("… and {count} more.").format(count=len(errors) - SCORE_LINES_SHOWN))
+    return "\n".join(lines)
+
+
+def task_problem(error: Invalid) -> str:
+    """A homework task (`parsing.clean_task`)."""
+    if error.problem is Problem.NOT_TEXT:
+        return _(
+            "⚠️ Send the task as text, or a photo or a document with the task as its caption. "
+            "Other kinds of message are not taken here."
+        )
+    if error.problem is Problem.TOO_SHORT:
+        return _("⚠️ That is too short: write at least {minimum} characters.").format(
+            minimum=error.facts["minimum"]
+        )
+    return _("⚠️ That is too long: the limit is {maximum} characters. Please shorten it.").format(
+        maximum=error.facts["maximum"]
+    )
+
+
+def due_problem(error: Invalid) -> str:
+    """A homework's due date (`parsing.parse_due`)."""
+    if error.problem is Problem.DATE_PAST:
+        return _("⚠️ That moment has passed already. Choose a later date.")
+    if error.problem is Problem.DATE_TOO_FAR:
+        return _("⚠️ That is more than a year ahead. Choose an earlier date.")
+    return _("⚠️ That is not a date. Write it like <i>25.03.2026</i> or <i>25.03.2026 14:00</i>.")
+
+
+def text_only_text() -> str:
+    return _("⚠️ Please send it as a text message.")

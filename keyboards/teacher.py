@@ -11,12 +11,14 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.formatting import format_datetime
 from bot.i18n import _
 from bot.services.attendance import GroupItem, LessonRef
+from keyboards.forms import Rows, pick_button
 from keyboards.ids import Id, Number
 
 # the name handlers/teacher/grades.py imports from here
 from keyboards.labels import grade_kind_buttons as grade_kind_labels
 
 NAME_IN_BUTTON = 32
+NO_VALUE, NEXT_LESSON = "none", "next"  # homework's ⏭ No file / No due date, 🗓 Next lesson
 
 
 class TeacherCb(CallbackData, prefix="tl"):
@@ -26,13 +28,13 @@ class TeacherCb(CallbackData, prefix="tl"):
 
 
 class GradeCb(CallbackData, prefix="tg"):
-    action: str  # start, lesson, kind, save, edit, cancel
+    action: str  # start (the form's own buttons are FormCb)
     group: Id
     value: str = ""
 
 
 class HomeworkCb(CallbackData, prefix="hw"):
-    action: str  # start, nofile, next, nodue, post, edit, cancel
+    action: str  # start (the form's own buttons are FormCb)
     group: Id
 
 
@@ -101,54 +103,35 @@ def group_keyboard(group_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def grade_target_keyboard(
-    group_id: int, lessons: Sequence[LessonRef], tz: ZoneInfo
-) -> InlineKeyboardMarkup:
+def grade_target_rows(
+    form: str, step: str, group_id: int, lessons: Sequence[LessonRef], tz: ZoneInfo
+) -> Rows:
+    """A recent lesson each, the kinds of a named assessment, ⬅ Back to the group."""
     rows = [
         [
-            InlineKeyboardButton(
-                text=_("🗓 Lesson {when}").format(when=format_datetime(lesson.starts_at, tz)),
-                callback_data=GradeCb(action="lesson", group=group_id, value=str(lesson.id)).pack(),
+            pick_button(
+                _("🗓 Lesson {when}").format(when=format_datetime(lesson.starts_at, tz)),
+                form,
+                step,
+                str(lesson.id),
             )
         ]
         for lesson in lessons
     ]
-    kinds = [
-        InlineKeyboardButton(
-            text=label, callback_data=GradeCb(action="kind", group=group_id, value=kind).pack()
-        )
-        for kind, label in grade_kind_labels().items()
-    ]
+    kinds = [pick_button(label, form, step, kind) for kind, label in grade_kind_labels().items()]
     rows += [kinds[:2], kinds[2:]]
     rows.append([back_button(TeacherCb(action="group", id=group_id))])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    return rows
 
 
-def confirm_keyboard(data: type[GradeCb] | type[HomeworkCb], group_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    confirm = "save" if data is GradeCb else "post"
-    builder.button(text=_("✅ Confirm"), callback_data=data(action=confirm, group=group_id))
-    builder.button(text=_("✏️ Edit"), callback_data=data(action="edit", group=group_id))
-    builder.button(text=_("❌ Cancel"), callback_data=data(action="cancel", group=group_id))
-    builder.adjust(1, 2)
-    return builder.as_markup()
+def homework_file_rows(form: str, step: str) -> Rows:
+    return [[pick_button(_("⏭ No file"), form, step, NO_VALUE)]]
 
 
-def homework_file_keyboard(group_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("⏭ No file"), callback_data=HomeworkCb(action="nofile", group=group_id))
-    return builder.as_markup()
-
-
-def homework_due_keyboard(group_id: int, next_lesson: str | None) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+def homework_due_rows(form: str, step: str, next_lesson: str | None) -> Rows:
+    rows = []
     if next_lesson:
-        builder.button(
-            text=_("🗓 Next lesson: {when}").format(when=next_lesson),
-            callback_data=HomeworkCb(action="next", group=group_id),
-        )
-    builder.button(
-        text=_("⏭ No due date"), callback_data=HomeworkCb(action="nodue", group=group_id)
-    )
-    builder.adjust(1)
-    return builder.as_markup()
+        text = _("🗓 Next lesson: {when}").format(when=next_lesson)
+        rows.append([pick_button(text, form, step, NEXT_LESSON)])
+    rows.append([pick_button(_("⏭ No due date"), form, step, NO_VALUE)])
+    return rows

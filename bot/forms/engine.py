@@ -54,6 +54,8 @@ class Advance(Enum):
     NEXT = "next"  # the answer is taken: the next step, or the summary
     STAY = "stay"  # show the same step (or, from `save`, the summary) again
     SHOWN = "shown"  # stay where the form is: what to show was shown (a page, a warning)
+    KEEP = "keep"  # nothing to show: the toast said it (a button out of date); nothing changes
+    CLOSE = "close"  # the form ends here, nothing saved (the step said why)
 
 
 class OutOfDate(Exception):
@@ -342,7 +344,11 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
 
     async def _after(self, visit: Visit[D], step: Step[D], advance: Advance) -> None:
         following = None if visit.single else self.next_step(visit.data, step.name)
-        if advance is Advance.STAY:
+        if advance is Advance.KEEP:
+            return
+        if advance is Advance.CLOSE:
+            await visit.state.clear()
+        elif advance is Advance.STAY:
             await self._show(visit, step)
         elif advance is Advance.SHOWN:
             await self._store(visit)

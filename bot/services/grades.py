@@ -2,18 +2,17 @@
 
 The teacher first gives the maximum (1-1000), then one line per student: "name score"
 or "number score" (the number from the list the bot showed). Every line is checked
-before anything is written: an unknown or ambiguous name, a number outside the list,
-a score that is not a whole number between 0 and the maximum, or a student named twice
-is reported with its line number, and nothing is stored until all lines are valid.
+before anything is written (`bot.services.parsing.parse_scores`): an unknown or
+ambiguous name, a number outside the list, a score that is not a whole number between 0
+and the maximum, or a student named twice is reported with its line number, and nothing
+is stored until all lines are valid.
 
 A lesson's grades are one per student and kind: entering them again updates the score
 (the audit entry keeps the old and new value). A named assessment (a test, an exam…)
 adds new grades; its name is kept as the grade's comment, which students see.
 """
 
-import re
-import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -30,133 +29,13 @@ from bot.services.attendance import (
     students_and_parents,
 )
 from bot.services.consent import Category
+from bot.services.parsing import SCORE_MAX
 from bot.services.recipients import Recipient
 from db.models import EnrolmentStatus, Grade, GradeKind, Group, LessonStatus
 from db.repositories import attendance as repo
 from db.repositories import grades as grades_repo
 
-MAX_SCORE = 1000
-TITLE_MAX = 100
 ASSESSMENT_KINDS = (GradeKind.HOMEWORK, GradeKind.TEST, GradeKind.EXAM, GradeKind.CLASSWORK)
-APOSTROPHES = "ʻʼ’‘`´"  # Uzbek oʻ/gʻ typed in several ways all match the ASCII '
-TRAILING = ":-–—,.;"
-
-
-class Problem(StrEnum):
-    FORMAT = "format"  # not "name score"
-    SCORE = "score"  # not a whole number
-    RANGE = "range"  # outside 0..maximum
-    NUMBER = "number"  # no student with this number in the list
-    UNKNOWN = "unknown"  # no student of that name
-    AMBIGUOUS = "ambiguous"  # several students match the name
-    DUPLICATE = "duplicate"  # the student is on an earlier line too
-    EMPTY = "empty"  # no line at all
-
-
-@dataclass(frozen=True, slots=True)
-class LineError:
-    line: int
-    problem: Problem
-    text: str = ""
-
-
-class InvalidScores(ValueError):
-    def __init__(self, errors: list[LineError]) -> None:
-        super().__init__(", ".join(f"{e.line}:{e.problem}" for e in errors))
-        self.errors = errors
-
-
-class InvalidMax(ValueError):
-    pass
-
-
-class InvalidTitle(ValueError):
-    pass
-
-
-def parse_max(text: str | None) -> int:
-    value = (text or "").strip()
-    if not value.isdigit() or not 1 <= int(value) <= MAX_SCORE:
-        raise InvalidMax(value)
-    return int(value)
-
-
-def clean_title(text: str | None) -> str:
-    title = " ".join((text or "").split())
-    if not 1 <= len(title) <= TITLE_MAX:
-        raise InvalidTitle(title)
-    return title
-
-
-def normalize(name: str) -> str:
-    text = unicodedata.normalize("NFC", name).casefold()
-    for mark in APOSTROPHES:
-        text = text.replace(mark, "'")
-    return " ".join(text.split())
-
-
-def _match(who: str, students: Sequence[Student]) -> Student | Problem:
-    key = normalize(who)
-    names = [(normalize(s.name), s) for s in students]
-    found = [s for name, s in names if name == key]
-    if not found:
-        found = [
-            s
-            for name, s in names
-            if name.startswith(key + " ") or key in name.split() or name.startswith(key)
-        ]
-    if len(found) == 1:
-        return found[0]
-    return Problem.AMBIGUOUS if found else Problem.UNKNOWN
-
-
-def parse_scores(text: str | None, students: Sequence[Student], max_score: int) -> dict[int, int]:
-    """student id → score, from "name score" / "number score" lines; raises InvalidScores."""
-    errors: list[LineError] = []
-    scores: dict[int, int] = {}
-    lines = (text or "").splitlines()
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        if not line:
-            continue
-        parts = line.rsplit(maxsplit=1)
-        if len(parts) != 2:
-            errors.append(LineError(number, Problem.FORMAT, line))
-            continue
-        who, score_text = parts[0].rstrip(TRAILING).strip(), parts[1]
-        if not who:
-            errors.append(LineError(number, Problem.FORMAT, line))
-            continue
-        if not re.search(r"\d", score_text):  # no score at all, e.g. a name alone
-            errors.append(LineError(number, Problem.FORMAT, line))
-            continue
-        if not re.fullmatch(r"\d{1,4}", score_text):
-            errors.append(LineError(number, Problem.SCORE, score_text))
-            continue
-        score = int(score_text)
-        if score > max_score:
-            errors.append(LineError(number, Problem.RANGE, score_text))
-            continue
-        if who.isdigit():
-            index = int(who)
-            if not 1 <= index <= len(students):
-                errors.append(LineError(number, Problem.NUMBER, who))
-                continue
-            student: Student | Problem = students[index - 1]
-        else:
-            student = _match(who, students)
-        if isinstance(student, Problem):
-            errors.append(LineError(number, student, who))
-            continue
-        if student.id in scores:
-            errors.append(LineError(number, Problem.DUPLICATE, who))
-            continue
-        scores[student.id] = score
-    if not errors and not scores:
-        errors.append(LineError(1, Problem.EMPTY))
-    if errors:
-        raise InvalidScores(errors)
-    return scores
 
 
 # --- the form's data ------------------------------------------------------------------------
@@ -252,7 +131,7 @@ async def save(
         lesson = await lesson_of_group(session, group.id, target.lesson_id, now)
         if lesson is None:
             return GradesSaved(SaveProblem.FOREIGN)
-    if not 1 <= max_score <= MAX_SCORE or not scores:
+    if not 1 <= max_score <= SCORE_MAX or not scores:
         return GradesSaved(SaveProblem.INVALID)
     if any(not 0 <= score <= max_score for score in scores.values()):
         return GradesSaved(SaveProblem.INVALID)

@@ -1,6 +1,7 @@
 """Homework a teacher posts for a group (optionally for its next lesson).
 
-Rules: the text is 2-3000 characters; one optional attachment, a photo or a document
+Rules: the text is 2-3000 characters (`bot.services.parsing.clean_task`, as the due date's
+`parse_due`); one optional attachment, a photo or a document
 (stored as "photo:<file id>" / "document:<file id>", the form the student's /homework
 reads), a document at most 20 MB and of a common office, text, image or archive type;
 an optional due date that is not in the past nor more than a year ahead (a typed date
@@ -9,12 +10,10 @@ Posting writes the row and its audit entry in one transaction; the students and 
 linked parents who allow reminders are returned, to be told after the commit.
 """
 
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from enum import StrEnum
 from pathlib import PurePosixPath
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,49 +22,28 @@ from bot.services.access import Actor
 from bot.services.attendance import managed_group, students_and_parents
 from bot.services.consent import Category
 from bot.services.grades import gradable_students
+from bot.services.parsing import clean_task
 from bot.services.recipients import Recipient
 from bot.services.student_views import AttachmentKind
 from db.models import Homework, LessonStatus
 from db.repositories import attendance as repo
 from db.repositories import homework as homework_repo
 
-TEXT_MIN = 2
-TEXT_MAX = 3000
 DOCUMENT_MAX_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram
 DOCUMENT_EXTENSIONS = frozenset(
     "pdf doc docx xls xlsx ppt pptx odt ods odp rtf txt csv md jpg jpeg png zip".split()
 )
-DUE_HORIZON = timedelta(days=366)
-DUE_TIME = time(23, 59)
-DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})(?:[./-](\d{4}))?(?:\s+(\d{1,2}):(\d{2}))?$")
 
 
 class Problem(StrEnum):
-    NOT_TEXT = "not_text"
-    TOO_SHORT = "too_short"
-    TOO_LONG = "too_long"
     FILE_TYPE = "file_type"
     FILE_SIZE = "file_size"
-    DATE = "date"  # not a date, or no such day (31.02)
-    PAST = "past"
-    TOO_FAR = "too_far"
 
 
 class InvalidHomework(ValueError):
     def __init__(self, problem: Problem) -> None:
         super().__init__(problem.value)
         self.problem = problem
-
-
-def clean_text(text: str | None) -> str:
-    if text is None:
-        raise InvalidHomework(Problem.NOT_TEXT)
-    cleaned = text.strip()
-    if len(cleaned) < TEXT_MIN:
-        raise InvalidHomework(Problem.TOO_SHORT)
-    if len(cleaned) > TEXT_MAX:
-        raise InvalidHomework(Problem.TOO_LONG)
-    return cleaned
 
 
 def photo_attachment(file_id: str) -> str:
@@ -79,26 +57,6 @@ def document_attachment(file_id: str, file_name: str | None, size: int | None) -
     if size is not None and size > DOCUMENT_MAX_BYTES:
         raise InvalidHomework(Problem.FILE_SIZE)
     return f"{AttachmentKind.DOCUMENT}:{file_id}"
-
-
-def parse_due(text: str | None, now: datetime, tz: ZoneInfo) -> datetime:
-    """`25.03.2026`, `25.03` (this year) or `25.03.2026 14:00` → an aware UTC moment."""
-    match = DATE.match((text or "").strip())
-    if not match:
-        raise InvalidHomework(Problem.DATE)
-    day, month, year, hour, minute = match.groups()
-    today = now.astimezone(tz).date()
-    try:
-        due_day = date(int(year) if year else today.year, int(month), int(day))
-        due_time = time(int(hour), int(minute)) if hour is not None else DUE_TIME
-    except ValueError as error:
-        raise InvalidHomework(Problem.DATE) from error
-    due = datetime.combine(due_day, due_time, tzinfo=tz)
-    if due < now:
-        raise InvalidHomework(Problem.PAST)
-    if due - now > DUE_HORIZON:
-        raise InvalidHomework(Problem.TOO_FAR)
-    return due
 
 
 async def next_lesson(session: AsyncSession, group_id: int, now: datetime):
@@ -141,7 +99,7 @@ async def post(
         lesson = await repo.get_lesson(session, lesson_id)
         if lesson is None or lesson.group_id != group.id or lesson.status == LessonStatus.CANCELLED:
             return Posted(None)
-    text = clean_text(text)
+    text = clean_task(text)
     homework = await homework_repo.add_homework(
         session,
         Homework(

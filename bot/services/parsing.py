@@ -13,15 +13,21 @@ reason. Nothing here knows aiogram or gettext.
 * times: `HH:MM`, 24-hour, in the centre's time zone (`25:00` is refused); a weekly slot
   is a start time and a length, `14:00 90` or `14:00-15:30`;
 * phones: `+998 90 123-45-67`, `998901234567` or `90 123 45 67` → `+998901234567`;
-* short texts: names, e-mail addresses, titles and notes within length limits.
+* short texts: names, e-mail addresses, titles and notes within length limits;
+* a teacher's forms: a maximum score (1-1000), a message of "name score" lines (every bad
+  line named with its number), a homework task (2-3000 characters) and its due date
+  (`25.03.2026`, `25.03` or `25.03.2026 14:00`, neither past nor a year ahead).
 """
 
 import calendar
 import re
 import unicodedata
-from datetime import date, time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 # One cap for every amount typed or paid: a course or group price, a payment, a refund,
 # an online invoice. 100 000 000 so'm is far above a year's fees at a learning centre,
@@ -40,6 +46,11 @@ UZ_COUNTRY_CODE = "998"
 # Uzbek Latin writes oʻ, gʻ and ʼ with any of these; Russian and English names use ' and -.
 APOSTROPHES = "'ʻʼ’‘`"
 NAME_PUNCTUATION = frozenset(" -.") | frozenset(APOSTROPHES)
+SCORE_MAX = 1000  # the highest maximum score a teacher may give
+TITLE_MAX = 100  # the name of a test or an exam
+TASK_MIN, TASK_MAX = 2, 3000  # a homework task
+DUE_HORIZON = timedelta(days=366)  # a due date at most this far ahead
+DUE_TIME = time(23, 59)  # a due date typed without a time: the end of that day
 
 
 class Problem(StrEnum):
@@ -65,6 +76,10 @@ class Problem(StrEnum):
     CHARACTERS = "characters"  # a name with other signs in it
     EMAIL = "email"
     PHONE = "phone"
+    NOT_TEXT = "not_text"  # a sticker, a location... where text was asked
+    DATE_PAST = "date_past"
+    DATE_TOO_FAR = "date_too_far"
+    SCORE_LINES = "score_lines"  # facts: `errors`, the bad lines (`LineError`)
 
 
 class Invalid(ValueError):
@@ -282,3 +297,168 @@ def clean_email(raw: str) -> str:
     if len(local) > EMAIL_LOCAL_MAX:
         raise Invalid(Problem.EMAIL)
     return f"{local}@{domain.lower()}"
+
+
+# --- a teacher's forms: grades and homework -----------------------------------------------
+
+
+def parse_max(text: str | None) -> int:
+    """The maximum score: a whole number from 1 to `SCORE_MAX`."""
+    value = (text or "").strip()
+    facts = {"minimum": 1, "maximum": SCORE_MAX}
+    if not (value.isascii() and value.isdigit()):
+        raise Invalid(Problem.NOT_A_NUMBER, **facts)
+    if int(value) < 1:
+        raise Invalid(Problem.TOO_SMALL, **facts)
+    if int(value) > SCORE_MAX:
+        raise Invalid(Problem.TOO_LARGE, **facts)
+    return int(value)
+
+
+def clean_title(text: str | None) -> str:
+    """The name of an assessment: one line, 1 to `TITLE_MAX` characters."""
+    title = " ".join((text or "").split())
+    if not title:
+        raise Invalid(Problem.EMPTY, minimum=1, maximum=TITLE_MAX)
+    if len(title) > TITLE_MAX:
+        raise Invalid(Problem.TOO_LONG, minimum=1, maximum=TITLE_MAX, length=len(title))
+    return title
+
+
+class LineProblem(StrEnum):
+    FORMAT = "format"  # not "name score"
+    SCORE = "score"  # not a whole number
+    RANGE = "range"  # outside 0..maximum
+    NUMBER = "number"  # no student with this number in the list
+    UNKNOWN = "unknown"  # no student of that name
+    AMBIGUOUS = "ambiguous"  # several students match the name
+    DUPLICATE = "duplicate"  # the student is on an earlier line too
+    EMPTY = "empty"  # no line at all
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    line: int
+    problem: LineProblem
+    text: str = ""
+
+
+class Named(Protocol):
+    """A student in the list the teacher sees (its number is its place in the list)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+# Uzbek oʻ/gʻ typed in several ways all match the ASCII '
+_SCORE_APOSTROPHES = "ʻʼ’‘`´"
+_TRAILING = ":-–—,.;"
+
+
+def _normal_name(name: str) -> str:
+    text = unicodedata.normalize("NFC", name).casefold()
+    for mark in _SCORE_APOSTROPHES:
+        text = text.replace(mark, "'")
+    return " ".join(text.split())
+
+
+def _match(who: str, students: Sequence[Named]) -> Named | LineProblem:
+    key = _normal_name(who)
+    names = [(_normal_name(s.name), s) for s in students]
+    found = [s for name, s in names if name == key]
+    if not found:
+        found = [
+            s
+            for name, s in names
+            if name.startswith(key + " ") or key in name.split() or name.startswith(key)
+        ]
+    if len(found) == 1:
+        return found[0]
+    return LineProblem.AMBIGUOUS if found else LineProblem.UNKNOWN
+
+
+def parse_scores(text: str | None, students: Sequence[Named], max_score: int) -> dict[int, int]:
+    """student id → score, from "name score" / "number score" lines (the number from the
+    list); every bad line is named: `Invalid(SCORE_LINES, errors=[LineError, …])`."""
+    errors: list[LineError] = []
+    scores: dict[int, int] = {}
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        parts = line.rsplit(maxsplit=1)
+        if len(parts) != 2:
+            errors.append(LineError(number, LineProblem.FORMAT, line))
+            continue
+        who, score_text = parts[0].rstrip(_TRAILING).strip(), parts[1]
+        if not who or not re.search(r"\d", score_text):  # no score at all: a name alone
+            errors.append(LineError(number, LineProblem.FORMAT, line))
+            continue
+        if not re.fullmatch(r"\d{1,4}", score_text):
+            errors.append(LineError(number, LineProblem.SCORE, score_text))
+            continue
+        score = int(score_text)
+        if score > max_score:
+            errors.append(LineError(number, LineProblem.RANGE, score_text))
+            continue
+        if who.isdigit():
+            index = int(who)
+            if not 1 <= index <= len(students):
+                errors.append(LineError(number, LineProblem.NUMBER, who))
+                continue
+            student: Named | LineProblem = students[index - 1]
+        else:
+            student = _match(who, students)
+        if isinstance(student, LineProblem):
+            errors.append(LineError(number, student, who))
+            continue
+        if student.id in scores:
+            errors.append(LineError(number, LineProblem.DUPLICATE, who))
+            continue
+        scores[student.id] = score
+    if not errors and not scores:
+        errors.append(LineError(1, LineProblem.EMPTY))
+    if errors:
+        raise Invalid(Problem.SCORE_LINES, errors=errors)
+    return scores
+
+
+def clean_task(text: str | None) -> str:
+    """A homework task as written (only the ends stripped), `TASK_MIN` to `TASK_MAX`
+    characters; None (a message without text) is `NOT_TEXT`."""
+    if text is None:
+        raise Invalid(Problem.NOT_TEXT, minimum=TASK_MIN, maximum=TASK_MAX)
+    task = text.strip()
+    if len(task) < TASK_MIN:
+        raise Invalid(Problem.TOO_SHORT, minimum=TASK_MIN, maximum=TASK_MAX)
+    if len(task) > TASK_MAX:
+        raise Invalid(Problem.TOO_LONG, minimum=TASK_MIN, maximum=TASK_MAX, length=len(task))
+    return task
+
+
+_DUE = re.compile(r"^(\d{1,2})[./-](\d{1,2})(?:[./-](\d{4}))?(?:\s+(\d{1,2}):(\d{2}))?$")
+
+
+def parse_due(text: str | None, now: datetime, tz: ZoneInfo) -> datetime:
+    """`25.03.2026`, `25.03` (this year) or `25.03.2026 14:00` in the centre's time zone →
+    an aware moment; a date without a time is due at `DUE_TIME`. Not in the past, and at
+    most `DUE_HORIZON` ahead."""
+    match = _DUE.match((text or "").strip())
+    if not match:
+        raise Invalid(Problem.DATE_FORMAT)
+    day, month, year, hour, minute = match.groups()
+    today = now.astimezone(tz).date()
+    try:
+        due_day = date(int(year) if year else today.year, int(month), int(day))
+        due_time = time(int(hour), int(minute)) if hour is not None else DUE_TIME
+    except ValueError:
+        raise Invalid(Problem.DATE_IMPOSSIBLE) from None
+    due = datetime.combine(due_day, due_time, tzinfo=tz)
+    if due < now:
+        raise Invalid(Problem.DATE_PAST)
+    if due - now > DUE_HORIZON:
+        raise Invalid(Problem.DATE_TOO_FAR)
+    return due

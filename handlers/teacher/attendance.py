@@ -1,16 +1,17 @@
 """The attendance sheet: one message, a button per student, 💾 Save; and the absence notice.
 
 Each tap cycles the student's mark (present → absent → late → excused) and edits the
-same message. The marks not saved yet live in the FSM data, under the lesson id and
-the student id as strings (JSON-safe, as Redis stores them); losing them (a /cancel)
-only resets the unsaved taps. Saving writes every mark in one transaction, then the
-absence notices are sent to the absent students and their parents, once per student
-and lesson.
+same message. The marks not saved yet live in FSM data of their own (a storage slot
+apart from the forms', so opening, finishing or cancelling a form keeps them), under the
+lesson id and the student id as strings (JSON-safe, as Redis stores them). Saving
+writes every mark in one transaction, then the absence notices are sent to the absent
+students and their parents, once per student and lesson.
 
 The same handlers serve an admin with the `academic` permission for any group (the
 admin router includes them with that permission); the service decides who may mark.
 """
 
+from dataclasses import replace
 from functools import partial
 from html import escape
 from zoneinfo import ZoneInfo
@@ -38,20 +39,36 @@ from keyboards.labels import attendance_words
 PENDING = "attendance"  # FSM data: {"<lesson id>": {"<student id>": "absent", …}}
 
 
+def status_labels() -> dict[str, str]:
+    return {
+        "present": _("present"),
+        "absent": _("absent"),
+        "late": _("late"),
+        "excused": _("excused"),
+    }
+
+
+def pending_key(state: FSMContext):
+    """The slot of the unsaved taps (`destiny`): a form's data is its own, and a form
+    entered or closed resets it."""
+    return replace(state.key, destiny=PENDING)
+
+
 async def pending_marks(state: FSMContext, lesson_id: int) -> dict[int, str]:
-    data = await state.get_data()
+    data = await state.storage.get_data(pending_key(state))
     stored = data.get(PENDING, {}).get(str(lesson_id), {})
     return {int(student_id): status for student_id, status in stored.items()}
 
 
 async def keep_pending(state: FSMContext, lesson_id: int, marks: dict[int, str] | None) -> None:
-    data = await state.get_data()
+    key = pending_key(state)
+    data = await state.storage.get_data(key)
     pending = dict(data.get(PENDING, {}))
     if marks is None:
         pending.pop(str(lesson_id), None)
     else:
         pending[str(lesson_id)] = {str(sid): status for sid, status in marks.items()}
-    await state.update_data({PENDING: pending})
+    await state.storage.set_data(key, {**data, PENDING: pending})
 
 
 def counts_line(marks: dict[int, str]) -> str:

@@ -5,6 +5,10 @@ step 2 names the assessment (skipped for a lesson), then the maximum (1-1000), t
 message of "name score" or "number score" lines, then a summary with ✅ Confirm.
 Nothing is stored before ✅; an invalid line is reported with its number and the step
 repeats. The students and their parents who allow reminders are told afterwards.
+
+The form (`GradeForm`, on the form engine) checks on every answer and at ✅ that the
+group is still the teacher's own: another teacher's group is refused (a `grades.denied`
+audit entry) and a lesson of another group is an out-of-date button.
 """
 
 from datetime import datetime
@@ -13,55 +17,40 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.filters import StateFilter
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.fsm.scene import ScenesManager
+from aiogram.types import CallbackQuery
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.delivery import Sender
 from bot.formatting import format_datetime
+from bot.forms import Advance, Form, FormContext, FormData, Refusal, Retry, Step
+from bot.forms.engine import reply
 from bot.i18n import _
 from bot.services import attendance as attendance_service
 from bot.services import grades as service
+from bot.services import parsing
 from bot.services.access import Actor
 from bot.services.attendance import Student
-from bot.services.grades import GradeNotice, GradeTarget, LineError, Problem, SaveProblem
-from bot.telegram import edit_or_send
-from bot.wording import cancel_hint, stale_button_text
+from bot.services.grades import GradeNotice, GradeTarget, SaveProblem
+from bot.wording import (
+    score_max_problem,
+    scores_problem,
+    stale_button_text,
+    text_only_text,
+    title_problem,
+)
 from db.base import utcnow
 from db.ids import parse_row_id
 from db.models import GradeKind
-from handlers.forms import not_a_command
-from handlers.teacher.lessons import end_form, group_form_data
-from keyboards.teacher import GradeCb, confirm_keyboard, grade_kind_labels, grade_target_keyboard
-
-FORM = "grade"  # FSM data key of this form
-
-
-class GradeForm(StatesGroup):
-    target = State()
-    title = State()
-    maximum = State()
-    scores = State()
-    confirm = State()
+from handlers.teacher.lessons import own_group
+from keyboards.forms import Rows
+from keyboards.teacher import GradeCb, grade_kind_labels, grade_target_rows
 
 
 def kind_label(kind: str) -> str:
     return grade_kind_labels().get(kind, kind)
-
-
-def target_of(data: dict) -> GradeTarget:
-    form = data[FORM]
-    return GradeTarget(
-        group_id=form["group_id"],
-        group_name=form["group_name"],
-        kind=GradeKind(form["kind"]),
-        lesson_id=form.get("lesson_id"),
-        lesson_at=datetime.fromisoformat(form["lesson_at"]) if form.get("lesson_at") else None,
-        title=form.get("title"),
-    )
 
 
 def steps(target: GradeTarget) -> int:
@@ -78,27 +67,71 @@ def header(group_name: str) -> str:
     return _("📝 <b>Grades</b> · {group}").format(group=escape(group_name))
 
 
-def maximum_prompt(target: GradeTarget, tz: ZoneInfo) -> str:
-    total = steps(target)
+def choose_hint() -> str:
+    return _("ℹ️ Use the buttons under the message above, or /cancel.")
+
+
+class GradeData(FormData):
+    group_id: int = 0
+    group_name: str = ""
+    tz: str = "UTC"  # the centre's time zone (a lesson's time in the texts)
+    kind: str = ""
+    lesson_id: int | None = None
+    lesson_at: datetime | None = None
+    title: str | None = None
+    max: int = 0
+    students: list[tuple[int, str]] = Field(default_factory=list)  # the numbered list
+    scores: dict[int, int] = Field(default_factory=dict)  # student id → score
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+    def target(self) -> GradeTarget:
+        return GradeTarget(
+            group_id=self.group_id,
+            group_name=self.group_name,
+            kind=GradeKind(self.kind),
+            lesson_id=self.lesson_id,
+            lesson_at=self.lesson_at,
+            title=self.title,
+        )
+
+    def roster(self) -> list[Student]:
+        return [Student(sid, name, False) for sid, name in self.students]
+
+
+def target_prompt(data: GradeData) -> str:
+    return _(
+        "Step 1 — what are you grading? A recent lesson, or a homework, test, exam "
+        "or classwork you will name."
+    )
+
+
+def title_prompt(data: GradeData) -> str:
     return "\n".join(
         [
-            header(target.group_name) + " · " + what_text(target, tz),
-            "",
-            _("Step {step}/{total} — the maximum score, a whole number from 1 to 1000.").format(
-                step=total - 2, total=total
-            ),
-            _("Example: <i>100</i>"),
-            "",
-            cancel_hint(),
+            _("Step 2/5 — name it (up to {limit} characters).").format(limit=parsing.TITLE_MAX),
+            _("Example: <i>Unit 3 test</i>"),
         ]
     )
 
 
-def scores_prompt(target: GradeTarget, students: list[Student], maximum: int, tz) -> str:
-    total = steps(target)
+def maximum_prompt(data: GradeData) -> str:
+    total = steps(data.target())
+    return "\n".join(
+        [
+            _("Step {step}/{total} — the maximum score, a whole number from 1 to 1000.").format(
+                step=total - 2, total=total
+            ),
+            _("Example: <i>100</i>"),
+        ]
+    )
+
+
+def scores_prompt(data: GradeData) -> str:
+    total, maximum, students = steps(data.target()), data.max, data.roster()
     lines = [
-        header(target.group_name) + " · " + what_text(target, tz),
-        "",
         _(
             "Step {step}/{total} — send the scores in one message, one line per student: "
             "the name or the number from the list, then the score (0–{maximum}). "
@@ -111,189 +144,7 @@ def scores_prompt(target: GradeTarget, students: list[Student], maximum: int, tz
         "",
     ]
     lines += [f"{n}. {escape(s.name)}" for n, s in enumerate(students, start=1)]
-    lines += ["", cancel_hint()]
     return "\n".join(lines)
-
-
-def line_error_text(error: LineError) -> str:
-    what = escape(error.text)
-    texts = {
-        Problem.FORMAT: _("Line {line}: write a name or a number, a space, then the score."),
-        Problem.SCORE: _("Line {line}: «{text}» is not a whole number."),
-        Problem.RANGE: _("Line {line}: {text} is more than the maximum."),
-        Problem.NUMBER: _("Line {line}: there is no student number {text} in the list."),
-        Problem.UNKNOWN: _("Line {line}: no student in this group is called «{text}»."),
-        Problem.AMBIGUOUS: _(
-            "Line {line}: «{text}» matches several students; use the number from the list."
-        ),
-        Problem.DUPLICATE: _("Line {line}: «{text}» already has a score on an earlier line."),
-        Problem.EMPTY: _("There is no score in your message."),
-    }
-    return texts[error.problem].format(line=error.line, text=what)
-
-
-async def refuse(callback: CallbackQuery, actor: Actor, session: AsyncSession, group_id: int):
-    await service.deny(session, actor, group_id, "foreign")
-    await callback.answer(stale_button_text())
-
-
-async def start(
-    callback: CallbackQuery,
-    callback_data: GradeCb,
-    actor: Actor,
-    session: AsyncSession,
-    settings: Settings,
-    state: FSMContext,
-) -> None:
-    group = await attendance_service.managed_group(session, actor, callback_data.group)
-    if group is None:
-        await refuse(callback, actor, session, callback_data.group)
-        return
-    tz = settings.centre.tz
-    refs = await service.recent_lessons(session, group, utcnow())
-    await state.set_state(GradeForm.target)
-    await state.update_data({FORM: {"group_id": group.id, "group_name": group.name}})
-    text = "\n".join(
-        [
-            header(group.name),
-            "",
-            _(
-                "Step 1 — what are you grading? A recent lesson, or a homework, test, exam "
-                "or classwork you will name."
-            ),
-            "",
-            cancel_hint(),
-        ]
-    )
-    await edit_or_send(callback, text, grade_target_keyboard(group.id, refs, tz))
-    await callback.answer()
-
-
-async def lesson_picked(
-    callback: CallbackQuery,
-    callback_data: GradeCb,
-    actor: Actor,
-    session: AsyncSession,
-    settings: Settings,
-    state: FSMContext,
-) -> None:
-    data = await group_form_data(state, FORM, callback_data.group, GradeForm.target)
-    group = await attendance_service.managed_group(session, actor, callback_data.group)
-    if group is None:
-        await refuse(callback, actor, session, callback_data.group)
-        return
-    lesson, lesson_id = None, parse_row_id(callback_data.value)
-    if data is not None and lesson_id is not None:
-        lesson = await service.lesson_of_group(session, group.id, lesson_id, utcnow())
-    if data is None or lesson is None:
-        await callback.answer(stale_button_text())
-        return
-    data[FORM] |= {
-        "kind": GradeKind.CLASSWORK.value,
-        "lesson_id": lesson.id,
-        "lesson_at": lesson.starts_at.isoformat(),
-    }
-    await state.set_data(data)
-    await state.set_state(GradeForm.maximum)
-    await edit_or_send(callback, maximum_prompt(target_of(data), settings.centre.tz), None)
-    await callback.answer()
-
-
-async def kind_picked(callback: CallbackQuery, callback_data: GradeCb, state: FSMContext) -> None:
-    data = await group_form_data(state, FORM, callback_data.group, GradeForm.target)
-    if data is None or callback_data.value not in {k.value for k in service.ASSESSMENT_KINDS}:
-        await callback.answer(stale_button_text())
-        return
-    data[FORM] |= {"kind": callback_data.value, "lesson_id": None, "lesson_at": None}
-    await state.set_data(data)
-    await state.set_state(GradeForm.title)
-    await edit_or_send(callback, title_prompt(data[FORM]), None)
-    await callback.answer()
-
-
-def title_prompt(form: dict) -> str:
-    return "\n".join(
-        [
-            header(form["group_name"]) + " · " + kind_label(form["kind"]),
-            "",
-            _("Step 2/5 — name it (up to {limit} characters).").format(limit=service.TITLE_MAX),
-            _("Example: <i>Unit 3 test</i>"),
-            "",
-            cancel_hint(),
-        ]
-    )
-
-
-async def title_received(message: Message, state: FSMContext, settings: Settings) -> None:
-    data = await state.get_data()
-    try:
-        title = service.clean_title(message.text)
-    except service.InvalidTitle:
-        await message.answer(
-            _("⚠️ The name must be from 1 to {limit} characters of text.").format(
-                limit=service.TITLE_MAX
-            )
-            + "\n\n"
-            + title_prompt(data[FORM])
-        )
-        return
-    data[FORM]["title"] = title
-    await state.set_data(data)
-    await state.set_state(GradeForm.maximum)
-    await message.answer(maximum_prompt(target_of(data), settings.centre.tz))
-
-
-async def maximum_received(
-    message: Message, state: FSMContext, session: AsyncSession, settings: Settings
-) -> None:
-    data = await state.get_data()
-    target = target_of(data)
-    tz = settings.centre.tz
-    try:
-        maximum = service.parse_max(message.text)
-    except service.InvalidMax:
-        await message.answer(
-            _("⚠️ The maximum must be a whole number from 1 to 1000.")
-            + "\n\n"
-            + maximum_prompt(target, tz)
-        )
-        return
-    students = await service.gradable_students(session, target.group_id)
-    if not students:
-        await end_form(state, FORM)
-        await message.answer(
-            _("ℹ️ Nobody is actively enrolled in this group, so there is nobody to grade.")
-        )
-        return
-    data[FORM]["max"] = maximum
-    await state.set_data(data)
-    await state.set_state(GradeForm.scores)
-    await message.answer(scores_prompt(target, students, maximum, tz))
-
-
-async def scores_received(
-    message: Message, state: FSMContext, session: AsyncSession, settings: Settings
-) -> None:
-    data = await state.get_data()
-    target, maximum = target_of(data), data[FORM]["max"]
-    tz = settings.centre.tz
-    students = await service.gradable_students(session, target.group_id)
-    try:
-        scores = service.parse_scores(message.text, students, maximum)
-    except service.InvalidScores as invalid:
-        lines = [_("⚠️ Nothing was saved. Correct these lines and send all the scores again:")]
-        lines += [line_error_text(error) for error in invalid.errors[:20]]
-        if len(invalid.errors) > 20:
-            lines.append(_("… and {count} more.").format(count=len(invalid.errors) - 20))
-        await message.answer("\n".join(lines))
-        return
-    data[FORM]["scores"] = {str(sid): score for sid, score in scores.items()}
-    await state.set_data(data)
-    await state.set_state(GradeForm.confirm)
-    await message.answer(
-        summary_text(target, students, scores, maximum, tz),
-        reply_markup=confirm_keyboard(GradeCb, target.group_id),
-    )
 
 
 def summary_text(
@@ -320,96 +171,190 @@ def summary_text(
     return "\n".join(lines)
 
 
-async def text_while_choosing(message: Message) -> None:
-    await message.answer(_("ℹ️ Use the buttons under the message above, or /cancel."))
+# --- the steps ------------------------------------------------------------------------------
 
 
-async def not_text(message: Message) -> None:
-    await message.answer(_("⚠️ Please send it as a text message."))
+async def target_buttons(data: GradeData, form: str, context: FormContext) -> Rows:
+    group = await attendance_service.managed_group(context.session, context.actor, data.group_id)
+    lessons = await service.recent_lessons(context.session, group, utcnow()) if group else []
+    return grade_target_rows(form, "target", data.group_id, lessons, data.zone)
 
 
-async def edit_pressed(
-    callback: CallbackQuery,
-    callback_data: GradeCb,
-    state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-) -> None:
-    data = await group_form_data(state, FORM, callback_data.group, GradeForm.confirm)
-    if data is None:
-        await callback.answer(stale_button_text())
-        return
-    target = target_of(data)
-    students = await service.gradable_students(session, target.group_id)
-    await state.set_state(GradeForm.scores)
-    await edit_or_send(
-        callback, scores_prompt(target, students, data[FORM]["max"], settings.centre.tz), None
+async def pick_target(data: GradeData, value: str, context: FormContext) -> Advance | None:
+    if await own_group(context, data.group_id, service.deny) is None:
+        return Advance.CLOSE
+    if value in {kind.value for kind in service.ASSESSMENT_KINDS}:
+        data.kind, data.lesson_id, data.lesson_at = value, None, None
+        return Advance.NEXT
+    lesson_id = parse_row_id(value)  # an id no INTEGER column holds is refused before the query
+    lesson = None
+    if lesson_id is not None:
+        lesson = await service.lesson_of_group(context.session, data.group_id, lesson_id, utcnow())
+    if lesson is None:  # another group's lesson, a cancelled one, or forged
+        context.toast = stale_button_text()
+        return Advance.KEEP
+    data.kind, data.lesson_id, data.lesson_at = (
+        GradeKind.CLASSWORK.value,
+        lesson.id,
+        lesson.starts_at,
     )
-    await callback.answer()
+    return Advance.NEXT
 
 
-async def cancel_pressed(
-    callback: CallbackQuery, callback_data: GradeCb, state: FSMContext
-) -> None:
-    data = await group_form_data(
-        state, FORM, callback_data.group, GradeForm.target, GradeForm.confirm
+async def read_title(data: GradeData, text: str | None, context: FormContext) -> Advance | None:
+    if await own_group(context, data.group_id, service.deny) is None:
+        return Advance.CLOSE
+    if text is None:
+        raise Refusal(text_only_text())
+    data.title = parsing.clean_title(text)
+    return Advance.NEXT
+
+
+async def read_maximum(data: GradeData, text: str | None, context: FormContext) -> Advance | None:
+    if await own_group(context, data.group_id, service.deny) is None:
+        return Advance.CLOSE
+    if text is None:
+        raise Refusal(text_only_text())
+    maximum = parsing.parse_max(text)
+    students = await service.gradable_students(context.session, data.group_id)
+    if not students:
+        await reply(
+            context,
+            _("ℹ️ Nobody is actively enrolled in this group, so there is nobody to grade."),
+            None,
+        )
+        return Advance.CLOSE
+    data.max, data.students = maximum, [(s.id, s.name) for s in students]
+    return Advance.NEXT
+
+
+async def read_scores(data: GradeData, text: str | None, context: FormContext) -> Advance | None:
+    if await own_group(context, data.group_id, service.deny) is None:
+        return Advance.CLOSE
+    if text is None:
+        raise Refusal(text_only_text())
+    students = await service.gradable_students(context.session, data.group_id)
+    data.students = [(s.id, s.name) for s in students]
+    data.scores = parsing.parse_scores(text, students, data.max)
+    return Advance.NEXT
+
+
+class GradeForm(Form[GradeData], state="grade_form"):
+    """What is graded, its name (an assessment), the maximum, the scores; the summary."""
+
+    key = "gr"
+    data_type = GradeData
+    steps = (
+        Step(
+            "target",
+            target_prompt,
+            choices=target_buttons,
+            pick=pick_target,
+            typed_hint=choose_hint,
+        ),
+        Step(
+            "title",
+            title_prompt,
+            read=read_title,
+            problem=lambda error, typed: title_problem(error),
+            when=lambda data: data.lesson_id is None,
+        ),
+        Step(
+            "max",
+            maximum_prompt,
+            read=read_maximum,
+            problem=lambda error, typed: score_max_problem(error),
+        ),
+        Step(
+            "scores",
+            scores_prompt,
+            read=read_scores,
+            problem=lambda error, typed: scores_problem(error),
+            label=lambda: _("✏️ Edit"),  # the only step ✏️ Edit asks again
+        ),
     )
-    if data is None:
-        await callback.answer(stale_button_text())
-        return
-    await end_form(state, FORM)
-    await edit_or_send(callback, _("❌ Cancelled. Nothing was saved."), None)
-    await callback.answer()
+
+    def title(self, data: GradeData) -> str:
+        if data.lesson_id is not None or data.title is not None:
+            return header(data.group_name) + " · " + what_text(data.target(), data.zone)
+        if data.kind:
+            return header(data.group_name) + " · " + kind_label(data.kind)
+        return header(data.group_name)
+
+    def reask_text(self, problem: str, step: Step[GradeData], data: GradeData) -> str:
+        """The lines' problems, a button's hint and a message that is not text come alone."""
+        if step.name in {"target", "scores"} or problem == text_only_text():
+            return problem
+        return super().reask_text(problem, step, data)
+
+    def summary_text(self, data: GradeData) -> str:
+        return summary_text(data.target(), data.roster(), data.scores, data.max, data.zone)
+
+    def while_confirming_text(self) -> str:
+        return choose_hint()
+
+    async def save(self, data: GradeData, context: FormContext) -> Retry | None:
+        settings: Settings = context.data["settings"]
+        target = data.target()
+        result = await service.save(
+            context.session,
+            context.actor,
+            target,
+            data.max,
+            data.scores,
+            policy_version=settings.centre.policy_version,
+            now=utcnow(),
+        )
+        if result.problem is SaveProblem.FOREIGN:
+            await service.deny(context.session, context.actor, data.group_id, "foreign")
+            context.toast = stale_button_text()
+            return None
+        if result.problem is not None:  # the roster changed since the scores were typed
+            students = await service.gradable_students(context.session, data.group_id)
+            data.students = [(s.id, s.name) for s in students]
+            return Retry(
+                "scores",
+                _("⚠️ The group has changed since you typed the scores. Please send them again."),
+            )
+        await reply(
+            context,
+            _("✅ {count} grades saved · {what}").format(
+                count=result.count, what=what_text(target, data.zone)
+            ),
+            None,
+        )
+        context.toast = _("✅ Saved.")
+        bot: Bot = context.data["bot"]
+        sender: Sender = context.data["sender"]
+        sender.in_background(send_grades(bot, sender, result.notices, settings))
+        return None
 
 
-async def save_pressed(
+async def start(
     callback: CallbackQuery,
     callback_data: GradeCb,
     actor: Actor,
     session: AsyncSession,
     settings: Settings,
-    state: FSMContext,
-    bot: Bot,
-    sender: Sender,
+    scenes: ScenesManager,
 ) -> None:
-    data = await group_form_data(state, FORM, callback_data.group, GradeForm.confirm)
-    if data is None:
-        await callback.answer(stale_button_text())  # a second tap, or an old summary
+    group = await attendance_service.managed_group(session, actor, callback_data.group)
+    if group is None:
+        await refuse(callback, actor, session, callback_data.group)
         return
-    target = target_of(data)
-    scores = {int(sid): int(score) for sid, score in data[FORM]["scores"].items()}
-    result = await service.save(
-        session,
-        actor,
-        target,
-        data[FORM]["max"],
-        scores,
-        policy_version=settings.centre.policy_version,
-        now=utcnow(),
-    )
-    if result.problem is SaveProblem.FOREIGN:
-        await end_form(state, FORM)
-        await refuse(callback, actor, session, target.group_id)
-        return
-    if result.problem is not None:
-        await state.set_state(GradeForm.scores)
-        await edit_or_send(
-            callback,
-            _("⚠️ The group has changed since you typed the scores. Please send them again."),
-            None,
-        )
-        await callback.answer()
-        return
-    await end_form(state, FORM)
-    await edit_or_send(
-        callback,
-        _("✅ {count} grades saved · {what}").format(
-            count=result.count, what=what_text(target, settings.centre.tz)
-        ),
-        None,
-    )
-    await callback.answer(_("✅ Saved."))
-    for notice in result.notices:
+    data = GradeData(group_id=group.id, group_name=group.name, tz=settings.centre.tz.key)
+    await GradeForm.open(scenes, data)
+
+
+async def refuse(callback: CallbackQuery, actor: Actor, session: AsyncSession, group_id: int):
+    await service.deny(session, actor, group_id, "foreign")
+    await callback.answer(stale_button_text())
+
+
+async def send_grades(
+    bot: Bot, sender: Sender, notices: list[GradeNotice], settings: Settings
+) -> None:
+    for notice in notices:
         await sender.notify(bot, notice.recipient, partial(grade_notice_text, notice, settings))
 
 
@@ -440,22 +385,6 @@ def grade_notice_text(notice: GradeNotice, settings: Settings) -> str:
 
 def create_router() -> Router:
     router = Router(name="teacher.grades")
-    messages = router.message
-    for step, handler in (
-        (GradeForm.title, title_received),
-        (GradeForm.maximum, maximum_received),
-        (GradeForm.scores, scores_received),
-    ):
-        messages.register(handler, StateFilter(step), F.text, not_a_command)
-        messages.register(not_text, StateFilter(step), ~F.text)
-    messages.register(
-        text_while_choosing, StateFilter(GradeForm.target, GradeForm.confirm), not_a_command
-    )
-    callbacks = router.callback_query
-    callbacks.register(start, GradeCb.filter(F.action == "start"))
-    callbacks.register(lesson_picked, GradeCb.filter(F.action == "lesson"))
-    callbacks.register(kind_picked, GradeCb.filter(F.action == "kind"))
-    callbacks.register(edit_pressed, GradeCb.filter(F.action == "edit"))
-    callbacks.register(cancel_pressed, GradeCb.filter(F.action == "cancel"))
-    callbacks.register(save_pressed, GradeCb.filter(F.action == "save"))
+    router.callback_query.register(start, GradeCb.filter(F.action == "start"))
+    router.include_router(GradeForm.as_router())
     return router

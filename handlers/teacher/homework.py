@@ -4,6 +4,10 @@ Step 1 takes the text (or a photo / document with the text as its caption), step
 optional file, step 3 the due date (a typed date, the group's next lesson, or none),
 step 4 a summary with ✅ Confirm. Nothing is stored before ✅. The students and their
 linked parents who allow reminders get the homework as a notice, the file after it.
+
+The form (`HomeworkForm`, on the form engine) checks on every answer and at ✅ that the
+group is still the teacher's own: another teacher's group is refused (a
+`homework.denied` audit entry).
 """
 
 from datetime import datetime
@@ -12,111 +16,67 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.filters import StateFilter
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.delivery import Outcome, Sender
 from bot.formatting import format_datetime
+from bot.forms import Advance, Form, FormContext, FormData, Refusal, Step
+from bot.forms.engine import reply
 from bot.i18n import _, use_language
 from bot.services import attendance as attendance_service
 from bot.services import homework as service
+from bot.services import parsing
 from bot.services.access import Actor
 from bot.services.homework import HomeworkNotice, InvalidHomework, Problem
 from bot.services.student_views import AttachmentKind, parse_attachment
-from bot.telegram import edit_or_send
-from bot.wording import stale_button_text
+from bot.wording import due_problem, stale_button_text, task_problem
 from db.base import utcnow
-from handlers.forms import not_a_command
-from handlers.teacher.lessons import end_form, group_form_data
+from handlers.teacher.lessons import own_group
+from keyboards.forms import Rows
 from keyboards.teacher import (
+    NEXT_LESSON,
     HomeworkCb,
-    confirm_keyboard,
-    homework_due_keyboard,
-    homework_file_keyboard,
+    homework_due_rows,
+    homework_file_rows,
 )
-
-FORM = "homework"  # FSM data key of this form
-
-
-class HomeworkForm(StatesGroup):
-    text = State()
-    file = State()
-    due = State()
-    confirm = State()
 
 
 def header(group_name: str) -> str:
     return _("📚 <b>Homework</b> · {group}").format(group=escape(group_name))
 
 
-def problem_text(problem: Problem) -> str:
-    texts = {
-        Problem.NOT_TEXT: _(
-            "⚠️ Send the task as text, or a photo or a document with the task as its caption. "
-            "Other kinds of message are not taken here."
-        ),
-        Problem.TOO_SHORT: _("⚠️ That is too short: write at least {minimum} characters."),
-        Problem.TOO_LONG: _(
-            "⚠️ That is too long: the limit is {maximum} characters. Please shorten it."
-        ),
-        Problem.FILE_TYPE: _(
-            "⚠️ This kind of file is not taken. Send a photo, or a PDF, Word, Excel, "
-            "PowerPoint, text, image or ZIP file."
-        ),
-        Problem.FILE_SIZE: _("⚠️ The file is larger than 20 MB. Send a smaller one."),
-        Problem.DATE: _(
-            "⚠️ That is not a date. Write it like <i>25.03.2026</i> or <i>25.03.2026 14:00</i>."
-        ),
-        Problem.PAST: _("⚠️ That moment has passed already. Choose a later date."),
-        Problem.TOO_FAR: _("⚠️ That is more than a year ahead. Choose an earlier date."),
-    }
-    return texts[problem].format(minimum=service.TEXT_MIN, maximum=service.TEXT_MAX)
+def file_problem(problem: Problem) -> str:
+    if problem is Problem.FILE_SIZE:
+        return _("⚠️ The file is larger than 20 MB. Send a smaller one.")
+    return _(
+        "⚠️ This kind of file is not taken. Send a photo, or a PDF, Word, Excel, "
+        "PowerPoint, text, image or ZIP file."
+    )
 
 
-def text_prompt(group_name: str) -> str:
+def text_prompt(data: "HomeworkData") -> str:
     return "\n".join(
         [
-            header(group_name),
-            "",
             _(
                 "Step 1/4 — send the task as text, up to {maximum} characters. You may also "
                 "send a photo or a document with the task as its caption."
-            ).format(maximum=service.TEXT_MAX),
+            ).format(maximum=parsing.TASK_MAX),
             _("Example: <i>Exercises 3–5 on page 42, and learn the new words.</i>"),
-            "",
-            _("/cancel — leave without posting."),
         ]
     )
 
 
-def file_prompt(group_name: str) -> str:
-    return "\n".join(
-        [
-            header(group_name),
-            "",
-            _("Step 2/4 — attach a photo or a document, or tap ⏭ No file."),
-            "",
-            _("/cancel — leave without posting."),
-        ]
-    )
+def file_prompt(data: "HomeworkData") -> str:
+    return _("Step 2/4 — attach a photo or a document, or tap ⏭ No file.")
 
 
-def due_prompt(group_name: str) -> str:
-    return "\n".join(
-        [
-            header(group_name),
-            "",
-            _(
-                "Step 3/4 — when is it due? Send a date like <i>25.03.2026</i> "
-                "(or <i>25.03.2026 14:00</i>), or choose below."
-            ),
-            "",
-            _("/cancel — leave without posting."),
-        ]
+def due_prompt(data: "HomeworkData") -> str:
+    return _(
+        "Step 3/4 — when is it due? Send a date like <i>25.03.2026</i> "
+        "(or <i>25.03.2026 14:00</i>), or choose below."
     )
 
 
@@ -133,43 +93,34 @@ def file_label(attachment: str | None) -> str:
     return _("📷 a photo") if kind is AttachmentKind.PHOTO else _("📎 a document")
 
 
-def summary_text(form: dict, tz: ZoneInfo) -> str:
-    due_at = datetime.fromisoformat(form["due_at"]) if form.get("due_at") else None
+class HomeworkData(FormData):
+    group_id: int = 0
+    group_name: str = ""
+    tz: str = "UTC"  # the centre's time zone (dates typed and shown)
+    text: str = ""
+    attachment: str | None = None  # "photo:<file id>" / "document:<file id>"
+    due_at: datetime | None = None
+    lesson_id: int | None = None  # due at the start of this lesson
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+
+def summary_text(data: HomeworkData) -> str:
     return "\n".join(
         [
-            header(form["group_name"]),
+            header(data.group_name),
             "",
             _("Step 4/4 — check the homework:"),
-            _("<b>Due:</b> {due}").format(due=due_text(due_at, tz)),
-            _("<b>File:</b> {file}").format(file=file_label(form.get("attachment"))),
+            _("<b>Due:</b> {due}").format(due=due_text(data.due_at, data.zone)),
+            _("<b>File:</b> {file}").format(file=file_label(data.attachment)),
             "",
-            escape(form["text"]),
+            escape(data.text),
             "",
             _("Post it? The students and their parents will be told."),
         ]
     )
-
-
-async def refuse(callback: CallbackQuery, actor: Actor, session: AsyncSession, group_id: int):
-    await service.deny(session, actor, group_id, "foreign")
-    await callback.answer(stale_button_text())
-
-
-async def start(
-    callback: CallbackQuery,
-    callback_data: HomeworkCb,
-    actor: Actor,
-    session: AsyncSession,
-    state: FSMContext,
-) -> None:
-    group = await attendance_service.managed_group(session, actor, callback_data.group)
-    if group is None:
-        await refuse(callback, actor, session, callback_data.group)
-        return
-    await state.set_state(HomeworkForm.text)
-    await state.update_data({FORM: {"group_id": group.id, "group_name": group.name}})
-    await edit_or_send(callback, text_prompt(group.name), None)
-    await callback.answer()
 
 
 def attachment_of(message: Message) -> str | None:
@@ -182,202 +133,163 @@ def attachment_of(message: Message) -> str | None:
     return None
 
 
-async def ask_due(form: dict, session: AsyncSession, settings: Settings):
-    lesson = await service.next_lesson(session, form["group_id"], utcnow())
-    when = format_datetime(lesson.starts_at, settings.centre.tz) if lesson else None
-    return due_prompt(form["group_name"]), homework_due_keyboard(form["group_id"], when)
+# --- the steps ------------------------------------------------------------------------------
 
 
-async def text_received(
-    message: Message, state: FSMContext, session: AsyncSession, settings: Settings
-) -> None:
-    data = await state.get_data()
-    form = data[FORM]
-    try:
-        attachment = attachment_of(message)
-        if attachment is not None and not message.caption:
-            await message.answer(
-                _("⚠️ Add the task as the caption of the file, or send the text first.")
-                + "\n\n"
-                + text_prompt(form["group_name"])
-            )
-            return
-        text = service.clean_text(message.caption if attachment else message.text)
-    except InvalidHomework as invalid:
-        await message.answer(
-            problem_text(invalid.problem) + "\n\n" + text_prompt(form["group_name"])
-        )
-        return
-    form |= {"text": text, "attachment": attachment}
-    await state.set_data(data)
-    if attachment is None:
-        await state.set_state(HomeworkForm.file)
-        await message.answer(
-            file_prompt(form["group_name"]), reply_markup=homework_file_keyboard(form["group_id"])
-        )
-        return
-    await state.set_state(HomeworkForm.due)
-    text, markup = await ask_due(form, session, settings)
-    await message.answer(text, reply_markup=markup)
-
-
-async def file_received(
-    message: Message, state: FSMContext, session: AsyncSession, settings: Settings
-) -> None:
-    data = await state.get_data()
-    form = data[FORM]
+async def receive_text(data: HomeworkData, message: Message, context: FormContext) -> Advance:
+    if await own_group(context, data.group_id, service.deny) is None:
+        return Advance.CLOSE
     try:
         attachment = attachment_of(message)
     except InvalidHomework as invalid:
-        await message.answer(problem_text(invalid.problem))
-        return
-    if attachment is None:
-        await message.answer(
-            _("⚠️ Only a photo or a document can be attached here; or tap ⏭ No file."),
-            reply_markup=homework_file_keyboard(form["group_id"]),
-        )
-        return
-    form["attachment"] = attachment
-    await state.set_data(data)
-    await state.set_state(HomeworkForm.due)
-    text, markup = await ask_due(form, session, settings)
-    await message.answer(text, reply_markup=markup)
+        raise Refusal(file_problem(invalid.problem)) from None
+    if attachment is not None and not message.caption:
+        raise Refusal(_("⚠️ Add the task as the caption of the file, or send the text first."))
+    data.text = parsing.clean_task(message.caption if attachment else message.text)
+    data.attachment = attachment
+    return Advance.NEXT
 
 
-async def no_file(
-    callback: CallbackQuery,
-    callback_data: HomeworkCb,
-    state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-) -> None:
-    data = await group_form_data(state, FORM, callback_data.group, HomeworkForm.file)
-    if data is None:
-        await callback.answer(stale_button_text())
-        return
-    await state.set_state(HomeworkForm.due)
-    lesson = await service.next_lesson(session, callback_data.group, utcnow())
-    when = format_datetime(lesson.starts_at, settings.centre.tz) if lesson else None
-    await edit_or_send(
-        callback,
-        due_prompt(data[FORM]["group_name"]),
-        homework_due_keyboard(callback_data.group, when),
-    )
-    await callback.answer()
-
-
-async def due_received(message: Message, state: FSMContext, settings: Settings) -> None:
-    data = await state.get_data()
-    form = data[FORM]
-    tz = settings.centre.tz
+async def receive_file(data: HomeworkData, message: Message, context: FormContext) -> Advance:
+    if await own_group(context, data.group_id, service.deny) is None:
+        return Advance.CLOSE
     try:
-        due_at = service.parse_due(message.text, utcnow(), tz)
+        attachment = attachment_of(message)
     except InvalidHomework as invalid:
-        await message.answer(problem_text(invalid.problem))
-        return
-    form |= {"due_at": due_at.isoformat(), "lesson_id": None}
-    await state.set_data(data)
-    await state.set_state(HomeworkForm.confirm)
-    await message.answer(
-        summary_text(form, tz), reply_markup=confirm_keyboard(HomeworkCb, form["group_id"])
-    )
+        raise Refusal(file_problem(invalid.problem)) from None
+    if attachment is None:
+        raise Refusal(_("⚠️ Only a photo or a document can be attached here; or tap ⏭ No file."))
+    data.attachment = attachment
+    return Advance.NEXT
 
 
-async def due_picked(
-    callback: CallbackQuery,
-    callback_data: HomeworkCb,
-    state: FSMContext,
-    session: AsyncSession,
-    settings: Settings,
-) -> None:
-    data = await group_form_data(state, FORM, callback_data.group, HomeworkForm.due)
-    if data is None:
-        await callback.answer(stale_button_text())
-        return
-    form = data[FORM]
-    form |= {"due_at": None, "lesson_id": None}
-    if callback_data.action == "next":
-        lesson = await service.next_lesson(session, callback_data.group, utcnow())
+async def pick_no_file(data: HomeworkData, value: str, context: FormContext) -> Advance:
+    if await own_group(context, data.group_id, service.deny) is None:
+        return Advance.CLOSE
+    data.attachment = None
+    return Advance.NEXT
+
+
+async def due_buttons(data: HomeworkData, form: str, context: FormContext) -> Rows:
+    lesson = await service.next_lesson(context.session, data.group_id, utcnow())
+    when = format_datetime(lesson.starts_at, data.zone) if lesson else None
+    return homework_due_rows(form, "due", when)
+
+
+async def read_due(data: HomeworkData, text: str | None, context: FormContext) -> Advance:
+    if await own_group(context, data.group_id, service.deny) is None:
+        return Advance.CLOSE
+    data.due_at, data.lesson_id = parsing.parse_due(text, utcnow(), data.zone), None
+    return Advance.NEXT
+
+
+async def pick_due(data: HomeworkData, value: str, context: FormContext) -> Advance:
+    if await own_group(context, data.group_id, service.deny) is None:
+        return Advance.CLOSE
+    data.due_at, data.lesson_id = None, None
+    if value == NEXT_LESSON:
+        lesson = await service.next_lesson(context.session, data.group_id, utcnow())
         if lesson is None:
-            await callback.answer(_("ℹ️ The group has no lesson ahead."), show_alert=True)
+            context.toast, context.alert = _("ℹ️ The group has no lesson ahead."), True
+            return Advance.KEEP
+        data.due_at, data.lesson_id = lesson.starts_at, lesson.id
+    return Advance.NEXT
+
+
+class HomeworkForm(Form[HomeworkData], state="homework_form"):
+    """The task (with a file as its caption, or the file next), the due date; the summary.
+    ✏️ Edit asks from the task on again, as a new task may bring its own file."""
+
+    key = "hw"
+    data_type = HomeworkData
+    edit_from = "text"  # a new task may bring its own file, or ask for one
+    steps = (
+        Step(
+            "text",
+            text_prompt,
+            receive=receive_text,
+            problem=lambda error, typed: task_problem(error),
+            label=lambda: _("✏️ Edit"),
+        ),
+        Step(
+            "file",
+            file_prompt,
+            receive=receive_file,
+            pick=pick_no_file,
+            buttons=lambda data, form: homework_file_rows(form, "file"),
+            when=lambda data: data.attachment is None,
+        ),
+        Step(
+            "due",
+            due_prompt,
+            read=read_due,
+            choices=due_buttons,
+            pick=pick_due,
+            problem=lambda error, typed: due_problem(error),
+        ),
+    )
+
+    def title(self, data: HomeworkData) -> str:
+        return header(data.group_name)
+
+    def step_text(self, step: Step[HomeworkData], data: HomeworkData) -> str:
+        lines = [self.title(data), "", step.prompt(data), ""]
+        return "\n".join([*lines, _("/cancel — leave without posting.")])
+
+    def reask_text(self, problem: str, step: Step[HomeworkData], data: HomeworkData) -> str:
+        """A wrong file or date comes alone (the buttons stay under it); the task's
+        problems above the step."""
+        return super().reask_text(problem, step, data) if step.name == "text" else problem
+
+    def summary_text(self, data: HomeworkData) -> str:
+        return summary_text(data)
+
+    def cancelled_text(self) -> str:
+        return _("❌ Cancelled. Nothing was posted.")
+
+    def while_confirming_text(self) -> str:
+        return _("ℹ️ Use the buttons under the message above: ✅ Confirm, ✏️ Edit or ❌ Cancel.")
+
+    async def save(self, data: HomeworkData, context: FormContext) -> None:
+        settings: Settings = context.data["settings"]
+        posted = await service.post(
+            context.session,
+            context.actor,
+            data.group_id,
+            data.text,
+            attachment=data.attachment,
+            lesson_id=data.lesson_id,
+            due_at=data.due_at,
+            now=utcnow(),
+            policy_version=settings.centre.policy_version,
+        )
+        if posted.homework_id is None:  # no longer the teacher's group, or the lesson went
+            await service.deny(context.session, context.actor, data.group_id, "foreign")
+            context.toast = stale_button_text()
             return
-        form |= {"due_at": lesson.starts_at.isoformat(), "lesson_id": lesson.id}
-    await state.set_data(data)
-    await state.set_state(HomeworkForm.confirm)
-    await edit_or_send(
-        callback,
-        summary_text(form, settings.centre.tz),
-        confirm_keyboard(HomeworkCb, callback_data.group),
-    )
-    await callback.answer()
+        text = _("✅ Homework posted for {group}.").format(group=escape(data.group_name))
+        await reply(context, text, None)
+        context.toast = _("✅ Posted.")
+        bot: Bot = context.data["bot"]
+        sender: Sender = context.data["sender"]
+        sender.in_background(send_homework(bot, sender, posted.notices, data.zone))
 
 
-async def edit_pressed(
-    callback: CallbackQuery, callback_data: HomeworkCb, state: FSMContext
-) -> None:
-    data = await group_form_data(state, FORM, callback_data.group, HomeworkForm.confirm)
-    if data is None:
-        await callback.answer(stale_button_text())
-        return
-    form = data[FORM]
-    data[FORM] = {"group_id": form["group_id"], "group_name": form["group_name"]}
-    await state.set_data(data)
-    await state.set_state(HomeworkForm.text)
-    await edit_or_send(callback, text_prompt(form["group_name"]), None)
-    await callback.answer()
-
-
-async def cancel_pressed(
-    callback: CallbackQuery, callback_data: HomeworkCb, state: FSMContext
-) -> None:
-    data = await group_form_data(
-        state, FORM, callback_data.group, HomeworkForm.file, HomeworkForm.due, HomeworkForm.confirm
-    )
-    if data is None:
-        await callback.answer(stale_button_text())
-        return
-    await end_form(state, FORM)
-    await edit_or_send(callback, _("❌ Cancelled. Nothing was posted."), None)
-    await callback.answer()
-
-
-async def post_pressed(
+async def start(
     callback: CallbackQuery,
     callback_data: HomeworkCb,
     actor: Actor,
     session: AsyncSession,
     settings: Settings,
-    state: FSMContext,
-    bot: Bot,
-    sender: Sender,
+    scenes: ScenesManager,
 ) -> None:
-    data = await group_form_data(state, FORM, callback_data.group, HomeworkForm.confirm)
-    if data is None:
-        await callback.answer(stale_button_text())  # a second tap, or an old summary
+    group = await attendance_service.managed_group(session, actor, callback_data.group)
+    if group is None:
+        await service.deny(session, actor, callback_data.group, "foreign")
+        await callback.answer(stale_button_text())
         return
-    form = data[FORM]
-    posted = await service.post(
-        session,
-        actor,
-        form["group_id"],
-        form["text"],
-        attachment=form.get("attachment"),
-        lesson_id=form.get("lesson_id"),
-        due_at=datetime.fromisoformat(form["due_at"]) if form.get("due_at") else None,
-        now=utcnow(),
-        policy_version=settings.centre.policy_version,
-    )
-    await end_form(state, FORM)
-    if posted.homework_id is None:
-        await refuse(callback, actor, session, form["group_id"])
-        return
-    await edit_or_send(
-        callback,
-        _("✅ Homework posted for {group}.").format(group=escape(form["group_name"])),
-        None,
-    )
-    await callback.answer(_("✅ Posted."))
-    await send_homework(bot, sender, posted.notices, settings.centre.tz)
+    data = HomeworkData(group_id=group.id, group_name=group.name, tz=settings.centre.tz.key)
+    await HomeworkForm.open(scenes, data)
 
 
 def homework_notice_text(notice: HomeworkNotice, tz: ZoneInfo) -> str:
@@ -421,27 +333,6 @@ async def send_homework(
 
 def create_router() -> Router:
     router = Router(name="teacher.homework")
-    messages = router.message
-    messages.register(text_received, StateFilter(HomeworkForm.text), not_a_command)
-    messages.register(file_received, StateFilter(HomeworkForm.file), not_a_command)
-    messages.register(due_received, StateFilter(HomeworkForm.due), F.text, not_a_command)
-    messages.register(due_not_text, StateFilter(HomeworkForm.due), ~F.text)
-    messages.register(text_while_confirming, StateFilter(HomeworkForm.confirm), not_a_command)
-    callbacks = router.callback_query
-    callbacks.register(start, HomeworkCb.filter(F.action == "start"))
-    callbacks.register(no_file, HomeworkCb.filter(F.action == "nofile"))
-    callbacks.register(due_picked, HomeworkCb.filter(F.action.in_({"next", "nodue"})))
-    callbacks.register(edit_pressed, HomeworkCb.filter(F.action == "edit"))
-    callbacks.register(cancel_pressed, HomeworkCb.filter(F.action == "cancel"))
-    callbacks.register(post_pressed, HomeworkCb.filter(F.action == "post"))
+    router.callback_query.register(start, HomeworkCb.filter(F.action == "start"))
+    router.include_router(HomeworkForm.as_router())
     return router
-
-
-async def due_not_text(message: Message) -> None:
-    await message.answer(problem_text(Problem.DATE))
-
-
-async def text_while_confirming(message: Message) -> None:
-    await message.answer(
-        _("ℹ️ Use the buttons under the message above: ✅ Confirm, ✏️ Edit or ❌ Cancel.")
-    )

@@ -1,13 +1,12 @@
 """/today and /groups: the teacher's own lessons today and own groups, edited in place."""
 
+from collections.abc import Awaitable, Callable
 from datetime import time
 from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from babel.dates import get_day_names
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,13 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters.menu import MenuButton
 from bot.formatting import babel_locale, format_date, format_datetime
+from bot.forms import FormContext
 from bot.i18n import _
 from bot.services import attendance as service
 from bot.services.access import Actor
 from bot.services.attendance import GroupCard, LessonRef
 from bot.telegram import edit_or_send
-from bot.wording import stale_button_text
+from bot.wording import refusal_text, stale_button_text
 from db.base import utcnow
+from db.models import Group
 from keyboards.attendance import FROZEN_ICON, LESSON_ICONS, lessons_keyboard, today_keyboard
 from keyboards.labels import lesson_status_words
 from keyboards.teacher import TeacherCb, group_keyboard, groups_keyboard
@@ -29,25 +30,20 @@ from keyboards.teacher import TeacherCb, group_keyboard, groups_keyboard
 ROSTER_TEXT_LIMIT = 2500  # characters of names on the group card; the rest is counted
 
 
-async def end_form(state: FSMContext, key: str) -> None:
-    """Leave a form, dropping its data but keeping the unsaved attendance taps."""
-    data = await state.get_data()
-    data.pop(key, None)
-    await state.set_state(None)
-    await state.set_data(data)
-
-
-async def group_form_data(
-    state: FSMContext, key: str, group_id: int, *states: State
-) -> dict | None:
-    """The data of form `key` when it is at one of `states` for this group, else None
-    (a stale button of an older form, or of another group)."""
-    if await state.get_state() not in {s.state for s in states}:
-        return None
-    data = await state.get_data()
-    if data.get(key, {}).get("group_id") != group_id:
-        return None
-    return data
+async def own_group(
+    context: FormContext, group_id: int, deny: Callable[..., Awaitable[None]]
+) -> Group | None:
+    """A form's group while it is the teacher's own. Else a refusal: `deny` writes the
+    `denied` audit entry, a button gets the out-of-date toast, a message the refusal, and
+    the step ends the form (`Advance.CLOSE`)."""
+    group = await service.managed_group(context.session, context.actor, group_id)
+    if group is None:
+        await deny(context.session, context.actor, group_id, "foreign")
+        if isinstance(context.event, CallbackQuery):
+            context.toast = stale_button_text()
+        else:
+            await context.event.answer(refusal_text())
+    return group
 
 
 def lesson_line(lesson: LessonRef, tz: ZoneInfo) -> str:

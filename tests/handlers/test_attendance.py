@@ -253,9 +253,10 @@ async def test_attendance_is_one_message_of_toggles_then_one_save(client, sessio
         assert edit.message_id == message_id
         seen.append(reply.buttons()[1])
     assert seen == ["❌ 2. Bobur", "⏰ 2. Bobur", "📝 2. Bobur", "✅ 2. Bobur"]
-    # the pending marks are FSM data under string keys, nothing in the database yet
+    # the pending marks are FSM data under string keys (a slot apart from the forms'),
+    # nothing in the database yet
     state = await client.dispatcher.storage.get_data(
-        StorageKey(bot_id=BOT_ID, chat_id=TEACHER.id, user_id=TEACHER.id)
+        StorageKey(bot_id=BOT_ID, chat_id=TEACHER.id, user_id=TEACHER.id, destiny="attendance")
     )
     assert state["attendance"] == {
         str(data.lesson.id): {str(s.id): "present" for s in data.students}
@@ -288,7 +289,7 @@ async def test_attendance_is_one_message_of_toggles_then_one_save(client, sessio
     assert "<b>Bobur</b>" in to_mother and "ср, 4 мар. · 14:00" in to_mother
     assert len(saved.of(SendMessage)) == 2
     assert await client.dispatcher.storage.get_data(
-        StorageKey(bot_id=BOT_ID, chat_id=TEACHER.id, user_id=TEACHER.id)
+        StorageKey(bot_id=BOT_ID, chat_id=TEACHER.id, user_id=TEACHER.id, destiny="attendance")
     ) == {"attendance": {}}
 
 

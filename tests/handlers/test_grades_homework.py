@@ -6,14 +6,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiogram.methods import EditMessageText, SendMessage, SendPhoto
 from aiogram.types import Document, Location, PhotoSize
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from bot.services import grades as grades_service
 from bot.services import homework as homework_service
+from bot.services import parsing
 from bot.services.attendance import Student
-from bot.services.grades import InvalidScores, LineError, Problem
 from bot.services.homework import InvalidHomework
-from db.models import AuditEntry, Grade, Homework, Role
+from bot.services.parsing import Invalid, LineError
+from bot.services.parsing import LineProblem as Problem
+from db.models import AuditEntry, Enrolment, Grade, Homework, Role
 from tests.chat import Person
 from tests.factories import make_group, make_lesson, make_user
 from tests.handlers.test_attendance import (  # noqa: F401  (fixtures)
@@ -26,6 +27,7 @@ from tests.handlers.test_attendance import (  # noqa: F401  (fixtures)
     clock,
     dispatcher,
     entries,
+    open_sheet,
     sent_to,
 )
 
@@ -44,19 +46,19 @@ ROSTER = [
 
 def test_score_lines_take_names_or_numbers_and_any_apostrophe():
     text = "Aziz Karimov 18\n\n2 20\nali valiyev: 0\nG'ulom O`rinov"
-    with pytest.raises(InvalidScores) as invalid:
-        grades_service.parse_scores(text, ROSTER, 20)
-    assert invalid.value.errors == [LineError(5, Problem.FORMAT, "G'ulom O`rinov")]
-    scores = grades_service.parse_scores("Aziz 18\nG'ulom 19\nTursunov 7", ROSTER, 20)
+    with pytest.raises(Invalid) as invalid:
+        parsing.parse_scores(text, ROSTER, 20)
+    assert invalid.value.facts["errors"] == [LineError(5, Problem.FORMAT, "G'ulom O`rinov")]
+    scores = parsing.parse_scores("Aziz 18\nG'ulom 19\nTursunov 7", ROSTER, 20)
     assert scores == {1: 18, 2: 19, 4: 7}
-    assert grades_service.parse_scores("3 5", ROSTER, 20) == {3: 5}
+    assert parsing.parse_scores("3 5", ROSTER, 20) == {3: 5}
 
 
 def test_every_bad_line_is_reported_with_its_number():
     text = "Aziz 21\nAli 5\nZafar 3\n2 7.5\n1 4\n9 1\nAziz 2"
-    with pytest.raises(InvalidScores) as invalid:
-        grades_service.parse_scores(text, ROSTER, 20)
-    assert [(e.line, e.problem) for e in invalid.value.errors] == [
+    with pytest.raises(Invalid) as invalid:
+        parsing.parse_scores(text, ROSTER, 20)
+    assert [(e.line, e.problem) for e in invalid.value.facts["errors"]] == [
         (1, Problem.RANGE),
         (2, Problem.AMBIGUOUS),
         (3, Problem.UNKNOWN),
@@ -64,33 +66,31 @@ def test_every_bad_line_is_reported_with_its_number():
         (6, Problem.NUMBER),
         (7, Problem.DUPLICATE),  # line 5 gave Aziz (number 1) a score already
     ]
-    with pytest.raises(InvalidScores) as empty:
-        grades_service.parse_scores("  \n", ROSTER, 20)
-    assert empty.value.errors == [LineError(1, Problem.EMPTY)]
+    with pytest.raises(Invalid) as empty:
+        parsing.parse_scores("  \n", ROSTER, 20)
+    assert empty.value.facts["errors"] == [LineError(1, Problem.EMPTY)]
 
 
-@pytest.mark.parametrize("text", ["0", "1001", "abc", "-5", "12.5", "", None])
+@pytest.mark.parametrize("text", ["0", "1001", "abc", "-5", "12.5", "", None, "²"])
 def test_the_maximum_is_a_whole_number_from_1_to_1000(text):
-    with pytest.raises(grades_service.InvalidMax):
-        grades_service.parse_max(text)
+    with pytest.raises(Invalid):
+        parsing.parse_max(text)
 
 
 def test_due_dates_are_local_and_neither_past_nor_far():
-    due = homework_service.parse_due("6.3.2026", NOW, TASHKENT)
+    due = parsing.parse_due("6.3.2026", NOW, TASHKENT)
     assert due == datetime(2026, 3, 6, 18, 59, tzinfo=UTC)  # 23:59 in Tashkent
-    assert homework_service.parse_due("06.03 14:00", NOW, TASHKENT) == datetime(
-        2026, 3, 6, 9, 0, tzinfo=UTC
-    )
+    assert parsing.parse_due("06.03 14:00", NOW, TASHKENT) == datetime(2026, 3, 6, 9, 0, tzinfo=UTC)
     for text, problem in (
-        ("31.02.2026", homework_service.Problem.DATE),
-        ("25:00", homework_service.Problem.DATE),
-        ("06.03.2026 25:00", homework_service.Problem.DATE),
-        ("03.03.2026", homework_service.Problem.PAST),
-        ("04.03.2026 13:00", homework_service.Problem.PAST),
-        ("05.03.2027", homework_service.Problem.TOO_FAR),
+        ("31.02.2026", parsing.Problem.DATE_IMPOSSIBLE),
+        ("25:00", parsing.Problem.DATE_FORMAT),
+        ("06.03.2026 25:00", parsing.Problem.DATE_IMPOSSIBLE),
+        ("03.03.2026", parsing.Problem.DATE_PAST),
+        ("04.03.2026 13:00", parsing.Problem.DATE_PAST),
+        ("05.03.2027", parsing.Problem.DATE_TOO_FAR),
     ):
-        with pytest.raises(InvalidHomework) as invalid:
-            homework_service.parse_due(text, NOW, TASHKENT)
+        with pytest.raises(Invalid) as invalid:
+            parsing.parse_due(text, NOW, TASHKENT)
         assert invalid.value.problem is problem, text
 
 
@@ -222,27 +222,49 @@ async def test_a_lesson_id_beyond_an_integer_column_is_a_stale_button(client, se
     message_id, card = await open_group(client, TEACHER)
     step1 = await client.press(TEACHER, card.callback_data("📝 Grades"), message_id)
     real = step1.callback_data("🗓 Lesson Wed, 4 Mar · 14:00")
-    assert real == f"tg:lesson:{data.group.id}:{data.lesson.id}"
-    forged = await client.press(TEACHER, f"tg:lesson:{data.group.id}:{2**31}", message_id)
+    assert real == f"fm:gr:pick:target:{data.lesson.id}"
+    forged = await client.press(TEACHER, f"fm:gr:pick:target:{2**31}", message_id)
     assert [answer.text for answer in forged.answers] == [STALE]
     step2 = await client.press(TEACHER, real, message_id)  # the form is where it was
     assert "Step 2/4 — the maximum score" in step2.text
 
 
 async def test_another_teachers_group_cannot_be_graded_or_given_homework(client, session):
-    await centre(session)
+    data = await centre(session)
     other = await make_user(session, OTHER_TEACHER, roles=[Role.TEACHER])
     foreign = await make_group(session, "B2 evening", teacher_id=other.id)
-    for data_string in (
-        f"tg:start:{foreign.id}:",
-        f"tg:lesson:{foreign.id}:1",
-        f"hw:start:{foreign.id}",
-    ):
+    foreign_lesson = await make_lesson(session, foreign, LESSON_AT)
+    for data_string in (f"tg:start:{foreign.id}:", f"hw:start:{foreign.id}"):
         reply = await client.press(TEACHER, data_string)
         assert [a.text for a in reply.answers] == [STALE], data_string
         assert not reply.of(EditMessageText) and not reply.of(SendMessage)
+    # a lesson of the other teacher's group, forged into one's own grade form
+    message_id, card = await open_group(client, TEACHER)
+    step1 = await client.press(TEACHER, card.callback_data("📝 Grades"), message_id)
+    forged = await client.press(TEACHER, f"fm:gr:pick:target:{foreign_lesson.id}", message_id)
+    assert [a.text for a in forged.answers] == [STALE]
+    assert not forged.of(EditMessageText) and not forged.of(SendMessage)
+    # the group handed to the other teacher while the forms are open: refused at the next
+    # answer, the form ends, nothing is written
+    step2 = await client.press(TEACHER, step1.callback_data("🧪 Test"), message_id)
+    assert "Step 2/5 — name it" in step2.text
+    data.group.teacher_id = other.id
+    await session.commit()
+    refused = await client.send(TEACHER, "Unit 3 test")
+    assert refused.text.startswith("⚠️ You do not have access to this.")
+    assert (await client.send(TEACHER, "20")).text != refused.text  # the form has ended
+    data.group.teacher_id = data.teacher.id
+    await session.commit()
+    await client.press(TEACHER, card.callback_data("📚 Homework"), message_id)
+    step2 = await client.send(TEACHER, "Read chapter 2.")
+    data.group.teacher_id = other.id
+    await session.commit()
+    no_file = await client.press(TEACHER, step2.callback_data("⏭ No file"), step2.message_id)
+    assert [a.text for a in no_file.answers] == [STALE]
+    assert await session.scalar(select(func.count()).select_from(Grade)) == 0
+    assert await session.scalar(select(func.count()).select_from(Homework)) == 0
     assert len(await entries(session, "grades.denied")) == 2
-    assert len(await entries(session, "homework.denied")) == 1
+    assert len(await entries(session, "homework.denied")) == 2
 
 
 # --- homework through the Dispatcher ------------------------------------------------------------
@@ -351,10 +373,60 @@ async def test_homework_refuses_other_files_and_can_be_posted_without_one(client
 
     # ❌ Cancel on a new summary posts nothing
     await client.press(TEACHER, card.callback_data("📚 Homework"), message_id)
-    await client.send(TEACHER, "Another task")
-    step3 = await client.press(TEACHER, f"hw:nofile:{data.group.id}")
+    step2 = await client.send(TEACHER, "Another task")
+    step3 = await client.press(TEACHER, step2.callback_data("⏭ No file"))
     summary = await client.press(TEACHER, step3.callback_data("⏭ No due date"), step3.message_id)
     assert "<b>Due:</b> no due date" in summary.text
     cancelled = await client.press(TEACHER, summary.callback_data("❌ Cancel"), step3.message_id)
     assert cancelled.text == "❌ Cancelled. Nothing was posted."
     assert await session.scalar(select(func.count()).select_from(Homework)) == 1
+
+
+async def test_unsaved_attendance_taps_outlive_a_grade_or_homework_form(client, session):
+    """The taps live in a slot of their own: a form opened, finished or cancelled keeps them."""
+    data = await centre(session)
+    message_id, sheet = await open_sheet(client, TEACHER, data.lesson)
+    tapped = await client.press(TEACHER, sheet.callback_data("✅ 2. Bobur"), message_id)
+    assert "❌ 2. Bobur" in tapped.buttons()
+    groups_id, card = await open_group(client, TEACHER)
+    await client.press(TEACHER, card.callback_data("📚 Homework"), groups_id)
+    step2 = await client.send(TEACHER, "Read chapter 2.")
+    await client.press(TEACHER, card.callback_data("📝 Grades"), groups_id)  # closes homework
+    await client.send(TEACHER, "/cancel")
+    assert step2.buttons() == ["⏭ No file"]
+    _, again = await open_sheet(client, TEACHER, data.lesson)
+    assert "❌ 2. Bobur" in again.buttons()
+
+
+async def test_edit_asks_the_homework_again_from_the_task_and_grades_repeat_a_step(client, session):
+    data = await centre(session)
+    message_id, card = await open_group(client, TEACHER)
+    await client.press(TEACHER, card.callback_data("📚 Homework"), message_id)
+    step2 = await client.send(TEACHER, "Read chapter 2.")
+    step3 = await client.press(TEACHER, step2.callback_data("⏭ No file"), step2.message_id)
+    summary = await client.press(TEACHER, step3.callback_data("⏭ No due date"), step2.message_id)
+    typed = await client.send(TEACHER, "hello")
+    assert typed.text.startswith("ℹ️ Use the buttons under the message above: ✅ Confirm")
+    edit = await client.press(TEACHER, summary.callback_data("✏️ Edit"), step2.message_id)
+    assert "Step 1/4" in edit.text and "/cancel — leave without posting." in edit.text
+    again = await client.send(TEACHER, "Read chapter 3.")
+    assert "Step 2/4" in again.text  # the file and the due date are asked again
+    due = await client.press(TEACHER, again.callback_data("⏭ No file"), again.message_id)
+    summary = await client.send(TEACHER, "10.03.2026")
+    assert "Read chapter 3." in summary.text and "10 Mar" in summary.text
+    assert "Step 3/4" in due.text
+
+    step1 = await client.press(TEACHER, card.callback_data("📝 Grades"), message_id)
+    hint = await client.send(TEACHER, "a test")
+    assert hint.text == "ℹ️ Use the buttons under the message above, or /cancel."
+    await client.press(TEACHER, step1.callback_data("🎓 Exam"), message_id)
+    sticker = await client.send(TEACHER, location=Location(latitude=41.3, longitude=69.2))
+    assert sticker.text == "⚠️ Please send it as a text message."
+    await client.send(TEACHER, "Final")
+    await session.execute(
+        update(Enrolment).where(Enrolment.group_id == data.group.id).values(status="left")
+    )
+    await session.commit()
+    nobody = await client.send(TEACHER, "50")
+    assert nobody.text.startswith("ℹ️ Nobody is actively enrolled in this group")
+    assert (await client.send(TEACHER, "1 5")).text != nobody.text  # the form has ended
