@@ -93,6 +93,22 @@ class FormContext:
     def actor(self) -> Any:
         return self.data["actor"]
 
+    @property
+    def settings(self) -> Any:
+        return self.data["settings"]
+
+    @property
+    def bot(self) -> Any:
+        return self.data["bot"]
+
+    @property
+    def sender(self) -> Any:
+        return self.data["sender"]
+
+    @property
+    def state(self) -> FSMContext:
+        return self.data["state"]
+
 
 @dataclass(slots=True)
 class Visit(Generic[D]):

@@ -192,7 +192,7 @@ class AnswerForm(Form[AnswerData], state="ticket_answer_form"):
             return None
         assert result.ticket is not None
         ticket = result.ticket
-        bot, sender = context.data["bot"], context.data["sender"]
+        bot, sender = context.bot, context.sender
         if await tell_author(
             bot, sender, result.author, lambda: answer_for_author(ticket), ticket.id
         ):

@@ -7,6 +7,7 @@ from aiogram.types import Message
 
 from bot.i18n import _
 from bot.services.access import Actor
+from bot.wording import cancelled_text
 from keyboards.common import main_menu
 
 
@@ -15,7 +16,7 @@ async def cancel(message: Message, state: FSMContext, actor: Actor) -> None:
         text = _("ℹ️ There is nothing to cancel.")
     else:
         await state.clear()
-        text = _("❌ Cancelled. Nothing was saved.")
+        text = cancelled_text()
     await message.answer(text, reply_markup=main_menu(actor.effective_roles))
 
 

@@ -121,9 +121,9 @@ async def declined(callback: CallbackQuery, state: FSMContext) -> None:
 
 async def erase(context: FormContext) -> None:
     message: Message = context.event  # type: ignore[assignment]
-    settings: Settings = context.data["settings"]
-    state: FSMContext = context.data["state"]
-    actor, bot = context.actor, context.data["bot"]
+    settings: Settings = context.settings
+    state: FSMContext = context.state
+    actor, bot = context.actor, context.bot
     deletion = await deletion_service.delete_user(
         context.session, actor.user_id, owner_ids=settings.telegram.owner_ids
     )
@@ -150,7 +150,7 @@ async def erase(context: FormContext) -> None:
     )
     if actor.roles & {Role.ADMIN, Role.TEACHER} and not actor.is_owner:
         await reset_command_menu(bot, actor.telegram_id)
-    await notify_admins(bot, context.data["sender"], deletion)
+    await notify_admins(bot, context.sender, deletion)
 
 
 async def forget_chat(state: FSMContext) -> None:

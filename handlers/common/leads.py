@@ -200,7 +200,7 @@ async def apply_command(
 
 
 async def send_request(data: ApplyData, context: FormContext) -> None:
-    actor, session, settings = context.actor, context.session, context.data["settings"]
+    actor, session, settings = context.actor, context.session, context.settings
     may, lead = await leads_service.apply(
         session, actor, name=data.name, phone=data.phone, course_id=data.course
     )
@@ -218,8 +218,8 @@ async def send_request(data: ApplyData, context: FormContext) -> None:
     context.toast = _("✅ Sent.")
     staff = await staff_recipients(session, Permission.USERS, settings.telegram.owner_ids)
     for recipient in staff:
-        await context.data["sender"].notify(
-            context.data["bot"],
+        await context.sender.notify(
+            context.bot,
             recipient,
             lambda: staff_notice(lead),
             reply_markup=lambda: open_lead(lead.id),

@@ -171,7 +171,7 @@ class SupportForm(Form[TicketData], state="support_form"):
         return _("ℹ️ Use the buttons under your message above: ✅ Send, ✏️ Edit or ❌ Cancel.")
 
     async def save(self, data: TicketData, context: FormContext) -> None:
-        settings: Settings = context.data["settings"]
+        settings: Settings = context.settings
         notice = await support_service.open_ticket(
             context.session,
             context.actor.user_id,
@@ -182,7 +182,7 @@ class SupportForm(Form[TicketData], state="support_form"):
         text = _("✅ Ticket #{id} received. We answer within 24 hours, here in this chat.")
         await reply(context, text.format(id=notice.ticket.id), None)
         context.toast = _("✅ Sent.")
-        await notify_staff(context.data["bot"], context.data["sender"], notice, settings)
+        await notify_staff(context.bot, context.sender, notice, settings)
 
 
 async def show_support(

@@ -294,7 +294,7 @@ class GradeForm(Form[GradeData], state="grade_form"):
         return choose_hint()
 
     async def save(self, data: GradeData, context: FormContext) -> Retry | None:
-        settings: Settings = context.data["settings"]
+        settings: Settings = context.settings
         target = data.target()
         result = await service.save(
             context.session,
@@ -324,8 +324,8 @@ class GradeForm(Form[GradeData], state="grade_form"):
             None,
         )
         context.toast = _("✅ Saved.")
-        bot: Bot = context.data["bot"]
-        sender: Sender = context.data["sender"]
+        bot: Bot = context.bot
+        sender: Sender = context.sender
         sender.in_background(send_grades(bot, sender, result.notices, settings))
         return None
 

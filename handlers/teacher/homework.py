@@ -251,7 +251,7 @@ class HomeworkForm(Form[HomeworkData], state="homework_form"):
         return _("ℹ️ Use the buttons under the message above: ✅ Confirm, ✏️ Edit or ❌ Cancel.")
 
     async def save(self, data: HomeworkData, context: FormContext) -> None:
-        settings: Settings = context.data["settings"]
+        settings: Settings = context.settings
         posted = await service.post(
             context.session,
             context.actor,
@@ -270,8 +270,8 @@ class HomeworkForm(Form[HomeworkData], state="homework_form"):
         text = _("✅ Homework posted for {group}.").format(group=escape(data.group_name))
         await reply(context, text, None)
         context.toast = _("✅ Posted.")
-        bot: Bot = context.data["bot"]
-        sender: Sender = context.data["sender"]
+        bot: Bot = context.bot
+        sender: Sender = context.sender
         sender.in_background(send_homework(bot, sender, posted.notices, data.zone))
 
 

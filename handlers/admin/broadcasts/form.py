@@ -296,15 +296,13 @@ async def preview(data: BroadcastData, context: FormContext, category: str) -> A
     data.category, data.view, data.when = category, MENU, None
     draft = data.draft()
     chosen = await service.audience_recipients(
-        context.session, draft.audience, draft.category, context.data["settings"], utcnow()
+        context.session, draft.audience, draft.category, context.settings, utcnow()
     )
     data.count = len(chosen)
     callback: CallbackQuery = context.event  # type: ignore[assignment]
     await edit_or_send(callback, _("👀 <b>Preview</b>: recipients will see this ⬇️"), None)
     actor = context.actor
-    await context.data["bot"].copy_message(
-        actor.telegram_id, draft.source_chat_id, draft.source_message_id
-    )
+    await context.bot.copy_message(actor.telegram_id, draft.source_chat_id, draft.source_message_id)
     if isinstance(callback.message, Message):
         # the form answers a message with a new one: the summary goes under the copy
         context.event = callback.message
@@ -339,7 +337,7 @@ def when_problem(error: Invalid, typed: str | None) -> str:
 
 async def read_when(data: BroadcastData, text: str | None, context: FormContext) -> None:
     now = utcnow()
-    when = parse_when(text, context.data["settings"], now)
+    when = parse_when(text, context.settings, now)
     if when <= now + timedelta(minutes=1):
         raise Refusal(time_passed_text())
     data.when = when.isoformat()

@@ -61,7 +61,7 @@ async def receive_notice(data: IncidentData, message: Message, context: FormCont
         context.session,
         Audience(AudienceType.ALL),
         BroadcastCategory.ESSENTIAL,
-        context.data["settings"],
+        context.settings,
         utcnow(),
     )
     data.chat, data.message = message.chat.id, message.message_id

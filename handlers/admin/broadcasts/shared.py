@@ -48,8 +48,8 @@ def category_label(category: str) -> str:
 async def start_sending(context: FormContext, draft: Draft, *, incident: bool = False) -> None:
     """Store the broadcast with its deliveries, then send it in the background; the author
     follows it in a progress message."""
-    bot, actor, settings = context.data["bot"], context.actor, context.data["settings"]
-    sender = context.data["sender"]
+    bot, actor, settings = context.bot, context.actor, context.settings
+    sender = context.sender
     progress = await bot.send_message(actor.telegram_id, _("⏳ Preparing the recipients…"))
     broadcast = await service.send_now(
         context.session,

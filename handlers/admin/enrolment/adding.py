@@ -192,7 +192,7 @@ class AddForm(Form[AddData], state="enrol_form"):
         return enrol_confirm(data.group_id, self.key, full=data.over)
 
     async def save(self, data: AddData, context: FormContext) -> Advance | None:
-        settings = context.data["settings"]
+        settings = context.settings
         assert data.student_id is not None
         change = await enrolment_service.enrol(
             context.session,
@@ -219,7 +219,7 @@ class AddForm(Form[AddData], state="enrol_form"):
         assert change.enrolment is not None
         group = await academic_service.group(context.session, data.group_id)
         assert group is not None
-        sent = await tell(context.data["bot"], context.data["sender"], "added", change, group)
+        sent = await tell(context.bot, context.sender, "added", change, group)
         text = [
             _("✅ Added to the group."),
             told_text(sent),

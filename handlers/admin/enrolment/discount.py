@@ -89,7 +89,7 @@ class DiscountForm(Form[DiscountData], state="discount_form"):
         await reply(context, card_text(item, group), enrolment_card(item, 1))
 
     async def save(self, data: DiscountData, context: FormContext) -> None:
-        settings = context.data["settings"]
+        settings = context.settings
         change = await enrolment_service.set_discount(
             context.session,
             context.actor.user_id,
@@ -104,7 +104,7 @@ class DiscountForm(Form[DiscountData], state="discount_form"):
         item, group = found
         lines = [card_text(item, group)]
         if change.outcome is Outcome.DONE:
-            bot, sender = context.data["bot"], context.data["sender"]
+            bot, sender = context.bot, context.sender
             sent = await tell(bot, sender, "discount", change, group)
             lines = [_("✅ Saved."), told_text(sent), "", *lines]
         else:

@@ -475,7 +475,7 @@ class GroupForm(Form[GroupData], state="group_form"):
         return "\n".join(lines)
 
     async def save(self, data: GroupData, context: FormContext) -> Retry | Advance | None:
-        settings: Settings = context.data["settings"]
+        settings: Settings = context.settings
         callback: CallbackQuery = context.event  # type: ignore[assignment]
         draft = data.draft()
         result = await academic_service.save_group(

@@ -44,7 +44,7 @@ class MoveData(FormData):
 
 
 def settings_of(context: FormContext) -> Settings:
-    return context.data["settings"]
+    return context.settings
 
 
 async def read_day(data: MoveData, text: str | None, context: FormContext) -> None:
@@ -136,7 +136,7 @@ class MoveForm(Form[MoveData], state="lesson_move_form"):
             await reply(context, refusal_text(change.refusal), None)
             return
         assert change.lesson is not None
-        bot, sender = context.data["bot"], context.data["sender"]
+        bot, sender = context.bot, context.sender
         sent, _total = await tell(bot, sender, change, settings.centre.tz)
         info = change.lesson
         text = [_("✅ The lesson is moved."), told_text(sent), "", card_text(info, data.tz)]

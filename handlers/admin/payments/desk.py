@@ -257,7 +257,7 @@ class PayForm(MoneyForm, state=PAY_FORM):
         )
 
     async def save(self, data: PayData, context: FormContext) -> Retry | None:
-        await context.data["state"].clear()  # before the ledger: a second ✅ finds no form
+        await context.state.clear()  # before the ledger: a second ✅ finds no form
         session, callback = context.session, context.event
         result = await ledger.record_payment(
             session,
@@ -273,12 +273,10 @@ class PayForm(MoneyForm, state=PAY_FORM):
             return None
         context.toast = _("✅ Saved.")
         balance = result.balance if result.balance is not None else 0
-        receipt = await receipts.receipt_notice(
-            session, context.data["settings"], result.payment, balance
-        )
+        receipt = await receipts.receipt_notice(session, context.settings, result.payment, balance)
         if receipt is not None:
-            bot: Bot = context.data["bot"]
-            sender: Sender = context.data["sender"]
+            bot: Bot = context.bot
+            sender: Sender = context.sender
             sender.in_background(receipt.send(bot, sender))
         await edit_or_send(
             callback,  # type: ignore[arg-type]

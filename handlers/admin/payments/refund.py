@@ -138,8 +138,8 @@ class RefundForm(MoneyForm, state=REFUND_FORM):
         )
 
     async def save(self, data: RefundData, context: FormContext) -> Retry | None:
-        await context.data["state"].clear()  # before the ledger: a second ✅ finds no form
-        session, settings = context.session, context.data["settings"]
+        await context.state.clear()  # before the ledger: a second ✅ finds no form
+        session, settings = context.session, context.settings
         result = await ledger.record_refund(
             session,
             actor_id=context.actor.user_id,
@@ -166,8 +166,8 @@ class RefundForm(MoneyForm, state=REFUND_FORM):
             method=data.method,
             balance=balance,
         )
-        bot: Bot = context.data["bot"]
-        sender: Sender = context.data["sender"]
+        bot: Bot = context.bot
+        sender: Sender = context.sender
         sender.in_background(notice.send(bot, sender))
         await show_list(context.event, session, settings, data.student_id)  # type: ignore[arg-type]
         return None

@@ -102,8 +102,8 @@ class ReverseForm(MoneyForm, state=REVERSE_FORM):
         )
 
     async def save(self, data: ReverseData, context: FormContext) -> Retry | None:
-        await context.data["state"].clear()  # before the ledger: a second ✅ finds no form
-        session, settings = context.session, context.data["settings"]
+        await context.state.clear()  # before the ledger: a second ✅ finds no form
+        session, settings = context.session, context.settings
         result = await ledger.reverse_payment(
             session,
             actor_id=context.actor.user_id,
@@ -121,8 +121,8 @@ class ReverseForm(MoneyForm, state=REVERSE_FORM):
         balance = result.balance if result.balance is not None else 0
         notice = await receipts.reversal_notice(session, settings, result.payment, balance)
         if notice is not None:
-            bot: Bot = context.data["bot"]
-            sender: Sender = context.data["sender"]
+            bot: Bot = context.bot
+            sender: Sender = context.sender
             sender.in_background(notice.send(bot, sender))
         await show_list(context.event, session, settings, result.payment.student_id)  # type: ignore[arg-type]
         return None

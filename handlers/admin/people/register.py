@@ -105,7 +105,7 @@ async def read_birth(data: RegisterData, text: str | None, context: FormContext)
     if text == "-":
         data.birth = None
         return
-    today = utcnow().astimezone(context.data["settings"].centre.tz).date()
+    today = utcnow().astimezone(context.settings.centre.tz).date()
     try:
         data.birth = parsing.parse_birth_date(text, today).isoformat()
     except Invalid as invalid:
@@ -172,7 +172,7 @@ class RegisterForm(Form[RegisterData], state="register_form"):
         return "\n".join(lines)
 
     async def save(self, data: RegisterData, context: FormContext) -> Retry | None:
-        settings, actor = context.data["settings"], context.actor
+        settings, actor = context.settings, context.actor
         user_id = await people_service.register(
             context.session,
             actor.user_id,
