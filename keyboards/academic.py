@@ -123,16 +123,6 @@ def enrolment_status_labels() -> dict[EnrolmentStatus, str]:
     }
 
 
-def confirm_row(save: CallbackData, edit: CallbackData | None, drop: CallbackData) -> list:
-    rows = [[_button(_("✅ Confirm"), save)]]
-    second = []
-    if edit is not None:
-        second.append(_button(_("✏️ Edit"), edit))
-    second.append(_button(_("❌ Cancel"), drop))
-    rows.append(second)
-    return rows
-
-
 # --- courses ------------------------------------------------------------------------------
 
 
