@@ -16,7 +16,7 @@ from bot.notices.payment_reminders import RemindNowReason, remind_now
 from db.engine import create_engine, create_session_factory
 from tests.chat import Person
 from tests.conftest import POSTGRES_URL, make_settings
-from tests.jobs.test_class_reminders import enrol, make_lesson
+from tests.jobs.test_class_reminders import enrol, make_class
 from tests.jobs.test_payment_reminders import DUE, add_charge, local, make_parent, make_student
 from tests.mocked_bot import MockedBot
 
@@ -82,7 +82,7 @@ async def test_two_schedulers_send_each_payment_reminder_once(database_url, sess
 
 async def test_two_schedulers_send_each_class_reminder_once(database_url, session, two_processes):
     settings = make_settings(database_url, class_reminder_parents=True)
-    lesson_id = await make_lesson(session, local(date(2026, 3, 3), 14))
+    lesson_id = await make_class(session, local(date(2026, 3, 3), 14))
     await crowd(session, lesson_id)
     moment = local(date(2026, 3, 3), 13, 1)
 
