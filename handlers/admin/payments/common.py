@@ -11,6 +11,7 @@ from bot.formatting import format_money
 from bot.forms import Form, FormContext, FormData, OutOfDate, Refusal, Step
 from bot.forms.engine import Markup
 from bot.i18n import _
+from bot.services.payments import ledger
 from db.base import utcnow
 from db.models import Permission
 from keyboards.forms import FormCb
@@ -62,6 +63,18 @@ def clean_text(text: str | None) -> str:
     if problem is not None:
         raise Refusal(problem)
     return cleaned
+
+
+class HasReason(FormData):
+    student_id: int = 0
+    reason: str = ""
+    balance: int = 0  # the student's balance when the reason was typed, for the summary
+
+
+async def read_reason(data: HasReason, text: str | None, context: FormContext) -> None:
+    """A reversal's or a refund's reason; the balance is read for the summary's change line."""
+    data.reason = clean_text(text)
+    data.balance = await ledger.balance(context.session, data.student_id)
 
 
 # --- the method -------------------------------------------------------------------------

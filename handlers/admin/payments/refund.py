@@ -32,24 +32,22 @@ from handlers.admin.payments.common import (
     REFUND_FORM,
     TEXT_MAX,
     HasMethod,
+    HasReason,
     MoneyForm,
     balance_change,
     choose_method,
-    clean_text,
     method_step,
+    read_reason,
 )
 from handlers.admin.payments.listing import show_list
 from keyboards.forms import summary_keyboard
 from keyboards.payments.desk import DeskCb, cancel_row
 
 
-class RefundData(HasMethod):
-    student_id: int = 0
+class RefundData(HasMethod, HasReason):
     name: str = ""
     credit: int = 0  # the balance when the amount was asked
     amount: int = 0
-    reason: str = ""
-    balance: int = 0  # before the refund, for the confirmation
 
 
 def no_credit_text() -> str:
@@ -87,11 +85,6 @@ def reason_prompt(data: RefundData) -> str:
         "Step 3/3 — the reason (required, up to {limit} characters), for example "
         "<i>left the course</i>."
     ).format(limit=TEXT_MAX)
-
-
-async def read_reason(data: RefundData, text: str | None, context: FormContext) -> None:
-    data.reason = clean_text(text)
-    data.balance = await ledger.balance(context.session, data.student_id)
 
 
 class RefundForm(MoneyForm, state=REFUND_FORM):

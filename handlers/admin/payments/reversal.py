@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import Sender
 from bot.formatting import format_money
-from bot.forms import FormContext, FormData, Retry, Step
+from bot.forms import FormContext, Retry, Step
 from bot.i18n import _
 from bot.notices import receipts
 from bot.services.payments import ledger, payment_desk
@@ -27,22 +27,20 @@ from handlers.admin.payments.common import (
     PAYMENTS,
     REVERSE_FORM,
     TEXT_MAX,
+    HasReason,
     MoneyForm,
     balance_change,
-    clean_text,
+    read_reason,
 )
 from handlers.admin.payments.listing import show_list
 from keyboards.forms import summary_keyboard
 from keyboards.payments.desk import DeskCb, cancel_row
 
 
-class ReverseData(FormData):
+class ReverseData(HasReason):
     payment_id: int = 0
-    student_id: int = 0
     name: str = ""
     amount: int = 0
-    reason: str = ""
-    balance: int = 0  # before the reversal, for the confirmation
 
 
 def already_reversed_text() -> str:
@@ -53,11 +51,6 @@ def reason_prompt(data: ReverseData) -> str:
     return _(
         "Type the reason (required, up to {limit} characters), for example <i>entered twice</i>."
     ).format(limit=TEXT_MAX)
-
-
-async def read_reason(data: ReverseData, text: str | None, context: FormContext) -> None:
-    data.reason = clean_text(text)
-    data.balance = await ledger.balance(context.session, data.student_id)
 
 
 class ReverseForm(MoneyForm, state=REVERSE_FORM):
