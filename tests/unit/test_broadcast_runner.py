@@ -151,6 +151,9 @@ async def test_rows_left_sending_by_a_dead_process_are_not_resent(
     # only the job's recovery may declare them unknown, once they are older than a send takes
     assert await statuses(session, broadcast_id) == {"sent": PEOPLE + 1 - 5, "sending": 5}
     await broadcast_tick(session_factory, bot, sender, settings)
+    # the run this tick started finds nothing to send; it must end before the later tick, or
+    # that tick sees it running, launches nothing, and the run's finish may precede recovery
+    await launcher_for(sender).wait()
     assert await statuses(session, broadcast_id) == {"sent": PEOPLE + 1 - 5, "sending": 5}
     later = utcnow() + STALE_AFTER + timedelta(seconds=1)
     await broadcast_tick(session_factory, bot, sender, settings, now=later)
