@@ -305,7 +305,7 @@ async def new_pressed(
         await callback.answer(stale_button_text())
         return
     data = PayData(student_id=student.id, name=student.full_name)
-    await PayForm.open_below(scenes, data, step="amount")
+    await PayForm.open(scenes, data, step="amount", below=True)
 
 
 def create_router() -> Router:

@@ -179,7 +179,7 @@ async def refund_pressed(
         await callback.answer(no_credit_text(), show_alert=True)
         return
     data = RefundData(student_id=student.id, name=student.full_name, credit=credit)
-    await RefundForm.open_below(scenes, data, step="amount")
+    await RefundForm.open(scenes, data, step="amount", below=True)
 
 
 def create_router() -> Router:

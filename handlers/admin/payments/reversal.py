@@ -138,7 +138,7 @@ async def reverse_pressed(
     data = ReverseData(
         payment_id=payment.id, student_id=student.id, name=student.full_name, amount=payment.amount
     )
-    await ReverseForm.open_below(scenes, data)
+    await ReverseForm.open(scenes, data, below=True)
 
 
 def create_router() -> Router:
