@@ -114,6 +114,12 @@ class FormContext:
     def state(self) -> FSMContext:
         return self.data["state"]
 
+    def send_later(self, notice: Any) -> None:
+        """A notice of `bot.notices` (a receipt, a correction) goes out in the background,
+        beside the next updates: `notice.send(bot, sender)`; None sends nothing."""
+        if notice is not None:
+            self.sender.in_background(notice.send(self.bot, self.sender))
+
 
 @dataclass(slots=True)
 class Visit(Generic[D]):

@@ -1,14 +1,20 @@
 """What the payment, reversal and refund forms share: the permission, the amount and the
 text steps' rules and wording, the method step, the balance before → after."""
 
+from collections.abc import Callable
+from typing import Any
+
 from bot.config import Settings
 from bot.formatting import format_money
 from bot.forms import Form, FormContext, FormData, OutOfDate, Refusal, Step
+from bot.forms.engine import Reader
 from bot.i18n import _
 from bot.services.payments import ledger
+from bot.wording import amount_problem
 from db.base import utcnow
 from db.models import Permission
-from keyboards.payments.desk import DESK_METHODS, method_choice
+from keyboards.forms import Rows
+from keyboards.payments.desk import DESK_METHODS, cancel_row, method_choice
 
 PAYMENTS = {"permission": Permission.PAYMENTS}
 TEXT_MAX = 500  # a note or a reason
@@ -55,6 +61,22 @@ async def read_reason(data: HasReason, text: str | None, context: FormContext) -
     """A reversal's or a refund's reason; the balance is read for the summary's change line."""
     data.reason = clean_text(text)
     data.balance = await ledger.balance(context.session, data.student_id)
+
+
+def reason_step(prompt: Callable[[Any], str]) -> Step:
+    return Step("reason", prompt, read=read_reason, buttons=cancel_buttons)
+
+
+# --- the amount -------------------------------------------------------------------------
+
+
+def amount_step(prompt: Callable[[Any], str], read: Reader) -> Step:
+    """A payment's or a refund's amount, in so'm, typed under a ❌ Cancel."""
+    return Step("amount", prompt, read=read, buttons=cancel_buttons, problem=amount_problem)
+
+
+def cancel_buttons(data: FormData, form: str) -> Rows:
+    return [cancel_row(form)]
 
 
 # --- the method -------------------------------------------------------------------------
