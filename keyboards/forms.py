@@ -37,6 +37,10 @@ def pick_button(text: str, form: str, step: str, value: str) -> InlineKeyboardBu
     return form_button(text, form, "pick", value, step)
 
 
+def pick_data(form: str, step: str, value: str) -> FormCb:
+    return FormCb(form=form, action="pick", step=step, value=value)
+
+
 def summary_keyboard(
     form: str,
     confirm_label: str | None = None,
