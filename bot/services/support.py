@@ -212,29 +212,31 @@ async def answer_ticket(
     answer = answer.strip()
     if not await support_repo.set_answer(session, ticket_id, answer, admin_id, now or utcnow()):
         return await _refusal(session, ticket_id)
-    await audit.record(
-        session,
-        actor_id=admin_id,
-        action="ticket.answered",
-        object_type="support_ticket",
-        object_id=ticket_id,
-        details={"length": len(answer)},
-    )
-    ticket, author = await _author_of(session, ticket_id)
-    await session.commit()
-    return Resolution(Outcome.DONE, ticket, author)
+    return await _resolved(session, ticket_id, admin_id, "ticket.answered", {"length": len(answer)})
 
 
 async def close_ticket(session: AsyncSession, ticket_id: int, admin_id: int) -> Resolution:
     """Close an open ticket without a written answer."""
     if not await support_repo.set_closed(session, ticket_id):
         return await _refusal(session, ticket_id)
+    return await _resolved(session, ticket_id, admin_id, "ticket.closed")
+
+
+async def _resolved(
+    session: AsyncSession,
+    ticket_id: int,
+    admin_id: int,
+    action: str,
+    details: dict | None = None,
+) -> Resolution:
+    """The admin's answer or close is recorded and committed; the ticket as it is now."""
     await audit.record(
         session,
         actor_id=admin_id,
-        action="ticket.closed",
+        action=action,
         object_type="support_ticket",
         object_id=ticket_id,
+        details=details,
     )
     ticket, author = await _author_of(session, ticket_id)
     await session.commit()
