@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
 from bot.services.consent import Category
+from bot.services.paging import page_bounds
 from bot.services.payments import ledger
 from bot.services.recipients import Recipient, recipients
 from db.base import utcnow
@@ -89,8 +90,7 @@ def _info(row: Enrolment, name: str | None) -> EnrolmentInfo:
 async def of_group(session: AsyncSession, group_id: int, page: int) -> EnrolmentPage:
     """The group's seated students (active and frozen), by name."""
     total = await repo.count_seated_enrolments(session, group_id)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+    page, pages = page_bounds(total, page, PAGE_SIZE)
     rows = await repo.enrolments_page(session, group_id, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     return EnrolmentPage([_info(*row) for row in rows], total, page, pages)
 

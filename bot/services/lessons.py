@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
 from bot.services.consent import Category
+from bot.services.paging import page_bounds
 from bot.services.recipients import Recipient, recipients
 from db.base import utcnow
 from db.models import Group, GroupStatus, Lesson, LessonStatus
@@ -234,8 +235,7 @@ async def upcoming(
     """The group's lessons from the start of today (local), earliest first."""
     since = datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz).astimezone(UTC)
     total = await repo.count_lessons(session, group_id, since)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+    page, pages = page_bounds(total, page, PAGE_SIZE)
     rows = await repo.lessons_page(session, group_id, since, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     row = await repo.group_row(session, group_id)
     items = []

@@ -15,11 +15,13 @@ checks that). The rules here:
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
 from bot.services.access import Actor
+from bot.services.paging import fetch_page
 from db.models import Permission, Role, User
 from db.repositories import people as repo
 from db.repositories import users as users_repo
@@ -184,19 +186,14 @@ class StaffPage:
 
 
 async def staff_page(session: AsyncSession, page: int, size: int = 10) -> StaffPage:
-    page = max(page, 1)
-    users, total = await repo.staff_page(session, (page - 1) * size, size)
-    pages = max(1, -(-total // size))
-    if page > pages:  # the list shrank since the button was made
-        page = pages
-        users, total = await repo.staff_page(session, (page - 1) * size, size)
-    roles = await repo.roles_by_user(session, [user.id for user in users])
+    found = await fetch_page(partial(repo.staff_page, session), page, size)
+    roles = await repo.roles_by_user(session, [user.id for user in found.items])
     return StaffPage(
         items=[
             (user.id, user.full_name, frozenset(Role(r) for r in roles.get(user.id, ())))
-            for user in users
+            for user in found.items
         ],
-        page=page,
-        pages=pages,
-        total=total,
+        page=found.page,
+        pages=found.pages,
+        total=found.total,
     )

@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
+from bot.services.paging import page_bounds
 from bot.services.recipients import Recipient, staff_recipients
 from db.base import utcnow
 from db.models import Permission, SupportTicket, TicketStatus, TicketTopic, User
@@ -176,8 +177,7 @@ async def get_ticket(session: AsyncSession, ticket_id: int) -> TicketInfo | None
 async def open_tickets_page(session: AsyncSession, page: int) -> TicketPage:
     """Open tickets, oldest first; a page past the end shows the last one."""
     total = await support_repo.count_open(session)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+    page, pages = page_bounds(total, page, PAGE_SIZE)
     rows = await support_repo.open_page(session, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     return TicketPage(
         items=[_info(ticket, user) for ticket, user in rows], page=page, pages=pages, total=total
