@@ -176,7 +176,7 @@ async def _audience(session: AsyncSession, student_id: int, policy_version: str)
 
 
 async def _seat(
-    session: AsyncSession, student_id: int, group_id: int, *, today: date, discount_percent: int
+    session: AsyncSession, student_id: int, group_id: int, today: date, discount_percent: int
 ) -> Enrolment:
     """A new active enrolment from today (flushed: it has its id)."""
     row = Enrolment(
@@ -206,7 +206,7 @@ async def enrol(
     refusal = checked.refusal(over_capacity=over_capacity)
     if refusal is not None:
         return Change(refusal, preview=checked)
-    row = await _seat(session, student_id, group_id, today=today, discount_percent=0)
+    row = await _seat(session, student_id, group_id, today, discount_percent=0)
     await audit.record(
         session,
         actor_id=actor_id,
@@ -419,13 +419,7 @@ async def move(
     ):
         await session.rollback()
         return Change(Outcome.NOT_ACTIVE, await enrolment(session, enrolment_id))
-    row = await _seat(
-        session,
-        info.student_id,
-        target_group_id,
-        today=today,
-        discount_percent=info.discount_percent,
-    )
+    row = await _seat(session, info.student_id, target_group_id, today, info.discount_percent)
     await audit.record(
         session,
         actor_id=actor_id,

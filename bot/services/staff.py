@@ -76,7 +76,25 @@ async def target(session: AsyncSession, user_id: int) -> User | None:
     return await repo.live_user(session, user_id)
 
 
-async def _done(session: AsyncSession, user_id: int, owner_ids: tuple[int, ...], **kw) -> Change:
+async def _done(
+    session: AsyncSession,
+    actor: Actor,
+    user_id: int,
+    owner_ids: tuple[int, ...],
+    action: str,
+    details: dict | None = None,
+    **kw,
+) -> Change:
+    """The change is audited and committed; what the person holds now (for their menu)."""
+    await audit.record(
+        session,
+        actor_id=actor.user_id,
+        action=action,
+        object_type="user",
+        object_id=user_id,
+        details=details,
+    )
+    await session.commit()
     user = await repo.live_user(session, user_id)
     assert user is not None
     roles = await users_repo.roles_of(session, user_id)
@@ -110,16 +128,16 @@ async def set_admin(
         await users_repo.add_role(session, target_id, Role.ADMIN)
     await repo.set_permissions(session, target_id, _ordered(permissions))
     granted, revoked = _ordered(permissions - current), _ordered(current - permissions)
-    await audit.record(
+    return await _done(
         session,
-        actor_id=actor.user_id,
-        action="staff.admin_granted" if not was_admin else "staff.permissions",
-        object_type="user",
-        object_id=target_id,
-        details={"granted": list(granted), "revoked": list(revoked)},
+        actor,
+        target_id,
+        owner_ids,
+        "staff.admin_granted" if not was_admin else "staff.permissions",
+        {"granted": list(granted), "revoked": list(revoked)},
+        granted=granted,
+        revoked=revoked,
     )
-    await session.commit()
-    return await _done(session, target_id, owner_ids, granted=granted, revoked=revoked)
 
 
 async def make_teacher(
@@ -130,15 +148,7 @@ async def make_teacher(
     if await repo.has_role(session, target_id, Role.TEACHER):
         return Change(Outcome.UNCHANGED)
     await users_repo.add_role(session, target_id, Role.TEACHER)
-    await audit.record(
-        session,
-        actor_id=actor.user_id,
-        action="staff.teacher_granted",
-        object_type="user",
-        object_id=target_id,
-    )
-    await session.commit()
-    return await _done(session, target_id, owner_ids)
+    return await _done(session, actor, target_id, owner_ids, "staff.teacher_granted")
 
 
 async def remove_role(
@@ -165,16 +175,10 @@ async def remove_role(
         revoked = _ordered(held)
         await repo.set_permissions(session, target_id, ())
     await repo.remove_role(session, target_id, role)
-    await audit.record(
-        session,
-        actor_id=actor.user_id,
-        action="staff.role_removed",
-        object_type="user",
-        object_id=target_id,
-        details={"role": role.value, "revoked": list(revoked)},
+    details = {"role": role.value, "revoked": list(revoked)}
+    return await _done(
+        session, actor, target_id, owner_ids, "staff.role_removed", details, revoked=revoked
     )
-    await session.commit()
-    return await _done(session, target_id, owner_ids, revoked=revoked)
 
 
 @dataclass(frozen=True, slots=True)
