@@ -8,13 +8,11 @@ answer (`money_problem`, `date_problem`, …) serve the group and lesson forms t
 
 from html import escape
 
-from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram import Router
 from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters.menu import MenuButton
 from bot.formatting import format_money
 from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
 from bot.i18n import _
@@ -37,6 +35,7 @@ from bot.wording import (
     text_problem,
 )
 from db.models import Permission
+from handlers.registry import Registry
 from keyboards.academic import (
     CourseCb,
     course_card,
@@ -46,6 +45,8 @@ from keyboards.academic import (
 from keyboards.forms import skip_row
 
 ACADEMIC = {"permission": Permission.ACADEMIC}
+
+on = Registry(CourseCb, flags=ACADEMIC)
 
 
 # --- screens ------------------------------------------------------------------------------
@@ -218,11 +219,13 @@ class CourseForm(Form[CourseData], state="course_form"):
         return None
 
 
+@on.command("courses", menu="admin.courses")
 async def show_courses(message: Message, session: AsyncSession) -> None:
     page = await academic_service.courses(session, 1)
     await message.answer(list_text(page.total), reply_markup=courses_list(page, format_money))
 
 
+@on.button("list")
 async def list_pressed(
     callback: CallbackQuery, callback_data: CourseCb, session: AsyncSession
 ) -> None:
@@ -231,6 +234,7 @@ async def list_pressed(
     await callback.answer()
 
 
+@on.button("card")
 async def card_pressed(
     callback: CallbackQuery, callback_data: CourseCb, session: AsyncSession
 ) -> None:
@@ -242,10 +246,12 @@ async def card_pressed(
     await callback.answer()
 
 
+@on.button("new")
 async def new_pressed(callback: CallbackQuery, scenes: ScenesManager) -> None:
     await CourseForm.open(scenes, CourseData())
 
 
+@on.button("edit")
 async def edit_pressed(
     callback: CallbackQuery, callback_data: CourseCb, session: AsyncSession, scenes: ScenesManager
 ) -> None:
@@ -263,6 +269,7 @@ async def edit_pressed(
     await CourseForm.open(scenes, data, step=callback_data.value, single=True)
 
 
+@on.button("archive", "restore")
 async def archive_pressed(
     callback: CallbackQuery, callback_data: CourseCb, actor: Actor, session: AsyncSession
 ) -> None:
@@ -294,18 +301,6 @@ async def archive_pressed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.courses")
-    router.message.register(show_courses, Command("courses"), flags=ACADEMIC)
-    router.message.register(show_courses, MenuButton("admin.courses"), flags=ACADEMIC)
-    callbacks = router.callback_query
-    for handler, action in (
-        (list_pressed, "list"),
-        (card_pressed, "card"),
-        (new_pressed, "new"),
-        (edit_pressed, "edit"),
-        (archive_pressed, "archive"),
-        (archive_pressed, "restore"),
-    ):
-        callbacks.register(handler, CourseCb.filter(F.action == action), flags=ACADEMIC)
+    router = on.router("admin.courses")
     router.include_router(CourseForm.as_router())
     return router

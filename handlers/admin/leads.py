@@ -4,8 +4,7 @@ person a student without retyping. Needs the `users` permission (owners hold it)
 
 from html import escape
 
-from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram import Bot, Router
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,9 +22,12 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import LeadStatus, Permission
+from handlers.registry import Registry
 from keyboards.people import LeadCb, enrol_confirmation, lead_card, lead_status_labels, leads_list
 
 USERS = {"permission": Permission.USERS}
+
+on = Registry(LeadCb, flags=USERS)
 
 
 def list_text(page: LeadPage) -> str:
@@ -63,11 +65,13 @@ def enrolled_notice(centre: str) -> str:
     ).format(centre=escape(centre))
 
 
+@on.command("leads")
 async def show_leads(message: Message, session: AsyncSession) -> None:
     page = await leads_service.leads_page(session, 1)
     await message.answer(list_text(page), reply_markup=leads_list(page))
 
 
+@on.button("list")
 async def list_pressed(
     callback: CallbackQuery, callback_data: LeadCb, session: AsyncSession
 ) -> None:
@@ -78,6 +82,7 @@ async def list_pressed(
     await callback.answer()
 
 
+@on.button("card")
 async def card_pressed(
     callback: CallbackQuery, callback_data: LeadCb, session: AsyncSession, settings: Settings
 ) -> None:
@@ -93,6 +98,7 @@ async def card_pressed(
     await callback.answer()
 
 
+@on.button("enr")
 async def enrol_pressed(
     callback: CallbackQuery, callback_data: LeadCb, session: AsyncSession, settings: Settings
 ) -> None:
@@ -112,6 +118,7 @@ async def enrol_pressed(
     await callback.answer()
 
 
+@on.button("st")
 async def status_pressed(
     callback: CallbackQuery,
     callback_data: LeadCb,
@@ -164,14 +171,4 @@ async def status_pressed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.leads")
-    router.message.register(show_leads, Command("leads"), flags=USERS)
-    callbacks = router.callback_query
-    for handler, action in (
-        (list_pressed, "list"),
-        (card_pressed, "card"),
-        (enrol_pressed, "enr"),
-        (status_pressed, "st"),
-    ):
-        callbacks.register(handler, LeadCb.filter(F.action == action), flags=USERS)
-    return router
+    return on.router("admin.leads")

@@ -8,7 +8,7 @@ the service's; a change holds from the person's next update, and they are told.
 
 from html import escape
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +27,7 @@ from db.base import utcnow
 from db.models import InviteKind, Permission, Role, User
 from handlers.admin.people.card import render_card, send_invite
 from handlers.buttons import parsed_or_stale
+from handlers.registry import Registry
 from keyboards.labels import role_names
 from keyboards.people import (
     StaffCb,
@@ -37,6 +38,8 @@ from keyboards.people import (
 )
 
 USERS = {"permission": Permission.USERS}
+
+on = Registry(StaffCb, flags=USERS)
 
 
 def refusals() -> dict[Outcome, str]:
@@ -152,6 +155,7 @@ async def answer_change(
         await after_change(bot, sender, session, settings, callback_data.id, change)
 
 
+@on.button("list")
 async def show_staff(
     callback: CallbackQuery, callback_data: StaffCb, session: AsyncSession
 ) -> None:
@@ -160,6 +164,7 @@ async def show_staff(
     await callback.answer()
 
 
+@on.button("adm", "tg")
 async def editor_pressed(
     callback: CallbackQuery,
     callback_data: StaffCb,
@@ -186,6 +191,7 @@ async def editor_pressed(
     await callback.answer()
 
 
+@on.button("save")
 async def save_pressed(
     callback: CallbackQuery,
     callback_data: StaffCb,
@@ -206,10 +212,12 @@ async def save_pressed(
     )
 
 
+@on.button("lock")
 async def locked_pressed(callback: CallbackQuery) -> None:
     await callback.answer(refusal_text(Outcome.NOT_HELD), show_alert=True)
 
 
+@on.button("mkinv")
 async def make_admin_invite_pressed(
     callback: CallbackQuery,
     callback_data: StaffCb,
@@ -227,6 +235,7 @@ async def make_admin_invite_pressed(
     await send_invite(callback, bot, created, settings)
 
 
+@on.button("teach")
 async def teacher_pressed(
     callback: CallbackQuery,
     callback_data: StaffCb,
@@ -248,6 +257,7 @@ def _role(value: str) -> Role | None:
     return Role(value) if value in (Role.ADMIN, Role.TEACHER) else None
 
 
+@on.button("rm")
 async def remove_pressed(
     callback: CallbackQuery,
     callback_data: StaffCb,
@@ -277,6 +287,7 @@ async def remove_pressed(
     await callback.answer()
 
 
+@on.button("rmy")
 async def remove_confirmed(
     callback: CallbackQuery,
     callback_data: StaffCb,
@@ -299,18 +310,4 @@ async def remove_confirmed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.staff")
-    callbacks = router.callback_query
-    for handler, action in (
-        (show_staff, "list"),
-        (editor_pressed, "adm"),
-        (editor_pressed, "tg"),
-        (locked_pressed, "lock"),
-        (save_pressed, "save"),
-        (make_admin_invite_pressed, "mkinv"),
-        (teacher_pressed, "teach"),
-        (remove_pressed, "rm"),
-        (remove_confirmed, "rmy"),
-    ):
-        callbacks.register(handler, StaffCb.filter(F.action == action), flags=USERS)
-    return router
+    return on.router("admin.staff")

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from html import escape
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
 from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +30,7 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.models import Permission, TicketStatus
 from handlers.common.support import problem_text, shorten
+from handlers.registry import Registry
 from keyboards.forms import FormCb, form_button
 from keyboards.support import (
     TicketCb,
@@ -42,6 +42,8 @@ from keyboards.support import (
 )
 
 USERS = {"permission": Permission.USERS}
+
+on = Registry(TicketCb, flags=USERS)
 
 
 def list_text(page: TicketPage) -> str:
@@ -214,11 +216,13 @@ def closed_for_author(ticket: TicketInfo) -> str:
     ).format(id=ticket.id)
 
 
+@on.command("tickets")
 async def show_tickets(message: Message, session: AsyncSession) -> None:
     page = await support_service.open_tickets_page(session, 1)
     await message.answer(list_text(page), reply_markup=tickets_list(page))
 
 
+@on.button("list")
 async def list_pressed(
     callback: CallbackQuery, callback_data: TicketCb, session: AsyncSession
 ) -> None:
@@ -227,6 +231,7 @@ async def list_pressed(
     await callback.answer()
 
 
+@on.button("card")
 async def card_pressed(
     callback: CallbackQuery, callback_data: TicketCb, session: AsyncSession, settings: Settings
 ) -> None:
@@ -240,6 +245,7 @@ async def card_pressed(
     await callback.answer()
 
 
+@on.button("answer")
 async def answer_pressed(
     callback: CallbackQuery, callback_data: TicketCb, session: AsyncSession, scenes: ScenesManager
 ) -> None:
@@ -266,6 +272,7 @@ async def answer_sent_already(
         await callback.answer(refusal_text(ticket.status, ticket.id), show_alert=True)
 
 
+@on.button("close")
 async def close_pressed(
     callback: CallbackQuery, callback_data: TicketCb, session: AsyncSession
 ) -> None:
@@ -287,6 +294,7 @@ async def close_pressed(
     await callback.answer()
 
 
+@on.button("close_yes")
 async def close_confirmed(
     callback: CallbackQuery,
     callback_data: TicketCb,
@@ -313,17 +321,7 @@ async def close_confirmed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.tickets")
-    router.message.register(show_tickets, Command("tickets"), flags=USERS)
-    callbacks = router.callback_query
-    for handler, action in (
-        (list_pressed, "list"),
-        (card_pressed, "card"),
-        (answer_pressed, "answer"),
-        (close_pressed, "close"),
-        (close_confirmed, "close_yes"),
-    ):
-        callbacks.register(handler, TicketCb.filter(F.action == action), flags=USERS)
+    router = on.router("admin.tickets")
     router.include_router(AnswerForm.as_router())
     # tried only when the form is not open: its own router takes its buttons while it is
     ended = Router(name="admin.tickets.answered")

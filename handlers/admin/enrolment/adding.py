@@ -5,7 +5,7 @@ the same confirmation)."""
 
 from html import escape
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from pydantic import BaseModel, Field
@@ -25,6 +25,7 @@ from db.models import Role
 from handlers.admin.courses import ACADEMIC
 from handlers.admin.enrolment.common import card_text, preview_warnings, refusal_text, today
 from handlers.admin.enrolment.notices import tell, told_text
+from handlers.registry import Registry
 from keyboards.academic import (
     EnrolCb,
     enrol_confirm,
@@ -32,6 +33,8 @@ from keyboards.academic import (
     group_target_picker,
     student_picker,
 )
+
+on = Registry(EnrolCb, flags=ACADEMIC)
 
 
 class Checked(BaseModel):
@@ -237,6 +240,7 @@ def form_data(group: GroupInfo) -> AddData:
     )
 
 
+@on.button("add")
 async def add_pressed(
     callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession, scenes: ScenesManager
 ) -> None:
@@ -249,6 +253,7 @@ async def add_pressed(
     await AddForm.open(scenes, data)
 
 
+@on.button("pick")
 async def pick_pressed(
     callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession, scenes: ScenesManager
 ) -> None:
@@ -266,6 +271,7 @@ async def pick_pressed(
     await AddForm.open(scenes, data)
 
 
+@on.button("for")
 async def for_student_pressed(
     callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession
 ) -> None:
@@ -293,12 +299,6 @@ async def for_student_pressed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.enrolment.adding")
-    for handler, action in (
-        (add_pressed, "add"),
-        (pick_pressed, "pick"),
-        (for_student_pressed, "for"),
-    ):
-        router.callback_query.register(handler, EnrolCb.filter(F.action == action), flags=ACADEMIC)
+    router = on.router("admin.enrolment.adding")
     router.include_router(AddForm.as_router())
     return router

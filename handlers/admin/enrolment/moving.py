@@ -3,7 +3,7 @@ that carries the place and the group in its button (nothing is written before it
 
 from html import escape
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +25,10 @@ from handlers.admin.enrolment.common import (
     today,
 )
 from handlers.admin.enrolment.notices import tell, told_text
+from handlers.registry import Registry
 from keyboards.academic import EnrolCb, enrolment_card, group_target_picker, move_confirm
+
+on = Registry(EnrolCb, flags=ACADEMIC)
 
 
 def move_text(item: EnrolmentInfo, from_group: str, checked: Preview) -> str:
@@ -50,6 +53,7 @@ def move_text(item: EnrolmentInfo, from_group: str, checked: Preview) -> str:
     return "\n".join(lines)
 
 
+@on.button("mvpick")
 async def move_pick_pressed(
     callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession
 ) -> None:
@@ -79,6 +83,7 @@ async def move_pick_pressed(
     await callback.answer()
 
 
+@on.button("mvto")
 async def move_to_pressed(
     callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession
 ) -> None:
@@ -104,6 +109,7 @@ async def move_to_pressed(
     await callback.answer()
 
 
+@on.button("mvyes")
 async def move_confirmed(
     callback: CallbackQuery,
     callback_data: EnrolCb,
@@ -156,11 +162,4 @@ async def move_confirmed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.enrolment.moving")
-    for handler, action in (
-        (move_pick_pressed, "mvpick"),
-        (move_to_pressed, "mvto"),
-        (move_confirmed, "mvyes"),
-    ):
-        router.callback_query.register(handler, EnrolCb.filter(F.action == action), flags=ACADEMIC)
-    return router
+    return on.router("admin.enrolment.moving")

@@ -2,7 +2,7 @@
 
 from html import escape
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +19,10 @@ from bot.wording import stale_button_text
 from handlers.admin.courses import ACADEMIC
 from handlers.admin.enrolment.common import card_text, load, refusal_text, today
 from handlers.admin.enrolment.notices import tell, told_text
+from handlers.registry import Registry
 from keyboards.academic import EnrolCb, enrolment_card, enrolments_list, leave_confirm
+
+on = Registry(EnrolCb, flags=ACADEMIC)
 
 
 def list_text(group: GroupInfo, total: int) -> str:
@@ -34,6 +37,7 @@ def list_text(group: GroupInfo, total: int) -> str:
     return "\n".join([title, _("Tap a student to open their place in the group.")])
 
 
+@on.button("list")
 async def list_pressed(
     callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession
 ) -> None:
@@ -46,6 +50,7 @@ async def list_pressed(
     await callback.answer()
 
 
+@on.button("card")
 async def card_pressed(
     callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession
 ) -> None:
@@ -58,6 +63,7 @@ async def card_pressed(
     await callback.answer()
 
 
+@on.button("freeze", "unfreeze", "leave_yes")
 async def status_pressed(
     callback: CallbackQuery,
     callback_data: EnrolCb,
@@ -106,6 +112,7 @@ async def status_pressed(
     await callback.answer(done)
 
 
+@on.button("leave")
 async def leave_pressed(
     callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession
 ) -> None:
@@ -131,14 +138,4 @@ async def leave_pressed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.enrolment.places")
-    for handler, action in (
-        (list_pressed, "list"),
-        (card_pressed, "card"),
-        (status_pressed, "freeze"),
-        (status_pressed, "unfreeze"),
-        (status_pressed, "leave_yes"),
-        (leave_pressed, "leave"),
-    ):
-        router.callback_query.register(handler, EnrolCb.filter(F.action == action), flags=ACADEMIC)
-    return router
+    return on.router("admin.enrolment.places")

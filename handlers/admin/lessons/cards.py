@@ -4,7 +4,7 @@ that names who will be told)."""
 from html import escape
 from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +22,10 @@ from db.models import LessonStatus
 from handlers.admin.courses import ACADEMIC
 from handlers.admin.lessons.common import card_text, refusal_text, told_text, when
 from handlers.admin.lessons.notices import tell
+from handlers.registry import Registry
 from keyboards.academic import LessonCb, lesson_cancel_confirm, lesson_card, lessons_list
+
+on = Registry(LessonCb, flags=ACADEMIC)
 
 
 def list_text(group_name: str, total: int, settings: Settings) -> str:
@@ -54,6 +57,7 @@ def list_label(settings: Settings):
     return label
 
 
+@on.button("list")
 async def list_pressed(
     callback: CallbackQuery, callback_data: LessonCb, session: AsyncSession, settings: Settings
 ) -> None:
@@ -76,6 +80,7 @@ def changeable(info: LessonInfo) -> bool:
     return lessons_service.check_changeable(info, utcnow()) is None
 
 
+@on.button("card")
 async def card_pressed(
     callback: CallbackQuery, callback_data: LessonCb, session: AsyncSession, settings: Settings
 ) -> None:
@@ -91,6 +96,7 @@ async def card_pressed(
     await callback.answer()
 
 
+@on.button("cancel")
 async def cancel_pressed(
     callback: CallbackQuery, callback_data: LessonCb, session: AsyncSession, settings: Settings
 ) -> None:
@@ -113,6 +119,7 @@ async def cancel_pressed(
     await callback.answer()
 
 
+@on.button("cancel_yes")
 async def cancel_confirmed(
     callback: CallbackQuery,
     callback_data: LessonCb,
@@ -153,12 +160,4 @@ async def cancel_confirmed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.lessons.cards")
-    for handler, action in (
-        (list_pressed, "list"),
-        (card_pressed, "card"),
-        (cancel_pressed, "cancel"),
-        (cancel_confirmed, "cancel_yes"),
-    ):
-        router.callback_query.register(handler, LessonCb.filter(F.action == action), flags=ACADEMIC)
-    return router
+    return on.router("admin.lessons.cards")

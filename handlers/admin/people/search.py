@@ -7,15 +7,13 @@ cards are opened from its results, so ⬅ Back on a card comes back to the same 
 
 from html import escape
 
-from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.filters.menu import MenuButton
 from bot.forms import Advance, Form, FormContext, FormData, Refusal, Step
 from bot.forms.engine import Markup, reply
 from bot.forms.screens import below_the_opener
@@ -27,6 +25,7 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.models import Permission
 from handlers.admin.people.card import render_card
+from handlers.registry import Registry
 from keyboards.people import (
     SEARCH_FORM,
     SEARCH_STEP,
@@ -37,6 +36,8 @@ from keyboards.people import (
 )
 
 USERS = {"permission": Permission.USERS}
+
+on = Registry(PeopleCb, flags=USERS)
 
 
 # --- texts ------------------------------------------------------------------------------------
@@ -181,10 +182,12 @@ def linking_opened(context: FormContext) -> bool:
         return False
 
 
+@on.command("people", menu="people")
 async def show_people(message: Message, scenes: ScenesManager) -> None:
     await SearchForm.open(scenes, SearchData())
 
 
+@on.button("home")
 async def home_pressed(callback: CallbackQuery, scenes: ScenesManager) -> None:
     await SearchForm.open(scenes, SearchData())
 
@@ -192,6 +195,7 @@ async def home_pressed(callback: CallbackQuery, scenes: ScenesManager) -> None:
 # --- linking an existing parent -------------------------------------------------------------
 
 
+@on.button("lk")
 async def link_pressed(
     callback: CallbackQuery, callback_data: PeopleCb, session: AsyncSession, scenes: ScenesManager
 ) -> None:
@@ -202,6 +206,7 @@ async def link_pressed(
     await SearchForm.open(scenes, SearchData(child=child.id, child_name=child.full_name or ""))
 
 
+@on.button("lkp")
 async def link_pick_pressed(
     callback: CallbackQuery, callback_data: PeopleCb, session: AsyncSession
 ) -> None:
@@ -218,6 +223,7 @@ async def link_pick_pressed(
     await callback.answer()
 
 
+@on.button("lky")
 async def link_confirmed(
     callback: CallbackQuery,
     callback_data: PeopleCb,
@@ -241,16 +247,6 @@ async def link_confirmed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.people.search")
-    router.message.register(show_people, Command("people"), flags=USERS)
-    router.message.register(show_people, MenuButton("people"), flags=USERS)
-    callbacks = router.callback_query
-    for handler, action in (
-        (home_pressed, "home"),
-        (link_pressed, "lk"),
-        (link_pick_pressed, "lkp"),
-        (link_confirmed, "lky"),
-    ):
-        callbacks.register(handler, PeopleCb.filter(F.action == action), flags=USERS)
+    router = on.router("admin.people.search")
     router.include_router(SearchForm.as_router())
     return router
