@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
+from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 from magic_filter import MagicFilter
 
 from bot.filters.menu import MenuButton
@@ -31,7 +31,7 @@ class Registry:
         self.data = data
         self.flags = flags
         self._commands: list[tuple[Callable[..., Any], str, str | None]] = []
-        self._buttons: list[tuple[Callable[..., Any], type[CallbackData], MagicFilter]] = []
+        self._callbacks: list[tuple[Callable[..., Any], tuple[CallbackQueryFilter, ...]]] = []
 
     def command(self, name: str, *, menu: str | None = None) -> Callable[[Handler], Handler]:
         """The handler of /name and, with `menu`, of that main-menu button."""
@@ -56,7 +56,16 @@ class Registry:
         def record(handler: Handler) -> Handler:
             for action in actions:
                 rule = F.action == action
-                self._buttons.append((handler, data_class, rule if where is None else rule & where))
+                self.callback(data_class.filter(rule if where is None else rule & where))(handler)
+            return handler
+
+        return record
+
+    def callback(self, *filters: CallbackQueryFilter) -> Callable[[Handler], Handler]:
+        """The handler of the buttons these filters take (a class without actions)."""
+
+        def record(handler: Handler) -> Handler:
+            self._callbacks.append((handler, filters))
             return handler
 
         return record
@@ -72,5 +81,5 @@ class Registry:
             router.message.register(handler, Command(name), flags=self.flags)
             if menu is not None:
                 router.message.register(handler, MenuButton(menu), flags=self.flags)
-        for handler, data_class, rule in self._buttons:
-            router.callback_query.register(handler, data_class.filter(rule), flags=self.flags)
+        for handler, filters in self._callbacks:
+            router.callback_query.register(handler, *filters, flags=self.flags)

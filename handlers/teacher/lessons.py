@@ -5,14 +5,12 @@ from datetime import time
 from html import escape
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 from babel.dates import get_day_names
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.filters.menu import MenuButton
 from bot.formatting import babel_locale, format_date, format_datetime
 from bot.forms import FormContext
 from bot.i18n import _
@@ -23,11 +21,14 @@ from bot.telegram import edit_or_send
 from bot.wording import refusal_text, stale_button_text
 from db.base import utcnow
 from db.models import Group
+from handlers.registry import Registry
 from keyboards.attendance import FROZEN_ICON, LESSON_ICONS, lessons_keyboard, today_keyboard
 from keyboards.labels import lesson_status_words
 from keyboards.teacher import TeacherCb, group_keyboard, groups_keyboard
 
 ROSTER_TEXT_LIMIT = 2500  # characters of names on the group card; the rest is counted
+
+on = Registry(TeacherCb)
 
 
 async def own_group(
@@ -67,6 +68,7 @@ def today_text(day, lessons: list[LessonRef], tz: ZoneInfo) -> str:
     return "\n".join(lines)
 
 
+@on.command("today", menu="teacher.today")
 async def show_today(
     message: Message, actor: Actor, session: AsyncSession, settings: Settings
 ) -> None:
@@ -75,6 +77,7 @@ async def show_today(
     await message.answer(today_text(day, lessons, tz), reply_markup=today_keyboard(lessons, tz))
 
 
+@on.button("today")
 async def today_pressed(
     callback: CallbackQuery, actor: Actor, session: AsyncSession, settings: Settings
 ) -> None:
@@ -90,11 +93,13 @@ def groups_text(count: int) -> str:
     return "\n".join([_("👥 <b>My groups</b>"), "", _("Choose a group:")])
 
 
+@on.command("groups", menu="teacher.groups")
 async def show_groups(message: Message, actor: Actor, session: AsyncSession) -> None:
     items, page, pages = await service.my_groups(session, actor, 1)
     await message.answer(groups_text(len(items)), reply_markup=groups_keyboard(items, page, pages))
 
 
+@on.button("groups")
 async def groups_pressed(
     callback: CallbackQuery, callback_data: TeacherCb, actor: Actor, session: AsyncSession
 ) -> None:
@@ -148,6 +153,7 @@ def group_text(card: GroupCard, tz: ZoneInfo) -> str:
     return "\n".join(lines)
 
 
+@on.button("group")
 async def group_pressed(
     callback: CallbackQuery,
     callback_data: TeacherCb,
@@ -163,6 +169,7 @@ async def group_pressed(
     await callback.answer()
 
 
+@on.button("lessons")
 async def lessons_pressed(
     callback: CallbackQuery,
     callback_data: TeacherCb,
@@ -196,14 +203,4 @@ async def refuse(callback: CallbackQuery, actor: Actor, session: AsyncSession, g
 
 
 def create_router() -> Router:
-    router = Router(name="teacher.lessons")
-    router.message.register(show_today, Command("today"))
-    router.message.register(show_today, MenuButton("teacher.today"))
-    router.message.register(show_groups, Command("groups"))
-    router.message.register(show_groups, MenuButton("teacher.groups"))
-    callbacks = router.callback_query
-    callbacks.register(today_pressed, TeacherCb.filter(F.action == "today"))
-    callbacks.register(groups_pressed, TeacherCb.filter(F.action == "groups"))
-    callbacks.register(group_pressed, TeacherCb.filter(F.action == "group"))
-    callbacks.register(lessons_pressed, TeacherCb.filter(F.action == "lessons"))
-    return router
+    return on.router("teacher.lessons")
