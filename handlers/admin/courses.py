@@ -13,6 +13,7 @@ from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters.access import ACADEMIC
 from bot.formatting import format_money
 from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
 from bot.i18n import _
@@ -34,7 +35,6 @@ from bot.wording import (
     stale_button_text,
     text_problem,
 )
-from db.models import Permission
 from handlers.registry import Registry
 from keyboards.academic import (
     CourseCb,
@@ -43,8 +43,6 @@ from keyboards.academic import (
     thing_name_label,
 )
 from keyboards.forms import skip_row
-
-ACADEMIC = {"permission": Permission.ACADEMIC}
 
 on = Registry(CourseCb, flags=ACADEMIC)
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.delivery import Sender
+from bot.filters.access import PAYMENTS
 from bot.formatting import format_date, format_money
 from bot.i18n import _, ngettext
 from bot.notices import payment_reminders
@@ -24,11 +25,9 @@ from bot.services.payments.ledger import Debtor
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
-from db.models import Permission
 from handlers.registry import Registry
 from keyboards.payments.desk import DebtorsCb, RemindDebtorCb, debtors_list
 
-PAYMENTS = {"permission": Permission.PAYMENTS}
 PAGE_SIZE = 10
 
 on = Registry(DebtorsCb, flags=PAYMENTS)

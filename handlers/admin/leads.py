@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.commands_menu import set_chat_commands
 from bot.config import Settings
 from bot.delivery import Sender, recipients
+from bot.filters.access import USERS
 from bot.formatting import format_datetime, format_phone
 from bot.i18n import _
 from bot.services import leads as leads_service
@@ -21,11 +22,9 @@ from bot.services.leads import LeadInfo, LeadPage, Moved
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
-from db.models import LeadStatus, Permission
+from db.models import LeadStatus
 from handlers.registry import Registry
 from keyboards.people import LeadCb, enrol_confirmation, lead_card, lead_status_labels, leads_list
-
-USERS = {"permission": Permission.USERS}
 
 on = Registry(LeadCb, flags=USERS)
 

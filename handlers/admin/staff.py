@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.commands_menu import set_chat_commands
 from bot.config import Settings
 from bot.delivery import Sender, recipients
+from bot.filters.access import USERS
 from bot.i18n import _
 from bot.services import invites as invites_service
 from bot.services import staff as staff_service
@@ -24,7 +25,7 @@ from bot.services.staff import Change, Outcome, from_bits
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
-from db.models import InviteKind, Permission, Role, User
+from db.models import InviteKind, Role, User
 from handlers.admin.people.card import render_card, send_invite
 from handlers.buttons import parsed_or_stale
 from handlers.registry import Registry
@@ -36,8 +37,6 @@ from keyboards.people import (
     removal_confirmation,
     staff_list,
 )
-
-USERS = {"permission": Permission.USERS}
 
 on = Registry(StaffCb, flags=USERS)
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.delivery import Outcome as Delivered
 from bot.delivery import Sender
+from bot.filters.access import USERS
 from bot.formatting import format_datetime
 from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
 from bot.forms.engine import Markup
@@ -28,7 +29,7 @@ from bot.services.access import Actor
 from bot.services.support import Outcome, Recipient, Resolution, TicketInfo, TicketPage
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
-from db.models import Permission, TicketStatus
+from db.models import TicketStatus
 from handlers.common.support import problem_text, shorten
 from handlers.registry import Registry
 from keyboards.forms import FormCb, form_button
@@ -40,8 +41,6 @@ from keyboards.support import (
     tickets_list,
     topic_labels,
 )
-
-USERS = {"permission": Permission.USERS}
 
 on = Registry(TicketCb, flags=USERS)
 

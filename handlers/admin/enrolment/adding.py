@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters.access import ACADEMIC
 from bot.forms import Advance, Form, FormContext, FormData, Refusal, Step
 from bot.forms.engine import reply
 from bot.i18n import _
@@ -22,7 +23,6 @@ from bot.services.parsing import Invalid
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.models import Role
-from handlers.admin.courses import ACADEMIC
 from handlers.admin.enrolment.common import card_text, preview_warnings, refusal_text, today
 from handlers.admin.enrolment.notices import tell, told_text
 from handlers.registry import Registry

@@ -8,6 +8,7 @@ from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters.access import ACADEMIC
 from bot.formatting import format_money
 from bot.forms import Form, FormContext, FormData, Step
 from bot.forms.engine import reply
@@ -16,7 +17,6 @@ from bot.services import enrolment as enrolment_service
 from bot.services import parsing
 from bot.services.enrolment import Outcome
 from bot.wording import cancel_hint, number_problem, stale_button_text
-from handlers.admin.courses import ACADEMIC
 from handlers.admin.enrolment.common import card_text, discounted, load, refusal_text
 from handlers.admin.enrolment.notices import tell, told_text
 from handlers.registry import Registry

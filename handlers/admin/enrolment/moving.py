@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.delivery import Sender
+from bot.filters.access import ACADEMIC
 from bot.i18n import _
 from bot.services import academic as academic_service
 from bot.services import enrolment as enrolment_service
@@ -16,7 +17,6 @@ from bot.services.access import Actor
 from bot.services.enrolment import EnrolmentInfo, Outcome, Preview
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
-from handlers.admin.courses import ACADEMIC
 from handlers.admin.enrolment.common import (
     card_text,
     load,

@@ -8,12 +8,12 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.filters.access import ACADEMIC
 from bot.forms import FormContext
 from bot.services import academic as academic_service
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
-from handlers.admin.courses import ACADEMIC
 from handlers.admin.groups.data import GroupData
 from handlers.admin.groups.form import GroupForm, take_course
 from handlers.admin.groups.texts import card_text, list_text

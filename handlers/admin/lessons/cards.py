@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.delivery import Sender
+from bot.filters.access import ACADEMIC
 from bot.i18n import _
 from bot.services import academic as academic_service
 from bot.services import lessons as lessons_service
@@ -19,7 +20,6 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import LessonStatus
-from handlers.admin.courses import ACADEMIC
 from handlers.admin.lessons.common import card_text, refusal_text, told_text, when
 from handlers.admin.lessons.notices import tell
 from handlers.registry import Registry

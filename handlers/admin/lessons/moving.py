@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.filters.access import ACADEMIC
 from bot.forms import Form, FormContext, FormData, Step
 from bot.forms import Refusal as Unfit
 from bot.forms.engine import reply
@@ -19,7 +20,6 @@ from bot.services import parsing
 from bot.services.lessons import Refusal
 from bot.wording import date_problem, time_problem
 from db.base import utcnow
-from handlers.admin.courses import ACADEMIC
 from handlers.admin.lessons.common import card_text, refusal_text, title_of, told_text, when
 from handlers.admin.lessons.notices import tell
 from handlers.registry import Registry

@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.filters.access import USERS
 from bot.formatting import format_date, format_datetime, format_phone
 from bot.i18n import _
 from bot.services import invites as invites_service
@@ -34,7 +35,6 @@ from keyboards.people import (
     person_card,
 )
 
-USERS = {"permission": Permission.USERS}
 CARD_LIST_MAX = 10  # groups shown on a card
 
 on = Registry(PeopleCb, flags=USERS)

@@ -15,6 +15,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters.access import USERS
 from bot.formatting import format_date, format_phone
 from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
 from bot.forms.engine import Markup
@@ -27,13 +28,11 @@ from bot.telegram import edit_or_send
 from bot.wording import person_problem as name_problem_text
 from bot.wording import stale_button_text
 from db.base import utcnow
-from db.models import Permission, Role
+from db.models import Role
 from handlers.admin.people.card import show_card
 from handlers.registry import Registry
 from keyboards.forms import summary_keyboard
 from keyboards.people import PeopleCb
-
-USERS = {"permission": Permission.USERS}
 
 on = Registry(PeopleCb, flags=USERS)
 

@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.filters.access import USERS
 from bot.forms import Advance, Form, FormContext, FormData, Refusal, Step
 from bot.forms.engine import Markup, reply
 from bot.forms.screens import below_the_opener
@@ -23,7 +24,6 @@ from bot.services.access import Actor
 from bot.services.people import InvalidQuery, LinkOutcome
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
-from db.models import Permission
 from handlers.admin.people.card import render_card
 from handlers.registry import Registry
 from keyboards.people import (
@@ -34,8 +34,6 @@ from keyboards.people import (
     people_home,
     search_results,
 )
-
-USERS = {"permission": Permission.USERS}
 
 on = Registry(PeopleCb, flags=USERS)
 
