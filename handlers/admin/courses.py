@@ -35,6 +35,7 @@ from bot.wording import (
     stale_button_text,
     text_problem,
 )
+from handlers.buttons import show_screen
 from handlers.registry import Registry
 from keyboards.academic import (
     CourseCb,
@@ -228,8 +229,7 @@ async def list_pressed(
     callback: CallbackQuery, callback_data: CourseCb, session: AsyncSession
 ) -> None:
     page = await academic_service.courses(session, callback_data.page)
-    await edit_or_send(callback, list_text(page.total), courses_list(page, format_money))
-    await callback.answer()
+    await show_screen(callback, list_text(page.total), courses_list(page, format_money))
 
 
 @on.button("card")
@@ -240,8 +240,7 @@ async def card_pressed(
     if course is None:
         await callback.answer(stale_button_text())
         return
-    await edit_or_send(callback, card_text(course), course_card(course, callback_data.page))
-    await callback.answer()
+    await show_screen(callback, card_text(course), course_card(course, callback_data.page))
 
 
 @on.button("new")

@@ -22,9 +22,9 @@ from bot.notices.payment_reminders import RemindNow, RemindNowReason
 from bot.services.access import Actor
 from bot.services.payments import debtors_xlsx, ledger, payment_desk
 from bot.services.payments.ledger import Debtor
-from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
+from handlers.buttons import show_screen
 from handlers.registry import Registry
 from keyboards.payments.desk import DebtorsCb, RemindDebtorCb, debtors_list
 
@@ -91,8 +91,7 @@ async def page_pressed(
     callback: CallbackQuery, callback_data: DebtorsCb, session: AsyncSession, settings: Settings
 ) -> None:
     text, markup = await render(session, settings, callback_data.page)
-    await edit_or_send(callback, text, markup)
-    await callback.answer()
+    await show_screen(callback, text, markup)
 
 
 def xlsx_headers() -> list[str]:

@@ -23,6 +23,7 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import LeadStatus
+from handlers.buttons import show_screen
 from handlers.registry import Registry
 from keyboards.people import LeadCb, enrol_confirmation, lead_card, lead_status_labels, leads_list
 
@@ -77,8 +78,7 @@ async def list_pressed(
     page = await leads_service.leads_page(
         session, callback_data.page, closed=bool(callback_data.closed)
     )
-    await edit_or_send(callback, list_text(page), leads_list(page))
-    await callback.answer()
+    await show_screen(callback, list_text(page), leads_list(page))
 
 
 @on.button("card")
@@ -89,12 +89,11 @@ async def card_pressed(
     if lead is None:
         await callback.answer(stale_button_text())
         return
-    await edit_or_send(
+    await show_screen(
         callback,
         lead_text(lead, settings),
         lead_card(lead, callback_data.page, callback_data.closed),
     )
-    await callback.answer()
 
 
 @on.button("enr")
@@ -109,12 +108,11 @@ async def enrol_pressed(
         "🎓 <b>Enrol {name}?</b>\n\nThey become a student with the name and phone of this "
         "request. Then add them to a group from their card."
     ).format(name=escape(lead.name))
-    await edit_or_send(
+    await show_screen(
         callback,
         f"{lead_text(lead, settings)}\n\n{question}",
         enrol_confirmation(lead, callback_data.page, callback_data.closed),
     )
-    await callback.answer()
 
 
 @on.button("st")

@@ -22,12 +22,11 @@ from bot.services import staff as staff_service
 from bot.services.access import Actor
 from bot.services.consent import Category
 from bot.services.staff import Change, Outcome, from_bits
-from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import InviteKind, Role, User
 from handlers.admin.people.card import render_card, send_invite
-from handlers.buttons import parsed_or_stale
+from handlers.buttons import parsed_or_stale, show_screen
 from handlers.registry import Registry
 from keyboards.labels import role_names
 from keyboards.people import (
@@ -159,8 +158,7 @@ async def show_staff(
     callback: CallbackQuery, callback_data: StaffCb, session: AsyncSession
 ) -> None:
     page = await staff_service.staff_page(session, callback_data.page)
-    await edit_or_send(callback, staff_list_text(page.total), staff_list(page))
-    await callback.answer()
+    await show_screen(callback, staff_list_text(page.total), staff_list(page))
 
 
 @on.button("adm", "tg")
@@ -184,10 +182,9 @@ async def editor_pressed(
         if await refused_target(callback, target, settings, actor):
             return
         name = target.full_name or ""
-    await edit_or_send(
+    await show_screen(
         callback, editor_text(name), permission_editor(actor, callback_data.id, chosen)
     )
-    await callback.answer()
 
 
 @on.button("save")
@@ -282,8 +279,7 @@ async def remove_pressed(
             "They no longer see their groups or mark attendance from their next message."
         )
     name = escape(target.full_name or _("No name"))
-    await edit_or_send(callback, question.format(name=name), removal_confirmation(target.id, role))
-    await callback.answer()
+    await show_screen(callback, question.format(name=name), removal_confirmation(target.id, role))
 
 
 @on.button("rmy")

@@ -30,6 +30,7 @@ from bot.services.support import Outcome, Recipient, Resolution, TicketInfo, Tic
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.models import TicketStatus
+from handlers.buttons import show_screen
 from handlers.common.support import problem_text, shorten
 from handlers.registry import Registry
 from keyboards.forms import FormCb, form_button
@@ -226,8 +227,7 @@ async def list_pressed(
     callback: CallbackQuery, callback_data: TicketCb, session: AsyncSession
 ) -> None:
     page = await support_service.open_tickets_page(session, callback_data.page)
-    await edit_or_send(callback, list_text(page), tickets_list(page))
-    await callback.answer()
+    await show_screen(callback, list_text(page), tickets_list(page))
 
 
 @on.button("card")
@@ -238,10 +238,9 @@ async def card_pressed(
     if ticket is None:
         await callback.answer(stale_button_text())
         return
-    await edit_or_send(
+    await show_screen(
         callback, card_text(ticket, settings), ticket_card(ticket, callback_data.page)
     )
-    await callback.answer()
 
 
 @on.button("answer")
@@ -282,7 +281,7 @@ async def close_pressed(
     if ticket.status is not TicketStatus.OPEN:
         await callback.answer(refusal_text(ticket.status, ticket.id), show_alert=True)
         return
-    await edit_or_send(
+    await show_screen(
         callback,
         _(
             "🔒 <b>Close ticket #{id} without a written answer?</b>\n\n"
@@ -290,7 +289,6 @@ async def close_pressed(
         ).format(id=ticket.id),
         close_confirmation(ticket.id, callback_data.page),
     )
-    await callback.answer()
 
 
 @on.button("close_yes")

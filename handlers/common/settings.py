@@ -11,6 +11,7 @@ from bot.services.access import Actor
 from bot.services.consent import OPTIONAL_CATEGORIES, Category, ConsentState
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
+from handlers.buttons import show_screen
 from handlers.registry import Registry
 from keyboards.common import language_picker
 from keyboards.privacy import SettingsCb, settings_menu, withdraw_confirmation
@@ -45,8 +46,7 @@ async def show_settings(message: Message, actor: Actor) -> None:
 async def settings_home(callback: CallbackQuery, actor: Actor, session: AsyncSession) -> None:
     state = await consent_service.current(session, actor.user_id)
     assert state is not None
-    await edit_or_send(callback, settings_text(state), settings_menu(actor.language, state.choices))
-    await callback.answer()
+    await show_screen(callback, settings_text(state), settings_menu(actor.language, state.choices))
 
 
 @on.button("lang")
@@ -76,7 +76,7 @@ async def toggle_category(
 
 @on.button("withdraw")
 async def ask_to_withdraw(callback: CallbackQuery) -> None:
-    await edit_or_send(
+    await show_screen(
         callback,
         _(
             "⚠️ <b>Withdraw your consent?</b>\n\nThe bot will stop sending you anything — "
@@ -86,7 +86,6 @@ async def ask_to_withdraw(callback: CallbackQuery) -> None:
         ),
         withdraw_confirmation(),
     )
-    await callback.answer()
 
 
 @on.button("withdraw_yes")
@@ -94,7 +93,7 @@ async def withdraw(callback: CallbackQuery, actor: Actor, session: AsyncSession)
     if not await consent_service.withdraw(session, actor.user_id):
         await callback.answer(stale_button_text())
         return
-    await edit_or_send(
+    await show_screen(
         callback,
         _(
             "✅ Your consent is withdrawn. The bot will send you nothing on its own. "
@@ -102,7 +101,6 @@ async def withdraw(callback: CallbackQuery, actor: Actor, session: AsyncSession)
         ),
         None,
     )
-    await callback.answer()
 
 
 def create_router() -> Router:

@@ -21,9 +21,9 @@ from bot.notices.tickets import notify_staff
 from bot.services import support as support_service
 from bot.services.access import Actor
 from bot.services.support import TextProblem, TicketInfo
-from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.models import TicketTopic
+from handlers.buttons import show_screen
 from handlers.registry import Registry
 from keyboards.forms import summary_keyboard
 from keyboards.support import (
@@ -205,8 +205,7 @@ async def support_home_pressed(
     if await SupportForm.is_open(state):
         await state.clear()
     recent = await support_service.recent_of_user(session, actor.user_id)
-    await edit_or_send(callback, home_text(recent, settings), support_home(recent))
-    await callback.answer()
+    await show_screen(callback, home_text(recent, settings), support_home(recent))
 
 
 @on.button("topic", where=F.value.in_([t.value for t in TicketTopic]))
@@ -228,8 +227,7 @@ async def own_ticket_pressed(
     if ticket is None:  # someone else's ticket, or none at all
         await callback.answer(stale_button_text())
         return
-    await edit_or_send(callback, own_ticket_text(ticket, settings), own_ticket_back())
-    await callback.answer()
+    await show_screen(callback, own_ticket_text(ticket, settings), own_ticket_back())
 
 
 def create_router() -> Router:

@@ -19,6 +19,7 @@ from bot.services.access import Actor
 from bot.services.mydata import PersonRef
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
+from handlers.buttons import show_screen
 from handlers.registry import Registry
 from handlers.student.balance import balance_markup, build_balance, child_title
 from handlers.student.views import build_view, edit_to_page, end_read, send_files_asked, titles
@@ -159,8 +160,7 @@ async def open_balance(
     title = child_title(child.full_name or _("No name"))
     text, balance = await build_balance(session, child.id, settings, title)
     markup = balance_markup(settings, child.id, balance, [back_to_child(child.id)])
-    await edit_or_send(callback, text, markup)
-    await callback.answer()
+    await show_screen(callback, text, markup)
 
 
 @on.button("file")

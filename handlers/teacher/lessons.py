@@ -17,10 +17,10 @@ from bot.i18n import _
 from bot.services import attendance as service
 from bot.services.access import Actor
 from bot.services.attendance import GroupCard, LessonRef
-from bot.telegram import edit_or_send
 from bot.wording import refusal_text, stale_button_text
 from db.base import utcnow
 from db.models import Group
+from handlers.buttons import show_screen
 from handlers.registry import Registry
 from keyboards.attendance import FROZEN_ICON, LESSON_ICONS, lessons_keyboard, today_keyboard
 from keyboards.labels import lesson_status_words
@@ -83,8 +83,7 @@ async def today_pressed(
 ) -> None:
     tz = settings.centre.tz
     day, lessons = await service.today(session, actor, utcnow(), tz)
-    await edit_or_send(callback, today_text(day, lessons, tz), today_keyboard(lessons, tz))
-    await callback.answer()
+    await show_screen(callback, today_text(day, lessons, tz), today_keyboard(lessons, tz))
 
 
 def groups_text(count: int) -> str:
@@ -104,8 +103,7 @@ async def groups_pressed(
     callback: CallbackQuery, callback_data: TeacherCb, actor: Actor, session: AsyncSession
 ) -> None:
     items, page, pages = await service.my_groups(session, actor, callback_data.page)
-    await edit_or_send(callback, groups_text(len(items)), groups_keyboard(items, page, pages))
-    await callback.answer()
+    await show_screen(callback, groups_text(len(items)), groups_keyboard(items, page, pages))
 
 
 def slot_text(weekday: int, start: time, duration: int) -> str:
@@ -165,8 +163,7 @@ async def group_pressed(
     if card is None:
         await refuse(callback, actor, session, callback_data.id)
         return
-    await edit_or_send(callback, group_text(card, settings.centre.tz), group_keyboard(card.id))
-    await callback.answer()
+    await show_screen(callback, group_text(card, settings.centre.tz), group_keyboard(card.id))
 
 
 @on.button("lessons")
@@ -190,10 +187,9 @@ async def lessons_pressed(
         lines.append(_("Choose a lesson to see or mark its attendance:"))
     else:
         lines.append(_("ℹ️ This group has had no lessons yet."))
-    await edit_or_send(
+    await show_screen(
         callback, "\n".join(lines), lessons_keyboard(group.id, lessons, page, pages, tz)
     )
-    await callback.answer()
 
 
 async def refuse(callback: CallbackQuery, actor: Actor, session: AsyncSession, group_id: int):

@@ -20,11 +20,11 @@ from bot.services import enrolment as enrolment_service
 from bot.services.academic import GroupInfo
 from bot.services.enrolment import Outcome, Preview
 from bot.services.parsing import Invalid
-from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.models import Role
 from handlers.admin.enrolment.common import card_text, preview_warnings, refusal_text, today
 from handlers.admin.enrolment.notices import tell, told_text
+from handlers.buttons import show_screen
 from handlers.registry import Registry
 from keyboards.academic import (
     EnrolCb,
@@ -294,8 +294,7 @@ async def for_student_pressed(
         lambda group_id: EnrolCb(action="pick", group=group_id, student=student.id),
         EnrolCb(action="for", student=student.id, page=page.page),
     )
-    await edit_or_send(callback, text, markup)
-    await callback.answer()
+    await show_screen(callback, text, markup)
 
 
 def create_router() -> Router:

@@ -25,6 +25,7 @@ from handlers.admin.enrolment.common import (
     today,
 )
 from handlers.admin.enrolment.notices import tell, told_text
+from handlers.buttons import show_screen
 from handlers.registry import Registry
 from keyboards.academic import EnrolCb, enrolment_card, group_target_picker, move_confirm
 
@@ -79,8 +80,7 @@ async def move_pick_pressed(
         lambda group_id: EnrolCb(action="mvto", id=item.id, group=group_id),
         EnrolCb(action="card", id=item.id),
     )
-    await edit_or_send(callback, text, markup)
-    await callback.answer()
+    await show_screen(callback, text, markup)
 
 
 @on.button("mvto")
@@ -101,12 +101,11 @@ async def move_to_pressed(
     if checked.outcome is not Outcome.DONE:
         await callback.answer(refusal_text(checked.outcome, checked), show_alert=True)
         return
-    await edit_or_send(
+    await show_screen(
         callback,
         move_text(item, group.name, checked),
         move_confirm(item.id, callback_data.group, full=checked.full),
     )
-    await callback.answer()
 
 
 @on.button("mvyes")

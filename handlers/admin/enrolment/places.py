@@ -19,6 +19,7 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from handlers.admin.enrolment.common import card_text, load, refusal_text, today
 from handlers.admin.enrolment.notices import tell, told_text
+from handlers.buttons import show_screen
 from handlers.registry import Registry
 from keyboards.academic import EnrolCb, enrolment_card, enrolments_list, leave_confirm
 
@@ -46,8 +47,7 @@ async def list_pressed(
         await callback.answer(stale_button_text())
         return
     page = await enrolment_service.of_group(session, group.id, callback_data.page)
-    await edit_or_send(callback, list_text(group, page.total), enrolments_list(page, group.id))
-    await callback.answer()
+    await show_screen(callback, list_text(group, page.total), enrolments_list(page, group.id))
 
 
 @on.button("card")
@@ -59,8 +59,7 @@ async def card_pressed(
         await callback.answer(stale_button_text())
         return
     item, group = found
-    await edit_or_send(callback, card_text(item, group), enrolment_card(item, callback_data.page))
-    await callback.answer()
+    await show_screen(callback, card_text(item, group), enrolment_card(item, callback_data.page))
 
 
 @on.button("freeze", "unfreeze", "leave_yes")
@@ -133,8 +132,7 @@ async def leave_pressed(
             ),
         ]
     )
-    await edit_or_send(callback, text, leave_confirm(item.id, callback_data.page))
-    await callback.answer()
+    await show_screen(callback, text, leave_confirm(item.id, callback_data.page))
 
 
 def create_router() -> Router:

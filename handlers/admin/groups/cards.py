@@ -11,12 +11,12 @@ from bot.config import Settings
 from bot.filters.access import ACADEMIC
 from bot.forms import FormContext
 from bot.services import academic as academic_service
-from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from handlers.admin.groups.data import GroupData
 from handlers.admin.groups.form import GroupForm, take_course
 from handlers.admin.groups.texts import card_text, list_text
+from handlers.buttons import show_screen
 from handlers.registry import Registry
 from keyboards.academic import GroupCb, group_card, groups_list
 
@@ -41,10 +41,9 @@ async def list_pressed(
             return
         course_name = course.name
     page = await academic_service.groups(session, callback_data.page, callback_data.id or None)
-    await edit_or_send(
+    await show_screen(
         callback, list_text(page.total, course_name), groups_list(page, callback_data.id)
     )
-    await callback.answer()
 
 
 @on.button("card")
@@ -55,12 +54,11 @@ async def card_pressed(
     if group is None:
         await callback.answer(stale_button_text())
         return
-    await edit_or_send(
+    await show_screen(
         callback,
         card_text(group, settings),
         group_card(group, callback_data.page, callback_data.value),
     )
-    await callback.answer()
 
 
 @on.button("new")

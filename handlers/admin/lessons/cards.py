@@ -22,6 +22,7 @@ from db.base import utcnow
 from db.models import LessonStatus
 from handlers.admin.lessons.common import card_text, refusal_text, told_text, when
 from handlers.admin.lessons.notices import tell
+from handlers.buttons import show_screen
 from handlers.registry import Registry
 from keyboards.academic import LessonCb, lesson_cancel_confirm, lesson_card, lessons_list
 
@@ -68,12 +69,11 @@ async def list_pressed(
     page = await lessons_service.upcoming(
         session, group.id, callback_data.page, now=utcnow(), tz=settings.centre.tz
     )
-    await edit_or_send(
+    await show_screen(
         callback,
         list_text(group.name, page.total, settings),
         lessons_list(page, group.id, list_label(settings)),
     )
-    await callback.answer()
 
 
 def changeable(info: LessonInfo) -> bool:
@@ -88,12 +88,11 @@ async def card_pressed(
     if info is None:
         await callback.answer(stale_button_text())
         return
-    await edit_or_send(
+    await show_screen(
         callback,
         card_text(info, settings.centre.tz),
         lesson_card(info.id, info.group_id, callback_data.page, changeable(info)),
     )
-    await callback.answer()
 
 
 @on.button("cancel")
@@ -115,8 +114,7 @@ async def cancel_pressed(
             _("Its students, their parents and the teacher will be told at once."),
         ]
     )
-    await edit_or_send(callback, text, lesson_cancel_confirm(info.id, callback_data.page))
-    await callback.answer()
+    await show_screen(callback, text, lesson_cancel_confirm(info.id, callback_data.page))
 
 
 @on.button("cancel_yes")

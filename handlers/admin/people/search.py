@@ -25,6 +25,7 @@ from bot.services.people import InvalidQuery, LinkOutcome
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from handlers.admin.people.card import render_card
+from handlers.buttons import show_screen
 from handlers.registry import Registry
 from keyboards.people import (
     SEARCH_FORM,
@@ -217,8 +218,7 @@ async def link_pick_pressed(
         parent=escape(parent.full_name or _("No name")),
         child=escape(child.full_name or _("No name")),
     )
-    await edit_or_send(callback, text, link_confirmation(parent.id, child.id))
-    await callback.answer()
+    await show_screen(callback, text, link_confirmation(parent.id, child.id))
 
 
 @on.button("lky")
