@@ -12,6 +12,7 @@ from html import escape
 from aiogram.types import CallbackQuery
 
 from bot.config import Settings
+from bot.filters.access import ACADEMIC
 from bot.formatting import format_date, format_money
 from bot.forms import Advance, Form, FormContext, Refusal, Retry, Step
 from bot.i18n import _
@@ -37,7 +38,6 @@ from bot.wording import (
 )
 from db.base import utcnow
 from db.models import GroupStatus, Role
-from handlers.admin.courses import ACADEMIC
 from handlers.admin.groups.data import FLOW, GroupData, step_header
 from handlers.admin.groups.slots import SLOTS_STEP, no_slots_text
 from handlers.admin.groups.texts import card_text, dates_text, overlap_text, price_text, slots_text
