@@ -4,12 +4,12 @@
 from html import escape
 from typing import Any
 
-from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram import Bot, Router
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.filters.access import BROADCAST
 from bot.formatting import format_datetime
 from bot.i18n import _
 from bot.notices.broadcast import counts_lines as delivery_counts
@@ -23,11 +23,12 @@ from db.base import utcnow
 from db.ids import is_row_id
 from db.models import Broadcast, BroadcastStatus
 from handlers.admin.broadcasts.shared import (
-    NEEDS_BROADCAST,
     PAGE_SIZE,
     audience_text,
     category_label,
 )
+from handlers.buttons import show_screen
+from handlers.registry import Registry
 from keyboards.broadcasts import BroadcastCb, broadcast_card, broadcasts_list, report_markup
 
 
@@ -93,17 +94,20 @@ async def list_view(session: AsyncSession, settings: Settings, number: int) -> t
     return text, broadcasts_list(items, number, pages)
 
 
+on = Registry(BroadcastCb, flags=BROADCAST)
+
+
+@on.command("broadcasts")
 async def show_list(message: Message, session: AsyncSession, settings: Settings) -> None:
     text, markup = await list_view(session, settings, 1)
     await message.answer(text, reply_markup=markup)
 
 
+@on.button("list")
 async def list_pressed(
     callback: CallbackQuery, callback_data: BroadcastCb, session: AsyncSession, settings: Settings
 ) -> None:
-    text, markup = await list_view(session, settings, callback_data.page)
-    await edit_or_send(callback, text, markup)
-    await callback.answer()
+    await show_screen(callback, *await list_view(session, settings, callback_data.page))
 
 
 async def render_card(
@@ -122,6 +126,7 @@ async def render_card(
     await edit_or_send(callback, await card_text(session, broadcast, settings), markup)
 
 
+@on.button("card")
 async def card_pressed(
     callback: CallbackQuery, callback_data: BroadcastCb, session: AsyncSession, settings: Settings
 ) -> None:
@@ -135,6 +140,7 @@ async def card_pressed(
     await callback.answer()
 
 
+@on.button("cancel", "stop")
 async def cancel_pressed(
     callback: CallbackQuery,
     callback_data: BroadcastCb,
@@ -161,6 +167,7 @@ async def cancel_pressed(
         await callback.answer(_("ℹ️ It has already ended."))
 
 
+@on.button("xlsx")
 async def report_pressed(
     callback: CallbackQuery,
     callback_data: BroadcastCb,
@@ -187,6 +194,7 @@ async def report_pressed(
     await callback.answer()
 
 
+@on.callback(BroadcastCb.filter())
 async def retired_pressed(callback: CallbackQuery) -> None:
     """A 📣 button this bot no longer makes (the form's buttons before it moved onto the
     form engine, still under old messages) or a forged action: out of date for people
@@ -195,16 +203,4 @@ async def retired_pressed(callback: CallbackQuery) -> None:
 
 
 def create_router() -> Router:
-    router = Router(name="admin.broadcasts.cards")
-    router.message.register(show_list, Command("broadcasts"), flags=NEEDS_BROADCAST)
-    callbacks = router.callback_query
-    for handler, action in (
-        (list_pressed, "list"),
-        (card_pressed, "card"),
-        (cancel_pressed, "cancel"),
-        (cancel_pressed, "stop"),
-        (report_pressed, "xlsx"),
-    ):
-        callbacks.register(handler, BroadcastCb.filter(F.action == action), flags=NEEDS_BROADCAST)
-    callbacks.register(retired_pressed, BroadcastCb.filter(), flags=NEEDS_BROADCAST)
-    return router
+    return on.router("admin.broadcasts.cards")

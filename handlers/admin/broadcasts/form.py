@@ -23,6 +23,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from pydantic import Field
 
 from bot.config import Settings
+from bot.filters.access import BROADCAST
 from bot.filters.menu import MenuButton
 from bot.formatting import format_datetime
 from bot.forms import Advance, Form, FormContext, FormData, OutOfDate, Refusal, Retry, Step
@@ -38,7 +39,6 @@ from db.base import utcnow
 from db.ids import is_row_id
 from db.models import AudienceType, BroadcastCategory, Role
 from handlers.admin.broadcasts.shared import (
-    NEEDS_BROADCAST,
     PAGE_SIZE,
     audience_text,
     buttons_hint,
@@ -352,7 +352,7 @@ class BroadcastForm(Form[BroadcastData], state="broadcast_form"):
 
     key = "bc"
     data_type = BroadcastData
-    flags = NEEDS_BROADCAST
+    flags = BROADCAST
     steps = (
         Step("message", lambda data: message_step(), receive=receive_message),
         # only from the preview's 🕘 Schedule (the kind is chosen by then): one step, back
@@ -425,7 +425,7 @@ async def start_broadcast(message: Message, scenes: ScenesManager, settings: Set
 
 def create_router() -> Router:
     router = Router(name="admin.broadcasts.form")
-    router.message.register(start_broadcast, Command("broadcast"), flags=NEEDS_BROADCAST)
-    router.message.register(start_broadcast, MenuButton("admin.broadcast"), flags=NEEDS_BROADCAST)
+    router.message.register(start_broadcast, Command("broadcast"), flags=BROADCAST)
+    router.message.register(start_broadcast, MenuButton("admin.broadcast"), flags=BROADCAST)
     router.include_router(BroadcastForm.as_router())
     return router

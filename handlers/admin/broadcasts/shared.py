@@ -13,10 +13,9 @@ from bot.services import broadcasts as service
 from bot.services.broadcasts import Audience, Draft
 from bot.telegram import edit_or_send
 from db.base import utcnow
-from db.models import AudienceType, BroadcastCategory, Permission
+from db.models import AudienceType, BroadcastCategory
 from keyboards.broadcasts import audience_labels, role_labels
 
-NEEDS_BROADCAST = {"permission": Permission.BROADCAST}
 PAGE_SIZE = 10
 
 

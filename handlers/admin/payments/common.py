@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.config import Settings
+from bot.filters.access import PAYMENTS
 from bot.formatting import format_money
 from bot.forms import Form, FormContext, FormData, OutOfDate, Refusal, Step
 from bot.forms.engine import Reader
@@ -12,11 +13,9 @@ from bot.i18n import _
 from bot.services.payments import ledger
 from bot.wording import amount_problem
 from db.base import utcnow
-from db.models import Permission
 from keyboards.forms import Rows
 from keyboards.payments.desk import DESK_METHODS, cancel_row, method_choice
 
-PAYMENTS = {"permission": Permission.PAYMENTS}
 TEXT_MAX = 500  # a note or a reason
 # the forms' states: 📜 Payments pressed while one is open leaves it
 PAY_FORM, REVERSE_FORM, REFUND_FORM = "pay_form", "reverse_form", "refund_form"
