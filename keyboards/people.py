@@ -16,7 +16,7 @@ from db.models import LeadStatus, Permission, Role
 from keyboards.academic import EnrolCb
 from keyboards.forms import FormCb, Rows, pick_button
 from keyboards.ids import Id, Number
-from keyboards.labels import toggle_mark
+from keyboards.labels import lead_status_labels, permission_labels, role_marks, toggle_mark
 from keyboards.payments.desk import DeskCb
 
 BUTTON_TEXT_MAX = 60
@@ -67,35 +67,6 @@ class LeadCb(CallbackData, prefix="ld"):
 
 def shorten(text: str, limit: int = BUTTON_TEXT_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-ROLE_MARKS = {Role.ADMIN: "🛡", Role.TEACHER: "🧑‍🏫", Role.STUDENT: "🎓", Role.PARENT: "👪"}
-
-
-def role_marks(roles: Sequence[str] | frozenset[str]) -> str:
-    return "".join(mark for role, mark in ROLE_MARKS.items() if role.value in roles)
-
-
-def permission_labels() -> dict[Permission, str]:
-    return {
-        Permission.PAYMENTS: _("💳 Payments"),
-        Permission.BROADCAST: _("📣 Broadcasts"),
-        Permission.ACADEMIC: _("🎓 Courses and groups"),
-        Permission.USERS: _("👥 People"),
-        Permission.REPORTS: _("📊 Reports"),
-        Permission.BACKUPS: _("💾 Backups"),
-        Permission.AUDIT: _("🔍 Audit log"),
-    }
-
-
-def lead_status_labels() -> dict[LeadStatus, str]:
-    return {
-        LeadStatus.NEW: _("🆕 new"),
-        LeadStatus.CONTACTED: _("📞 contacted"),
-        LeadStatus.TRIAL: _("🧪 trial lesson"),
-        LeadStatus.ENROLLED: _("🎓 enrolled"),
-        LeadStatus.LOST: _("❌ lost"),
-    }
 
 
 def _pager(page: int, pages: int, make) -> list[InlineKeyboardButton]:

@@ -23,7 +23,8 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import LeadStatus, Permission
-from keyboards.people import LeadCb, enrol_confirmation, lead_card, lead_status_labels, leads_list
+from keyboards.labels import lead_status_labels
+from keyboards.people import LeadCb, enrol_confirmation, lead_card, leads_list
 
 USERS = {"permission": Permission.USERS}
 

@@ -27,11 +27,10 @@ from db.base import utcnow
 from db.models import InviteKind, Permission, Role, User
 from handlers.admin.people.card import render_card, send_invite
 from handlers.buttons import parsed_or_stale
-from keyboards.labels import role_names
+from keyboards.labels import permission_labels, role_names
 from keyboards.people import (
     StaffCb,
     permission_editor,
-    permission_labels,
     removal_confirmation,
     staff_list,
 )

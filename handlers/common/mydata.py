@@ -27,45 +27,23 @@ from bot.wording import stale_button_text
 from db.models import Role
 from handlers.common.start import role_names
 from keyboards.common import LANGUAGE_NAMES
-from keyboards.labels import attendance_labels, grade_kind_labels
+from keyboards.labels import (
+    attendance_labels,
+    enrolment_status_words,
+    grade_kind_labels,
+    method_words,
+    ticket_topic_words,
+)
 from keyboards.mydata import MyDataCb, child_card, own_card
 
 TICKET_EXCERPT = 60
 
 
-# --- labels -------------------------------------------------------------------------------
-
-
-def enrolment_labels() -> dict[str, str]:
-    return {"active": _("active"), "frozen": _("frozen"), "left": _("left")}
-
-
-def method_labels() -> dict[str, str]:
-    return {
-        "cash": _("cash"),
-        "card": _("card"),
-        "transfer": _("bank transfer"),
-        "click": "Click",
-        "payme": "Payme",
-        "telegram": "Telegram",
-        "other": _("other"),
-    }
-
-
-def topic_labels() -> dict[str, str]:
-    return {
-        "question": _("question"),
-        "complaint": _("complaint"),
-        "data_protection": _("personal data"),
-        "payment": _("payment"),
-    }
+# --- the card -------------------------------------------------------------------------------
 
 
 def _mark(on: bool) -> str:
     return "✅" if on else "⬜"
-
-
-# --- the card -------------------------------------------------------------------------------
 
 
 def _profile_section(data: PersonData) -> str:
@@ -97,7 +75,7 @@ def _roles_section(data: PersonData) -> str:
 
 def _groups_section(data: PersonData) -> str:
     lines = [_("👥 <b>Groups</b>")]
-    statuses = enrolment_labels()
+    statuses = enrolment_status_words()
     for row in data.enrolments:
         lines.append(
             _("• {course} — {group}: {status}, since {date}").format(
@@ -156,7 +134,7 @@ def _money_section(data: PersonData, tz: ZoneInfo) -> str:
         lines.append(_("Balance: {amount} (debt)").format(amount=format_money(balance)))
     else:
         lines.append(_("Balance: {amount}").format(amount=format_money(balance)))
-    methods = method_labels()
+    methods = method_words()
     for payment in data.payments:
         line = _("• {date} · {amount} · {method}").format(
             date=format_date(payment.paid_at.astimezone(tz).date()),
@@ -224,7 +202,7 @@ def _activity_section(data: PersonData, tz: ZoneInfo) -> str:
 
 def _tickets_section(data: PersonData, tz: ZoneInfo) -> str:
     lines = [_("🎫 <b>Open support requests</b>")]
-    topics = topic_labels()
+    topics = ticket_topic_words()
     for ticket in data.open_tickets:
         text = " ".join(ticket.text.split())
         if len(text) > TICKET_EXCERPT:
