@@ -1,10 +1,13 @@
-"""What every handler answers about a button whose data does not hold."""
+"""What every handler answers about a button whose data does not hold, or that was forged."""
 
 from collections.abc import Callable
 from typing import TypeVar
 
 from aiogram.types import CallbackQuery
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services import audit
+from bot.services.access import Actor
 from bot.wording import stale_button_text
 
 T = TypeVar("T")
@@ -20,3 +23,14 @@ async def parsed_or_stale(
     except ValueError:
         await callback.answer(stale_button_text())
         return None
+
+
+async def refuse_forged(
+    callback: CallbackQuery, actor: Actor, session: AsyncSession, action: str, subject: int
+) -> None:
+    """A button naming someone the actor may not see (its data was forged): the attempt is
+    audited as denied, and the button answered like a stale one."""
+    await audit.record_denied(
+        session, actor_id=actor.user_id, action=action, details={"subject": subject}
+    )
+    await callback.answer(stale_button_text())

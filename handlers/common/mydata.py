@@ -18,13 +18,13 @@ from bot.delivery import Outcome, Recipient, Sender
 from bot.filters.menu import MenuButton
 from bot.formatting import format_date, format_datetime, format_money, format_phone
 from bot.i18n import _
-from bot.services import audit
 from bot.services import mydata as mydata_service
 from bot.services.access import Actor
 from bot.services.mydata import PersonData
 from bot.telegram import edit_or_send, split_message
 from bot.wording import stale_button_text
 from db.models import Role
+from handlers.buttons import refuse_forged
 from handlers.common.start import role_names
 from keyboards.common import LANGUAGE_NAMES
 from keyboards.labels import (
@@ -318,15 +318,6 @@ async def back_home(
     await session.rollback()
     await show_parts(callback, sender, actor, *card)
     await callback.answer()
-
-
-async def refuse_forged(
-    callback: CallbackQuery, actor: Actor, session: AsyncSession, action: str, subject: int
-) -> None:
-    await audit.record_denied(
-        session, actor_id=actor.user_id, action=action, details={"subject": subject}
-    )
-    await callback.answer(stale_button_text())
 
 
 async def show_child(
