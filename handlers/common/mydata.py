@@ -46,6 +46,20 @@ def _mark(on: bool) -> str:
     return "✅" if on else "⬜"
 
 
+def _end_of_list(shown: int, count: int, empty: str) -> list[str]:
+    """The line under a list cut to its latest rows: `empty` when there are none, where
+    /export has the rest when some are left out, nothing when all are shown."""
+    if not shown:
+        return [empty]
+    if count > shown:
+        return [
+            _("The latest {shown} of {count}; /export has them all.").format(
+                shown=shown, count=count
+            )
+        ]
+    return []
+
+
 def _profile_section(data: PersonData) -> str:
     profile = data.profile
     missing = _("not given")
@@ -116,14 +130,7 @@ def _grades_section(data: PersonData, tz: ZoneInfo) -> str:
                 max=grade.max_score,
             )
         )
-    if not data.grades:
-        lines.append(_("No grades."))
-    elif data.grade_count > len(data.grades):
-        lines.append(
-            _("The latest {shown} of {count}; /export has them all.").format(
-                shown=len(data.grades), count=data.grade_count
-            )
-        )
+    lines.extend(_end_of_list(len(data.grades), data.grade_count, _("No grades.")))
     return "\n".join(lines)
 
 
@@ -144,14 +151,7 @@ def _money_section(data: PersonData, tz: ZoneInfo) -> str:
         if payment.reversed:
             line += " · " + _("↩️ reversed")
         lines.append(line)
-    if not data.payments:
-        lines.append(_("No payments."))
-    elif data.payment_count > len(data.payments):
-        lines.append(
-            _("The latest {shown} of {count}; /export has them all.").format(
-                shown=len(data.payments), count=data.payment_count
-            )
-        )
+    lines.extend(_end_of_list(len(data.payments), data.payment_count, _("No payments.")))
     return "\n".join(lines)
 
 
