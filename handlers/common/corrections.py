@@ -17,7 +17,8 @@ from bot.services import mydata as mydata_service
 from bot.services.access import Actor
 from bot.services.parsing import Invalid
 from bot.wording import person_problem, stale_button_text
-from keyboards.common import language_picker, main_menu
+from handlers.common.language import send_picker
+from keyboards.common import main_menu
 from keyboards.mydata import MyDataCb, share_contact
 
 
@@ -133,13 +134,7 @@ async def correct(callback: CallbackQuery, callback_data: MyDataCb, scenes: Scen
 
 
 async def edit_language(callback: CallbackQuery, actor: Actor) -> None:
-    # The picker's buttons are handled by /language: ✅, stored, audited, main menu.
-    await callback.answer()
-    await callback.bot.send_message(
-        actor.telegram_id,
-        _("🌐 Choose your language:"),
-        reply_markup=language_picker(actor.language),
-    )
+    await send_picker(callback, actor)
 
 
 def create_router() -> Router:

@@ -13,7 +13,7 @@ from bot.services.access import Actor
 from bot.services.consent import OPTIONAL_CATEGORIES, Category, ConsentState
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
-from keyboards.common import language_picker
+from handlers.common.language import send_picker
 from keyboards.privacy import SettingsCb, settings_menu, withdraw_confirmation
 
 
@@ -47,12 +47,7 @@ async def settings_home(callback: CallbackQuery, actor: Actor, session: AsyncSes
 
 
 async def settings_language(callback: CallbackQuery, actor: Actor) -> None:
-    await callback.answer()
-    await callback.bot.send_message(
-        actor.telegram_id,
-        _("🌐 Choose your language:"),
-        reply_markup=language_picker(actor.language),
-    )
+    await send_picker(callback, actor)
 
 
 async def toggle_category(
