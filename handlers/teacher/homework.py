@@ -124,12 +124,17 @@ def summary_text(data: HomeworkData) -> str:
 
 
 def attachment_of(message: Message) -> str | None:
-    """The photo's or the document's stored form; raises InvalidHomework for a bad file."""
-    if message.photo:
-        return service.photo_attachment(message.photo[-1].file_id)
-    if message.document:
-        document = message.document
-        return service.document_attachment(document.file_id, document.file_name, document.file_size)
+    """The photo's or the document's stored form; a bad file raises Refusal with its problem."""
+    try:
+        if message.photo:
+            return service.photo_attachment(message.photo[-1].file_id)
+        if message.document:
+            document = message.document
+            return service.document_attachment(
+                document.file_id, document.file_name, document.file_size
+            )
+    except InvalidHomework as invalid:
+        raise Refusal(file_problem(invalid.problem)) from None
     return None
 
 
@@ -139,10 +144,7 @@ def attachment_of(message: Message) -> str | None:
 async def receive_text(data: HomeworkData, message: Message, context: FormContext) -> Advance:
     if await own_group(context, data.group_id, service.deny) is None:
         return Advance.CLOSE
-    try:
-        attachment = attachment_of(message)
-    except InvalidHomework as invalid:
-        raise Refusal(file_problem(invalid.problem)) from None
+    attachment = attachment_of(message)
     if attachment is not None and not message.caption:
         raise Refusal(_("⚠️ Add the task as the caption of the file, or send the text first."))
     data.text = parsing.clean_task(message.caption if attachment else message.text)
@@ -153,10 +155,7 @@ async def receive_text(data: HomeworkData, message: Message, context: FormContex
 async def receive_file(data: HomeworkData, message: Message, context: FormContext) -> Advance:
     if await own_group(context, data.group_id, service.deny) is None:
         return Advance.CLOSE
-    try:
-        attachment = attachment_of(message)
-    except InvalidHomework as invalid:
-        raise Refusal(file_problem(invalid.problem)) from None
+    attachment = attachment_of(message)
     if attachment is None:
         raise Refusal(_("⚠️ Only a photo or a document can be attached here; or tap ⏭ No file."))
     data.attachment = attachment
