@@ -11,8 +11,9 @@ group is still the teacher's own: another teacher's group is refused (a `grades.
 audit entry) and a lesson of another group is an out-of-date button.
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from functools import partial
+from functools import partial, wraps
 from html import escape
 from zoneinfo import ZoneInfo
 
@@ -201,20 +202,33 @@ async def pick_target(data: GradeData, value: str, context: FormContext) -> Adva
     return Advance.NEXT
 
 
-async def read_title(data: GradeData, text: str | None, context: FormContext) -> Advance | None:
-    if await own_group(context, data.group_id, service.deny) is None:
-        return Advance.CLOSE
-    if text is None:
-        raise Refusal(text_only_text())
+TextReader = Callable[[GradeData, str, FormContext], Awaitable[Advance]]
+StepReader = Callable[[GradeData, str | None, FormContext], Awaitable[Advance]]
+
+
+def typed_while_own(read: TextReader) -> StepReader:
+    """A step that reads typed text while the group is still the teacher's own: another
+    teacher's group ends the form (own_group), anything but text is refused."""
+
+    @wraps(read)
+    async def step(data: GradeData, text: str | None, context: FormContext) -> Advance:
+        if await own_group(context, data.group_id, service.deny) is None:
+            return Advance.CLOSE
+        if text is None:
+            raise Refusal(text_only_text())
+        return await read(data, text, context)
+
+    return step
+
+
+@typed_while_own
+async def read_title(data: GradeData, text: str, context: FormContext) -> Advance:
     data.title = parsing.clean_title(text)
     return Advance.NEXT
 
 
-async def read_maximum(data: GradeData, text: str | None, context: FormContext) -> Advance | None:
-    if await own_group(context, data.group_id, service.deny) is None:
-        return Advance.CLOSE
-    if text is None:
-        raise Refusal(text_only_text())
+@typed_while_own
+async def read_maximum(data: GradeData, text: str, context: FormContext) -> Advance:
     maximum = parsing.parse_max(text)
     students = await service.gradable_students(context.session, data.group_id)
     if not students:
@@ -228,11 +242,8 @@ async def read_maximum(data: GradeData, text: str | None, context: FormContext) 
     return Advance.NEXT
 
 
-async def read_scores(data: GradeData, text: str | None, context: FormContext) -> Advance | None:
-    if await own_group(context, data.group_id, service.deny) is None:
-        return Advance.CLOSE
-    if text is None:
-        raise Refusal(text_only_text())
+@typed_while_own
+async def read_scores(data: GradeData, text: str, context: FormContext) -> Advance:
     students = await service.gradable_students(context.session, data.group_id)
     data.students = [(s.id, s.name) for s in students]
     data.scores = parsing.parse_scores(text, students, data.max)
