@@ -14,6 +14,7 @@ from bot.services.people import Found, PersonCard, SearchResult
 from bot.services.staff import PERMISSION_ORDER, StaffPage, bits_of, grantable
 from db.models import LeadStatus, Permission, Role
 from keyboards.academic import EnrolCb
+from keyboards.confirmation import confirmation
 from keyboards.forms import FormCb, Rows, pick_button
 from keyboards.ids import Id, Number
 from keyboards.labels import lead_status_labels, permission_labels, role_marks, toggle_mark
@@ -63,6 +64,11 @@ class LeadCb(CallbackData, prefix="ld"):
     closed: Number = 0
     status: str = ""
     was: str = ""
+
+
+def card_of(user_id: int) -> PeopleCb:
+    """A person's card opened from another screen: its ⬅ Back goes to /people."""
+    return PeopleCb(action="card", id=user_id, other=FROM_ELSEWHERE)
 
 
 def shorten(text: str, limit: int = BUTTON_TEXT_MAX) -> str:
@@ -124,11 +130,7 @@ def search_results(result: SearchResult, *, child_id: int | None = None) -> Inli
         rows.append(_button(found_label(person), data))
     if result.pages > 1:
         rows.append(_pager(result.page, result.pages, search_page))
-    back = (
-        PeopleCb(action="home")
-        if child_id is None
-        else PeopleCb(action="card", id=child_id, other=FROM_ELSEWHERE)
-    )
+    back = PeopleCb(action="home") if child_id is None else card_of(child_id)
     rows.append(_button(_("⬅ Back"), back))
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -209,7 +211,7 @@ def person_card(
         rows.append(
             _button(
                 _("👤 {name}").format(name=relative.full_name or _("No name")),
-                PeopleCb(action="card", id=relative.id, other=FROM_ELSEWHERE),
+                card_of(relative.id),
             )
         )
     rows.append(_button(_("⬅ Back"), card_back(origin, page)))
@@ -217,16 +219,8 @@ def person_card(
 
 
 def link_confirmation(parent_id: int, child_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("✅ Link"), callback_data=PeopleCb(action="lky", id=parent_id, other=child_id)
-    )
-    builder.button(
-        text=_("⬅ Back"),
-        callback_data=PeopleCb(action="card", id=child_id, other=FROM_ELSEWHERE),
-    )
-    builder.adjust(1)
-    return builder.as_markup()
+    link = PeopleCb(action="lky", id=parent_id, other=child_id)
+    return confirmation(_("✅ Link"), link, _("⬅ Back"), card_of(child_id))
 
 
 def invite_message(invite_id: int) -> InlineKeyboardMarkup:
@@ -271,9 +265,7 @@ def permission_editor(
     bits = bits_of(chosen)
     if target_id:
         rows.append(_button(_("✅ Save"), StaffCb(action="save", id=target_id, bits=bits)))
-        rows.append(
-            _button(_("⬅ Back"), PeopleCb(action="card", id=target_id, other=FROM_ELSEWHERE))
-        )
+        rows.append(_button(_("⬅ Back"), card_of(target_id)))
     else:
         rows.append(_button(_("🔗 Create the link"), StaffCb(action="mkinv", bits=bits)))
         rows.append(_button(_("⬅ Back"), PeopleCb(action="home")))
@@ -281,17 +273,8 @@ def permission_editor(
 
 
 def removal_confirmation(target_id: int, role: Role) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("➖ Take the role away"),
-        callback_data=StaffCb(action="rmy", id=target_id, role=role.value),
-    )
-    builder.button(
-        text=_("Keep the role"),
-        callback_data=PeopleCb(action="card", id=target_id, other=FROM_ELSEWHERE),
-    )
-    builder.adjust(1)
-    return builder.as_markup()
+    remove = StaffCb(action="rmy", id=target_id, role=role.value)
+    return confirmation(_("➖ Take the role away"), remove, _("Keep the role"), card_of(target_id))
 
 
 # --- leads ----------------------------------------------------------------------------------
@@ -325,7 +308,7 @@ def lead_card(lead: LeadInfo, page: int, closed: int) -> InlineKeyboardMarkup:
             rows.append(
                 _button(
                     _("👤 The student's card"),
-                    PeopleCb(action="card", id=lead.user_id, other=FROM_ELSEWHERE),
+                    card_of(lead.user_id),
                 )
             )
     else:
@@ -356,23 +339,16 @@ def lead_card(lead: LeadInfo, page: int, closed: int) -> InlineKeyboardMarkup:
 
 
 def enrol_confirmation(lead: LeadInfo, page: int, closed: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("✅ Yes, enrol"),
-        callback_data=LeadCb(
-            action="st",
-            id=lead.id,
-            page=page,
-            closed=closed,
-            status=LeadStatus.ENROLLED.value,
-            was=lead.status.value,
-        ),
+    enrol = LeadCb(
+        action="st",
+        id=lead.id,
+        page=page,
+        closed=closed,
+        status=LeadStatus.ENROLLED.value,
+        was=lead.status.value,
     )
-    builder.button(
-        text=_("⬅ Back"), callback_data=LeadCb(action="card", id=lead.id, page=page, closed=closed)
-    )
-    builder.adjust(1)
-    return builder.as_markup()
+    back = LeadCb(action="card", id=lead.id, page=page, closed=closed)
+    return confirmation(_("✅ Yes, enrol"), enrol, _("⬅ Back"), back)
 
 
 def open_lead(lead_id: int) -> InlineKeyboardMarkup:
