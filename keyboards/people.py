@@ -94,6 +94,11 @@ def _button(text: str, data: CallbackData) -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(text=shorten(text), callback_data=data.pack())]
 
 
+def _row(*buttons: tuple[str, CallbackData]) -> list[InlineKeyboardButton]:
+    """Buttons side by side, each (text, data)."""
+    return [InlineKeyboardButton(text=text, callback_data=data.pack()) for text, data in buttons]
+
+
 # --- people ---------------------------------------------------------------------------------
 
 
@@ -155,51 +160,29 @@ def person_card(
         rows.append(_button(_("➕ Add to a group"), EnrolCb(action="for", student=person)))
         if actor.can(Permission.PAYMENTS):
             rows.append(
-                [
-                    InlineKeyboardButton(
-                        text=_("💵 Payment"),
-                        callback_data=DeskCb(action="new", id=person).pack(),
-                    ),
-                    InlineKeyboardButton(
-                        text=_("📜 Payments"),
-                        callback_data=DeskCb(action="list", id=person).pack(),
-                    ),
-                ]
+                _row(
+                    (_("💵 Payment"), DeskCb(action="new", id=person)),
+                    (_("📜 Payments"), DeskCb(action="list", id=person)),
+                )
             )
         rows.append(_button(_("👪 Invitation for a parent"), PeopleCb(action="pinv", id=person)))
         rows.append(
-            [
-                InlineKeyboardButton(
-                    text=_("➕ Register a parent"),
-                    callback_data=PeopleCb(action="regp", id=person).pack(),
-                ),
-                InlineKeyboardButton(
-                    text=_("🔗 Link a parent"),
-                    callback_data=PeopleCb(action="lk", id=person).pack(),
-                ),
-            ]
+            _row(
+                (_("➕ Register a parent"), PeopleCb(action="regp", id=person)),
+                (_("🔗 Link a parent"), PeopleCb(action="lk", id=person)),
+            )
         )
     if not card.is_owner:
         if Role.ADMIN in roles:
-            staff_row = [
-                InlineKeyboardButton(
-                    text=_("🛡 Permissions"),
-                    callback_data=StaffCb(
-                        action="adm", id=person, bits=bits_of(card.permissions)
-                    ).pack(),
-                ),
-                InlineKeyboardButton(
-                    text=_("➖ Administrator"),
-                    callback_data=StaffCb(action="rm", id=person, role=Role.ADMIN.value).pack(),
-                ),
-            ]
+            permissions = StaffCb(action="adm", id=person, bits=bits_of(card.permissions))
+            staff_row = _row(
+                (_("🛡 Permissions"), permissions),
+                (_("➖ Administrator"), StaffCb(action="rm", id=person, role=Role.ADMIN.value)),
+            )
         else:
-            staff_row = [
-                InlineKeyboardButton(
-                    text=_("🛡 Make administrator"),
-                    callback_data=StaffCb(action="adm", id=person, bits=bits_of(set())).pack(),
-                )
-            ]
+            staff_row = _row(
+                (_("🛡 Make administrator"), StaffCb(action="adm", id=person, bits=bits_of(set())))
+            )
         rows.append(staff_row)
     if Role.TEACHER in roles:
         rows.append(
