@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.delivery import Outcome as Delivered
 from bot.delivery import Sender
-from bot.formatting import format_datetime
 from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
 from bot.forms.engine import Markup
 from bot.forms.screens import below_the_opener
@@ -30,15 +29,19 @@ from bot.services.support import Outcome, Recipient, Resolution, TicketInfo, Tic
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.models import Permission, TicketStatus
-from handlers.common.support import problem_text, shorten
+from handlers.ticket_texts import (
+    message_and_answer,
+    problem_text,
+    sent_and_status,
+    shorten,
+    ticket_title,
+)
 from keyboards.forms import FormCb, form_button
 from keyboards.support import (
     TicketCb,
     close_confirmation,
-    status_labels,
     ticket_card,
     tickets_list,
-    topic_labels,
 )
 
 USERS = {"permission": Permission.USERS}
@@ -58,18 +61,12 @@ def list_text(page: TicketPage) -> str:
 def card_text(ticket: TicketInfo, settings: Settings) -> str:
     tz = settings.centre.tz
     lines = [
-        _("📨 <b>Ticket #{id}</b> · {topic}").format(
-            id=ticket.id, topic=topic_labels()[ticket.topic]
-        ),
+        ticket_title(_("📨 <b>Ticket #{id}</b> · {topic}"), ticket),
         _("👤 From: {name}").format(name=author_name(ticket)),
-        _("🕘 Sent: {when}").format(when=format_datetime(ticket.created_at, tz)),
-        _("Status: {status}").format(status=status_labels()[ticket.status]),
+        *sent_and_status(ticket, tz),
         "",
-        escape(shorten(ticket.text, 1800) if ticket.answer else ticket.text),
+        *message_and_answer(ticket, tz),
     ]
-    if ticket.answer:
-        answered = format_datetime(ticket.answered_at, tz) if ticket.answered_at else ""
-        lines += ["", _("<b>Answer</b> ({when}):").format(when=answered), escape(ticket.answer)]
     return "\n".join(lines)
 
 
