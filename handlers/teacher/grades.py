@@ -46,6 +46,7 @@ from db.base import utcnow
 from db.ids import parse_row_id
 from db.models import GradeKind
 from handlers.teacher.lessons import own_group
+from handlers.teacher.notice_wording import title_and_pointer
 from keyboards.forms import Rows
 from keyboards.teacher import GradeCb, grade_kind_labels, grade_target_rows
 
@@ -375,14 +376,11 @@ def grade_notice_text(notice: GradeNotice, settings: Settings) -> str:
         what = _("lesson {when}").format(when=format_datetime(notice.lesson_at, tz))
     else:
         what = f"{kind_label(notice.kind)} «{escape(notice.title or '')}»"
-    if notice.about_self:
-        title = _("📝 <b>New grade</b> · {group}").format(group=escape(notice.group_name))
-        more = _("/grades — all your grades")
-    else:
-        title = _("📝 <b>New grade for {student}</b> · {group}").format(
-            student=escape(notice.student_name), group=escape(notice.group_name)
-        )
-        more = _("/children — your children's grades")
+    title, more = title_and_pointer(
+        notice,
+        (_("📝 <b>New grade</b> · {group}"), _("/grades — all your grades")),
+        (_("📝 <b>New grade for {student}</b> · {group}"), _("/children — your children's grades")),
+    )
     return "\n".join(
         [
             title,

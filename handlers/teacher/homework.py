@@ -35,6 +35,7 @@ from bot.services.student_views import AttachmentKind, parse_attachment
 from bot.wording import due_problem, stale_button_text, task_problem
 from db.base import utcnow
 from handlers.teacher.lessons import own_group
+from handlers.teacher.notice_wording import title_and_pointer
 from keyboards.forms import Rows
 from keyboards.teacher import (
     NEXT_LESSON,
@@ -292,14 +293,14 @@ async def start(
 
 
 def homework_notice_text(notice: HomeworkNotice, tz: ZoneInfo) -> str:
-    if notice.about_self:
-        title = _("📚 <b>New homework</b> · {group}").format(group=escape(notice.group_name))
-        more = _("/homework — all your homework")
-    else:
-        title = _("📚 <b>New homework for {student}</b> · {group}").format(
-            student=escape(notice.student_name), group=escape(notice.group_name)
-        )
-        more = _("/children — your children's lessons and homework")
+    title, more = title_and_pointer(
+        notice,
+        (_("📚 <b>New homework</b> · {group}"), _("/homework — all your homework")),
+        (
+            _("📚 <b>New homework for {student}</b> · {group}"),
+            _("/children — your children's lessons and homework"),
+        ),
+    )
     lines = [title, "⏰ " + due_text(notice.due_at, tz)]
     if notice.attachment:
         lines.append(_("📎 The file follows."))
