@@ -18,10 +18,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.fsm.scene import ScenesManager
-from aiogram.types import CallbackQuery
 from pydantic import Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.delivery import Sender
@@ -32,7 +29,6 @@ from bot.i18n import _
 from bot.services import attendance as attendance_service
 from bot.services import grades as service
 from bot.services import parsing
-from bot.services.access import Actor
 from bot.services.attendance import Student
 from bot.services.grades import GradeNotice, GradeTarget, SaveProblem
 from bot.wording import (
@@ -45,7 +41,7 @@ from bot.wording import (
 from db.base import utcnow
 from db.ids import parse_row_id
 from db.models import GradeKind
-from handlers.teacher.lessons import own_group
+from handlers.teacher.lessons import group_form_start, own_group
 from handlers.teacher.notice_wording import title_and_pointer
 from keyboards.forms import Rows
 from keyboards.teacher import GradeCb, grade_kind_labels, grade_target_rows
@@ -342,25 +338,7 @@ class GradeForm(Form[GradeData], state="grade_form"):
         return None
 
 
-async def start(
-    callback: CallbackQuery,
-    callback_data: GradeCb,
-    actor: Actor,
-    session: AsyncSession,
-    settings: Settings,
-    scenes: ScenesManager,
-) -> None:
-    group = await attendance_service.managed_group(session, actor, callback_data.group)
-    if group is None:
-        await refuse(callback, actor, session, callback_data.group)
-        return
-    data = GradeData(group_id=group.id, group_name=group.name, tz=settings.centre.tz.key)
-    await GradeForm.open(scenes, data)
-
-
-async def refuse(callback: CallbackQuery, actor: Actor, session: AsyncSession, group_id: int):
-    await service.deny(session, actor, group_id, "foreign")
-    await callback.answer(stale_button_text())
+start = group_form_start(GradeForm, GradeData, service.deny)
 
 
 async def send_grades(

@@ -16,9 +16,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.fsm.scene import ScenesManager
-from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
+from aiogram.types import Message
 
 from bot.config import Settings
 from bot.delivery import Outcome, Sender
@@ -26,15 +24,13 @@ from bot.formatting import format_datetime
 from bot.forms import Advance, Form, FormContext, FormData, Refusal, Step
 from bot.forms.engine import reply
 from bot.i18n import _, use_language
-from bot.services import attendance as attendance_service
 from bot.services import homework as service
 from bot.services import parsing
-from bot.services.access import Actor
 from bot.services.homework import HomeworkNotice, InvalidHomework, Problem
 from bot.services.student_views import AttachmentKind, parse_attachment
 from bot.wording import due_problem, stale_button_text, task_problem
 from db.base import utcnow
-from handlers.teacher.lessons import own_group
+from handlers.teacher.lessons import group_form_start, own_group
 from handlers.teacher.notice_wording import title_and_pointer
 from keyboards.forms import Rows
 from keyboards.teacher import (
@@ -275,21 +271,7 @@ class HomeworkForm(Form[HomeworkData], state="homework_form"):
         sender.in_background(send_homework(bot, sender, posted.notices, data.zone))
 
 
-async def start(
-    callback: CallbackQuery,
-    callback_data: HomeworkCb,
-    actor: Actor,
-    session: AsyncSession,
-    settings: Settings,
-    scenes: ScenesManager,
-) -> None:
-    group = await attendance_service.managed_group(session, actor, callback_data.group)
-    if group is None:
-        await service.deny(session, actor, callback_data.group, "foreign")
-        await callback.answer(stale_button_text())
-        return
-    data = HomeworkData(group_id=group.id, group_name=group.name, tz=settings.centre.tz.key)
-    await HomeworkForm.open(scenes, data)
+start = group_form_start(HomeworkForm, HomeworkData, service.deny)
 
 
 def homework_notice_text(notice: HomeworkNotice, tz: ZoneInfo) -> str:
