@@ -1,10 +1,13 @@
-"""What every handler answers about a button whose data does not hold."""
+"""What every handler answers about a button whose data does not hold, or that was forged."""
 
 from collections.abc import Callable
 from typing import TypeVar
 
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services import audit
+from bot.services.access import Actor
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 
@@ -30,3 +33,14 @@ async def show_screen(
     is answered (its spinner stops) with nothing more to say."""
     await edit_or_send(callback, text, markup)
     await callback.answer()
+
+
+async def refuse_forged(
+    callback: CallbackQuery, actor: Actor, session: AsyncSession, action: str, subject: int
+) -> None:
+    """A button naming someone the actor may not see (its data was forged): the attempt is
+    audited as denied, and the button answered like a stale one."""
+    await audit.record_denied(
+        session, actor_id=actor.user_id, action=action, details={"subject": subject}
+    )
+    await callback.answer(stale_button_text())

@@ -34,15 +34,19 @@ def attendance_button(lesson_id: int) -> InlineKeyboardButton:
     )
 
 
+def _sheet_row(lesson: LessonRef, title: str) -> list[InlineKeyboardButton]:
+    """A lesson of a list, opening its sheet: its status icon, then `title`."""
+    return [
+        InlineKeyboardButton(
+            text=f"{LESSON_ICONS.get(lesson.status, '🕘')} {title}",
+            callback_data=AttendanceCb(action="open", lesson=lesson.id).pack(),
+        )
+    ]
+
+
 def today_keyboard(lessons: Sequence[LessonRef], tz: ZoneInfo) -> InlineKeyboardMarkup:
     rows = [
-        [
-            InlineKeyboardButton(
-                text=f"{LESSON_ICONS.get(lesson.status, '🕘')} "
-                f"{lesson.starts_at.astimezone(tz):%H:%M} · {short(lesson.group_name)}",
-                callback_data=AttendanceCb(action="open", lesson=lesson.id).pack(),
-            )
-        ]
+        _sheet_row(lesson, f"{lesson.starts_at.astimezone(tz):%H:%M} · {short(lesson.group_name)}")
         for lesson in lessons
         if not lesson.cancelled
     ]
@@ -59,16 +63,7 @@ def today_keyboard(lessons: Sequence[LessonRef], tz: ZoneInfo) -> InlineKeyboard
 def lessons_keyboard(
     group_id: int, lessons: Sequence[LessonRef], page: int, pages: int, tz: ZoneInfo
 ) -> InlineKeyboardMarkup:
-    rows = [
-        [
-            InlineKeyboardButton(
-                text=f"{LESSON_ICONS.get(lesson.status, '🕘')} "
-                f"{format_datetime(lesson.starts_at, tz)}",
-                callback_data=AttendanceCb(action="open", lesson=lesson.id).pack(),
-            )
-        ]
-        for lesson in lessons
-    ]
+    rows = [_sheet_row(lesson, format_datetime(lesson.starts_at, tz)) for lesson in lessons]
     navigation = pager("lessons", group_id, page, pages)
     if navigation:
         rows.append(navigation)

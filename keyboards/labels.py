@@ -4,12 +4,17 @@ One function an enum; where a screen needs other words for the same values (a bu
 icon, a plain word inside a sentence), a named variant stands beside it here.
 """
 
+from collections.abc import Collection
+
 from bot.i18n import _
 from db.models import (
     AttendanceStatus,
+    EnrolmentStatus,
     GradeKind,
+    LeadStatus,
     LessonStatus,
     PaymentMethod,
+    Permission,
     Role,
     TicketStatus,
     TicketTopic,
@@ -41,6 +46,41 @@ def role_plurals() -> dict[Role, str]:
         Role.TEACHER: _("Teachers"),
         Role.STUDENT: _("Students"),
         Role.PARENT: _("Parents"),
+    }
+
+
+ROLE_MARKS = {Role.ADMIN: "🛡", Role.TEACHER: "🧑‍🏫", Role.STUDENT: "🎓", Role.PARENT: "👪"}
+
+
+def role_marks(roles: Collection[str]) -> str:
+    """The marks of the roles held, in the order of ROLE_MARKS (a person's button)."""
+    return "".join(mark for role, mark in ROLE_MARKS.items() if role.value in roles)
+
+
+# --- staff permissions ----------------------------------------------------------------------
+
+
+def permission_labels() -> dict[Permission, str]:
+    return {
+        Permission.PAYMENTS: _("💳 Payments"),
+        Permission.BROADCAST: _("📣 Broadcasts"),
+        Permission.ACADEMIC: _("🎓 Courses and groups"),
+        Permission.USERS: _("👥 People"),
+        Permission.REPORTS: _("📊 Reports"),
+        Permission.BACKUPS: _("💾 Backups"),
+        Permission.AUDIT: _("🔍 Audit log"),
+    }
+
+
+# --- enrolments -----------------------------------------------------------------------------
+
+
+def enrolment_status_words() -> dict[str, str]:
+    """An enrolment's status as a plain word in a sentence (/mydata, a person's card)."""
+    return {
+        EnrolmentStatus.ACTIVE: _("active"),
+        EnrolmentStatus.FROZEN: _("frozen"),
+        EnrolmentStatus.LEFT: _("left"),
     }
 
 
@@ -117,6 +157,19 @@ def method_label(method: str) -> str:
     return method_labels().get(method, method)
 
 
+def method_words() -> dict[str, str]:
+    """A payment method as a plain word in a line of /mydata."""
+    return {
+        PaymentMethod.CASH: _("cash"),
+        PaymentMethod.CARD: _("card"),
+        PaymentMethod.TRANSFER: _("bank transfer"),
+        PaymentMethod.CLICK: "Click",
+        PaymentMethod.PAYME: "Payme",
+        PaymentMethod.TELEGRAM: "Telegram",
+        PaymentMethod.OTHER: _("other"),
+    }
+
+
 # --- support tickets ------------------------------------------------------------------------
 
 
@@ -129,9 +182,32 @@ def ticket_topic_labels() -> dict[TicketTopic, str]:
     }
 
 
+def ticket_topic_words() -> dict[str, str]:
+    """A ticket's topic as a plain word in a line of /mydata."""
+    return {
+        TicketTopic.QUESTION: _("question"),
+        TicketTopic.COMPLAINT: _("complaint"),
+        TicketTopic.DATA_PROTECTION: _("personal data"),
+        TicketTopic.PAYMENT: _("payment"),
+    }
+
+
 def ticket_status_labels() -> dict[TicketStatus, str]:
     return {
         TicketStatus.OPEN: _("⏳ open"),
         TicketStatus.ANSWERED: _("💬 answered"),
         TicketStatus.CLOSED: _("🔒 closed"),
+    }
+
+
+# --- leads ----------------------------------------------------------------------------------
+
+
+def lead_status_labels() -> dict[LeadStatus, str]:
+    return {
+        LeadStatus.NEW: _("🆕 new"),
+        LeadStatus.CONTACTED: _("📞 contacted"),
+        LeadStatus.TRIAL: _("🧪 trial lesson"),
+        LeadStatus.ENROLLED: _("🎓 enrolled"),
+        LeadStatus.LOST: _("❌ lost"),
     }

@@ -9,20 +9,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.i18n import _
 from bot.services.mydata import PersonRef
 from keyboards.ids import Id
-
-BUTTON_NAME_MAX = 40
+from keyboards.person_buttons import add_person_buttons
 
 
 class MyDataCb(CallbackData, prefix="md"):
     action: str  # home, child, name, phone, email, lang, export
     user: Id = 0  # child / export: whose data (re-checked on every press)
-
-
-def person_label(ref: PersonRef) -> str:
-    name = ref.full_name or _("No name")
-    if len(name) > BUTTON_NAME_MAX:
-        name = name[: BUTTON_NAME_MAX - 1] + "…"
-    return name
 
 
 def own_card(own_id: int, children: Sequence[PersonRef]) -> InlineKeyboardMarkup:
@@ -31,11 +23,9 @@ def own_card(own_id: int, children: Sequence[PersonRef]) -> InlineKeyboardMarkup
     builder.button(text=_("📱 Phone"), callback_data=MyDataCb(action="phone"))
     builder.button(text=_("✉️ Email"), callback_data=MyDataCb(action="email"))
     builder.button(text=_("🌐 Language"), callback_data=MyDataCb(action="lang"))
-    for child in children:
-        builder.button(
-            text=_("👤 {name}").format(name=person_label(child)),
-            callback_data=MyDataCb(action="child", user=child.id),
-        )
+    add_person_buttons(
+        builder, children, _("👤 {name}"), lambda child_id: MyDataCb(action="child", user=child_id)
+    )
     builder.button(
         text=_("📦 Download a copy"), callback_data=MyDataCb(action="export", user=own_id)
     )
@@ -56,11 +46,9 @@ def child_card(child_id: int) -> InlineKeyboardMarkup:
 def export_choice(own_id: int, children: Sequence[PersonRef]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("📦 My data"), callback_data=MyDataCb(action="export", user=own_id))
-    for child in children:
-        builder.button(
-            text=_("📦 {name}").format(name=person_label(child)),
-            callback_data=MyDataCb(action="export", user=child.id),
-        )
+    add_person_buttons(
+        builder, children, _("📦 {name}"), lambda child_id: MyDataCb(action="export", user=child_id)
+    )
     builder.adjust(1)
     return builder.as_markup()
 

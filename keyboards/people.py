@@ -14,9 +14,10 @@ from bot.services.people import Found, PersonCard, SearchResult
 from bot.services.staff import PERMISSION_ORDER, StaffPage, bits_of, grantable
 from db.models import LeadStatus, Permission, Role
 from keyboards.academic import EnrolCb
+from keyboards.confirmation import confirmation
 from keyboards.forms import FormCb, Rows, pick_button
 from keyboards.ids import Id, Number
-from keyboards.labels import toggle_mark
+from keyboards.labels import lead_status_labels, permission_labels, role_marks, toggle_mark
 from keyboards.payments.desk import DeskCb
 
 BUTTON_TEXT_MAX = 60
@@ -65,37 +66,13 @@ class LeadCb(CallbackData, prefix="ld"):
     was: str = ""
 
 
+def card_of(user_id: int) -> PeopleCb:
+    """A person's card opened from another screen: its ⬅ Back goes to /people."""
+    return PeopleCb(action="card", id=user_id, other=FROM_ELSEWHERE)
+
+
 def shorten(text: str, limit: int = BUTTON_TEXT_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-ROLE_MARKS = {Role.ADMIN: "🛡", Role.TEACHER: "🧑‍🏫", Role.STUDENT: "🎓", Role.PARENT: "👪"}
-
-
-def role_marks(roles: Sequence[str] | frozenset[str]) -> str:
-    return "".join(mark for role, mark in ROLE_MARKS.items() if role.value in roles)
-
-
-def permission_labels() -> dict[Permission, str]:
-    return {
-        Permission.PAYMENTS: _("💳 Payments"),
-        Permission.BROADCAST: _("📣 Broadcasts"),
-        Permission.ACADEMIC: _("🎓 Courses and groups"),
-        Permission.USERS: _("👥 People"),
-        Permission.REPORTS: _("📊 Reports"),
-        Permission.BACKUPS: _("💾 Backups"),
-        Permission.AUDIT: _("🔍 Audit log"),
-    }
-
-
-def lead_status_labels() -> dict[LeadStatus, str]:
-    return {
-        LeadStatus.NEW: _("🆕 new"),
-        LeadStatus.CONTACTED: _("📞 contacted"),
-        LeadStatus.TRIAL: _("🧪 trial lesson"),
-        LeadStatus.ENROLLED: _("🎓 enrolled"),
-        LeadStatus.LOST: _("❌ lost"),
-    }
 
 
 def _pager(page: int, pages: int, make) -> list[InlineKeyboardButton]:
@@ -115,6 +92,11 @@ def search_page(page: int) -> FormCb:
 
 def _button(text: str, data: CallbackData) -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(text=shorten(text), callback_data=data.pack())]
+
+
+def _row(*buttons: tuple[str, CallbackData]) -> list[InlineKeyboardButton]:
+    """Buttons side by side, each (text, data)."""
+    return [InlineKeyboardButton(text=text, callback_data=data.pack()) for text, data in buttons]
 
 
 # --- people ---------------------------------------------------------------------------------
@@ -153,11 +135,7 @@ def search_results(result: SearchResult, *, child_id: int | None = None) -> Inli
         rows.append(_button(found_label(person), data))
     if result.pages > 1:
         rows.append(_pager(result.page, result.pages, search_page))
-    back = (
-        PeopleCb(action="home")
-        if child_id is None
-        else PeopleCb(action="card", id=child_id, other=FROM_ELSEWHERE)
-    )
+    back = PeopleCb(action="home") if child_id is None else card_of(child_id)
     rows.append(_button(_("⬅ Back"), back))
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -182,51 +160,29 @@ def person_card(
         rows.append(_button(_("➕ Add to a group"), EnrolCb(action="for", student=person)))
         if actor.can(Permission.PAYMENTS):
             rows.append(
-                [
-                    InlineKeyboardButton(
-                        text=_("💵 Payment"),
-                        callback_data=DeskCb(action="new", id=person).pack(),
-                    ),
-                    InlineKeyboardButton(
-                        text=_("📜 Payments"),
-                        callback_data=DeskCb(action="list", id=person).pack(),
-                    ),
-                ]
+                _row(
+                    (_("💵 Payment"), DeskCb(action="new", id=person)),
+                    (_("📜 Payments"), DeskCb(action="list", id=person)),
+                )
             )
         rows.append(_button(_("👪 Invitation for a parent"), PeopleCb(action="pinv", id=person)))
         rows.append(
-            [
-                InlineKeyboardButton(
-                    text=_("➕ Register a parent"),
-                    callback_data=PeopleCb(action="regp", id=person).pack(),
-                ),
-                InlineKeyboardButton(
-                    text=_("🔗 Link a parent"),
-                    callback_data=PeopleCb(action="lk", id=person).pack(),
-                ),
-            ]
+            _row(
+                (_("➕ Register a parent"), PeopleCb(action="regp", id=person)),
+                (_("🔗 Link a parent"), PeopleCb(action="lk", id=person)),
+            )
         )
     if not card.is_owner:
         if Role.ADMIN in roles:
-            staff_row = [
-                InlineKeyboardButton(
-                    text=_("🛡 Permissions"),
-                    callback_data=StaffCb(
-                        action="adm", id=person, bits=bits_of(card.permissions)
-                    ).pack(),
-                ),
-                InlineKeyboardButton(
-                    text=_("➖ Administrator"),
-                    callback_data=StaffCb(action="rm", id=person, role=Role.ADMIN.value).pack(),
-                ),
-            ]
+            permissions = StaffCb(action="adm", id=person, bits=bits_of(card.permissions))
+            staff_row = _row(
+                (_("🛡 Permissions"), permissions),
+                (_("➖ Administrator"), StaffCb(action="rm", id=person, role=Role.ADMIN.value)),
+            )
         else:
-            staff_row = [
-                InlineKeyboardButton(
-                    text=_("🛡 Make administrator"),
-                    callback_data=StaffCb(action="adm", id=person, bits=bits_of(set())).pack(),
-                )
-            ]
+            staff_row = _row(
+                (_("🛡 Make administrator"), StaffCb(action="adm", id=person, bits=bits_of(set())))
+            )
         rows.append(staff_row)
     if Role.TEACHER in roles:
         rows.append(
@@ -238,7 +194,7 @@ def person_card(
         rows.append(
             _button(
                 _("👤 {name}").format(name=relative.full_name or _("No name")),
-                PeopleCb(action="card", id=relative.id, other=FROM_ELSEWHERE),
+                card_of(relative.id),
             )
         )
     rows.append(_button(_("⬅ Back"), card_back(origin, page)))
@@ -246,16 +202,8 @@ def person_card(
 
 
 def link_confirmation(parent_id: int, child_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("✅ Link"), callback_data=PeopleCb(action="lky", id=parent_id, other=child_id)
-    )
-    builder.button(
-        text=_("⬅ Back"),
-        callback_data=PeopleCb(action="card", id=child_id, other=FROM_ELSEWHERE),
-    )
-    builder.adjust(1)
-    return builder.as_markup()
+    link = PeopleCb(action="lky", id=parent_id, other=child_id)
+    return confirmation(_("✅ Link"), link, _("⬅ Back"), card_of(child_id))
 
 
 def invite_message(invite_id: int) -> InlineKeyboardMarkup:
@@ -300,9 +248,7 @@ def permission_editor(
     bits = bits_of(chosen)
     if target_id:
         rows.append(_button(_("✅ Save"), StaffCb(action="save", id=target_id, bits=bits)))
-        rows.append(
-            _button(_("⬅ Back"), PeopleCb(action="card", id=target_id, other=FROM_ELSEWHERE))
-        )
+        rows.append(_button(_("⬅ Back"), card_of(target_id)))
     else:
         rows.append(_button(_("🔗 Create the link"), StaffCb(action="mkinv", bits=bits)))
         rows.append(_button(_("⬅ Back"), PeopleCb(action="home")))
@@ -310,17 +256,8 @@ def permission_editor(
 
 
 def removal_confirmation(target_id: int, role: Role) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("➖ Take the role away"),
-        callback_data=StaffCb(action="rmy", id=target_id, role=role.value),
-    )
-    builder.button(
-        text=_("Keep the role"),
-        callback_data=PeopleCb(action="card", id=target_id, other=FROM_ELSEWHERE),
-    )
-    builder.adjust(1)
-    return builder.as_markup()
+    remove = StaffCb(action="rmy", id=target_id, role=role.value)
+    return confirmation(_("➖ Take the role away"), remove, _("Keep the role"), card_of(target_id))
 
 
 # --- leads ----------------------------------------------------------------------------------
@@ -354,7 +291,7 @@ def lead_card(lead: LeadInfo, page: int, closed: int) -> InlineKeyboardMarkup:
             rows.append(
                 _button(
                     _("👤 The student's card"),
-                    PeopleCb(action="card", id=lead.user_id, other=FROM_ELSEWHERE),
+                    card_of(lead.user_id),
                 )
             )
     else:
@@ -385,23 +322,16 @@ def lead_card(lead: LeadInfo, page: int, closed: int) -> InlineKeyboardMarkup:
 
 
 def enrol_confirmation(lead: LeadInfo, page: int, closed: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("✅ Yes, enrol"),
-        callback_data=LeadCb(
-            action="st",
-            id=lead.id,
-            page=page,
-            closed=closed,
-            status=LeadStatus.ENROLLED.value,
-            was=lead.status.value,
-        ),
+    enrol = LeadCb(
+        action="st",
+        id=lead.id,
+        page=page,
+        closed=closed,
+        status=LeadStatus.ENROLLED.value,
+        was=lead.status.value,
     )
-    builder.button(
-        text=_("⬅ Back"), callback_data=LeadCb(action="card", id=lead.id, page=page, closed=closed)
-    )
-    builder.adjust(1)
-    return builder.as_markup()
+    back = LeadCb(action="card", id=lead.id, page=page, closed=closed)
+    return confirmation(_("✅ Yes, enrol"), enrol, _("⬅ Back"), back)
 
 
 def open_lead(lead_id: int) -> InlineKeyboardMarkup:

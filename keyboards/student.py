@@ -11,8 +11,7 @@ from bot.i18n import _
 from bot.services.mydata import PersonRef
 from keyboards.academic import pager
 from keyboards.ids import Id, Number
-
-BUTTON_NAME_MAX = 40
+from keyboards.person_buttons import add_person_buttons
 
 
 class View(StrEnum):
@@ -44,13 +43,6 @@ def view_labels() -> dict[View, str]:
     }
 
 
-def person_label(ref: PersonRef) -> str:
-    name = ref.full_name or _("No name")
-    if len(name) > BUTTON_NAME_MAX:
-        name = name[: BUTTON_NAME_MAX - 1] + "…"
-    return name
-
-
 def files_label(number: int) -> str:
     return _("📎 Files of #{number}").format(number=number)
 
@@ -70,11 +62,12 @@ def homework_files(files: Sequence[tuple[int, int]]) -> InlineKeyboardMarkup | N
 
 def children_list(children: Sequence[PersonRef]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for child in children:
-        builder.button(
-            text=_("👤 {name}").format(name=person_label(child)),
-            callback_data=ParentChildCb(action="card", child=child.id),
-        )
+    add_person_buttons(
+        builder,
+        children,
+        _("👤 {name}"),
+        lambda child_id: ParentChildCb(action="card", child=child_id),
+    )
     builder.adjust(1)
     return builder.as_markup()
 

@@ -8,6 +8,7 @@ from bot.i18n import _
 from bot.services.support import TicketInfo, TicketPage
 from db.models import TicketStatus
 from keyboards.admin import AdminCb
+from keyboards.confirmation import confirmation
 from keyboards.ids import Id, Number
 
 # the names handlers/common/support.py and handlers/admin/tickets.py import from here
@@ -111,13 +112,6 @@ def ticket_card(ticket: TicketInfo, page: int) -> InlineKeyboardMarkup:
 
 
 def close_confirmation(ticket_id: int, page: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("✅ Close the ticket"),
-        callback_data=TicketCb(action="close_yes", id=ticket_id, page=page),
-    )
-    builder.button(
-        text=_("Keep it open"), callback_data=TicketCb(action="card", id=ticket_id, page=page)
-    )
-    builder.adjust(1)
-    return builder.as_markup()
+    close = TicketCb(action="close_yes", id=ticket_id, page=page)
+    keep = TicketCb(action="card", id=ticket_id, page=page)
+    return confirmation(_("✅ Close the ticket"), close, _("Keep it open"), keep)

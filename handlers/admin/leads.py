@@ -25,7 +25,8 @@ from db.base import utcnow
 from db.models import LeadStatus
 from handlers.buttons import show_screen
 from handlers.registry import Registry
-from keyboards.people import LeadCb, enrol_confirmation, lead_card, lead_status_labels, leads_list
+from keyboards.labels import lead_status_labels
+from keyboards.people import LeadCb, enrol_confirmation, lead_card, leads_list
 
 on = Registry(LeadCb, flags=USERS)
 

@@ -28,11 +28,10 @@ from db.models import InviteKind, Role, User
 from handlers.admin.people.card import render_card, send_invite
 from handlers.buttons import parsed_or_stale, show_screen
 from handlers.registry import Registry
-from keyboards.labels import role_names
+from keyboards.labels import permission_labels, role_names
 from keyboards.people import (
     StaffCb,
     permission_editor,
-    permission_labels,
     removal_confirmation,
     staff_list,
 )

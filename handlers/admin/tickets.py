@@ -19,7 +19,6 @@ from bot.config import Settings
 from bot.delivery import Outcome as Delivered
 from bot.delivery import Sender
 from bot.filters.access import USERS
-from bot.formatting import format_datetime
 from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
 from bot.i18n import _
 from bot.notices.tickets import author_name
@@ -30,16 +29,20 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.models import TicketStatus
 from handlers.buttons import show_screen
-from handlers.common.support import problem_text, shorten
 from handlers.registry import Registry
+from handlers.ticket_texts import (
+    message_and_answer,
+    problem_text,
+    sent_and_status,
+    shorten,
+    ticket_title,
+)
 from keyboards.forms import FormCb, form_button
 from keyboards.support import (
     TicketCb,
     close_confirmation,
-    status_labels,
     ticket_card,
     tickets_list,
-    topic_labels,
 )
 
 on = Registry(TicketCb, flags=USERS)
@@ -59,18 +62,12 @@ def list_text(page: TicketPage) -> str:
 def card_text(ticket: TicketInfo, settings: Settings) -> str:
     tz = settings.centre.tz
     lines = [
-        _("📨 <b>Ticket #{id}</b> · {topic}").format(
-            id=ticket.id, topic=topic_labels()[ticket.topic]
-        ),
+        ticket_title(_("📨 <b>Ticket #{id}</b> · {topic}"), ticket),
         _("👤 From: {name}").format(name=author_name(ticket)),
-        _("🕘 Sent: {when}").format(when=format_datetime(ticket.created_at, tz)),
-        _("Status: {status}").format(status=status_labels()[ticket.status]),
+        *sent_and_status(ticket, tz),
         "",
-        escape(shorten(ticket.text, 1800) if ticket.answer else ticket.text),
+        *message_and_answer(ticket, tz),
     ]
-    if ticket.answer:
-        answered = format_datetime(ticket.answered_at, tz) if ticket.answered_at else ""
-        lines += ["", _("<b>Answer</b> ({when}):").format(when=answered), escape(ticket.answer)]
     return "\n".join(lines)
 
 

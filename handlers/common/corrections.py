@@ -1,6 +1,7 @@
 """/mydata's ✏️ buttons: the person corrects their own name, email or phone (POLICY 6),
 one step each, saved on the answer; 🌐 opens the language picker."""
 
+from collections.abc import Awaitable, Callable
 from html import escape
 
 from aiogram import F, Router
@@ -17,7 +18,8 @@ from bot.services import mydata as mydata_service
 from bot.services.access import Actor
 from bot.services.parsing import Invalid
 from bot.wording import person_problem, stale_button_text
-from keyboards.common import language_picker, main_menu
+from handlers.common.language import send_picker
+from keyboards.common import main_menu
 from keyboards.mydata import MyDataCb, share_contact
 
 
@@ -80,43 +82,39 @@ class ProfileForm(Form[Correction], state="profile_form"):
         return share_contact() if step.name == "phone" else None
 
     async def save(self, data: Correction, context: FormContext) -> Retry | None:
+        change, saved = CORRECTIONS[data.field]
         try:
-            change = CORRECTIONS[data.field]
-            text = await change(context.session, context.actor.user_id, data.value)
+            stored = await change(context.session, context.actor.user_id, data.value)
         except Invalid as invalid:
             return Retry(data.field, person_problem(invalid.problem))
+        text = stale_button_text() if stored is None else saved(stored)
         await context.event.answer(  # type: ignore[union-attr]
             text, reply_markup=main_menu(context.actor.effective_roles)
         )
         return None
 
 
-async def corrected_name(session: AsyncSession, user_id: int, value: str) -> str:
-    name = await mydata_service.change_name(session, user_id, value)
-    return (
-        stale_button_text()
-        if name is None
-        else _("✅ Name saved: {name}.").format(name=escape(name))
-    )
+def name_saved(name: str) -> str:
+    return _("✅ Name saved: {name}.").format(name=escape(name))
 
 
-async def corrected_email(session: AsyncSession, user_id: int, value: str) -> str:
-    email = await mydata_service.change_email(session, user_id, value)
-    return (
-        stale_button_text()
-        if email is None
-        else _("✅ Email saved: {email}.").format(email=escape(email))
-    )
+def email_saved(email: str) -> str:
+    return _("✅ Email saved: {email}.").format(email=escape(email))
 
 
-async def corrected_phone(session: AsyncSession, user_id: int, value: str) -> str:
-    phone = await mydata_service.change_phone(session, user_id, value)
-    if phone is None:
-        return stale_button_text()
+def phone_saved(phone: str) -> str:
     return _("✅ Phone saved: {phone}.").format(phone=escape(format_phone(phone)))
 
 
-CORRECTIONS = {"name": corrected_name, "email": corrected_email, "phone": corrected_phone}
+Change = Callable[[AsyncSession, int, str], Awaitable[str | None]]
+
+# A field: the service's change (the value as stored, None when the person is gone) and what
+# the saved value is answered with.
+CORRECTIONS: dict[str, tuple[Change, Callable[[str], str]]] = {
+    "name": (mydata_service.change_name, name_saved),
+    "email": (mydata_service.change_email, email_saved),
+    "phone": (mydata_service.change_phone, phone_saved),
+}
 
 
 async def correct(callback: CallbackQuery, callback_data: MyDataCb, scenes: ScenesManager) -> None:
@@ -126,13 +124,7 @@ async def correct(callback: CallbackQuery, callback_data: MyDataCb, scenes: Scen
 
 
 async def edit_language(callback: CallbackQuery, actor: Actor) -> None:
-    # The picker's buttons are handled by /language: ✅, stored, audited, main menu.
-    await callback.answer()
-    await callback.bot.send_message(
-        actor.telegram_id,
-        _("🌐 Choose your language:"),
-        reply_markup=language_picker(actor.language),
-    )
+    await send_picker(callback, actor)
 
 
 def create_router() -> Router:

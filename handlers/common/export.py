@@ -15,7 +15,7 @@ from bot.services import mydata as mydata_service
 from bot.services.access import Actor
 from bot.wording import stale_button_text
 from db.base import utcnow
-from handlers.common.mydata import refuse_forged
+from handlers.buttons import refuse_forged
 from keyboards.mydata import MyDataCb, export_choice
 
 

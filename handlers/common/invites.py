@@ -19,8 +19,7 @@ from bot.services.consent import Category
 from bot.services.invites import Opened, Redemption
 from db.base import utcnow
 from db.models import InviteKind, Role
-from keyboards.labels import role_names
-from keyboards.people import permission_labels
+from keyboards.labels import permission_labels, role_names
 
 
 def refusal_text(outcome: Opened) -> str:

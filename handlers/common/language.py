@@ -19,6 +19,17 @@ async def choose_language(message: Message, actor: Actor) -> None:
     )
 
 
+async def send_picker(callback: CallbackQuery, actor: Actor) -> None:
+    """The picker as a message of its own, for the 🌐 button of another screen (/settings,
+    /mydata); its buttons are handled here: ✅, stored, audited, main menu."""
+    await callback.answer()
+    await callback.bot.send_message(
+        actor.telegram_id,
+        _("🌐 Choose your language:"),
+        reply_markup=language_picker(actor.language),
+    )
+
+
 async def language_chosen(
     callback: CallbackQuery,
     callback_data: LanguageCb,

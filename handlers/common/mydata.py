@@ -16,17 +16,23 @@ from bot.config import Settings
 from bot.delivery import Outcome, Recipient, Sender
 from bot.formatting import format_date, format_datetime, format_money, format_phone
 from bot.i18n import _
-from bot.services import audit
 from bot.services import mydata as mydata_service
 from bot.services.access import Actor
 from bot.services.mydata import PersonData
 from bot.telegram import edit_or_send, split_message
 from bot.wording import stale_button_text
 from db.models import Role
+from handlers.buttons import refuse_forged
 from handlers.common.start import role_names
 from handlers.registry import Registry
 from keyboards.common import LANGUAGE_NAMES
-from keyboards.labels import attendance_labels, grade_kind_labels
+from keyboards.labels import (
+    attendance_labels,
+    enrolment_status_words,
+    grade_kind_labels,
+    method_words,
+    ticket_topic_words,
+)
 from keyboards.mydata import MyDataCb, child_card, own_card
 
 TICKET_EXCERPT = 60
@@ -34,39 +40,25 @@ TICKET_EXCERPT = 60
 on = Registry(MyDataCb)
 
 
-# --- labels -------------------------------------------------------------------------------
-
-
-def enrolment_labels() -> dict[str, str]:
-    return {"active": _("active"), "frozen": _("frozen"), "left": _("left")}
-
-
-def method_labels() -> dict[str, str]:
-    return {
-        "cash": _("cash"),
-        "card": _("card"),
-        "transfer": _("bank transfer"),
-        "click": "Click",
-        "payme": "Payme",
-        "telegram": "Telegram",
-        "other": _("other"),
-    }
-
-
-def topic_labels() -> dict[str, str]:
-    return {
-        "question": _("question"),
-        "complaint": _("complaint"),
-        "data_protection": _("personal data"),
-        "payment": _("payment"),
-    }
+# --- the card -------------------------------------------------------------------------------
 
 
 def _mark(on: bool) -> str:
     return "✅" if on else "⬜"
 
 
-# --- the card -------------------------------------------------------------------------------
+def _end_of_list(shown: int, count: int, empty: str) -> list[str]:
+    """The line under a list cut to its latest rows: `empty` when there are none, where
+    /export has the rest when some are left out, nothing when all are shown."""
+    if not shown:
+        return [empty]
+    if count > shown:
+        return [
+            _("The latest {shown} of {count}; /export has them all.").format(
+                shown=shown, count=count
+            )
+        ]
+    return []
 
 
 def _profile_section(data: PersonData) -> str:
@@ -98,7 +90,7 @@ def _roles_section(data: PersonData) -> str:
 
 def _groups_section(data: PersonData) -> str:
     lines = [_("👥 <b>Groups</b>")]
-    statuses = enrolment_labels()
+    statuses = enrolment_status_words()
     for row in data.enrolments:
         lines.append(
             _("• {course} — {group}: {status}, since {date}").format(
@@ -139,14 +131,7 @@ def _grades_section(data: PersonData, tz: ZoneInfo) -> str:
                 max=grade.max_score,
             )
         )
-    if not data.grades:
-        lines.append(_("No grades."))
-    elif data.grade_count > len(data.grades):
-        lines.append(
-            _("The latest {shown} of {count}; /export has them all.").format(
-                shown=len(data.grades), count=data.grade_count
-            )
-        )
+    lines.extend(_end_of_list(len(data.grades), data.grade_count, _("No grades.")))
     return "\n".join(lines)
 
 
@@ -157,7 +142,7 @@ def _money_section(data: PersonData, tz: ZoneInfo) -> str:
         lines.append(_("Balance: {amount} (debt)").format(amount=format_money(balance)))
     else:
         lines.append(_("Balance: {amount}").format(amount=format_money(balance)))
-    methods = method_labels()
+    methods = method_words()
     for payment in data.payments:
         line = _("• {date} · {amount} · {method}").format(
             date=format_date(payment.paid_at.astimezone(tz).date()),
@@ -167,14 +152,7 @@ def _money_section(data: PersonData, tz: ZoneInfo) -> str:
         if payment.reversed:
             line += " · " + _("↩️ reversed")
         lines.append(line)
-    if not data.payments:
-        lines.append(_("No payments."))
-    elif data.payment_count > len(data.payments):
-        lines.append(
-            _("The latest {shown} of {count}; /export has them all.").format(
-                shown=len(data.payments), count=data.payment_count
-            )
-        )
+    lines.extend(_end_of_list(len(data.payments), data.payment_count, _("No payments.")))
     return "\n".join(lines)
 
 
@@ -225,7 +203,7 @@ def _activity_section(data: PersonData, tz: ZoneInfo) -> str:
 
 def _tickets_section(data: PersonData, tz: ZoneInfo) -> str:
     lines = [_("🎫 <b>Open support requests</b>")]
-    topics = topic_labels()
+    topics = ticket_topic_words()
     for ticket in data.open_tickets:
         text = " ".join(ticket.text.split())
         if len(text) > TICKET_EXCERPT:
@@ -343,15 +321,6 @@ async def back_home(
     await session.rollback()
     await show_parts(callback, sender, actor, *card)
     await callback.answer()
-
-
-async def refuse_forged(
-    callback: CallbackQuery, actor: Actor, session: AsyncSession, action: str, subject: int
-) -> None:
-    await audit.record_denied(
-        session, actor_id=actor.user_id, action=action, details={"subject": subject}
-    )
-    await callback.answer(stale_button_text())
 
 
 @on.button("child")

@@ -12,8 +12,8 @@ from bot.services.consent import OPTIONAL_CATEGORIES, Category, ConsentState
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from handlers.buttons import show_screen
+from handlers.common.language import send_picker
 from handlers.registry import Registry
-from keyboards.common import language_picker
 from keyboards.privacy import SettingsCb, settings_menu, withdraw_confirmation
 
 on = Registry(SettingsCb)
@@ -51,12 +51,7 @@ async def settings_home(callback: CallbackQuery, actor: Actor, session: AsyncSes
 
 @on.button("lang")
 async def settings_language(callback: CallbackQuery, actor: Actor) -> None:
-    await callback.answer()
-    await callback.bot.send_message(
-        actor.telegram_id,
-        _("🌐 Choose your language:"),
-        reply_markup=language_picker(actor.language),
-    )
+    await send_picker(callback, actor)
 
 
 @on.button("toggle", where=F.value.in_([c.value for c in OPTIONAL_CATEGORIES]))

@@ -20,11 +20,12 @@ from bot.i18n import _
 from bot.notices.tickets import notify_staff
 from bot.services import support as support_service
 from bot.services.access import Actor
-from bot.services.support import TextProblem, TicketInfo
+from bot.services.support import TicketInfo
 from bot.wording import stale_button_text
 from db.models import TicketTopic
 from handlers.buttons import show_screen
 from handlers.registry import Registry
+from handlers.ticket_texts import message_and_answer, problem_text, sent_and_status, ticket_title
 from keyboards.forms import summary_keyboard
 from keyboards.support import (
     TicketCb,
@@ -36,24 +37,6 @@ from keyboards.support import (
 )
 
 on = Registry(TicketCb)
-
-
-def shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def problem_text(problem: TextProblem, text: str | None, minimum: int, maximum: int) -> str:
-    if problem is TextProblem.NOT_TEXT:
-        return _(
-            "⚠️ Please write it as a text message; photos, files and stickers are not taken here."
-        )
-    if problem is TextProblem.TOO_SHORT:
-        return _("⚠️ That is too short: write at least {minimum} characters.").format(
-            minimum=minimum
-        )
-    return _(
-        "⚠️ That is too long: {length} characters, and the limit is {maximum}. Please shorten it."
-    ).format(length=len((text or "").strip()), maximum=maximum)
 
 
 def home_text(recent: list[TicketInfo], settings: Settings) -> str:
@@ -109,22 +92,12 @@ def summary_text(topic: TicketTopic, text: str) -> str:
 def own_ticket_text(ticket: TicketInfo, settings: Settings) -> str:
     tz = settings.centre.tz
     lines = [
-        _("🆘 <b>Ticket #{id}</b> · {topic}").format(
-            id=ticket.id, topic=topic_labels()[ticket.topic]
-        ),
-        _("🕘 Sent: {when}").format(when=format_datetime(ticket.created_at, tz)),
-        _("Status: {status}").format(status=status_labels()[ticket.status]),
+        ticket_title(_("🆘 <b>Ticket #{id}</b> · {topic}"), ticket),
+        *sent_and_status(ticket, tz),
         "",
         _("<b>Your message:</b>"),
-        escape(shorten(ticket.text, 1800) if ticket.answer else ticket.text),
+        *message_and_answer(ticket, tz),
     ]
-    if ticket.answer:
-        answered = format_datetime(ticket.answered_at, tz) if ticket.answered_at else ""
-        lines += [
-            "",
-            _("<b>Answer</b> ({when}):").format(when=answered),
-            escape(ticket.answer),
-        ]
     return "\n".join(lines)
 
 

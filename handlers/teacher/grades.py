@@ -11,16 +11,14 @@ group is still the teacher's own: another teacher's group is refused (a `grades.
 audit entry) and a lesson of another group is an out-of-date button.
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from functools import partial
+from functools import partial, wraps
 from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.fsm.scene import ScenesManager
-from aiogram.types import CallbackQuery
 from pydantic import Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.delivery import Sender
@@ -31,7 +29,6 @@ from bot.i18n import _
 from bot.services import attendance as attendance_service
 from bot.services import grades as service
 from bot.services import parsing
-from bot.services.access import Actor
 from bot.services.attendance import Student
 from bot.services.grades import GradeNotice, GradeTarget, SaveProblem
 from bot.wording import (
@@ -44,7 +41,8 @@ from bot.wording import (
 from db.base import utcnow
 from db.ids import parse_row_id
 from db.models import GradeKind
-from handlers.teacher.lessons import own_group
+from handlers.teacher.lessons import group_form_start, own_group
+from handlers.teacher.notice_wording import title_and_pointer
 from keyboards.forms import Rows
 from keyboards.teacher import GradeCb, grade_kind_labels, grade_target_rows
 
@@ -201,20 +199,33 @@ async def pick_target(data: GradeData, value: str, context: FormContext) -> Adva
     return Advance.NEXT
 
 
-async def read_title(data: GradeData, text: str | None, context: FormContext) -> Advance | None:
-    if await own_group(context, data.group_id, service.deny) is None:
-        return Advance.CLOSE
-    if text is None:
-        raise Refusal(text_only_text())
+TextReader = Callable[[GradeData, str, FormContext], Awaitable[Advance]]
+StepReader = Callable[[GradeData, str | None, FormContext], Awaitable[Advance]]
+
+
+def typed_while_own(read: TextReader) -> StepReader:
+    """A step that reads typed text while the group is still the teacher's own: another
+    teacher's group ends the form (own_group), anything but text is refused."""
+
+    @wraps(read)
+    async def step(data: GradeData, text: str | None, context: FormContext) -> Advance:
+        if await own_group(context, data.group_id, service.deny) is None:
+            return Advance.CLOSE
+        if text is None:
+            raise Refusal(text_only_text())
+        return await read(data, text, context)
+
+    return step
+
+
+@typed_while_own
+async def read_title(data: GradeData, text: str, context: FormContext) -> Advance:
     data.title = parsing.clean_title(text)
     return Advance.NEXT
 
 
-async def read_maximum(data: GradeData, text: str | None, context: FormContext) -> Advance | None:
-    if await own_group(context, data.group_id, service.deny) is None:
-        return Advance.CLOSE
-    if text is None:
-        raise Refusal(text_only_text())
+@typed_while_own
+async def read_maximum(data: GradeData, text: str, context: FormContext) -> Advance:
     maximum = parsing.parse_max(text)
     students = await service.gradable_students(context.session, data.group_id)
     if not students:
@@ -228,11 +239,8 @@ async def read_maximum(data: GradeData, text: str | None, context: FormContext) 
     return Advance.NEXT
 
 
-async def read_scores(data: GradeData, text: str | None, context: FormContext) -> Advance | None:
-    if await own_group(context, data.group_id, service.deny) is None:
-        return Advance.CLOSE
-    if text is None:
-        raise Refusal(text_only_text())
+@typed_while_own
+async def read_scores(data: GradeData, text: str, context: FormContext) -> Advance:
     students = await service.gradable_students(context.session, data.group_id)
     data.students = [(s.id, s.name) for s in students]
     data.scores = parsing.parse_scores(text, students, data.max)
@@ -330,25 +338,7 @@ class GradeForm(Form[GradeData], state="grade_form"):
         return None
 
 
-async def start(
-    callback: CallbackQuery,
-    callback_data: GradeCb,
-    actor: Actor,
-    session: AsyncSession,
-    settings: Settings,
-    scenes: ScenesManager,
-) -> None:
-    group = await attendance_service.managed_group(session, actor, callback_data.group)
-    if group is None:
-        await refuse(callback, actor, session, callback_data.group)
-        return
-    data = GradeData(group_id=group.id, group_name=group.name, tz=settings.centre.tz.key)
-    await GradeForm.open(scenes, data)
-
-
-async def refuse(callback: CallbackQuery, actor: Actor, session: AsyncSession, group_id: int):
-    await service.deny(session, actor, group_id, "foreign")
-    await callback.answer(stale_button_text())
+start = group_form_start(GradeForm, GradeData, service.deny)
 
 
 async def send_grades(
@@ -364,14 +354,11 @@ def grade_notice_text(notice: GradeNotice, settings: Settings) -> str:
         what = _("lesson {when}").format(when=format_datetime(notice.lesson_at, tz))
     else:
         what = f"{kind_label(notice.kind)} «{escape(notice.title or '')}»"
-    if notice.about_self:
-        title = _("📝 <b>New grade</b> · {group}").format(group=escape(notice.group_name))
-        more = _("/grades — all your grades")
-    else:
-        title = _("📝 <b>New grade for {student}</b> · {group}").format(
-            student=escape(notice.student_name), group=escape(notice.group_name)
-        )
-        more = _("/children — your children's grades")
+    title, more = title_and_pointer(
+        notice,
+        (_("📝 <b>New grade</b> · {group}"), _("/grades — all your grades")),
+        (_("📝 <b>New grade for {student}</b> · {group}"), _("/children — your children's grades")),
+    )
     return "\n".join(
         [
             title,

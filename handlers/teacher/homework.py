@@ -16,9 +16,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.fsm.scene import ScenesManager
-from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
+from aiogram.types import Message
 
 from bot.config import Settings
 from bot.delivery import Outcome, Sender
@@ -26,15 +24,14 @@ from bot.formatting import format_datetime
 from bot.forms import Advance, Form, FormContext, FormData, Refusal, Step
 from bot.forms.engine import reply
 from bot.i18n import _, use_language
-from bot.services import attendance as attendance_service
 from bot.services import homework as service
 from bot.services import parsing
-from bot.services.access import Actor
 from bot.services.homework import HomeworkNotice, InvalidHomework, Problem
 from bot.services.student_views import AttachmentKind, parse_attachment
 from bot.wording import due_problem, stale_button_text, task_problem
 from db.base import utcnow
-from handlers.teacher.lessons import own_group
+from handlers.teacher.lessons import group_form_start, own_group
+from handlers.teacher.notice_wording import title_and_pointer
 from keyboards.forms import Rows
 from keyboards.teacher import (
     NEXT_LESSON,
@@ -124,12 +121,17 @@ def summary_text(data: HomeworkData) -> str:
 
 
 def attachment_of(message: Message) -> str | None:
-    """The photo's or the document's stored form; raises InvalidHomework for a bad file."""
-    if message.photo:
-        return service.photo_attachment(message.photo[-1].file_id)
-    if message.document:
-        document = message.document
-        return service.document_attachment(document.file_id, document.file_name, document.file_size)
+    """The photo's or the document's stored form; a bad file raises Refusal with its problem."""
+    try:
+        if message.photo:
+            return service.photo_attachment(message.photo[-1].file_id)
+        if message.document:
+            document = message.document
+            return service.document_attachment(
+                document.file_id, document.file_name, document.file_size
+            )
+    except InvalidHomework as invalid:
+        raise Refusal(file_problem(invalid.problem)) from None
     return None
 
 
@@ -139,10 +141,7 @@ def attachment_of(message: Message) -> str | None:
 async def receive_text(data: HomeworkData, message: Message, context: FormContext) -> Advance:
     if await own_group(context, data.group_id, service.deny) is None:
         return Advance.CLOSE
-    try:
-        attachment = attachment_of(message)
-    except InvalidHomework as invalid:
-        raise Refusal(file_problem(invalid.problem)) from None
+    attachment = attachment_of(message)
     if attachment is not None and not message.caption:
         raise Refusal(_("⚠️ Add the task as the caption of the file, or send the text first."))
     data.text = parsing.clean_task(message.caption if attachment else message.text)
@@ -153,10 +152,7 @@ async def receive_text(data: HomeworkData, message: Message, context: FormContex
 async def receive_file(data: HomeworkData, message: Message, context: FormContext) -> Advance:
     if await own_group(context, data.group_id, service.deny) is None:
         return Advance.CLOSE
-    try:
-        attachment = attachment_of(message)
-    except InvalidHomework as invalid:
-        raise Refusal(file_problem(invalid.problem)) from None
+    attachment = attachment_of(message)
     if attachment is None:
         raise Refusal(_("⚠️ Only a photo or a document can be attached here; or tap ⏭ No file."))
     data.attachment = attachment
@@ -275,32 +271,18 @@ class HomeworkForm(Form[HomeworkData], state="homework_form"):
         sender.in_background(send_homework(bot, sender, posted.notices, data.zone))
 
 
-async def start(
-    callback: CallbackQuery,
-    callback_data: HomeworkCb,
-    actor: Actor,
-    session: AsyncSession,
-    settings: Settings,
-    scenes: ScenesManager,
-) -> None:
-    group = await attendance_service.managed_group(session, actor, callback_data.group)
-    if group is None:
-        await service.deny(session, actor, callback_data.group, "foreign")
-        await callback.answer(stale_button_text())
-        return
-    data = HomeworkData(group_id=group.id, group_name=group.name, tz=settings.centre.tz.key)
-    await HomeworkForm.open(scenes, data)
+start = group_form_start(HomeworkForm, HomeworkData, service.deny)
 
 
 def homework_notice_text(notice: HomeworkNotice, tz: ZoneInfo) -> str:
-    if notice.about_self:
-        title = _("📚 <b>New homework</b> · {group}").format(group=escape(notice.group_name))
-        more = _("/homework — all your homework")
-    else:
-        title = _("📚 <b>New homework for {student}</b> · {group}").format(
-            student=escape(notice.student_name), group=escape(notice.group_name)
-        )
-        more = _("/children — your children's lessons and homework")
+    title, more = title_and_pointer(
+        notice,
+        (_("📚 <b>New homework</b> · {group}"), _("/homework — all your homework")),
+        (
+            _("📚 <b>New homework for {student}</b> · {group}"),
+            _("/children — your children's lessons and homework"),
+        ),
+    )
     lines = [title, "⏰ " + due_text(notice.due_at, tz)]
     if notice.attachment:
         lines.append(_("📎 The file follows."))

@@ -3,16 +3,18 @@
 from collections.abc import Awaitable, Callable
 from datetime import time
 from html import escape
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from aiogram import Router
+from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, Message
 from babel.dates import get_day_names
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.formatting import babel_locale, format_date, format_datetime
-from bot.forms import FormContext
+from bot.forms import Form, FormContext, FormData
 from bot.i18n import _
 from bot.services import attendance as service
 from bot.services.access import Actor
@@ -45,6 +47,36 @@ async def own_group(
         else:
             await context.event.answer(refusal_text())
     return group
+
+
+class GroupPressed(Protocol):
+    group: int
+
+
+def group_form_start(
+    form: type[Form[Any]], data_type: type[FormData], deny: Callable[..., Awaitable[None]]
+) -> Callable[..., Awaitable[None]]:
+    """The handler of a group card's button that opens `form` for the group (its data:
+    the group's id and name, the centre's time zone); another teacher's group is refused:
+    `deny` writes the `denied` audit entry, the button gets the out-of-date toast."""
+
+    async def start(
+        callback: CallbackQuery,
+        callback_data: GroupPressed,
+        actor: Actor,
+        session: AsyncSession,
+        settings: Settings,
+        scenes: ScenesManager,
+    ) -> None:
+        group = await service.managed_group(session, actor, callback_data.group)
+        if group is None:
+            await deny(session, actor, callback_data.group, "foreign")
+            await callback.answer(stale_button_text())
+            return
+        data = data_type(group_id=group.id, group_name=group.name, tz=settings.centre.tz.key)
+        await form.open(scenes, data)
+
+    return start
 
 
 def lesson_line(lesson: LessonRef, tz: ZoneInfo) -> str:

@@ -23,15 +23,14 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import InviteKind, Permission, Role
-from handlers.common.mydata import attendance_labels, enrolment_labels
 from handlers.common.start import role_names
 from handlers.registry import Registry
+from keyboards.labels import attendance_labels, enrolment_status_words, permission_labels
 from keyboards.people import (
     FROM_ELSEWHERE,
     InviteCb,
     PeopleCb,
     invite_message,
-    permission_labels,
     person_card,
 )
 
@@ -71,7 +70,7 @@ def card_text(card: PersonCard, settings: Settings) -> str:
         )
     if data.enrolments or Role.STUDENT in card.roles:
         lines += ["", _("👥 <b>Groups</b>")]
-        statuses = enrolment_labels()
+        statuses = enrolment_status_words()
         for row in data.enrolments[:CARD_LIST_MAX]:
             lines.append(
                 _("• {course} — {group}: {status}").format(
