@@ -18,6 +18,7 @@ from keyboards.confirmation import confirmation
 from keyboards.forms import FormCb, Rows, pick_button
 from keyboards.ids import Id, Number
 from keyboards.labels import lead_status_labels, permission_labels, role_marks, toggle_mark
+from keyboards.paging import page_row
 from keyboards.payments.desk import DeskCb
 
 BUTTON_TEXT_MAX = 60
@@ -75,16 +76,6 @@ def shorten(text: str, limit: int = BUTTON_TEXT_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _pager(page: int, pages: int, make) -> list[InlineKeyboardButton]:
-    row = []
-    if page > 1:
-        row.append(InlineKeyboardButton(text="◀", callback_data=make(page - 1).pack()))
-    row.append(InlineKeyboardButton(text=f"{page}/{pages}", callback_data=make(page).pack()))
-    if page < pages:
-        row.append(InlineKeyboardButton(text="▶", callback_data=make(page + 1).pack()))
-    return row
-
-
 def search_page(page: int) -> FormCb:
     """A page of the open search: a button of the search form's one step."""
     return FormCb(form=SEARCH_FORM, action="pick", step=SEARCH_STEP, value=str(page))
@@ -134,7 +125,7 @@ def search_results(result: SearchResult, *, child_id: int | None = None) -> Inli
             data = PeopleCb(action="lkp", id=person.id, other=child_id)
         rows.append(_button(found_label(person), data))
     if result.pages > 1:
-        rows.append(_pager(result.page, result.pages, search_page))
+        rows.append(page_row(result.page, result.pages, search_page))
     back = PeopleCb(action="home") if child_id is None else card_of(child_id)
     rows.append(_button(_("⬅ Back"), back))
     return InlineKeyboardMarkup(inline_keyboard=rows)
@@ -225,7 +216,7 @@ def staff_list(page: StaffPage) -> InlineKeyboardMarkup:
         for user_id, name, roles in page.items
     ]
     if page.pages > 1:
-        rows.append(_pager(page.page, page.pages, lambda p: StaffCb(action="list", page=p)))
+        rows.append(page_row(page.page, page.pages, lambda p: StaffCb(action="list", page=p)))
     rows.append(_button(_("⬅ Back"), PeopleCb(action="home")))
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -275,7 +266,7 @@ def leads_list(page: LeadPage) -> InlineKeyboardMarkup:
     ]
     if page.pages > 1:
         rows.append(
-            _pager(page.page, page.pages, lambda p: LeadCb(action="list", page=p, closed=closed))
+            page_row(page.page, page.pages, lambda p: LeadCb(action="list", page=p, closed=closed))
         )
     if page.closed:
         rows.append(_button(_("📋 Open requests"), LeadCb(action="list")))

@@ -1,7 +1,7 @@
 """Consent, policy pages and /settings keyboards."""
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
@@ -10,6 +10,7 @@ from bot.services.policy import Document
 from keyboards.common import LANGUAGE_NAMES
 from keyboards.ids import Number
 from keyboards.labels import toggle_mark
+from keyboards.paging import page_row
 
 
 class ConsentCb(CallbackData, prefix="cs"):
@@ -64,27 +65,8 @@ def consent_request(choices: Choices) -> InlineKeyboardMarkup:
 
 
 def policy_pager(document: Document, page: int, total: int) -> InlineKeyboardMarkup | None:
-    if total <= 1:
-        return None
-    row = []
-    if page > 1:
-        row.append(
-            InlineKeyboardButton(
-                text="◀", callback_data=PolicyCb(doc=document, page=page - 1).pack()
-            )
-        )
-    row.append(
-        InlineKeyboardButton(
-            text=f"{page}/{total}", callback_data=PolicyCb(doc=document, page=page).pack()
-        )
-    )
-    if page < total:
-        row.append(
-            InlineKeyboardButton(
-                text="▶", callback_data=PolicyCb(doc=document, page=page + 1).pack()
-            )
-        )
-    return InlineKeyboardMarkup(inline_keyboard=[row])
+    row = page_row(page, total, lambda number: PolicyCb(doc=document, page=number))
+    return InlineKeyboardMarkup(inline_keyboard=[row]) if row else None
 
 
 def settings_menu(language: str, choices: Choices) -> InlineKeyboardMarkup:

@@ -9,8 +9,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
 from bot.services.mydata import PersonRef
-from keyboards.academic import pager
 from keyboards.ids import Id, Number
+from keyboards.paging import page_row
 from keyboards.person_buttons import add_person_buttons
 
 
@@ -132,7 +132,7 @@ def own_view(
     """Under a page of the student's own view: the page's homework files, then ◀ 1/5 ▶."""
     buttons = homework_files(files)
     rows = list(buttons.inline_keyboard) if buttons else []
-    navigation = pager(lambda number: StudentPageCb(view=view, page=number), page, pages)
+    navigation = page_row(page, pages, lambda number: StudentPageCb(view=view, page=number))
     if navigation:
         rows.append(navigation)
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
@@ -143,8 +143,8 @@ def child_view_page(
 ) -> InlineKeyboardMarkup:
     """Under a page of a child's view: its files, ◀ 1/5 ▶, then ⬅ Back to the child's card."""
     rows = list(child_view(child_id, files).inline_keyboard)
-    navigation = pager(
-        lambda number: ChildPageCb(child=child_id, view=view, page=number), page, pages
+    navigation = page_row(
+        page, pages, lambda number: ChildPageCb(child=child_id, view=view, page=number)
     )
     if navigation:
         rows.insert(len(rows) - 1, navigation)

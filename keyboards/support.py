@@ -14,6 +14,7 @@ from keyboards.ids import Id, Number
 # the names handlers/common/support.py and handlers/admin/tickets.py import from here
 from keyboards.labels import ticket_status_labels as status_labels
 from keyboards.labels import ticket_topic_labels as topic_labels
+from keyboards.paging import page_row
 
 
 class TicketCb(CallbackData, prefix="tk"):
@@ -73,26 +74,9 @@ def tickets_list(page: TicketPage) -> InlineKeyboardMarkup:
             ]
         )
     if page.pages > 1:
-        pager = []
-        if page.page > 1:
-            pager.append(
-                InlineKeyboardButton(
-                    text="◀", callback_data=TicketCb(action="list", page=page.page - 1).pack()
-                )
-            )
-        pager.append(
-            InlineKeyboardButton(
-                text=f"{page.page}/{page.pages}",
-                callback_data=TicketCb(action="list", page=page.page).pack(),
-            )
+        rows.append(
+            page_row(page.page, page.pages, lambda number: TicketCb(action="list", page=number))
         )
-        if page.page < page.pages:
-            pager.append(
-                InlineKeyboardButton(
-                    text="▶", callback_data=TicketCb(action="list", page=page.page + 1).pack()
-                )
-            )
-        rows.append(pager)
     rows.append(
         [InlineKeyboardButton(text=_("⬅ Back"), callback_data=AdminCb(action="home").pack())]
     )

@@ -16,6 +16,7 @@ from keyboards.ids import Id, Number
 
 # the name handlers/teacher/grades.py imports from here
 from keyboards.labels import grade_kind_buttons as grade_kind_labels
+from keyboards.paging import page_row
 
 NAME_IN_BUTTON = 32
 NO_VALUE, NEXT_LESSON = "none", "next"  # homework's ⏭ No file / No due date, 🗓 Next lesson
@@ -47,28 +48,7 @@ def back_button(data: CallbackData) -> InlineKeyboardButton:
 
 
 def pager(action: str, item_id: int, page: int, pages: int) -> list[InlineKeyboardButton]:
-    if pages <= 1:
-        return []
-    row = []
-    if page > 1:
-        row.append(
-            InlineKeyboardButton(
-                text="◀", callback_data=TeacherCb(action=action, id=item_id, page=page - 1).pack()
-            )
-        )
-    row.append(
-        InlineKeyboardButton(
-            text=f"{page}/{pages}",
-            callback_data=TeacherCb(action=action, id=item_id, page=page).pack(),
-        )
-    )
-    if page < pages:
-        row.append(
-            InlineKeyboardButton(
-                text="▶", callback_data=TeacherCb(action=action, id=item_id, page=page + 1).pack()
-            )
-        )
-    return row
+    return page_row(page, pages, lambda number: TeacherCb(action=action, id=item_id, page=number))
 
 
 def groups_keyboard(items: Sequence[GroupItem], page: int, pages: int) -> InlineKeyboardMarkup:
