@@ -8,12 +8,14 @@ admin may confirm (⚠️ Save anyway)."""
 from collections.abc import Callable
 from datetime import date
 from html import escape
+from typing import Any
 
 from aiogram.types import CallbackQuery
 
 from bot.config import Settings
 from bot.formatting import format_date, format_money
 from bot.forms import Advance, Form, FormContext, Refusal, Retry, Step
+from bot.forms.engine import Picker, Reader
 from bot.i18n import _
 from bot.services import academic as academic_service
 from bot.services import parsing
@@ -71,6 +73,44 @@ def stale(context: FormContext) -> Advance:
     """A choice that is gone or forged: the same step, and the shared out-of-date toast."""
     context.toast = stale_button_text()
     return Advance.STAY
+
+
+def typed_step(
+    name: str,
+    prompt: Callable[[GroupData], str],
+    read: Reader[GroupData],
+    problem: Callable[[Invalid], str],
+    skip: Callable[[GroupData], None] | None = None,
+) -> Step[GroupData]:
+    """A typed answer, a bad one worded by `problem`; with `skip`, a ⏭ Skip button."""
+    return Step(
+        name,
+        prompt,
+        read=read,
+        skip=skip,
+        buttons=None if skip is None else lambda data, form: [skip_row(form, name)],
+        problem=lambda error, typed: problem(error),
+        label=label(name),
+    )
+
+
+def picked_step(
+    name: str,
+    prompt: Callable[[GroupData], str],
+    pick: Picker[GroupData],
+    buttons: Callable[[GroupData, str], Rows],
+    **more: Any,
+) -> Step[GroupData]:
+    """A choice among the step's buttons (a typed answer is told to use them)."""
+    return Step(
+        name,
+        prompt,
+        pick=pick,
+        buttons=buttons,
+        label=label(name),
+        typed_hint=buttons_only,
+        **more,
+    )
 
 
 # --- course ---------------------------------------------------------------------------------
@@ -352,63 +392,13 @@ class GroupForm(Form[GroupData], state="group_form"):
     data_type = GroupData
     flags = ACADEMIC
     steps = (
-        Step(
-            "course",
-            course_prompt,
-            pick=pick_course,
-            buttons=course_buttons,
-            load=load_courses,
-            label=label("course"),
-            typed_hint=buttons_only,
-        ),
-        Step(
-            "name",
-            name_prompt,
-            read=read_name,
-            problem=lambda error, typed: text_problem(error),
-            label=label("name"),
-        ),
-        Step(
-            "teacher",
-            teacher_prompt,
-            pick=pick_teacher,
-            buttons=teacher_buttons,
-            load=load_teachers,
-            label=label("teacher"),
-            typed_hint=buttons_only,
-        ),
-        Step(
-            "room",
-            room_prompt,
-            read=read_room,
-            skip=skip_room,
-            buttons=lambda data, form: [skip_row(form, "room")],
-            problem=lambda error, typed: text_problem(error),
-            label=label("room"),
-        ),
-        Step(
-            "capacity",
-            capacity_prompt,
-            read=read_capacity,
-            problem=lambda error, typed: number_problem(error),
-            label=label("capacity"),
-        ),
-        Step(
-            "start",
-            start_prompt,
-            read=read_start,
-            problem=lambda error, typed: date_problem(error),
-            label=label("start"),
-        ),
-        Step(
-            "end",
-            end_prompt,
-            read=read_end,
-            skip=skip_end,
-            buttons=lambda data, form: [skip_row(form, "end")],
-            problem=lambda error, typed: date_problem(error),
-            label=label("end"),
-        ),
+        picked_step("course", course_prompt, pick_course, course_buttons, load=load_courses),
+        typed_step("name", name_prompt, read_name, text_problem),
+        picked_step("teacher", teacher_prompt, pick_teacher, teacher_buttons, load=load_teachers),
+        typed_step("room", room_prompt, read_room, text_problem, skip=skip_room),
+        typed_step("capacity", capacity_prompt, read_capacity, number_problem),
+        typed_step("start", start_prompt, read_start, date_problem),
+        typed_step("end", end_prompt, read_end, date_problem, skip=skip_end),
         Step(
             "price",
             price_prompt,
@@ -419,14 +409,12 @@ class GroupForm(Form[GroupData], state="group_form"):
             label=label("price"),
         ),
         SLOTS_STEP,
-        Step(
+        picked_step(
             "status",
             lambda data: _("Choose the group's status:"),
-            pick=pick_status,
-            buttons=lambda data, form: status_rows(form),
-            label=label("status"),
+            pick_status,
+            lambda data, form: status_rows(form),
             when=lambda data: data.group_id is not None,
-            typed_hint=buttons_only,
         ),
     )
 
