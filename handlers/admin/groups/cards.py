@@ -16,7 +16,8 @@ from bot.wording import stale_button_text
 from db.base import utcnow
 from handlers.admin.courses import ACADEMIC
 from handlers.admin.groups.data import GroupData
-from handlers.admin.groups.form import GroupForm, take_course
+from handlers.admin.groups.form import GroupForm
+from handlers.admin.groups.pickers import take_course
 from handlers.admin.groups.texts import card_text, list_text
 from keyboards.academic import GroupCb, group_card, groups_list
 

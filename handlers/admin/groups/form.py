@@ -8,14 +8,13 @@ admin may confirm (⚠️ Save anyway)."""
 from collections.abc import Callable
 from datetime import date
 from html import escape
-from typing import Any
 
 from aiogram.types import CallbackQuery
 
 from bot.config import Settings
 from bot.formatting import format_date, format_money
 from bot.forms import Advance, Form, FormContext, Refusal, Retry, Step
-from bot.forms.engine import Picker, Reader
+from bot.forms.engine import Reader
 from bot.i18n import _
 from bot.services import academic as academic_service
 from bot.services import parsing
@@ -23,56 +22,24 @@ from bot.services.academic import (
     CAPACITY_MAX,
     GROUP_NAME_MAX,
     ROOM_MAX,
-    CourseInfo,
     GroupDraft,
     GroupResult,
     Outcome,
 )
 from bot.services.parsing import Invalid, Problem
 from bot.telegram import edit_or_send
-from bot.wording import (
-    date_problem,
-    money_problem,
-    number_problem,
-    stale_button_text,
-    text_problem,
-)
+from bot.wording import date_problem, money_problem, number_problem, text_problem
 from db.base import utcnow
-from db.models import GroupStatus, Role
 from handlers.admin.courses import ACADEMIC
-from handlers.admin.groups.data import FLOW, GroupData, step_header
+from handlers.admin.groups.data import FLOW, GroupData, label, step_header
+from handlers.admin.groups.pickers import COURSE_STEP, STATUS_STEP, TEACHER_STEP
 from handlers.admin.groups.slots import SLOTS_STEP, no_slots_text
 from handlers.admin.groups.texts import card_text, dates_text, overlap_text, price_text, slots_text
-from keyboards.academic import group_card, group_field_labels, group_status_labels
-from keyboards.forms import Rows, skip_row
-from keyboards.group_form import (
-    PAGE_PREFIX,
-    choice_rows,
-    no_teacher_row,
-    overlap_keyboard,
-    status_rows,
-)
+from keyboards.academic import group_card, group_status_labels
+from keyboards.forms import skip_row
+from keyboards.group_form import overlap_keyboard
 
 KEY = "gr"
-
-
-def buttons_only() -> str:
-    return _("ℹ️ Please choose with the buttons below.")
-
-
-def label(step: str) -> Callable[[], str]:
-    return lambda: group_field_labels()[step]
-
-
-def page_of(value: str) -> int | None:
-    number = value.removeprefix(PAGE_PREFIX)
-    return int(number) if value.startswith(PAGE_PREFIX) and number.isdigit() else None
-
-
-def stale(context: FormContext) -> Advance:
-    """A choice that is gone or forged: the same step, and the shared out-of-date toast."""
-    context.toast = stale_button_text()
-    return Advance.STAY
 
 
 def typed_step(
@@ -92,73 +59,6 @@ def typed_step(
         problem=lambda error, typed: problem(error),
         label=label(name),
     )
-
-
-def picked_step(
-    name: str,
-    prompt: Callable[[GroupData], str],
-    pick: Picker[GroupData],
-    buttons: Callable[[GroupData, str], Rows],
-    **more: Any,
-) -> Step[GroupData]:
-    """A choice among the step's buttons (a typed answer is told to use them)."""
-    return Step(
-        name,
-        prompt,
-        pick=pick,
-        buttons=buttons,
-        label=label(name),
-        typed_hint=buttons_only,
-        **more,
-    )
-
-
-# --- course ---------------------------------------------------------------------------------
-
-
-async def load_courses(data: GroupData, context: FormContext) -> None:
-    page = await academic_service.courses(context.session, data.course_page, only_active=True)
-    data.course_page, data.pages, data.total = page.page, page.pages, page.total
-    data.choices = [(course.id, course.name) for course in page.items]
-
-
-def course_prompt(data: GroupData) -> str:
-    lines = [_("{step} — choose the course:").format(step=step_header("course"))]
-    if data.total == 0:
-        lines.append(_("⚠️ There is no active course yet. Add a course first: /courses"))
-    return "\n".join(lines)
-
-
-def course_buttons(data: GroupData, form: str) -> Rows:
-    return choice_rows(form, "course", data.choices, data.course_page, data.pages)
-
-
-async def take_course(data: GroupData, course: CourseInfo, context: FormContext) -> None:
-    """The course, and for a new group the suggestions that follow from it (once)."""
-    data.course_id, data.course_name, data.course_price = (
-        course.id,
-        course.name,
-        course.monthly_price,
-    )
-    if data.group_id is not None or data.defaults_taken:
-        return
-    defaults = await academic_service.group_defaults(context.session, course.id)
-    if defaults.teacher is not None:
-        data.teacher_id, data.teacher_name = defaults.teacher.id, defaults.teacher.name
-    data.room, data.capacity, data.minutes = defaults.room, defaults.capacity, defaults.minutes
-    data.defaults_taken, data.suggested = True, defaults.from_group
-
-
-async def pick_course(data: GroupData, value: str, context: FormContext) -> Advance | None:
-    page = page_of(value)
-    if page is not None:
-        data.course_page = page
-        return Advance.STAY
-    course = await academic_service.course(context.session, int(value)) if value.isdigit() else None
-    if course is None or not course.is_active:
-        return stale(context)
-    await take_course(data, course, context)
-    return None
 
 
 # --- name -----------------------------------------------------------------------------------
@@ -188,46 +88,6 @@ async def read_name(data: GroupData, text: str | None, context: FormContext) -> 
     ):
         raise Refusal(name_taken_text(name))
     data.name = name
-
-
-# --- teacher --------------------------------------------------------------------------------
-
-
-async def load_teachers(data: GroupData, context: FormContext) -> None:
-    page = await academic_service.people_with_role(context.session, Role.TEACHER, data.teacher_page)
-    data.teacher_page, data.pages, data.total = page.page, page.pages, page.total
-    data.choices = [(person.id, person.name) for person in page.items]
-
-
-def teacher_prompt(data: GroupData) -> str:
-    lines = [_("{step} — choose the teacher:").format(step=step_header("teacher"))]
-    if data.total == 0:
-        lines.append(_("ℹ️ Nobody has the teacher role yet; you can add one later."))
-    return "\n".join(lines)
-
-
-def teacher_buttons(data: GroupData, form: str) -> Rows:
-    rows = choice_rows(form, "teacher", data.choices, data.teacher_page, data.pages)
-    return [*rows, no_teacher_row(form)]
-
-
-async def pick_teacher(data: GroupData, value: str, context: FormContext) -> Advance | None:
-    page = page_of(value)
-    if page is not None:
-        data.teacher_page = page
-        return Advance.STAY
-    if value == "0":
-        data.teacher_id, data.teacher_name = None, ""
-        return None
-    teacher = (
-        await academic_service.person_with_role(context.session, int(value), Role.TEACHER)
-        if value.isdigit()
-        else None
-    )
-    if teacher is None:
-        return stale(context)
-    data.teacher_id, data.teacher_name = teacher.id, teacher.name
-    return None
 
 
 # --- room, capacity, dates, price -------------------------------------------------------------
@@ -349,16 +209,6 @@ def skip_price(data: GroupData) -> None:
     data.price_override = None
 
 
-# --- status (an existing group only) ----------------------------------------------------------
-
-
-async def pick_status(data: GroupData, value: str, context: FormContext) -> Advance | None:
-    if value not in set(GroupStatus):
-        return stale(context)
-    data.status = GroupStatus(value)
-    return None
-
-
 # --- saving -----------------------------------------------------------------------------------
 
 REFUSAL_STEPS = {
@@ -392,9 +242,9 @@ class GroupForm(Form[GroupData], state="group_form"):
     data_type = GroupData
     flags = ACADEMIC
     steps = (
-        picked_step("course", course_prompt, pick_course, course_buttons, load=load_courses),
+        COURSE_STEP,
         typed_step("name", name_prompt, read_name, text_problem),
-        picked_step("teacher", teacher_prompt, pick_teacher, teacher_buttons, load=load_teachers),
+        TEACHER_STEP,
         typed_step("room", room_prompt, read_room, text_problem, skip=skip_room),
         typed_step("capacity", capacity_prompt, read_capacity, number_problem),
         typed_step("start", start_prompt, read_start, date_problem),
@@ -409,13 +259,7 @@ class GroupForm(Form[GroupData], state="group_form"):
             label=label("price"),
         ),
         SLOTS_STEP,
-        picked_step(
-            "status",
-            lambda data: _("Choose the group's status:"),
-            pick_status,
-            lambda data, form: status_rows(form),
-            when=lambda data: data.group_id is not None,
-        ),
+        STATUS_STEP,
     )
 
     def next_step(self, data: GroupData, after: str | None) -> Step[GroupData] | None:
