@@ -74,3 +74,8 @@ def step_header(step: str) -> str:
 def label(step: str) -> Callable[[], str]:
     """The step's ✏️ button in the summary's Edit list."""
     return lambda: group_field_labels()[step]
+
+
+def asked(step: str, question: str, example: str, **values: object) -> str:
+    """A typed step's prompt: the question (its `{step}` the step's header), an example under it."""
+    return "\n".join([question.format(step=step_header(step), **values), example])

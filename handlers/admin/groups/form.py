@@ -31,7 +31,7 @@ from bot.telegram import edit_or_send
 from bot.wording import date_problem, money_problem, number_problem, text_problem
 from db.base import utcnow
 from handlers.admin.courses import ACADEMIC
-from handlers.admin.groups.data import FLOW, GroupData, label, step_header
+from handlers.admin.groups.data import FLOW, GroupData, asked, label
 from handlers.admin.groups.pickers import COURSE_STEP, STATUS_STEP, TEACHER_STEP
 from handlers.admin.groups.slots import SLOTS_STEP, no_slots_text
 from handlers.admin.groups.texts import card_text, dates_text, overlap_text, price_text, slots_text
@@ -69,13 +69,11 @@ def name_taken_text(name: str) -> str:
 
 
 def name_prompt(data: GroupData) -> str:
-    return "\n".join(
-        [
-            _("{step} — the group name, up to {maximum} characters.").format(
-                step=step_header("name"), maximum=GROUP_NAME_MAX
-            ),
-            _("Example: <i>A1 Morning</i>"),
-        ]
+    return asked(
+        "name",
+        _("{step} — the group name, up to {maximum} characters."),
+        _("Example: <i>A1 Morning</i>"),
+        maximum=GROUP_NAME_MAX,
     )
 
 
@@ -94,13 +92,11 @@ async def read_name(data: GroupData, text: str | None, context: FormContext) -> 
 
 
 def room_prompt(data: GroupData) -> str:
-    return "\n".join(
-        [
-            _("{step} — the room, up to {maximum} characters, or ⏭ Skip.").format(
-                step=step_header("room"), maximum=ROOM_MAX
-            ),
-            _("Example: <i>Room 12</i>"),
-        ]
+    return asked(
+        "room",
+        _("{step} — the room, up to {maximum} characters, or ⏭ Skip."),
+        _("Example: <i>Room 12</i>"),
+        maximum=ROOM_MAX,
     )
 
 
@@ -113,13 +109,11 @@ def skip_room(data: GroupData) -> None:
 
 
 def capacity_prompt(data: GroupData) -> str:
-    return "\n".join(
-        [
-            _("{step} — how many students fit in the group, 1 to {maximum}.").format(
-                step=step_header("capacity"), maximum=CAPACITY_MAX
-            ),
-            _("Example: <i>12</i>"),
-        ]
+    return asked(
+        "capacity",
+        _("{step} — how many students fit in the group, 1 to {maximum}."),
+        _("Example: <i>12</i>"),
+        maximum=CAPACITY_MAX,
     )
 
 
@@ -140,11 +134,8 @@ async def read_capacity(data: GroupData, text: str | None, context: FormContext)
 
 
 def start_prompt(data: GroupData) -> str:
-    return "\n".join(
-        [
-            _("{step} — the start date, DD.MM.YYYY.").format(step=step_header("start")),
-            _("Example: <i>01.09.2025</i>"),
-        ]
+    return asked(
+        "start", _("{step} — the start date, DD.MM.YYYY."), _("Example: <i>01.09.2025</i>")
     )
 
 
@@ -160,13 +151,10 @@ async def read_start(data: GroupData, text: str | None, context: FormContext) ->
 
 
 def end_prompt(data: GroupData) -> str:
-    return "\n".join(
-        [
-            _("{step} — the end date, DD.MM.YYYY, or ⏭ Skip if the group has none.").format(
-                step=step_header("end")
-            ),
-            _("Example: <i>31.05.2026</i>"),
-        ]
+    return asked(
+        "end",
+        _("{step} — the end date, DD.MM.YYYY, or ⏭ Skip if the group has none."),
+        _("Example: <i>31.05.2026</i>"),
     )
 
 
@@ -190,14 +178,14 @@ def skip_end(data: GroupData) -> None:
 
 
 def price_prompt(data: GroupData) -> str:
-    return "\n".join(
-        [
-            _(
-                "{step} — the monthly price in soʻm, if this group pays differently from "
-                "the course ({price}); or tap ⏭ Use the course price."
-            ).format(step=step_header("price"), price=format_money(data.course_price)),
-            _("Example: <i>1 100 000</i>"),
-        ]
+    return asked(
+        "price",
+        _(
+            "{step} — the monthly price in soʻm, if this group pays differently from "
+            "the course ({price}); or tap ⏭ Use the course price."
+        ),
+        _("Example: <i>1 100 000</i>"),
+        price=format_money(data.course_price),
     )
 
 
