@@ -23,8 +23,8 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.models import Role
 from handlers.admin.courses import ACADEMIC
-from handlers.admin.enrolment.common import card_text, preview_warnings, refusal_text, today
-from handlers.admin.enrolment.notices import tell, told_text
+from handlers.admin.enrolment.common import preview_warnings, refusal_text, today
+from handlers.admin.enrolment.notices import done_card_text
 from keyboards.academic import (
     EnrolCb,
     enrol_confirm,
@@ -217,16 +217,11 @@ class AddForm(Form[AddData], state="enrol_form"):
             context.toast, context.alert = refusal_text(change.outcome, change.preview), True
             return Advance.STAY
         assert change.enrolment is not None
-        group = await academic_service.group(context.session, data.group_id)
-        assert group is not None
-        sent = await tell(context.bot, context.sender, "added", change, group)
-        text = [
-            _("✅ Added to the group."),
-            told_text(sent),
-            "",
-            card_text(change.enrolment, group),
-        ]
-        await reply(context, "\n".join(text), enrolment_card(change.enrolment, 1))
+        done = _("✅ Added to the group.")
+        text = await done_card_text(
+            context.session, context.bot, context.sender, "added", change, done
+        )
+        await reply(context, text, enrolment_card(change.enrolment, 1))
         context.toast = _("✅ Added.")
         return None
 
