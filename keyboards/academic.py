@@ -64,6 +64,11 @@ def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
+def _confirm(yes: InlineKeyboardButton, back: InlineKeyboardButton) -> InlineKeyboardMarkup:
+    """A confirmation: the button that does it, and below it the way back."""
+    return InlineKeyboardMarkup(inline_keyboard=[[yes], [back]])
+
+
 def _rows(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
     return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
 
@@ -275,16 +280,9 @@ def lesson_card(lesson_id: int, group_id: int, page: int, changeable: bool) -> I
 
 
 def lesson_cancel_confirm(lesson_id: int, page: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                _button(
-                    _("❌ Cancel the lesson"),
-                    LessonCb(action="cancel_yes", id=lesson_id, page=page),
-                )
-            ],
-            [_button(_("Keep the lesson"), LessonCb(action="card", id=lesson_id, page=page))],
-        ]
+    return _confirm(
+        _button(_("❌ Cancel the lesson"), LessonCb(action="cancel_yes", id=lesson_id, page=page)),
+        _button(_("Keep the lesson"), LessonCb(action="card", id=lesson_id, page=page)),
     )
 
 
@@ -380,11 +378,9 @@ def student_picker(
 def enrol_confirm(group_id: int, form: str, *, full: bool) -> InlineKeyboardMarkup:
     """The add form's summary; ❌ goes back to a fresh picker of the group."""
     text = _("⚠️ Add over capacity") if full else _("✅ Confirm")
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [form_button(text, form, "ok")],
-            [_button(_("❌ Cancel"), EnrolCb(action="add", group=group_id))],
-        ]
+    return _confirm(
+        form_button(text, form, "ok"),
+        _button(_("❌ Cancel"), EnrolCb(action="add", group=group_id)),
     )
 
 
@@ -408,23 +404,15 @@ def group_target_picker(
 def move_confirm(enrolment_id: int, group_id: int, *, full: bool) -> InlineKeyboardMarkup:
     save = EnrolCb(action="mvyes", id=enrolment_id, group=group_id, value="over" if full else "")
     text = _("⚠️ Move over capacity") if full else _("✅ Confirm")
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [_button(text, save)],
-            [_button(_("❌ Cancel"), EnrolCb(action="card", id=enrolment_id))],
-        ]
+    return _confirm(
+        _button(text, save), _button(_("❌ Cancel"), EnrolCb(action="card", id=enrolment_id))
     )
 
 
 def leave_confirm(enrolment_id: int, page: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                _button(
-                    _("🚪 Remove from the group"),
-                    EnrolCb(action="leave_yes", id=enrolment_id, page=page),
-                )
-            ],
-            [_button(_("Keep in the group"), EnrolCb(action="card", id=enrolment_id, page=page))],
-        ]
+    return _confirm(
+        _button(
+            _("🚪 Remove from the group"), EnrolCb(action="leave_yes", id=enrolment_id, page=page)
+        ),
+        _button(_("Keep in the group"), EnrolCb(action="card", id=enrolment_id, page=page)),
     )
