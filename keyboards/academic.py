@@ -13,7 +13,7 @@ from bot.services.enrolment import EnrolmentInfo, EnrolmentPage
 from bot.services.lessons import LessonPage
 from db.models import EnrolmentStatus, GroupStatus, LessonStatus
 from keyboards.attendance import attendance_button
-from keyboards.forms import form_button, pick_button
+from keyboards.forms import Rows, form_button, pick_button
 from keyboards.ids import Id, Number
 
 
@@ -88,6 +88,25 @@ def pager(make: Callable[[int], CallbackData], page: int, pages: int) -> list[In
 
 def shorten(label: str, limit: int = 60) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+PAGE_PREFIX = "p"  # a pick value "p2": page 2 of the choices
+
+
+def choice_rows(
+    form: str, step: str, choices: Sequence[tuple[int, str]], page: int, pages: int
+) -> Rows:
+    """One button per choice, then `◀ 1/5 ▶` (nothing for a single page)."""
+    rows = [[pick_button(shorten(name), form, step, str(item))] for item, name in choices]
+    if pages > 1:
+        nav = []
+        if page > 1:
+            nav.append(pick_button("◀", form, step, f"{PAGE_PREFIX}{page - 1}"))
+        nav.append(pick_button(f"{page}/{pages}", form, step, f"{PAGE_PREFIX}{page}"))
+        if page < pages:
+            nav.append(pick_button("▶", form, step, f"{PAGE_PREFIX}{page + 1}"))
+        rows.append(nav)
+    return rows
 
 
 def weekday_names() -> dict[int, str]:
@@ -360,19 +379,8 @@ def student_picker(
 ) -> list[list[InlineKeyboardButton]]:
     """The add form's step: a student each row (the value is their id), `◀ 1/5 ▶` (the value
     is `p<page>`), then ⬅ Back to the group's card."""
-    rows = [
-        [pick_button(shorten(name), form, "student", str(person_id))] for person_id, name in people
-    ]
-    if pages > 1:
-        nav = []
-        if page > 1:
-            nav.append(pick_button("◀", form, "student", f"p{page - 1}"))
-        nav.append(pick_button(f"{page}/{pages}", form, "student", f"p{page}"))
-        if page < pages:
-            nav.append(pick_button("▶", form, "student", f"p{page + 1}"))
-        rows.append(nav)
-    rows.append([_button(_("⬅ Back"), GroupCb(action="card", id=group_id))])
-    return rows
+    back = _button(_("⬅ Back"), GroupCb(action="card", id=group_id))
+    return [*choice_rows(form, "student", people, page, pages), [back]]
 
 
 def enrol_confirm(group_id: int, form: str, *, full: bool) -> InlineKeyboardMarkup:

@@ -15,8 +15,9 @@ from bot.services.academic import CourseInfo, Page
 from bot.wording import stale_button_text
 from db.models import GroupStatus, Role
 from handlers.admin.groups.data import GroupData, label, step_header
+from keyboards.academic import PAGE_PREFIX, choice_rows
 from keyboards.forms import Rows
-from keyboards.group_form import PAGE_PREFIX, choice_rows, no_teacher_row, status_rows
+from keyboards.group_form import no_teacher_row, status_rows
 
 
 def buttons_only() -> str:
