@@ -34,7 +34,7 @@ from keyboards.academic import (
 )
 
 
-class Checked(BaseModel):
+class Checked(BaseModel, from_attributes=True):
     """The service's preview when the student was picked (what the confirmation names)."""
 
     student_name: str
@@ -46,17 +46,6 @@ class Checked(BaseModel):
 
     def preview(self) -> Preview:
         return Preview(Outcome.DONE, **self.model_dump())
-
-
-def checked_of(preview: Preview) -> Checked:
-    return Checked(
-        student_name=preview.student_name,
-        group_name=preview.group_name,
-        course_name=preview.course_name,
-        seated=preview.seated,
-        capacity=preview.capacity,
-        same_course=list(preview.same_course),
-    )
 
 
 class AddData(FormData):
@@ -120,7 +109,8 @@ async def pick_student(data: AddData, value: str, context: FormContext) -> Advan
 
 
 def confirm(data: AddData, student_id: int, checked: Preview) -> None:
-    data.student_id, data.checked, data.over = student_id, checked_of(checked), checked.full
+    data.student_id, data.over = student_id, checked.full
+    data.checked = Checked.model_validate(checked)
 
 
 def picker_prompt(data: AddData) -> str:
