@@ -13,8 +13,9 @@ from bot.services.enrolment import EnrolmentInfo, EnrolmentPage
 from bot.services.lessons import LessonPage
 from db.models import EnrolmentStatus, GroupStatus, LessonStatus
 from keyboards.attendance import attendance_button
-from keyboards.forms import Rows, form_button, pick_button
+from keyboards.forms import Rows, form_button, pick_button, pick_data
 from keyboards.ids import Id, Number
+from keyboards.paging import page_row
 
 
 class CourseCb(CallbackData, prefix="co"):
@@ -75,15 +76,7 @@ def _rows(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[Inli
 
 def pager(make: Callable[[int], CallbackData], page: int, pages: int) -> list[InlineKeyboardButton]:
     """`◀ 1/5 ▶` (nothing for a single page)."""
-    if pages <= 1:
-        return []
-    row = []
-    if page > 1:
-        row.append(_button("◀", make(page - 1)))
-    row.append(_button(f"{page}/{pages}", make(page)))
-    if page < pages:
-        row.append(_button("▶", make(page + 1)))
-    return row
+    return page_row(page, pages, make)
 
 
 def shorten(label: str, limit: int = 60) -> str:
@@ -98,13 +91,8 @@ def choice_rows(
 ) -> Rows:
     """One button per choice, then `◀ 1/5 ▶` (nothing for a single page)."""
     rows = [[pick_button(shorten(name), form, step, str(item))] for item, name in choices]
-    if pages > 1:
-        nav = []
-        if page > 1:
-            nav.append(pick_button("◀", form, step, f"{PAGE_PREFIX}{page - 1}"))
-        nav.append(pick_button(f"{page}/{pages}", form, step, f"{PAGE_PREFIX}{page}"))
-        if page < pages:
-            nav.append(pick_button("▶", form, step, f"{PAGE_PREFIX}{page + 1}"))
+    nav = page_row(page, pages, lambda number: pick_data(form, step, f"{PAGE_PREFIX}{number}"))
+    if nav:
         rows.append(nav)
     return rows
 
