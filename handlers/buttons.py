@@ -3,8 +3,9 @@
 from collections.abc import Callable
 from typing import TypeVar
 
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 
+from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 
 T = TypeVar("T")
@@ -20,3 +21,12 @@ async def parsed_or_stale(
     except ValueError:
         await callback.answer(stale_button_text())
         return None
+
+
+async def show_screen(
+    callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """The screen a button leads to, in place of the message it was pressed on; the button
+    is answered (its spinner stops) with nothing more to say."""
+    await edit_or_send(callback, text, markup)
+    await callback.answer()

@@ -30,6 +30,10 @@ from db.models import Permission, Role
 
 GUARDED_OBSERVERS = ("message", "edited_message", "callback_query", "inline_query")
 OWNER_ONLY = {"owner": True}  # handler flags: only an owner of the bot may use it
+# handler flags: the admin permission a handler needs (owners hold every permission)
+ACADEMIC = {"permission": Permission.ACADEMIC}
+PAYMENTS = {"permission": Permission.PAYMENTS}
+USERS = {"permission": Permission.USERS}
 OWNER = "owner"  # what a refused owner-only event needed (the `denied` audit entry names it)
 
 

@@ -19,6 +19,7 @@ from bot.services.audit_log import AuditFilter, AuditPage
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.models import AuditEntry, AuditOutcome, Permission
+from handlers.buttons import show_screen
 from keyboards.audit import AuditCb, action_groups, audit_page, back_to_log
 
 ACTION_PATTERN = re.compile(r"^[a-z_]{1,24}(\.[a-z_]{1,24})?$")
@@ -153,7 +154,7 @@ async def turn_page(
         return
     audit_filter = AuditFilter(action=callback_data.action, user_id=callback_data.user)
     result = await audit_log.read_page(session, callback_data.page, audit_filter)
-    await edit_or_send(
+    await show_screen(
         callback,
         render_page(result, audit_filter, settings),
         audit_page(
@@ -164,17 +165,15 @@ async def turn_page(
             owner=actor.is_owner,
         ),
     )
-    await callback.answer()
 
 
 async def choose_action(
     callback: CallbackQuery, callback_data: AuditCb, session: AsyncSession
 ) -> None:
     groups = await audit_log.action_groups(session)
-    await edit_or_send(
+    await show_screen(
         callback, _("🔎 Show only the actions of:"), action_groups(groups, callback_data.user)
     )
-    await callback.answer()
 
 
 async def verify_chain(

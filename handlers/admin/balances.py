@@ -14,6 +14,7 @@ from bot.i18n import _, ngettext
 from bot.services.access import Actor
 from bot.services.payments import ledger
 from bot.telegram import edit_or_send
+from handlers.buttons import show_screen
 from keyboards.payments.balances import RecomputeCb, fix_button
 
 SHOWN = 20  # differences listed in the message; the rest are counted
@@ -73,8 +74,7 @@ async def fix(
         "🛠 {count} balances now match the ledger.",
         len(fixed),
     ).format(count=len(fixed))
-    await edit_or_send(callback, done, None)
-    await callback.answer()
+    await show_screen(callback, done, None)
 
 
 def create_router() -> Router:

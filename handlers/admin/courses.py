@@ -8,13 +8,12 @@ answer (`money_problem`, `date_problem`, …) serve the group and lesson forms t
 
 from html import escape
 
-from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram import Router
 from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters.menu import MenuButton
+from bot.filters.access import ACADEMIC
 from bot.formatting import format_money
 from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
 from bot.i18n import _
@@ -36,7 +35,8 @@ from bot.wording import (
     stale_button_text,
     text_problem,
 )
-from db.models import Permission
+from handlers.buttons import show_screen
+from handlers.registry import Registry
 from keyboards.academic import (
     CourseCb,
     course_card,
@@ -45,7 +45,7 @@ from keyboards.academic import (
 )
 from keyboards.forms import skip_row
 
-ACADEMIC = {"permission": Permission.ACADEMIC}
+on = Registry(CourseCb, flags=ACADEMIC)
 
 
 # --- screens ------------------------------------------------------------------------------
@@ -218,19 +218,21 @@ class CourseForm(Form[CourseData], state="course_form"):
         return None
 
 
+@on.command("courses", menu="admin.courses")
 async def show_courses(message: Message, session: AsyncSession) -> None:
     page = await academic_service.courses(session, 1)
     await message.answer(list_text(page.total), reply_markup=courses_list(page, format_money))
 
 
+@on.button("list")
 async def list_pressed(
     callback: CallbackQuery, callback_data: CourseCb, session: AsyncSession
 ) -> None:
     page = await academic_service.courses(session, callback_data.page)
-    await edit_or_send(callback, list_text(page.total), courses_list(page, format_money))
-    await callback.answer()
+    await show_screen(callback, list_text(page.total), courses_list(page, format_money))
 
 
+@on.button("card")
 async def card_pressed(
     callback: CallbackQuery, callback_data: CourseCb, session: AsyncSession
 ) -> None:
@@ -238,14 +240,15 @@ async def card_pressed(
     if course is None:
         await callback.answer(stale_button_text())
         return
-    await edit_or_send(callback, card_text(course), course_card(course, callback_data.page))
-    await callback.answer()
+    await show_screen(callback, card_text(course), course_card(course, callback_data.page))
 
 
+@on.button("new")
 async def new_pressed(callback: CallbackQuery, scenes: ScenesManager) -> None:
     await CourseForm.open(scenes, CourseData())
 
 
+@on.button("edit")
 async def edit_pressed(
     callback: CallbackQuery, callback_data: CourseCb, session: AsyncSession, scenes: ScenesManager
 ) -> None:
@@ -263,6 +266,7 @@ async def edit_pressed(
     await CourseForm.open(scenes, data, step=callback_data.value, single=True)
 
 
+@on.button("archive", "restore")
 async def archive_pressed(
     callback: CallbackQuery, callback_data: CourseCb, actor: Actor, session: AsyncSession
 ) -> None:
@@ -294,18 +298,6 @@ async def archive_pressed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.courses")
-    router.message.register(show_courses, Command("courses"), flags=ACADEMIC)
-    router.message.register(show_courses, MenuButton("admin.courses"), flags=ACADEMIC)
-    callbacks = router.callback_query
-    for handler, action in (
-        (list_pressed, "list"),
-        (card_pressed, "card"),
-        (new_pressed, "new"),
-        (edit_pressed, "edit"),
-        (archive_pressed, "archive"),
-        (archive_pressed, "restore"),
-    ):
-        callbacks.register(handler, CourseCb.filter(F.action == action), flags=ACADEMIC)
+    router = on.router("admin.courses")
     router.include_router(CourseForm.as_router())
     return router

@@ -7,15 +7,14 @@ the job's rules, not repeated here.
 
 from html import escape
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.enums import ChatAction
-from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.delivery import Sender
-from bot.filters.menu import MenuButton
+from bot.filters.access import PAYMENTS
 from bot.formatting import format_date, format_money
 from bot.i18n import _, ngettext
 from bot.notices import payment_reminders
@@ -23,14 +22,15 @@ from bot.notices.payment_reminders import RemindNow, RemindNowReason
 from bot.services.access import Actor
 from bot.services.payments import debtors_xlsx, ledger, payment_desk
 from bot.services.payments.ledger import Debtor
-from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
-from db.models import Permission
+from handlers.buttons import show_screen
+from handlers.registry import Registry
 from keyboards.payments.desk import DebtorsCb, RemindDebtorCb, debtors_list
 
-PAYMENTS = {"permission": Permission.PAYMENTS}
 PAGE_SIZE = 10
+
+on = Registry(DebtorsCb, flags=PAYMENTS)
 
 
 def today(settings: Settings):
@@ -80,17 +80,18 @@ async def render(session: AsyncSession, settings: Settings, page: int) -> tuple[
     return debtors_text(debtors, total, page), debtors_list(debtors, page, pages)
 
 
+@on.command("debtors", menu="admin.debtors")
 async def show_debtors(message: Message, session: AsyncSession, settings: Settings) -> None:
     text, markup = await render(session, settings, 1)
     await message.answer(text, reply_markup=markup)
 
 
+@on.button("page")
 async def page_pressed(
     callback: CallbackQuery, callback_data: DebtorsCb, session: AsyncSession, settings: Settings
 ) -> None:
     text, markup = await render(session, settings, callback_data.page)
-    await edit_or_send(callback, text, markup)
-    await callback.answer()
+    await show_screen(callback, text, markup)
 
 
 def xlsx_headers() -> list[str]:
@@ -104,6 +105,7 @@ def xlsx_headers() -> list[str]:
     ]
 
 
+@on.button("xlsx")
 async def xlsx_pressed(
     callback: CallbackQuery, session: AsyncSession, settings: Settings, actor: Actor, bot: Bot
 ) -> None:
@@ -143,6 +145,7 @@ def remind_outcome_text(result: RemindNow) -> str:
     )
 
 
+@on.callback(RemindDebtorCb.filter())
 async def remind_pressed(
     callback: CallbackQuery,
     callback_data: RemindDebtorCb,
@@ -165,11 +168,4 @@ async def remind_pressed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.debtors")
-    router.message.register(show_debtors, Command("debtors"), flags=PAYMENTS)
-    router.message.register(show_debtors, MenuButton("admin.debtors"), flags=PAYMENTS)
-    callbacks = router.callback_query
-    callbacks.register(page_pressed, DebtorsCb.filter(F.action == "page"), flags=PAYMENTS)
-    callbacks.register(xlsx_pressed, DebtorsCb.filter(F.action == "xlsx"), flags=PAYMENTS)
-    callbacks.register(remind_pressed, RemindDebtorCb.filter(), flags=PAYMENTS)
-    return router
+    return on.router("admin.debtors")

@@ -4,14 +4,14 @@ person a student without retyping. Needs the `users` permission (owners hold it)
 
 from html import escape
 
-from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram import Bot, Router
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands_menu import set_chat_commands
 from bot.config import Settings
 from bot.delivery import Sender, recipients
+from bot.filters.access import USERS
 from bot.formatting import format_datetime, format_phone
 from bot.i18n import _
 from bot.services import leads as leads_service
@@ -22,10 +22,12 @@ from bot.services.leads import LeadInfo, LeadPage, Moved
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
-from db.models import LeadStatus, Permission
+from db.models import LeadStatus
+from handlers.buttons import show_screen
+from handlers.registry import Registry
 from keyboards.people import LeadCb, enrol_confirmation, lead_card, lead_status_labels, leads_list
 
-USERS = {"permission": Permission.USERS}
+on = Registry(LeadCb, flags=USERS)
 
 
 def list_text(page: LeadPage) -> str:
@@ -63,21 +65,23 @@ def enrolled_notice(centre: str) -> str:
     ).format(centre=escape(centre))
 
 
+@on.command("leads")
 async def show_leads(message: Message, session: AsyncSession) -> None:
     page = await leads_service.leads_page(session, 1)
     await message.answer(list_text(page), reply_markup=leads_list(page))
 
 
+@on.button("list")
 async def list_pressed(
     callback: CallbackQuery, callback_data: LeadCb, session: AsyncSession
 ) -> None:
     page = await leads_service.leads_page(
         session, callback_data.page, closed=bool(callback_data.closed)
     )
-    await edit_or_send(callback, list_text(page), leads_list(page))
-    await callback.answer()
+    await show_screen(callback, list_text(page), leads_list(page))
 
 
+@on.button("card")
 async def card_pressed(
     callback: CallbackQuery, callback_data: LeadCb, session: AsyncSession, settings: Settings
 ) -> None:
@@ -85,14 +89,14 @@ async def card_pressed(
     if lead is None:
         await callback.answer(stale_button_text())
         return
-    await edit_or_send(
+    await show_screen(
         callback,
         lead_text(lead, settings),
         lead_card(lead, callback_data.page, callback_data.closed),
     )
-    await callback.answer()
 
 
+@on.button("enr")
 async def enrol_pressed(
     callback: CallbackQuery, callback_data: LeadCb, session: AsyncSession, settings: Settings
 ) -> None:
@@ -104,14 +108,14 @@ async def enrol_pressed(
         "🎓 <b>Enrol {name}?</b>\n\nThey become a student with the name and phone of this "
         "request. Then add them to a group from their card."
     ).format(name=escape(lead.name))
-    await edit_or_send(
+    await show_screen(
         callback,
         f"{lead_text(lead, settings)}\n\n{question}",
         enrol_confirmation(lead, callback_data.page, callback_data.closed),
     )
-    await callback.answer()
 
 
+@on.button("st")
 async def status_pressed(
     callback: CallbackQuery,
     callback_data: LeadCb,
@@ -164,14 +168,4 @@ async def status_pressed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.leads")
-    router.message.register(show_leads, Command("leads"), flags=USERS)
-    callbacks = router.callback_query
-    for handler, action in (
-        (list_pressed, "list"),
-        (card_pressed, "card"),
-        (enrol_pressed, "enr"),
-        (status_pressed, "st"),
-    ):
-        callbacks.register(handler, LeadCb.filter(F.action == action), flags=USERS)
-    return router
+    return on.router("admin.leads")

@@ -8,25 +8,26 @@ the service's; a change holds from the person's next update, and they are told.
 
 from html import escape
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands_menu import set_chat_commands
 from bot.config import Settings
 from bot.delivery import Sender, recipients
+from bot.filters.access import USERS
 from bot.i18n import _
 from bot.services import invites as invites_service
 from bot.services import staff as staff_service
 from bot.services.access import Actor
 from bot.services.consent import Category
 from bot.services.staff import Change, Outcome, from_bits
-from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
-from db.models import InviteKind, Permission, Role, User
+from db.models import InviteKind, Role, User
 from handlers.admin.people.card import render_card, send_invite
-from handlers.buttons import parsed_or_stale
+from handlers.buttons import parsed_or_stale, show_screen
+from handlers.registry import Registry
 from keyboards.labels import role_names
 from keyboards.people import (
     StaffCb,
@@ -36,7 +37,7 @@ from keyboards.people import (
     staff_list,
 )
 
-USERS = {"permission": Permission.USERS}
+on = Registry(StaffCb, flags=USERS)
 
 
 def refusals() -> dict[Outcome, str]:
@@ -152,14 +153,15 @@ async def answer_change(
         await after_change(bot, sender, session, settings, callback_data.id, change)
 
 
+@on.button("list")
 async def show_staff(
     callback: CallbackQuery, callback_data: StaffCb, session: AsyncSession
 ) -> None:
     page = await staff_service.staff_page(session, callback_data.page)
-    await edit_or_send(callback, staff_list_text(page.total), staff_list(page))
-    await callback.answer()
+    await show_screen(callback, staff_list_text(page.total), staff_list(page))
 
 
+@on.button("adm", "tg")
 async def editor_pressed(
     callback: CallbackQuery,
     callback_data: StaffCb,
@@ -180,12 +182,12 @@ async def editor_pressed(
         if await refused_target(callback, target, settings, actor):
             return
         name = target.full_name or ""
-    await edit_or_send(
+    await show_screen(
         callback, editor_text(name), permission_editor(actor, callback_data.id, chosen)
     )
-    await callback.answer()
 
 
+@on.button("save")
 async def save_pressed(
     callback: CallbackQuery,
     callback_data: StaffCb,
@@ -206,10 +208,12 @@ async def save_pressed(
     )
 
 
+@on.button("lock")
 async def locked_pressed(callback: CallbackQuery) -> None:
     await callback.answer(refusal_text(Outcome.NOT_HELD), show_alert=True)
 
 
+@on.button("mkinv")
 async def make_admin_invite_pressed(
     callback: CallbackQuery,
     callback_data: StaffCb,
@@ -227,6 +231,7 @@ async def make_admin_invite_pressed(
     await send_invite(callback, bot, created, settings)
 
 
+@on.button("teach")
 async def teacher_pressed(
     callback: CallbackQuery,
     callback_data: StaffCb,
@@ -248,6 +253,7 @@ def _role(value: str) -> Role | None:
     return Role(value) if value in (Role.ADMIN, Role.TEACHER) else None
 
 
+@on.button("rm")
 async def remove_pressed(
     callback: CallbackQuery,
     callback_data: StaffCb,
@@ -273,10 +279,10 @@ async def remove_pressed(
             "They no longer see their groups or mark attendance from their next message."
         )
     name = escape(target.full_name or _("No name"))
-    await edit_or_send(callback, question.format(name=name), removal_confirmation(target.id, role))
-    await callback.answer()
+    await show_screen(callback, question.format(name=name), removal_confirmation(target.id, role))
 
 
+@on.button("rmy")
 async def remove_confirmed(
     callback: CallbackQuery,
     callback_data: StaffCb,
@@ -299,18 +305,4 @@ async def remove_confirmed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.staff")
-    callbacks = router.callback_query
-    for handler, action in (
-        (show_staff, "list"),
-        (editor_pressed, "adm"),
-        (editor_pressed, "tg"),
-        (locked_pressed, "lock"),
-        (save_pressed, "save"),
-        (make_admin_invite_pressed, "mkinv"),
-        (teacher_pressed, "teach"),
-        (remove_pressed, "rm"),
-        (remove_confirmed, "rmy"),
-    ):
-        callbacks.register(handler, StaffCb.filter(F.action == action), flags=USERS)
-    return router
+    return on.router("admin.staff")

@@ -10,8 +10,7 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
-from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram import Bot, Router
 from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.delivery import Outcome as Delivered
 from bot.delivery import Sender
+from bot.filters.access import USERS
 from bot.formatting import format_datetime
 from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
 from bot.i18n import _
@@ -28,8 +28,10 @@ from bot.services.access import Actor
 from bot.services.support import Outcome, Recipient, Resolution, TicketInfo, TicketPage
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
-from db.models import Permission, TicketStatus
+from db.models import TicketStatus
+from handlers.buttons import show_screen
 from handlers.common.support import problem_text, shorten
+from handlers.registry import Registry
 from keyboards.forms import FormCb, form_button
 from keyboards.support import (
     TicketCb,
@@ -40,7 +42,7 @@ from keyboards.support import (
     topic_labels,
 )
 
-USERS = {"permission": Permission.USERS}
+on = Registry(TicketCb, flags=USERS)
 
 
 def list_text(page: TicketPage) -> str:
@@ -219,19 +221,21 @@ def closed_for_author(ticket: TicketInfo) -> str:
     ).format(id=ticket.id)
 
 
+@on.command("tickets")
 async def show_tickets(message: Message, session: AsyncSession) -> None:
     page = await support_service.open_tickets_page(session, 1)
     await message.answer(list_text(page), reply_markup=tickets_list(page))
 
 
+@on.button("list")
 async def list_pressed(
     callback: CallbackQuery, callback_data: TicketCb, session: AsyncSession
 ) -> None:
     page = await support_service.open_tickets_page(session, callback_data.page)
-    await edit_or_send(callback, list_text(page), tickets_list(page))
-    await callback.answer()
+    await show_screen(callback, list_text(page), tickets_list(page))
 
 
+@on.button("card")
 async def card_pressed(
     callback: CallbackQuery, callback_data: TicketCb, session: AsyncSession, settings: Settings
 ) -> None:
@@ -239,12 +243,12 @@ async def card_pressed(
     if ticket is None:
         await callback.answer(stale_button_text())
         return
-    await edit_or_send(
+    await show_screen(
         callback, card_text(ticket, settings), ticket_card(ticket, callback_data.page)
     )
-    await callback.answer()
 
 
+@on.button("answer")
 async def answer_pressed(
     callback: CallbackQuery, callback_data: TicketCb, session: AsyncSession, scenes: ScenesManager
 ) -> None:
@@ -271,6 +275,7 @@ async def answer_sent_already(
         await callback.answer(refusal_text(ticket.status, ticket.id), show_alert=True)
 
 
+@on.button("close")
 async def close_pressed(
     callback: CallbackQuery, callback_data: TicketCb, session: AsyncSession
 ) -> None:
@@ -281,7 +286,7 @@ async def close_pressed(
     if ticket.status is not TicketStatus.OPEN:
         await callback.answer(refusal_text(ticket.status, ticket.id), show_alert=True)
         return
-    await edit_or_send(
+    await show_screen(
         callback,
         _(
             "🔒 <b>Close ticket #{id} without a written answer?</b>\n\n"
@@ -289,9 +294,9 @@ async def close_pressed(
         ).format(id=ticket.id),
         close_confirmation(ticket.id, callback_data.page),
     )
-    await callback.answer()
 
 
+@on.button("close_yes")
 async def close_confirmed(
     callback: CallbackQuery,
     callback_data: TicketCb,
@@ -318,16 +323,6 @@ async def close_confirmed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.tickets")
-    router.message.register(show_tickets, Command("tickets"), flags=USERS)
-    callbacks = router.callback_query
-    for handler, action in (
-        (list_pressed, "list"),
-        (card_pressed, "card"),
-        (answer_pressed, "answer"),
-        (close_pressed, "close"),
-        (close_confirmed, "close_yes"),
-    ):
-        callbacks.register(handler, TicketCb.filter(F.action == action), flags=USERS)
+    router = on.router("admin.tickets")
     router.include_router(AnswerForm.as_router())
     return router

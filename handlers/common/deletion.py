@@ -21,8 +21,8 @@ from bot.delivery import Sender
 from bot.forms import Form, FormContext, FormData, Refusal, Step
 from bot.i18n import _
 from bot.services import deletion as deletion_service
-from bot.telegram import edit_or_send
 from db.models import Role
+from handlers.buttons import show_screen
 from handlers.common.privacy import consent_key
 from keyboards.deletion import DeletionCb, deletion_confirmation
 
@@ -115,8 +115,7 @@ async def confirmed_by_button(callback: CallbackQuery, scenes: ScenesManager) ->
 async def declined(callback: CallbackQuery, state: FSMContext) -> None:
     if await DeletionForm.is_open(state):
         await state.clear()
-    await edit_or_send(callback, _("❌ Cancelled. Your data stays as it is."), None)
-    await callback.answer()
+    await show_screen(callback, _("❌ Cancelled. Your data stays as it is."), None)
 
 
 async def erase(context: FormContext) -> None:

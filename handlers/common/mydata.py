@@ -4,8 +4,7 @@ handlers/common/corrections.py, /export and its buttons in handlers/common/expor
 from html import escape
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram import Bot, Router
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardMarkup,
@@ -15,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.delivery import Outcome, Recipient, Sender
-from bot.filters.menu import MenuButton
 from bot.formatting import format_date, format_datetime, format_money, format_phone
 from bot.i18n import _
 from bot.services import audit
@@ -26,11 +24,14 @@ from bot.telegram import edit_or_send, split_message
 from bot.wording import stale_button_text
 from db.models import Role
 from handlers.common.start import role_names
+from handlers.registry import Registry
 from keyboards.common import LANGUAGE_NAMES
 from keyboards.labels import attendance_labels, grade_kind_labels
 from keyboards.mydata import MyDataCb, child_card, own_card
 
 TICKET_EXCERPT = 60
+
+on = Registry(MyDataCb)
 
 
 # --- labels -------------------------------------------------------------------------------
@@ -310,6 +311,7 @@ async def own_card_parts(
     return parts, own_card(actor.user_id, data.children)
 
 
+@on.command("mydata", menu="mydata")
 async def show_mydata(
     message: Message,
     actor: Actor,
@@ -326,6 +328,7 @@ async def show_mydata(
     await send_parts(bot, sender, actor, message.chat.id, *card)
 
 
+@on.button("home")
 async def back_home(
     callback: CallbackQuery,
     actor: Actor,
@@ -351,6 +354,7 @@ async def refuse_forged(
     await callback.answer(stale_button_text())
 
 
+@on.button("child")
 async def show_child(
     callback: CallbackQuery,
     callback_data: MyDataCb,
@@ -372,10 +376,4 @@ async def show_child(
 
 
 def create_router() -> Router:
-    router = Router(name="common.mydata")
-    router.message.register(show_mydata, Command("mydata"))
-    router.message.register(show_mydata, MenuButton("mydata"))
-    callbacks = router.callback_query
-    callbacks.register(back_home, MyDataCb.filter(F.action == "home"))
-    callbacks.register(show_child, MyDataCb.filter(F.action == "child"))
-    return router
+    return on.router("common.mydata")

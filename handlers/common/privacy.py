@@ -24,7 +24,7 @@ from bot.services.consent import Choices
 from bot.services.policy import Document, pages, policy_folder
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
-from handlers.buttons import parsed_or_stale
+from handlers.buttons import parsed_or_stale, show_screen
 from handlers.common.start import send_greeting
 from keyboards.common import LANGUAGE_NAMES
 from keyboards.privacy import (
@@ -163,8 +163,7 @@ async def consent_pick(
     if choices is None:
         return
     renewal = actor.consent is not None  # has consent, but to an older version
-    await edit_or_send(callback, consent_text(settings, renewal=renewal), consent_request(choices))
-    await callback.answer()
+    await show_screen(callback, consent_text(settings, renewal=renewal), consent_request(choices))
 
 
 async def consent_accept(
@@ -274,8 +273,7 @@ async def turn_page(
     if text is None:
         await callback.answer(stale_button_text())
         return
-    await edit_or_send(callback, text, markup)
-    await callback.answer()
+    await show_screen(callback, text, markup)
 
 
 async def show_contact(message: Message, settings: Settings) -> None:

@@ -1,11 +1,9 @@
 """/settings: language, optional categories (POLICY 3), withdrawing consent (POLICY 8)."""
 
 from aiogram import F, Router
-from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters.menu import MenuButton
 from bot.formatting import format_date
 from bot.i18n import _
 from bot.services import consent as consent_service
@@ -13,8 +11,12 @@ from bot.services.access import Actor
 from bot.services.consent import OPTIONAL_CATEGORIES, Category, ConsentState
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
+from handlers.buttons import show_screen
+from handlers.registry import Registry
 from keyboards.common import language_picker
 from keyboards.privacy import SettingsCb, settings_menu, withdraw_confirmation
+
+on = Registry(SettingsCb)
 
 
 def settings_text(state: ConsentState) -> str:
@@ -31,6 +33,7 @@ def settings_text(state: ConsentState) -> str:
     )
 
 
+@on.command("settings", menu="settings")
 async def show_settings(message: Message, actor: Actor) -> None:
     assert actor.consent is not None  # the consent gate let us in
     await message.answer(
@@ -39,13 +42,14 @@ async def show_settings(message: Message, actor: Actor) -> None:
     )
 
 
+@on.button("home")
 async def settings_home(callback: CallbackQuery, actor: Actor, session: AsyncSession) -> None:
     state = await consent_service.current(session, actor.user_id)
     assert state is not None
-    await edit_or_send(callback, settings_text(state), settings_menu(actor.language, state.choices))
-    await callback.answer()
+    await show_screen(callback, settings_text(state), settings_menu(actor.language, state.choices))
 
 
+@on.button("lang")
 async def settings_language(callback: CallbackQuery, actor: Actor) -> None:
     await callback.answer()
     await callback.bot.send_message(
@@ -55,6 +59,7 @@ async def settings_language(callback: CallbackQuery, actor: Actor) -> None:
     )
 
 
+@on.button("toggle", where=F.value.in_([c.value for c in OPTIONAL_CATEGORIES]))
 async def toggle_category(
     callback: CallbackQuery, callback_data: SettingsCb, actor: Actor, session: AsyncSession
 ) -> None:
@@ -69,8 +74,9 @@ async def toggle_category(
     await callback.answer(_("✅ Saved."))
 
 
+@on.button("withdraw")
 async def ask_to_withdraw(callback: CallbackQuery) -> None:
-    await edit_or_send(
+    await show_screen(
         callback,
         _(
             "⚠️ <b>Withdraw your consent?</b>\n\nThe bot will stop sending you anything — "
@@ -80,14 +86,14 @@ async def ask_to_withdraw(callback: CallbackQuery) -> None:
         ),
         withdraw_confirmation(),
     )
-    await callback.answer()
 
 
+@on.button("withdraw_yes")
 async def withdraw(callback: CallbackQuery, actor: Actor, session: AsyncSession) -> None:
     if not await consent_service.withdraw(session, actor.user_id):
         await callback.answer(stale_button_text())
         return
-    await edit_or_send(
+    await show_screen(
         callback,
         _(
             "✅ Your consent is withdrawn. The bot will send you nothing on its own. "
@@ -95,22 +101,7 @@ async def withdraw(callback: CallbackQuery, actor: Actor, session: AsyncSession)
         ),
         None,
     )
-    await callback.answer()
 
 
 def create_router() -> Router:
-    router = Router(name="common.settings")
-    router.message.register(show_settings, Command("settings"))
-    router.message.register(show_settings, MenuButton("settings"))
-    callbacks = router.callback_query
-    callbacks.register(settings_home, SettingsCb.filter(F.action == "home"))
-    callbacks.register(settings_language, SettingsCb.filter(F.action == "lang"))
-    callbacks.register(
-        toggle_category,
-        SettingsCb.filter(
-            (F.action == "toggle") & F.value.in_([c.value for c in OPTIONAL_CATEGORIES])
-        ),
-    )
-    callbacks.register(ask_to_withdraw, SettingsCb.filter(F.action == "withdraw"))
-    callbacks.register(withdraw, SettingsCb.filter(F.action == "withdraw_yes"))
-    return router
+    return on.router("common.settings")

@@ -7,14 +7,12 @@ is stored before ✅. The staff are notified after the ticket is committed.
 from html import escape
 
 from aiogram import F, Router
-from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.filters.menu import MenuButton
 from bot.formatting import format_datetime
 from bot.forms import Form, FormContext, FormData, Refusal, Step
 from bot.forms.engine import reply
@@ -23,9 +21,10 @@ from bot.notices.tickets import notify_staff
 from bot.services import support as support_service
 from bot.services.access import Actor
 from bot.services.support import TextProblem, TicketInfo
-from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.models import TicketTopic
+from handlers.buttons import show_screen
+from handlers.registry import Registry
 from keyboards.forms import summary_keyboard
 from keyboards.support import (
     TicketCb,
@@ -35,6 +34,8 @@ from keyboards.support import (
     support_text_step,
     topic_labels,
 )
+
+on = Registry(TicketCb)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -185,6 +186,7 @@ class SupportForm(Form[TicketData], state="support_form"):
         await notify_staff(context.bot, context.sender, notice, settings)
 
 
+@on.command("support", menu="support")
 async def show_support(
     message: Message, actor: Actor, session: AsyncSession, settings: Settings
 ) -> None:
@@ -192,6 +194,7 @@ async def show_support(
     await message.answer(home_text(recent, settings), reply_markup=support_home(recent))
 
 
+@on.button("home")
 async def support_home_pressed(
     callback: CallbackQuery,
     actor: Actor,
@@ -202,16 +205,17 @@ async def support_home_pressed(
     if await SupportForm.is_open(state):
         await state.clear()
     recent = await support_service.recent_of_user(session, actor.user_id)
-    await edit_or_send(callback, home_text(recent, settings), support_home(recent))
-    await callback.answer()
+    await show_screen(callback, home_text(recent, settings), support_home(recent))
 
 
+@on.button("topic", where=F.value.in_([t.value for t in TicketTopic]))
 async def topic_picked(
     callback: CallbackQuery, callback_data: TicketCb, scenes: ScenesManager
 ) -> None:
     await SupportForm.open(scenes, TicketData(topic=TicketTopic(callback_data.value)))
 
 
+@on.button("view")
 async def own_ticket_pressed(
     callback: CallbackQuery,
     callback_data: TicketCb,
@@ -223,20 +227,10 @@ async def own_ticket_pressed(
     if ticket is None:  # someone else's ticket, or none at all
         await callback.answer(stale_button_text())
         return
-    await edit_or_send(callback, own_ticket_text(ticket, settings), own_ticket_back())
-    await callback.answer()
+    await show_screen(callback, own_ticket_text(ticket, settings), own_ticket_back())
 
 
 def create_router() -> Router:
-    router = Router(name="common.support")
-    router.message.register(show_support, Command("support"))
-    router.message.register(show_support, MenuButton("support"))
-    callbacks = router.callback_query
-    callbacks.register(support_home_pressed, TicketCb.filter(F.action == "home"))
-    callbacks.register(
-        topic_picked,
-        TicketCb.filter((F.action == "topic") & F.value.in_([t.value for t in TicketTopic])),
-    )
-    callbacks.register(own_ticket_pressed, TicketCb.filter(F.action == "view"))
+    router = on.router("common.support")
     router.include_router(SupportForm.as_router())
     return router

@@ -8,19 +8,19 @@ answer and a `denied` audit entry, a page there is not the stale-button answer.
 from html import escape
 
 from aiogram import F, Router
-from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.delivery import Sender
-from bot.filters.menu import MenuButton
 from bot.i18n import _
 from bot.services import student_views as service
 from bot.services.access import Actor
 from bot.services.mydata import PersonRef
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
+from handlers.buttons import show_screen
+from handlers.registry import Registry
 from handlers.student.balance import balance_markup, build_balance, child_title
 from handlers.student.views import build_view, edit_to_page, end_read, send_files_asked, titles
 from keyboards.student import (
@@ -34,6 +34,8 @@ from keyboards.student import (
 )
 
 VIEW_ACTION = "child.view"
+
+on = Registry(ParentChildCb)
 
 
 def no_children_text() -> str:
@@ -52,6 +54,7 @@ def card(child: PersonRef, children: list[PersonRef]) -> tuple[str, InlineKeyboa
     return text, child_card(child.id, back=len(children) > 1)
 
 
+@on.command("children", menu="parent.children")
 async def show_children(
     message: Message, actor: Actor, session: AsyncSession, settings: Settings
 ) -> None:
@@ -89,6 +92,7 @@ async def checked_child(
     return child, children
 
 
+@on.button("list")
 async def back_to_list(callback: CallbackQuery, actor: Actor, session: AsyncSession) -> None:
     children = await service.children(session, actor.user_id)
     await end_read(session)
@@ -101,6 +105,7 @@ async def back_to_list(callback: CallbackQuery, actor: Actor, session: AsyncSess
     await callback.answer()
 
 
+@on.button("card")
 async def open_card(
     callback: CallbackQuery, callback_data: ParentChildCb, actor: Actor, session: AsyncSession
 ) -> None:
@@ -112,6 +117,8 @@ async def open_card(
     await callback.answer()
 
 
+@on.button("view", where=F.view.in_([v.value for v in View]))
+@on.callback(ChildPageCb.filter(F.view.in_([view.value for view in View])))
 async def open_view(
     callback: CallbackQuery,
     callback_data: ParentChildCb | ChildPageCb,
@@ -138,6 +145,7 @@ async def open_view(
     )
 
 
+@on.button("balance")
 async def open_balance(
     callback: CallbackQuery,
     callback_data: ParentChildCb,
@@ -152,10 +160,10 @@ async def open_balance(
     title = child_title(child.full_name or _("No name"))
     text, balance = await build_balance(session, child.id, settings, title)
     markup = balance_markup(settings, child.id, balance, [back_to_child(child.id)])
-    await edit_or_send(callback, text, markup)
-    await callback.answer()
+    await show_screen(callback, text, markup)
 
 
+@on.button("file")
 async def send_files(
     callback: CallbackQuery,
     callback_data: ParentChildCb,
@@ -173,17 +181,4 @@ async def send_files(
 
 
 def create_router() -> Router:
-    router = Router(name="parent.children")
-    router.message.register(show_children, Command("children"))
-    router.message.register(show_children, MenuButton("parent.children"))
-    callbacks = router.callback_query
-    callbacks.register(back_to_list, ParentChildCb.filter(F.action == "list"))
-    callbacks.register(open_card, ParentChildCb.filter(F.action == "card"))
-    callbacks.register(
-        open_view,
-        ParentChildCb.filter((F.action == "view") & F.view.in_([v.value for v in View])),
-    )
-    callbacks.register(send_files, ParentChildCb.filter(F.action == "file"))
-    callbacks.register(open_balance, ParentChildCb.filter(F.action == "balance"))
-    callbacks.register(open_view, ChildPageCb.filter(F.view.in_([view.value for view in View])))
-    return router
+    return on.router("parent.children")

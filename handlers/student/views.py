@@ -41,9 +41,10 @@ from bot.services.student_views import (
     Relative,
     Schedule,
 )
-from bot.telegram import Page, PageItem, edit_or_send, paginate
+from bot.telegram import Page, PageItem, paginate
 from bot.wording import stale_button_text
 from db.base import utcnow
+from handlers.buttons import show_screen
 from keyboards.labels import attendance_labels, grade_kind_labels
 from keyboards.student import StudentPageCb, StudentViewCb, View, own_view
 
@@ -298,8 +299,7 @@ async def edit_to_page(
     if page is None:
         await callback.answer(stale_button_text())
         return
-    await edit_or_send(callback, page.text, keyboard(len(pages), page.tags))
-    await callback.answer()
+    await show_screen(callback, page.text, keyboard(len(pages), page.tags))
 
 
 async def send_files_asked(

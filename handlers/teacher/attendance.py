@@ -33,6 +33,7 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import Permission
+from handlers.buttons import show_screen
 from keyboards.attendance import FROZEN_ICON, STATUS_ICONS, AttendanceCb, sheet_keyboard
 from keyboards.labels import attendance_words
 
@@ -182,8 +183,7 @@ async def open_sheet(
         return
     pending = await pending_marks(state, sheet.lesson.id)
     text, markup = render(sheet, sheet.marks(pending), tz)
-    await edit_or_send(callback, text, markup)
-    await callback.answer()
+    await show_screen(callback, text, markup)
 
 
 async def tap(
@@ -212,8 +212,7 @@ async def tap(
     marks[student.id] = service.next_status(marks[student.id]).value
     await keep_pending(state, sheet.lesson.id, marks)
     text, markup = render(sheet, marks, tz)
-    await edit_or_send(callback, text, markup)
-    await callback.answer()
+    await show_screen(callback, text, markup)
 
 
 async def save(

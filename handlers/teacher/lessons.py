@@ -5,29 +5,30 @@ from datetime import time
 from html import escape
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 from babel.dates import get_day_names
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.filters.menu import MenuButton
 from bot.formatting import babel_locale, format_date, format_datetime
 from bot.forms import FormContext
 from bot.i18n import _
 from bot.services import attendance as service
 from bot.services.access import Actor
 from bot.services.attendance import GroupCard, LessonRef
-from bot.telegram import edit_or_send
 from bot.wording import refusal_text, stale_button_text
 from db.base import utcnow
 from db.models import Group
+from handlers.buttons import show_screen
+from handlers.registry import Registry
 from keyboards.attendance import FROZEN_ICON, LESSON_ICONS, lessons_keyboard, today_keyboard
 from keyboards.labels import lesson_status_words
 from keyboards.teacher import TeacherCb, group_keyboard, groups_keyboard
 
 ROSTER_TEXT_LIMIT = 2500  # characters of names on the group card; the rest is counted
+
+on = Registry(TeacherCb)
 
 
 async def own_group(
@@ -67,6 +68,7 @@ def today_text(day, lessons: list[LessonRef], tz: ZoneInfo) -> str:
     return "\n".join(lines)
 
 
+@on.command("today", menu="teacher.today")
 async def show_today(
     message: Message, actor: Actor, session: AsyncSession, settings: Settings
 ) -> None:
@@ -75,13 +77,13 @@ async def show_today(
     await message.answer(today_text(day, lessons, tz), reply_markup=today_keyboard(lessons, tz))
 
 
+@on.button("today")
 async def today_pressed(
     callback: CallbackQuery, actor: Actor, session: AsyncSession, settings: Settings
 ) -> None:
     tz = settings.centre.tz
     day, lessons = await service.today(session, actor, utcnow(), tz)
-    await edit_or_send(callback, today_text(day, lessons, tz), today_keyboard(lessons, tz))
-    await callback.answer()
+    await show_screen(callback, today_text(day, lessons, tz), today_keyboard(lessons, tz))
 
 
 def groups_text(count: int) -> str:
@@ -90,17 +92,18 @@ def groups_text(count: int) -> str:
     return "\n".join([_("👥 <b>My groups</b>"), "", _("Choose a group:")])
 
 
+@on.command("groups", menu="teacher.groups")
 async def show_groups(message: Message, actor: Actor, session: AsyncSession) -> None:
     items, page, pages = await service.my_groups(session, actor, 1)
     await message.answer(groups_text(len(items)), reply_markup=groups_keyboard(items, page, pages))
 
 
+@on.button("groups")
 async def groups_pressed(
     callback: CallbackQuery, callback_data: TeacherCb, actor: Actor, session: AsyncSession
 ) -> None:
     items, page, pages = await service.my_groups(session, actor, callback_data.page)
-    await edit_or_send(callback, groups_text(len(items)), groups_keyboard(items, page, pages))
-    await callback.answer()
+    await show_screen(callback, groups_text(len(items)), groups_keyboard(items, page, pages))
 
 
 def slot_text(weekday: int, start: time, duration: int) -> str:
@@ -148,6 +151,7 @@ def group_text(card: GroupCard, tz: ZoneInfo) -> str:
     return "\n".join(lines)
 
 
+@on.button("group")
 async def group_pressed(
     callback: CallbackQuery,
     callback_data: TeacherCb,
@@ -159,10 +163,10 @@ async def group_pressed(
     if card is None:
         await refuse(callback, actor, session, callback_data.id)
         return
-    await edit_or_send(callback, group_text(card, settings.centre.tz), group_keyboard(card.id))
-    await callback.answer()
+    await show_screen(callback, group_text(card, settings.centre.tz), group_keyboard(card.id))
 
 
+@on.button("lessons")
 async def lessons_pressed(
     callback: CallbackQuery,
     callback_data: TeacherCb,
@@ -183,10 +187,9 @@ async def lessons_pressed(
         lines.append(_("Choose a lesson to see or mark its attendance:"))
     else:
         lines.append(_("ℹ️ This group has had no lessons yet."))
-    await edit_or_send(
+    await show_screen(
         callback, "\n".join(lines), lessons_keyboard(group.id, lessons, page, pages, tz)
     )
-    await callback.answer()
 
 
 async def refuse(callback: CallbackQuery, actor: Actor, session: AsyncSession, group_id: int):
@@ -196,14 +199,4 @@ async def refuse(callback: CallbackQuery, actor: Actor, session: AsyncSession, g
 
 
 def create_router() -> Router:
-    router = Router(name="teacher.lessons")
-    router.message.register(show_today, Command("today"))
-    router.message.register(show_today, MenuButton("teacher.today"))
-    router.message.register(show_groups, Command("groups"))
-    router.message.register(show_groups, MenuButton("teacher.groups"))
-    callbacks = router.callback_query
-    callbacks.register(today_pressed, TeacherCb.filter(F.action == "today"))
-    callbacks.register(groups_pressed, TeacherCb.filter(F.action == "groups"))
-    callbacks.register(group_pressed, TeacherCb.filter(F.action == "group"))
-    callbacks.register(lessons_pressed, TeacherCb.filter(F.action == "lessons"))
-    return router
+    return on.router("teacher.lessons")

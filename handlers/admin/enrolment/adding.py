@@ -5,12 +5,13 @@ the same confirmation)."""
 
 from html import escape
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters.access import ACADEMIC
 from bot.forms import Advance, Form, FormContext, FormData, Refusal, Step
 from bot.forms.engine import reply
 from bot.i18n import _
@@ -19,12 +20,12 @@ from bot.services import enrolment as enrolment_service
 from bot.services.academic import GroupInfo
 from bot.services.enrolment import Outcome, Preview
 from bot.services.parsing import Invalid
-from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.models import Role
-from handlers.admin.courses import ACADEMIC
 from handlers.admin.enrolment.common import preview_warnings, refusal_text, today
 from handlers.admin.enrolment.notices import done_card_text
+from handlers.buttons import show_screen
+from handlers.registry import Registry
 from keyboards.academic import (
     EnrolCb,
     enrol_confirm,
@@ -32,6 +33,8 @@ from keyboards.academic import (
     group_target_picker,
     student_picker,
 )
+
+on = Registry(EnrolCb, flags=ACADEMIC)
 
 
 class Checked(BaseModel, from_attributes=True):
@@ -222,6 +225,7 @@ def form_data(group: GroupInfo) -> AddData:
     )
 
 
+@on.button("add")
 async def add_pressed(
     callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession, scenes: ScenesManager
 ) -> None:
@@ -234,6 +238,7 @@ async def add_pressed(
     await AddForm.open(scenes, data)
 
 
+@on.button("pick")
 async def pick_pressed(
     callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession, scenes: ScenesManager
 ) -> None:
@@ -251,6 +256,7 @@ async def pick_pressed(
     await AddForm.open(scenes, data)
 
 
+@on.button("for")
 async def for_student_pressed(
     callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession
 ) -> None:
@@ -273,17 +279,10 @@ async def for_student_pressed(
         lambda group_id: EnrolCb(action="pick", group=group_id, student=student.id),
         EnrolCb(action="for", student=student.id, page=page.page),
     )
-    await edit_or_send(callback, text, markup)
-    await callback.answer()
+    await show_screen(callback, text, markup)
 
 
 def create_router() -> Router:
-    router = Router(name="admin.enrolment.adding")
-    for handler, action in (
-        (add_pressed, "add"),
-        (pick_pressed, "pick"),
-        (for_student_pressed, "for"),
-    ):
-        router.callback_query.register(handler, EnrolCb.filter(F.action == action), flags=ACADEMIC)
+    router = on.router("admin.enrolment.adding")
     router.include_router(AddForm.as_router())
     return router

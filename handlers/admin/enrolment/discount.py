@@ -3,11 +3,12 @@ price); ✏️ asks the per cent again (the only step), ❌ goes back to the pla
 
 from html import escape
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters.access import ACADEMIC
 from bot.formatting import format_money
 from bot.forms import Form, FormContext, FormData, Step
 from bot.forms.engine import reply
@@ -16,10 +17,12 @@ from bot.services import enrolment as enrolment_service
 from bot.services import parsing
 from bot.services.enrolment import Outcome
 from bot.wording import cancel_hint, number_problem, stale_button_text
-from handlers.admin.courses import ACADEMIC
 from handlers.admin.enrolment.common import card_text, discounted, load, refusal_text
 from handlers.admin.enrolment.notices import done_card_text
+from handlers.registry import Registry
 from keyboards.academic import EnrolCb, enrolment_card
+
+on = Registry(EnrolCb, flags=ACADEMIC)
 
 
 class DiscountData(FormData):
@@ -113,6 +116,7 @@ class DiscountForm(Form[DiscountData], state="discount_form"):
         await reply(context, text, enrolment_card(item, 1))
 
 
+@on.button("discount")
 async def discount_pressed(
     callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession, scenes: ScenesManager
 ) -> None:
@@ -133,9 +137,6 @@ async def discount_pressed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.enrolment.discount")
-    router.callback_query.register(
-        discount_pressed, EnrolCb.filter(F.action == "discount"), flags=ACADEMIC
-    )
+    router = on.router("admin.enrolment.discount")
     router.include_router(DiscountForm.as_router())
     return router

@@ -3,12 +3,13 @@ that carries the place and the group in its button (nothing is written before it
 
 from html import escape
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.delivery import Sender
+from bot.filters.access import ACADEMIC
 from bot.i18n import _
 from bot.services import academic as academic_service
 from bot.services import enrolment as enrolment_service
@@ -16,7 +17,6 @@ from bot.services.access import Actor
 from bot.services.enrolment import EnrolmentInfo, Outcome, Preview
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
-from handlers.admin.courses import ACADEMIC
 from handlers.admin.enrolment.common import (
     load,
     preview_warnings,
@@ -24,7 +24,11 @@ from handlers.admin.enrolment.common import (
     today,
 )
 from handlers.admin.enrolment.notices import done_card_text
+from handlers.buttons import show_screen
+from handlers.registry import Registry
 from keyboards.academic import EnrolCb, enrolment_card, group_target_picker, move_confirm
+
+on = Registry(EnrolCb, flags=ACADEMIC)
 
 
 def move_text(item: EnrolmentInfo, from_group: str, checked: Preview) -> str:
@@ -49,6 +53,7 @@ def move_text(item: EnrolmentInfo, from_group: str, checked: Preview) -> str:
     return "\n".join(lines)
 
 
+@on.button("mvpick")
 async def move_pick_pressed(
     callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession
 ) -> None:
@@ -74,10 +79,10 @@ async def move_pick_pressed(
         lambda group_id: EnrolCb(action="mvto", id=item.id, group=group_id),
         EnrolCb(action="card", id=item.id),
     )
-    await edit_or_send(callback, text, markup)
-    await callback.answer()
+    await show_screen(callback, text, markup)
 
 
+@on.button("mvto")
 async def move_to_pressed(
     callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession
 ) -> None:
@@ -95,14 +100,14 @@ async def move_to_pressed(
     if checked.outcome is not Outcome.DONE:
         await callback.answer(refusal_text(checked.outcome, checked), show_alert=True)
         return
-    await edit_or_send(
+    await show_screen(
         callback,
         move_text(item, group.name, checked),
         move_confirm(item.id, callback_data.group, full=checked.full),
     )
-    await callback.answer()
 
 
+@on.button("mvyes")
 async def move_confirmed(
     callback: CallbackQuery,
     callback_data: EnrolCb,
@@ -150,11 +155,4 @@ async def move_confirmed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.enrolment.moving")
-    for handler, action in (
-        (move_pick_pressed, "mvpick"),
-        (move_to_pressed, "mvto"),
-        (move_confirmed, "mvyes"),
-    ):
-        router.callback_query.register(handler, EnrolCb.filter(F.action == action), flags=ACADEMIC)
-    return router
+    return on.router("admin.enrolment.moving")

@@ -2,12 +2,13 @@
 
 from html import escape
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.delivery import Sender
+from bot.filters.access import ACADEMIC
 from bot.i18n import _
 from bot.services import academic as academic_service
 from bot.services import enrolment as enrolment_service
@@ -16,10 +17,13 @@ from bot.services.access import Actor
 from bot.services.enrolment import Outcome
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
-from handlers.admin.courses import ACADEMIC
 from handlers.admin.enrolment.common import card_text, load, refusal_text, today
 from handlers.admin.enrolment.notices import done_card_text
+from handlers.buttons import show_screen
+from handlers.registry import Registry
 from keyboards.academic import EnrolCb, enrolment_card, enrolments_list, leave_confirm
+
+on = Registry(EnrolCb, flags=ACADEMIC)
 
 
 def list_text(group: GroupInfo, total: int) -> str:
@@ -34,6 +38,7 @@ def list_text(group: GroupInfo, total: int) -> str:
     return "\n".join([title, _("Tap a student to open their place in the group.")])
 
 
+@on.button("list")
 async def list_pressed(
     callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession
 ) -> None:
@@ -42,10 +47,10 @@ async def list_pressed(
         await callback.answer(stale_button_text())
         return
     page = await enrolment_service.of_group(session, group.id, callback_data.page)
-    await edit_or_send(callback, list_text(group, page.total), enrolments_list(page, group.id))
-    await callback.answer()
+    await show_screen(callback, list_text(group, page.total), enrolments_list(page, group.id))
 
 
+@on.button("card")
 async def card_pressed(
     callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession
 ) -> None:
@@ -54,10 +59,10 @@ async def card_pressed(
         await callback.answer(stale_button_text())
         return
     item, group = found
-    await edit_or_send(callback, card_text(item, group), enrolment_card(item, callback_data.page))
-    await callback.answer()
+    await show_screen(callback, card_text(item, group), enrolment_card(item, callback_data.page))
 
 
+@on.button("freeze", "unfreeze", "leave_yes")
 async def status_pressed(
     callback: CallbackQuery,
     callback_data: EnrolCb,
@@ -100,6 +105,7 @@ async def status_pressed(
     await callback.answer(done)
 
 
+@on.button("leave")
 async def leave_pressed(
     callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession
 ) -> None:
@@ -120,19 +126,8 @@ async def leave_pressed(
             ),
         ]
     )
-    await edit_or_send(callback, text, leave_confirm(item.id, callback_data.page))
-    await callback.answer()
+    await show_screen(callback, text, leave_confirm(item.id, callback_data.page))
 
 
 def create_router() -> Router:
-    router = Router(name="admin.enrolment.places")
-    for handler, action in (
-        (list_pressed, "list"),
-        (card_pressed, "card"),
-        (status_pressed, "freeze"),
-        (status_pressed, "unfreeze"),
-        (status_pressed, "leave_yes"),
-        (leave_pressed, "leave"),
-    ):
-        router.callback_query.register(handler, EnrolCb.filter(F.action == action), flags=ACADEMIC)
-    return router
+    return on.router("admin.enrolment.places")

@@ -2,31 +2,35 @@
 group form: ➕ New group (with the course when it comes from a course's card) and a card's
 ✏️ (one step)."""
 
-from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram import Router
 from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.filters.access import ACADEMIC
 from bot.forms import FormContext
 from bot.services import academic as academic_service
-from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
-from handlers.admin.courses import ACADEMIC
 from handlers.admin.groups.data import GroupData
 from handlers.admin.groups.form import GroupForm
 from handlers.admin.groups.pickers import take_course
 from handlers.admin.groups.texts import card_text, list_text
+from handlers.buttons import show_screen
+from handlers.registry import Registry
 from keyboards.academic import GroupCb, group_card, groups_list
 
+on = Registry(GroupCb, flags=ACADEMIC)
 
+
+@on.command("groups")
 async def show_groups(message: Message, session: AsyncSession) -> None:
     page = await academic_service.groups(session, 1)
     await message.answer(list_text(page.total, None), reply_markup=groups_list(page, 0))
 
 
+@on.button("list")
 async def list_pressed(
     callback: CallbackQuery, callback_data: GroupCb, session: AsyncSession
 ) -> None:
@@ -38,12 +42,12 @@ async def list_pressed(
             return
         course_name = course.name
     page = await academic_service.groups(session, callback_data.page, callback_data.id or None)
-    await edit_or_send(
+    await show_screen(
         callback, list_text(page.total, course_name), groups_list(page, callback_data.id)
     )
-    await callback.answer()
 
 
+@on.button("card")
 async def card_pressed(
     callback: CallbackQuery, callback_data: GroupCb, session: AsyncSession, settings: Settings
 ) -> None:
@@ -51,14 +55,14 @@ async def card_pressed(
     if group is None:
         await callback.answer(stale_button_text())
         return
-    await edit_or_send(
+    await show_screen(
         callback,
         card_text(group, settings),
         group_card(group, callback_data.page, callback_data.value),
     )
-    await callback.answer()
 
 
+@on.button("new")
 async def new_pressed(
     callback: CallbackQuery,
     callback_data: GroupCb,
@@ -82,6 +86,7 @@ async def new_pressed(
     await GroupForm.open(scenes, data, step=step)  # the form answers the button
 
 
+@on.button("edit")
 async def edit_pressed(
     callback: CallbackQuery,
     callback_data: GroupCb,
@@ -115,13 +120,4 @@ async def edit_pressed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.groups.cards")
-    router.message.register(show_groups, Command("groups"), flags=ACADEMIC)
-    for handler, action in (
-        (list_pressed, "list"),
-        (card_pressed, "card"),
-        (new_pressed, "new"),
-        (edit_pressed, "edit"),
-    ):
-        router.callback_query.register(handler, GroupCb.filter(F.action == action), flags=ACADEMIC)
-    return router
+    return on.router("admin.groups.cards")

@@ -12,6 +12,7 @@ from html import escape
 from aiogram.types import CallbackQuery
 
 from bot.config import Settings
+from bot.filters.access import ACADEMIC
 from bot.formatting import format_date, format_money
 from bot.forms import Advance, Form, FormContext, Refusal, Retry, Step
 from bot.forms.engine import Reader
@@ -30,7 +31,6 @@ from bot.services.parsing import Invalid, Problem
 from bot.telegram import edit_or_send
 from bot.wording import date_problem, money_problem, number_problem, text_problem
 from db.base import utcnow
-from handlers.admin.courses import ACADEMIC
 from handlers.admin.groups.data import FLOW, GroupData, asked, label
 from handlers.admin.groups.pickers import COURSE_STEP, STATUS_STEP, TEACHER_STEP
 from handlers.admin.groups.slots import SLOTS_STEP, no_slots_text

@@ -4,12 +4,13 @@ that names who will be told)."""
 from html import escape
 from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.delivery import Sender
+from bot.filters.access import ACADEMIC
 from bot.i18n import _
 from bot.services import academic as academic_service
 from bot.services import lessons as lessons_service
@@ -19,10 +20,13 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import LessonStatus
-from handlers.admin.courses import ACADEMIC
 from handlers.admin.lessons.common import answer_refusal, card_text, changeable_lesson, when
 from handlers.admin.lessons.notices import done_card_text
+from handlers.buttons import show_screen
+from handlers.registry import Registry
 from keyboards.academic import LessonCb, lesson_cancel_confirm, lesson_card, lessons_list
+
+on = Registry(LessonCb, flags=ACADEMIC)
 
 
 def list_text(group_name: str, total: int, settings: Settings) -> str:
@@ -54,6 +58,7 @@ def list_label(settings: Settings):
     return label
 
 
+@on.button("list")
 async def list_pressed(
     callback: CallbackQuery, callback_data: LessonCb, session: AsyncSession, settings: Settings
 ) -> None:
@@ -64,18 +69,18 @@ async def list_pressed(
     page = await lessons_service.upcoming(
         session, group.id, callback_data.page, now=utcnow(), tz=settings.centre.tz
     )
-    await edit_or_send(
+    await show_screen(
         callback,
         list_text(group.name, page.total, settings),
         lessons_list(page, group.id, list_label(settings)),
     )
-    await callback.answer()
 
 
 def changeable(info: LessonInfo) -> bool:
     return lessons_service.check_changeable(info, utcnow()) is None
 
 
+@on.button("card")
 async def card_pressed(
     callback: CallbackQuery, callback_data: LessonCb, session: AsyncSession, settings: Settings
 ) -> None:
@@ -83,14 +88,14 @@ async def card_pressed(
     if info is None:
         await callback.answer(stale_button_text())
         return
-    await edit_or_send(
+    await show_screen(
         callback,
         card_text(info, settings.centre.tz),
         lesson_card(info.id, info.group_id, callback_data.page, changeable(info)),
     )
-    await callback.answer()
 
 
+@on.button("cancel")
 async def cancel_pressed(
     callback: CallbackQuery, callback_data: LessonCb, session: AsyncSession, settings: Settings
 ) -> None:
@@ -106,10 +111,10 @@ async def cancel_pressed(
             _("Its students, their parents and the teacher will be told at once."),
         ]
     )
-    await edit_or_send(callback, text, lesson_cancel_confirm(info.id, callback_data.page))
-    await callback.answer()
+    await show_screen(callback, text, lesson_cancel_confirm(info.id, callback_data.page))
 
 
+@on.button("cancel_yes")
 async def cancel_confirmed(
     callback: CallbackQuery,
     callback_data: LessonCb,
@@ -140,12 +145,4 @@ async def cancel_confirmed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.lessons.cards")
-    for handler, action in (
-        (list_pressed, "list"),
-        (card_pressed, "card"),
-        (cancel_pressed, "cancel"),
-        (cancel_confirmed, "cancel_yes"),
-    ):
-        router.callback_query.register(handler, LessonCb.filter(F.action == action), flags=ACADEMIC)
-    return router
+    return on.router("admin.lessons.cards")

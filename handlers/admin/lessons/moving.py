@@ -4,12 +4,13 @@ summary (was → now, who will be told). ✏️ starts again from the date."""
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.filters.access import ACADEMIC
 from bot.forms import Form, FormContext, FormData, Step
 from bot.forms import Refusal as Unfit
 from bot.forms.engine import reply
@@ -19,10 +20,12 @@ from bot.services import parsing
 from bot.services.lessons import Refusal
 from bot.wording import date_problem, time_problem
 from db.base import utcnow
-from handlers.admin.courses import ACADEMIC
 from handlers.admin.lessons.common import changeable_lesson, refusal_text, title_of, when
 from handlers.admin.lessons.notices import done_card_text
+from handlers.registry import Registry
 from keyboards.academic import LessonCb, lesson_card, lesson_move_summary
+
+on = Registry(LessonCb, flags=ACADEMIC)
 
 # A time that does not fit the lesson's group: the date is asked again.
 ASK_THE_DATE_AGAIN = (Refusal.IN_THE_PAST, Refusal.TAKEN, Refusal.SAME_TIME)
@@ -143,6 +146,7 @@ class MoveForm(Form[MoveData], state="lesson_move_form"):
         context.toast = _("✅ Saved.")
 
 
+@on.button("move")
 async def move_pressed(
     callback: CallbackQuery,
     callback_data: LessonCb,
@@ -165,9 +169,6 @@ async def move_pressed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.lessons.moving")
-    router.callback_query.register(
-        move_pressed, LessonCb.filter(F.action == "move"), flags=ACADEMIC
-    )
+    router = on.router("admin.lessons.moving")
     router.include_router(MoveForm.as_router())
     return router

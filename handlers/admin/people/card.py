@@ -6,11 +6,12 @@ it can be forwarded. Every handler needs the `users` permission (owners hold it)
 
 from html import escape
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.filters.access import USERS
 from bot.formatting import format_date, format_datetime, format_phone
 from bot.i18n import _
 from bot.services import invites as invites_service
@@ -24,6 +25,7 @@ from db.base import utcnow
 from db.models import InviteKind, Permission, Role
 from handlers.common.mydata import attendance_labels, enrolment_labels
 from handlers.common.start import role_names
+from handlers.registry import Registry
 from keyboards.people import (
     FROM_ELSEWHERE,
     InviteCb,
@@ -33,8 +35,9 @@ from keyboards.people import (
     person_card,
 )
 
-USERS = {"permission": Permission.USERS}
 CARD_LIST_MAX = 10  # groups shown on a card
+
+on = Registry(PeopleCb, flags=USERS)
 
 
 def card_text(card: PersonCard, settings: Settings) -> str:
@@ -221,6 +224,7 @@ async def render_card(
     await callback.answer(toast)
 
 
+@on.button("card")
 async def card_pressed(
     callback: CallbackQuery,
     callback_data: PeopleCb,
@@ -242,6 +246,7 @@ async def card_pressed(
 # --- invitations ---------------------------------------------------------------------------
 
 
+@on.button("inv")
 async def invite_pressed(
     callback: CallbackQuery,
     callback_data: PeopleCb,
@@ -273,6 +278,7 @@ async def invite_pressed(
     await send_invite(callback, bot, created, settings)
 
 
+@on.button("pinv")
 async def parent_invite_pressed(
     callback: CallbackQuery,
     callback_data: PeopleCb,
@@ -287,6 +293,7 @@ async def parent_invite_pressed(
     await send_invite(callback, bot, created, settings)
 
 
+@on.button("teacher", data=InviteCb)
 async def teacher_invite_pressed(
     callback: CallbackQuery, session: AsyncSession, settings: Settings, actor: Actor, bot: Bot
 ) -> None:
@@ -294,6 +301,7 @@ async def teacher_invite_pressed(
     await send_invite(callback, bot, created, settings)
 
 
+@on.button("rv", data=InviteCb)
 async def revoke_pressed(
     callback: CallbackQuery, callback_data: InviteCb, session: AsyncSession, actor: Actor
 ) -> None:
@@ -314,14 +322,4 @@ async def revoke_pressed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.people.card")
-    callbacks = router.callback_query
-    for handler, action in (
-        (card_pressed, "card"),
-        (invite_pressed, "inv"),
-        (parent_invite_pressed, "pinv"),
-    ):
-        callbacks.register(handler, PeopleCb.filter(F.action == action), flags=USERS)
-    callbacks.register(revoke_pressed, InviteCb.filter(F.action == "rv"), flags=USERS)
-    callbacks.register(teacher_invite_pressed, InviteCb.filter(F.action == "teacher"), flags=USERS)
-    return router
+    return on.router("admin.people.card")

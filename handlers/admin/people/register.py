@@ -9,12 +9,13 @@ message under it; ✅ shows the new person's card.
 from datetime import date
 from html import escape
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters.access import USERS
 from bot.formatting import format_date, format_phone
 from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
 from bot.i18n import _
@@ -25,12 +26,13 @@ from bot.telegram import edit_or_send
 from bot.wording import person_problem as name_problem_text
 from bot.wording import stale_button_text
 from db.base import utcnow
-from db.models import Permission, Role
+from db.models import Role
 from handlers.admin.people.card import show_card
+from handlers.registry import Registry
 from keyboards.forms import summary_keyboard
 from keyboards.people import PeopleCb
 
-USERS = {"permission": Permission.USERS}
+on = Registry(PeopleCb, flags=USERS)
 
 
 class RegisterData(FormData):
@@ -189,10 +191,12 @@ class RegisterForm(Form[RegisterData], state="register_form"):
         return None
 
 
+@on.button("regs")
 async def register_student_pressed(callback: CallbackQuery, scenes: ScenesManager) -> None:
     await RegisterForm.open(scenes, RegisterData(role=Role.STUDENT.value), below=True)
 
 
+@on.button("regp")
 async def register_parent_pressed(
     callback: CallbackQuery, callback_data: PeopleCb, session: AsyncSession, scenes: ScenesManager
 ) -> None:
@@ -205,8 +209,6 @@ async def register_parent_pressed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.people.register")
-    for handler, action in ((register_student_pressed, "regs"), (register_parent_pressed, "regp")):
-        router.callback_query.register(handler, PeopleCb.filter(F.action == action), flags=USERS)
+    router = on.router("admin.people.register")
     router.include_router(RegisterForm.as_router())
     return router

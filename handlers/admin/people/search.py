@@ -7,15 +7,14 @@ cards are opened from its results, so ⬅ Back on a card comes back to the same 
 
 from html import escape
 
-from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.filters.menu import MenuButton
+from bot.filters.access import USERS
 from bot.forms import Advance, Form, FormContext, FormData, Refusal, Step
 from bot.i18n import _
 from bot.services import people as people_service
@@ -23,8 +22,9 @@ from bot.services.access import Actor
 from bot.services.people import InvalidQuery, LinkOutcome
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
-from db.models import Permission
 from handlers.admin.people.card import render_card
+from handlers.buttons import show_screen
+from handlers.registry import Registry
 from keyboards.people import (
     SEARCH_FORM,
     SEARCH_STEP,
@@ -34,7 +34,7 @@ from keyboards.people import (
     search_results,
 )
 
-USERS = {"permission": Permission.USERS}
+on = Registry(PeopleCb, flags=USERS)
 
 
 # --- texts ------------------------------------------------------------------------------------
@@ -162,10 +162,12 @@ class SearchForm(Form[SearchData], state="people_search"):
         return step.prompt(data)
 
 
+@on.command("people", menu="people")
 async def show_people(message: Message, scenes: ScenesManager) -> None:
     await SearchForm.open(scenes, SearchData())
 
 
+@on.button("home")
 async def home_pressed(callback: CallbackQuery, scenes: ScenesManager) -> None:
     await SearchForm.open(scenes, SearchData())
 
@@ -173,6 +175,7 @@ async def home_pressed(callback: CallbackQuery, scenes: ScenesManager) -> None:
 # --- linking an existing parent -------------------------------------------------------------
 
 
+@on.button("lk")
 async def link_pressed(
     callback: CallbackQuery, callback_data: PeopleCb, session: AsyncSession, scenes: ScenesManager
 ) -> None:
@@ -184,6 +187,7 @@ async def link_pressed(
     await SearchForm.open(scenes, data, below=True)  # the link prompt comes below the card
 
 
+@on.button("lkp")
 async def link_pick_pressed(
     callback: CallbackQuery, callback_data: PeopleCb, session: AsyncSession
 ) -> None:
@@ -196,10 +200,10 @@ async def link_pick_pressed(
         parent=escape(parent.full_name or _("No name")),
         child=escape(child.full_name or _("No name")),
     )
-    await edit_or_send(callback, text, link_confirmation(parent.id, child.id))
-    await callback.answer()
+    await show_screen(callback, text, link_confirmation(parent.id, child.id))
 
 
+@on.button("lky")
 async def link_confirmed(
     callback: CallbackQuery,
     callback_data: PeopleCb,
@@ -223,16 +227,6 @@ async def link_confirmed(
 
 
 def create_router() -> Router:
-    router = Router(name="admin.people.search")
-    router.message.register(show_people, Command("people"), flags=USERS)
-    router.message.register(show_people, MenuButton("people"), flags=USERS)
-    callbacks = router.callback_query
-    for handler, action in (
-        (home_pressed, "home"),
-        (link_pressed, "lk"),
-        (link_pick_pressed, "lkp"),
-        (link_confirmed, "lky"),
-    ):
-        callbacks.register(handler, PeopleCb.filter(F.action == action), flags=USERS)
+    router = on.router("admin.people.search")
     router.include_router(SearchForm.as_router())
     return router
