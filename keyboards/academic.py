@@ -13,8 +13,9 @@ from bot.services.enrolment import EnrolmentInfo, EnrolmentPage
 from bot.services.lessons import LessonPage
 from db.models import EnrolmentStatus, GroupStatus, LessonStatus
 from keyboards.attendance import attendance_button
-from keyboards.forms import form_button, pick_button
+from keyboards.forms import Rows, form_button, pick_button, pick_data
 from keyboards.ids import Id, Number
+from keyboards.paging import page_row
 
 
 class CourseCb(CallbackData, prefix="co"):
@@ -64,25 +65,36 @@ def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
+def _confirm(yes: InlineKeyboardButton, back: InlineKeyboardButton) -> InlineKeyboardMarkup:
+    """A confirmation: the button that does it, and below it the way back."""
+    return InlineKeyboardMarkup(inline_keyboard=[[yes], [back]])
+
+
 def _rows(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
     return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
 
 
 def pager(make: Callable[[int], CallbackData], page: int, pages: int) -> list[InlineKeyboardButton]:
     """`◀ 1/5 ▶` (nothing for a single page)."""
-    if pages <= 1:
-        return []
-    row = []
-    if page > 1:
-        row.append(_button("◀", make(page - 1)))
-    row.append(_button(f"{page}/{pages}", make(page)))
-    if page < pages:
-        row.append(_button("▶", make(page + 1)))
-    return row
+    return page_row(page, pages, make)
 
 
 def shorten(label: str, limit: int = 60) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+PAGE_PREFIX = "p"  # a pick value "p2": page 2 of the choices
+
+
+def choice_rows(
+    form: str, step: str, choices: Sequence[tuple[int, str]], page: int, pages: int
+) -> Rows:
+    """One button per choice, then `◀ 1/5 ▶` (nothing for a single page)."""
+    rows = [[pick_button(shorten(name), form, step, str(item))] for item, name in choices]
+    nav = page_row(page, pages, lambda number: pick_data(form, step, f"{PAGE_PREFIX}{number}"))
+    if nav:
+        rows.append(nav)
+    return rows
 
 
 def weekday_names() -> dict[int, str]:
@@ -275,16 +287,9 @@ def lesson_card(lesson_id: int, group_id: int, page: int, changeable: bool) -> I
 
 
 def lesson_cancel_confirm(lesson_id: int, page: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                _button(
-                    _("❌ Cancel the lesson"),
-                    LessonCb(action="cancel_yes", id=lesson_id, page=page),
-                )
-            ],
-            [_button(_("Keep the lesson"), LessonCb(action="card", id=lesson_id, page=page))],
-        ]
+    return _confirm(
+        _button(_("❌ Cancel the lesson"), LessonCb(action="cancel_yes", id=lesson_id, page=page)),
+        _button(_("Keep the lesson"), LessonCb(action="card", id=lesson_id, page=page)),
     )
 
 
@@ -362,29 +367,16 @@ def student_picker(
 ) -> list[list[InlineKeyboardButton]]:
     """The add form's step: a student each row (the value is their id), `◀ 1/5 ▶` (the value
     is `p<page>`), then ⬅ Back to the group's card."""
-    rows = [
-        [pick_button(shorten(name), form, "student", str(person_id))] for person_id, name in people
-    ]
-    if pages > 1:
-        nav = []
-        if page > 1:
-            nav.append(pick_button("◀", form, "student", f"p{page - 1}"))
-        nav.append(pick_button(f"{page}/{pages}", form, "student", f"p{page}"))
-        if page < pages:
-            nav.append(pick_button("▶", form, "student", f"p{page + 1}"))
-        rows.append(nav)
-    rows.append([_button(_("⬅ Back"), GroupCb(action="card", id=group_id))])
-    return rows
+    back = _button(_("⬅ Back"), GroupCb(action="card", id=group_id))
+    return [*choice_rows(form, "student", people, page, pages), [back]]
 
 
 def enrol_confirm(group_id: int, form: str, *, full: bool) -> InlineKeyboardMarkup:
     """The add form's summary; ❌ goes back to a fresh picker of the group."""
     text = _("⚠️ Add over capacity") if full else _("✅ Confirm")
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [form_button(text, form, "ok")],
-            [_button(_("❌ Cancel"), EnrolCb(action="add", group=group_id))],
-        ]
+    return _confirm(
+        form_button(text, form, "ok"),
+        _button(_("❌ Cancel"), EnrolCb(action="add", group=group_id)),
     )
 
 
@@ -408,23 +400,15 @@ def group_target_picker(
 def move_confirm(enrolment_id: int, group_id: int, *, full: bool) -> InlineKeyboardMarkup:
     save = EnrolCb(action="mvyes", id=enrolment_id, group=group_id, value="over" if full else "")
     text = _("⚠️ Move over capacity") if full else _("✅ Confirm")
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [_button(text, save)],
-            [_button(_("❌ Cancel"), EnrolCb(action="card", id=enrolment_id))],
-        ]
+    return _confirm(
+        _button(text, save), _button(_("❌ Cancel"), EnrolCb(action="card", id=enrolment_id))
     )
 
 
 def leave_confirm(enrolment_id: int, page: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                _button(
-                    _("🚪 Remove from the group"),
-                    EnrolCb(action="leave_yes", id=enrolment_id, page=page),
-                )
-            ],
-            [_button(_("Keep in the group"), EnrolCb(action="card", id=enrolment_id, page=page))],
-        ]
+    return _confirm(
+        _button(
+            _("🚪 Remove from the group"), EnrolCb(action="leave_yes", id=enrolment_id, page=page)
+        ),
+        _button(_("Keep in the group"), EnrolCb(action="card", id=enrolment_id, page=page)),
     )

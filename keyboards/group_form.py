@@ -1,5 +1,6 @@
-"""The group form's own buttons (all `FormCb` of the form): a page of courses or teachers to
-pick from, the weekly timetable, the status, and the overlap warning's ⚠️ Save anyway."""
+"""The group form's own buttons (all `FormCb` of the form): no teacher, the weekly timetable,
+the status, and the overlap warning's ⚠️ Save anyway (a page of courses or teachers to pick
+from is `keyboards.academic.choice_rows`)."""
 
 from collections.abc import Sequence
 
@@ -7,26 +8,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import _
 from bot.services.academic import SlotSpec
-from keyboards.academic import group_status_labels, shorten, slot_label, weekday_names
+from keyboards.academic import group_status_labels, slot_label, weekday_names
 from keyboards.forms import Rows, form_button, pick_button
-
-PAGE_PREFIX = "p"  # a pick value "p2": page 2 of the choices
-
-
-def choice_rows(
-    form: str, step: str, choices: Sequence[tuple[int, str]], page: int, pages: int
-) -> Rows:
-    """One button per choice, then `◀ 1/5 ▶` (nothing for a single page)."""
-    rows = [[pick_button(shorten(name), form, step, str(item))] for item, name in choices]
-    if pages > 1:
-        nav = []
-        if page > 1:
-            nav.append(pick_button("◀", form, step, f"{PAGE_PREFIX}{page - 1}"))
-        nav.append(pick_button(f"{page}/{pages}", form, step, f"{PAGE_PREFIX}{page}"))
-        if page < pages:
-            nav.append(pick_button("▶", form, step, f"{PAGE_PREFIX}{page + 1}"))
-        rows.append(nav)
-    return rows
 
 
 def no_teacher_row(form: str) -> list[InlineKeyboardButton]:

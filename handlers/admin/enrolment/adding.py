@@ -22,8 +22,8 @@ from bot.services.enrolment import Outcome, Preview
 from bot.services.parsing import Invalid
 from bot.wording import stale_button_text
 from db.models import Role
-from handlers.admin.enrolment.common import card_text, preview_warnings, refusal_text, today
-from handlers.admin.enrolment.notices import tell, told_text
+from handlers.admin.enrolment.common import preview_warnings, refusal_text, today
+from handlers.admin.enrolment.notices import done_card_text
 from handlers.buttons import show_screen
 from handlers.registry import Registry
 from keyboards.academic import (
@@ -37,7 +37,7 @@ from keyboards.academic import (
 on = Registry(EnrolCb, flags=ACADEMIC)
 
 
-class Checked(BaseModel):
+class Checked(BaseModel, from_attributes=True):
     """The service's preview when the student was picked (what the confirmation names)."""
 
     student_name: str
@@ -49,17 +49,6 @@ class Checked(BaseModel):
 
     def preview(self) -> Preview:
         return Preview(Outcome.DONE, **self.model_dump())
-
-
-def checked_of(preview: Preview) -> Checked:
-    return Checked(
-        student_name=preview.student_name,
-        group_name=preview.group_name,
-        course_name=preview.course_name,
-        seated=preview.seated,
-        capacity=preview.capacity,
-        same_course=list(preview.same_course),
-    )
 
 
 class AddData(FormData):
@@ -123,7 +112,8 @@ async def pick_student(data: AddData, value: str, context: FormContext) -> Advan
 
 
 def confirm(data: AddData, student_id: int, checked: Preview) -> None:
-    data.student_id, data.checked, data.over = student_id, checked_of(checked), checked.full
+    data.student_id, data.over = student_id, checked.full
+    data.checked = Checked.model_validate(checked)
 
 
 def picker_prompt(data: AddData) -> str:
@@ -220,16 +210,11 @@ class AddForm(Form[AddData], state="enrol_form"):
             context.toast, context.alert = refusal_text(change.outcome, change.preview), True
             return Advance.STAY
         assert change.enrolment is not None
-        group = await academic_service.group(context.session, data.group_id)
-        assert group is not None
-        sent = await tell(context.bot, context.sender, "added", change, group)
-        text = [
-            _("✅ Added to the group."),
-            told_text(sent),
-            "",
-            card_text(change.enrolment, group),
-        ]
-        await reply(context, "\n".join(text), enrolment_card(change.enrolment, 1))
+        done = _("✅ Added to the group.")
+        text = await done_card_text(
+            context.session, context.bot, context.sender, "added", change, done
+        )
+        await reply(context, text, enrolment_card(change.enrolment, 1))
         context.toast = _("✅ Added.")
         return None
 

@@ -18,7 +18,7 @@ from bot.services import parsing
 from bot.services.enrolment import Outcome
 from bot.wording import cancel_hint, number_problem, stale_button_text
 from handlers.admin.enrolment.common import card_text, discounted, load, refusal_text
-from handlers.admin.enrolment.notices import tell, told_text
+from handlers.admin.enrolment.notices import done_card_text
 from handlers.registry import Registry
 from keyboards.academic import EnrolCb, enrolment_card
 
@@ -100,19 +100,20 @@ class DiscountForm(Form[DiscountData], state="discount_form"):
             data.percent,
             policy_version=settings.centre.policy_version,
         )
+        if change.outcome is Outcome.DONE:
+            assert change.enrolment is not None
+            text = await done_card_text(
+                context.session, context.bot, context.sender, "discount", change, _("✅ Saved.")
+            )
+            await reply(context, text, enrolment_card(change.enrolment, 1))
+            return
         found = await load(context.session, data.enrolment_id)
         if change.outcome is Outcome.MISSING or found is None:
             await reply(context, stale_button_text(), None)
             return
         item, group = found
-        lines = [card_text(item, group)]
-        if change.outcome is Outcome.DONE:
-            bot, sender = context.bot, context.sender
-            sent = await tell(bot, sender, "discount", change, group)
-            lines = [_("✅ Saved."), told_text(sent), "", *lines]
-        else:
-            lines = [refusal_text(change.outcome), "", *lines]
-        await reply(context, "\n".join(lines), enrolment_card(item, 1))
+        text = "\n".join([refusal_text(change.outcome), "", card_text(item, group)])
+        await reply(context, text, enrolment_card(item, 1))
 
 
 @on.button("discount")

@@ -18,13 +18,12 @@ from bot.services.enrolment import EnrolmentInfo, Outcome, Preview
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from handlers.admin.enrolment.common import (
-    card_text,
     load,
     preview_warnings,
     refusal_text,
     today,
 )
-from handlers.admin.enrolment.notices import tell, told_text
+from handlers.admin.enrolment.notices import done_card_text
 from handlers.buttons import show_screen
 from handlers.registry import Registry
 from keyboards.academic import EnrolCb, enrolment_card, group_target_picker, move_confirm
@@ -149,15 +148,10 @@ async def move_confirmed(
         await callback.answer(refusal_text(change.outcome, change.preview), show_alert=True)
         return
     assert change.enrolment is not None
-    group = await academic_service.group(session, change.enrolment.group_id)
-    assert group is not None
-    sent = await tell(bot, sender, "moved", change, group, old_group)
-    await edit_or_send(
-        callback,
-        "\n".join([_("✅ Moved."), told_text(sent), "", card_text(change.enrolment, group)]),
-        enrolment_card(change.enrolment, 1),
-    )
-    await callback.answer(_("✅ Moved."))
+    done = _("✅ Moved.")
+    text = await done_card_text(session, bot, sender, "moved", change, done, old_group)
+    await edit_or_send(callback, text, enrolment_card(change.enrolment, 1))
+    await callback.answer(done)
 
 
 def create_router() -> Router:

@@ -1,17 +1,19 @@
 """What the student and their linked parents are told after a change of the place
-(essential), each in their own language."""
+(essential), each in their own language, and what the admin then sees."""
 
 from html import escape
 
 from aiogram import Bot
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.delivery import Outcome as Delivered
 from bot.delivery import Sender
 from bot.formatting import format_money
 from bot.i18n import _
+from bot.services import academic as academic_service
 from bot.services.academic import GroupInfo
 from bot.services.enrolment import Change
-from handlers.admin.enrolment.common import discounted
+from handlers.admin.enrolment.common import card_text, discounted
 
 
 def notice_text(
@@ -84,3 +86,21 @@ async def tell(
 
 def told_text(sent: int) -> str:
     return _("📨 Notices sent: {sent}.").format(sent=sent)
+
+
+async def done_card_text(
+    session: AsyncSession,
+    bot: Bot,
+    sender: Sender,
+    event: str,
+    change: Change,
+    done: str,
+    old_group: GroupInfo | None = None,
+) -> str:
+    """A change that is done: the student and their parents are told, and the admin sees
+    `done`, how many were told, and the place's card as it is now."""
+    assert change.enrolment is not None
+    group = await academic_service.group(session, change.enrolment.group_id)
+    assert group is not None
+    sent = await tell(bot, sender, event, change, group, old_group)
+    return "\n".join([done, told_text(sent), "", card_text(change.enrolment, group)])

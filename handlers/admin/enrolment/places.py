@@ -18,7 +18,7 @@ from bot.services.enrolment import Outcome
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from handlers.admin.enrolment.common import card_text, load, refusal_text, today
-from handlers.admin.enrolment.notices import tell, told_text
+from handlers.admin.enrolment.notices import done_card_text
 from handlers.buttons import show_screen
 from handlers.registry import Registry
 from keyboards.academic import EnrolCb, enrolment_card, enrolments_list, leave_confirm
@@ -100,14 +100,8 @@ async def status_pressed(
         await callback.answer(refusal_text(change.outcome), show_alert=True)
         return
     assert change.enrolment is not None
-    group = await academic_service.group(session, change.enrolment.group_id)
-    assert group is not None
-    sent = await tell(bot, sender, event, change, group)
-    await edit_or_send(
-        callback,
-        "\n".join([done, told_text(sent), "", card_text(change.enrolment, group)]),
-        enrolment_card(change.enrolment, callback_data.page),
-    )
+    text = await done_card_text(session, bot, sender, event, change, done)
+    await edit_or_send(callback, text, enrolment_card(change.enrolment, callback_data.page))
     await callback.answer(done)
 
 

@@ -1,5 +1,6 @@
 """👥 Groups (permission `academic`): the list and a group's card (`cards`), the group form
-(`form`, its data in `data`, its weekly timetable in `slots`), and what they say (`texts`)."""
+(`form`, its data in `data`, the steps picked with buttons in `pickers`, its weekly timetable
+in `slots`), and what they say (`texts`)."""
 
 from aiogram import Router
 

@@ -14,7 +14,8 @@ from bot.services import academic as academic_service
 from bot.wording import stale_button_text
 from db.base import utcnow
 from handlers.admin.groups.data import GroupData
-from handlers.admin.groups.form import GroupForm, take_course
+from handlers.admin.groups.form import GroupForm
+from handlers.admin.groups.pickers import take_course
 from handlers.admin.groups.texts import card_text, list_text
 from handlers.buttons import show_screen
 from handlers.registry import Registry

@@ -1,6 +1,7 @@
 """What the group form collects (JSON-safe: ids, ISO dates, slots as "HH:MM"), and where a
 step says it is."""
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -42,8 +43,7 @@ class GroupData(FormData):
     choices: list[tuple[int, str]] = Field(default_factory=list)
     total: int = 0
     pages: int = 1
-    course_page: int = 1
-    teacher_page: int = 1
+    pages_at: dict[str, int] = Field(default_factory=dict)  # step → its page on show
 
     def slot_specs(self) -> tuple[SlotSpec, ...]:
         return sorted_slots(SlotSpec.from_data(slot) for slot in self.slots)
@@ -69,3 +69,13 @@ def step_header(step: str) -> str:
     if step in FLOW:
         return _("Step {number}/{total}").format(number=FLOW.index(step) + 1, total=len(FLOW))
     return group_field_labels()[step]
+
+
+def label(step: str) -> Callable[[], str]:
+    """The step's ✏️ button in the summary's Edit list."""
+    return lambda: group_field_labels()[step]
+
+
+def asked(step: str, question: str, example: str, **values: object) -> str:
+    """A typed step's prompt: the question (its `{step}` the step's header), an example under it."""
+    return "\n".join([question.format(step=step_header(step), **values), example])

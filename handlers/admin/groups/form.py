@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.filters.access import ACADEMIC
 from bot.formatting import format_date, format_money
 from bot.forms import Advance, Form, FormContext, Refusal, Retry, Step
+from bot.forms.engine import Reader
 from bot.i18n import _
 from bot.services import academic as academic_service
 from bot.services import parsing
@@ -22,103 +23,42 @@ from bot.services.academic import (
     CAPACITY_MAX,
     GROUP_NAME_MAX,
     ROOM_MAX,
-    CourseInfo,
     GroupDraft,
     GroupResult,
     Outcome,
 )
 from bot.services.parsing import Invalid, Problem
 from bot.telegram import edit_or_send
-from bot.wording import (
-    date_problem,
-    money_problem,
-    number_problem,
-    stale_button_text,
-    text_problem,
-)
+from bot.wording import date_problem, money_problem, number_problem, text_problem
 from db.base import utcnow
-from db.models import GroupStatus, Role
-from handlers.admin.groups.data import FLOW, GroupData, step_header
+from handlers.admin.groups.data import FLOW, GroupData, asked, label
+from handlers.admin.groups.pickers import COURSE_STEP, STATUS_STEP, TEACHER_STEP
 from handlers.admin.groups.slots import SLOTS_STEP, no_slots_text
 from handlers.admin.groups.texts import card_text, dates_text, overlap_text, price_text, slots_text
-from keyboards.academic import group_card, group_field_labels, group_status_labels
-from keyboards.forms import Rows, skip_row
-from keyboards.group_form import (
-    PAGE_PREFIX,
-    choice_rows,
-    no_teacher_row,
-    overlap_keyboard,
-    status_rows,
-)
+from keyboards.academic import group_card, group_status_labels
+from keyboards.forms import skip_row
+from keyboards.group_form import overlap_keyboard
 
 KEY = "gr"
 
 
-def buttons_only() -> str:
-    return _("ℹ️ Please choose with the buttons below.")
-
-
-def label(step: str) -> Callable[[], str]:
-    return lambda: group_field_labels()[step]
-
-
-def page_of(value: str) -> int | None:
-    number = value.removeprefix(PAGE_PREFIX)
-    return int(number) if value.startswith(PAGE_PREFIX) and number.isdigit() else None
-
-
-def stale(context: FormContext) -> Advance:
-    """A choice that is gone or forged: the same step, and the shared out-of-date toast."""
-    context.toast = stale_button_text()
-    return Advance.STAY
-
-
-# --- course ---------------------------------------------------------------------------------
-
-
-async def load_courses(data: GroupData, context: FormContext) -> None:
-    page = await academic_service.courses(context.session, data.course_page, only_active=True)
-    data.course_page, data.pages, data.total = page.page, page.pages, page.total
-    data.choices = [(course.id, course.name) for course in page.items]
-
-
-def course_prompt(data: GroupData) -> str:
-    lines = [_("{step} — choose the course:").format(step=step_header("course"))]
-    if data.total == 0:
-        lines.append(_("⚠️ There is no active course yet. Add a course first: /courses"))
-    return "\n".join(lines)
-
-
-def course_buttons(data: GroupData, form: str) -> Rows:
-    return choice_rows(form, "course", data.choices, data.course_page, data.pages)
-
-
-async def take_course(data: GroupData, course: CourseInfo, context: FormContext) -> None:
-    """The course, and for a new group the suggestions that follow from it (once)."""
-    data.course_id, data.course_name, data.course_price = (
-        course.id,
-        course.name,
-        course.monthly_price,
+def typed_step(
+    name: str,
+    prompt: Callable[[GroupData], str],
+    read: Reader[GroupData],
+    problem: Callable[[Invalid], str],
+    skip: Callable[[GroupData], None] | None = None,
+) -> Step[GroupData]:
+    """A typed answer, a bad one worded by `problem`; with `skip`, a ⏭ Skip button."""
+    return Step(
+        name,
+        prompt,
+        read=read,
+        skip=skip,
+        buttons=None if skip is None else lambda data, form: [skip_row(form, name)],
+        problem=lambda error, typed: problem(error),
+        label=label(name),
     )
-    if data.group_id is not None or data.defaults_taken:
-        return
-    defaults = await academic_service.group_defaults(context.session, course.id)
-    if defaults.teacher is not None:
-        data.teacher_id, data.teacher_name = defaults.teacher.id, defaults.teacher.name
-    data.room, data.capacity, data.minutes = defaults.room, defaults.capacity, defaults.minutes
-    data.defaults_taken, data.suggested = True, defaults.from_group
-
-
-async def pick_course(data: GroupData, value: str, context: FormContext) -> Advance | None:
-    page = page_of(value)
-    if page is not None:
-        data.course_page = page
-        return Advance.STAY
-    course = await academic_service.course(context.session, int(value)) if value.isdigit() else None
-    if course is None or not course.is_active:
-        return stale(context)
-    await take_course(data, course, context)
-    return None
 
 
 # --- name -----------------------------------------------------------------------------------
@@ -129,13 +69,11 @@ def name_taken_text(name: str) -> str:
 
 
 def name_prompt(data: GroupData) -> str:
-    return "\n".join(
-        [
-            _("{step} — the group name, up to {maximum} characters.").format(
-                step=step_header("name"), maximum=GROUP_NAME_MAX
-            ),
-            _("Example: <i>A1 Morning</i>"),
-        ]
+    return asked(
+        "name",
+        _("{step} — the group name, up to {maximum} characters."),
+        _("Example: <i>A1 Morning</i>"),
+        maximum=GROUP_NAME_MAX,
     )
 
 
@@ -150,57 +88,15 @@ async def read_name(data: GroupData, text: str | None, context: FormContext) -> 
     data.name = name
 
 
-# --- teacher --------------------------------------------------------------------------------
-
-
-async def load_teachers(data: GroupData, context: FormContext) -> None:
-    page = await academic_service.people_with_role(context.session, Role.TEACHER, data.teacher_page)
-    data.teacher_page, data.pages, data.total = page.page, page.pages, page.total
-    data.choices = [(person.id, person.name) for person in page.items]
-
-
-def teacher_prompt(data: GroupData) -> str:
-    lines = [_("{step} — choose the teacher:").format(step=step_header("teacher"))]
-    if data.total == 0:
-        lines.append(_("ℹ️ Nobody has the teacher role yet; you can add one later."))
-    return "\n".join(lines)
-
-
-def teacher_buttons(data: GroupData, form: str) -> Rows:
-    rows = choice_rows(form, "teacher", data.choices, data.teacher_page, data.pages)
-    return [*rows, no_teacher_row(form)]
-
-
-async def pick_teacher(data: GroupData, value: str, context: FormContext) -> Advance | None:
-    page = page_of(value)
-    if page is not None:
-        data.teacher_page = page
-        return Advance.STAY
-    if value == "0":
-        data.teacher_id, data.teacher_name = None, ""
-        return None
-    teacher = (
-        await academic_service.person_with_role(context.session, int(value), Role.TEACHER)
-        if value.isdigit()
-        else None
-    )
-    if teacher is None:
-        return stale(context)
-    data.teacher_id, data.teacher_name = teacher.id, teacher.name
-    return None
-
-
 # --- room, capacity, dates, price -------------------------------------------------------------
 
 
 def room_prompt(data: GroupData) -> str:
-    return "\n".join(
-        [
-            _("{step} — the room, up to {maximum} characters, or ⏭ Skip.").format(
-                step=step_header("room"), maximum=ROOM_MAX
-            ),
-            _("Example: <i>Room 12</i>"),
-        ]
+    return asked(
+        "room",
+        _("{step} — the room, up to {maximum} characters, or ⏭ Skip."),
+        _("Example: <i>Room 12</i>"),
+        maximum=ROOM_MAX,
     )
 
 
@@ -213,13 +109,11 @@ def skip_room(data: GroupData) -> None:
 
 
 def capacity_prompt(data: GroupData) -> str:
-    return "\n".join(
-        [
-            _("{step} — how many students fit in the group, 1 to {maximum}.").format(
-                step=step_header("capacity"), maximum=CAPACITY_MAX
-            ),
-            _("Example: <i>12</i>"),
-        ]
+    return asked(
+        "capacity",
+        _("{step} — how many students fit in the group, 1 to {maximum}."),
+        _("Example: <i>12</i>"),
+        maximum=CAPACITY_MAX,
     )
 
 
@@ -240,11 +134,8 @@ async def read_capacity(data: GroupData, text: str | None, context: FormContext)
 
 
 def start_prompt(data: GroupData) -> str:
-    return "\n".join(
-        [
-            _("{step} — the start date, DD.MM.YYYY.").format(step=step_header("start")),
-            _("Example: <i>01.09.2025</i>"),
-        ]
+    return asked(
+        "start", _("{step} — the start date, DD.MM.YYYY."), _("Example: <i>01.09.2025</i>")
     )
 
 
@@ -260,13 +151,10 @@ async def read_start(data: GroupData, text: str | None, context: FormContext) ->
 
 
 def end_prompt(data: GroupData) -> str:
-    return "\n".join(
-        [
-            _("{step} — the end date, DD.MM.YYYY, or ⏭ Skip if the group has none.").format(
-                step=step_header("end")
-            ),
-            _("Example: <i>31.05.2026</i>"),
-        ]
+    return asked(
+        "end",
+        _("{step} — the end date, DD.MM.YYYY, or ⏭ Skip if the group has none."),
+        _("Example: <i>31.05.2026</i>"),
     )
 
 
@@ -290,14 +178,14 @@ def skip_end(data: GroupData) -> None:
 
 
 def price_prompt(data: GroupData) -> str:
-    return "\n".join(
-        [
-            _(
-                "{step} — the monthly price in soʻm, if this group pays differently from "
-                "the course ({price}); or tap ⏭ Use the course price."
-            ).format(step=step_header("price"), price=format_money(data.course_price)),
-            _("Example: <i>1 100 000</i>"),
-        ]
+    return asked(
+        "price",
+        _(
+            "{step} — the monthly price in soʻm, if this group pays differently from "
+            "the course ({price}); or tap ⏭ Use the course price."
+        ),
+        _("Example: <i>1 100 000</i>"),
+        price=format_money(data.course_price),
     )
 
 
@@ -307,16 +195,6 @@ async def read_price(data: GroupData, text: str | None, context: FormContext) ->
 
 def skip_price(data: GroupData) -> None:
     data.price_override = None
-
-
-# --- status (an existing group only) ----------------------------------------------------------
-
-
-async def pick_status(data: GroupData, value: str, context: FormContext) -> Advance | None:
-    if value not in set(GroupStatus):
-        return stale(context)
-    data.status = GroupStatus(value)
-    return None
 
 
 # --- saving -----------------------------------------------------------------------------------
@@ -352,63 +230,13 @@ class GroupForm(Form[GroupData], state="group_form"):
     data_type = GroupData
     flags = ACADEMIC
     steps = (
-        Step(
-            "course",
-            course_prompt,
-            pick=pick_course,
-            buttons=course_buttons,
-            load=load_courses,
-            label=label("course"),
-            typed_hint=buttons_only,
-        ),
-        Step(
-            "name",
-            name_prompt,
-            read=read_name,
-            problem=lambda error, typed: text_problem(error),
-            label=label("name"),
-        ),
-        Step(
-            "teacher",
-            teacher_prompt,
-            pick=pick_teacher,
-            buttons=teacher_buttons,
-            load=load_teachers,
-            label=label("teacher"),
-            typed_hint=buttons_only,
-        ),
-        Step(
-            "room",
-            room_prompt,
-            read=read_room,
-            skip=skip_room,
-            buttons=lambda data, form: [skip_row(form, "room")],
-            problem=lambda error, typed: text_problem(error),
-            label=label("room"),
-        ),
-        Step(
-            "capacity",
-            capacity_prompt,
-            read=read_capacity,
-            problem=lambda error, typed: number_problem(error),
-            label=label("capacity"),
-        ),
-        Step(
-            "start",
-            start_prompt,
-            read=read_start,
-            problem=lambda error, typed: date_problem(error),
-            label=label("start"),
-        ),
-        Step(
-            "end",
-            end_prompt,
-            read=read_end,
-            skip=skip_end,
-            buttons=lambda data, form: [skip_row(form, "end")],
-            problem=lambda error, typed: date_problem(error),
-            label=label("end"),
-        ),
+        COURSE_STEP,
+        typed_step("name", name_prompt, read_name, text_problem),
+        TEACHER_STEP,
+        typed_step("room", room_prompt, read_room, text_problem, skip=skip_room),
+        typed_step("capacity", capacity_prompt, read_capacity, number_problem),
+        typed_step("start", start_prompt, read_start, date_problem),
+        typed_step("end", end_prompt, read_end, date_problem, skip=skip_end),
         Step(
             "price",
             price_prompt,
@@ -419,15 +247,7 @@ class GroupForm(Form[GroupData], state="group_form"):
             label=label("price"),
         ),
         SLOTS_STEP,
-        Step(
-            "status",
-            lambda data: _("Choose the group's status:"),
-            pick=pick_status,
-            buttons=lambda data, form: status_rows(form),
-            label=label("status"),
-            when=lambda data: data.group_id is not None,
-            typed_hint=buttons_only,
-        ),
+        STATUS_STEP,
     )
 
     def next_step(self, data: GroupData, after: str | None) -> Step[GroupData] | None:

@@ -15,13 +15,13 @@ from bot.i18n import _
 from bot.services import academic as academic_service
 from bot.services import lessons as lessons_service
 from bot.services.access import Actor
-from bot.services.lessons import LessonInfo, Refusal
+from bot.services.lessons import LessonInfo
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import LessonStatus
-from handlers.admin.lessons.common import card_text, refusal_text, told_text, when
-from handlers.admin.lessons.notices import tell
+from handlers.admin.lessons.common import answer_refusal, card_text, changeable_lesson, when
+from handlers.admin.lessons.notices import done_card_text
 from handlers.buttons import show_screen
 from handlers.registry import Registry
 from keyboards.academic import LessonCb, lesson_cancel_confirm, lesson_card, lessons_list
@@ -99,12 +99,9 @@ async def card_pressed(
 async def cancel_pressed(
     callback: CallbackQuery, callback_data: LessonCb, session: AsyncSession, settings: Settings
 ) -> None:
-    info = await lessons_service.lesson(session, callback_data.id)
-    refusal = lessons_service.check_changeable(info, utcnow())
-    if refusal is not None:
-        await callback.answer(refusal_text(refusal), show_alert=refusal is not Refusal.MISSING)
+    info = await changeable_lesson(callback, session, callback_data.id)
+    if info is None:
         return
-    assert info is not None
     text = "\n".join(
         [
             _("❌ <b>Cancel this lesson?</b>"),
@@ -135,24 +132,14 @@ async def cancel_confirmed(
         policy_version=settings.centre.policy_version,
     )
     if change.refusal is not None:
-        await callback.answer(
-            refusal_text(change.refusal), show_alert=change.refusal is not Refusal.MISSING
-        )
+        await answer_refusal(callback, change.refusal)
         return
     assert change.lesson is not None
-    sent, _total = await tell(bot, sender, change, settings.centre.tz)
+    done = _("✅ The lesson is cancelled.")
+    text = await done_card_text(bot, sender, change, done, settings.centre.tz)
     info = change.lesson
     await edit_or_send(
-        callback,
-        "\n".join(
-            [
-                _("✅ The lesson is cancelled."),
-                told_text(sent),
-                "",
-                card_text(info, settings.centre.tz),
-            ]
-        ),
-        lesson_card(info.id, info.group_id, callback_data.page, False),
+        callback, text, lesson_card(info.id, info.group_id, callback_data.page, False)
     )
     await callback.answer(_("✅ Cancelled."))
 

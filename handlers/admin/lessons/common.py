@@ -4,10 +4,15 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
+from aiogram.types import CallbackQuery
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.formatting import format_datetime
 from bot.i18n import _
+from bot.services import lessons as lessons_service
 from bot.services.lessons import LessonInfo, Refusal
 from bot.wording import stale_button_text
+from db.base import utcnow
 from keyboards.academic import lesson_status_labels
 
 
@@ -60,6 +65,23 @@ def refusal_text(refusal: Refusal) -> str:
         Refusal.SAME_TIME: lambda: _("⚠️ That is the lesson's current time."),
     }
     return texts[refusal]()
+
+
+async def answer_refusal(callback: CallbackQuery, refusal: Refusal) -> None:
+    """An alert, but for a lesson that is gone: that is the out-of-date button's toast."""
+    await callback.answer(refusal_text(refusal), show_alert=refusal is not Refusal.MISSING)
+
+
+async def changeable_lesson(
+    callback: CallbackQuery, session: AsyncSession, lesson_id: int
+) -> LessonInfo | None:
+    """The lesson, if it may still be cancelled or moved; else None, the refusal answered."""
+    info = await lessons_service.lesson(session, lesson_id)
+    refusal = lessons_service.check_changeable(info, utcnow())
+    if refusal is not None:
+        await answer_refusal(callback, refusal)
+        return None
+    return info
 
 
 def told_text(sent: int) -> str:

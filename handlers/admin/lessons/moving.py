@@ -20,8 +20,8 @@ from bot.services import parsing
 from bot.services.lessons import Refusal
 from bot.wording import date_problem, time_problem
 from db.base import utcnow
-from handlers.admin.lessons.common import card_text, refusal_text, title_of, told_text, when
-from handlers.admin.lessons.notices import tell
+from handlers.admin.lessons.common import changeable_lesson, refusal_text, title_of, when
+from handlers.admin.lessons.notices import done_card_text
 from handlers.registry import Registry
 from keyboards.academic import LessonCb, lesson_card, lesson_move_summary
 
@@ -139,11 +139,10 @@ class MoveForm(Form[MoveData], state="lesson_move_form"):
             await reply(context, refusal_text(change.refusal), None)
             return
         assert change.lesson is not None
-        bot, sender = context.bot, context.sender
-        sent, _total = await tell(bot, sender, change, settings.centre.tz)
+        done = _("✅ The lesson is moved.")
+        text = await done_card_text(context.bot, context.sender, change, done, settings.centre.tz)
         info = change.lesson
-        text = [_("✅ The lesson is moved."), told_text(sent), "", card_text(info, data.tz)]
-        await reply(context, "\n".join(text), lesson_card(info.id, info.group_id, data.page, True))
+        await reply(context, text, lesson_card(info.id, info.group_id, data.page, True))
         context.toast = _("✅ Saved.")
 
 
@@ -155,12 +154,9 @@ async def move_pressed(
     settings: Settings,
     scenes: ScenesManager,
 ) -> None:
-    info = await lessons_service.lesson(session, callback_data.id)
-    refusal = lessons_service.check_changeable(info, utcnow())
-    if refusal is not None:
-        await callback.answer(refusal_text(refusal), show_alert=refusal is not Refusal.MISSING)
+    info = await changeable_lesson(callback, session, callback_data.id)
+    if info is None:
         return
-    assert info is not None
     data = MoveData(
         lesson_id=info.id,
         page=callback_data.page,

@@ -1,5 +1,5 @@
 """The notice of a cancelled or moved lesson to its students, their parents and the teacher
-(essential), each in their own language."""
+(essential), each in their own language, and what the admin then sees."""
 
 from datetime import datetime
 from html import escape
@@ -12,7 +12,7 @@ from bot.delivery import Outcome as Delivered
 from bot.delivery import Sender
 from bot.i18n import _
 from bot.services.lessons import Audience, LessonChange, LessonInfo
-from handlers.admin.lessons.common import when
+from handlers.admin.lessons.common import card_text, told_text, when
 
 
 def children_line(audience: Audience, user_id: int) -> list[str]:
@@ -68,3 +68,13 @@ async def tell(bot: Bot, sender: Sender, change: LessonChange, tz: ZoneInfo) -> 
         sent += delivered.outcome is Delivered.SENT
     logger.info("lesson {}: notice sent to {} of {}", info.id, sent, len(audience.recipients))
     return sent, len(audience.recipients)
+
+
+async def done_card_text(
+    bot: Bot, sender: Sender, change: LessonChange, done: str, tz: ZoneInfo
+) -> str:
+    """A change that is done: everyone concerned is told, and the admin sees `done`, how
+    many were told, and the lesson's card as it is now."""
+    assert change.lesson is not None
+    sent, _total = await tell(bot, sender, change, tz)
+    return "\n".join([done, told_text(sent), "", card_text(change.lesson, tz)])
