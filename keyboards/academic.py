@@ -74,11 +74,6 @@ def _rows(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[Inli
     return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
 
 
-def pager(make: Callable[[int], CallbackData], page: int, pages: int) -> list[InlineKeyboardButton]:
-    """`◀ 1/5 ▶` (nothing for a single page)."""
-    return page_row(page, pages, make)
-
-
 def shorten(label: str, limit: int = 60) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
@@ -144,7 +139,7 @@ def courses_list(page: Page[CourseInfo], price: Callable[[int], str]) -> InlineK
         mark = "" if course.is_active else "🗄 "
         label = shorten(f"{mark}{course.name} · {price(course.monthly_price)}")
         rows.append([_button(label, CourseCb(action="card", id=course.id, page=page.page))])
-    nav = pager(lambda p: CourseCb(action="list", page=p), page.page, page.pages)
+    nav = page_row(page.page, page.pages, lambda p: CourseCb(action="list", page=p))
     if nav:
         rows.append(nav)
     rows.append(
@@ -206,7 +201,7 @@ def groups_list(page: Page[GroupInfo], course_id: int) -> InlineKeyboardMarkup:
                 )
             ]
         )
-    nav = pager(lambda p: GroupCb(action="list", id=course_id, page=p), page.page, page.pages)
+    nav = page_row(page.page, page.pages, lambda p: GroupCb(action="list", id=course_id, page=p))
     if nav:
         rows.append(nav)
     rows.append([_button(_("➕ New group"), GroupCb(action="new", id=course_id))])
@@ -264,7 +259,7 @@ def lessons_list(
         [_button(shorten(label(lesson)), LessonCb(action="card", id=lesson.id, page=page.page))]
         for lesson in page.items
     ]
-    nav = pager(lambda p: LessonCb(action="list", id=group_id, page=p), page.page, page.pages)
+    nav = page_row(page.page, page.pages, lambda p: LessonCb(action="list", id=group_id, page=p))
     if nav:
         rows.append(nav)
     rows.append([_button(_("⬅ Back"), GroupCb(action="card", id=group_id))])
@@ -327,7 +322,7 @@ def enrolments_list(page: EnrolmentPage, group_id: int) -> InlineKeyboardMarkup:
                 )
             ]
         )
-    nav = pager(lambda p: EnrolCb(action="list", group=group_id, page=p), page.page, page.pages)
+    nav = page_row(page.page, page.pages, lambda p: EnrolCb(action="list", group=group_id, page=p))
     if nav:
         rows.append(nav)
     rows.append([_button(_("➕ Add student"), EnrolCb(action="add", group=group_id))])
@@ -390,7 +385,7 @@ def group_target_picker(
         [_button(shorten(f"{g.name} · {g.course_name} · {g.seated}/{g.capacity}"), pick(g.id))]
         for g in page.items
     ]
-    nav = pager(make, page.page, page.pages)
+    nav = page_row(page.page, page.pages, make)
     if nav:
         rows.append(nav)
     rows.append([_button(_("⬅ Back"), back)])
