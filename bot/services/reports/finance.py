@@ -93,6 +93,17 @@ class FinanceReport:
         return not (total.charged or total.collected or total.reversed or total.refunded)
 
 
+def chart_buckets(months: list[Month], most: int = 12) -> list[list[Month]]:
+    """The months in at most `most` bars: one a month, or n consecutive months a bar
+    (37 months: 4 a bar, 10 bars)."""
+    size = max(1, -(-len(months) // most))
+    return [months[index : index + size] for index in range(0, len(months), size)]
+
+
+def total_of(months: list[Month]) -> Money:
+    return _sum(months)
+
+
 def _add(figures: dict[str, int], key: str, amount: int) -> None:
     figures[key] = figures.get(key, 0) + amount
 
