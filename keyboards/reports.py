@@ -16,6 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.i18n import _
 from bot.services.reports.period import Period
 from bot.services.reports.scope import Choices, ScopeKind
+from keyboards.ids import Number
 
 
 class ReportCb(CallbackData, prefix="rp"):
@@ -24,7 +25,7 @@ class ReportCb(CallbackData, prefix="rp"):
     report: str = ""
     period: str = ""
     scope: str = ""
-    page: int = 1
+    page: Number = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,39 +118,16 @@ def choices_keyboard(
         for choice in choices.items
     ]
     if choices.pages > 1:
-        paging = []
-        if choices.page > 1:
-            paging.append(
-                _button(
-                    "◀",
-                    action="scopes",
-                    report=report,
-                    period=period,
-                    scope=kind.value,
-                    page=choices.page - 1,
-                )
+
+        def page(text: str, number: int) -> InlineKeyboardButton:
+            return _button(
+                text, action="scopes", report=report, period=period, scope=kind.value, page=number
             )
-        paging.append(
-            _button(
-                f"{choices.page}/{choices.pages}",
-                action="scopes",
-                report=report,
-                period=period,
-                scope=kind.value,
-                page=choices.page,
-            )
-        )
+
+        paging = [page("◀", choices.page - 1)] if choices.page > 1 else []
+        paging.append(page(f"{choices.page}/{choices.pages}", choices.page))
         if choices.page < choices.pages:
-            paging.append(
-                _button(
-                    "▶",
-                    action="scopes",
-                    report=report,
-                    period=period,
-                    scope=kind.value,
-                    page=choices.page + 1,
-                )
-            )
+            paging.append(page("▶", choices.page + 1))
         rows.append(paging)
     rows.append([_button(_("⬅ Back"), action="period", report=report, period=period)])
     return InlineKeyboardMarkup(inline_keyboard=rows)

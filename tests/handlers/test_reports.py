@@ -219,6 +219,7 @@ async def test_forged_buttons_are_out_of_date(client, session, owner):
         ReportCb(action="run", report="fin", period="m202613", scope="c"),
         ReportCb(action="run", report="fin", period="r20260301-20250301", scope="c"),
         ReportCb(action="run", report="fin", period="m202601", scope="g0"),
+        ReportCb(action="run", report="fin", period="m202601", scope="g99999999999"),
         ReportCb(action="scopes", report="fin", period="m202601", scope="c"),
         ReportCb(action="report", report="zz"),
     ):
@@ -234,7 +235,7 @@ def test_callback_data_fits_in_64_bytes():
         action="scopes",
         report="fin",
         period="r20260301-20290228",
-        scope="t" + "9" * 18,
+        scope="t2147483647",
         page=9999,
     )
     assert len(longest.pack().encode()) <= 64
@@ -250,3 +251,18 @@ async def test_the_summary_in_uzbek(client, session):
     )
     assert "💰 <b>Moliya</b>" in reply.text and "Yigʻilgan: <b>" in reply.text
     assert "soʻm" in reply.text
+
+
+async def test_the_course_list_is_paged(client, session, owner):
+    await make_user(session, owner)
+    for number in range(1, 13):
+        await make_group(session, f"G{number:02d}", course=f"Course {number:02d}")
+    period = Period.this_month(centre_today()).token
+    first = await client.press(
+        owner, ReportCb(action="scopes", report="fin", period=period, scope="k").pack()
+    )
+    assert first.buttons()[0] == "Course 01" and first.buttons()[-3:] == ["1/2", "▶", "⬅ Back"]
+    second = await client.press(owner, first.callback_data("▶"))
+    assert second.buttons() == ["Course 11", "Course 12", "◀", "2/2", "⬅ Back"]
+    reply = await client.press(owner, second.callback_data("Course 12"))
+    assert "🎯 course Course 12" in reply.text

@@ -317,7 +317,18 @@ def test_periods_and_their_tokens():
         date(2026, 2, 1),
         date(2026, 3, 1),
     ]
-    for forged in ("m202613", "y20x6", "r20260301-20260201", "r20200101-20260101", "", "x"):
+    for forged in (
+        "m202613",
+        "y20x6",
+        "y0001",
+        "y9999",
+        "m000101",
+        "r00010101-00010201",
+        "r20260301-20260201",
+        "r20200101-20260101",
+        "",
+        "x",
+    ):
         assert Period.from_token(forged) is None
     start, end = Period.month(2026, 3).utc_bounds(TZ)
     assert start == datetime(2026, 2, 28, 19, tzinfo=UTC)
@@ -345,9 +356,10 @@ def test_typed_ranges_are_checked():
 
 
 def test_scope_tokens():
-    for scope in (Scope(), Scope(ScopeKind.GROUP, 7), Scope(ScopeKind.TEACHER, 123456789)):
+    for scope in (Scope(), Scope(ScopeKind.GROUP, 7), Scope(ScopeKind.TEACHER, 123_456_789)):
         assert Scope.from_token(scope.token) == scope
-    for forged in ("g0", "g-1", "q5", "k", "g1x", "g" + "9" * 30):
+    assert Scope.from_token("g2147483647") == Scope(ScopeKind.GROUP, 2**31 - 1)
+    for forged in ("g0", "g-1", "q5", "k", "g1x", "g2147483648", "g" + "9" * 30, "g٣"):
         assert Scope.from_token(forged) is None
 
 

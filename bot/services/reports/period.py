@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.services.parsing import check_date_range, parse_date
+from bot.services.parsing import YEAR_MAX, YEAR_MIN, check_date_range, parse_date
 
 MAX_YEARS = 3  # the longest range a report covers
 
@@ -92,19 +92,23 @@ class Period:
 
     @classmethod
     def from_token(cls, token: str) -> "Period | None":
-        """None for a token that is not one (forged or damaged button data)."""
+        """None for a token that is not one (forged or damaged button data), or whose years
+        are outside those a form takes (YEAR_MIN..YEAR_MAX)."""
+        period = None
         try:
-            if match := re.fullmatch(r"m(\d{4})(\d{2})", token):
-                return cls.month(int(match[1]), int(match[2]))
-            if match := re.fullmatch(r"y(\d{4})", token):
-                return cls.year(int(match[1]))
-            if match := re.fullmatch(r"r(\d{8})-(\d{8})", token):
+            if match := re.fullmatch(r"m([0-9]{4})([0-9]{2})", token):
+                period = cls.month(int(match[1]), int(match[2]))
+            elif match := re.fullmatch(r"y([0-9]{4})", token):
+                period = cls.year(int(match[1]))
+            elif match := re.fullmatch(r"r([0-9]{8})-([0-9]{8})", token):
                 start = datetime.strptime(match[1], "%Y%m%d").date()
                 end = datetime.strptime(match[2], "%Y%m%d").date()
-                return cls.days(start, end)
+                period = cls.days(start, end)
         except ValueError:  # Invalid is a ValueError too
             return None
-        return None
+        if period is None or not (YEAR_MIN <= period.start.year <= period.end.year <= YEAR_MAX):
+            return None
+        return period
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:

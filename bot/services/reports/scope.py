@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.ids import parse_row_id
 from db.repositories import reports as repo
 
 
@@ -34,10 +35,11 @@ class Scope:
     def from_token(cls, token: str) -> "Scope | None":
         if token == ScopeKind.CENTRE.value:
             return cls()
-        match = re.fullmatch(r"([kgt])([1-9]\d{0,17})", token)
-        if match is None:
+        match = re.fullmatch(r"([kgt])(\d{1,10})", token)
+        row_id = None if match is None else parse_row_id(match[2])
+        if match is None or row_id is None:
             return None
-        return cls(ScopeKind(match[1]), int(match[2]))
+        return cls(ScopeKind(match[1]), row_id)
 
     def filters(self) -> repo.ScopeFilter:
         return repo.ScopeFilter(
