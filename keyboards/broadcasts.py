@@ -8,11 +8,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
 from db.models import AudienceType, BroadcastCategory
-from keyboards.forms import Rows, form_button, pick_button
+from keyboards.forms import Rows, form_button, pick_button, pick_data
 from keyboards.ids import Id, Number
 
 # the name handlers/admin/broadcasts.py imports from here
 from keyboards.labels import role_plurals as role_labels
+from keyboards.paging import page_row
 
 
 class BroadcastCb(CallbackData, prefix="bc"):
@@ -67,13 +68,7 @@ def picker_rows(
 ) -> Rows:
     """Courses or groups (`kind`), 10 a page."""
     rows = [[pick_button(name, form, step, f"{kind}.{item_id}")] for item_id, name in items]
-    navigation = []
-    if page > 1:
-        navigation.append(pick_button("◀", form, step, f"page.{page - 1}"))
-    if pages > 1:
-        navigation.append(pick_button(f"{page}/{pages}", form, step, f"page.{page}"))
-    if page < pages:
-        navigation.append(pick_button("▶", form, step, f"page.{page + 1}"))
+    navigation = page_row(page, pages, lambda number: pick_data(form, step, f"page.{number}"))
     if navigation:
         rows.append(navigation)
     return [*rows, back_row(form, step)]
@@ -125,13 +120,9 @@ def broadcasts_list(
     items: Sequence[tuple[int, str]], page: int, pages: int
 ) -> InlineKeyboardMarkup:
     rows = [[_button(label, "card", id=item_id, page=page)] for item_id, label in items]
-    navigation = []
-    if page > 1:
-        navigation.append(_button("◀", "list", page=page - 1))
-    navigation.append(_button(f"{page}/{pages}", "list", page=page))
-    if page < pages:
-        navigation.append(_button("▶", "list", page=page + 1))
-    rows.append(navigation)
+    navigation = page_row(page, pages, lambda number: BroadcastCb(action="list", page=number))
+    if navigation:
+        rows.append(navigation)
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

@@ -1,7 +1,8 @@
 """The buttons every form shares: ✅ Confirm / ✏️ Edit / ❌ Cancel, the fields to change, ⏭ Skip.
 
-Every form button carries the form's key: a button of a finished form, or of another form
-than the one open, is out of date however it was pressed.
+Every form button carries the form's key and the run of the form that showed it: a button
+of a finished form, of another form than the one open, or of an earlier run of the same form
+(an old summary's ✅) is out of date however it was pressed.
 """
 
 from collections.abc import Sequence
@@ -17,8 +18,10 @@ class FormCb(CallbackData, prefix="fm"):
     action: str  # ok, edit, field, summary, no; skip and pick at a step
     step: str = ""  # the step a skip or pick belongs to
     value: str = ""
+    run: str = ""  # set by the engine when it shows the button (`stamped`)
 
 
+FORM_PREFIX = f"{FormCb.__prefix__}{FormCb.__separator__}"
 Rows = list[list[InlineKeyboardButton]]
 
 
@@ -32,6 +35,10 @@ def form_button(
 
 def pick_button(text: str, form: str, step: str, value: str) -> InlineKeyboardButton:
     return form_button(text, form, "pick", value, step)
+
+
+def pick_data(form: str, step: str, value: str) -> FormCb:
+    return FormCb(form=form, action="pick", step=step, value=value)
 
 
 def summary_keyboard(
@@ -65,3 +72,20 @@ def skip_row(form: str, step: str, text: str | None = None) -> list[InlineKeyboa
 
 def markup_of(rows: Rows) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+def stamped(markup: InlineKeyboardMarkup, form: str, run: str) -> InlineKeyboardMarkup:
+    """The markup with `run` in each button of `form` (the others as they are)."""
+    rows = [[_stamped(button, form, run) for button in row] for row in markup.inline_keyboard]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _stamped(button: InlineKeyboardButton, form: str, run: str) -> InlineKeyboardButton:
+    data = button.callback_data or ""
+    if not data.startswith(FORM_PREFIX):
+        return button
+    pressed = FormCb.unpack(data)
+    if pressed.form != form or pressed.run:
+        return button
+    stamped_data = pressed.model_copy(update={"run": run}).pack()
+    return button.model_copy(update={"callback_data": stamped_data})

@@ -14,7 +14,6 @@ same command (a teacher's /schedule and a student's). If nobody serves it, the
 fallback router answers with the refusal and writes the `denied` audit entry.
 """
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,7 @@ from aiogram.dispatcher.flags import get_flag
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject
 
+from bot.middlewares import EventData, Handler
 from bot.middlewares.logging import UpdateTrace
 from bot.services.access import Actor
 from db.models import Permission, Role
@@ -53,12 +53,7 @@ class AccessGuard(BaseMiddleware):
     def __init__(self, role: Role) -> None:
         self.role = role
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: EventData) -> Any:
         actor: Actor | None = data.get("actor")
         permission: Permission | None = get_flag(data, "permission")
         owner_only = bool(get_flag(data, "owner", default=False))

@@ -12,9 +12,11 @@ A typed answer goes through the step's `read`, a button through its `pick`; eith
 `Invalid` (worded by the step's `problem`) or `Refusal` (a text of its own), and the step is
 shown again under the problem. Nothing is written before ✅: `save` does it in one service
 call. A form button (`FormCb`) names its form and its step, so one pressed after the form
-ended, in another form, or at another step gets the shared out-of-date answer.
+ended, in another form, in an earlier run of the same form, or at another step gets the
+shared out-of-date answer.
 """
 
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -40,7 +42,7 @@ from bot.wording import (
     stale_button_text,
     while_confirming_text,
 )
-from keyboards.forms import FormCb, Rows, fields_keyboard, markup_of, summary_keyboard
+from keyboards.forms import FormCb, Rows, fields_keyboard, markup_of, stamped, summary_keyboard
 
 
 class FormData(BaseModel):
@@ -84,6 +86,9 @@ class FormContext:
     alert: bool = False
     notice: str = ""  # a line above the screen shown next ("✅ Added."), like a problem
     button: FormCb | None = None  # the form button pressed (its `value` for `save`)
+    form: str = ""  # the key of the form open, and its run: they go into its buttons shown
+    run: str = ""
+    below: bool = False  # the form's first screen goes below the pressed message
 
     @property
     def session(self) -> Any:
@@ -108,6 +113,12 @@ class FormContext:
     @property
     def state(self) -> FSMContext:
         return self.data["state"]
+
+    def send_later(self, notice: Any) -> None:
+        """A notice of `bot.notices` (a receipt, a correction) goes out in the background,
+        beside the next updates: `notice.send(bot, sender)`; None sends nothing."""
+        if notice is not None:
+            self.sender.in_background(notice.send(self.bot, self.sender))
 
 
 @dataclass(slots=True)
@@ -165,7 +176,7 @@ class Retry:
 
 
 SUMMARY = "summary"
-DATA, STEP, SINGLE = "form", "step", "single"
+DATA, STEP, SINGLE, RUN = "form", "step", "single", "run"
 
 
 class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=True):
@@ -209,7 +220,8 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         return f"{problem}\n\n{self.step_text(step, data)}"
 
     async def show(self, context: FormContext, text: str, markup: Markup) -> None:
-        """A step or the summary: by default in place of the pressed button's message."""
+        """A step or the summary: in place of the pressed button's message, or below it for
+        the first screen of a form opened with `below`."""
         await reply(context, text, markup)
 
     def takes(self, message: Message) -> bool:
@@ -235,11 +247,20 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
 
     @classmethod
     async def open(
-        cls, scenes: Any, data: FormData, step: str | None = None, single: bool = False
+        cls,
+        scenes: Any,
+        data: FormData,
+        step: str | None = None,
+        single: bool = False,
+        below: bool = False,
     ) -> None:
         """Open the form (closing any other) at `step` (the first that applies by default);
-        `single`: only that step, then the summary (a ✏️ from a card)."""
-        await scenes.enter(cls, form_data=data, form_step=step, form_single=single)
+        `single`: only that step, then the summary (a ✏️ from a card); `below`: opened from
+        a button of another screen (a card, a ticket), its first screen comes as a new
+        message under that screen, which stays readable."""
+        await scenes.enter(
+            cls, form_data=data, form_step=step, form_single=single, form_below=below
+        )
 
     @on.message.enter()
     @on.callback_query.enter()
@@ -250,9 +271,12 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         form_data: FormData,
         form_step: str | None = None,
         form_single: bool = False,
+        form_below: bool = False,
         **kwargs: Any,
     ) -> None:
-        context = FormContext(event, {"state": state, **kwargs})
+        context = FormContext(
+            event, {"state": state, **kwargs}, form=self.key, run=new_run(), below=form_below
+        )
         visit = Visit(context, state, form_data, "", form_single)  # type: ignore[arg-type]
         step = self.step_named(form_step) if form_step else self.next_step(visit.data, None)
         await self._show(visit, step)
@@ -283,9 +307,14 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     ) -> None:
         visit = await self._visit(callback, state, kwargs)
         visit.context.button = callback_data
-        if not (callback_data.form == self.key and await self._act(visit, callback_data)):
+        if not (self._of_this_run(callback_data, visit) and await self._act(visit, callback_data)):
             visit.context.toast, visit.context.alert = stale_button_text(), False
         await callback.answer(visit.context.toast, show_alert=visit.context.alert)
+
+    def _of_this_run(self, pressed: FormCb, visit: Visit[D]) -> bool:
+        """A button of this form, shown by this run of it (one without a run was made
+        elsewhere: a card's button into the form)."""
+        return pressed.form == self.key and pressed.run in ("", visit.context.run)
 
     async def _act(self, visit: Visit[D], pressed: FormCb) -> bool:
         """One form button; False when it does not fit where the form is (out of date)."""
@@ -402,7 +431,12 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         await self.show(visit.context, f"{problem}\n\n{text}" if problem else text, markup)
 
     async def _store(self, visit: Visit[D]) -> None:
-        data = {DATA: visit.data.model_dump(mode="json"), STEP: visit.at, SINGLE: visit.single}
+        data = {
+            DATA: visit.data.model_dump(mode="json"),
+            STEP: visit.at,
+            SINGLE: visit.single,
+            RUN: visit.context.run,
+        }
         await visit.state.set_data(data)
 
     async def step_markup(self, step: Step[D], visit: Visit[D]) -> Markup:
@@ -430,8 +464,11 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
     ) -> Visit[D]:
         raw = await state.get_data()
         data = self.data_type.model_validate(raw[DATA])
+        context = FormContext(
+            event, {"state": state, **kwargs}, form=self.key, run=raw.get(RUN, "")
+        )
         return Visit(
-            FormContext(event, {"state": state, **kwargs}),
+            context,
             state,
             data,
             raw[STEP],
@@ -452,6 +489,27 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
                 handler.flags.update(cls.flags)
                 handler.filters = [in_this_form, *(handler.filters or ())]
 
+    @classmethod
+    def as_router(cls, name: str | None = None) -> Router:
+        """The form's handlers (they run only while it is open: aiogram filters their
+        router by the state), then its buttons pressed while it is not."""
+        router = Router(name=f"form {cls.key}")
+        closed = Router(name=f"form {cls.key} closed")
+        closed.callback_query.register(
+            cls.pressed_when_closed, FormCb.filter(F.form == cls.key), flags=dict(cls.flags)
+        )
+        router.include_routers(super().as_router(name), closed)
+        return router
+
+    @classmethod
+    async def pressed_when_closed(
+        cls, callback: CallbackQuery, callback_data: FormCb, **data: Any
+    ) -> None:
+        """A button of this form while it is not open (it ended, another form is open): the
+        shared out-of-date answer, after the access guard (which refuses and audits a press
+        by someone without the form's permission)."""
+        await callback.answer(stale_button_text())
+
 
 def is_menu_button(message: Message) -> bool:
     return (message.text or "") in {str(entry.label) for entry in MENU}
@@ -459,14 +517,22 @@ def is_menu_button(message: Message) -> bool:
 
 async def reply(context: FormContext, text: str, markup: Markup) -> None:
     """A typed answer gets a new message; a button edits the message it is under, but for
-    a reply keyboard (📱 Share my phone number), which only a new message can bring."""
+    a reply keyboard (📱 Share my phone number), which only a new message can bring, and for
+    the first screen of a form opened `below`. The form's buttons carry its run."""
     event = context.event
+    if isinstance(markup, InlineKeyboardMarkup) and context.run:
+        markup = stamped(markup, context.form, context.run)
     if isinstance(event, Message):
         await event.answer(text, reply_markup=markup)
-    elif isinstance(markup, ReplyKeyboardMarkup):
+    elif isinstance(markup, ReplyKeyboardMarkup) or context.below:
         await event.bot.send_message(event.from_user.id, text, reply_markup=markup)  # type: ignore[union-attr]
     else:
         await edit_or_send(event, text, markup)
+
+
+def new_run() -> str:
+    """Tells one opening of a form from the next (in its buttons): 3 characters."""
+    return secrets.token_urlsafe(3)[:3]
 
 
 def every_form() -> list[type[Form[Any]]]:

@@ -2,7 +2,6 @@
 
 The counts go to the dispatcher's `UsageTally`, which writes them every few seconds."""
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -10,6 +9,7 @@ from aiogram.types import Message, TelegramObject
 
 from bot.commands import COMMANDS
 from bot.config import Settings
+from bot.middlewares import EventData, Handler
 from bot.services.analytics import UsageTally
 from db.base import utcnow
 
@@ -25,12 +25,7 @@ def command_of(message: Message) -> str | None:
 
 
 class UsageCountMiddleware(BaseMiddleware):
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: EventData) -> Any:
         result = await handler(event, data)
         actor = data.get("actor")
         command = command_of(event) if isinstance(event, Message) else None

@@ -17,10 +17,11 @@ from aiogram.dispatcher.flags import get_flag
 from aiogram.types import CallbackQuery, TelegramObject
 
 from bot.config import Settings
-from bot.middlewares.logging import UpdateTrace
+from bot.middlewares import EventData, Handler
+from bot.middlewares.logging import note_outcome
 from bot.services.access import Actor
 
-Responder = Callable[[TelegramObject, dict[str, Any]], Awaitable[None]]
+Responder = Callable[[TelegramObject, EventData], Awaitable[None]]
 
 
 class ConsentGate(BaseMiddleware):
@@ -28,28 +29,19 @@ class ConsentGate(BaseMiddleware):
         self.ask_for_consent = ask_for_consent
         self.ask_to_renew = ask_to_renew
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: EventData) -> Any:
         actor: Actor | None = data.get("actor")
         if actor is None and _needs_actor(data):
             # No person behind it (a message without a sender, or from a bot): a handler
             # that acts for somebody does not run.
-            trace: UpdateTrace | None = data.get("trace")
-            if trace is not None:
-                trace.outcome = "no_sender"
+            note_outcome(data, "no_sender")
             if isinstance(event, CallbackQuery):
                 await event.answer()
             return None
         if actor is None or get_flag(data, "consent_free"):
             return await handler(event, data)
         if actor.consent is None:
-            trace = data.get("trace")
-            if trace is not None:
-                trace.outcome = "consent_required"
+            note_outcome(data, "consent_required")
             await self.ask_for_consent(event, data)
             return None
         result = await handler(event, data)
@@ -60,7 +52,7 @@ class ConsentGate(BaseMiddleware):
         return result
 
 
-def _needs_actor(data: dict[str, Any]) -> bool:
+def _needs_actor(data: EventData) -> bool:
     handler_object: HandlerObject | None = data.get("handler")
     return handler_object is None or _requires_actor(handler_object.callback)
 

@@ -10,13 +10,14 @@ copy Telegram delivers again, to this process at its next start or to another, i
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 from loguru import logger
 from redis.asyncio import Redis
+
+from bot.middlewares import EventData, Handler
 
 SEEN_FOR = 24 * 3600  # seconds; Telegram keeps an undelivered update for 24 hours
 
@@ -71,12 +72,7 @@ class UpdateGate(BaseMiddleware):
         self._idle = asyncio.Event()
         self._idle.set()
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: EventData) -> Any:
         assert isinstance(event, Update)
         if not await self.seen.first_time(event.update_id):
             logger.debug("update {} was handled already; dropped", event.update_id)

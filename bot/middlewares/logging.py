@@ -6,7 +6,6 @@ fill in the role and the handler name. Text, phones and tokens never appear here
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +14,8 @@ from aiogram.dispatcher.event.handler import HandlerObject
 from aiogram.types import TelegramObject, Update
 from aiogram.types.update import UpdateTypeLookupError
 from loguru import logger
+
+from bot.middlewares import EventData, Handler
 
 # time.monotonic() when the last update was handled; the health check reports its age
 last_update_at: float | None = None
@@ -30,13 +31,15 @@ class UpdateTrace:
     denial: Any = None  # bot.filters.access.Denial when a role guard refused the event
 
 
+def note_outcome(data: EventData, outcome: str) -> None:
+    """Name, for the update's log line, why it ended before (or without) a handler."""
+    trace: UpdateTrace | None = data.get("trace")
+    if trace is not None:
+        trace.outcome = outcome
+
+
 class UpdateLoggingMiddleware(BaseMiddleware):
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: EventData) -> Any:
         assert isinstance(event, Update)
         user = data.get("event_from_user")
         trace = UpdateTrace(update_id=event.update_id, user_id=user.id if user else None)
@@ -77,12 +80,7 @@ def _event_type(update: Update) -> str:
 class HandlerNameMiddleware(BaseMiddleware):
     """Inner middleware: records which handler took the event."""
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: EventData) -> Any:
         trace: UpdateTrace | None = data.get("trace")
         handler_object: HandlerObject | None = data.get("handler")
         if trace is not None and handler_object is not None:

@@ -12,7 +12,7 @@ owner out. A successful payment is let
 through: money was taken, and its handler records it or reports it as not recorded.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -20,7 +20,8 @@ from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Chat, TelegramObject, Update, User
 
 from bot.i18n import _
-from bot.middlewares.logging import UpdateTrace
+from bot.middlewares import EventData, Handler
+from bot.middlewares.logging import note_outcome
 
 NUL = "\x00"
 
@@ -62,21 +63,14 @@ class NulByteGuard(BaseMiddleware):
     def __init__(self, stale_button: Callable[[], str]) -> None:
         self.stale_button = stale_button
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: EventData) -> Any:
         assert isinstance(event, Update)
         message = event.message
         if (message is not None and message.successful_payment is not None) or not carries_nul(
             event
         ):
             return await handler(event, data)
-        trace: UpdateTrace | None = data.get("trace")
-        if trace is not None:
-            trace.outcome = "nul_refused"
+        note_outcome(data, "nul_refused")
         if message is not None and message.chat.type == ChatType.PRIVATE:
             await message.answer(nul_refusal_text())
         elif event.callback_query is not None:

@@ -5,7 +5,7 @@ REDIS_URL is set. A fixed window keeps it to one INCR per update.
 """
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from aiogram import BaseMiddleware
@@ -14,7 +14,8 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import _, use_language
-from bot.middlewares.logging import UpdateTrace
+from bot.middlewares import EventData, Handler
+from bot.middlewares.logging import note_outcome
 from db.repositories import users as users_repo
 
 
@@ -75,12 +76,7 @@ class ThrottlingMiddleware(BaseMiddleware):
         self.session_factory = session_factory
         self.default_language = default_language
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: EventData) -> Any:
         user = data.get("event_from_user")
         if (
             user is None
@@ -93,9 +89,7 @@ class ThrottlingMiddleware(BaseMiddleware):
         count = await self.counter.hit(user.id)
         if count <= self.rate:
             return await handler(event, data)
-        trace: UpdateTrace | None = data.get("trace")
-        if trace is not None:
-            trace.outcome = "throttled"
+        note_outcome(data, "throttled")
         await self._refuse(event, user.id, first=count == self.rate + 1)
         return None
 

@@ -1,6 +1,5 @@
 """Loads (and on first contact creates) the sender; sets the language for gettext."""
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -8,6 +7,7 @@ from aiogram.types import TelegramObject, User
 
 from bot.config import Settings
 from bot.i18n import set_language
+from bot.middlewares import EventData, Handler
 from bot.middlewares.logging import UpdateTrace
 from bot.middlewares.nul_bytes import without_nul
 from bot.services import users as users_service
@@ -18,12 +18,7 @@ class UserMiddleware(BaseMiddleware):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: EventData) -> Any:
         sender: User | None = data.get("event_from_user")
         if sender is None or sender.is_bot:
             return await handler(event, data)
@@ -53,12 +48,7 @@ class LocaleMiddleware(BaseMiddleware):
     def __init__(self, default_language: str) -> None:
         self.default_language = default_language
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: EventData) -> Any:
         actor = data.get("actor")
         set_language(actor.language if actor else self.default_language)
         return await handler(event, data)

@@ -15,7 +15,7 @@ future lessons nobody has marked (see `bot.services.lessons`).
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
 from bot.services import lessons as lessons_service
+from bot.services.paging import Page, page_bounds
 from bot.services.parsing import Invalid, Problem
 from bot.services.people import APOSTROPHES, fold
 from db.models import Course, Group, GroupStatus, Role, ScheduleSlot, User
@@ -38,24 +39,8 @@ SLOTS_MAX = 14
 MINUTES_PER_WEEK = 7 * 24 * 60
 SEARCH_CAP = 200
 
-T = TypeVar("T")
-
 
 # --- shared shapes ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    items: list[T]
-    total: int
-    page: int
-    pages: int
-
-
-def page_bounds(total: int, page: int, size: int = PAGE_SIZE) -> tuple[int, int]:
-    """(page clamped to 1..pages, pages)."""
-    pages = max(1, -(-total // size))
-    return min(max(page, 1), pages), pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +148,7 @@ async def courses(
     session: AsyncSession, page: int, *, only_active: bool = False
 ) -> Page[CourseInfo]:
     total = await repo.count_courses(session, only_active=only_active)
-    page, pages = page_bounds(total, page)
+    page, pages = page_bounds(total, page, PAGE_SIZE)
     rows = await repo.courses_page(
         session, (page - 1) * PAGE_SIZE, PAGE_SIZE, only_active=only_active
     )
@@ -406,7 +391,7 @@ async def groups(
     total = await repo.count_groups(
         session, course_id, only_active=only_active, exclude_id=exclude_id
     )
-    page, pages = page_bounds(total, page)
+    page, pages = page_bounds(total, page, PAGE_SIZE)
     rows = await repo.groups_page(
         session,
         (page - 1) * PAGE_SIZE,
@@ -445,7 +430,7 @@ class PersonItem:
 
 async def people_with_role(session: AsyncSession, role: Role, page: int) -> Page[PersonItem]:
     total = await repo.count_with_role(session, role)
-    page, pages = page_bounds(total, page)
+    page, pages = page_bounds(total, page, PAGE_SIZE)
     rows = await repo.with_role_page(session, role, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     return Page([PersonItem(row.id, row.full_name or "—") for row in rows], total, page, pages)
 
@@ -471,7 +456,7 @@ async def find_with_role(
     patterns = [list(dict.fromkeys([t, t.capitalize(), t.upper()])) for t in tokens]
     rows = await repo.with_role_matching(session, role, _folded_name_sql(), patterns, SEARCH_CAP)
     matches = [row for row in rows if all(t in fold(row.full_name or "") for t in tokens)]
-    page, pages = page_bounds(len(matches), page)
+    page, pages = page_bounds(len(matches), page, PAGE_SIZE)
     chosen = matches[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     items = [PersonItem(row.id, row.full_name or "—") for row in chosen]
     return Page(items, len(matches), page, pages)

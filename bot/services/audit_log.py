@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.paging import page_bounds
 from db.ids import parse_row_id, parse_telegram_id
 from db.models import AuditEntry, User
 from db.repositories import audit as audit_repo
@@ -30,8 +31,7 @@ async def read_page(session: AsyncSession, page: int, audit_filter: AuditFilter)
     """Entries of one page (1-based); a page past the end gives the last one."""
     action, actor_id = audit_filter.action or None, audit_filter.user_id or None
     total = await audit_repo.count_entries(session, action_prefix=action, actor_id=actor_id)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+    page, pages = page_bounds(total, page, PAGE_SIZE)
     rows = await audit_repo.entries(
         session,
         offset=(page - 1) * PAGE_SIZE,

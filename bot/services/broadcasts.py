@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.services import audit
 from bot.services.consent import Category
+from bot.services.paging import page_bounds
 from bot.services.recipients import Recipient, recipients
 from db.models import (
     AudienceType,
@@ -326,8 +327,7 @@ async def audience_page(
     """(active courses or groups to choose from, the page clamped, the number of pages)."""
     page_of = repo.courses_page if kind is AudienceType.COURSE else repo.groups_page
     _, total = await page_of(session, 0, 0)
-    pages = max(1, -(-total // size))
-    number = min(max(1, number), pages)
+    number, pages = page_bounds(total, number, size)
     items, _ = await page_of(session, (number - 1) * size, size)
     return items, number, pages
 
@@ -335,8 +335,7 @@ async def audience_page(
 async def page(session: AsyncSession, number: int, size: int) -> tuple[list[Broadcast], int, int]:
     """(broadcasts newest first, the page number clamped, the number of pages)."""
     _, total = await repo.page(session, 0, 0)
-    pages = max(1, -(-total // size))
-    number = min(max(1, number), pages)
+    number, pages = page_bounds(total, number, size)
     rows, _ = await repo.page(session, (number - 1) * size, size)
     return rows, number, pages
 

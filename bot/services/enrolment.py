@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
 from bot.services.consent import Category
+from bot.services.paging import page_bounds
 from bot.services.payments import ledger
 from bot.services.recipients import Recipient, recipients
 from db.base import utcnow
@@ -89,8 +90,7 @@ def _info(row: Enrolment, name: str | None) -> EnrolmentInfo:
 async def of_group(session: AsyncSession, group_id: int, page: int) -> EnrolmentPage:
     """The group's seated students (active and frozen), by name."""
     total = await repo.count_seated_enrolments(session, group_id)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+    page, pages = page_bounds(total, page, PAGE_SIZE)
     rows = await repo.enrolments_page(session, group_id, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     return EnrolmentPage([_info(*row) for row in rows], total, page, pages)
 
@@ -115,6 +115,14 @@ class Preview:
     @property
     def full(self) -> bool:
         return self.seated >= self.capacity
+
+    def refusal(self, *, over_capacity: bool) -> Outcome | None:
+        """Why the student may not be seated, or None (a full group only when allowed)."""
+        if self.outcome is not Outcome.DONE:
+            return self.outcome
+        if self.full and not over_capacity:
+            return Outcome.FULL
+        return None
 
 
 async def preview(
@@ -167,6 +175,22 @@ async def _audience(session: AsyncSession, student_id: int, policy_version: str)
     return await recipients(session, ids, Category.ESSENTIAL, policy_version)
 
 
+async def _seat(
+    session: AsyncSession, student_id: int, group_id: int, today: date, discount_percent: int
+) -> Enrolment:
+    """A new active enrolment from today (flushed: it has its id)."""
+    row = Enrolment(
+        student_id=student_id,
+        group_id=group_id,
+        joined_on=today,
+        discount_percent=discount_percent,
+        status=EnrolmentStatus.ACTIVE,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
 async def enrol(
     session: AsyncSession,
     actor_id: int,
@@ -179,19 +203,10 @@ async def enrol(
     settings: Any = None,
 ) -> Change:
     checked = await preview(session, student_id, group_id)
-    if checked.outcome is not Outcome.DONE:
-        return Change(checked.outcome, preview=checked)
-    if checked.full and not over_capacity:
-        return Change(Outcome.FULL, preview=checked)
-    row = Enrolment(
-        student_id=student_id,
-        group_id=group_id,
-        joined_on=today,
-        discount_percent=0,
-        status=EnrolmentStatus.ACTIVE,
-    )
-    session.add(row)
-    await session.flush()
+    refusal = checked.refusal(over_capacity=over_capacity)
+    if refusal is not None:
+        return Change(refusal, preview=checked)
+    row = await _seat(session, student_id, group_id, today, discount_percent=0)
     await audit.record(
         session,
         actor_id=actor_id,
@@ -395,25 +410,16 @@ async def move(
     checked = await preview(
         session, info.student_id, target_group_id, leaving_group_id=info.group_id
     )
-    if checked.outcome is not Outcome.DONE:
-        return Change(checked.outcome, info, preview=checked)
-    if checked.full and not over_capacity:
-        return Change(Outcome.FULL, info, preview=checked)
+    refusal = checked.refusal(over_capacity=over_capacity)
+    if refusal is not None:
+        return Change(refusal, info, preview=checked)
     left_on = max(today, info.joined_on)
     if not await repo.change_enrolment_status(
         session, enrolment_id, info.status.value, EnrolmentStatus.LEFT.value, left_on
     ):
         await session.rollback()
         return Change(Outcome.NOT_ACTIVE, await enrolment(session, enrolment_id))
-    row = Enrolment(
-        student_id=info.student_id,
-        group_id=target_group_id,
-        joined_on=today,
-        discount_percent=info.discount_percent,
-        status=EnrolmentStatus.ACTIVE,
-    )
-    session.add(row)
-    await session.flush()
+    row = await _seat(session, info.student_id, target_group_id, today, info.discount_percent)
     await audit.record(
         session,
         actor_id=actor_id,

@@ -11,11 +11,13 @@ retypes anything. An enrolled lead is final.
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
 from bot.services.access import Actor
+from bot.services.paging import fetch_page
 from db.base import utcnow
 from db.models import Lead, LeadStatus, Role, User
 from db.repositories import people as repo
@@ -124,21 +126,12 @@ class LeadPage:
 
 
 async def leads_page(session: AsyncSession, page: int, *, closed: bool = False) -> LeadPage:
-    page = max(page, 1)
-    rows, total = await repo.leads_page(
-        session, closed=closed, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
-    )
-    pages = max(1, -(-total // PAGE_SIZE))
-    if page > pages:
-        page = pages
-        rows, total = await repo.leads_page(
-            session, closed=closed, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
-        )
+    found = await fetch_page(partial(repo.leads_page, session, closed=closed), page, PAGE_SIZE)
     return LeadPage(
-        items=[_info(lead, course) for lead, course in rows],
-        page=page,
-        pages=pages,
-        total=total,
+        items=[_info(lead, course) for lead, course in found.items],
+        page=found.page,
+        pages=found.pages,
+        total=found.total,
         closed=closed,
     )
 

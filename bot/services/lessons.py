@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
 from bot.services.consent import Category
+from bot.services.paging import page_bounds
 from bot.services.recipients import Recipient, recipients
 from db.base import utcnow
 from db.models import Group, GroupStatus, Lesson, LessonStatus
@@ -200,23 +201,27 @@ class LessonPage:
     pages: int
 
 
-async def _info(session: AsyncSession, lesson: Lesson) -> LessonInfo | None:
-    row = await repo.group_row(session, lesson.group_id)
-    if row is None:
-        return None
-    group = row[0]
+def _as_info(lesson: Lesson, group: Group, course_name: str, *, marked: bool) -> LessonInfo:
     return LessonInfo(
         id=lesson.id,
         group_id=group.id,
         group_name=group.name,
-        course_name=row[1],
+        course_name=course_name,
         room=group.room,
         starts_at=lesson.starts_at,
         duration_minutes=lesson.duration_minutes,
         status=LessonStatus(lesson.status),
         topic=lesson.topic,
-        marked=await repo.has_attendance(session, lesson.id),
+        marked=marked,
     )
+
+
+async def _info(session: AsyncSession, lesson: Lesson) -> LessonInfo | None:
+    row = await repo.group_row(session, lesson.group_id)
+    if row is None:
+        return None
+    marked = await repo.has_attendance(session, lesson.id)
+    return _as_info(lesson, group=row[0], course_name=row[1], marked=marked)
 
 
 async def lesson(session: AsyncSession, lesson_id: int) -> LessonInfo | None:
@@ -230,27 +235,13 @@ async def upcoming(
     """The group's lessons from the start of today (local), earliest first."""
     since = datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz).astimezone(UTC)
     total = await repo.count_lessons(session, group_id, since)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+    page, pages = page_bounds(total, page, PAGE_SIZE)
     rows = await repo.lessons_page(session, group_id, since, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     row = await repo.group_row(session, group_id)
     items = []
     if row is not None:
-        group = row[0]
         items = [
-            LessonInfo(
-                id=lesson.id,
-                group_id=group.id,
-                group_name=group.name,
-                course_name=row[1],
-                room=group.room,
-                starts_at=lesson.starts_at,
-                duration_minutes=lesson.duration_minutes,
-                status=LessonStatus(lesson.status),
-                topic=lesson.topic,
-                marked=False,
-            )
-            for lesson in rows
+            _as_info(lesson, group=row[0], course_name=row[1], marked=False) for lesson in rows
         ]
     return LessonPage(items, total, page, pages)
 

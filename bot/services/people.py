@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services import audit
 from bot.services import mydata as mydata_service
 from bot.services.mydata import PersonData
+from bot.services.paging import page_bounds
 from db.base import utcnow
 from db.models import ParentLink, Permission, Role, User
 from db.repositories import people as repo
@@ -137,8 +138,7 @@ async def search(session: AsyncSession, query: str, page: int = 1) -> SearchResu
             session, _folded_name_sql(), [_spellings(token) for token in tokens], CANDIDATES
         )
         matches = [row for row in rows if all(token in fold(row.full_name) for token in tokens)]
-    pages = max(1, -(-len(matches) // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+    page, pages = page_bounds(len(matches), page, PAGE_SIZE)
     chosen = matches[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     roles = await repo.roles_by_user(session, [row.id for row in chosen])
     return SearchResult(

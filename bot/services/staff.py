@@ -15,11 +15,13 @@ checks that). The rules here:
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
 from bot.services.access import Actor
+from bot.services.paging import fetch_page
 from db.models import Permission, Role, User
 from db.repositories import people as repo
 from db.repositories import users as users_repo
@@ -74,7 +76,25 @@ async def target(session: AsyncSession, user_id: int) -> User | None:
     return await repo.live_user(session, user_id)
 
 
-async def _done(session: AsyncSession, user_id: int, owner_ids: tuple[int, ...], **kw) -> Change:
+async def _done(
+    session: AsyncSession,
+    actor: Actor,
+    user_id: int,
+    owner_ids: tuple[int, ...],
+    action: str,
+    details: dict | None = None,
+    **kw,
+) -> Change:
+    """The change is audited and committed; what the person holds now (for their menu)."""
+    await audit.record(
+        session,
+        actor_id=actor.user_id,
+        action=action,
+        object_type="user",
+        object_id=user_id,
+        details=details,
+    )
+    await session.commit()
     user = await repo.live_user(session, user_id)
     assert user is not None
     roles = await users_repo.roles_of(session, user_id)
@@ -108,16 +128,16 @@ async def set_admin(
         await users_repo.add_role(session, target_id, Role.ADMIN)
     await repo.set_permissions(session, target_id, _ordered(permissions))
     granted, revoked = _ordered(permissions - current), _ordered(current - permissions)
-    await audit.record(
+    return await _done(
         session,
-        actor_id=actor.user_id,
-        action="staff.admin_granted" if not was_admin else "staff.permissions",
-        object_type="user",
-        object_id=target_id,
-        details={"granted": list(granted), "revoked": list(revoked)},
+        actor,
+        target_id,
+        owner_ids,
+        "staff.admin_granted" if not was_admin else "staff.permissions",
+        {"granted": list(granted), "revoked": list(revoked)},
+        granted=granted,
+        revoked=revoked,
     )
-    await session.commit()
-    return await _done(session, target_id, owner_ids, granted=granted, revoked=revoked)
 
 
 async def make_teacher(
@@ -128,15 +148,7 @@ async def make_teacher(
     if await repo.has_role(session, target_id, Role.TEACHER):
         return Change(Outcome.UNCHANGED)
     await users_repo.add_role(session, target_id, Role.TEACHER)
-    await audit.record(
-        session,
-        actor_id=actor.user_id,
-        action="staff.teacher_granted",
-        object_type="user",
-        object_id=target_id,
-    )
-    await session.commit()
-    return await _done(session, target_id, owner_ids)
+    return await _done(session, actor, target_id, owner_ids, "staff.teacher_granted")
 
 
 async def remove_role(
@@ -163,16 +175,10 @@ async def remove_role(
         revoked = _ordered(held)
         await repo.set_permissions(session, target_id, ())
     await repo.remove_role(session, target_id, role)
-    await audit.record(
-        session,
-        actor_id=actor.user_id,
-        action="staff.role_removed",
-        object_type="user",
-        object_id=target_id,
-        details={"role": role.value, "revoked": list(revoked)},
+    details = {"role": role.value, "revoked": list(revoked)}
+    return await _done(
+        session, actor, target_id, owner_ids, "staff.role_removed", details, revoked=revoked
     )
-    await session.commit()
-    return await _done(session, target_id, owner_ids, revoked=revoked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,19 +190,14 @@ class StaffPage:
 
 
 async def staff_page(session: AsyncSession, page: int, size: int = 10) -> StaffPage:
-    page = max(page, 1)
-    users, total = await repo.staff_page(session, (page - 1) * size, size)
-    pages = max(1, -(-total // size))
-    if page > pages:  # the list shrank since the button was made
-        page = pages
-        users, total = await repo.staff_page(session, (page - 1) * size, size)
-    roles = await repo.roles_by_user(session, [user.id for user in users])
+    found = await fetch_page(partial(repo.staff_page, session), page, size)
+    roles = await repo.roles_by_user(session, [user.id for user in found.items])
     return StaffPage(
         items=[
             (user.id, user.full_name, frozenset(Role(r) for r in roles.get(user.id, ())))
-            for user in users
+            for user in found.items
         ],
-        page=page,
-        pages=pages,
-        total=total,
+        page=found.page,
+        pages=found.pages,
+        total=found.total,
     )

@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
+from bot.services.paging import page_bounds
 from bot.services.recipients import Recipient, staff_recipients
 from db.base import utcnow
 from db.models import Permission, SupportTicket, TicketStatus, TicketTopic, User
@@ -176,8 +177,7 @@ async def get_ticket(session: AsyncSession, ticket_id: int) -> TicketInfo | None
 async def open_tickets_page(session: AsyncSession, page: int) -> TicketPage:
     """Open tickets, oldest first; a page past the end shows the last one."""
     total = await support_repo.count_open(session)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
+    page, pages = page_bounds(total, page, PAGE_SIZE)
     rows = await support_repo.open_page(session, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     return TicketPage(
         items=[_info(ticket, user) for ticket, user in rows], page=page, pages=pages, total=total
@@ -212,29 +212,31 @@ async def answer_ticket(
     answer = answer.strip()
     if not await support_repo.set_answer(session, ticket_id, answer, admin_id, now or utcnow()):
         return await _refusal(session, ticket_id)
-    await audit.record(
-        session,
-        actor_id=admin_id,
-        action="ticket.answered",
-        object_type="support_ticket",
-        object_id=ticket_id,
-        details={"length": len(answer)},
-    )
-    ticket, author = await _author_of(session, ticket_id)
-    await session.commit()
-    return Resolution(Outcome.DONE, ticket, author)
+    return await _resolved(session, ticket_id, admin_id, "ticket.answered", {"length": len(answer)})
 
 
 async def close_ticket(session: AsyncSession, ticket_id: int, admin_id: int) -> Resolution:
     """Close an open ticket without a written answer."""
     if not await support_repo.set_closed(session, ticket_id):
         return await _refusal(session, ticket_id)
+    return await _resolved(session, ticket_id, admin_id, "ticket.closed")
+
+
+async def _resolved(
+    session: AsyncSession,
+    ticket_id: int,
+    admin_id: int,
+    action: str,
+    details: dict | None = None,
+) -> Resolution:
+    """The admin's answer or close is recorded and committed; the ticket as it is now."""
     await audit.record(
         session,
         actor_id=admin_id,
-        action="ticket.closed",
+        action=action,
         object_type="support_ticket",
         object_id=ticket_id,
+        details=details,
     )
     ticket, author = await _author_of(session, ticket_id)
     await session.commit()

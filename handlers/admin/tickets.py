@@ -8,6 +8,7 @@ their own language, after the commit.
 
 from collections.abc import Callable
 from html import escape
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -20,8 +21,6 @@ from bot.delivery import Outcome as Delivered
 from bot.delivery import Sender
 from bot.formatting import format_datetime
 from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
-from bot.forms.engine import Markup
-from bot.forms.screens import below_the_opener
 from bot.i18n import _
 from bot.notices.tickets import author_name
 from bot.services import support as support_service
@@ -150,8 +149,14 @@ class AnswerForm(Form[AnswerData], state="ticket_answer_form"):
     def cancelled_text(self) -> str:
         return _("❌ Cancelled. Nothing was sent.")
 
-    async def show(self, context: FormContext, text: str, markup: Markup) -> None:
-        await below_the_opener(self.key, context, text, markup)
+    @classmethod
+    async def pressed_when_closed(
+        cls, callback: CallbackQuery, callback_data: FormCb, **data: Any
+    ) -> None:
+        if callback_data.action == "ok":
+            await answer_sent_already(callback, callback_data, data["session"])
+        else:
+            await super().pressed_when_closed(callback, callback_data, **data)
 
     def summary_text(self, data: AnswerData) -> str:
         return "\n".join(
@@ -250,7 +255,7 @@ async def answer_pressed(
     if ticket.status is not TicketStatus.OPEN:
         await callback.answer(refusal_text(ticket.status, ticket.id), show_alert=True)
         return
-    await AnswerForm.open(scenes, AnswerData(ticket_id=ticket.id))
+    await AnswerForm.open(scenes, AnswerData(ticket_id=ticket.id), below=True)
 
 
 async def answer_sent_already(
@@ -325,12 +330,4 @@ def create_router() -> Router:
     ):
         callbacks.register(handler, TicketCb.filter(F.action == action), flags=USERS)
     router.include_router(AnswerForm.as_router())
-    # tried only when the form is not open: its own router takes its buttons while it is
-    ended = Router(name="admin.tickets.answered")
-    ended.callback_query.register(
-        answer_sent_already,
-        FormCb.filter((F.form == AnswerForm.key) & (F.action == "ok")),
-        flags=USERS,
-    )
-    router.include_router(ended)
     return router

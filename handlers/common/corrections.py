@@ -79,14 +79,6 @@ class ProfileForm(Form[Correction], state="profile_form"):
     async def step_markup(self, step: Step[Correction], visit: Visit[Correction]) -> Markup:
         return share_contact() if step.name == "phone" else None
 
-    async def show(self, context: FormContext, text: str, markup: Markup) -> None:
-        """Below the /mydata card, which stays as it is."""
-        await context.event.bot.send_message(  # type: ignore[union-attr]
-            context.event.from_user.id,  # type: ignore[union-attr]
-            text,
-            reply_markup=markup,
-        )
-
     async def save(self, data: Correction, context: FormContext) -> Retry | None:
         try:
             change = CORRECTIONS[data.field]
@@ -129,7 +121,8 @@ CORRECTIONS = {"name": corrected_name, "email": corrected_email, "phone": correc
 
 async def correct(callback: CallbackQuery, callback_data: MyDataCb, scenes: ScenesManager) -> None:
     field = callback_data.action
-    await ProfileForm.open(scenes, Correction(field=field), step=field, single=True)
+    # below the /mydata card, which stays as it is
+    await ProfileForm.open(scenes, Correction(field=field), step=field, single=True, below=True)
 
 
 async def edit_language(callback: CallbackQuery, actor: Actor) -> None:

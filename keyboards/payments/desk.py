@@ -12,9 +12,10 @@ from bot.formatting import format_datetime, format_money
 from bot.i18n import _
 from bot.services.payments.ledger import Debtor, PaymentInfo
 from db.models import PaymentMethod
-from keyboards.forms import FormCb, Rows, form_button, pick_button
+from keyboards.forms import Rows, form_button, pick_button, pick_data
 from keyboards.ids import Id, Number
 from keyboards.labels import method_labels
+from keyboards.paging import page_row
 
 BUTTON_TEXT_MAX = 60
 # What an admin may choose by hand; `telegram` is recorded only by the in-chat payment.
@@ -54,16 +55,6 @@ def _row(text: str, data: CallbackData) -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(text=shorten(text), callback_data=data.pack())]
 
 
-def _pager(page: int, pages: int, make) -> list[InlineKeyboardButton]:
-    row = []
-    if page > 1:
-        row.append(InlineKeyboardButton(text="◀", callback_data=make(page - 1).pack()))
-    row.append(InlineKeyboardButton(text=f"{page}/{pages}", callback_data=make(page).pack()))
-    if page < pages:
-        row.append(InlineKeyboardButton(text="▶", callback_data=make(page + 1).pack()))
-    return row
-
-
 def cancel_row(form: str) -> list[InlineKeyboardButton]:
     return [form_button(_("❌ Cancel"), form, "no")]
 
@@ -77,13 +68,7 @@ def student_choice(
         for student_id, label in students
     ]
     if pages > 1:
-        rows.append(
-            _pager(
-                page,
-                pages,
-                lambda p: FormCb(form=form, action="pick", step=step, value=f"p{p}"),
-            )
-        )
+        rows.append(page_row(page, pages, lambda number: pick_data(form, step, f"p{number}")))
     rows.append(cancel_row(form))
     return rows
 
@@ -133,7 +118,7 @@ def debtors_list(debtors: Sequence[Debtor], page: int, pages: int) -> InlineKeyb
         for debtor in debtors
     ]
     if pages > 1:
-        rows.append(_pager(page, pages, lambda p: DebtorsCb(action="page", page=p)))
+        rows.append(page_row(page, pages, lambda number: DebtorsCb(action="page", page=number)))
     if debtors:
         rows.append(_row(_("📥 XLSX"), DebtorsCb(action="xlsx")))
     return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -71,6 +71,21 @@ async def test_a_button_of_another_form_or_another_step_is_out_of_date(client, s
     assert "<b>Description:</b> Grammar" in price.text  # the skip changed nothing
 
 
+async def test_an_older_summary_of_the_same_form_is_out_of_date(client, session, owner):
+    """Two runs of one form: ✅ under the first summary must not save the second's answers."""
+    await make_user(session, owner)
+    first = await course_summary(client, owner, name="General English")
+    second = await course_summary(client, owner, name="IELTS")
+    old = await client.press(owner, first.callback_data("✅ Confirm"), first.message_id)
+    assert [a.text for a in old.answers] == [STALE] and old.texts == []
+    assert await count(session, Course) == 0
+    cancel = await client.press(owner, first.callback_data("❌ Cancel"), first.message_id)
+    assert [a.text for a in cancel.answers] == [STALE]
+    saved = await client.press(owner, second.callback_data("✅ Confirm"), second.message_id)
+    assert saved.answers[0].text == "✅ Saved."
+    assert (await session.scalars(select(Course.name))).all() == ["IELTS"]
+
+
 async def test_opening_a_form_closes_the_one_open(client, session, owner):
     await make_user(session, owner)
     summary = await course_summary(client, owner)

@@ -91,7 +91,7 @@ class PaymentInfo:
 class PaymentResult:
     outcome: LedgerOutcome
     payment: PaymentInfo | None = None
-    balance: int | None = None
+    balance: int = 0  # the student's balance after it (0 when nothing was written)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +109,7 @@ class RefundInfo:
 class RefundResult:
     outcome: LedgerOutcome
     refund: RefundInfo | None = None
-    balance: int | None = None
+    balance: int = 0  # the student's balance after it (0 when nothing was written)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,13 +3,12 @@ payments list (listing), reversing a payment (reversal) and refunding a credit (
 
 The three forms run on the form engine (bot/forms): nothing is written before ✅, and each
 `save` is one ledger call (the row, the running balance and the audit entry in one
-transaction); receipts and correction notices go out after the commit (bot/jobs/receipts.py).
+transaction); receipts and correction notices go out after the commit (bot/notices/receipts.py).
 """
 
 from aiogram import Router
 
 from handlers.admin.payments import desk, listing, refund, reversal
-from handlers.admin.payments.common import closed_forms_router
 
 
 def create_router() -> Router:
@@ -19,6 +18,5 @@ def create_router() -> Router:
         listing.create_router(),
         reversal.create_router(),
         refund.create_router(),
-        closed_forms_router(desk.PayForm, reversal.ReverseForm, refund.RefundForm),
     )
     return router

@@ -1,21 +1,20 @@
 """What the payment, reversal and refund forms share: the permission, the amount and the
 text steps' rules and wording, the method step, the balance before → after."""
 
-from aiogram import F, Router
-from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.fsm.scene import ScenesManager
-from aiogram.types import CallbackQuery
+from collections.abc import Callable
+from typing import Any
 
 from bot.config import Settings
 from bot.formatting import format_money
 from bot.forms import Form, FormContext, FormData, OutOfDate, Refusal, Step
-from bot.forms.engine import Markup
+from bot.forms.engine import Reader
 from bot.i18n import _
 from bot.services.payments import ledger
+from bot.wording import amount_problem
 from db.base import utcnow
 from db.models import Permission
-from keyboards.forms import FormCb
-from keyboards.payments.desk import DESK_METHODS, method_choice
+from keyboards.forms import Rows
+from keyboards.payments.desk import DESK_METHODS, cancel_row, method_choice
 
 PAYMENTS = {"permission": Permission.PAYMENTS}
 TEXT_MAX = 500  # a note or a reason
@@ -24,23 +23,10 @@ PAY_FORM, REVERSE_FORM, REFUND_FORM = "pay_form", "reverse_form", "refund_form"
 
 
 class MoneyForm(Form):
-    """The base of the payment desk's forms: the main menu's buttons stay the menu's, and a
-    form opened from a button of a card, a list or a receipt asks in a new message below it
-    (that message stays as it is); the form's later screens edit their own message."""
+    """The base of the payment desk's forms. One opened from a button of a card, a list or
+    a receipt is opened `below` it: that message stays as it is."""
 
     flags = PAYMENTS
-
-    @classmethod
-    async def open_below(cls, scenes: ScenesManager, data: FormData, step: str | None = None):
-        await scenes.enter(cls, form_data=data, form_step=step, form_single=False, below=True)
-
-    async def show(self, context: FormContext, text: str, markup: Markup) -> None:
-        if context.data.get("below") and isinstance(context.event, CallbackQuery):
-            await context.event.bot.send_message(  # type: ignore[union-attr]
-                context.event.from_user.id, text, reply_markup=markup
-            )
-        else:
-            await super().show(context, text, markup)
 
 
 # --- a note or a reason -----------------------------------------------------------------
@@ -75,6 +61,22 @@ async def read_reason(data: HasReason, text: str | None, context: FormContext) -
     """A reversal's or a refund's reason; the balance is read for the summary's change line."""
     data.reason = clean_text(text)
     data.balance = await ledger.balance(context.session, data.student_id)
+
+
+def reason_step(prompt: Callable[[Any], str]) -> Step:
+    return Step("reason", prompt, read=read_reason, buttons=cancel_buttons)
+
+
+# --- the amount -------------------------------------------------------------------------
+
+
+def amount_step(prompt: Callable[[Any], str], read: Reader) -> Step:
+    """A payment's or a refund's amount, in so'm, typed under a ❌ Cancel."""
+    return Step("amount", prompt, read=read, buttons=cancel_buttons, problem=amount_problem)
+
+
+def cancel_buttons(data: FormData, form: str) -> Rows:
+    return [cancel_row(form)]
 
 
 # --- the method -------------------------------------------------------------------------
@@ -118,21 +120,3 @@ def signed_money(amount: int) -> str:
 
 def today(settings: Settings):
     return utcnow().astimezone(settings.centre.tz).date()
-
-
-# --- a form's button with no such form open ---------------------------------------------
-
-
-async def form_not_open(callback: CallbackQuery) -> None:
-    """The access guard has checked the permission before this runs (a refusal is answered
-    and audited by the fallback, as for any other payment button); the press goes on to the
-    fallback's out-of-date answer."""
-    raise SkipHandler
-
-
-def closed_forms_router(*forms: type[Form]) -> Router:
-    """After the forms' own routers: their buttons pressed when they are not open."""
-    router = Router(name="admin.payments.closed_forms")
-    keys = {form.key for form in forms}
-    router.callback_query.register(form_not_open, FormCb.filter(F.form.in_(keys)), flags=PAYMENTS)
-    return router

@@ -9,14 +9,13 @@ background (bot/jobs/receipts.py): they wait for the outbound pace, the desk goe
 
 from html import escape
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, Message
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import Sender
 from bot.filters.menu import MenuButton
 from bot.formatting import format_money
 from bot.forms import Advance, FormContext, OutOfDate, Refusal, Retry, Step
@@ -29,7 +28,7 @@ from bot.services.payments.ledger import LedgerOutcome, PaymentInfo
 from bot.services.payments.payment_desk import StudentRef, StudentsFound
 from bot.services.people import InvalidQuery
 from bot.telegram import edit_or_send
-from bot.wording import amount_problem, stale_button_text
+from bot.wording import stale_button_text
 from db.base import utcnow
 from db.ids import ID_MAX
 from db.models import PaymentMethod
@@ -39,6 +38,7 @@ from handlers.admin.payments.common import (
     TEXT_MAX,
     HasMethod,
     MoneyForm,
+    amount_step,
     balance_change,
     choose_method,
     clean_text,
@@ -214,13 +214,7 @@ class PayForm(MoneyForm, state=PAY_FORM):
             pick=pick_student,
             buttons=student_buttons,
         ),
-        Step(
-            "amount",
-            amount_prompt,
-            read=read_amount,
-            buttons=lambda data, form: [cancel_row(form)],
-            problem=amount_problem,
-        ),
+        amount_step(amount_prompt, read_amount),
         method_step(lambda data: _("Step 3/4 — how was it paid?"), pick_method),
         Step(
             "note",
@@ -272,12 +266,9 @@ class PayForm(MoneyForm, state=PAY_FORM):
             await edit_or_send(callback, gone_text(), None)  # type: ignore[arg-type]
             return None
         context.toast = _("✅ Saved.")
-        balance = result.balance if result.balance is not None else 0
+        balance = result.balance
         receipt = await receipts.receipt_notice(session, context.settings, result.payment, balance)
-        if receipt is not None:
-            bot: Bot = context.bot
-            sender: Sender = context.sender
-            sender.in_background(receipt.send(bot, sender))
+        context.send_later(receipt)
         await edit_or_send(
             callback,  # type: ignore[arg-type]
             saved_text(
@@ -305,7 +296,7 @@ async def new_pressed(
         await callback.answer(stale_button_text())
         return
     data = PayData(student_id=student.id, name=student.full_name)
-    await PayForm.open_below(scenes, data, step="amount")
+    await PayForm.open(scenes, data, step="amount", below=True)
 
 
 def create_router() -> Router:

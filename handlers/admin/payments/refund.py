@@ -10,21 +10,20 @@ commit, in the background.
 
 from html import escape
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import Sender
 from bot.formatting import format_money
-from bot.forms import FormContext, Refusal, Retry, Step
+from bot.forms import FormContext, Refusal, Retry
 from bot.i18n import _
 from bot.notices import receipts
 from bot.notices.receipts import method_label
 from bot.services.parsing import parse_amount
 from bot.services.payments import ledger, payment_desk
 from bot.services.payments.ledger import LedgerOutcome
-from bot.wording import amount_problem, stale_button_text
+from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import PaymentMethod
 from handlers.admin.payments.common import (
@@ -34,14 +33,15 @@ from handlers.admin.payments.common import (
     HasMethod,
     HasReason,
     MoneyForm,
+    amount_step,
     balance_change,
     choose_method,
     method_step,
-    read_reason,
+    reason_step,
 )
 from handlers.admin.payments.listing import show_list
 from keyboards.forms import summary_keyboard
-from keyboards.payments.desk import DeskCb, cancel_row
+from keyboards.payments.desk import DeskCb
 
 
 class RefundData(HasMethod, HasReason):
@@ -94,20 +94,9 @@ class RefundForm(MoneyForm, state=REFUND_FORM):
     data_type = RefundData
     edit_from = "amount"
     steps = (
-        Step(
-            "amount",
-            amount_prompt,
-            read=read_amount,
-            buttons=lambda data, form: [cancel_row(form)],
-            problem=amount_problem,
-        ),
+        amount_step(amount_prompt, read_amount),
         method_step(lambda data: _("Step 2/3 — how is it paid back?"), pick_method),
-        Step(
-            "reason",
-            reason_prompt,
-            read=read_reason,
-            buttons=lambda data, form: [cancel_row(form)],
-        ),
+        reason_step(reason_prompt),
     )
 
     def title(self, data: RefundData) -> str:
@@ -150,18 +139,15 @@ class RefundForm(MoneyForm, state=REFUND_FORM):
             context.toast = stale_button_text()  # the student is gone
             return None
         context.toast = _("💸 Refund saved.")
-        balance = result.balance if result.balance is not None else 0
         notice = await receipts.refund_notice(
             session,
             settings,
             student_id=data.student_id,
             amount=data.amount,
             method=data.method,
-            balance=balance,
+            balance=result.balance,
         )
-        bot: Bot = context.bot
-        sender: Sender = context.sender
-        sender.in_background(notice.send(bot, sender))
+        context.send_later(notice)
         await show_list(context.event, session, settings, data.student_id)  # type: ignore[arg-type]
         return None
 
@@ -179,7 +165,7 @@ async def refund_pressed(
         await callback.answer(no_credit_text(), show_alert=True)
         return
     data = RefundData(student_id=student.id, name=student.full_name, credit=credit)
-    await RefundForm.open_below(scenes, data, step="amount")
+    await RefundForm.open(scenes, data, step="amount", below=True)
 
 
 def create_router() -> Router:

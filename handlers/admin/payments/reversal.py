@@ -9,14 +9,13 @@ after the commit, in the background.
 
 from html import escape
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.fsm.scene import ScenesManager
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import Sender
 from bot.formatting import format_money
-from bot.forms import FormContext, Retry, Step
+from bot.forms import FormContext, Retry
 from bot.i18n import _
 from bot.notices import receipts
 from bot.services.payments import ledger, payment_desk
@@ -30,11 +29,11 @@ from handlers.admin.payments.common import (
     HasReason,
     MoneyForm,
     balance_change,
-    read_reason,
+    reason_step,
 )
 from handlers.admin.payments.listing import show_list
 from keyboards.forms import summary_keyboard
-from keyboards.payments.desk import DeskCb, cancel_row
+from keyboards.payments.desk import DeskCb
 
 
 class ReverseData(HasReason):
@@ -59,14 +58,7 @@ class ReverseForm(MoneyForm, state=REVERSE_FORM):
     key = "rv"
     data_type = ReverseData
     edit_from = "reason"
-    steps = (
-        Step(
-            "reason",
-            reason_prompt,
-            read=read_reason,
-            buttons=lambda data, form: [cancel_row(form)],
-        ),
-    )
+    steps = (reason_step(reason_prompt),)
 
     def title(self, data: ReverseData) -> str:
         return _("↩️ <b>Reverse a payment</b> of {name}: {amount}").format(
@@ -111,12 +103,8 @@ class ReverseForm(MoneyForm, state=REVERSE_FORM):
             context.toast = stale_button_text()  # the payment or its student is gone
             return None
         context.toast = _("↩️ Reversed.")
-        balance = result.balance if result.balance is not None else 0
-        notice = await receipts.reversal_notice(session, settings, result.payment, balance)
-        if notice is not None:
-            bot: Bot = context.bot
-            sender: Sender = context.sender
-            sender.in_background(notice.send(bot, sender))
+        notice = await receipts.reversal_notice(session, settings, result.payment, result.balance)
+        context.send_later(notice)
         await show_list(context.event, session, settings, result.payment.student_id)  # type: ignore[arg-type]
         return None
 
@@ -138,7 +126,7 @@ async def reverse_pressed(
     data = ReverseData(
         payment_id=payment.id, student_id=student.id, name=student.full_name, amount=payment.amount
     )
-    await ReverseForm.open_below(scenes, data)
+    await ReverseForm.open(scenes, data, below=True)
 
 
 def create_router() -> Router:

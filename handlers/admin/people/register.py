@@ -17,8 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.formatting import format_date, format_phone
 from bot.forms import Form, FormContext, FormData, Refusal, Retry, Step
-from bot.forms.engine import Markup
-from bot.forms.screens import below_the_opener
 from bot.i18n import _
 from bot.services import parsing
 from bot.services import people as people_service
@@ -141,9 +139,6 @@ class RegisterForm(Form[RegisterData], state="register_form"):
     def while_confirming_text(self) -> str:
         return _("ℹ️ Use the buttons under the summary above: ✅ Save, ✏️ Edit or ❌ Cancel.")
 
-    async def show(self, context: FormContext, text: str, markup: Markup) -> None:
-        await below_the_opener(self.key, context, text, markup)
-
     def summary_text(self, data: RegisterData) -> str:
         lines = [
             _("Check the new parent:") if data.parent else _("Check the new student:"),
@@ -195,7 +190,7 @@ class RegisterForm(Form[RegisterData], state="register_form"):
 
 
 async def register_student_pressed(callback: CallbackQuery, scenes: ScenesManager) -> None:
-    await RegisterForm.open(scenes, RegisterData(role=Role.STUDENT.value))
+    await RegisterForm.open(scenes, RegisterData(role=Role.STUDENT.value), below=True)
 
 
 async def register_parent_pressed(
@@ -206,7 +201,7 @@ async def register_parent_pressed(
         await callback.answer(stale_button_text())
         return
     data = RegisterData(role=Role.PARENT.value, child=child.id, child_name=child.full_name or "")
-    await RegisterForm.open(scenes, data)
+    await RegisterForm.open(scenes, data, below=True)
 
 
 def create_router() -> Router:

@@ -17,8 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.filters.menu import MenuButton
 from bot.forms import Advance, Form, FormContext, FormData, Refusal, Step
-from bot.forms.engine import Markup, reply
-from bot.forms.screens import below_the_opener
 from bot.i18n import _
 from bot.services import people as people_service
 from bot.services.access import Actor
@@ -163,23 +161,6 @@ class SearchForm(Form[SearchData], state="people_search"):
     def step_text(self, step: Step[SearchData], data: SearchData) -> str:
         return step.prompt(data)
 
-    async def show(self, context: FormContext, text: str, markup: Markup) -> None:
-        """The home edits the pressed message; the link prompt comes below the card."""
-        if linking_opened(context):
-            await below_the_opener(self.key, context, text, markup)
-        else:
-            await reply(context, text, markup)
-
-
-def linking_opened(context: FormContext) -> bool:
-    event = context.event
-    if not isinstance(event, CallbackQuery):
-        return False
-    try:
-        return PeopleCb.unpack(event.data or "").action == "lk"
-    except (TypeError, ValueError):
-        return False
-
 
 async def show_people(message: Message, scenes: ScenesManager) -> None:
     await SearchForm.open(scenes, SearchData())
@@ -199,7 +180,8 @@ async def link_pressed(
     if child is None:
         await callback.answer(stale_button_text())
         return
-    await SearchForm.open(scenes, SearchData(child=child.id, child_name=child.full_name or ""))
+    data = SearchData(child=child.id, child_name=child.full_name or "")
+    await SearchForm.open(scenes, data, below=True)  # the link prompt comes below the card
 
 
 async def link_pick_pressed(
