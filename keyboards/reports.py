@@ -17,6 +17,7 @@ from bot.i18n import _
 from bot.services.reports.period import Period
 from bot.services.reports.scope import Choices, ScopeKind
 from keyboards.ids import Number
+from keyboards.paging import page_row
 
 
 class ReportCb(CallbackData, prefix="rp"):
@@ -117,17 +118,14 @@ def choices_keyboard(
         ]
         for choice in choices.items
     ]
-    if choices.pages > 1:
-
-        def page(text: str, number: int) -> InlineKeyboardButton:
-            return _button(
-                text, action="scopes", report=report, period=period, scope=kind.value, page=number
-            )
-
-        paging = [page("◀", choices.page - 1)] if choices.page > 1 else []
-        paging.append(page(f"{choices.page}/{choices.pages}", choices.page))
-        if choices.page < choices.pages:
-            paging.append(page("▶", choices.page + 1))
+    paging = page_row(
+        choices.page,
+        choices.pages,
+        lambda number: ReportCb(
+            action="scopes", report=report, period=period, scope=kind.value, page=number
+        ),
+    )
+    if paging:
         rows.append(paging)
     rows.append([_button(_("⬅ Back"), action="period", report=report, period=period)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
