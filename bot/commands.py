@@ -55,6 +55,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("groups", __("All groups: timetable, students, lessons"), frozenset({Role.ADMIN})),
     CommandSpec("pay", __("Record a payment: receipt to the student"), frozenset({Role.ADMIN})),
     CommandSpec("debtors", __("Debtors: remind, download XLSX"), frozenset({Role.ADMIN})),
+    CommandSpec("reports", __("Reports: finance, with a chart and XLSX"), frozenset({Role.ADMIN})),
     CommandSpec("apply", __("Ask to study at the centre"), only_without_role=True),
     CommandSpec("today", __("My lessons today: mark attendance"), frozenset({Role.TEACHER})),
     CommandSpec(

@@ -8,6 +8,7 @@ query. Errors can be queued (`fail_next`) to play 429 retry-after, 403 blocked,
 400 and 5xx.
 """
 
+import io
 import json
 import re
 from collections import deque
@@ -382,14 +383,32 @@ class MockedSession(PinnedResponses, BaseSession):
             **({"caption": method.caption} if method.caption is not None else {}),
         }
 
+    @staticmethod
+    def _image_size(data: bytes) -> tuple[int, int]:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            return Image.open(io.BytesIO(data)).size
+        except UnidentifiedImageError:
+            raise TelegramError(400, "Bad Request: IMAGE_PROCESS_FAILED") from None
+
     def _store_photo(self, bot: Bot, method: SendPhoto) -> dict[str, Any]:
-        """Re-sends a known photo by file id (`telegram.photos`); nothing else."""
+        """Re-sends a known photo by file id (`telegram.photos`), or takes an uploaded image
+        (a chart), which must be a picture Pillow opens; its bytes stay in `telegram.uploads`."""
         if method.caption is not None:
             self._visible_text(bot, method.caption, method.parse_mode, limit=1024)
         self._check_markup(method.reply_markup)
-        if not (isinstance(method.photo, str) and method.photo in self.telegram.photos):
+        photo = method.photo
+        if isinstance(photo, BufferedInputFile):
+            width, height = self._image_size(photo.data)
+            photo = f"photo-{next(self.telegram.message_ids)}"
+            self.telegram.photos.add(photo)
+            self.telegram.uploads[photo] = (method.photo.filename or "photo", method.photo.data)
+        elif isinstance(photo, str) and photo in self.telegram.photos:
+            width = height = 1
+        else:
             raise TelegramError(400, "Bad Request: wrong file identifier/HTTP URL specified")
-        size = {"file_id": method.photo, "file_unique_id": method.photo, "width": 1, "height": 1}
+        size = {"file_id": photo, "file_unique_id": photo, "width": width, "height": height}
         return {
             "message_id": next(self.telegram.message_ids),
             "date": 1_700_000_000,

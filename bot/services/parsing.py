@@ -10,6 +10,7 @@ reason. Nothing here knows aiogram or gettext.
 * whole numbers within limits (`15` or `15%`);
 * dates: `DD.MM.YYYY` (`31.02.2025` is refused as a day that does not exist); a birth
   date also refuses the future and years before 1900;
+* a range of dates (a report's period): the end not before the start, at most some years;
 * times: `HH:MM`, 24-hour, in the centre's time zone (`25:00` is refused); a weekly slot
   is a start time and a length, `14:00 90` or `14:00-15:30`;
 * phones: `+998 90 123-45-67`, `998901234567` or `90 123 45 67` → `+998901234567`;
@@ -80,6 +81,7 @@ class Problem(StrEnum):
     DATE_PAST = "date_past"
     DATE_TOO_FAR = "date_too_far"
     SCORE_LINES = "score_lines"  # facts: `errors`, the bad lines (`LineError`)
+    RANGE_TOO_LONG = "range_too_long"  # facts: `years`, the longest range allowed
 
 
 class Invalid(ValueError):
@@ -162,6 +164,20 @@ def parse_date(text: str | None) -> date:
     if not 1 <= day <= days:
         raise Invalid(Problem.NO_SUCH_DAY, day=day, month=month, year=year, days=days)
     return date(year, month, day)
+
+
+def check_date_range(start: date, end: date, *, max_years: int) -> tuple[date, date]:
+    """A range of days, both included: the end not before the start, at most `max_years`
+    long (from 1 March 2024, three years end on 28 February 2027 at the latest)."""
+    if end < start:
+        raise Invalid(Problem.END_BEFORE_START)
+    try:
+        limit = start.replace(year=start.year + max_years)
+    except ValueError:  # 29 February: the limit is 1 March
+        limit = date(start.year + max_years, 3, 1)
+    if end >= limit:
+        raise Invalid(Problem.RANGE_TOO_LONG, years=max_years)
+    return start, end
 
 
 def parse_birth_date(raw: str, today: date) -> date:

@@ -8,9 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters.menu import MenuButton
 from bot.i18n import _
+from bot.services.access import Actor
 from bot.services.people import CentreOverview, centre_overview
 from bot.telegram import is_not_modified, shows_already
-from db.models import Role
+from db.models import Permission, Role
 from keyboards.admin import AdminCb, admin_panel
 
 
@@ -33,19 +34,23 @@ def render_overview(overview: CentreOverview) -> str:
     )
 
 
-async def show_panel(message: Message, session: AsyncSession) -> None:
-    text = render_overview(await centre_overview(session))
-    await message.answer(text, reply_markup=admin_panel())
+def panel_markup(actor: Actor):
+    return admin_panel(reports=actor.can(Permission.REPORTS))
 
 
-async def refresh_panel(callback: CallbackQuery, session: AsyncSession) -> None:
+async def show_panel(message: Message, session: AsyncSession, actor: Actor) -> None:
     text = render_overview(await centre_overview(session))
+    await message.answer(text, reply_markup=panel_markup(actor))
+
+
+async def refresh_panel(callback: CallbackQuery, session: AsyncSession, actor: Actor) -> None:
+    text = render_overview(await centre_overview(session))
+    markup = panel_markup(actor)
     if not isinstance(callback.message, Message):
         # Too old to edit (Telegram keeps inline messages editable for 48 h): send anew.
-        await callback.bot.send_message(callback.from_user.id, text, reply_markup=admin_panel())
+        await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)
         await callback.answer()
         return
-    markup = admin_panel()
     if shows_already(callback.message, text, markup):
         await callback.answer(_("ℹ️ Nothing has changed."))
         return

@@ -52,13 +52,20 @@ async def test_the_owner_sees_the_admin_panel(client, session, owner, alice):
     assert "Administration" in reply.text
     assert "People: 2 (blocked the bot: 0)" in reply.text
     assert "Students: 1 · Parents: 0" in reply.text
-    assert reply.buttons() == ["🔄 Refresh"]
+    assert reply.buttons() == ["📊 Reports", "🔄 Refresh"]
 
 
 async def test_an_admin_from_the_database_sees_it_too(client, session, alice):
     await make_user(session, alice, roles=[Role.ADMIN], permissions=[Permission.REPORTS])
     reply = await client.send(alice, "🛠 Administration")
     assert "Administrators: 1 · Teachers: 0" in reply.text
+    assert reply.buttons() == ["📊 Reports", "🔄 Refresh"]
+
+
+async def test_the_reports_button_is_for_those_who_may_read_reports(client, session, alice):
+    await make_user(session, alice, roles=[Role.ADMIN], permissions=[Permission.PAYMENTS])
+    reply = await client.send(alice, "/admin")
+    assert reply.buttons() == ["🔄 Refresh"]
 
 
 async def test_refresh_edits_only_when_something_changed(client, session, owner):

@@ -1,0 +1,196 @@
+"""The finance report: what was charged, collected, reversed and refunded in a period.
+
+* charged: the charges (not cancelled) for the months the period touches (a charge is for
+  a month: a range from 15 March counts March's charges);
+* collected: payments received in the period (centre time), by method; a payment reversed
+  later still counts as collected when it came, and its reversal counts when it is made;
+* net = collected − reversals − refunds;
+* debt at the period's end: what every student owed at the end of its last day, for
+  charges up to then, after their credit then;
+* collection rate = (collected − reversals) ÷ charged, None when nothing was charged.
+
+The same figures month by month, and per course, group and teacher: there the period's
+charges, what is left unpaid of them at the period's end (each student's credit covers
+their oldest charges first) and the debt then. With a filter, payments, reversals and
+refunds are those of the students enrolled in its groups at some time in the period.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.reports.period import Period, month_bounds, month_start
+from bot.services.reports.scope import Scope
+from db.models import PaymentMethod
+from db.repositories import reports as repo
+
+METHODS = tuple(PaymentMethod)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """One period's (or one month's) figures."""
+
+    charged: int = 0
+    collected: int = 0
+    by_method: dict[PaymentMethod, int] = field(default_factory=dict)
+    reversed: int = 0
+    refunded: int = 0
+
+    @property
+    def net(self) -> int:
+        return self.collected - self.reversed - self.refunded
+
+    @property
+    def collection_rate(self) -> float | None:
+        if self.charged <= 0:
+            return None
+        return (self.collected - self.reversed) / self.charged
+
+
+@dataclass(frozen=True, slots=True)
+class Month:
+    month: date
+    money: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """A course's, group's or teacher's line (id None: no group / no teacher)."""
+
+    id: int | None
+    name: str | None
+    charged: int
+    unpaid: int
+    debt: int
+
+    @property
+    def paid(self) -> int:
+        return self.charged - self.unpaid
+
+    @property
+    def collection_rate(self) -> float | None:
+        return None if self.charged <= 0 else self.paid / self.charged
+
+
+@dataclass(frozen=True, slots=True)
+class FinanceReport:
+    period: Period
+    scope: Scope
+    total: Money
+    debt: int
+    months: list[Month]
+    by_course: list[Share]
+    by_group: list[Share]
+    by_teacher: list[Share]
+
+    @property
+    def is_empty(self) -> bool:
+        total = self.total
+        return not (total.charged or total.collected or total.reversed or total.refunded)
+
+
+def chart_buckets(months: list[Month], most: int = 12) -> list[list[Month]]:
+    """The months in at most `most` bars: one a month, or n consecutive months a bar
+    (37 months: 4 a bar, 10 bars)."""
+    size = max(1, -(-len(months) // most))
+    return [months[index : index + size] for index in range(0, len(months), size)]
+
+
+def total_of(months: list[Month]) -> Money:
+    return _sum(months)
+
+
+def _add(figures: dict[str, int], key: str, amount: int) -> None:
+    figures[key] = figures.get(key, 0) + amount
+
+
+async def build(session: AsyncSession, period: Period, scope: Scope, tz: ZoneInfo) -> FinanceReport:
+    months = period.months()
+    bounds = month_bounds(months, tz)
+    start, end = period.utc_bounds(tz)
+    bounds[0], bounds[-1] = start, end  # a range may start and end within a month
+    filters = scope.filters()
+    first_month = month_start(period.start)
+
+    charged = {
+        row_month: int(amount)
+        for row_month, amount in await repo.charged_by_month(
+            session, first_month, period.end, filters
+        )
+    }
+    cash: dict[int, dict[str, int]] = defaultdict(dict)
+    methods: dict[int, dict[PaymentMethod, int]] = defaultdict(dict)
+    rows = await repo.cash_by_month(session, bounds, filters, period.start, period.end)
+    for kind, index, method, amount in rows:
+        _add(cash[index], kind, int(amount))
+        if kind == "paid":
+            by_method = methods[index]
+            by_method[PaymentMethod(method)] = by_method.get(PaymentMethod(method), 0) + int(amount)
+
+    month_rows = [
+        Month(month, _money(charged.get(month, 0), cash[index], methods[index]))
+        for index, month in enumerate(months)
+    ]
+    if filters.is_centre:
+        debt = await repo.centre_debt_at(session, period.end, end)
+    else:
+        debt = None
+    shares = {}
+    for dimension in repo.DIMENSIONS:
+        shares[dimension] = await _shares(session, dimension, first_month, period.end, end, filters)
+    if debt is None:  # a filter: the debt of its charges (its groups' lines add up to it)
+        debt = sum(share.debt for share in shares["group"])
+    return FinanceReport(
+        period=period,
+        scope=scope,
+        total=_sum(month_rows),
+        debt=debt,
+        months=month_rows,
+        by_course=shares["course"],
+        by_group=shares["group"],
+        by_teacher=shares["teacher"],
+    )
+
+
+def _money(charged: int, cash: dict[str, int], methods: dict[PaymentMethod, int]) -> Money:
+    return Money(
+        charged=charged,
+        collected=cash.get("paid", 0),
+        by_method={method: methods.get(method, 0) for method in METHODS},
+        reversed=cash.get("reversed", 0),
+        refunded=cash.get("refunded", 0),
+    )
+
+
+def _sum(months: list[Month]) -> Money:
+    return Money(
+        charged=sum(row.money.charged for row in months),
+        collected=sum(row.money.collected for row in months),
+        by_method={
+            method: sum(row.money.by_method.get(method, 0) for row in months) for method in METHODS
+        },
+        reversed=sum(row.money.reversed for row in months),
+        refunded=sum(row.money.refunded for row in months),
+    )
+
+
+async def _shares(
+    session: AsyncSession,
+    dimension: str,
+    first_month: date,
+    last_day: date,
+    as_of,
+    filters: repo.ScopeFilter,
+) -> list[Share]:
+    rows = await repo.breakdown(session, dimension, first_month, last_day, as_of, filters)
+    named = await repo.names(session, dimension, [key for key, *_ in rows if key is not None])
+    shares = [
+        Share(key, named.get(key) if key is not None else None, int(c), int(u), int(d))
+        for key, c, u, d in rows
+        if c or d
+    ]
+    return sorted(shares, key=lambda share: (-share.charged, -share.debt, share.name or ""))

@@ -1,0 +1,111 @@
+"""A report's spreadsheet (openpyxl): one sheet per view.
+
+Each sheet starts with what it is about (the report, the period, the filter: label and
+value rows), then a bold header row that stays in view (frozen), the rows, and a totals
+row of formulas (SUM, and for a rate the ratio of two totals). Money is a number with a
+so'm number format, never text; rates are numbers formatted as percentages. The words
+come from the caller in the reader's language.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from io import BytesIO
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+TITLE_MAX = 31  # Excel's limit on a sheet's name
+_FORBIDDEN = str.maketrans({char: " " for char in "[]:*?/\\"})
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    MONEY = "money"
+    NUMBER = "number"
+    RATE = "rate"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    title: str
+    kind: Kind = Kind.TEXT
+    width: int = 16
+    # a rate's total: the ratio of these two columns' totals (indexes in the sheet)
+    ratio_of: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    title: str
+    intro: Sequence[tuple[str, str]]  # (label, value) rows above the table
+    columns: Sequence[Column]
+    rows: Sequence[Sequence[Any]]
+    totals_label: str | None = None  # None: no totals row
+    notes: Sequence[str] = field(default_factory=tuple)  # lines under the table
+
+
+def sheet_title(title: str) -> str:
+    return title.translate(_FORBIDDEN).strip()[:TITLE_MAX] or "-"
+
+
+def render_xlsx(sheets: Sequence[Sheet], money_format: str) -> bytes:
+    """`money_format`: e.g. `#,##0 "soʻm"` (the unit word in the reader's language)."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for sheet in sheets:
+        _write(workbook.create_sheet(sheet_title(sheet.title)), sheet, money_format)
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _formats(money_format: str) -> dict[Kind, str | None]:
+    return {Kind.TEXT: None, Kind.MONEY: money_format, Kind.NUMBER: "#,##0", Kind.RATE: "0.0%"}
+
+
+def _write(target, sheet: Sheet, money_format: str) -> None:
+    formats = _formats(money_format)
+    bold = Font(bold=True)
+    for row, (label, value) in enumerate(sheet.intro, start=1):
+        target.cell(row=row, column=1, value=label).font = bold
+        target.cell(row=row, column=2, value=value)
+    header_row = len(sheet.intro) + 2 if sheet.intro else 1
+    for index, column in enumerate(sheet.columns, start=1):
+        cell = target.cell(row=header_row, column=index, value=column.title)
+        cell.font, cell.fill = bold, HEADER_FILL
+        target.column_dimensions[get_column_letter(index)].width = column.width
+    target.freeze_panes = target.cell(row=header_row + 1, column=1)
+    first = header_row + 1
+    for offset, values in enumerate(sheet.rows):
+        for index, (column, value) in enumerate(zip(sheet.columns, values, strict=True), 1):
+            cell = target.cell(row=first + offset, column=index, value=value)
+            if formats[column.kind]:
+                cell.number_format = formats[column.kind]
+    last = first + len(sheet.rows) - 1
+    if sheet.totals_label is not None:
+        _totals(target, sheet, first, last, formats)
+    below = last + (3 if sheet.totals_label is not None else 2)
+    for offset, note in enumerate(sheet.notes):
+        target.cell(row=below + offset, column=1, value=note)
+
+
+def _totals(target, sheet: Sheet, first: int, last: int, formats: dict[Kind, str | None]) -> None:
+    row = last + 1
+    bold = Font(bold=True)
+    target.cell(row=row, column=1, value=sheet.totals_label).font = bold
+    for index, column in enumerate(sheet.columns, start=1):
+        letter = get_column_letter(index)
+        if column.kind in (Kind.MONEY, Kind.NUMBER):
+            value = f"=SUM({letter}{first}:{letter}{last})" if last >= first else 0
+        elif column.kind is Kind.RATE and column.ratio_of is not None:
+            top, bottom = (get_column_letter(i + 1) for i in column.ratio_of)
+            value = f'=IF({bottom}{row}=0,"",{top}{row}/{bottom}{row})'
+        else:
+            continue
+        cell = target.cell(row=row, column=index, value=value)
+        cell.font = bold
+        cell.number_format = formats[column.kind] or "General"

@@ -1,0 +1,313 @@
+"""Report queries: sums grouped in SQL (never a loop over ledger rows in Python). Never commits.
+
+Months are the centre's: the caller passes the UTC moments at which its months begin
+(`bounds`, one more than months), and a moment is put in its month by a CASE over them,
+which reads the same on SQLite and PostgreSQL and knows nothing of time zone rules.
+
+A filter (`ScopeFilter`) narrows charges to the enrolments of its groups, and payments,
+reversals and refunds (a student's, not a group's) to the students enrolled in its groups
+at some time in the period.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, and_, case, func, literal, or_, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    Charge,
+    Course,
+    Enrolment,
+    Group,
+    Payment,
+    Refund,
+    Role,
+    RoleAssignment,
+    User,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeFilter:
+    course_id: int | None = None
+    group_id: int | None = None
+    teacher_id: int | None = None
+
+    @property
+    def is_centre(self) -> bool:
+        return self.course_id is None and self.group_id is None and self.teacher_id is None
+
+
+def _group_conditions(scope: ScopeFilter) -> list[ColumnElement[bool]]:
+    conditions = []
+    if scope.course_id is not None:
+        conditions.append(Group.course_id == scope.course_id)
+    if scope.group_id is not None:
+        conditions.append(Group.id == scope.group_id)
+    if scope.teacher_id is not None:
+        conditions.append(Group.teacher_id == scope.teacher_id)
+    return conditions
+
+
+def _students_in_scope(scope: ScopeFilter, first_day: date, last_day: date) -> Select[Any]:
+    """The students with an enrolment in the scope's groups during [first_day, last_day]."""
+    return (
+        select(Enrolment.student_id)
+        .join(Group, Group.id == Enrolment.group_id)
+        .where(
+            *_group_conditions(scope),
+            Enrolment.joined_on <= last_day,
+            or_(Enrolment.left_on.is_(None), Enrolment.left_on >= first_day),
+        )
+    )
+
+
+def _bucket(column: Any, bounds: Sequence[datetime]) -> Any:
+    """The index of the month a moment falls in (the caller keeps it within the bounds)."""
+    return case(
+        *[(column < bounds[index + 1], index) for index in range(len(bounds) - 1)],
+        else_=len(bounds) - 1,
+    )
+
+
+# --- names and choices of filters ---------------------------------------------------------
+
+
+async def course_name(session: AsyncSession, course_id: int) -> str | None:
+    return await session.scalar(select(Course.name).where(Course.id == course_id))
+
+
+async def group_name(session: AsyncSession, group_id: int) -> str | None:
+    return await session.scalar(select(Group.name).where(Group.id == group_id))
+
+
+def _teachers() -> Select[Any]:
+    return (
+        select(User.id, func.coalesce(User.full_name, "—"))
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(RoleAssignment.role == Role.TEACHER.value, User.deleted_at.is_(None))
+    )
+
+
+async def teacher_name(session: AsyncSession, teacher_id: int) -> str | None:
+    row = (await session.execute(_teachers().where(User.id == teacher_id))).first()
+    return None if row is None else row[1]
+
+
+def _choices(kind: str) -> Select[Any]:
+    if kind == "k":
+        return select(Course.id, Course.name)
+    if kind == "g":
+        label = Group.name + literal(" · ") + Course.name
+        return select(Group.id, label).join(Course, Course.id == Group.course_id)
+    return _teachers()
+
+
+async def count_choices(session: AsyncSession, kind: str) -> int:
+    query = select(func.count()).select_from(_choices(kind).subquery())
+    return int(await session.scalar(query) or 0)
+
+
+async def choices(session: AsyncSession, kind: str, offset: int, limit: int) -> Sequence[Row[Any]]:
+    """(id, name) of courses ("k"), groups ("g", with the course) or teachers ("t")."""
+    query = _choices(kind).subquery()
+    id_column, name_column = query.c
+    return (
+        await session.execute(
+            select(id_column, name_column)
+            .order_by(name_column, id_column)
+            .offset(offset)
+            .limit(limit)
+        )
+    ).all()
+
+
+# --- the money of a period, month by month --------------------------------------------------
+
+
+async def charged_by_month(
+    session: AsyncSession, first_month: date, last_day: date, scope: ScopeFilter
+) -> Sequence[Row[Any]]:
+    """(month, amount) of the charges not cancelled for months from first_month to last_day."""
+    query = (
+        select(Charge.period, func.sum(Charge.amount))
+        .where(
+            Charge.period >= first_month,
+            Charge.period <= last_day,
+            Charge.cancelled_at.is_(None),
+        )
+        .group_by(Charge.period)
+    )
+    if not scope.is_centre:
+        query = query.join(Enrolment, Enrolment.id == Charge.enrolment_id).join(
+            Group, Group.id == Enrolment.group_id
+        )
+        query = query.where(*_group_conditions(scope))
+    return (await session.execute(query)).all()
+
+
+def _cash_query(amount: Any, method: Any, moment: Any, bounds: Sequence[datetime]) -> Select[Any]:
+    return select(
+        _bucket(moment, bounds).label("month"), method.label("method"), amount.label("amount")
+    ).where(moment >= bounds[0], moment < bounds[-1])
+
+
+async def cash_by_month(
+    session: AsyncSession,
+    bounds: Sequence[datetime],
+    scope: ScopeFilter,
+    first_day: date,
+    last_day: date,
+) -> Sequence[Row[Any]]:
+    """(kind, month index, method, amount): kind "paid" (payments received, reversed later or
+    not), "reversed" (payments reversed then, by the moment of the reversal) and "refunded"."""
+    paid = _cash_query(Payment.amount, Payment.method, Payment.paid_at, bounds)
+    reversed_ = _cash_query(Payment.amount, Payment.method, Payment.reversed_at, bounds)
+    refunded = _cash_query(Refund.amount, Refund.method, Refund.refunded_at, bounds)
+    if not scope.is_centre:
+        students = _students_in_scope(scope, first_day, last_day)
+        paid = paid.where(Payment.student_id.in_(students))
+        reversed_ = reversed_.where(Payment.student_id.in_(students))
+        refunded = refunded.where(Refund.student_id.in_(students))
+    parts = union_all(
+        paid.add_columns(literal("paid").label("kind")),
+        reversed_.add_columns(literal("reversed").label("kind")),
+        refunded.add_columns(literal("refunded").label("kind")),
+    ).subquery()
+    return (
+        await session.execute(
+            select(parts.c.kind, parts.c.month, parts.c.method, func.sum(parts.c.amount)).group_by(
+                parts.c.kind, parts.c.month, parts.c.method
+            )
+        )
+    ).all()
+
+
+# --- debt at a moment -------------------------------------------------------------------------
+
+
+def _credits_at(as_of: datetime) -> Any:
+    """(student_id, anon_ref, credit) per owner at `as_of`: payments received by then and not
+    reversed by then, less refunds made by then."""
+    paid = select(Payment.student_id, Payment.anon_ref, Payment.amount.label("amount")).where(
+        Payment.paid_at < as_of, or_(Payment.reversed_at.is_(None), Payment.reversed_at >= as_of)
+    )
+    refunded = select(Refund.student_id, Refund.anon_ref, -Refund.amount).where(
+        Refund.refunded_at < as_of
+    )
+    moves = union_all(paid, refunded).subquery()
+    return (
+        select(
+            moves.c.student_id,
+            moves.c.anon_ref,
+            func.sum(moves.c.amount).label("credit"),
+        )
+        .group_by(moves.c.student_id, moves.c.anon_ref)
+        .subquery()
+    )
+
+
+def _same_owner(left: Any, right: Any) -> ColumnElement[bool]:
+    """A student's rows by id; an erased person's (no student) by anon_ref. Equalities
+    only (a row has one of the two), so the database can hash the join."""
+    return and_(
+        func.coalesce(left.student_id, 0) == func.coalesce(right.student_id, 0),
+        func.coalesce(left.anon_ref, "") == func.coalesce(right.anon_ref, ""),
+    )
+
+
+async def centre_debt_at(session: AsyncSession, last_day: date, as_of: datetime) -> int:
+    """Σ over owners of what they owed at `as_of`: charges for months up to last_day (not
+    cancelled) beyond their credit then; a credit of one owner never pays another's debt."""
+    charges = (
+        select(Charge.student_id, Charge.anon_ref, func.sum(Charge.amount).label("charged"))
+        .where(Charge.period <= last_day, Charge.cancelled_at.is_(None))
+        .group_by(Charge.student_id, Charge.anon_ref)
+        .subquery()
+    )
+    credits = _credits_at(as_of)
+    owed = charges.c.charged - func.coalesce(credits.c.credit, 0)
+    per_owner = (
+        select(case((owed > 0, owed), else_=0).label("debt"))
+        .select_from(charges)
+        .outerjoin(credits, _same_owner(charges.c, credits.c))
+        .subquery()
+    )
+    value = await session.scalar(select(func.coalesce(func.sum(per_owner.c.debt), 0)))
+    return int(value or 0)
+
+
+DIMENSIONS = {"course": Group.course_id, "group": Group.id, "teacher": Group.teacher_id}
+
+
+async def breakdown(
+    session: AsyncSession,
+    dimension: str,
+    first_month: date,
+    last_day: date,
+    as_of: datetime,
+    scope: ScopeFilter,
+) -> Sequence[Row[Any]]:
+    """(key, charged, unpaid, debt) per course, group or teacher (key None: a charge of no
+    group, or a group without a teacher).
+
+    Each owner's credit at `as_of` covers their charges oldest first (by due date, then id),
+    as the debtors list reads them; what it leaves uncovered of a charge is that charge's
+    debt. charged: the period's charges; unpaid: what is left of them at `as_of`; debt: what
+    is left at `as_of` of every charge up to last_day."""
+    running = (
+        select(
+            Charge.id,
+            Charge.student_id,
+            Charge.anon_ref,
+            Charge.period,
+            Charge.amount,
+            Charge.enrolment_id,
+            func.sum(Charge.amount)
+            .over(
+                partition_by=(Charge.student_id, Charge.anon_ref),
+                order_by=(Charge.due_date, Charge.id),
+            )
+            .label("running"),
+        )
+        .where(Charge.period <= last_day, Charge.cancelled_at.is_(None), Charge.amount > 0)
+        .subquery()
+    )
+    credits = _credits_at(as_of)
+    left_over = running.c.running - func.coalesce(credits.c.credit, 0)
+    uncovered = case(
+        (left_over <= 0, 0), (left_over >= running.c.amount, running.c.amount), else_=left_over
+    )
+    in_period = running.c.period >= first_month
+    key = DIMENSIONS[dimension]
+    query = (
+        select(
+            key.label("key"),
+            func.sum(case((in_period, running.c.amount), else_=0)),
+            func.sum(case((in_period, uncovered), else_=0)),
+            func.sum(uncovered),
+        )
+        .select_from(running)
+        .outerjoin(credits, _same_owner(running.c, credits.c))
+        .outerjoin(Enrolment, Enrolment.id == running.c.enrolment_id)
+        .outerjoin(Group, Group.id == Enrolment.group_id)
+        .where(*_group_conditions(scope))
+        .group_by(key)
+    )
+    return (await session.execute(query)).all()
+
+
+async def names(session: AsyncSession, dimension: str, keys: Sequence[int]) -> dict[int, str]:
+    """The names of the courses, groups or teachers of a breakdown."""
+    if not keys:
+        return {}
+    if dimension == "course":
+        query = select(Course.id, Course.name).where(Course.id.in_(keys))
+    elif dimension == "group":
+        query = select(Group.id, Group.name).where(Group.id.in_(keys))
+    else:
+        query = select(User.id, func.coalesce(User.full_name, "—")).where(User.id.in_(keys))
+    return {row_id: name for row_id, name in await session.execute(query)}

@@ -1,0 +1,237 @@
+"""📊 /reports (permission `reports`): the menu, the period, the filter, then the report.
+
+A report comes as three messages: the summary in place of the picker, the chart (a PNG)
+and the spreadsheet (an XLSX). Both files are drawn in a worker thread, so the bot keeps
+answering while they render, with "sending a photo / a file" showing meanwhile. Every
+button carries its report, period and filter, and is checked again when pressed: a forged
+or damaged one gets the out-of-date answer, a filter deleted since gets its own.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatAction
+from aiogram.filters import Command
+from aiogram.fsm.scene import ScenesManager
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.i18n import _
+from bot.services.access import Actor
+from bot.services.reports import finance as finance_service
+from bot.services.reports import scope as scope_service
+from bot.services.reports.chart import BarChart, render_png
+from bot.services.reports.period import Period
+from bot.services.reports.scope import Scope, ScopeKind
+from bot.services.reports.workbook import Sheet, render_xlsx
+from bot.telegram import edit_or_send
+from bot.wording import stale_button_text
+from db.base import utcnow
+from handlers.admin.reports import finance as finance_view
+from handlers.admin.reports.common import (
+    choices_text,
+    menu_text,
+    month_label,
+    months_text,
+    period_label,
+    periods_text,
+    report_title,
+    scope_gone_text,
+    scope_label,
+    scopes_text,
+)
+from handlers.admin.reports.range_form import REPORTS, RangeData, RangeForm
+from keyboards.reports import (
+    FINANCE,
+    ReportCb,
+    after_report_keyboard,
+    choices_keyboard,
+    months_keyboard,
+    periods_keyboard,
+    reports_menu,
+    scopes_keyboard,
+)
+
+CHOICES_PAGE = 10
+MONTHS_OFFERED = 12
+
+
+@dataclass(frozen=True, slots=True)
+class ReportKind:
+    """How one report is counted and shown; a new report adds one of these."""
+
+    file_stem: str
+    build: Callable[[AsyncSession, Period, Scope, ZoneInfo], Awaitable[Any]]
+    summary: Callable[[Any, str | None], str]
+    chart: Callable[[Any, str | None], BarChart]
+    sheets: Callable[[Any, str | None], list[Sheet]]
+
+
+KINDS = {
+    FINANCE: ReportKind(
+        file_stem="finance",
+        build=finance_service.build,
+        summary=finance_view.summary_text,
+        chart=finance_view.chart,
+        sheets=finance_view.sheets,
+    )
+}
+
+
+def today(settings: Settings) -> date:
+    return utcnow().astimezone(settings.centre.tz).date()
+
+
+def money_format() -> str:
+    return '#,##0 "{unit}"'.format(unit=_("soʻm").replace('"', ""))
+
+
+def recent_months(day: date) -> list[Period]:
+    months, month = [], Period.this_month(day)
+    for _step in range(MONTHS_OFFERED):
+        months.append(month)
+        month = Period.last_month(month.start)
+    return months
+
+
+async def show_menu(message: Message) -> None:
+    await message.answer(menu_text(), reply_markup=reports_menu())
+
+
+async def menu_pressed(callback: CallbackQuery) -> None:
+    await edit_or_send(callback, menu_text(), reports_menu())
+    await callback.answer()
+
+
+async def report_pressed(
+    callback: CallbackQuery, callback_data: ReportCb, settings: Settings
+) -> None:
+    kind = KINDS.get(callback_data.report)
+    if kind is None:
+        await callback.answer(stale_button_text())
+        return
+    markup = periods_keyboard(callback_data.report, today(settings))
+    await edit_or_send(callback, periods_text(report_title(callback_data.report)), markup)
+    await callback.answer()
+
+
+async def months_pressed(
+    callback: CallbackQuery, callback_data: ReportCb, settings: Settings
+) -> None:
+    kind = KINDS.get(callback_data.report)
+    if kind is None:
+        await callback.answer(stale_button_text())
+        return
+    months = recent_months(today(settings))
+    markup = months_keyboard(callback_data.report, months, lambda p: month_label(p.start))
+    await edit_or_send(callback, months_text(report_title(callback_data.report)), markup)
+    await callback.answer()
+
+
+async def range_pressed(
+    callback: CallbackQuery, callback_data: ReportCb, scenes: ScenesManager
+) -> None:
+    if callback_data.report not in KINDS:
+        await callback.answer(stale_button_text())
+        return
+    await RangeForm.open(scenes, RangeData(report=callback_data.report))
+
+
+async def period_pressed(callback: CallbackQuery, callback_data: ReportCb) -> None:
+    kind, period = KINDS.get(callback_data.report), Period.from_token(callback_data.period)
+    if kind is None or period is None:
+        await callback.answer(stale_button_text())
+        return
+    markup = scopes_keyboard(callback_data.report, period.token)
+    await edit_or_send(callback, scopes_text(report_title(callback_data.report), period), markup)
+    await callback.answer()
+
+
+async def scopes_pressed(
+    callback: CallbackQuery, callback_data: ReportCb, session: AsyncSession
+) -> None:
+    kind, period = KINDS.get(callback_data.report), Period.from_token(callback_data.period)
+    scope_kind = next((k for k in ScopeKind if k.value == callback_data.scope), None)
+    if kind is None or period is None or scope_kind in (None, ScopeKind.CENTRE):
+        await callback.answer(stale_button_text())
+        return
+    assert scope_kind is not None
+    found = await scope_service.choices(session, scope_kind, callback_data.page, CHOICES_PAGE)
+    text = choices_text(
+        report_title(callback_data.report), period, scope_kind, empty=not found.items
+    )
+    markup = choices_keyboard(callback_data.report, period.token, scope_kind, found)
+    await edit_or_send(callback, text, markup)
+    await callback.answer()
+
+
+async def run_pressed(
+    callback: CallbackQuery,
+    callback_data: ReportCb,
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    bot: Bot,
+) -> None:
+    kind, period = KINDS.get(callback_data.report), Period.from_token(callback_data.period)
+    scope = Scope.from_token(callback_data.scope)
+    if kind is None or period is None or scope is None:
+        await callback.answer(stale_button_text())
+        return
+    resolved = await scope_service.resolve(session, scope)
+    if resolved is None:
+        await callback.answer(scope_gone_text(scope.kind), show_alert=True)
+        return
+    report = await kind.build(session, period, scope, settings.centre.tz)
+    await session.rollback()  # the reading is done: no transaction stays open across Telegram
+    await callback.answer(_("⏳ Preparing the report…"))
+    summary = kind.summary(report, resolved.name)
+    await edit_or_send(callback, summary, after_report_keyboard(callback_data.report, period.token))
+    await send_files(bot, actor.telegram_id, kind, report, period, resolved)
+
+
+async def send_files(
+    bot: Bot,
+    chat_id: int,
+    kind: ReportKind,
+    report: Any,
+    period: Period,
+    resolved: scope_service.Resolved,
+) -> None:
+    """The chart, then the spreadsheet, each drawn in a worker thread (the words are put
+    together here first, in the reader's language)."""
+    name = f"{kind.file_stem}-{period.token}-{resolved.scope.token}"
+    caption = _("{period} · {scope}").format(
+        period=period_label(period), scope=scope_label(resolved.scope, resolved.name)
+    )
+    await bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
+    png = await asyncio.to_thread(render_png, kind.chart(report, resolved.name))
+    await bot.send_photo(chat_id, BufferedInputFile(png, f"{name}.png"), caption=caption)
+    await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
+    sheets = kind.sheets(report, resolved.name)
+    xlsx = await asyncio.to_thread(render_xlsx, sheets, money_format())
+    await bot.send_document(chat_id, BufferedInputFile(xlsx, f"{name}.xlsx"), caption=caption)
+
+
+def create_router() -> Router:
+    router = Router(name="admin.reports")
+    router.message.register(show_menu, Command("reports"), flags=REPORTS)
+    callbacks = router.callback_query
+    for handler, action in (
+        (menu_pressed, "menu"),
+        (report_pressed, "report"),
+        (months_pressed, "months"),
+        (range_pressed, "range"),
+        (period_pressed, "period"),
+        (scopes_pressed, "scopes"),
+        (run_pressed, "run"),
+    ):
+        callbacks.register(handler, ReportCb.filter(F.action == action), flags=REPORTS)
+    router.include_router(RangeForm.as_router())
+    return router
