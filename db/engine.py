@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from db.data_versions import VersionedSession
 from db.sqlite_driver import one_trip_listener
 
 SQLITE_PRAGMAS = (
@@ -47,4 +48,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: handlers render objects after the service committed.
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    # VersionedSession: every change to the reports' data raises its version (db.data_versions).
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, sync_session_class=VersionedSession
+    )

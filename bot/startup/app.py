@@ -31,6 +31,7 @@ from bot.middlewares.throttling import (
 from bot.middlewares.user import LocaleMiddleware, UserMiddleware
 from bot.routing import run_sync_filters_inline
 from bot.services.analytics import UsageTally
+from bot.services.reports.cache import ReportCache
 from bot.wording import stale_button_text
 from handlers import get_routers
 from handlers.common import privacy
@@ -90,10 +91,12 @@ def create_dispatcher(
     hit_counter: HitCounter | None = None,
     sender: Sender | None = None,
     usage_tally: UsageTally | None = None,
+    report_cache: ReportCache | None = None,
 ) -> Dispatcher:
     """The dispatcher with every middleware and router; `sender` sends what the bot starts
     itself (a default one paced by SEND_RATE is made when none is given); `usage_tally`
-    keeps the command counts until they are flushed."""
+    keeps the command counts until they are flushed; `report_cache` the reports already
+    drawn (bot.services.reports.cache)."""
     isolation: BaseEventIsolation
     if redis is not None:
         # Destinies keep the consent flow's notes apart from forms (see handlers/common/privacy.py).
@@ -117,6 +120,7 @@ def create_dispatcher(
         sender=sender or Sender(session_factory, rate=settings.runtime.send_rate),
         update_gate=gate,
         usage_tally=usage_tally or UsageTally(session_factory),
+        report_cache=report_cache or ReportCache(),
     )
     # The bot serves people in private chats; a group it was added to is ignored.
     dispatcher.message.filter(F.chat.type == ChatType.PRIVATE)

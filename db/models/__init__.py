@@ -41,6 +41,7 @@ from db.models.enums import (
 from db.models.finance import Balance, Charge, Payment, Refund
 from db.models.leads import Lead
 from db.models.messaging import Broadcast, Delivery, NotificationLog
+from db.models.reports import DataVersion
 from db.models.support import SupportTicket
 from db.models.users import AdminPermission, Consent, Invite, ParentLink, RoleAssignment, User
 
@@ -59,6 +60,7 @@ __all__ = [
     "Consent",
     "ConsentEvent",
     "Course",
+    "DataVersion",
     "Delivery",
     "DeliveryStatus",
     "Enrolment",

@@ -40,6 +40,8 @@ class User(TimestampMixin, Base):
     last_seen_at: Mapped[datetime | None]
     # Set when the person's data was erased (anonymized); the row stays for the ledger's sake.
     deleted_at: Mapped[datetime | None]
+    # An owner's monthly finance digest on the 1st (bot.notices.digest); others never get it.
+    monthly_digest: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class RoleAssignment(TimestampMixin, Base):

@@ -22,10 +22,11 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.i18n import _
+from bot.i18n import _, current_language
 from bot.services.access import Actor
 from bot.services.reports import finance as finance_service
 from bot.services.reports import scope as scope_service
+from bot.services.reports.cache import ReportCache, Stamp
 from bot.services.reports.chart import BarChart, render_png
 from bot.services.reports.period import Period
 from bot.services.reports.scope import Scope, ScopeKind
@@ -178,6 +179,7 @@ async def run_pressed(
     settings: Settings,
     actor: Actor,
     bot: Bot,
+    report_cache: ReportCache,
 ) -> None:
     kind, period = KINDS.get(callback_data.report), Period.from_token(callback_data.period)
     scope = Scope.from_token(callback_data.scope)
@@ -188,12 +190,17 @@ async def run_pressed(
     if resolved is None:
         await callback.answer(scope_gone_text(scope.kind), show_alert=True)
         return
-    report = await kind.build(session, period, scope, settings.centre.tz)
+    stamp = await report_cache.stamp(session)  # before the figures: see db.data_versions
+    key = (callback_data.report, period.token, scope.token)
+    report = await report_cache.get_or_make(
+        stamp, ("figures", *key), lambda: kind.build(session, period, scope, settings.centre.tz)
+    )
     await session.rollback()  # the reading is done: no transaction stays open across Telegram
     await callback.answer(_("⏳ Preparing the report…"))
     summary = kind.summary(report, resolved.name)
     await edit_or_send(callback, summary, after_report_keyboard(callback_data.report, period.token))
-    await send_files(bot, actor.telegram_id, kind, report, period, resolved)
+    files = Files(report_cache, stamp, (*key, current_language(), resolved.name))
+    await send_files(bot, actor.telegram_id, kind, report, period, resolved, files)
 
 
 async def send_files(
@@ -203,20 +210,37 @@ async def send_files(
     report: Any,
     period: Period,
     resolved: scope_service.Resolved,
+    files: "Files",
 ) -> None:
     """The chart, then the spreadsheet, each drawn in a worker thread (the words are put
-    together here first, in the reader's language)."""
+    together here first, in the reader's language) unless the cache has them."""
     name = f"{kind.file_stem}-{period.token}-{resolved.scope.token}"
     caption = _("{period} · {scope}").format(
         period=period_label(period), scope=scope_label(resolved.scope, resolved.name)
     )
     await bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
-    png = await asyncio.to_thread(render_png, kind.chart(report, resolved.name))
+    png = await files.get_or_make(
+        "png", lambda: asyncio.to_thread(render_png, kind.chart(report, resolved.name))
+    )
     await bot.send_photo(chat_id, BufferedInputFile(png, f"{name}.png"), caption=caption)
     await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
-    sheets = kind.sheets(report, resolved.name)
-    xlsx = await asyncio.to_thread(render_xlsx, sheets, money_format())
+    xlsx = await files.get_or_make(
+        "xlsx",
+        lambda: asyncio.to_thread(render_xlsx, kind.sheets(report, resolved.name), money_format()),
+    )
     await bot.send_document(chat_id, BufferedInputFile(xlsx, f"{name}.xlsx"), caption=caption)
+
+
+@dataclass(frozen=True, slots=True)
+class Files:
+    """A report's files in the cache: under the figures' stamp, per language and name."""
+
+    cache: ReportCache
+    stamp: Stamp
+    key: tuple[str | None, ...]
+
+    async def get_or_make(self, what: str, make: Callable[[], Awaitable[bytes]]) -> bytes:
+        return await self.cache.get_or_make(self.stamp, (what, *self.key), make)
 
 
 def create_router() -> Router:

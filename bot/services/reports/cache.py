@@ -1,0 +1,65 @@
+"""Reports already counted and drawn, kept until the data under them changes.
+
+Any report uses it the same way: read the stamp first (`stamp`: the data versions of
+db.data_versions, which every change to the ledger, attendance, groups, lessons or leads
+raises in its own transaction), then ask for each part by a key that names it — the
+figures by (report, period, filter), a file also by the reader's language and the
+filter's name — with the function that makes it when it is missing:
+
+    stamp = await cache.stamp(session)
+    report = await cache.get_or_make(stamp, ("figures", "fin", "m202603", "c"), build)
+
+An entry made under another stamp is not used (and is replaced). The cache is bounded
+(least recently used out first) and in-process: each process keeps its own, while the
+stamp comes from the database, so a payment recorded through another process is seen
+too. A report whose figures also depend on the clock (lessons not marked *yet*) puts the
+day into its key.
+"""
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import data_versions
+
+SIZE = 32
+Value = TypeVar("Value")
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    versions: data_versions.Versions
+
+
+class ReportCache:
+    def __init__(self, size: int = SIZE) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, tuple[Stamp, Any]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    async def stamp(self, session: AsyncSession) -> Stamp:
+        """The data's versions now: read before the data itself (see db.data_versions)."""
+        return Stamp(await data_versions.current(session))
+
+    async def get_or_make(
+        self, stamp: Stamp, key: Hashable, make: Callable[[], Awaitable[Value]]
+    ) -> Value:
+        found = self._entries.get(key)
+        if found is not None and found[0] == stamp:
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found[1]
+        self.misses += 1
+        value = await make()
+        self._entries[key] = (stamp, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._entries)
