@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.reports.period import Period
+from bot.services.reports.scope import Scope
 from db import data_versions
 
 SIZE = 32
@@ -60,6 +62,17 @@ class ReportCache:
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
         return value
+
+    async def figures(
+        self,
+        stamp: Stamp,
+        report: str,
+        period: Period,
+        scope: Scope,
+        make: Callable[[], Awaitable[Value]],
+    ) -> Value:
+        """A report's figures, the same entry whoever asks (/reports, /admin)."""
+        return await self.get_or_make(stamp, ("figures", report, period.token, scope.token), make)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -191,15 +191,19 @@ async def run_pressed(
         await callback.answer(scope_gone_text(scope.kind), show_alert=True)
         return
     stamp = await report_cache.stamp(session)  # before the figures: see db.data_versions
-    key = (callback_data.report, period.token, scope.token)
-    report = await report_cache.get_or_make(
-        stamp, ("figures", *key), lambda: kind.build(session, period, scope, settings.centre.tz)
+    report = await report_cache.figures(
+        stamp,
+        callback_data.report,
+        period,
+        scope,
+        lambda: kind.build(session, period, scope, settings.centre.tz),
     )
     await session.rollback()  # the reading is done: no transaction stays open across Telegram
     await callback.answer(_("⏳ Preparing the report…"))
     summary = kind.summary(report, resolved.name)
     await edit_or_send(callback, summary, after_report_keyboard(callback_data.report, period.token))
-    files = Files(report_cache, stamp, (*key, current_language(), resolved.name))
+    key = (callback_data.report, period.token, scope.token, current_language(), resolved.name)
+    files = Files(report_cache, stamp, key)
     await send_files(bot, actor.telegram_id, kind, report, period, resolved, files)
 
 
