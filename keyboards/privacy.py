@@ -24,7 +24,7 @@ class PolicyCb(CallbackData, prefix="pol"):
 
 
 class SettingsCb(CallbackData, prefix="st"):
-    action: str  # home, lang, toggle, withdraw, withdraw_yes
+    action: str  # home, lang, toggle, digest, withdraw, withdraw_yes
     value: str = ""
 
 
@@ -69,7 +69,10 @@ def policy_pager(document: Document, page: int, total: int) -> InlineKeyboardMar
     return InlineKeyboardMarkup(inline_keyboard=[row]) if row else None
 
 
-def settings_menu(language: str, choices: Choices) -> InlineKeyboardMarkup:
+def settings_menu(
+    language: str, choices: Choices, digest: bool | None = None
+) -> InlineKeyboardMarkup:
+    """`digest`: an owner's monthly digest on or off (None: not an owner, no button)."""
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("🌐 Language: {language}").format(language=LANGUAGE_NAMES[language]),
@@ -80,6 +83,11 @@ def settings_menu(language: str, choices: Choices) -> InlineKeyboardMarkup:
         builder.button(
             text=f"{toggle_mark(choices.allows(category))} {labels[category]}",
             callback_data=SettingsCb(action="toggle", value=category.value),
+        )
+    if digest is not None:
+        builder.button(
+            text=f"{toggle_mark(digest)} {_('Monthly digest on the 1st (owners)')}",
+            callback_data=SettingsCb(action="digest"),
         )
     builder.button(text=_("🚫 Withdraw consent"), callback_data=SettingsCb(action="withdraw"))
     builder.adjust(1)

@@ -14,9 +14,12 @@ from bot.jobs.backup import daily_backup
 from bot.jobs.broadcasts import BROADCAST_TICK_SECONDS, broadcast_tick
 from bot.jobs.charges import ChargeDays, run_monthly_charges
 from bot.jobs.class_reminders import send_class_reminders
+from bot.jobs.digest import send_monthly_digest
 from bot.jobs.lessons import generate_lessons
 from bot.jobs.payment_reminders import send_payment_reminders
 from bot.jobs.tickets import remind_unanswered_tickets
+from handlers.admin.reports.menu import KINDS
+from keyboards.reports import FINANCE
 
 TICKET_REMINDER_MINUTES = 15
 PAYMENT_REMINDER_MINUTES = 15
@@ -96,6 +99,17 @@ def create_scheduler(
             "payment reminders: before, on and after the due date",
             PAYMENT_REMINDER_MINUTES * 60,
             True,
+        ),
+        (
+            send_monthly_digest,
+            # every hour of the 1st: the digest goes from 09:00 outside the quiet hours,
+            # once (bot.services.digest), even when the bot was down at 09:00
+            CronTrigger(day=1, hour="*", minute=0, timezone=tz),
+            sending | {"view": KINDS[FINANCE]},
+            "monthly_digest",
+            "the owners' monthly digest: last month's finance",
+            3600,
+            False,
         ),
         (
             send_class_reminders,

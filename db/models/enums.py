@@ -100,6 +100,7 @@ class NotificationKind(StrEnum):
     PAYMENT_MANUAL = "payment_manual"  # an admin's "remind now", once a day per student
     LESSON_SOON = "lesson_soon"
     ABSENCE = "absence"
+    MONTHLY_DIGEST = "monthly_digest"  # an owner's, keyed by the month it sums up
 
 
 class NotificationStatus(StrEnum):

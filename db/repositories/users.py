@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AdminPermission, Consent, Permission, Role, RoleAssignment, User
@@ -160,3 +160,27 @@ async def staff_holding(
         .order_by(User.id)
     )
     return list(rows)
+
+
+# --- the owners' monthly digest ----------------------------------------------------------
+
+
+async def owners_wanting_digest(session: AsyncSession, owner_ids: Iterable[int]) -> list[int]:
+    """The user ids of the owners (by Telegram id) who keep the monthly digest on."""
+    owners = tuple(owner_ids)
+    if not owners:
+        return []
+    rows = await session.scalars(
+        select(User.id)
+        .where(User.telegram_id.in_(owners), User.monthly_digest.is_(True))
+        .order_by(User.id)
+    )
+    return list(rows)
+
+
+async def digest_wanted(session: AsyncSession, user_id: int) -> bool:
+    return bool(await session.scalar(select(User.monthly_digest).where(User.id == user_id)))
+
+
+async def set_digest_wanted(session: AsyncSession, user_id: int, wanted: bool) -> None:
+    await session.execute(update(User).where(User.id == user_id).values(monthly_digest=wanted))

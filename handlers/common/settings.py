@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.formatting import format_date
 from bot.i18n import _
 from bot.services import consent as consent_service
+from bot.services import digest as digest_service
 from bot.services.access import Actor
 from bot.services.consent import OPTIONAL_CATEGORIES, Category, ConsentState
 from bot.telegram import edit_or_send
@@ -33,12 +34,18 @@ def settings_text(state: ConsentState) -> str:
     )
 
 
+async def digest_choice(session: AsyncSession, actor: Actor) -> bool | None:
+    """An owner's monthly digest on or off; None for everyone else (no such setting)."""
+    return await digest_service.wanted(session, actor.user_id) if actor.is_owner else None
+
+
 @on.command("settings", menu="settings")
-async def show_settings(message: Message, actor: Actor) -> None:
+async def show_settings(message: Message, actor: Actor, session: AsyncSession) -> None:
     assert actor.consent is not None  # the consent gate let us in
+    digest = await digest_choice(session, actor)
     await message.answer(
         settings_text(actor.consent),
-        reply_markup=settings_menu(actor.language, actor.consent.choices),
+        reply_markup=settings_menu(actor.language, actor.consent.choices, digest),
     )
 
 
@@ -46,7 +53,8 @@ async def show_settings(message: Message, actor: Actor) -> None:
 async def settings_home(callback: CallbackQuery, actor: Actor, session: AsyncSession) -> None:
     state = await consent_service.current(session, actor.user_id)
     assert state is not None
-    await show_screen(callback, settings_text(state), settings_menu(actor.language, state.choices))
+    markup = settings_menu(actor.language, state.choices, await digest_choice(session, actor))
+    await show_screen(callback, settings_text(state), markup)
 
 
 @on.button("lang")
@@ -65,7 +73,22 @@ async def toggle_category(
     await consent_service.change_choices(session, actor.user_id, choices)
     state = await consent_service.current(session, actor.user_id)
     assert state is not None
-    await edit_or_send(callback, settings_text(state), settings_menu(actor.language, choices))
+    markup = settings_menu(actor.language, choices, await digest_choice(session, actor))
+    await edit_or_send(callback, settings_text(state), markup)
+    await callback.answer(_("✅ Saved."))
+
+
+@on.button("digest")
+async def toggle_digest(callback: CallbackQuery, actor: Actor, session: AsyncSession) -> None:
+    if not actor.is_owner:  # the button is shown to owners only: this one is forged or old
+        await callback.answer(stale_button_text())
+        return
+    digest = not await digest_service.wanted(session, actor.user_id)
+    await digest_service.set_wanted(session, actor.user_id, digest)
+    state = await consent_service.current(session, actor.user_id)
+    assert state is not None
+    markup = settings_menu(actor.language, state.choices, digest)
+    await edit_or_send(callback, settings_text(state), markup)
     await callback.answer(_("✅ Saved."))
 
 
