@@ -85,8 +85,9 @@ def settings_menu(
             callback_data=SettingsCb(action="toggle", value=category.value),
         )
     if digest is not None:
+        label = _("Monthly digest on the 1st (owners)")
         builder.button(
-            text=f"{toggle_mark(digest)} {_('Monthly digest on the 1st (owners)')}",
+            text=f"{toggle_mark(digest)} {label}",
             callback_data=SettingsCb(action="digest"),
         )
     builder.button(text=_("🚫 Withdraw consent"), callback_data=SettingsCb(action="withdraw"))
