@@ -232,14 +232,10 @@ async def list_pressed(
     await show_screen(callback, list_text(page.total), courses_list(page, format_money))
 
 
-@on.button("card")
+@on.button("card", course=academic_service.course)
 async def card_pressed(
-    callback: CallbackQuery, callback_data: CourseCb, session: AsyncSession
+    callback: CallbackQuery, callback_data: CourseCb, session: AsyncSession, course: CourseInfo
 ) -> None:
-    course = await academic_service.course(session, callback_data.id)
-    if course is None:
-        await callback.answer(stale_button_text())
-        return
     await show_screen(callback, card_text(course), course_card(course, callback_data.page))
 
 

@@ -17,7 +17,7 @@ from bot.services import enrolment as enrolment_service
 from bot.services import parsing
 from bot.services.enrolment import Outcome
 from bot.wording import cancel_hint, number_problem, stale_button_text
-from handlers.admin.enrolment.common import card_text, discounted, load, refusal_text
+from handlers.admin.enrolment.common import Found, card_text, discounted, load, refusal_text
 from handlers.admin.enrolment.notices import done_card_text
 from handlers.registry import Registry
 from keyboards.academic import EnrolCb, enrolment_card
@@ -116,14 +116,14 @@ class DiscountForm(Form[DiscountData], state="discount_form"):
         await reply(context, text, enrolment_card(item, 1))
 
 
-@on.button("discount")
+@on.button("discount", found=load)
 async def discount_pressed(
-    callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession, scenes: ScenesManager
+    callback: CallbackQuery,
+    callback_data: EnrolCb,
+    session: AsyncSession,
+    scenes: ScenesManager,
+    found: Found,
 ) -> None:
-    found = await load(session, callback_data.id)
-    if found is None:
-        await callback.answer(stale_button_text())
-        return
     item, group = found
     data = DiscountData(
         enrolment_id=item.id,
