@@ -113,34 +113,19 @@ def skip_description(data: CourseData) -> None:
 
 
 def name_prompt(data: CourseData) -> str:
-    return "\n".join(
-        [
-            _("Step 1/3 — the course name, {minimum} to {maximum} characters.").format(
-                minimum=COURSE_NAME_MIN, maximum=COURSE_NAME_MAX
-            ),
-            _("Example: <i>General English</i>"),
-        ]
+    return _("Step 1/3 — the course name, {minimum} to {maximum} characters.").format(
+        minimum=COURSE_NAME_MIN, maximum=COURSE_NAME_MAX
     )
 
 
 def description_prompt(data: CourseData) -> str:
-    return "\n".join(
-        [
-            _("Step 2/3 — a short description, up to {maximum} characters, or ⏭ Skip.").format(
-                maximum=DESCRIPTION_MAX
-            ),
-            _("Example: <i>Grammar and speaking for beginners, three times a week.</i>"),
-        ]
+    return _("Step 2/3 — a short description, up to {maximum} characters, or ⏭ Skip.").format(
+        maximum=DESCRIPTION_MAX
     )
 
 
 def price_prompt(data: CourseData) -> str:
-    return "\n".join(
-        [
-            _("Step 3/3 — the monthly price in soʻm (0 for a free course)."),
-            _("Example: <i>1 250 000</i>"),
-        ]
-    )
+    return _("Step 3/3 — the monthly price in soʻm (0 for a free course).")
 
 
 def name_taken_text(name: str) -> str:
@@ -162,6 +147,7 @@ class CourseForm(Form[CourseData], state="course_form"):
             read=read_name,
             problem=lambda e, t: text_problem(e),
             label=thing_name_label,
+            example=lambda: _("Example: <i>General English</i>"),
         ),
         Step(
             "description",
@@ -171,6 +157,9 @@ class CourseForm(Form[CourseData], state="course_form"):
             buttons=lambda data, form: [skip_row(form, "description")],
             problem=lambda e, t: text_problem(e),
             label=lambda: _("✏️ Description"),
+            example=lambda: _(
+                "Example: <i>Grammar and speaking for beginners, three times a week.</i>"
+            ),
         ),
         Step(
             "price",
@@ -178,6 +167,7 @@ class CourseForm(Form[CourseData], state="course_form"):
             read=read_price,
             problem=money_problem,
             label=lambda: _("✏️ Price"),
+            example=lambda: _("Example: <i>1 250 000</i>"),
         ),
     )
 

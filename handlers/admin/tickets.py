@@ -139,7 +139,7 @@ class AnswerForm(Form[AnswerData], state="ticket_answer_form"):
 
     def step_text(self, step: Step[AnswerData], data: AnswerData) -> str:
         return "\n".join(
-            [self.title(data), "", step.prompt(data), "", _("/cancel — leave without answering.")]
+            [self.title(data), "", step.question(data), "", _("/cancel — leave without answering.")]
         )
 
     def while_confirming_text(self) -> str:

@@ -107,12 +107,7 @@ def target_prompt(data: GradeData) -> str:
 
 
 def title_prompt(data: GradeData) -> str:
-    return "\n".join(
-        [
-            _("Step 2/5 — name it (up to {limit} characters).").format(limit=parsing.TITLE_MAX),
-            _("Example: <i>Unit 3 test</i>"),
-        ]
-    )
+    return _("Step 2/5 — name it (up to {limit} characters).").format(limit=parsing.TITLE_MAX)
 
 
 def maximum_prompt(data: GradeData) -> str:
@@ -266,6 +261,7 @@ class GradeForm(Form[GradeData], state="grade_form"):
             read=read_title,
             problem=lambda error, typed: title_problem(error),
             when=lambda data: data.lesson_id is None,
+            example=lambda: _("Example: <i>Unit 3 test</i>"),
         ),
         Step(
             "max",

@@ -229,7 +229,7 @@ class HomeworkForm(Form[HomeworkData], state="homework_form"):
         return header(data.group_name)
 
     def step_text(self, step: Step[HomeworkData], data: HomeworkData) -> str:
-        lines = [self.title(data), "", step.prompt(data), ""]
+        lines = [self.title(data), "", step.question(data), ""]
         return "\n".join([*lines, _("/cancel — leave without posting.")])
 
     def reask_text(self, problem: str, step: Step[HomeworkData], data: HomeworkData) -> str:

@@ -39,7 +39,7 @@ async def read_percent(data: DiscountData, text: str | None, context: FormContex
 
 
 def percent_prompt(data: DiscountData) -> str:
-    return "\n".join([_("Step 1/1 — the discount in per cent, 0 to 100."), _("Example: <i>15</i>")])
+    return _("Step 1/1 — the discount in per cent, 0 to 100.")
 
 
 class DiscountForm(Form[DiscountData], state="discount_form"):
@@ -55,6 +55,7 @@ class DiscountForm(Form[DiscountData], state="discount_form"):
             read=read_percent,
             problem=lambda e, t: number_problem(e),
             label=lambda: _("✏️ Edit"),
+            example=lambda: _("Example: <i>15</i>"),
         ),
     )
 
@@ -68,7 +69,7 @@ class DiscountForm(Form[DiscountData], state="discount_form"):
             percent=data.old_percent,
             price=format_money(discounted(data.price, data.old_percent)),
         )
-        return "\n".join([self.title(data), now, "", step.prompt(data), "", cancel_hint()])
+        return "\n".join([self.title(data), now, "", step.question(data), "", cancel_hint()])
 
     def summary_text(self, data: DiscountData) -> str:
         return "\n".join(

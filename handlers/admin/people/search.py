@@ -159,7 +159,7 @@ class SearchForm(Form[SearchData], state="people_search"):
     )
 
     def step_text(self, step: Step[SearchData], data: SearchData) -> str:
-        return step.prompt(data)
+        return step.question(data)
 
 
 @on.command("people", menu="people")
