@@ -145,7 +145,7 @@ class CourseForm(Form[CourseData], state="course_form"):
             "name",
             name_prompt,
             read=read_name,
-            problem=lambda e, t: text_problem(e),
+            problem=text_problem,
             label=thing_name_label,
             example=lambda: _("Example: <i>General English</i>"),
         ),
@@ -155,7 +155,7 @@ class CourseForm(Form[CourseData], state="course_form"):
             read=read_description,
             skip=skip_description,
             buttons=lambda data, form: [skip_row(form, "description")],
-            problem=lambda e, t: text_problem(e),
+            problem=text_problem,
             label=lambda: _("✏️ Description"),
             example=lambda: _(
                 "Example: <i>Grammar and speaking for beginners, three times a week.</i>"

@@ -259,7 +259,7 @@ class GradeForm(Form[GradeData], state="grade_form"):
             "title",
             title_prompt,
             read=read_title,
-            problem=lambda error, typed: title_problem(error),
+            problem=title_problem,
             when=lambda data: data.lesson_id is None,
             example=lambda: _("Example: <i>Unit 3 test</i>"),
         ),
@@ -267,13 +267,13 @@ class GradeForm(Form[GradeData], state="grade_form"):
             "max",
             maximum_prompt,
             read=read_maximum,
-            problem=lambda error, typed: score_max_problem(error),
+            problem=score_max_problem,
         ),
         Step(
             "scores",
             scores_prompt,
             read=read_scores,
-            problem=lambda error, typed: scores_problem(error),
+            problem=scores_problem,
             label=lambda: _("✏️ Edit"),  # the only step ✏️ Edit asks again
         ),
     )

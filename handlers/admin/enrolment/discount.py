@@ -53,7 +53,7 @@ class DiscountForm(Form[DiscountData], state="discount_form"):
             "percent",
             percent_prompt,
             read=read_percent,
-            problem=lambda e, t: number_problem(e),
+            problem=number_problem,
             label=lambda: _("✏️ Edit"),
             example=lambda: _("Example: <i>15</i>"),
         ),

@@ -94,14 +94,14 @@ class MoveForm(Form[MoveData], state="lesson_move_form"):
             "day",
             day_prompt,
             read=read_day,
-            problem=lambda e, t: date_problem(e),
+            problem=date_problem,
             example=lambda: _("Example: <i>14.03.2026</i>"),
         ),
         Step(
             "time",
             time_prompt,
             read=read_time,
-            problem=lambda e, t: time_problem(e),
+            problem=time_problem,
             example=lambda: _("Example: <i>15:30</i>"),
         ),
     )
