@@ -49,11 +49,6 @@ async def set_wanted(session: AsyncSession, user_id: int, on: bool) -> None:
     """Turn the owner's digest on or off; audited, committed."""
     await users_repo.set_digest_wanted(session, user_id, on)
     await audit.record(
-        session,
-        actor_id=user_id,
-        action="settings.digest",
-        object_type="user",
-        object_id=user_id,
-        details={"monthly_digest": on},
+        session, user_id, "settings.digest", "user", user_id, details={"monthly_digest": on}
     )
     await session.commit()
