@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from db import sqlite_driver
 from db.engine import create_engine, create_session_factory
-from db.models import Course
+from db.models import Course, DataVersion
 from db.sqlite_driver import OneTripConnection
 
 
@@ -19,6 +19,8 @@ async def sqlite_engine(tmp_path: Path):
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
     async with engine.begin() as connection:
         await connection.run_sync(Course.__table__.create)
+        # a commit that changes a course raises the academic data version (db.data_versions)
+        await connection.run_sync(DataVersion.__table__.create)
     yield engine
     await engine.dispose()
 
