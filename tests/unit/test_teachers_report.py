@@ -6,16 +6,21 @@ Teacher U for Maths B, a Teacher V with no group, a group D without a teacher, a
 with marks from November to January; "now" is 10 January 2027 18:00 in Tashkent, so a
 lesson on the 11th is still to come."""
 
+import io
 from collections import defaultdict
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
+from PIL import Image
 from sqlalchemy import select, update
 
 from bot.services.reports import finance, teachers
+from bot.services.reports.chart import HEIGHT_PX, WIDTH_PX, Panel, PanelChart, Series, render_png
 from bot.services.reports.period import Period
 from bot.services.reports.scope import Scope, ScopeKind
+from bot.services.reports.workbook import Column, Kind, Sheet, render_xlsx
 from db.models import (
     Attendance,
     AttendanceStatus,
@@ -281,3 +286,45 @@ async def test_a_period_to_come_and_a_teacher_without_groups(session, billing):
         session, Period.year(2026), Scope(ScopeKind.GROUP, orphan), TZ, now=NOW
     )
     assert nobody.teachers == [] and nobody.is_empty
+
+
+# --- the chart and the sheets' totals -----------------------------------------------------
+
+
+def panel_chart(lessons, revenue, names) -> PanelChart:
+    return PanelChart(
+        title="Oʻqituvchilar — dekabr 2026",
+        categories=names,
+        panels=[Panel(Series("Darslar", lessons)), Panel(Series("Tushum, soʻm", revenue))],
+        empty_text="Bu davr uchun maʼlumot yoʻq",
+    )
+
+
+def test_a_panel_chart_is_a_png_of_the_expected_size():
+    png = render_png(panel_chart([12, 3], [2_061_000, 633_000], ["Teacher T", "Teacher U"]))
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.size == (WIDTH_PX, HEIGHT_PX)
+    colours = {colour for _count, colour in image.convert("RGB").getcolors(maxcolors=1 << 20)}
+    assert {(0x2E, 0x7D, 0x32), (0x15, 0x65, 0xC0)} <= colours  # a panel's bars each
+    empty = panel_chart([0, 0], [0, 0], ["Teacher T", "Teacher U"])
+    assert empty.is_empty and panel_chart([], [], []).is_empty
+    blank = Image.open(io.BytesIO(render_png(empty))).convert("RGB")
+    assert (0x2E, 0x7D, 0x32) not in {c for _n, c in blank.getcolors(maxcolors=1 << 20)}
+    with pytest.raises(ValueError):
+        render_png(panel_chart([1] * 13, [1] * 13, [str(i) for i in range(13)]))
+
+
+def test_a_column_with_a_fixed_total():
+    sheet = Sheet(
+        title="Teachers",
+        intro=[],
+        columns=[
+            Column("Teacher"),
+            Column("Lessons", Kind.NUMBER),
+            Column("Students", Kind.NUMBER, total=5),
+        ],
+        rows=[("T", 5, 3), ("U", 3, 3)],
+        totals_label="Total",
+    )
+    ws = openpyxl.load_workbook(io.BytesIO(render_xlsx([sheet], '#,##0 "soʻm"'))).active
+    assert [c.value for c in ws[4]] == ["Total", "=SUM(B2:B3)", 5]
