@@ -216,3 +216,25 @@ async def test_leads_need_the_users_permission(client, session, alice):
     assert (await client.send(alice, "/leads")).text.startswith("⚠️ You do not have access")
     pressed = await client.press(alice, LeadCb(action="card", id=1).pack())
     assert pressed.answers[0].text.startswith("⚠️ You do not have access")
+
+
+async def test_a_lead_keeps_when_it_first_reached_each_status(client, session, owner):
+    await make_user(session, owner)
+    session.add(Lead(name="Walk In", phone="+998901112233", source="phone"))
+    await session.commit()
+    lead_id = (await session.scalar(select(Lead))).id
+
+    async def move(status: str, was: str) -> Lead:
+        await client.press(owner, LeadCb(action="st", id=lead_id, status=status, was=was).pack())
+        return await session.get(Lead, lead_id, populate_existing=True)
+
+    contacted = await move("contacted", "new")
+    first_contact = contacted.contacted_at
+    assert first_contact is not None and contacted.trial_at is None
+    lost = await move("lost", "contacted")
+    assert lost.lost_at is not None and lost.lost_at >= first_contact
+    again = await move("contacted", "lost")  # won back: the first contact stays
+    assert again.contacted_at == first_contact and again.lost_at == lost.lost_at
+    enrolled = await move("enrolled", "contacted")  # straight on, no trial lesson
+    assert enrolled.enrolled_at is not None and enrolled.trial_at is None
+    assert enrolled.enrolled_at >= first_contact
