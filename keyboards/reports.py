@@ -38,7 +38,11 @@ class ReportEntry:
 
 
 FINANCE = "fin"
-REPORTS = (ReportEntry(FINANCE, lambda: _("💰 Finance")),)
+LEADS = "lea"
+REPORTS = (
+    ReportEntry(FINANCE, lambda: _("💰 Finance")),
+    ReportEntry(LEADS, lambda: _("🧲 Leads")),
+)
 REPORT_KEYS = frozenset(entry.key for entry in REPORTS)
 
 

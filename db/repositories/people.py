@@ -26,7 +26,6 @@ from db.models import (
     SupportTicket,
     User,
 )
-
 from db.models.leads import REACHED_AT
 
 OPEN_LEAD_STATUSES = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.TRIAL)

@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.i18n import _
 from bot.services.access import Actor
 from bot.services.reports import finance as finance_service
+from bot.services.reports import leads as leads_service
 from bot.services.reports import scope as scope_service
 from bot.services.reports.chart import BarChart, render_png
 from bot.services.reports.period import Period
@@ -34,6 +35,7 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from handlers.admin.reports import finance as finance_view
+from handlers.admin.reports import leads as leads_view
 from handlers.admin.reports.common import (
     choices_text,
     menu_text,
@@ -49,6 +51,7 @@ from handlers.admin.reports.common import (
 from handlers.admin.reports.range_form import REPORTS, RangeData, RangeForm
 from keyboards.reports import (
     FINANCE,
+    LEADS,
     ReportCb,
     after_report_keyboard,
     choices_keyboard,
@@ -80,7 +83,14 @@ KINDS = {
         summary=finance_view.summary_text,
         chart=finance_view.chart,
         sheets=finance_view.sheets,
-    )
+    ),
+    LEADS: ReportKind(
+        file_stem="leads",
+        build=leads_service.build,
+        summary=leads_view.summary_text,
+        chart=leads_view.chart,
+        sheets=leads_view.sheets,
+    ),
 }
 
 
