@@ -156,7 +156,8 @@ async def test_the_leads_report_for_the_whole_centre(client, session, owner):
     ]
     assert funnel[2][2] == 2 / 3 and funnel[4][3] == 0.25
     leads = workbook["Leads"]
-    assert [c.value for c in leads[5]][:6] == ["#", "Name", "Course", "Source", "Status", "Request sent"]
+    header = [c.value for c in leads[5]]
+    assert header[:6] == ["#", "Name", "Course", "Source", "Status", "Request sent"]
     first = [c.value for c in leads[6]]
     assert first[1:5] == ["Aziza", "English", "Telegram bot (/apply)", "🎓 enrolled"]
     assert first[5].date() == date(2026, 3, 2) and first[8].date() == date(2026, 3, 9)
