@@ -206,4 +206,6 @@ async def test_the_summary_in_russian(client, session):
     await make_user(session, ru, language="ru")
     await leads_of_march(session)
     reply = await client.press(ru, run("c"))
-    assert "март" in reply.text.lower() and "50,0" in reply.text
+    assert reply.text.startswith("🧲 <b>Заявки</b> · март 2026")
+    assert "Конверсия (зачислены ÷ новые): <b>50,0" in reply.text
+    assert "Дней от заявки до зачисления: медиана <b>7,0</b>" in reply.text
