@@ -39,9 +39,11 @@ class ReportEntry:
 
 FINANCE = "fin"
 TEACHERS = "tch"
+LEADS = "lea"
 REPORTS = (
     ReportEntry(FINANCE, lambda: _("💰 Finance")),
     ReportEntry(TEACHERS, lambda: _("🧑‍🏫 Teachers")),
+    ReportEntry(LEADS, lambda: _("🧲 Leads")),
 )
 REPORT_KEYS = frozenset(entry.key for entry in REPORTS)
 

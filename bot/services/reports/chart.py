@@ -1,4 +1,5 @@
-"""A report's chart as a PNG: bars per month (or quarter), drawn with matplotlib's Agg.
+"""A report's chart as a PNG: bars per month (or quarter), or horizontal bars of one series
+(a funnel), drawn with matplotlib's Agg.
 
 Only the object API (`Figure` and an Agg canvas, never pyplot): no display, no global
 figure state, so it is safe to draw in a worker thread while the bot keeps answering.
@@ -16,7 +17,7 @@ matplotlib.use("Agg")
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 MAX_BARS = 12
 WIDTH_PX, HEIGHT_PX, DPI = 1280, 800, 100  # readable on a phone, small to send
@@ -37,6 +38,7 @@ class BarChart:
     axis_label: str  # "soʻm"
     empty_text: str  # "No data for this period"
     number: Callable[[float], str] = lambda value: f"{value:,.0f}"
+    horizontal: bool = False  # bars from the left, the first category on top (a funnel)
 
     @property
     def is_empty(self) -> bool:
@@ -79,6 +81,8 @@ def render_png(chart: BarChart | PanelChart) -> bytes:
         if chart.is_empty:
             axes.set_axis_off()
             axes.text(0.5, 0.5, chart.empty_text, ha="center", va="center", fontsize=28)
+        elif isinstance(chart, BarChart) and chart.horizontal:
+            _horizontal_bars(axes, chart)
         else:
             assert isinstance(chart, BarChart)
             _bars(axes, chart)
@@ -134,3 +138,21 @@ def _panels(figure: Figure, chart: PanelChart) -> None:
             axes.invert_yaxis()
         else:
             axes.tick_params(axis="y", left=False, labelleft=False)
+
+
+def _horizontal_bars(axes, chart: BarChart) -> None:
+    """One series as bars from the left, each with its value at its end."""
+    [series] = chart.series
+    positions = list(range(len(chart.categories)))
+    bars = axes.barh(positions, list(series.values), height=0.6, color=COLOURS[1])
+    axes.bar_label(bars, labels=[chart.number(v) for v in series.values], padding=6, fontsize=16)
+    axes.set_yticks(positions, list(chart.categories), fontsize=16)
+    axes.invert_yaxis()
+    axes.tick_params(axis="x", labelsize=14)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no half ticks
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: chart.number(value)))
+    axes.set_xlabel(chart.axis_label, fontsize=16)
+    axes.margins(x=0.12)
+    axes.grid(axis="x", alpha=0.3)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)

@@ -27,6 +27,8 @@ class Kind(StrEnum):
     MONEY = "money"
     NUMBER = "number"
     RATE = "rate"
+    DECIMAL = "decimal"  # one decimal place: days
+    DATE = "date"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +68,14 @@ def render_xlsx(sheets: Sequence[Sheet], money_format: str) -> bytes:
 
 
 def _formats(money_format: str) -> dict[Kind, str | None]:
-    return {Kind.TEXT: None, Kind.MONEY: money_format, Kind.NUMBER: "#,##0", Kind.RATE: "0.0%"}
+    return {
+        Kind.TEXT: None,
+        Kind.MONEY: money_format,
+        Kind.NUMBER: "#,##0",
+        Kind.RATE: "0.0%",
+        Kind.DECIMAL: "#,##0.0",
+        Kind.DATE: "DD.MM.YYYY",
+    }
 
 
 def _write(target, sheet: Sheet, money_format: str) -> None:

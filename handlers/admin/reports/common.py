@@ -8,12 +8,16 @@ from bot.formatting import babel_locale, format_date
 from bot.i18n import _
 from bot.services.reports.period import Period, PeriodKind
 from bot.services.reports.scope import Scope, ScopeKind
-from keyboards.reports import FINANCE, TEACHERS
+from keyboards.reports import FINANCE, LEADS, TEACHERS
 
 
 def report_title(report: str) -> str:
     """The report's heading; a new report adds its own here and in keyboards.reports."""
-    return {FINANCE: _("💰 <b>Finance</b>"), TEACHERS: _("🧑‍🏫 <b>Teachers</b>")}[report]
+    return {
+        FINANCE: _("💰 <b>Finance</b>"),
+        TEACHERS: _("🧑‍🏫 <b>Teachers</b>"),
+        LEADS: _("🧲 <b>Leads</b>"),
+    }[report]
 
 
 def month_label(month: date, with_year: bool = True) -> str:

@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.i18n import _
 from bot.services.access import Actor
 from bot.services.reports import finance as finance_service
+from bot.services.reports import leads as leads_service
 from bot.services.reports import scope as scope_service
 from bot.services.reports import teachers as teachers_service
 from bot.services.reports.chart import BarChart, PanelChart, render_png
@@ -35,6 +36,7 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from handlers.admin.reports import finance as finance_view
+from handlers.admin.reports import leads as leads_view
 from handlers.admin.reports import teachers as teachers_view
 from handlers.admin.reports.common import (
     choices_text,
@@ -51,6 +53,7 @@ from handlers.admin.reports.common import (
 from handlers.admin.reports.range_form import REPORTS, RangeData, RangeForm
 from keyboards.reports import (
     FINANCE,
+    LEADS,
     TEACHERS,
     ReportCb,
     after_report_keyboard,
@@ -90,6 +93,13 @@ KINDS = {
         summary=teachers_view.summary_text,
         chart=teachers_view.chart,
         sheets=teachers_view.sheets,
+    ),
+    LEADS: ReportKind(
+        file_stem="leads",
+        build=leads_service.build,
+        summary=leads_view.summary_text,
+        chart=leads_view.chart,
+        sheets=leads_view.sheets,
     ),
 }
 
