@@ -38,7 +38,11 @@ class ReportEntry:
 
 
 FINANCE = "fin"
-REPORTS = (ReportEntry(FINANCE, lambda: _("💰 Finance")),)
+RETENTION = "ret"
+REPORTS = (
+    ReportEntry(FINANCE, lambda: _("💰 Finance")),
+    ReportEntry(RETENTION, lambda: _("🔁 Retention")),
+)
 REPORT_KEYS = frozenset(entry.key for entry in REPORTS)
 
 

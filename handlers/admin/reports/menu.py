@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.i18n import _
 from bot.services.access import Actor
 from bot.services.reports import finance as finance_service
+from bot.services.reports import retention as retention_service
 from bot.services.reports import scope as scope_service
 from bot.services.reports.chart import BarChart, render_png
 from bot.services.reports.period import Period
@@ -34,6 +35,7 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from handlers.admin.reports import finance as finance_view
+from handlers.admin.reports import retention as retention_view
 from handlers.admin.reports.common import (
     choices_text,
     menu_text,
@@ -49,6 +51,7 @@ from handlers.admin.reports.common import (
 from handlers.admin.reports.range_form import REPORTS, RangeData, RangeForm
 from keyboards.reports import (
     FINANCE,
+    RETENTION,
     ReportCb,
     after_report_keyboard,
     choices_keyboard,
@@ -80,7 +83,14 @@ KINDS = {
         summary=finance_view.summary_text,
         chart=finance_view.chart,
         sheets=finance_view.sheets,
-    )
+    ),
+    RETENTION: ReportKind(
+        file_stem="retention",
+        build=retention_service.build,
+        summary=retention_view.summary_text,
+        chart=retention_view.chart,
+        sheets=retention_view.sheets,
+    ),
 }
 
 
