@@ -8,15 +8,21 @@ ones. Every figure — period, month by month, by course, the reasons and the le
 recounted here in Python from the rows, by the definitions in the README, for several
 periods and every kind of filter."""
 
+import io
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+import openpyxl
+from PIL import Image
+
 from bot.services.reports import retention
+from bot.services.reports.chart import HEIGHT_PX, WIDTH_PX, BarChart, RateLine, Series, render_png
 from bot.services.reports.period import Period, month_end
 from bot.services.reports.scope import Scope, ScopeKind
+from bot.services.reports.workbook import Column, Kind, Sheet, render_xlsx
 from db.models import EnrolmentFreeze, EnrolmentStatus, LeaveReason, Role
 from tests.factories import make_course, make_enrolment, make_group, make_user
 
@@ -318,3 +324,34 @@ async def test_an_empty_period_is_empty(session):
     report = await retention.build(session, Period.month(2020, 1), Scope(), TZ)
     assert report.is_empty and report.total.churn_rate is None
     assert report.leavers == [] and report.by_course == [] and report.reasons == {}
+
+
+def test_a_chart_with_a_rate_line_and_a_sheet_with_dates_and_counts_not_summed():
+    bars = BarChart(
+        title="Retention",
+        categories=["yan", "fev", "mar"],
+        series=[Series("Joined", [3, 1, 0]), Series("Left", [1, 0, 2])],
+        axis_label="students",
+        empty_text="—",
+        rate=RateLine("Churn rate", [0.1, None, 0.25]),
+    )
+    plain = BarChart(bars.title, bars.categories, bars.series, "students", "—")
+    with_line, without = render_png(bars), render_png(plain)
+    image = Image.open(io.BytesIO(with_line))
+    assert image.size == (WIDTH_PX, HEIGHT_PX) and with_line != without
+
+    sheet = Sheet(
+        title="By month",
+        intro=[("Report", "Retention")],
+        columns=[
+            Column("Month"),
+            Column("Active", Kind.NUMBER, summed=False),
+            Column("Left", Kind.NUMBER),
+            Column("Left on", Kind.DATE),
+        ],
+        rows=[("Jan", 5, 1, date(2026, 1, 9)), ("Feb", 4, 2, date(2026, 2, 3))],
+        totals_label="Total",
+    )
+    book = openpyxl.load_workbook(io.BytesIO(render_xlsx([sheet], "#,##0")))["By month"]
+    assert [c.value for c in book[6]] == ["Total", None, "=SUM(C4:C5)", None]
+    assert book["D4"].number_format == "dd.mm.yyyy" and book["D4"].value.day == 9

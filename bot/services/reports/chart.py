@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 MAX_BARS = 12
 WIDTH_PX, HEIGHT_PX, DPI = 1280, 800, 100  # readable on a phone, small to send
@@ -86,6 +86,7 @@ def _bars(axes, chart: BarChart) -> None:
         )
     axes.set_xticks(list(positions), list(chart.categories), fontsize=15)
     axes.tick_params(axis="y", labelsize=14)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # no 0.5 of a student
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: chart.number(value)))
     axes.set_ylabel(chart.axis_label, fontsize=16)
     axes.axhline(0, color="#555555", linewidth=0.8)
