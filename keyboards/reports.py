@@ -38,10 +38,12 @@ class ReportEntry:
 
 
 FINANCE = "fin"
+RETENTION = "ret"
 TEACHERS = "tch"
 LEADS = "lea"
 REPORTS = (
     ReportEntry(FINANCE, lambda: _("💰 Finance")),
+    ReportEntry(RETENTION, lambda: _("🔁 Retention")),
     ReportEntry(TEACHERS, lambda: _("🧑‍🏫 Teachers")),
     ReportEntry(LEADS, lambda: _("🧲 Leads")),
 )

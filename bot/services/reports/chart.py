@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 MAX_BARS = 12
 WIDTH_PX, HEIGHT_PX, DPI = 1280, 800, 100  # readable on a phone, small to send
@@ -31,6 +31,15 @@ class Series:
 
 
 @dataclass(frozen=True, slots=True)
+class RateLine:
+    """A rate per bar (0.25 = 25 %, None: no rate there) drawn as a line on a right-hand
+    percentage axis over the bars."""
+
+    label: str
+    values: Sequence[float | None]
+
+
+@dataclass(frozen=True, slots=True)
 class BarChart:
     title: str
     categories: Sequence[str]  # at most MAX_BARS
@@ -39,6 +48,7 @@ class BarChart:
     empty_text: str  # "No data for this period"
     number: Callable[[float], str] = lambda value: f"{value:,.0f}"
     horizontal: bool = False  # bars from the left, the first category on top (a funnel)
+    rate: RateLine | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -107,11 +117,16 @@ def _bars(axes, chart: BarChart) -> None:
         )
     axes.set_xticks(list(positions), list(chart.categories), fontsize=15)
     axes.tick_params(axis="y", labelsize=14)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # no 0.5 of a student
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: chart.number(value)))
     axes.set_ylabel(chart.axis_label, fontsize=16)
     axes.axhline(0, color="#555555", linewidth=0.8)
     axes.grid(axis="y", alpha=0.3)
-    axes.legend(fontsize=15, loc="best")
+    handles, labels = axes.get_legend_handles_labels()
+    if chart.rate is not None:
+        line = _rate_line(axes, chart.rate)
+        handles, labels = [*handles, line], [*labels, chart.rate.label]
+    axes.legend(handles, labels, fontsize=15, loc="best")
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
 
@@ -156,3 +171,22 @@ def _horizontal_bars(axes, chart: BarChart) -> None:
     axes.grid(axis="x", alpha=0.3)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
+
+
+def _rate_line(axes, rate: RateLine):
+    right = axes.twinx()
+    points = [(x, value) for x, value in enumerate(rate.values) if value is not None]
+    (line,) = right.plot(
+        [x for x, _ in points],
+        [value for _, value in points],
+        color="#424242",
+        marker="o",
+        linewidth=2.5,
+        markersize=9,
+    )
+    top = max((value for _, value in points), default=0.0)
+    right.set_ylim(0, max(top * 1.2, 0.1))
+    right.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    right.tick_params(axis="y", labelsize=14)
+    right.spines["top"].set_visible(False)
+    return line

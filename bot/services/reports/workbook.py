@@ -40,6 +40,7 @@ class Column:
     ratio_of: tuple[int, int] | None = None
     # a number's total as a value instead of a SUM (distinct people are not the rows' sum)
     total: int | None = None
+    summed: bool = True  # False: a count at a moment (no SUM in the totals row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +113,7 @@ def _totals(target, sheet: Sheet, first: int, last: int, formats: dict[Kind, str
         letter = get_column_letter(index)
         if column.total is not None:
             value = column.total
-        elif column.kind in (Kind.MONEY, Kind.NUMBER):
+        elif column.kind in (Kind.MONEY, Kind.NUMBER) and column.summed:
             value = f"=SUM({letter}{first}:{letter}{last})" if last >= first else 0
         elif column.kind is Kind.RATE and column.ratio_of is not None:
             top, bottom = (get_column_letter(i + 1) for i in column.ratio_of)

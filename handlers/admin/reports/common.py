@@ -8,13 +8,14 @@ from bot.formatting import babel_locale, format_date
 from bot.i18n import _
 from bot.services.reports.period import Period, PeriodKind
 from bot.services.reports.scope import Scope, ScopeKind
-from keyboards.reports import FINANCE, LEADS, TEACHERS
+from keyboards.reports import FINANCE, LEADS, RETENTION, TEACHERS
 
 
 def report_title(report: str) -> str:
     """The report's heading; a new report adds its own here and in keyboards.reports."""
     return {
         FINANCE: _("💰 <b>Finance</b>"),
+        RETENTION: _("🔁 <b>Retention</b>"),
         TEACHERS: _("🧑‍🏫 <b>Teachers</b>"),
         LEADS: _("🧲 <b>Leads</b>"),
     }[report]
@@ -23,6 +24,16 @@ def report_title(report: str) -> str:
 def month_label(month: date, with_year: bool = True) -> str:
     pattern = "LLLL y" if with_year else "LLLL"
     return babel_date(month, pattern, locale=babel_locale())
+
+
+def span_label(first: date, last: date, with_year: bool) -> str:
+    """A chart bar's months: "March 2026" for one, "Mar–May 26" for several."""
+    if first == last:
+        return month_label(first, with_year)
+    locale = babel_locale()
+    return "{}–{}".format(
+        babel_date(first, "LLL", locale=locale), babel_date(last, "LLL yy", locale=locale)
+    )
 
 
 def period_label(period: Period) -> str:

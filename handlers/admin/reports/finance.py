@@ -1,6 +1,5 @@
 """The finance report in the reader's words: the summary, the chart and the sheets."""
 
-from babel.dates import format_date as babel_date
 from babel.numbers import format_decimal, format_percent
 
 from bot.formatting import babel_locale, format_date, format_money
@@ -14,6 +13,7 @@ from handlers.admin.reports.common import (
     month_label,
     period_label,
     scope_label,
+    span_label,
 )
 from keyboards.labels import method_label
 
@@ -52,13 +52,7 @@ def summary_text(report: FinanceReport, scope_name: str | None) -> str:
 
 
 def _bucket_label(months: list[Month], with_year: bool) -> str:
-    first, last = months[0].month, months[-1].month
-    if first == last:
-        return month_label(first, with_year)
-    locale = babel_locale()
-    return "{}–{}".format(
-        babel_date(first, "LLL", locale=locale), babel_date(last, "LLL yy", locale=locale)
-    )
+    return span_label(months[0].month, months[-1].month, with_year)
 
 
 def chart(report: FinanceReport, scope_name: str | None) -> BarChart:

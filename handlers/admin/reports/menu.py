@@ -26,6 +26,7 @@ from bot.i18n import _
 from bot.services.access import Actor
 from bot.services.reports import finance as finance_service
 from bot.services.reports import leads as leads_service
+from bot.services.reports import retention as retention_service
 from bot.services.reports import scope as scope_service
 from bot.services.reports import teachers as teachers_service
 from bot.services.reports.chart import BarChart, PanelChart, render_png
@@ -37,6 +38,7 @@ from bot.wording import stale_button_text
 from db.base import utcnow
 from handlers.admin.reports import finance as finance_view
 from handlers.admin.reports import leads as leads_view
+from handlers.admin.reports import retention as retention_view
 from handlers.admin.reports import teachers as teachers_view
 from handlers.admin.reports.common import (
     choices_text,
@@ -54,6 +56,7 @@ from handlers.admin.reports.range_form import REPORTS, RangeData, RangeForm
 from keyboards.reports import (
     FINANCE,
     LEADS,
+    RETENTION,
     TEACHERS,
     ReportCb,
     after_report_keyboard,
@@ -100,6 +103,13 @@ KINDS = {
         summary=leads_view.summary_text,
         chart=leads_view.chart,
         sheets=leads_view.sheets,
+    ),
+    RETENTION: ReportKind(
+        file_stem="retention",
+        build=retention_service.build,
+        summary=retention_view.summary_text,
+        chart=retention_view.chart,
+        sheets=retention_view.sheets,
     ),
 }
 
