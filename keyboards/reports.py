@@ -38,7 +38,11 @@ class ReportEntry:
 
 
 FINANCE = "fin"
-REPORTS = (ReportEntry(FINANCE, lambda: _("💰 Finance")),)
+ATTENDANCE = "att"
+REPORTS = (
+    ReportEntry(FINANCE, lambda: _("💰 Finance")),
+    ReportEntry(ATTENDANCE, lambda: _("📋 Attendance")),
+)
 REPORT_KEYS = frozenset(entry.key for entry in REPORTS)
 
 

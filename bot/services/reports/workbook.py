@@ -27,6 +27,7 @@ class Kind(StrEnum):
     MONEY = "money"
     NUMBER = "number"
     RATE = "rate"
+    DATETIME = "datetime"  # a naive local time (Excel has no time zones)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,13 @@ def render_xlsx(sheets: Sequence[Sheet], money_format: str) -> bytes:
 
 
 def _formats(money_format: str) -> dict[Kind, str | None]:
-    return {Kind.TEXT: None, Kind.MONEY: money_format, Kind.NUMBER: "#,##0", Kind.RATE: "0.0%"}
+    return {
+        Kind.TEXT: None,
+        Kind.MONEY: money_format,
+        Kind.NUMBER: "#,##0",
+        Kind.RATE: "0.0%",
+        Kind.DATETIME: "dd.mm.yyyy hh:mm",
+    }
 
 
 def _write(target, sheet: Sheet, money_format: str) -> None:

@@ -1,0 +1,126 @@
+"""The attendance report's queries: marks counted in SQL by status (GROUP BY), never a loop
+over marks in Python. Never commits.
+
+A mark counts when its lesson starts in the period and is not cancelled; it belongs to the
+lesson's group, that group's course and its teacher (the one the group has now: a lesson
+does not record who taught it). A filter narrows the lessons to its groups.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, case, exists, func, null, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Attendance, Course, Group, Lesson, LessonStatus, User
+from db.repositories.reports import ScopeFilter, _bucket, _group_conditions
+
+DIMENSIONS = ("group", "teacher", "student")
+
+
+def _lessons_in(start: datetime, end: datetime, scope: ScopeFilter) -> list[ColumnElement[bool]]:
+    return [
+        Lesson.starts_at >= start,
+        Lesson.starts_at < end,
+        Lesson.status != LessonStatus.CANCELLED.value,
+        *_group_conditions(scope),
+    ]
+
+
+def _marks() -> Select[Any]:
+    return (
+        select()
+        .select_from(Attendance)
+        .join(Lesson, Lesson.id == Attendance.lesson_id)
+        .join(Group, Group.id == Lesson.group_id)
+    )
+
+
+async def marks_by_month(
+    session: AsyncSession, bounds: Sequence[datetime], scope: ScopeFilter
+) -> Sequence[Row[Any]]:
+    """(month index, status, marks) of the lessons starting within the bounds."""
+    month = _bucket(Lesson.starts_at, bounds).label("month")
+    query = (
+        _marks()
+        .add_columns(month, Attendance.status, func.count())
+        .where(*_lessons_in(bounds[0], bounds[-1], scope))
+        .group_by(month, Attendance.status)
+    )
+    return (await session.execute(query)).all()
+
+
+async def marks_by(
+    session: AsyncSession, dimension: str, start: datetime, end: datetime, scope: ScopeFilter
+) -> Sequence[Row[Any]]:
+    """(key, name, course, status, marks) per group, teacher or student (key None: a group
+    without a teacher; course only for a group)."""
+    query = _marks().where(*_lessons_in(start, end, scope))
+    if dimension == "group":
+        query = query.join(Course, Course.id == Group.course_id)
+        keys: tuple[Any, ...] = (Group.id, Group.name, Course.name)
+    elif dimension == "teacher":
+        query = query.outerjoin(User, User.id == Group.teacher_id)
+        keys = (Group.teacher_id, User.full_name)
+    else:
+        query = query.join(User, User.id == Attendance.student_id)
+        keys = (Attendance.student_id, User.full_name)
+    course = () if dimension == "group" else (null().label("course"),)
+    query = query.add_columns(*keys, *course, Attendance.status, func.count()).group_by(
+        *keys, Attendance.status
+    )
+    return (await session.execute(query)).all()
+
+
+def _not_marked(day_over: datetime) -> ColumnElement[bool]:
+    """A lesson whose day is over that was never saved: still scheduled, not one mark."""
+    marked = exists().where(Attendance.lesson_id == Lesson.id)
+    return (Lesson.starts_at < day_over) & (Lesson.status == LessonStatus.SCHEDULED.value) & ~marked
+
+
+def _held(day_over: datetime) -> ColumnElement[bool]:
+    """Not cancelled (the caller's condition) and either saved or its day over."""
+    return or_(Lesson.starts_at < day_over, Lesson.status == LessonStatus.HELD.value)
+
+
+async def lessons_by_teacher(
+    session: AsyncSession, start: datetime, end: datetime, day_over: datetime, scope: ScopeFilter
+) -> Sequence[Row[Any]]:
+    """(teacher id, name, lessons held, of them not marked) per teacher of the scope's
+    groups (id None: groups without a teacher). `day_over`: the first moment of today in
+    the centre; a lesson before it can no longer be marked by its teacher."""
+    not_marked = case((_not_marked(day_over), 1), else_=0)
+    query = (
+        select(Group.teacher_id, User.full_name, func.count(), func.sum(not_marked))
+        .select_from(Lesson)
+        .join(Group, Group.id == Lesson.group_id)
+        .outerjoin(User, User.id == Group.teacher_id)
+        .where(*_lessons_in(start, end, scope), _held(day_over))
+        .group_by(Group.teacher_id, User.full_name)
+    )
+    return (await session.execute(query)).all()
+
+
+async def not_marked_lessons(
+    session: AsyncSession, start: datetime, end: datetime, day_over: datetime, scope: ScopeFilter
+) -> Sequence[Row[Any]]:
+    """(lesson id, starts at, group, course, teacher id, teacher) of the lessons not marked,
+    oldest first."""
+    query = (
+        select(
+            Lesson.id,
+            Lesson.starts_at,
+            Group.name,
+            Course.name,
+            Group.teacher_id,
+            User.full_name,
+        )
+        .select_from(Lesson)
+        .join(Group, Group.id == Lesson.group_id)
+        .join(Course, Course.id == Group.course_id)
+        .outerjoin(User, User.id == Group.teacher_id)
+        .where(*_lessons_in(start, end, scope), _not_marked(day_over))
+        .order_by(Lesson.starts_at, Lesson.id)
+    )
+    return (await session.execute(query)).all()
