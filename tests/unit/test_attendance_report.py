@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.services.reports import attendance
 from bot.services.reports.period import Period
 from bot.services.reports.scope import Scope, ScopeKind
-from db.models import Attendance, AttendanceStatus, Group, Lesson, LessonStatus, Role, User
+from db.models import Attendance, AttendanceStatus, Group, Lesson, LessonStatus, Role
 from tests.factories import make_group, make_lesson, make_user
 
 TZ = ZoneInfo("Asia/Tashkent")
@@ -167,9 +167,7 @@ async def check(session, period: Period, scope: Scope) -> attendance.AttendanceR
         assert report.total.rate(status) == (
             pytest.approx(by["total", None][status.value] / marks) if marks else None
         )
-    assert {line.id: (line.held, line.not_marked) for line in report.lessons} == expected[
-        "lessons"
-    ]
+    assert {line.id: (line.held, line.not_marked) for line in report.lessons} == expected["lessons"]
     assert [lesson.lesson_id for lesson in report.not_marked] == expected["unmarked"]
     absences = [line.tally.absent for line in report.most_absent]
     assert absences == sorted(absences, reverse=True) and all(absences)

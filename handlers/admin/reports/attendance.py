@@ -60,6 +60,11 @@ def _name(name: str | None) -> str:
     return name or "—"
 
 
+def _short(name: str | None) -> str:
+    text = _name(name)
+    return text if len(text) <= NAME_MAX else text[: NAME_MAX - 1] + "…"
+
+
 # --- the summary ----------------------------------------------------------------------------
 
 
@@ -142,7 +147,7 @@ def _bars(report: AttendanceReport) -> tuple[list[str], list[Tally], int]:
     the most marks) when the period is within one month."""
     if len(report.months) == 1:
         groups = report.by_group[:MAX_BARS]
-        names = [_name(line.name)[:NAME_MAX] for line in groups]
+        names = [_short(line.name) for line in groups]
         return names, [line.tally for line in groups], 30
     buckets = chart_buckets(report.months, MAX_BARS)
     with_year = len({row.month.year for row in report.months}) > 1
@@ -167,7 +172,7 @@ def chart(report: AttendanceReport, scope_name: str | None) -> BarChart:
             )
             for status in ORDER
         ],
-        axis_label=_("% of marks"),
+        axis_label=_("Share of marks (%)"),
         empty_text=empty_chart_text(),
         number=lambda value: format_decimal(round(value), "#,##0", locale=locale),
         stacked=True,
