@@ -1,7 +1,6 @@
 """The attendance report in the reader's words: the summary, the chart and the sheets."""
 
-from babel.dates import format_date as babel_date
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 
 from bot.formatting import babel_locale
 from bot.i18n import _
@@ -9,7 +8,6 @@ from bot.services.reports.attendance import (
     MOST_ABSENT,
     AttendanceReport,
     Line,
-    Month,
     Tally,
     TeacherLessons,
     chart_buckets,
@@ -21,9 +19,11 @@ from db.models import AttendanceStatus
 from handlers.admin.reports.common import (
     empty_chart_text,
     intro_rows,
-    month_label,
+    months_label,
     period_label,
+    rate_text,
     scope_label,
+    summary_head,
 )
 from keyboards.labels import attendance_labels
 
@@ -52,10 +52,6 @@ def status_titles() -> dict[AttendanceStatus, str]:
     }
 
 
-def rate_text(rate: float | None) -> str:
-    return "—" if rate is None else format_percent(rate, "#,##0.0%", locale=babel_locale())
-
-
 def _name(name: str | None) -> str:
     return name or "—"
 
@@ -70,11 +66,8 @@ def _short(name: str | None) -> str:
 
 def summary_text(report: AttendanceReport, scope_name: str | None) -> str:
     total = report.total
-    lines = [
-        _("📋 <b>Attendance</b> · {period}").format(period=period_label(report.period)),
-        _("🎯 {scope}").format(scope=scope_label(report.scope, scope_name)),
-        "",
-    ]
+    heading = _("📋 <b>Attendance</b> · {period}").format(period=period_label(report.period))
+    lines = summary_head(heading, report.scope, scope_name)
     if report.is_empty:
         lines += [_("ℹ️ No lessons were held or marked in this period."), ""]
     lines.append(_("Marks: <b>{count}</b>").format(count=total.marks))
@@ -132,16 +125,6 @@ def _absent_lines(students: list[Line]) -> list[str]:
 # --- the chart ------------------------------------------------------------------------------
 
 
-def _bucket_label(months: list[Month], with_year: bool) -> str:
-    first, last = months[0].month, months[-1].month
-    if first == last:
-        return month_label(first, with_year)
-    locale = babel_locale()
-    return "{}–{}".format(
-        babel_date(first, "LLL", locale=locale), babel_date(last, "LLL yy", locale=locale)
-    )
-
-
 def _bars(report: AttendanceReport) -> tuple[list[str], list[Tally], int]:
     """(categories, tallies, rotation): a bar a month, or a bar a group (the groups with
     the most marks) when the period is within one month."""
@@ -151,7 +134,7 @@ def _bars(report: AttendanceReport) -> tuple[list[str], list[Tally], int]:
         return names, [line.tally for line in groups], 30
     buckets = chart_buckets(report.months, MAX_BARS)
     with_year = len({row.month.year for row in report.months}) > 1
-    categories = [_bucket_label(bucket, with_year) for bucket in buckets]
+    categories = [months_label(bucket[0].month, bucket[-1].month, with_year) for bucket in buckets]
     return categories, [total_of([row.tally for row in bucket]) for bucket in buckets], 0
 
 
