@@ -10,13 +10,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, case, exists, func, null, or_, select
+from sqlalchemy import ColumnElement, Row, Select, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Attendance, Course, Group, Lesson, LessonStatus, User
 from db.repositories.reports import ScopeFilter, _bucket, _group_conditions
-
-DIMENSIONS = ("group", "teacher", "student")
 
 
 def _lessons_in(start: datetime, end: datetime, scope: ScopeFilter) -> list[ColumnElement[bool]]:
@@ -28,47 +26,55 @@ def _lessons_in(start: datetime, end: datetime, scope: ScopeFilter) -> list[Colu
     ]
 
 
-def _marks() -> Select[Any]:
-    return (
-        select()
-        .select_from(Attendance)
-        .join(Lesson, Lesson.id == Attendance.lesson_id)
-        .join(Group, Group.id == Lesson.group_id)
-    )
+def _marks(start: datetime, end: datetime, scope: ScopeFilter) -> Select[Any]:
+    """The marks of the period's lessons (to add the grouped columns to)."""
+    query = select().select_from(Attendance).join(Lesson, Lesson.id == Attendance.lesson_id)
+    if not scope.is_centre:
+        query = query.join(Group, Group.id == Lesson.group_id)
+    return query.where(*_lessons_in(start, end, scope))
 
 
-async def marks_by_month(
+async def marks_by_group_and_month(
     session: AsyncSession, bounds: Sequence[datetime], scope: ScopeFilter
 ) -> Sequence[Row[Any]]:
-    """(month index, status, marks) of the lessons starting within the bounds."""
+    """(group id, month index, status, marks) of the lessons starting within the bounds:
+    one pass over the marks gives the months, the groups and (by group) the teachers."""
     month = _bucket(Lesson.starts_at, bounds).label("month")
     query = (
-        _marks()
-        .add_columns(month, Attendance.status, func.count())
-        .where(*_lessons_in(bounds[0], bounds[-1], scope))
-        .group_by(month, Attendance.status)
+        _marks(bounds[0], bounds[-1], scope)
+        .add_columns(Lesson.group_id, month, Attendance.status, func.count())
+        .group_by(Lesson.group_id, month, Attendance.status)
     )
     return (await session.execute(query)).all()
 
 
-async def marks_by(
-    session: AsyncSession, dimension: str, start: datetime, end: datetime, scope: ScopeFilter
+async def marks_by_student(
+    session: AsyncSession, start: datetime, end: datetime, scope: ScopeFilter
 ) -> Sequence[Row[Any]]:
-    """(key, name, course, status, marks) per group, teacher or student (key None: a group
-    without a teacher; course only for a group)."""
-    query = _marks().where(*_lessons_in(start, end, scope))
-    if dimension == "group":
-        query = query.join(Course, Course.id == Group.course_id)
-        keys: tuple[Any, ...] = (Group.id, Group.name, Course.name)
-    elif dimension == "teacher":
-        query = query.outerjoin(User, User.id == Group.teacher_id)
-        keys = (Group.teacher_id, User.full_name)
-    else:
-        query = query.join(User, User.id == Attendance.student_id)
-        keys = (Attendance.student_id, User.full_name)
-    course = () if dimension == "group" else (null().label("course"),)
-    query = query.add_columns(*keys, *course, Attendance.status, func.count()).group_by(
-        *keys, Attendance.status
+    """(student id, name, status, marks); the names joined once the marks are counted."""
+    counted = (
+        _marks(start, end, scope)
+        .add_columns(
+            Attendance.student_id.label("student_id"),
+            Attendance.status.label("status"),
+            func.count().label("marks"),
+        )
+        .group_by(Attendance.student_id, Attendance.status)
+        .subquery()
+    )
+    query = select(counted.c.student_id, User.full_name, counted.c.status, counted.c.marks).join(
+        User, User.id == counted.c.student_id
+    )
+    return (await session.execute(query)).all()
+
+
+async def groups(session: AsyncSession, scope: ScopeFilter) -> Sequence[Row[Any]]:
+    """(group id, name, course, teacher id, teacher) of the scope's groups."""
+    query = (
+        select(Group.id, Group.name, Course.name, Group.teacher_id, User.full_name)
+        .join(Course, Course.id == Group.course_id)
+        .outerjoin(User, User.id == Group.teacher_id)
+        .where(*_group_conditions(scope))
     )
     return (await session.execute(query)).all()
 

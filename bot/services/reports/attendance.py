@@ -12,6 +12,8 @@ late and excused, and which lessons were never marked.
 With a filter, everything is about the lessons of its groups.
 """
 
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -23,6 +25,7 @@ from bot.services.reports.scope import Scope
 from db.base import utcnow
 from db.models import AttendanceStatus
 from db.repositories import report_attendance as repo
+from db.repositories.reports import ScopeFilter
 
 STATUSES = tuple(AttendanceStatus)
 MOST_ABSENT = 10  # in the summary; the spreadsheet lists every student with an absence
@@ -51,7 +54,7 @@ class Tally:
         return Tally(*(self.count(status) + other.count(status) for status in STATUSES))
 
 
-def tally_of(counts: dict[str, int]) -> Tally:
+def tally_of(counts: Mapping[str, int]) -> Tally:
     return Tally(**{status.value: counts.get(status.value, 0) for status in STATUSES})
 
 
@@ -146,61 +149,72 @@ async def build(
     start, end = period.utc_bounds(tz)
     bounds[0], bounds[-1] = start, end  # a range may start and end within a month
     filters = scope.filters()
-    moment = now or utcnow()
-    day_over = local_midnight(moment.astimezone(tz).date(), tz)
+    day_over = local_midnight((now or utcnow()).astimezone(tz).date(), tz)
 
-    by_month: dict[int, dict[str, int]] = {index: {} for index in range(len(months))}
-    for index, status, count in await repo.marks_by_month(session, bounds, filters):
-        by_month[index][status] = int(count)
-    lines = {
-        dimension: await _lines(session, dimension, start, end, filters)
-        for dimension in repo.DIMENSIONS
-    }
+    by_month: dict[int, Counter[str]] = defaultdict(Counter)
+    by_group: dict[int, Counter[str]] = defaultdict(Counter)
+    for group_id, index, status, count in await repo.marks_by_group_and_month(
+        session, bounds, filters
+    ):
+        by_month[index][status] += int(count)
+        by_group[group_id][status] += int(count)
     month_rows = [Month(month, tally_of(by_month[index])) for index, month in enumerate(months)]
-    teachers = [
-        TeacherLessons(key, name, int(held), int(not_marked or 0))
-        for key, name, held, not_marked in await repo.lessons_by_teacher(
-            session, start, end, day_over, filters
-        )
-    ]
-    teachers.sort(key=lambda line: (-line.not_marked, -line.held, line.name or ""))
-    unmarked = [
-        UnmarkedLesson(lesson_id, starts_at.astimezone(tz), *rest)
-        for lesson_id, starts_at, *rest in await repo.not_marked_lessons(
-            session, start, end, day_over, filters
-        )
-    ]
+    groups = {row[0]: row for row in await repo.groups(session, filters)}
+    by_teacher: dict[int | None, Counter[str]] = defaultdict(Counter)
+    for group_id, counts in by_group.items():
+        by_teacher[groups[group_id][3]].update(counts)
+    teacher_names = {teacher_id: name for _, _, _, teacher_id, name in groups.values()}
     return AttendanceReport(
         period=period,
         scope=scope,
         total=total_of([row.tally for row in month_rows]),
         months=month_rows,
-        by_group=lines["group"],
-        by_teacher=lines["teacher"],
-        by_student=lines["student"],
-        lessons=teachers,
-        not_marked=unmarked,
+        by_group=_by_count(
+            Line(key, groups[key][1], tally_of(counts), course=groups[key][2])
+            for key, counts in by_group.items()
+        ),
+        by_teacher=_by_count(
+            Line(key, teacher_names.get(key), tally_of(counts))
+            for key, counts in by_teacher.items()
+        ),
+        by_student=await _students(session, start, end, filters),
+        lessons=await _teacher_lessons(session, start, end, day_over, filters),
+        not_marked=[
+            UnmarkedLesson(lesson_id, starts_at.astimezone(tz), *rest)
+            for lesson_id, starts_at, *rest in await repo.not_marked_lessons(
+                session, start, end, day_over, filters
+            )
+        ],
     )
 
 
-async def _lines(
-    session: AsyncSession,
-    dimension: str,
-    start: datetime,
-    end: datetime,
-    filters: repo.ScopeFilter,
-) -> list[Line]:
-    counts: dict[int | None, dict[str, int]] = {}
-    names: dict[int | None, tuple[str | None, str | None]] = {}
-    for key, name, course, status, count in await repo.marks_by(
-        session, dimension, start, end, filters
-    ):
-        counts.setdefault(key, {})[status] = int(count)
-        names[key] = (name, course)
-    lines = [
-        Line(key, names[key][0], tally_of(found), course=names[key][1])
-        for key, found in counts.items()
-    ]
-    if dimension == "student":  # a long list: by name, to find someone in it
-        return sorted(lines, key=lambda line: (line.name or "", line.id or 0))
+def _by_count(lines: Iterable[Line]) -> list[Line]:
     return sorted(lines, key=lambda line: (-line.tally.marks, line.name or "", line.id or 0))
+
+
+async def _students(
+    session: AsyncSession, start: datetime, end: datetime, filters: ScopeFilter
+) -> list[Line]:
+    """Every student marked, by name (a long list: to find someone in it)."""
+    counts: dict[int, Counter[str]] = defaultdict(Counter)
+    names: dict[int, str | None] = {}
+    for student_id, name, status, count in await repo.marks_by_student(
+        session, start, end, filters
+    ):
+        counts[student_id][status] += int(count)
+        names[student_id] = name
+    lines = [Line(key, names[key], tally_of(found)) for key, found in counts.items()]
+    return sorted(lines, key=lambda line: (line.name or "", line.id or 0))
+
+
+async def _teacher_lessons(
+    session: AsyncSession, start: datetime, end: datetime, day_over: datetime, filters: ScopeFilter
+) -> list[TeacherLessons]:
+    """Most not marked first."""
+    lines = [
+        TeacherLessons(key, name, int(held), int(not_marked or 0))
+        for key, name, held, not_marked in await repo.lessons_by_teacher(
+            session, start, end, day_over, filters
+        )
+    ]
+    return sorted(lines, key=lambda line: (-line.not_marked, -line.held, line.name or ""))
