@@ -6,18 +6,23 @@ marked, one saved with nobody on its sheet, a cancelled one that kept its marks,
 at 00:30 on 1 December (still 30 November in UTC). "Now" is 20 January 2027 at noon: that
 day's lessons are still being taught, the later ones are to come."""
 
+import io
 import random
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
+from bot.i18n import use_language
 from bot.services.reports import attendance
+from bot.services.reports.chart import HEIGHT_PX, WIDTH_PX, render_png
 from bot.services.reports.period import Period
 from bot.services.reports.scope import Scope, ScopeKind
 from db.models import Attendance, AttendanceStatus, Group, Lesson, LessonStatus, Role
+from handlers.admin.reports.attendance import chart
 from tests.factories import make_group, make_lesson, make_user
 
 TZ = ZoneInfo("Asia/Tashkent")
@@ -228,3 +233,32 @@ async def test_the_edges(session):
     empty = await attendance.build(session, Period.month(2025, 5), Scope(), TZ, now=NOW)
     assert empty.is_empty and empty.total.rate(AttendanceStatus.PRESENT) is None
     assert empty.by_group == [] and empty.most_absent == [] and len(empty.months) == 1
+
+
+def test_the_chart_is_a_bar_a_group_within_a_month_and_a_bar_a_month_beyond():
+    def report(period: Period, groups: int) -> attendance.AttendanceReport:
+        tally = attendance.Tally(present=6, absent=2, late=1, excused=1)
+        lines = [attendance.Line(i, f"Group number {i}", tally, "C") for i in range(groups)]
+        months = [attendance.Month(month, tally) for month in period.months()]
+        return attendance.AttendanceReport(period, Scope(), tally, months, lines, [], [], [], [])
+
+    with use_language("en"):
+        one_month = chart(report(Period.month(2026, 12), 15), None)
+        assert len(one_month.categories) == 12 and one_month.stacked
+        assert one_month.categories[0] == "Group number 0" and one_month.label_rotation
+        assert [series.label for series in one_month.series] == [
+            "Present",
+            "Late",
+            "Excused",
+            "Absent",
+        ]
+        for bar in range(12):
+            assert sum(series.values[bar] for series in one_month.series) == pytest.approx(100)
+        assert one_month.series[3].values[0] == pytest.approx(20)
+        year = chart(report(Period.year(2026), 15), None)
+        assert len(year.categories) == 12 and year.categories[0] == "January"
+        long = chart(report(Period.days(date(2024, 1, 1), date(2026, 12, 31)), 3), None)
+        assert len(long.categories) == 12 and long.categories[0] == "Jan–Mar 24"
+        for drawn in (one_month, year, long):
+            image = Image.open(io.BytesIO(render_png(drawn)))
+            assert image.size == (WIDTH_PX, HEIGHT_PX)
