@@ -70,7 +70,7 @@ async def test_leavers_with_their_reasons_in_this_months_retention(client, sessi
     assert list(reasons) == ["price", None]
 
     panel = await client.send(owner, "/reports")
-    assert panel.buttons()[:2] == ["💰 Finance", "🔁 Retention"]
+    assert "🔁 Retention" in panel.buttons()
     periods = await client.press(owner, panel.callback_data("🔁 Retention"), panel.message_id)
     assert "🔁 <b>Retention</b>" in periods.text
     scopes = await client.press(owner, periods.callback_data("📅 This month"), panel.message_id)

@@ -27,7 +27,8 @@ COLOURS = ("#2E7D32", "#1565C0", "#C62828", "#F9A825", "#6A1B9A")
 @dataclass(frozen=True, slots=True)
 class Series:
     label: str
-    values: Sequence[int]
+    values: Sequence[float]
+    colour: str | None = None  # None: the next of COLOURS
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,8 @@ class BarChart:
     number: Callable[[float], str] = lambda value: f"{value:,.0f}"
     horizontal: bool = False  # bars from the left, the first category on top (a funnel)
     rate: RateLine | None = None
+    stacked: bool = False  # the series on top of each other (shares of a whole)
+    label_rotation: int = 0  # degrees: long category names (groups) slanted to fit
 
     @property
     def is_empty(self) -> bool:
@@ -104,18 +107,30 @@ def render_png(chart: BarChart | PanelChart) -> bytes:
 
 def _bars(axes, chart: BarChart) -> None:
     count = len(chart.series)
-    width = 0.8 / count
+    width = 0.7 if chart.stacked else 0.8 / count
     positions = range(len(chart.categories))
+    bottoms = [0.0] * len(chart.categories)
     for index, series in enumerate(chart.series):
-        offset = (index - (count - 1) / 2) * width
+        offset = 0.0 if chart.stacked else (index - (count - 1) / 2) * width
         axes.bar(
             [position + offset for position in positions],
             list(series.values),
             width=width,
+            bottom=list(bottoms) if chart.stacked else 0,
             label=series.label,
-            color=COLOURS[index % len(COLOURS)],
+            color=series.colour or COLOURS[index % len(COLOURS)],
         )
-    axes.set_xticks(list(positions), list(chart.categories), fontsize=15)
+        if chart.stacked:
+            bottoms = [bottom + value for bottom, value in zip(bottoms, series.values, strict=True)]
+    rotation = chart.label_rotation
+    axes.set_xticks(
+        list(positions),
+        list(chart.categories),
+        fontsize=15,
+        rotation=rotation,
+        ha="right" if rotation else "center",
+        rotation_mode="anchor",
+    )
     axes.tick_params(axis="y", labelsize=14)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # no 0.5 of a student
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: chart.number(value)))
@@ -126,7 +141,11 @@ def _bars(axes, chart: BarChart) -> None:
     if chart.rate is not None:
         line = _rate_line(axes, chart.rate)
         handles, labels = [*handles, line], [*labels, chart.rate.label]
-    axes.legend(handles, labels, fontsize=15, loc="best")
+    if chart.stacked:  # room above the tallest bar for the legend in one row
+        axes.set_ylim(0, max(bottoms) * 1.18)
+        axes.legend(handles, labels, fontsize=15, loc="upper center", ncol=count, frameon=False)
+    else:
+        axes.legend(handles, labels, fontsize=15, loc="best")
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
 

@@ -29,6 +29,7 @@ class Kind(StrEnum):
     RATE = "rate"
     DECIMAL = "decimal"  # one decimal place: days
     DATE = "date"
+    DATETIME = "datetime"  # a naive local time (Excel has no time zones)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ def _formats(money_format: str) -> dict[Kind, str | None]:
         Kind.RATE: "0.0%",
         Kind.DECIMAL: "#,##0.0",
         Kind.DATE: "DD.MM.YYYY",
+        Kind.DATETIME: "dd.mm.yyyy hh:mm",
     }
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.i18n import _
 from bot.services.access import Actor
+from bot.services.reports import attendance as attendance_service
 from bot.services.reports import finance as finance_service
 from bot.services.reports import leads as leads_service
 from bot.services.reports import retention as retention_service
@@ -36,6 +37,7 @@ from bot.services.reports.workbook import Sheet, render_xlsx
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
+from handlers.admin.reports import attendance as attendance_view
 from handlers.admin.reports import finance as finance_view
 from handlers.admin.reports import leads as leads_view
 from handlers.admin.reports import retention as retention_view
@@ -54,6 +56,7 @@ from handlers.admin.reports.common import (
 )
 from handlers.admin.reports.range_form import REPORTS, RangeData, RangeForm
 from keyboards.reports import (
+    ATTENDANCE,
     FINANCE,
     LEADS,
     RETENTION,
@@ -110,6 +113,13 @@ KINDS = {
         summary=retention_view.summary_text,
         chart=retention_view.chart,
         sheets=retention_view.sheets,
+    ),
+    ATTENDANCE: ReportKind(
+        file_stem="attendance",
+        build=attendance_service.build,
+        summary=attendance_view.summary_text,
+        chart=attendance_view.chart,
+        sheets=attendance_view.sheets,
     ),
 }
 

@@ -15,9 +15,9 @@ from handlers.admin.reports.common import (
     empty_chart_text,
     intro_rows,
     month_label,
+    months_label,
     period_label,
     scope_label,
-    span_label,
 )
 from handlers.admin.reports.finance import rate_text
 from keyboards.labels import leave_reason_labels
@@ -71,7 +71,9 @@ def chart(report: RetentionReport, scope_name: str | None) -> BarChart:
         title=_("Retention · {period} · {scope}").format(
             period=period_label(report.period), scope=scope_label(report.scope, scope_name)
         ),
-        categories=[span_label(bucket[0].month, bucket[-1].month, with_year) for bucket in buckets],
+        categories=[
+            months_label(bucket[0].month, bucket[-1].month, with_year) for bucket in buckets
+        ],
         series=[Series(_("Joined"), joined), Series(_("Left"), left)],
         axis_label=_("students"),
         empty_text=empty_chart_text(),
