@@ -1,6 +1,7 @@
 """Words every report uses: its period, its filter, the first rows of its sheets."""
 
 from datetime import date
+from html import escape
 
 from babel.dates import format_date as babel_date
 from babel.numbers import format_percent
@@ -43,8 +44,9 @@ def rate_text(rate: float | None) -> str:
 
 
 def summary_head(heading: str, scope: Scope, scope_name: str | None) -> list[str]:
-    """A summary's first lines: the report and period (`heading`), the filter, a blank."""
-    return [heading, _("🎯 {scope}").format(scope=scope_label(scope, scope_name)), ""]
+    """A summary's first lines: the report and period (`heading`), the filter (a course's,
+    group's or teacher's name, escaped: the summary is HTML), a blank."""
+    return [heading, _("🎯 {scope}").format(scope=escape(scope_label(scope, scope_name))), ""]
 
 
 def period_label(period: Period) -> str:

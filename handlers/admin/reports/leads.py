@@ -10,7 +10,13 @@ from bot.services.reports.chart import BarChart, Series
 from bot.services.reports.leads import LeadsReport, Line
 from bot.services.reports.workbook import Column, Kind, Sheet
 from db.models import LeadStatus
-from handlers.admin.reports.common import empty_chart_text, intro_rows, period_label, scope_label
+from handlers.admin.reports.common import (
+    empty_chart_text,
+    intro_rows,
+    period_label,
+    scope_label,
+    summary_head,
+)
 from handlers.admin.reports.finance import rate_text
 from keyboards.labels import lead_status_labels
 
@@ -63,11 +69,8 @@ def _top(lines: list[Line], label) -> list[str]:
 
 def summary_text(report: LeadsReport, scope_name: str | None) -> str:
     total, timing = report.total, report.time_to_enrol
-    lines = [
-        _("🧲 <b>Leads</b> · {period}").format(period=period_label(report.period)),
-        _("🎯 {scope}").format(scope=scope_label(report.scope, scope_name)),
-        "",
-    ]
+    heading = _("🧲 <b>Leads</b> · {period}").format(period=period_label(report.period))
+    lines = summary_head(heading, report.scope, scope_name)
     if not total.new:
         lines += [_("ℹ️ No new leads in this period."), ""]
     lines.append(_("New leads: <b>{count}</b>").format(count=count_text(total.new)))

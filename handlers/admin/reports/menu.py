@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
+from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -248,8 +249,8 @@ async def send_files(
     together here first, in the reader's language)."""
     name = f"{kind.file_stem}-{period.token}-{resolved.scope.token}"
     caption = _("{period} · {scope}").format(
-        period=period_label(period), scope=scope_label(resolved.scope, resolved.name)
-    )
+        period=period_label(period), scope=escape(scope_label(resolved.scope, resolved.name))
+    )  # a caption is HTML too
     await bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
     png = await asyncio.to_thread(render_png, kind.chart(report, resolved.name))
     await bot.send_photo(chat_id, BufferedInputFile(png, f"{name}.png"), caption=caption)

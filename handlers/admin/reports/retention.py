@@ -1,7 +1,5 @@
 """The retention report in the reader's words: the summary, the chart and the sheets."""
 
-from html import escape
-
 from babel.numbers import format_decimal
 
 from bot.formatting import babel_locale
@@ -18,6 +16,7 @@ from handlers.admin.reports.common import (
     months_label,
     period_label,
     scope_label,
+    summary_head,
 )
 from handlers.admin.reports.finance import rate_text
 from keyboards.labels import leave_reason_labels
@@ -35,11 +34,8 @@ def _reasons(report: RetentionReport) -> list[tuple[LeaveReason | None, int]]:
 
 def summary_text(report: RetentionReport, scope_name: str | None) -> str:
     total = report.total
-    lines = [
-        _("🔁 <b>Retention</b> · {period}").format(period=period_label(report.period)),
-        _("🎯 {scope}").format(scope=escape(scope_label(report.scope, scope_name))),
-        "",
-    ]
+    heading = _("🔁 <b>Retention</b> · {period}").format(period=period_label(report.period))
+    lines = summary_head(heading, report.scope, scope_name)
     if report.is_empty:
         lines += [_("ℹ️ No student was studying, joined or left in this period."), ""]
     lines += [

@@ -15,6 +15,7 @@ from handlers.admin.reports.common import (
     month_label,
     period_label,
     scope_label,
+    summary_head,
 )
 from handlers.admin.reports.finance import rate_text
 
@@ -39,11 +40,8 @@ def _line(line: TeacherLine) -> str:
 
 def summary_text(report: TeachersReport, scope_name: str | None) -> str:
     lessons = report.lessons
-    lines = [
-        _("🧑‍🏫 <b>Teachers</b> · {period}").format(period=period_label(report.period)),
-        _("🎯 {scope}").format(scope=scope_label(report.scope, scope_name)),
-        "",
-    ]
+    heading = _("🧑‍🏫 <b>Teachers</b> · {period}").format(period=period_label(report.period))
+    lines = summary_head(heading, report.scope, scope_name)
     if report.is_empty:
         lines += [_("ℹ️ No lessons were held and nothing was charged in this period."), ""]
     lines += [
