@@ -241,6 +241,7 @@ async def centre_debt_at(session: AsyncSession, last_day: date, as_of: datetime)
 
 
 DIMENSIONS = {"course": Group.course_id, "group": Group.id, "teacher": Group.teacher_id}
+_KEY_INDEX = {"group": 0, "course": 1, "teacher": 2}  # in a breakdown_by_group row
 
 
 async def breakdown(
@@ -250,9 +251,36 @@ async def breakdown(
     last_day: date,
     as_of: datetime,
     scope: ScopeFilter,
-) -> Sequence[Row[Any]]:
+) -> list[tuple[int | None, int, int, int]]:
     """(key, charged, unpaid, debt) per course, group or teacher (key None: a charge of no
-    group, or a group without a teacher).
+    group, or a group without a teacher); see breakdown_by_group."""
+    rows = await breakdown_by_group(session, first_month, last_day, as_of, scope)
+    return by_dimension(rows, dimension)
+
+
+def by_dimension(
+    rows: Sequence[Sequence[Any]], dimension: str
+) -> list[tuple[int | None, int, int, int]]:
+    """breakdown_by_group's lines (one per group, at most as many as groups) added up per
+    course, group or teacher."""
+    index = _KEY_INDEX[dimension]
+    totals: dict[int | None, list[int]] = {}
+    for row in rows:
+        line = totals.setdefault(row[index], [0, 0, 0])
+        for position, amount in enumerate(row[3:]):
+            line[position] += int(amount or 0)
+    return [(key, *line) for key, line in totals.items()]  # type: ignore[misc]
+
+
+async def breakdown_by_group(
+    session: AsyncSession,
+    first_month: date,
+    last_day: date,
+    as_of: datetime,
+    scope: ScopeFilter,
+) -> Sequence[Row[Any]]:
+    """(group id, course id, teacher id, charged, unpaid, debt) per group (group None: the
+    charges of no group), in one pass over the ledger for the three breakdowns.
 
     Each owner's credit at `as_of` covers their charges oldest first (by due date, then id),
     as the debtors list reads them; what it leaves uncovered of a charge is that charge's
@@ -282,10 +310,11 @@ async def breakdown(
         (left_over <= 0, 0), (left_over >= running.c.amount, running.c.amount), else_=left_over
     )
     in_period = running.c.period >= first_month
-    key = DIMENSIONS[dimension]
     query = (
         select(
-            key.label("key"),
+            Group.id,
+            Group.course_id,
+            Group.teacher_id,
             func.sum(case((in_period, running.c.amount), else_=0)),
             func.sum(case((in_period, uncovered), else_=0)),
             func.sum(uncovered),
@@ -295,7 +324,7 @@ async def breakdown(
         .outerjoin(Enrolment, Enrolment.id == running.c.enrolment_id)
         .outerjoin(Group, Group.id == Enrolment.group_id)
         .where(*_group_conditions(scope))
-        .group_by(key)
+        .group_by(Group.id, Group.course_id, Group.teacher_id)
     )
     return (await session.execute(query)).all()
 
