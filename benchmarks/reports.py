@@ -754,7 +754,9 @@ def main() -> None:
         "--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "educrm-bench-reports"
     )
     parser.add_argument("--report", action="append", choices=sorted(REPORTS))
-    parser.add_argument("--build-only", action="store_true", help="make the centre, measure nothing")
+    parser.add_argument(
+        "--build-only", action="store_true", help="make the centre, measure nothing"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
