@@ -60,6 +60,7 @@ class Payment(TimestampMixin, Base):
             "ix_payments_owner_paid", "student_id", "anon_ref", "paid_at", "reversed_at", "amount"
         ),
         Index("ix_payments_reversed_at", "reversed_at"),
+        Index("ix_payments_paid_method", "paid_at", "method", "amount"),
         CheckConstraint("amount > 0", name="amount"),
         CheckConstraint(enum_check("method", PaymentMethod), name="method"),
         CheckConstraint(OWNER_CHECK, name="owner"),
@@ -70,7 +71,7 @@ class Payment(TimestampMixin, Base):
     anon_ref: Mapped[str | None] = mapped_column(String(32))
     amount: Mapped[int] = mapped_column(BigInteger)
     method: Mapped[str] = mapped_column(String(16))
-    paid_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    paid_at: Mapped[datetime] = mapped_column(default=utcnow)
     received_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(String(500))
     # The provider's id: a repeated callback hits the unique constraint instead of paying twice.

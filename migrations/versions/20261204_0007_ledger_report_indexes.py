@@ -1,6 +1,6 @@
 """ledger indexes for the reports: charges, payments and refunds by owner with the columns
 the reports read (replacing the plain student_id indexes), charges by period, payments by
-reversal, refunds by date
+reversal, by date with the method and amount (instead of by date alone), refunds by date
 
 Revision ID: 0007
 Revises: 0006
@@ -29,25 +29,27 @@ INDEXES = (
         ["student_id", "anon_ref", "paid_at", "reversed_at", "amount"],
     ),
     ("payments", "ix_payments_reversed_at", ["reversed_at"]),
+    ("payments", "ix_payments_paid_method", ["paid_at", "method", "amount"]),
     ("refunds", "ix_refunds_owner_refunded", ["student_id", "anon_ref", "refunded_at", "amount"]),
     ("refunds", "ix_refunds_refunded_at", ["refunded_at"]),
 )
-REPLACED = (  # the owner indexes lead with student_id: these plain ones go
-    ("charges", "ix_charges_student_id"),
-    ("payments", "ix_payments_student_id"),
-    ("refunds", "ix_refunds_student_id"),
+REPLACED = (  # the new ones lead with the same column: these plain ones go
+    ("charges", "ix_charges_student_id", "student_id"),
+    ("payments", "ix_payments_student_id", "student_id"),
+    ("refunds", "ix_refunds_student_id", "student_id"),
+    ("payments", "ix_payments_paid_at", "paid_at"),
 )
 
 
 def upgrade() -> None:
     for table, name, columns in INDEXES:
         op.create_index(name, table, columns, unique=False)
-    for table, name in REPLACED:
+    for table, name, _column in REPLACED:
         op.drop_index(name, table_name=table)
 
 
 def downgrade() -> None:
-    for table, name in REPLACED:
-        op.create_index(name, table, ["student_id"], unique=False)
+    for table, name, column in REPLACED:
+        op.create_index(name, table, [column], unique=False)
     for table, name, _columns in INDEXES:
         op.drop_index(name, table_name=table)
