@@ -324,11 +324,15 @@ class Centre:
                 yield "lessons", (lesson_id, gid, starts_at, 90, status)
                 if status == "held":
                     marked_at = starts_at + timedelta(minutes=80)
+                    marked = set()  # a small centre may seat a student twice in a group
                     for seat in active:
                         if seat.joined > day:
                             break
                         if (seat.left is not None and seat.left < day) or _frozen(seat, day):
                             continue
+                        if seat.student_id in marked:
+                            continue
+                        marked.add(seat.student_id)
                         mark_id += 1
                         yield (
                             "attendance",
