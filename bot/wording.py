@@ -81,7 +81,7 @@ def amount_problem(error: Invalid, typed: str | None) -> str:
     return _money_common(error, typed)
 
 
-def number_problem(error: Invalid) -> str:
+def number_problem(error: Invalid, typed: str | None = None) -> str:
     if error.problem is Problem.NOT_A_NUMBER:
         return _("⚠️ Type a whole number from {minimum} to {maximum}, digits only.").format(
             **error.facts
@@ -89,7 +89,7 @@ def number_problem(error: Invalid) -> str:
     return _("⚠️ The number must be from {minimum} to {maximum}.").format(**error.facts)
 
 
-def date_problem(error: Invalid) -> str:
+def date_problem(error: Invalid, typed: str | None = None) -> str:
     facts = error.facts
     if error.problem is Problem.NO_SUCH_DAY:
         return _(
@@ -110,7 +110,7 @@ def date_problem(error: Invalid) -> str:
     return _("⚠️ Type the date as DD.MM.YYYY, for example 01.09.2025.")
 
 
-def time_problem(error: Invalid) -> str:
+def time_problem(error: Invalid, typed: str | None = None) -> str:
     if error.problem is Problem.NO_SUCH_TIME:
         return _(
             "⚠️ {typed} is not a time of day: hours go from 00 to 23 and minutes from 00 to 59."
@@ -134,7 +134,7 @@ def time_problem(error: Invalid) -> str:
     return _("⚠️ Type the time as HH:MM, for example 14:00.")
 
 
-def text_problem(error: Invalid) -> str:
+def text_problem(error: Invalid, typed: str | None = None) -> str:
     if error.problem is Problem.EMPTY:
         return _("⚠️ This cannot be empty: please type it.")
     if error.problem is Problem.TOO_SHORT:
@@ -162,11 +162,11 @@ def person_problem(problem: Problem) -> str:
 # --- a teacher's forms ----------------------------------------------------------------------
 
 
-def score_max_problem(error: Invalid) -> str:
+def score_max_problem(error: Invalid, typed: str | None = None) -> str:
     return _("⚠️ The maximum must be a whole number from 1 to 1000.")
 
 
-def title_problem(error: Invalid) -> str:
+def title_problem(error: Invalid, typed: str | None = None) -> str:
     return _("⚠️ The name must be from 1 to {limit} characters of text.").format(limit=TITLE_MAX)
 
 
@@ -189,7 +189,7 @@ def score_line_text(error: LineError) -> str:
     return texts[error.problem].format(line=error.line, text=escape(error.text))
 
 
-def scores_problem(error: Invalid) -> str:
+def scores_problem(error: Invalid, typed: str | None = None) -> str:
     """Every bad line of a message of scores (`parsing.parse_scores`), by its number."""
     errors: list[LineError] = error.facts["errors"]
     lines = [_("⚠️ Nothing was saved. Correct these lines and send all the scores again:")]
@@ -199,7 +199,7 @@ def scores_problem(error: Invalid) -> str:
     return "\n".join(lines)
 
 
-def task_problem(error: Invalid) -> str:
+def task_problem(error: Invalid, typed: str | None = None) -> str:
     """A homework task (`parsing.clean_task`)."""
     if error.problem is Problem.NOT_TEXT:
         return _(
@@ -215,7 +215,7 @@ def task_problem(error: Invalid) -> str:
     )
 
 
-def due_problem(error: Invalid) -> str:
+def due_problem(error: Invalid, typed: str | None = None) -> str:
     """A homework's due date (`parsing.parse_due`)."""
     if error.problem is Problem.DATE_PAST:
         return _("⚠️ That moment has passed already. Choose a later date.")

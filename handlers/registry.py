@@ -6,19 +6,29 @@ dispatcher, and tests build many). A `Registry` records the same thing — this 
 answers the button with action "card", that one the command /leads and its menu button —
 and `router` (or `register`) adds it all to the router being built, in the order it was
 written.
+
+A button's handler may name what its button's `id` stands for: `@on.button("card",
+lead=leads.get)` loads the lead (`leads.get(session, id)`) and passes it as `lead`; a button
+whose record is gone (or forged) gets the shared out-of-date answer and the handler does not
+run. The access guard has let the press through before anything is loaded.
 """
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
+from aiogram.types import CallbackQuery
 from magic_filter import MagicFilter
 
 from bot.filters.menu import MenuButton
+from bot.wording import stale_button_text
+from db.ids import is_row_id
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+Loader = Callable[[Any, int], Awaitable[Any]]  # (session, id) -> the record, or None
 
 
 class Registry:
@@ -47,16 +57,19 @@ class Registry:
         *actions: str,
         data: type[CallbackData] | None = None,
         where: MagicFilter | None = None,
+        **loaders: Loader,
     ) -> Callable[[Handler], Handler]:
         """The handler of the buttons with these actions (of `data`, else the registry's
-        class), whose data also satisfies `where` when given."""
+        class), whose data also satisfies `where` when given; `loaders` name the records the
+        button's id stands for (see the module's docstring)."""
         data_class = data or self.data
         assert data_class is not None, "a button needs its CallbackData class"
 
         def record(handler: Handler) -> Handler:
+            target = loading(handler, loaders) if loaders else handler
             for action in actions:
                 rule = F.action == action
-                self.callback(data_class.filter(rule if where is None else rule & where))(handler)
+                self.callback(data_class.filter(rule if where is None else rule & where))(target)
             return handler
 
         return record
@@ -83,3 +96,22 @@ class Registry:
                 router.message.register(handler, MenuButton(menu), flags=self.flags)
         for handler, filters in self._callbacks:
             router.callback_query.register(handler, *filters, flags=self.flags)
+
+
+def loading(handler: Handler, loaders: dict[str, Loader]) -> Callable[..., Awaitable[Any]]:
+    """`handler` with the records of its button's id loaded first (None: out of date)."""
+    wanted = inspect.signature(handler).parameters
+
+    async def load_then_handle(callback: CallbackQuery, **data: Any) -> Any:
+        row_id = data["callback_data"].id
+        for name, load in loaders.items():
+            found = await load(data["session"], row_id) if is_row_id(row_id) else None
+            if found is None:
+                await callback.answer(stale_button_text())
+                return None
+            data[name] = found
+        return await handler(callback, **{key: data[key] for key in wanted if key in data})
+
+    load_then_handle.__name__ = handler.__name__
+    load_then_handle.__qualname__ = handler.__qualname__  # the log line names the handler
+    return load_then_handle

@@ -38,7 +38,11 @@ class ReportEntry:
 
 
 FINANCE = "fin"
-REPORTS = (ReportEntry(FINANCE, lambda: _("💰 Finance")),)
+TEACHERS = "tch"
+REPORTS = (
+    ReportEntry(FINANCE, lambda: _("💰 Finance")),
+    ReportEntry(TEACHERS, lambda: _("🧑‍🏫 Teachers")),
+)
 REPORT_KEYS = frozenset(entry.key for entry in REPORTS)
 
 

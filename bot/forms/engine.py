@@ -150,7 +150,8 @@ class Step(Generic[D]):
     (a course list); `read` takes a typed
     answer, `receive` any message (a photo, a document), `pick` a button's value, `skip` the
     ⏭ button. `label` is its ✏️ button in the summary's Edit list (None: not editable there);
-    `when` leaves out a step that does not apply to these answers."""
+    `when` leaves out a step that does not apply to these answers; `example` is a valid typed
+    answer, shown under the prompt (UX: every typed step shows one)."""
 
     name: str
     prompt: Callable[[D], str]
@@ -165,6 +166,12 @@ class Step(Generic[D]):
     when: Callable[[D], bool] = field(default=lambda data: True)
     typed_hint: Callable[[], str] = field(default=lambda: _("ℹ️ Use the buttons above."))
     load: Callable[[D, FormContext], Awaitable[None]] | None = None  # before it is shown
+    example: Callable[[], str] | None = None  # a valid answer, shown under the prompt
+
+    def question(self, data: D) -> str:
+        """The prompt, and under it the example of a valid answer when the step has one."""
+        text = self.prompt(data)
+        return f"{text}\n{self.example()}" if self.example is not None else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +220,7 @@ class Form(Scene, Generic[D], reset_data_on_enter=True, reset_history_on_enter=T
         raise NotImplementedError
 
     def step_text(self, step: Step[D], data: D) -> str:
-        return "\n".join([self.title(data), "", step.prompt(data), "", cancel_hint()])
+        return "\n".join([self.title(data), "", step.question(data), "", cancel_hint()])
 
     def reask_text(self, problem: str, step: Step[D], data: D) -> str:
         """A refused answer: the problem above the step asked again."""

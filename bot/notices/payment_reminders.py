@@ -236,10 +236,10 @@ async def remind_now(
     async with session_factory() as session:
         await audit.record(
             session,
-            actor_id=actor_id,
-            action="payment.reminded",
-            object_type="user",
-            object_id=student_id,
+            actor_id,
+            "payment.reminded",
+            "user",
+            student_id,
             details={"sent": counts.sent, "blocked": counts.blocked, "failed": counts.failed},
         )
         await session.commit()

@@ -208,12 +208,7 @@ async def save_course(
         session.add(row)
         await session.flush()
         await audit.record(
-            session,
-            actor_id=actor_id,
-            action="course.created",
-            object_type="course",
-            object_id=row.id,
-            details=draft.as_data(),
+            session, actor_id, "course.created", "course", row.id, details=draft.as_data()
         )
     else:
         row = await repo.get_course(session, course_id)
@@ -228,12 +223,7 @@ async def save_course(
         row.name, row.description = draft.name, draft.description
         row.monthly_price = draft.monthly_price
         await audit.record(
-            session,
-            actor_id=actor_id,
-            action="course.updated",
-            object_type="course",
-            object_id=row.id,
-            details={"changes": changes},
+            session, actor_id, "course.updated", "course", row.id, details={"changes": changes}
         )
     await session.commit()
     return CourseResult(Outcome.DONE, await course(session, row.id))
@@ -254,11 +244,7 @@ async def set_course_active(
     assert row is not None
     row.is_active = active
     await audit.record(
-        session,
-        actor_id=actor_id,
-        action="course.restored" if active else "course.archived",
-        object_type="course",
-        object_id=course_id,
+        session, actor_id, "course.restored" if active else "course.archived", "course", course_id
     )
     await session.commit()
     return CourseResult(Outcome.DONE, await course(session, course_id))
@@ -664,10 +650,10 @@ async def save_group(
     )
     await audit.record(
         session,
-        actor_id=actor_id,
-        action="group.created" if group_id is None else "group.updated",
-        object_type="group",
-        object_id=row.id,
+        actor_id,
+        "group.created" if group_id is None else "group.updated",
+        "group",
+        row.id,
         details={
             ("values" if group_id is None else "changes"): (
                 changes["created"] if group_id is None else changes

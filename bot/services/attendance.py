@@ -453,10 +453,10 @@ async def save(
     counts = Counter(marks.values())
     await audit.record(
         session,
-        actor_id=actor.user_id,
-        action="attendance.changed" if changes else "attendance.saved",
-        object_type="lesson",
-        object_id=lesson.id,
+        actor.user_id,
+        "attendance.changed" if changes else "attendance.saved",
+        "lesson",
+        lesson.id,
         details={
             "group_id": group.id,
             "counts": {status.value: counts.get(status.value, 0) for status in CYCLE},

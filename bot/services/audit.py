@@ -36,15 +36,18 @@ _pending: WeakKeyDictionary[SessionTransaction, list[AuditEntry]] = WeakKeyDicti
 
 async def record(
     session: AsyncSession,
-    *,
     actor_id: int | None,
     action: str,
     object_type: str | None = None,
     object_id: object | None = None,
+    *,
     outcome: AuditOutcome = AuditOutcome.OK,
     details: dict | None = None,
     at: datetime | None = None,
 ) -> AuditEntry:
+    """Who (`actor_id`, None: the bot itself) did what (`action`, "course.created") to which
+    record (`object_type`, `object_id`), in the caller's transaction: written as the
+    transaction commits, linked into the chain."""
     entry = AuditEntry(
         at=at or utcnow(),
         actor_id=actor_id,

@@ -404,8 +404,8 @@ async def backup_now(session: AsyncSession, settings: Settings, actor_id: int) -
     except BackupError as error:
         await audit.record(
             session,
-            actor_id=actor_id,
-            action="backup.created",
+            actor_id,
+            "backup.created",
             outcome=AuditOutcome.FAILED,
             details={"error": str(error)},
         )
@@ -413,10 +413,10 @@ async def backup_now(session: AsyncSession, settings: Settings, actor_id: int) -
         raise
     await audit.record(
         session,
-        actor_id=actor_id,
-        action="backup.created",
-        object_type="backup",
-        object_id=result.path.name,
+        actor_id,
+        "backup.created",
+        "backup",
+        result.path.name,
         details={"size": result.size, "encrypted": result.encrypted},
     )
     await session.commit()
@@ -425,9 +425,7 @@ async def backup_now(session: AsyncSession, settings: Settings, actor_id: int) -
 
 async def file_sent(session: AsyncSession, actor_id: int, name: str) -> None:
     """The audit entry of a backup file handed to an owner, committed before it goes out."""
-    await audit.record(
-        session, actor_id=actor_id, action="backup.sent", object_type="backup", object_id=name
-    )
+    await audit.record(session, actor_id, "backup.sent", "backup", name)
     await session.commit()
 
 

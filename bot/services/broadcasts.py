@@ -132,10 +132,10 @@ def _broadcast(actor_id: int | None, draft: Draft, **values: Any) -> Broadcast:
 async def _created(session: AsyncSession, actor_id: int | None, broadcast: Broadcast) -> None:
     await audit.record(
         session,
-        actor_id=actor_id,
-        action="incident.created" if broadcast.incident else "broadcast.created",
-        object_type="broadcast",
-        object_id=broadcast.id,
+        actor_id,
+        "incident.created" if broadcast.incident else "broadcast.created",
+        "broadcast",
+        broadcast.id,
         details={"audience": broadcast.audience, "category": broadcast.category},
     )
 
@@ -168,10 +168,10 @@ async def send_now(
     await _created(session, actor_id, broadcast)
     await audit.record(
         session,
-        actor_id=actor_id,
-        action="incident.sent" if incident else "broadcast.sent",
-        object_type="broadcast",
-        object_id=broadcast.id,
+        actor_id,
+        "incident.sent" if incident else "broadcast.sent",
+        "broadcast",
+        broadcast.id,
         details={"recipients": len(chosen)},
     )
     await session.commit()
@@ -185,10 +185,10 @@ async def schedule(session: AsyncSession, actor_id: int, draft: Draft, when: dat
     await _created(session, actor_id, broadcast)
     await audit.record(
         session,
-        actor_id=actor_id,
-        action="broadcast.scheduled",
-        object_type="broadcast",
-        object_id=broadcast.id,
+        actor_id,
+        "broadcast.scheduled",
+        "broadcast",
+        broadcast.id,
         details={"at": when.isoformat()},
     )
     await session.commit()
@@ -222,10 +222,10 @@ async def start_scheduled(
     await repo.add_deliveries(session, broadcast_id, [r.user_id for r in chosen])
     await audit.record(
         session,
-        actor_id=None,
-        action="broadcast.started",
-        object_type="broadcast",
-        object_id=broadcast_id,
+        None,
+        "broadcast.started",
+        "broadcast",
+        broadcast_id,
         details={"recipients": len(chosen)},
     )
     await session.commit()
@@ -252,10 +252,10 @@ async def cancel(
     await repo.sync_counts(session, broadcast_id)
     await audit.record(
         session,
-        actor_id=actor_id,
-        action="broadcast.cancelled",
-        object_type="broadcast",
-        object_id=broadcast_id,
+        actor_id,
+        "broadcast.cancelled",
+        "broadcast",
+        broadcast_id,
         details={"was": old.value, "not_sent": stopped},
     )
     await session.commit()
@@ -367,10 +367,10 @@ async def report(
     data = await asyncio.to_thread(build_report, rows, tz)
     await audit.record(
         session,
-        actor_id=actor_id,
-        action="broadcast.report",
-        object_type="broadcast",
-        object_id=broadcast_id,
+        actor_id,
+        "broadcast.report",
+        "broadcast",
+        broadcast_id,
         details={"rows": len(rows)},
     )
     await session.commit()

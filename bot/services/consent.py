@@ -149,10 +149,10 @@ async def _add_event(
     )
     await audit.record(
         session,
-        actor_id=user_id,
-        action=f"consent.{event}",
-        object_type="user",
-        object_id=user_id,
+        user_id,
+        f"consent.{event}",
+        "user",
+        user_id,
         details={"version": version, **{c.value: choices.allows(c) for c in OPTIONAL_CATEGORIES}},
     )
 

@@ -194,10 +194,10 @@ async def delete_user(
     )
     await audit.record(
         session,
-        actor_id=user_id,
-        action=deletion_repo.ERASURE_ACTION,
-        object_type="user",
-        object_id=user_id,
+        user_id,
+        deletion_repo.ERASURE_ACTION,
+        "user",
+        user_id,
         details=_rewrite_details(rewritten),
     )
     recipients = tuple(

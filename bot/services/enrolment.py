@@ -209,10 +209,10 @@ async def enrol(
     row = await _seat(session, student_id, group_id, today, discount_percent=0)
     await audit.record(
         session,
-        actor_id=actor_id,
-        action="enrolment.created",
-        object_type="enrolment",
-        object_id=row.id,
+        actor_id,
+        "enrolment.created",
+        "enrolment",
+        row.id,
         details={
             "student_id": student_id,
             "group_id": group_id,
@@ -261,10 +261,10 @@ async def _status_change(
         return Change(refusal, await enrolment(session, enrolment_id))
     await audit.record(
         session,
-        actor_id=actor_id,
-        action=action,
-        object_type="enrolment",
-        object_id=enrolment_id,
+        actor_id,
+        action,
+        "enrolment",
+        enrolment_id,
         details={"student_id": info.student_id, "group_id": info.group_id},
     )
     if before_commit is not None:
@@ -378,10 +378,10 @@ async def set_discount(
     row.discount_percent = percent
     await audit.record(
         session,
-        actor_id=actor_id,
-        action="enrolment.discount",
-        object_type="enrolment",
-        object_id=enrolment_id,
+        actor_id,
+        "enrolment.discount",
+        "enrolment",
+        enrolment_id,
         details={"student_id": info.student_id, "from": old, "to": percent},
     )
     notify = await _audience(session, info.student_id, policy_version)
@@ -422,10 +422,10 @@ async def move(
     row = await _seat(session, info.student_id, target_group_id, today, info.discount_percent)
     await audit.record(
         session,
-        actor_id=actor_id,
-        action="enrolment.moved",
-        object_type="enrolment",
-        object_id=row.id,
+        actor_id,
+        "enrolment.moved",
+        "enrolment",
+        row.id,
         details={
             "student_id": info.student_id,
             "from_group_id": info.group_id,

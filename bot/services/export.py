@@ -220,10 +220,10 @@ async def export(
     xlsx_bytes = await asyncio.to_thread(build_xlsx, doc)
     await audit.record(
         session,
-        actor_id=actor_id,
-        action=ACTION,
-        object_type="user",
-        object_id=subject_id,
+        actor_id,
+        ACTION,
+        "user",
+        subject_id,
         details={"rows": sum(len(doc[name]) for name in TABLE_KEYS)},
     )
     await session.commit()

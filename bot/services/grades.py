@@ -175,10 +175,10 @@ async def save(
     grades_repo.add_grades(session, new_grades)
     await audit.record(
         session,
-        actor_id=actor.user_id,
-        action="grades.entered",
-        object_type="group",
-        object_id=group.id,
+        actor.user_id,
+        "grades.entered",
+        "group",
+        group.id,
         details={
             "kind": target.kind.value,
             "lesson_id": lesson.id if lesson else None,

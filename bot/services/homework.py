@@ -114,10 +114,10 @@ async def post(
     )
     await audit.record(
         session,
-        actor_id=actor.user_id,
-        action="homework.posted",
-        object_type="homework",
-        object_id=homework.id,
+        actor.user_id,
+        "homework.posted",
+        "homework",
+        homework.id,
         details={
             "group_id": group.id,
             "lesson_id": lesson_id,

@@ -154,10 +154,10 @@ async def create(
     await session.flush()
     await audit.record(
         session,
-        actor_id=actor.user_id,
-        action="invite.create",
-        object_type="invite",
-        object_id=invite.id,
+        actor.user_id,
+        "invite.create",
+        "invite",
+        invite.id,
         details={
             "kind": kind.value,
             "user": user_id,
@@ -195,12 +195,7 @@ async def revoke(session: AsyncSession, actor_id: int, invite_id: int, now: date
         return Revoked.ALREADY
     invite.revoked_at = now
     await audit.record(
-        session,
-        actor_id=actor_id,
-        action="invite.revoke",
-        object_type="invite",
-        object_id=invite_id,
-        details={"kind": invite.kind},
+        session, actor_id, "invite.revoke", "invite", invite_id, details={"kind": invite.kind}
     )
     await session.commit()
     return Revoked.DONE
@@ -326,10 +321,10 @@ async def redeem(session: AsyncSession, opener_id: int, code: str, now: datetime
     invite.used_at = now
     await audit.record(
         session,
-        actor_id=person.id,
-        action="invite.redeem",
-        object_type="invite",
-        object_id=invite.id,
+        person.id,
+        "invite.redeem",
+        "invite",
+        invite.id,
         details={
             "kind": kind.value,
             **({"merged_from": merge_from.id} if merge_from is not None else {}),

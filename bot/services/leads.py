@@ -102,12 +102,7 @@ async def apply(
     session.add(lead)
     await session.flush()
     await audit.record(
-        session,
-        actor_id=actor.user_id,
-        action="lead.create",
-        object_type="lead",
-        object_id=lead.id,
-        details={"course": course_id},
+        session, actor.user_id, "lead.create", "lead", lead.id, details={"course": course_id}
     )
     await session.commit()
     return MayApply.YES, _info(lead, course)
@@ -187,10 +182,10 @@ async def set_status(
         student_id, new_person = await _make_student(session, lead, language)
     await audit.record(
         session,
-        actor_id=actor_id,
-        action="lead.status",
-        object_type="lead",
-        object_id=lead_id,
+        actor_id,
+        "lead.status",
+        "lead",
+        lead_id,
         details={
             "from": current.value,
             "to": status.value,

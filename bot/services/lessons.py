@@ -126,11 +126,7 @@ async def generate_upcoming(
     added = await generate(session, now=now, tz=tz, weeks=weeks)
     if added:
         await audit.record(
-            session,
-            actor_id=None,
-            action="lessons.generated",
-            object_type="lesson",
-            details={"added": added, "weeks": weeks},
+            session, None, "lessons.generated", "lesson", details={"added": added, "weeks": weeks}
         )
     await session.commit()
     return added
@@ -310,10 +306,10 @@ async def cancel(
         return LessonChange(Refusal.NOT_SCHEDULED, await lesson(session, lesson_id))
     await audit.record(
         session,
-        actor_id=actor_id,
-        action="lesson.cancelled",
-        object_type="lesson",
-        object_id=lesson_id,
+        actor_id,
+        "lesson.cancelled",
+        "lesson",
+        lesson_id,
         details={"group_id": info.group_id, "starts_at": info.starts_at.isoformat()},
     )
     # Gathered inside the transaction: nothing stays open while the notices go out.
@@ -373,10 +369,10 @@ async def move(
         )
     await audit.record(
         session,
-        actor_id=actor_id,
-        action="lesson.moved",
-        object_type="lesson",
-        object_id=lesson_id,
+        actor_id,
+        "lesson.moved",
+        "lesson",
+        lesson_id,
         details={
             "group_id": info.group_id,
             "from": old_start.isoformat(),

@@ -328,12 +328,7 @@ async def _change(session: AsyncSession, user_id: int, field_: Field, value: str
     if getattr(user, field_.value) != value:
         setattr(user, field_.value, value)
         await audit.record(
-            session,
-            actor_id=user_id,
-            action="user.profile",
-            object_type="user",
-            object_id=user_id,
-            details={"field": field_.value},  # never the old or new value
+            session, user_id, "user.profile", "user", user_id, details={"field": field_.value}
         )
         await session.commit()
     return value

@@ -220,10 +220,10 @@ async def register(
         session.add(ParentLink(parent_id=user.id, student_id=child_id))
     await audit.record(
         session,
-        actor_id=actor_id,
-        action="person.register",
-        object_type="user",
-        object_id=user.id,
+        actor_id,
+        "person.register",
+        "user",
+        user.id,
         details={"role": role.value, **({"child": child_id} if child_id else {})},
     )
     await session.commit()
@@ -295,12 +295,7 @@ async def link_parent(
         await users_repo.add_role(session, parent_id, Role.PARENT)
     session.add(ParentLink(parent_id=parent_id, student_id=student_id))
     await audit.record(
-        session,
-        actor_id=actor_id,
-        action="person.link_parent",
-        object_type="user",
-        object_id=student_id,
-        details={"parent": parent_id},
+        session, actor_id, "person.link_parent", "user", student_id, details={"parent": parent_id}
     )
     await session.commit()
     return LinkOutcome.DONE

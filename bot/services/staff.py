@@ -86,14 +86,7 @@ async def _done(
     **kw,
 ) -> Change:
     """The change is audited and committed; what the person holds now (for their menu)."""
-    await audit.record(
-        session,
-        actor_id=actor.user_id,
-        action=action,
-        object_type="user",
-        object_id=user_id,
-        details=details,
-    )
+    await audit.record(session, actor.user_id, action, "user", user_id, details=details)
     await session.commit()
     user = await repo.live_user(session, user_id)
     assert user is not None

@@ -140,10 +140,10 @@ async def open_ticket(
     )
     await audit.record(
         session,
-        actor_id=user_id,
-        action="ticket.opened",
-        object_type="support_ticket",
-        object_id=ticket.id,
+        user_id,
+        "ticket.opened",
+        "support_ticket",
+        ticket.id,
         details={"topic": ticket.topic, "length": len(ticket.text)},
     )
     found = await support_repo.get_with_author(session, ticket.id)
@@ -230,14 +230,7 @@ async def _resolved(
     details: dict | None = None,
 ) -> Resolution:
     """The admin's answer or close is recorded and committed; the ticket as it is now."""
-    await audit.record(
-        session,
-        actor_id=admin_id,
-        action=action,
-        object_type="support_ticket",
-        object_id=ticket_id,
-        details=details,
-    )
+    await audit.record(session, admin_id, action, "support_ticket", ticket_id, details=details)
     ticket, author = await _author_of(session, ticket_id)
     await session.commit()
     return Resolution(Outcome.DONE, ticket, author)
@@ -262,10 +255,10 @@ async def claim_reminders(
     for ticket_id in claimed:
         await audit.record(
             session,
-            actor_id=None,
-            action="ticket.reminded",
-            object_type="support_ticket",
-            object_id=ticket_id,
+            None,
+            "ticket.reminded",
+            "support_ticket",
+            ticket_id,
             details={"staff": len(recipients)},
         )
         ticket, _ = await _author_of(session, ticket_id)

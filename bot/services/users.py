@@ -115,10 +115,10 @@ async def change_language(session: AsyncSession, actor: Actor, language: str) ->
     user.language = language
     await audit.record(
         session,
-        actor_id=actor.user_id,
-        action="user.language",
-        object_type="user",
-        object_id=actor.user_id,
+        actor.user_id,
+        "user.language",
+        "user",
+        actor.user_id,
         details={"from": previous, "to": language},
     )
     await session.commit()
@@ -139,8 +139,8 @@ async def set_reachable(session: AsyncSession, telegram_id: int, reachable: bool
 async def _audit_reachability(session: AsyncSession, user: User) -> None:
     await audit.record(
         session,
-        actor_id=user.id,
-        action="user.unblocked_bot" if user.is_active else "user.blocked_bot",
-        object_type="user",
-        object_id=user.id,
+        user.id,
+        "user.unblocked_bot" if user.is_active else "user.blocked_bot",
+        "user",
+        user.id,
     )

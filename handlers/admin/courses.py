@@ -113,34 +113,19 @@ def skip_description(data: CourseData) -> None:
 
 
 def name_prompt(data: CourseData) -> str:
-    return "\n".join(
-        [
-            _("Step 1/3 — the course name, {minimum} to {maximum} characters.").format(
-                minimum=COURSE_NAME_MIN, maximum=COURSE_NAME_MAX
-            ),
-            _("Example: <i>General English</i>"),
-        ]
+    return _("Step 1/3 — the course name, {minimum} to {maximum} characters.").format(
+        minimum=COURSE_NAME_MIN, maximum=COURSE_NAME_MAX
     )
 
 
 def description_prompt(data: CourseData) -> str:
-    return "\n".join(
-        [
-            _("Step 2/3 — a short description, up to {maximum} characters, or ⏭ Skip.").format(
-                maximum=DESCRIPTION_MAX
-            ),
-            _("Example: <i>Grammar and speaking for beginners, three times a week.</i>"),
-        ]
+    return _("Step 2/3 — a short description, up to {maximum} characters, or ⏭ Skip.").format(
+        maximum=DESCRIPTION_MAX
     )
 
 
 def price_prompt(data: CourseData) -> str:
-    return "\n".join(
-        [
-            _("Step 3/3 — the monthly price in soʻm (0 for a free course)."),
-            _("Example: <i>1 250 000</i>"),
-        ]
-    )
+    return _("Step 3/3 — the monthly price in soʻm (0 for a free course).")
 
 
 def name_taken_text(name: str) -> str:
@@ -160,8 +145,9 @@ class CourseForm(Form[CourseData], state="course_form"):
             "name",
             name_prompt,
             read=read_name,
-            problem=lambda e, t: text_problem(e),
+            problem=text_problem,
             label=thing_name_label,
+            example=lambda: _("Example: <i>General English</i>"),
         ),
         Step(
             "description",
@@ -169,8 +155,11 @@ class CourseForm(Form[CourseData], state="course_form"):
             read=read_description,
             skip=skip_description,
             buttons=lambda data, form: [skip_row(form, "description")],
-            problem=lambda e, t: text_problem(e),
+            problem=text_problem,
             label=lambda: _("✏️ Description"),
+            example=lambda: _(
+                "Example: <i>Grammar and speaking for beginners, three times a week.</i>"
+            ),
         ),
         Step(
             "price",
@@ -178,6 +167,7 @@ class CourseForm(Form[CourseData], state="course_form"):
             read=read_price,
             problem=money_problem,
             label=lambda: _("✏️ Price"),
+            example=lambda: _("Example: <i>1 250 000</i>"),
         ),
     )
 
@@ -232,14 +222,10 @@ async def list_pressed(
     await show_screen(callback, list_text(page.total), courses_list(page, format_money))
 
 
-@on.button("card")
+@on.button("card", course=academic_service.course)
 async def card_pressed(
-    callback: CallbackQuery, callback_data: CourseCb, session: AsyncSession
+    callback: CallbackQuery, callback_data: CourseCb, session: AsyncSession, course: CourseInfo
 ) -> None:
-    course = await academic_service.course(session, callback_data.id)
-    if course is None:
-        await callback.answer(stale_button_text())
-        return
     await show_screen(callback, card_text(course), course_card(course, callback_data.page))
 
 

@@ -82,14 +82,14 @@ async def list_pressed(
     await show_screen(callback, list_text(page), leads_list(page))
 
 
-@on.button("card")
+@on.button("card", lead=leads_service.get)
 async def card_pressed(
-    callback: CallbackQuery, callback_data: LeadCb, session: AsyncSession, settings: Settings
+    callback: CallbackQuery,
+    callback_data: LeadCb,
+    session: AsyncSession,
+    settings: Settings,
+    lead: LeadInfo,
 ) -> None:
-    lead = await leads_service.get(session, callback_data.id)
-    if lead is None:
-        await callback.answer(stale_button_text())
-        return
     await show_screen(
         callback,
         lead_text(lead, settings),

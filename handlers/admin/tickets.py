@@ -139,7 +139,7 @@ class AnswerForm(Form[AnswerData], state="ticket_answer_form"):
 
     def step_text(self, step: Step[AnswerData], data: AnswerData) -> str:
         return "\n".join(
-            [self.title(data), "", step.prompt(data), "", _("/cancel — leave without answering.")]
+            [self.title(data), "", step.question(data), "", _("/cancel — leave without answering.")]
         )
 
     def while_confirming_text(self) -> str:
@@ -232,27 +232,27 @@ async def list_pressed(
     await show_screen(callback, list_text(page), tickets_list(page))
 
 
-@on.button("card")
+@on.button("card", ticket=support_service.get_ticket)
 async def card_pressed(
-    callback: CallbackQuery, callback_data: TicketCb, session: AsyncSession, settings: Settings
+    callback: CallbackQuery,
+    callback_data: TicketCb,
+    session: AsyncSession,
+    settings: Settings,
+    ticket: TicketInfo,
 ) -> None:
-    ticket = await support_service.get_ticket(session, callback_data.id)
-    if ticket is None:
-        await callback.answer(stale_button_text())
-        return
     await show_screen(
         callback, card_text(ticket, settings), ticket_card(ticket, callback_data.page)
     )
 
 
-@on.button("answer")
+@on.button("answer", ticket=support_service.get_ticket)
 async def answer_pressed(
-    callback: CallbackQuery, callback_data: TicketCb, session: AsyncSession, scenes: ScenesManager
+    callback: CallbackQuery,
+    callback_data: TicketCb,
+    session: AsyncSession,
+    scenes: ScenesManager,
+    ticket: TicketInfo,
 ) -> None:
-    ticket = await support_service.get_ticket(session, callback_data.id)
-    if ticket is None:
-        await callback.answer(stale_button_text())
-        return
     if ticket.status is not TicketStatus.OPEN:
         await callback.answer(refusal_text(ticket.status, ticket.id), show_alert=True)
         return
@@ -272,14 +272,10 @@ async def answer_sent_already(
         await callback.answer(refusal_text(ticket.status, ticket.id), show_alert=True)
 
 
-@on.button("close")
+@on.button("close", ticket=support_service.get_ticket)
 async def close_pressed(
-    callback: CallbackQuery, callback_data: TicketCb, session: AsyncSession
+    callback: CallbackQuery, callback_data: TicketCb, session: AsyncSession, ticket: TicketInfo
 ) -> None:
-    ticket = await support_service.get_ticket(session, callback_data.id)
-    if ticket is None:
-        await callback.answer(stale_button_text())
-        return
     if ticket.status is not TicketStatus.OPEN:
         await callback.answer(refusal_text(ticket.status, ticket.id), show_alert=True)
         return

@@ -76,7 +76,7 @@ class ProfileForm(Form[Correction], state="profile_form"):
     )
 
     def step_text(self, step: Step[Correction], data: Correction) -> str:
-        return step.prompt(data)
+        return step.question(data)
 
     async def step_markup(self, step: Step[Correction], visit: Visit[Correction]) -> Markup:
         return share_contact() if step.name == "phone" else None

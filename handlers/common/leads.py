@@ -166,7 +166,7 @@ class ApplyForm(Form[ApplyData], state="apply_form"):
     )
 
     def step_text(self, step: Step[ApplyData], data: ApplyData) -> str:
-        return step.prompt(data)
+        return step.question(data)
 
     async def step_markup(self, step: Step[ApplyData], visit: Visit[ApplyData]) -> Markup:
         if step.name == "phone":

@@ -107,12 +107,7 @@ def target_prompt(data: GradeData) -> str:
 
 
 def title_prompt(data: GradeData) -> str:
-    return "\n".join(
-        [
-            _("Step 2/5 — name it (up to {limit} characters).").format(limit=parsing.TITLE_MAX),
-            _("Example: <i>Unit 3 test</i>"),
-        ]
-    )
+    return _("Step 2/5 — name it (up to {limit} characters).").format(limit=parsing.TITLE_MAX)
 
 
 def maximum_prompt(data: GradeData) -> str:
@@ -264,20 +259,21 @@ class GradeForm(Form[GradeData], state="grade_form"):
             "title",
             title_prompt,
             read=read_title,
-            problem=lambda error, typed: title_problem(error),
+            problem=title_problem,
             when=lambda data: data.lesson_id is None,
+            example=lambda: _("Example: <i>Unit 3 test</i>"),
         ),
         Step(
             "max",
             maximum_prompt,
             read=read_maximum,
-            problem=lambda error, typed: score_max_problem(error),
+            problem=score_max_problem,
         ),
         Step(
             "scores",
             scores_prompt,
             read=read_scores,
-            problem=lambda error, typed: scores_problem(error),
+            problem=scores_problem,
             label=lambda: _("✏️ Edit"),  # the only step ✏️ Edit asks again
         ),
     )

@@ -204,7 +204,7 @@ class HomeworkForm(Form[HomeworkData], state="homework_form"):
             "text",
             text_prompt,
             receive=receive_text,
-            problem=lambda error, typed: task_problem(error),
+            problem=task_problem,
             label=lambda: _("✏️ Edit"),
         ),
         Step(
@@ -221,7 +221,7 @@ class HomeworkForm(Form[HomeworkData], state="homework_form"):
             read=read_due,
             choices=due_buttons,
             pick=pick_due,
-            problem=lambda error, typed: due_problem(error),
+            problem=due_problem,
         ),
     )
 
@@ -229,7 +229,7 @@ class HomeworkForm(Form[HomeworkData], state="homework_form"):
         return header(data.group_name)
 
     def step_text(self, step: Step[HomeworkData], data: HomeworkData) -> str:
-        lines = [self.title(data), "", step.prompt(data), ""]
+        lines = [self.title(data), "", step.question(data), ""]
         return "\n".join([*lines, _("/cancel — leave without posting.")])
 
     def reask_text(self, problem: str, step: Step[HomeworkData], data: HomeworkData) -> str:

@@ -216,3 +216,20 @@ async def test_leads_need_the_users_permission(client, session, alice):
     assert (await client.send(alice, "/leads")).text.startswith("⚠️ You do not have access")
     pressed = await client.press(alice, LeadCb(action="card", id=1).pack())
     assert pressed.answers[0].text.startswith("⚠️ You do not have access")
+
+
+async def test_a_card_of_a_lead_gone_or_forged_is_out_of_date(client, session, owner):
+    """The card's record is loaded by the button's registration (`lead=leads.get`): a lead
+    that is gone, an id 0 or beyond any row is answered as out of date, and nothing is shown."""
+    await make_user(session, owner)
+    session.add(Lead(name="Walk In", phone="+998901112233", source="phone"))
+    await session.commit()
+    lead = await session.scalar(select(Lead))
+    card = await client.press(owner, LeadCb(action="card", id=lead.id).pack())
+    assert card.text.startswith("📋 <b>Request #1</b>")
+    for forged in (lead.id + 1, 0, 2**31 - 1):
+        gone = await client.press(owner, LeadCb(action="card", id=forged).pack())
+        assert [a.text for a in gone.answers] == [
+            "⚠️ This button is out of date. Open the menu again."
+        ]
+        assert not gone.of(EditMessageText)

@@ -94,12 +94,6 @@ async def export(
     ]
     # openpyxl is CPU work: keep the event loop free for other users meanwhile.
     data = await asyncio.to_thread(build_xlsx, headers, rows)
-    await audit.record(
-        session,
-        actor_id=actor_id,
-        action=ACTION,
-        object_type="debtors",
-        details={"rows": len(rows)},
-    )
+    await audit.record(session, actor_id, ACTION, "debtors", details={"rows": len(rows)})
     await session.commit()
     return DebtorsFile(name=f"debtors-{today.isoformat()}.xlsx", data=data, rows=len(rows))

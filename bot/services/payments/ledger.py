@@ -292,10 +292,10 @@ async def record_payment(
     new_balance = await repo.add_to_balance(session, student_id, amount, now)
     await audit.record(
         session,
-        actor_id=actor_id,
-        action="payment.recorded",
-        object_type="payment",
-        object_id=payment_id,
+        actor_id,
+        "payment.recorded",
+        "payment",
+        payment_id,
         details={
             "student_id": student_id,
             "amount": amount,
@@ -335,10 +335,10 @@ async def reverse_payment(
     new_balance = await repo.add_to_balance(session, student_id, -amount, now)
     await audit.record(
         session,
-        actor_id=actor_id,
-        action="payment.reversed",
-        object_type="payment",
-        object_id=payment_id,
+        actor_id,
+        "payment.reversed",
+        "payment",
+        payment_id,
         details={"student_id": student_id, "amount": amount, "balance": new_balance},
     )
     await session.commit()
@@ -383,10 +383,10 @@ async def record_refund(
     )
     await audit.record(
         session,
-        actor_id=actor_id,
-        action="refund.recorded",
-        object_type="refund",
-        object_id=row.id,
+        actor_id,
+        "refund.recorded",
+        "refund",
+        row.id,
         details={
             "student_id": student_id,
             "amount": amount,
@@ -523,9 +523,9 @@ async def recompute_balances(
                 await repo.add_to_anon_balance(session, item.anon_ref, item.delta, now)
         await audit.record(
             session,
-            actor_id=actor_id,
-            action="balances.fixed",
-            object_type="balance",
+            actor_id,
+            "balances.fixed",
+            "balance",
             details={
                 "differences": len(differences),
                 "students": [item.student_id for item in differences[:50]],
@@ -741,10 +741,10 @@ async def charge_month(
     if wanted is None or run.created:
         await audit.record(
             session,
-            actor_id=actor_id,
-            action="charges.created",
-            object_type="charge_run",
-            object_id=period.isoformat(),
+            actor_id,
+            "charges.created",
+            "charge_run",
+            period.isoformat(),
             details={
                 "period": period.isoformat(),
                 "today": today.isoformat(),

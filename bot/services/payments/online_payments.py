@@ -229,10 +229,10 @@ async def record(
     if result.outcome is LedgerOutcome.DONE and result.payment is not None:
         await audit.record(
             session,
-            actor_id=payer_id,
-            action="payment.online",
-            object_type="payment",
-            object_id=result.payment.id,
+            payer_id,
+            "payment.online",
+            "payment",
+            result.payment.id,
             details={
                 "student_id": student_id,
                 "amount": result.payment.amount,
@@ -251,8 +251,8 @@ async def record_unrecorded(
     `failed` for an invoice of ours, `denied` for a payload this bot never signed."""
     await audit.record(
         session,
-        actor_id=payer_id,
-        action="payment.online_unrecorded",
+        payer_id,
+        "payment.online_unrecorded",
         outcome=AuditOutcome.FAILED if ours else AuditOutcome.DENIED,
         details=details,
     )

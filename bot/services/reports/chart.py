@@ -43,18 +43,45 @@ class BarChart:
         return not self.categories or not any(any(s.values) for s in self.series)
 
 
-def render_png(chart: BarChart) -> bytes:
+@dataclass(frozen=True, slots=True)
+class Panel:
+    """One measure of a `PanelChart`: its heading is the series' label."""
+
+    series: Series
+    number: Callable[[float], str] = lambda value: f"{value:,.0f}"
+
+
+@dataclass(frozen=True, slots=True)
+class PanelChart:
+    """Measures of different sizes (lessons, so'm) side by side, a panel each: a horizontal
+    bar per category (a name), the first category at the top, its value at the bar's end."""
+
+    title: str
+    categories: Sequence[str]  # at most MAX_BARS
+    panels: Sequence[Panel]
+    empty_text: str
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.categories or not any(any(p.series.values) for p in self.panels)
+
+
+def render_png(chart: BarChart | PanelChart) -> bytes:
     if len(chart.categories) > MAX_BARS:
         raise ValueError(f"at most {MAX_BARS} bars, got {len(chart.categories)}")
     figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
     FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    axes.set_title(chart.title, fontsize=22, pad=16)
-    if chart.is_empty:
-        axes.set_axis_off()
-        axes.text(0.5, 0.5, chart.empty_text, ha="center", va="center", fontsize=28)
+    if isinstance(chart, PanelChart) and not chart.is_empty:
+        _panels(figure, chart)
     else:
-        _bars(axes, chart)
+        axes = figure.add_subplot()
+        axes.set_title(chart.title, fontsize=22, pad=16)
+        if chart.is_empty:
+            axes.set_axis_off()
+            axes.text(0.5, 0.5, chart.empty_text, ha="center", va="center", fontsize=28)
+        else:
+            assert isinstance(chart, BarChart)
+            _bars(axes, chart)
     figure.tight_layout()
     buffer = BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)
@@ -83,3 +110,27 @@ def _bars(axes, chart: BarChart) -> None:
     axes.legend(fontsize=15, loc="best")
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
+
+
+def _panels(figure: Figure, chart: PanelChart) -> None:
+    figure.suptitle(chart.title, fontsize=22)
+    positions = list(range(len(chart.categories)))
+    first = None
+    for index, panel in enumerate(chart.panels):
+        axes = figure.add_subplot(1, len(chart.panels), index + 1, sharey=first)
+        values = list(panel.series.values)
+        axes.barh(positions, values, color=COLOURS[index % len(COLOURS)], height=0.7)
+        axes.set_title(panel.series.label, fontsize=17)
+        top = max(values, default=0) or 1
+        axes.set_xlim(0, top * 1.3)  # room for the figure at the end of the longest bar
+        for position, value in zip(positions, values, strict=True):
+            axes.text(value + top * 0.02, position, panel.number(value), va="center", fontsize=13)
+        axes.set_xticks([])
+        for side in ("top", "right", "bottom"):
+            axes.spines[side].set_visible(False)
+        if first is None:
+            first = axes
+            axes.set_yticks(positions, list(chart.categories), fontsize=14)
+            axes.invert_yaxis()
+        else:
+            axes.tick_params(axis="y", left=False, labelleft=False)

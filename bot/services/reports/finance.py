@@ -179,6 +179,16 @@ def _sum(months: list[Month]) -> Money:
     )
 
 
+async def shares(
+    session: AsyncSession, dimension: str, period: Period, scope: Scope, tz: ZoneInfo
+) -> list[Share]:
+    """One breakdown of `build` alone ("course", "group" or "teacher"): for a report that
+    shows finance's figures next to its own (the teachers report's revenue)."""
+    as_of = period.utc_bounds(tz)[1]
+    first_month = month_start(period.start)
+    return await _shares(session, dimension, first_month, period.end, as_of, scope.filters())
+
+
 async def _shares(
     session: AsyncSession, dimension: str, rows: list[tuple[int | None, int, int, int]]
 ) -> list[Share]:

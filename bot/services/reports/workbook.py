@@ -36,6 +36,8 @@ class Column:
     width: int = 16
     # a rate's total: the ratio of these two columns' totals (indexes in the sheet)
     ratio_of: tuple[int, int] | None = None
+    # a number's total as a value instead of a SUM (distinct people are not the rows' sum)
+    total: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +101,9 @@ def _totals(target, sheet: Sheet, first: int, last: int, formats: dict[Kind, str
     target.cell(row=row, column=1, value=sheet.totals_label).font = bold
     for index, column in enumerate(sheet.columns, start=1):
         letter = get_column_letter(index)
-        if column.kind in (Kind.MONEY, Kind.NUMBER):
+        if column.total is not None:
+            value = column.total
+        elif column.kind in (Kind.MONEY, Kind.NUMBER):
             value = f"=SUM({letter}{first}:{letter}{last})" if last >= first else 0
         elif column.kind is Kind.RATE and column.ratio_of is not None:
             top, bottom = (get_column_letter(i + 1) for i in column.ratio_of)

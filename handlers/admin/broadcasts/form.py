@@ -375,7 +375,7 @@ class BroadcastForm(Form[BroadcastData], state="broadcast_form"):
     )
 
     def step_text(self, step: Step[BroadcastData], data: BroadcastData) -> str:
-        return step.prompt(data)
+        return step.question(data)
 
     def summary_text(self, data: BroadcastData) -> str:
         if data.when is None:

@@ -77,7 +77,7 @@ class IncidentForm(Form[IncidentData], state="incident_form"):
     steps = (Step("notice", notice_prompt, receive=receive_notice),)
 
     def step_text(self, step: Step[IncidentData], data: IncidentData) -> str:
-        return step.prompt(data)
+        return step.question(data)
 
     def summary_text(self, data: IncidentData) -> str:
         return "\n".join(

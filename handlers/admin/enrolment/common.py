@@ -89,7 +89,10 @@ def refusal_text(outcome: Outcome, checked: Preview | None = None) -> str:
     return texts.get(outcome, stale_button_text)()
 
 
-async def load(session: AsyncSession, enrolment_id: int) -> tuple[EnrolmentInfo, GroupInfo] | None:
+Found = tuple[EnrolmentInfo, GroupInfo]  # a place and its group
+
+
+async def load(session: AsyncSession, enrolment_id: int) -> Found | None:
     item = await enrolment_service.enrolment(session, enrolment_id)
     if item is None:
         return None

@@ -17,7 +17,7 @@ from bot.services import enrolment as enrolment_service
 from bot.services import parsing
 from bot.services.enrolment import Outcome
 from bot.wording import cancel_hint, number_problem, stale_button_text
-from handlers.admin.enrolment.common import card_text, discounted, load, refusal_text
+from handlers.admin.enrolment.common import Found, card_text, discounted, load, refusal_text
 from handlers.admin.enrolment.notices import done_card_text
 from handlers.registry import Registry
 from keyboards.academic import EnrolCb, enrolment_card
@@ -39,7 +39,7 @@ async def read_percent(data: DiscountData, text: str | None, context: FormContex
 
 
 def percent_prompt(data: DiscountData) -> str:
-    return "\n".join([_("Step 1/1 — the discount in per cent, 0 to 100."), _("Example: <i>15</i>")])
+    return _("Step 1/1 — the discount in per cent, 0 to 100.")
 
 
 class DiscountForm(Form[DiscountData], state="discount_form"):
@@ -53,8 +53,9 @@ class DiscountForm(Form[DiscountData], state="discount_form"):
             "percent",
             percent_prompt,
             read=read_percent,
-            problem=lambda e, t: number_problem(e),
+            problem=number_problem,
             label=lambda: _("✏️ Edit"),
+            example=lambda: _("Example: <i>15</i>"),
         ),
     )
 
@@ -68,7 +69,7 @@ class DiscountForm(Form[DiscountData], state="discount_form"):
             percent=data.old_percent,
             price=format_money(discounted(data.price, data.old_percent)),
         )
-        return "\n".join([self.title(data), now, "", step.prompt(data), "", cancel_hint()])
+        return "\n".join([self.title(data), now, "", step.question(data), "", cancel_hint()])
 
     def summary_text(self, data: DiscountData) -> str:
         return "\n".join(
@@ -116,14 +117,14 @@ class DiscountForm(Form[DiscountData], state="discount_form"):
         await reply(context, text, enrolment_card(item, 1))
 
 
-@on.button("discount")
+@on.button("discount", found=load)
 async def discount_pressed(
-    callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession, scenes: ScenesManager
+    callback: CallbackQuery,
+    callback_data: EnrolCb,
+    session: AsyncSession,
+    scenes: ScenesManager,
+    found: Found,
 ) -> None:
-    found = await load(session, callback_data.id)
-    if found is None:
-        await callback.answer(stale_button_text())
-        return
     item, group = found
     data = DiscountData(
         enrolment_id=item.id,

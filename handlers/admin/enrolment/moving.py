@@ -18,6 +18,7 @@ from bot.services.enrolment import EnrolmentInfo, Outcome, Preview
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from handlers.admin.enrolment.common import (
+    Found,
     load,
     preview_warnings,
     refusal_text,
@@ -53,14 +54,10 @@ def move_text(item: EnrolmentInfo, from_group: str, checked: Preview) -> str:
     return "\n".join(lines)
 
 
-@on.button("mvpick")
+@on.button("mvpick", found=load)
 async def move_pick_pressed(
-    callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession
+    callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession, found: Found
 ) -> None:
-    found = await load(session, callback_data.id)
-    if found is None:
-        await callback.answer(stale_button_text())
-        return
     item, group = found
     page = await academic_service.groups(
         session, callback_data.page, only_active=True, exclude_id=group.id
@@ -82,14 +79,10 @@ async def move_pick_pressed(
     await show_screen(callback, text, markup)
 
 
-@on.button("mvto")
+@on.button("mvto", found=load)
 async def move_to_pressed(
-    callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession
+    callback: CallbackQuery, callback_data: EnrolCb, session: AsyncSession, found: Found
 ) -> None:
-    found = await load(session, callback_data.id)
-    if found is None:
-        await callback.answer(stale_button_text())
-        return
     item, group = found
     checked = await enrolment_service.preview(
         session, item.student_id, callback_data.group, leaving_group_id=group.id
@@ -107,7 +100,7 @@ async def move_to_pressed(
     )
 
 
-@on.button("mvyes")
+@on.button("mvyes", found=load)
 async def move_confirmed(
     callback: CallbackQuery,
     callback_data: EnrolCb,
@@ -116,11 +109,8 @@ async def move_confirmed(
     settings: Settings,
     bot: Bot,
     sender: Sender,
+    found: Found,
 ) -> None:
-    found = await load(session, callback_data.id)
-    if found is None:
-        await callback.answer(stale_button_text())
-        return
     item, old_group = found
     change = await enrolment_service.move(
         session,

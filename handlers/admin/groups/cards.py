@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.filters.access import ACADEMIC
 from bot.forms import FormContext
 from bot.services import academic as academic_service
+from bot.services.academic import GroupInfo
 from bot.wording import stale_button_text
 from db.base import utcnow
 from handlers.admin.groups.data import GroupData
@@ -47,14 +48,14 @@ async def list_pressed(
     )
 
 
-@on.button("card")
+@on.button("card", group=academic_service.group)
 async def card_pressed(
-    callback: CallbackQuery, callback_data: GroupCb, session: AsyncSession, settings: Settings
+    callback: CallbackQuery,
+    callback_data: GroupCb,
+    session: AsyncSession,
+    settings: Settings,
+    group: GroupInfo,
 ) -> None:
-    group = await academic_service.group(session, callback_data.id)
-    if group is None:
-        await callback.answer(stale_button_text())
-        return
     await show_screen(
         callback,
         card_text(group, settings),

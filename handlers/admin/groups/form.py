@@ -46,7 +46,7 @@ def typed_step(
     name: str,
     prompt: Callable[[GroupData], str],
     read: Reader[GroupData],
-    problem: Callable[[Invalid], str],
+    problem: Callable[[Invalid, str | None], str],
     skip: Callable[[GroupData], None] | None = None,
 ) -> Step[GroupData]:
     """A typed answer, a bad one worded by `problem`; with `skip`, a ⏭ Skip button."""
@@ -56,7 +56,7 @@ def typed_step(
         read=read,
         skip=skip,
         buttons=None if skip is None else lambda data, form: [skip_row(form, name)],
-        problem=lambda error, typed: problem(error),
+        problem=problem,
         label=label(name),
     )
 

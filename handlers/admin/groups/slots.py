@@ -122,6 +122,6 @@ SLOTS_STEP: Step[GroupData] = Step(
     read=read_slot,
     pick=pick_slot,
     buttons=slots_buttons,
-    problem=lambda error, typed: time_problem(error),
+    problem=time_problem,
     label=lambda: _("✏️ Timetable"),
 )

@@ -14,10 +14,10 @@ from bot.filters.access import ACADEMIC
 from bot.i18n import _
 from bot.services import academic as academic_service
 from bot.services import lessons as lessons_service
+from bot.services.academic import GroupInfo
 from bot.services.access import Actor
 from bot.services.lessons import LessonInfo
 from bot.telegram import edit_or_send
-from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import LessonStatus
 from handlers.admin.lessons.common import answer_refusal, card_text, changeable_lesson, when
@@ -58,14 +58,14 @@ def list_label(settings: Settings):
     return label
 
 
-@on.button("list")
+@on.button("list", group=academic_service.group)
 async def list_pressed(
-    callback: CallbackQuery, callback_data: LessonCb, session: AsyncSession, settings: Settings
+    callback: CallbackQuery,
+    callback_data: LessonCb,
+    session: AsyncSession,
+    settings: Settings,
+    group: GroupInfo,
 ) -> None:
-    group = await academic_service.group(session, callback_data.id)
-    if group is None:
-        await callback.answer(stale_button_text())
-        return
     page = await lessons_service.upcoming(
         session, group.id, callback_data.page, now=utcnow(), tz=settings.centre.tz
     )
@@ -80,14 +80,14 @@ def changeable(info: LessonInfo) -> bool:
     return lessons_service.check_changeable(info, utcnow()) is None
 
 
-@on.button("card")
+@on.button("card", info=lessons_service.lesson)
 async def card_pressed(
-    callback: CallbackQuery, callback_data: LessonCb, session: AsyncSession, settings: Settings
+    callback: CallbackQuery,
+    callback_data: LessonCb,
+    session: AsyncSession,
+    settings: Settings,
+    info: LessonInfo,
 ) -> None:
-    info = await lessons_service.lesson(session, callback_data.id)
-    if info is None:
-        await callback.answer(stale_button_text())
-        return
     await show_screen(
         callback,
         card_text(info, settings.centre.tz),

@@ -74,17 +74,12 @@ async def read_time(data: MoveData, text: str | None, context: FormContext) -> N
 
 
 def day_prompt(data: MoveData) -> str:
-    return "\n".join([_("Step 1/2 — the new date, DD.MM.YYYY."), _("Example: <i>14.03.2026</i>")])
+    return _("Step 1/2 — the new date, DD.MM.YYYY.")
 
 
 def time_prompt(data: MoveData) -> str:
-    return "\n".join(
-        [
-            _("Step 2/2 — the new start time, HH:MM, in the centre's time ({zone}).").format(
-                zone=data.zone
-            ),
-            _("Example: <i>15:30</i>"),
-        ]
+    return _("Step 2/2 — the new start time, HH:MM, in the centre's time ({zone}).").format(
+        zone=data.zone
     )
 
 
@@ -95,8 +90,20 @@ class MoveForm(Form[MoveData], state="lesson_move_form"):
     data_type = MoveData
     flags = ACADEMIC
     steps = (
-        Step("day", day_prompt, read=read_day, problem=lambda e, t: date_problem(e)),
-        Step("time", time_prompt, read=read_time, problem=lambda e, t: time_problem(e)),
+        Step(
+            "day",
+            day_prompt,
+            read=read_day,
+            problem=date_problem,
+            example=lambda: _("Example: <i>14.03.2026</i>"),
+        ),
+        Step(
+            "time",
+            time_prompt,
+            read=read_time,
+            problem=time_problem,
+            example=lambda: _("Example: <i>15:30</i>"),
+        ),
     )
 
     def heading(self, data: MoveData) -> list[str]:

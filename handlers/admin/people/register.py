@@ -22,6 +22,7 @@ from bot.i18n import _
 from bot.services import parsing
 from bot.services import people as people_service
 from bot.services.parsing import Invalid, Problem
+from bot.services.people import PersonRef
 from bot.telegram import edit_or_send
 from bot.wording import person_problem as name_problem_text
 from bot.wording import stale_button_text
@@ -196,14 +197,14 @@ async def register_student_pressed(callback: CallbackQuery, scenes: ScenesManage
     await RegisterForm.open(scenes, RegisterData(role=Role.STUDENT.value), below=True)
 
 
-@on.button("regp")
+@on.button("regp", child=people_service.registrable_child)
 async def register_parent_pressed(
-    callback: CallbackQuery, callback_data: PeopleCb, session: AsyncSession, scenes: ScenesManager
+    callback: CallbackQuery,
+    callback_data: PeopleCb,
+    session: AsyncSession,
+    scenes: ScenesManager,
+    child: PersonRef,
 ) -> None:
-    child = await people_service.registrable_child(session, callback_data.id)
-    if child is None:
-        await callback.answer(stale_button_text())
-        return
     data = RegisterData(role=Role.PARENT.value, child=child.id, child_name=child.full_name or "")
     await RegisterForm.open(scenes, data, below=True)
 

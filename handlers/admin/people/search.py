@@ -19,7 +19,7 @@ from bot.forms import Advance, Form, FormContext, FormData, Refusal, Step
 from bot.i18n import _
 from bot.services import people as people_service
 from bot.services.access import Actor
-from bot.services.people import InvalidQuery, LinkOutcome
+from bot.services.people import InvalidQuery, LinkOutcome, PersonRef
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from handlers.admin.people.card import render_card
@@ -159,7 +159,7 @@ class SearchForm(Form[SearchData], state="people_search"):
     )
 
     def step_text(self, step: Step[SearchData], data: SearchData) -> str:
-        return step.prompt(data)
+        return step.question(data)
 
 
 @on.command("people", menu="people")
@@ -175,14 +175,14 @@ async def home_pressed(callback: CallbackQuery, scenes: ScenesManager) -> None:
 # --- linking an existing parent -------------------------------------------------------------
 
 
-@on.button("lk")
+@on.button("lk", child=people_service.registrable_child)
 async def link_pressed(
-    callback: CallbackQuery, callback_data: PeopleCb, session: AsyncSession, scenes: ScenesManager
+    callback: CallbackQuery,
+    callback_data: PeopleCb,
+    session: AsyncSession,
+    scenes: ScenesManager,
+    child: PersonRef,
 ) -> None:
-    child = await people_service.registrable_child(session, callback_data.id)
-    if child is None:
-        await callback.answer(stale_button_text())
-        return
     data = SearchData(child=child.id, child_name=child.full_name or "")
     await SearchForm.open(scenes, data, below=True)  # the link prompt comes below the card
 

@@ -8,12 +8,12 @@ from bot.formatting import babel_locale, format_date
 from bot.i18n import _
 from bot.services.reports.period import Period, PeriodKind
 from bot.services.reports.scope import Scope, ScopeKind
-from keyboards.reports import FINANCE
+from keyboards.reports import FINANCE, TEACHERS
 
 
 def report_title(report: str) -> str:
     """The report's heading; a new report adds its own here and in keyboards.reports."""
-    return {FINANCE: _("💰 <b>Finance</b>")}[report]
+    return {FINANCE: _("💰 <b>Finance</b>"), TEACHERS: _("🧑‍🏫 <b>Teachers</b>")}[report]
 
 
 def month_label(month: date, with_year: bool = True) -> str:

@@ -26,7 +26,8 @@ from bot.i18n import _
 from bot.services.access import Actor
 from bot.services.reports import finance as finance_service
 from bot.services.reports import scope as scope_service
-from bot.services.reports.chart import BarChart, render_png
+from bot.services.reports import teachers as teachers_service
+from bot.services.reports.chart import BarChart, PanelChart, render_png
 from bot.services.reports.period import Period
 from bot.services.reports.scope import Scope, ScopeKind
 from bot.services.reports.workbook import Sheet, render_xlsx
@@ -34,6 +35,7 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from handlers.admin.reports import finance as finance_view
+from handlers.admin.reports import teachers as teachers_view
 from handlers.admin.reports.common import (
     choices_text,
     menu_text,
@@ -49,6 +51,7 @@ from handlers.admin.reports.common import (
 from handlers.admin.reports.range_form import REPORTS, RangeData, RangeForm
 from keyboards.reports import (
     FINANCE,
+    TEACHERS,
     ReportCb,
     after_report_keyboard,
     choices_keyboard,
@@ -69,7 +72,7 @@ class ReportKind:
     file_stem: str
     build: Callable[[AsyncSession, Period, Scope, ZoneInfo], Awaitable[Any]]
     summary: Callable[[Any, str | None], str]
-    chart: Callable[[Any, str | None], BarChart]
+    chart: Callable[[Any, str | None], BarChart | PanelChart]
     sheets: Callable[[Any, str | None], list[Sheet]]
 
 
@@ -80,7 +83,14 @@ KINDS = {
         summary=finance_view.summary_text,
         chart=finance_view.chart,
         sheets=finance_view.sheets,
-    )
+    ),
+    TEACHERS: ReportKind(
+        file_stem="teachers",
+        build=teachers_service.build,
+        summary=teachers_view.summary_text,
+        chart=teachers_view.chart,
+        sheets=teachers_view.sheets,
+    ),
 }
 
 

@@ -47,22 +47,12 @@ async def read_end(data: RangeData, text: str | None, context: FormContext) -> N
 
 
 def start_prompt(data: RangeData) -> str:
-    return "\n".join(
-        [
-            _("Step 1/2 — the first day of the period, as DD.MM.YYYY."),
-            _("Example: <i>01.03.2026</i>"),
-        ]
-    )
+    return _("Step 1/2 — the first day of the period, as DD.MM.YYYY.")
 
 
 def end_prompt(data: RangeData) -> str:
-    return "\n".join(
-        [
-            _("Step 2/2 — the last day, at most {years} years after the first.").format(
-                years=MAX_YEARS
-            ),
-            _("Example: <i>31.05.2026</i>"),
-        ]
+    return _("Step 2/2 — the last day, at most {years} years after the first.").format(
+        years=MAX_YEARS
     )
 
 
@@ -72,8 +62,20 @@ class RangeForm(Form[RangeData], state="report_range"):
     flags = REPORTS
     confirms = False
     steps = (
-        Step("start", start_prompt, read=read_start, problem=range_problem),
-        Step("end", end_prompt, read=read_end, problem=range_problem),
+        Step(
+            "start",
+            start_prompt,
+            read=read_start,
+            problem=range_problem,
+            example=lambda: _("Example: <i>01.03.2026</i>"),
+        ),
+        Step(
+            "end",
+            end_prompt,
+            read=read_end,
+            problem=range_problem,
+            example=lambda: _("Example: <i>31.05.2026</i>"),
+        ),
     )
 
     def title(self, data: RangeData) -> str:
