@@ -56,6 +56,7 @@ from db.base import Base  # noqa: E402
 # line here.
 REPORTS = {
     "finance": "fin",
+    "teachers": "tch",
 }
 
 TZ = ZoneInfo("Asia/Tashkent")

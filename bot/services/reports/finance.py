@@ -186,7 +186,8 @@ async def shares(
     shows finance's figures next to its own (the teachers report's revenue)."""
     as_of = period.utc_bounds(tz)[1]
     first_month = month_start(period.start)
-    return await _shares(session, dimension, first_month, period.end, as_of, scope.filters())
+    rows = await repo.breakdown(session, dimension, first_month, period.end, as_of, scope.filters())
+    return await _shares(session, dimension, rows)
 
 
 async def _shares(
