@@ -27,6 +27,9 @@ class Kind(StrEnum):
     MONEY = "money"
     NUMBER = "number"
     RATE = "rate"
+    DECIMAL = "decimal"  # one decimal place: days
+    DATE = "date"
+    DATETIME = "datetime"  # a naive local time (Excel has no time zones)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,7 @@ class Column:
     ratio_of: tuple[int, int] | None = None
     # a number's total as a value instead of a SUM (distinct people are not the rows' sum)
     total: int | None = None
+    summed: bool = True  # False: a count at a moment (no SUM in the totals row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +70,15 @@ def render_xlsx(sheets: Sequence[Sheet], money_format: str) -> bytes:
 
 
 def _formats(money_format: str) -> dict[Kind, str | None]:
-    return {Kind.TEXT: None, Kind.MONEY: money_format, Kind.NUMBER: "#,##0", Kind.RATE: "0.0%"}
+    return {
+        Kind.TEXT: None,
+        Kind.MONEY: money_format,
+        Kind.NUMBER: "#,##0",
+        Kind.RATE: "0.0%",
+        Kind.DECIMAL: "#,##0.0",
+        Kind.DATE: "DD.MM.YYYY",
+        Kind.DATETIME: "dd.mm.yyyy hh:mm",
+    }
 
 
 def _write(target, sheet: Sheet, money_format: str) -> None:
@@ -103,7 +115,7 @@ def _totals(target, sheet: Sheet, first: int, last: int, formats: dict[Kind, str
         letter = get_column_letter(index)
         if column.total is not None:
             value = column.total
-        elif column.kind in (Kind.MONEY, Kind.NUMBER):
+        elif column.kind in (Kind.MONEY, Kind.NUMBER) and column.summed:
             value = f"=SUM({letter}{first}:{letter}{last})" if last >= first else 0
         elif column.kind is Kind.RATE and column.ratio_of is not None:
             top, bottom = (get_column_letter(i + 1) for i in column.ratio_of)

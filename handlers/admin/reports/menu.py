@@ -24,7 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.i18n import _
 from bot.services.access import Actor
+from bot.services.reports import attendance as attendance_service
 from bot.services.reports import finance as finance_service
+from bot.services.reports import leads as leads_service
+from bot.services.reports import retention as retention_service
 from bot.services.reports import scope as scope_service
 from bot.services.reports import teachers as teachers_service
 from bot.services.reports.chart import BarChart, PanelChart, render_png
@@ -34,7 +37,10 @@ from bot.services.reports.workbook import Sheet, render_xlsx
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
+from handlers.admin.reports import attendance as attendance_view
 from handlers.admin.reports import finance as finance_view
+from handlers.admin.reports import leads as leads_view
+from handlers.admin.reports import retention as retention_view
 from handlers.admin.reports import teachers as teachers_view
 from handlers.admin.reports.common import (
     choices_text,
@@ -50,7 +56,10 @@ from handlers.admin.reports.common import (
 )
 from handlers.admin.reports.range_form import REPORTS, RangeData, RangeForm
 from keyboards.reports import (
+    ATTENDANCE,
     FINANCE,
+    LEADS,
+    RETENTION,
     TEACHERS,
     ReportCb,
     after_report_keyboard,
@@ -90,6 +99,27 @@ KINDS = {
         summary=teachers_view.summary_text,
         chart=teachers_view.chart,
         sheets=teachers_view.sheets,
+    ),
+    LEADS: ReportKind(
+        file_stem="leads",
+        build=leads_service.build,
+        summary=leads_view.summary_text,
+        chart=leads_view.chart,
+        sheets=leads_view.sheets,
+    ),
+    RETENTION: ReportKind(
+        file_stem="retention",
+        build=retention_service.build,
+        summary=retention_view.summary_text,
+        chart=retention_view.chart,
+        sheets=retention_view.sheets,
+    ),
+    ATTENDANCE: ReportKind(
+        file_stem="attendance",
+        build=attendance_service.build,
+        summary=attendance_view.summary_text,
+        chart=attendance_view.chart,
+        sheets=attendance_view.sheets,
     ),
 }
 
