@@ -2,17 +2,17 @@
 the reports read (replacing the plain student_id indexes), charges by period, payments by
 reversal, by date with the method and amount (instead of by date alone), refunds by date
 
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-04 20:00:00.000000
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-10 20:00:00.000000
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
