@@ -9,12 +9,13 @@ from babel.dates import get_day_names
 from bot.formatting import babel_locale
 from bot.i18n import _
 from bot.services.academic import CourseInfo, GroupInfo, Page, SlotSpec
-from bot.services.enrolment import EnrolmentInfo, EnrolmentPage
+from bot.services.enrolment import CHOSEN_REASONS, EnrolmentInfo, EnrolmentPage
 from bot.services.lessons import LessonPage
 from db.models import EnrolmentStatus, GroupStatus, LessonStatus
 from keyboards.attendance import attendance_button
 from keyboards.forms import Rows, form_button, pick_button, pick_data
 from keyboards.ids import Id, Number
+from keyboards.labels import leave_reason_labels
 from keyboards.paging import page_row
 
 
@@ -401,9 +402,22 @@ def move_confirm(enrolment_id: int, group_id: int, *, full: bool) -> InlineKeybo
 
 
 def leave_confirm(enrolment_id: int, page: int) -> InlineKeyboardMarkup:
-    return _confirm(
+    """The reasons (a tap removes the student with it, two a row), then removing without
+    one, then the way back."""
+    labels = leave_reason_labels()
+    reasons = [
         _button(
-            _("🚪 Remove from the group"), EnrolCb(action="leave_yes", id=enrolment_id, page=page)
+            labels[reason],
+            EnrolCb(action="leave_yes", id=enrolment_id, page=page, value=reason.value),
+        )
+        for reason in CHOSEN_REASONS
+    ]
+    markup = _confirm(
+        _button(
+            _("🚪 Remove without a reason"),
+            EnrolCb(action="leave_yes", id=enrolment_id, page=page),
         ),
         _button(_("Keep in the group"), EnrolCb(action="card", id=enrolment_id, page=page)),
     )
+    pairs = [reasons[index : index + 2] for index in range(0, len(reasons), 2)]
+    return InlineKeyboardMarkup(inline_keyboard=[*pairs, *markup.inline_keyboard])

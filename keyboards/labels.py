@@ -12,6 +12,7 @@ from db.models import (
     EnrolmentStatus,
     GradeKind,
     LeadStatus,
+    LeaveReason,
     LessonStatus,
     PaymentMethod,
     Permission,
@@ -81,6 +82,19 @@ def enrolment_status_words() -> dict[str, str]:
         EnrolmentStatus.ACTIVE: _("active"),
         EnrolmentStatus.FROZEN: _("frozen"),
         EnrolmentStatus.LEFT: _("left"),
+    }
+
+
+def leave_reason_labels() -> dict[LeaveReason, str]:
+    """Why a student left: the leave confirmation's buttons, the card, the report."""
+    return {
+        LeaveReason.MOVED_AWAY: _("🏠 Moved away"),
+        LeaveReason.PRICE: _("💸 Price"),
+        LeaveReason.SCHEDULE: _("🕒 Schedule"),
+        LeaveReason.QUALITY: _("👎 Quality"),
+        LeaveReason.FINISHED: _("🎓 Finished the course"),
+        LeaveReason.OTHER: _("✏️ Other"),
+        LeaveReason.TRANSFER: _("🔀 Moved to another group"),
     }
 
 

@@ -38,7 +38,17 @@ class ReportEntry:
 
 
 FINANCE = "fin"
-REPORTS = (ReportEntry(FINANCE, lambda: _("💰 Finance")),)
+ATTENDANCE = "att"
+RETENTION = "ret"
+TEACHERS = "tch"
+LEADS = "lea"
+REPORTS = (
+    ReportEntry(FINANCE, lambda: _("💰 Finance")),
+    ReportEntry(ATTENDANCE, lambda: _("📋 Attendance")),
+    ReportEntry(RETENTION, lambda: _("🔁 Retention")),
+    ReportEntry(TEACHERS, lambda: _("🧑‍🏫 Teachers")),
+    ReportEntry(LEADS, lambda: _("🧲 Leads")),
+)
 REPORT_KEYS = frozenset(entry.key for entry in REPORTS)
 
 

@@ -8,8 +8,10 @@ Rules
   unless the admin confirms an over-capacity add (`over_capacity=True`).
 * A student seated in another group of the same course is allowed, with a warning the
   preview carries (`Preview.same_course`).
-* Moving ends the old enrolment (status left, left_on today) and starts a new one in the
-  target group with the same discount: the history stays.
+* Moving ends the old enrolment (status left, left_on today, reason `transfer`) and starts
+  a new one in the target group with the same discount: the history stays.
+* Leaving records the reason the admin chose (a LeaveReason other than `transfer`), or
+  none when they skipped it; the audit entry carries it too.
 * Status changes are conditional updates, so a double tap or a stale card changes
   nothing the second time.
 * Money (bot.services.payments.ledger): a freeze records a freeze period (its lessons are not
@@ -35,7 +37,7 @@ from bot.services.paging import page_bounds
 from bot.services.payments import ledger
 from bot.services.recipients import Recipient, recipients
 from db.base import utcnow
-from db.models import Enrolment, EnrolmentStatus, GroupStatus, Role
+from db.models import Enrolment, EnrolmentStatus, GroupStatus, LeaveReason, Role
 from db.repositories import academic as repo
 
 PAGE_SIZE = 10
@@ -64,6 +66,11 @@ class EnrolmentInfo:
     left_on: date | None
     discount_percent: int
     status: EnrolmentStatus
+    leave_reason: LeaveReason | None = None
+
+
+# The reasons an admin may give when a student leaves (a move records TRANSFER itself).
+CHOSEN_REASONS = tuple(reason for reason in LeaveReason if reason is not LeaveReason.TRANSFER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +91,7 @@ def _info(row: Enrolment, name: str | None) -> EnrolmentInfo:
         left_on=row.left_on,
         discount_percent=row.discount_percent,
         status=EnrolmentStatus(row.status),
+        leave_reason=LeaveReason(row.leave_reason) if row.leave_reason else None,
     )
 
 
@@ -247,6 +255,7 @@ async def _status_change(
     today: date | None,
     policy_version: str,
     before_commit: Callable[[EnrolmentInfo], Awaitable[None]] | None = None,
+    reason: LeaveReason | None = None,
 ) -> Change:
     info = await enrolment(session, enrolment_id)
     if info is None:
@@ -255,23 +264,26 @@ async def _status_change(
         return Change(refusal, info)
     left_on = today if to_status is EnrolmentStatus.LEFT else None
     if not await repo.change_enrolment_status(
-        session, enrolment_id, from_status.value, to_status.value, left_on
+        session, enrolment_id, from_status.value, to_status.value, left_on, reason
     ):
         await session.rollback()
         return Change(refusal, await enrolment(session, enrolment_id))
+    details: dict[str, Any] = {"student_id": info.student_id, "group_id": info.group_id}
+    if to_status is EnrolmentStatus.LEFT:
+        details["reason"] = reason.value if reason else None
     await audit.record(
         session,
         actor_id,
         action,
         "enrolment",
         enrolment_id,
-        details={"student_id": info.student_id, "group_id": info.group_id},
+        details=details,
     )
     if before_commit is not None:
         await before_commit(info)
     notify = await _audience(session, info.student_id, policy_version)
     await session.commit()
-    changed = replace(info, left_on=left_on or info.left_on, status=to_status)
+    changed = replace(info, left_on=left_on or info.left_on, status=to_status, leave_reason=reason)
     return Change(Outcome.DONE, changed, notify=notify, student_id=info.student_id)
 
 
@@ -335,9 +347,17 @@ async def unfreeze(
 
 
 async def leave(
-    session: AsyncSession, actor_id: int, enrolment_id: int, *, today: date, policy_version: str
+    session: AsyncSession,
+    actor_id: int,
+    enrolment_id: int,
+    *,
+    today: date,
+    policy_version: str,
+    reason: LeaveReason | None = None,
 ) -> Change:
-    """End an active or frozen enrolment (status left, left_on today)."""
+    """End an active or frozen enrolment (status left, left_on today, the reason given)."""
+    if reason is LeaveReason.TRANSFER:
+        raise ValueError("a transfer is recorded by a move, not given as a reason")
     info = await enrolment(session, enrolment_id)
     if info is None:
         return Change(Outcome.MISSING)
@@ -353,6 +373,7 @@ async def leave(
         "enrolment.left",
         today=max(today, info.joined_on),
         policy_version=policy_version,
+        reason=reason,
     )
 
 
@@ -415,7 +436,12 @@ async def move(
         return Change(refusal, info, preview=checked)
     left_on = max(today, info.joined_on)
     if not await repo.change_enrolment_status(
-        session, enrolment_id, info.status.value, EnrolmentStatus.LEFT.value, left_on
+        session,
+        enrolment_id,
+        info.status.value,
+        EnrolmentStatus.LEFT.value,
+        left_on,
+        LeaveReason.TRANSFER,
     ):
         await session.rollback()
         return Change(Outcome.NOT_ACTIVE, await enrolment(session, enrolment_id))
@@ -441,7 +467,9 @@ async def move(
         )
     notify = await _audience(session, info.student_id, policy_version)
     await session.commit()
-    previous = replace(info, left_on=left_on, status=EnrolmentStatus.LEFT)
+    previous = replace(
+        info, left_on=left_on, status=EnrolmentStatus.LEFT, leave_reason=LeaveReason.TRANSFER
+    )
     return Change(
         Outcome.DONE,
         _info(row, info.student_name),

@@ -22,6 +22,7 @@ from db.models.enums import (
     EnrolmentStatus,
     GradeKind,
     GroupStatus,
+    LeaveReason,
     LessonStatus,
     enum_check,
 )
@@ -112,6 +113,7 @@ class Enrolment(TimestampMixin, Base):
         CheckConstraint("discount_percent BETWEEN 0 AND 100", name="discount"),
         CheckConstraint("left_on IS NULL OR left_on >= joined_on", name="dates"),
         CheckConstraint(enum_check("status", EnrolmentStatus), name="status"),
+        CheckConstraint(enum_check("leave_reason", LeaveReason), name="leave_reason"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -123,6 +125,8 @@ class Enrolment(TimestampMixin, Base):
     status: Mapped[str] = mapped_column(
         String(16), default=EnrolmentStatus.ACTIVE, server_default=EnrolmentStatus.ACTIVE.value
     )
+    # Why it ended (LeaveReason), when the admin said; empty while seated.
+    leave_reason: Mapped[str | None] = mapped_column(String(16))
 
 
 class EnrolmentFreeze(Base):

@@ -67,6 +67,19 @@ class EnrolmentStatus(StrEnum):
     LEFT = "left"
 
 
+class LeaveReason(StrEnum):
+    """Why an enrolment ended: an admin's choice when a student leaves (or none), or
+    TRANSFER, set by a move to another group (never offered as a choice)."""
+
+    MOVED_AWAY = "moved_away"
+    PRICE = "price"
+    SCHEDULE = "schedule"
+    QUALITY = "quality"
+    FINISHED = "finished"
+    OTHER = "other"
+    TRANSFER = "transfer"
+
+
 class AttendanceStatus(StrEnum):
     PRESENT = "present"
     ABSENT = "absent"

@@ -556,11 +556,14 @@ async def change_enrolment_status(
     from_status: str,
     to_status: str,
     left_on: date | None = None,
+    leave_reason: str | None = None,
 ) -> bool:
     """A conditional update: False when the enrolment was not in `from_status` any more."""
     values: dict[str, Any] = {"status": to_status}
     if left_on is not None:
         values["left_on"] = left_on
+    if leave_reason is not None:
+        values["leave_reason"] = leave_reason
     result = await session.execute(
         update(Enrolment)
         .where(and_(Enrolment.id == enrolment_id, Enrolment.status == from_status))

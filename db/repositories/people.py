@@ -26,6 +26,7 @@ from db.models import (
     SupportTicket,
     User,
 )
+from db.models.leads import REACHED_AT
 
 OPEN_LEAD_STATUSES = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.TRIAL)
 
@@ -280,10 +281,13 @@ async def lead_with_course(session: AsyncSession, lead_id: int) -> Row[Any] | No
 async def set_lead_status(
     session: AsyncSession, lead_id: int, expected: str, status: str, now: datetime
 ) -> bool:
-    """Change a lead's status only if nobody changed it meanwhile (two admins at once)."""
+    """Change a lead's status only if nobody changed it meanwhile (two admins at once); the
+    first time it reaches a status is kept (`REACHED_AT`)."""
+    reached = REACHED_AT.get(LeadStatus(status))
+    stamp = {} if reached is None else {reached: func.coalesce(getattr(Lead, reached), now)}
     result = await session.execute(
         update(Lead)
         .where(Lead.id == lead_id, Lead.status == expected)
-        .values(status=status, updated_at=now)
+        .values(status=status, updated_at=now, **stamp)
     )
     return result.rowcount == 1

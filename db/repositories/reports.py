@@ -189,43 +189,54 @@ async def cash_by_month(
 # --- debt at a moment -------------------------------------------------------------------------
 
 
-def _credits_at(as_of: datetime) -> Any:
-    """(student_id, anon_ref, credit) per owner at `as_of`: payments received by then and not
-    reversed by then, less refunds made by then."""
-    paid = select(Payment.student_id, Payment.anon_ref, Payment.amount.label("amount")).where(
-        Payment.paid_at < as_of, or_(Payment.reversed_at.is_(None), Payment.reversed_at >= as_of)
+def _owner(table: Any) -> tuple[Any, Any]:
+    """A row's owner as two plain columns: a student's rows by id, an erased person's (no
+    student) by anon_ref. Joined on these columns of subqueries (not on expressions), the
+    database can hash the join or index the subquery instead of comparing every pair."""
+    return (
+        func.coalesce(table.student_id, 0).label("owner_id"),
+        func.coalesce(table.anon_ref, "").label("owner_ref"),
     )
-    refunded = select(Refund.student_id, Refund.anon_ref, -Refund.amount).where(
-        Refund.refunded_at < as_of
+
+
+def _credits_at(as_of: datetime) -> Any:
+    """(owner_id, owner_ref, credit) per owner at `as_of`: payments received by then and not
+    reversed by then, less refunds made by then. Each table is summed by its own columns
+    first (in the order of its owner index, so without sorting its rows), then the two."""
+    paid = (
+        select(Payment.student_id, Payment.anon_ref, func.sum(Payment.amount).label("amount"))
+        .where(
+            Payment.paid_at < as_of,
+            or_(Payment.reversed_at.is_(None), Payment.reversed_at >= as_of),
+        )
+        .group_by(Payment.student_id, Payment.anon_ref)
+    )
+    refunded = (
+        select(Refund.student_id, Refund.anon_ref, -func.sum(Refund.amount))
+        .where(Refund.refunded_at < as_of)
+        .group_by(Refund.student_id, Refund.anon_ref)
     )
     moves = union_all(paid, refunded).subquery()
+    owner_id, owner_ref = _owner(moves.c)
     return (
-        select(
-            moves.c.student_id,
-            moves.c.anon_ref,
-            func.sum(moves.c.amount).label("credit"),
-        )
-        .group_by(moves.c.student_id, moves.c.anon_ref)
+        select(owner_id, owner_ref, func.sum(moves.c.amount).label("credit"))
+        .group_by(owner_id, owner_ref)
         .subquery()
     )
 
 
 def _same_owner(left: Any, right: Any) -> ColumnElement[bool]:
-    """A student's rows by id; an erased person's (no student) by anon_ref. Equalities
-    only (a row has one of the two), so the database can hash the join."""
-    return and_(
-        func.coalesce(left.student_id, 0) == func.coalesce(right.student_id, 0),
-        func.coalesce(left.anon_ref, "") == func.coalesce(right.anon_ref, ""),
-    )
+    return and_(left.owner_id == right.owner_id, left.owner_ref == right.owner_ref)
 
 
 async def centre_debt_at(session: AsyncSession, last_day: date, as_of: datetime) -> int:
     """Σ over owners of what they owed at `as_of`: charges for months up to last_day (not
     cancelled) beyond their credit then; a credit of one owner never pays another's debt."""
+    owner_id, owner_ref = _owner(Charge)
     charges = (
-        select(Charge.student_id, Charge.anon_ref, func.sum(Charge.amount).label("charged"))
+        select(owner_id, owner_ref, func.sum(Charge.amount).label("charged"))
         .where(Charge.period <= last_day, Charge.cancelled_at.is_(None))
-        .group_by(Charge.student_id, Charge.anon_ref)
+        .group_by(owner_id, owner_ref)
         .subquery()
     )
     credits = _credits_at(as_of)
@@ -241,6 +252,7 @@ async def centre_debt_at(session: AsyncSession, last_day: date, as_of: datetime)
 
 
 DIMENSIONS = {"course": Group.course_id, "group": Group.id, "teacher": Group.teacher_id}
+_KEY_INDEX = {"group": 0, "course": 1, "teacher": 2}  # in a breakdown_by_group row
 
 
 async def breakdown(
@@ -250,19 +262,47 @@ async def breakdown(
     last_day: date,
     as_of: datetime,
     scope: ScopeFilter,
-) -> Sequence[Row[Any]]:
+) -> list[tuple[int | None, int, int, int]]:
     """(key, charged, unpaid, debt) per course, group or teacher (key None: a charge of no
-    group, or a group without a teacher).
+    group, or a group without a teacher); see breakdown_by_group."""
+    rows = await breakdown_by_group(session, first_month, last_day, as_of, scope)
+    return by_dimension(rows, dimension)
+
+
+def by_dimension(
+    rows: Sequence[Sequence[Any]], dimension: str
+) -> list[tuple[int | None, int, int, int]]:
+    """breakdown_by_group's lines (one per group, at most as many as groups) added up per
+    course, group or teacher."""
+    index = _KEY_INDEX[dimension]
+    totals: dict[int | None, list[int]] = {}
+    for row in rows:
+        line = totals.setdefault(row[index], [0, 0, 0])
+        for position, amount in enumerate(row[3:]):
+            line[position] += int(amount or 0)
+    return [(key, *line) for key, line in totals.items()]  # type: ignore[misc]
+
+
+async def breakdown_by_group(
+    session: AsyncSession,
+    first_month: date,
+    last_day: date,
+    as_of: datetime,
+    scope: ScopeFilter,
+) -> Sequence[Row[Any]]:
+    """(group id, course id, teacher id, charged, unpaid, debt) per group (group None: the
+    charges of no group), in one pass over the ledger for the three breakdowns.
 
     Each owner's credit at `as_of` covers their charges oldest first (by due date, then id),
     as the debtors list reads them; what it leaves uncovered of a charge is that charge's
     debt. charged: the period's charges; unpaid: what is left of them at `as_of`; debt: what
     is left at `as_of` of every charge up to last_day."""
+    owner_id, owner_ref = _owner(Charge)
     running = (
         select(
             Charge.id,
-            Charge.student_id,
-            Charge.anon_ref,
+            owner_id,
+            owner_ref,
             Charge.period,
             Charge.amount,
             Charge.enrolment_id,
@@ -282,10 +322,11 @@ async def breakdown(
         (left_over <= 0, 0), (left_over >= running.c.amount, running.c.amount), else_=left_over
     )
     in_period = running.c.period >= first_month
-    key = DIMENSIONS[dimension]
     query = (
         select(
-            key.label("key"),
+            Group.id,
+            Group.course_id,
+            Group.teacher_id,
             func.sum(case((in_period, running.c.amount), else_=0)),
             func.sum(case((in_period, uncovered), else_=0)),
             func.sum(uncovered),
@@ -295,7 +336,7 @@ async def breakdown(
         .outerjoin(Enrolment, Enrolment.id == running.c.enrolment_id)
         .outerjoin(Group, Group.id == Enrolment.group_id)
         .where(*_group_conditions(scope))
-        .group_by(key)
+        .group_by(Group.id, Group.course_id, Group.teacher_id)
     )
     return (await session.execute(query)).all()
 

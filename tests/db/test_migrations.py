@@ -139,3 +139,79 @@ def test_the_audit_chain_revision_chains_the_entries_written_before_it(
     assert not {"prev_hash", "hash"} & asyncio.run(_audit_columns(empty_database))
     command.upgrade(config, "head")
     assert asyncio.run(_verify(empty_database)).entries == 5
+
+
+async def _write_leads_before_stages(url: str, moments: list[datetime]) -> None:
+    """Three leads as revision 0006 held them (only the current status), two of them moved
+    on through /leads, which left `lead.status` entries in the audit log."""
+    leads = sa_table(
+        "leads",
+        sa_column("id", Integer()),
+        sa_column("name", String()),
+        sa_column("phone", String()),
+        sa_column("status", String()),
+        sa_column("created_at", UTCDateTime()),
+        sa_column("updated_at", UTCDateTime()),
+    )
+    entries = sa_table(
+        "audit_log",
+        *(sa_column(c.name, c.type) for c in LEGACY_AUDIT.c),
+        sa_column("prev_hash", String()),
+        sa_column("hash", String()),
+    )
+    created, contacted, enrolled, last_change = moments
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        for row in (
+            {"id": 1, "status": "enrolled", "updated_at": last_change},
+            {"id": 2, "status": "lost", "updated_at": last_change},
+            {"id": 3, "status": "new", "updated_at": None},
+        ):
+            await connection.execute(
+                leads.insert().values(name="L", phone="+998900000000", created_at=created, **row)
+            )
+        for at, was, to in ((contacted, "new", "contacted"), (enrolled, "contacted", "enrolled")):
+            await connection.execute(
+                entries.insert().values(
+                    at=at,
+                    action="lead.status",
+                    object_type="lead",
+                    object_id="1",
+                    outcome="ok",
+                    details={"from": was, "to": to},
+                    prev_hash="0" * 64,
+                    hash="0" * 64,
+                )
+            )
+    await engine.dispose()
+
+
+async def _lead_stages(url: str) -> dict[int, tuple]:
+    stages = ("contacted_at", "trial_at", "enrolled_at", "lost_at")
+    leads = sa_table(
+        "leads", sa_column("id", Integer()), *(sa_column(name, UTCDateTime()) for name in stages)
+    )
+    engine = create_engine(url)
+    async with engine.connect() as connection:
+        rows = (await connection.execute(leads.select())).all()
+    await engine.dispose()
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def test_the_lead_stages_revision_fills_them_from_the_audit_log(empty_database: str) -> None:
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0006")
+    base = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    moments = [base + timedelta(days=days) for days in (0, 1, 5, 9)]
+    asyncio.run(_write_leads_before_stages(empty_database, moments))
+
+    command.upgrade(config, "0007")
+
+    _created, contacted, enrolled, last_change = moments
+    assert asyncio.run(_lead_stages(empty_database)) == {
+        1: (contacted, None, enrolled, None),  # from the log
+        2: (None, None, None, last_change),  # its current status, from its last change
+        3: (None, None, None, None),
+    }
+    command.downgrade(config, "0006")
+    command.upgrade(config, "head")

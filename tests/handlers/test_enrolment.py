@@ -19,6 +19,14 @@ from keyboards.academic import EnrolCb, GroupCb
 from tests.chat import Person
 from tests.factories import link_parent, make_course, make_enrolment, make_user, save_group
 
+REASONS = [
+    "🏠 Moved away",
+    "💸 Price",
+    "🕒 Schedule",
+    "👎 Quality",
+    "🎓 Finished the course",
+    "✏️ Other",
+]
 STALE = "⚠️ This button is out of date. Open the menu again."
 REFUSED = "⚠️ You do not have access to this. If you think you should, ask the administrator."
 
@@ -171,18 +179,56 @@ async def test_enrol_full_group_over_capacity_move_and_leave(client, session, ow
     card = await client.press(owner, EnrolCb(action="card", id=ali_a2).pack())
     ask = await client.press(owner, card.callback_data("🚪 Leave the group"), card.message_id)
     assert "leaves the group A2?" in ask.text
-    assert ask.buttons() == ["🚪 Remove from the group", "Keep in the group"]
+    assert ask.buttons() == [*REASONS, "🚪 Remove without a reason", "Keep in the group"]
     assert (await enrolments(session))[2][2] == "active"
-    left = await client.press(owner, ask.callback_data("🚪 Remove from the group"), card.message_id)
+    left = await client.press(
+        owner, ask.callback_data("🚪 Remove without a reason"), card.message_id
+    )
     assert left.answers[0].text == "🚪 Left the group."
     assert (await enrolments(session))[2] == (ids["ali"], ids["a2"], "left", today, 0)
+    assert "Reason:" not in left.text
     twice = await client.press(
-        owner, ask.callback_data("🚪 Remove from the group"), card.message_id
+        owner, ask.callback_data("🚪 Remove without a reason"), card.message_id
     )
     assert twice.answers[0].text == "⚠️ This place has changed meanwhile: nothing was changed."
     assert not twice.of(SendMessage)
     actions = set(await session.scalars(select(AuditEntry.action)))
     assert {"enrolment.created", "enrolment.moved", "enrolment.left"} <= actions
+    reasons = await session.execute(
+        select(Enrolment.leave_reason)
+        .order_by(Enrolment.id)
+        .execution_options(populate_existing=True)
+    )
+    assert list(reasons.scalars()) == ["transfer", None, None]  # the move's, none given
+
+
+async def test_leave_with_a_reason_and_a_forged_reason(client, session, owner, settings):
+    ids = await setup(session, settings, owner)
+    await make_enrolment(session, ids["ali"], ids["a2"], joined_on=date(2025, 2, 1))
+    await make_enrolment(session, ids["bek"], ids["a2"], joined_on=date(2025, 2, 1))
+    ali_place, bek_place = list(await session.scalars(select(Enrolment.id).order_by(Enrolment.id)))
+
+    card = await client.press(owner, EnrolCb(action="card", id=ali_place).pack())
+    ask = await client.press(owner, card.callback_data("🚪 Leave the group"), card.message_id)
+    assert "Why does the student leave? Tap the reason, or remove without one." in ask.text
+    rows = [[button.text for button in row] for row in ask.markup().inline_keyboard]
+    assert rows[:3] == [REASONS[0:2], REASONS[2:4], REASONS[4:6]]
+    left = await client.press(owner, ask.callback_data("💸 Price"), card.message_id)
+    assert left.answers[0].text == "🚪 Left the group."
+    assert "Reason: 💸 Price" in left.text and "🚪 Left: " in left.text
+    row = await session.get(Enrolment, ali_place, populate_existing=True)
+    assert (row.status, row.leave_reason) == ("left", "price")
+    entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "enrolment.left"))
+    assert entry.details == {"student_id": ids["ali"], "group_id": ids["a2"], "reason": "price"}
+    assert len(sent_to(left, ALI)) == 1 and len(sent_to(left, VALI)) == 1  # told as before
+
+    # a reason the picker never offers (a transfer) or a made-up one changes nothing
+    for value in ("transfer", "bored"):
+        forged = EnrolCb(action="leave_yes", id=bek_place, value=value).pack()
+        reply = await client.press(owner, forged)
+        assert reply.answers[0].text == STALE, value
+    row = await session.get(Enrolment, bek_place, populate_existing=True)
+    assert (row.status, row.leave_reason) == ("active", None)
 
 
 async def test_discount_freeze_and_unfreeze(client, session, owner, settings):

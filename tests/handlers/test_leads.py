@@ -218,6 +218,28 @@ async def test_leads_need_the_users_permission(client, session, alice):
     assert pressed.answers[0].text.startswith("⚠️ You do not have access")
 
 
+async def test_a_lead_keeps_when_it_first_reached_each_status(client, session, owner):
+    await make_user(session, owner)
+    session.add(Lead(name="Walk In", phone="+998901112233", source="phone"))
+    await session.commit()
+    lead_id = (await session.scalar(select(Lead))).id
+
+    async def move(status: str, was: str) -> Lead:
+        await client.press(owner, LeadCb(action="st", id=lead_id, status=status, was=was).pack())
+        return await session.get(Lead, lead_id, populate_existing=True)
+
+    contacted = await move("contacted", "new")
+    first_contact = contacted.contacted_at
+    assert first_contact is not None and contacted.trial_at is None
+    lost = await move("lost", "contacted")
+    assert lost.lost_at is not None and lost.lost_at >= first_contact
+    again = await move("contacted", "lost")  # won back: the first contact stays
+    assert again.contacted_at == first_contact and again.lost_at == lost.lost_at
+    enrolled = await move("enrolled", "contacted")  # straight on, no trial lesson
+    assert enrolled.enrolled_at is not None and enrolled.trial_at is None
+    assert enrolled.enrolled_at >= first_contact
+
+
 async def test_a_card_of_a_lead_gone_or_forged_is_out_of_date(client, session, owner):
     """The card's record is loaded by the button's registration (`lead=leads.get`): a lead
     that is gone, an id 0 or beyond any row is answered as out of date, and nothing is shown."""

@@ -54,7 +54,14 @@ async def test_finance_for_this_month_end_to_end(client, session, owner):
     await centre(session)
     panel = await client.send(owner, "/admin")
     menu = await client.press(owner, panel.callback_data("📊 Reports"), panel.message_id)
-    assert "📊 <b>Reports</b>" in menu.text and menu.buttons() == ["💰 Finance"]
+    assert "📊 <b>Reports</b>" in menu.text
+    assert menu.buttons() == [
+        "💰 Finance",
+        "📋 Attendance",
+        "🔁 Retention",
+        "🧑‍🏫 Teachers",
+        "🧲 Leads",
+    ]
     message_id = panel.message_id  # every step edits the panel's message
     periods = await client.press(owner, menu.callback_data("💰 Finance"), message_id)
     assert periods.buttons() == [
@@ -266,3 +273,16 @@ async def test_the_course_list_is_paged(client, session, owner):
     assert second.buttons() == ["Course 11", "Course 12", "◀", "2/2", "⬅ Back"]
     reply = await client.press(owner, second.callback_data("Course 12"))
     assert "🎯 course Course 12" in reply.text
+
+
+async def test_a_filters_name_is_shown_literally_in_every_report(client, session, owner):
+    """A group named like markup is escaped in each summary (HTML) and in the chart's caption."""
+    await make_user(session, owner)
+    group = await make_group(session, "<b>Eve</b> & Co", course="English")
+    period = Period.this_month(centre_today()).token
+    for report in ("fin", "att", "ret", "tch", "lea"):
+        button = ReportCb(action="run", report=report, period=period, scope=f"g{group.id}")
+        reply = await client.press(owner, button.pack())
+        assert "🎯 group &lt;b&gt;Eve&lt;/b&gt; &amp; Co" in reply.text, report
+        [photo] = reply.of(SendPhoto)
+        assert "&lt;b&gt;Eve&lt;/b&gt; &amp; Co" in photo.caption, report

@@ -3,14 +3,20 @@ its domain once per transaction, however it was written (an object flushed, an I
 ON CONFLICT, an UPDATE statement); a rollback raises nothing; a second process (its own
 engine on the same database) sees the change; and the cache keeps at most its size."""
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import update
 
-from bot.services.reports.cache import ReportCache
+from bot.services.reports.cache import ReportCache, as_of, centre_day, centre_minute
+from bot.services.reports.period import Period
 from db import data_versions
 from db.base import utcnow
 from db.engine import create_engine, create_session_factory
 from db.models import AttendanceStatus, Group, Payment, Role, User
 from db.repositories import attendance as attendance_repo
+from handlers.admin.reports import menu
+from keyboards.reports import ATTENDANCE, FINANCE, TEACHERS
 from tests.factories import make_group, make_lesson, make_payment, make_user
 
 
@@ -101,3 +107,17 @@ async def test_the_cache_keeps_its_size_least_recently_used_out_first(session):
     await cache.get_or_make(stamp, "b", maker("b"))
     assert made == ["a", "b", "c", "d", "b"]
     assert (cache.hits, cache.misses) == (2, 5)
+
+
+def test_a_report_that_moves_with_the_clock_is_keyed_by_it_while_its_period_runs():
+    tz = ZoneInfo("Asia/Tashkent")
+    march = Period.month(2026, 3)
+    during = datetime(2026, 3, 10, 9, 30, 15, tzinfo=tz)
+    assert as_of(None, march, during, tz) is None  # finance: the data alone
+    assert as_of(centre_minute, march, during, tz) == datetime(2026, 3, 10, 9, 30, tzinfo=tz)
+    assert as_of(centre_day, march, during, tz) == date(2026, 3, 10)
+    after = datetime(2026, 4, 1, 0, 0, tzinfo=tz)  # March is over: its figures stay put
+    assert as_of(centre_minute, march, after, tz) is None
+    assert menu.KINDS[TEACHERS].clock is centre_minute
+    assert menu.KINDS[ATTENDANCE].clock is centre_day
+    assert menu.KINDS[FINANCE].clock is None

@@ -12,14 +12,17 @@ filter's name — with the function that makes it when it is missing:
 An entry made under another stamp is not used (and is replaced). The cache is bounded
 (least recently used out first) and in-process: each process keeps its own, while the
 stamp comes from the database, so a payment recorded through another process is seen
-too. A report whose figures also depend on the clock (lessons not marked *yet*) puts the
-day into its key.
+too. A report whose figures also depend on the clock (lessons held *by now*, days *over*)
+names how (`centre_day`, `centre_minute`): while its period runs, that part of the clock is
+part of its key (`as_of`); once the period is over, it is not.
 """
 
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +32,22 @@ from db import data_versions
 
 SIZE = 32
 Value = TypeVar("Value")
+Clock = Callable[[datetime, ZoneInfo], Hashable]
+
+
+def centre_day(now: datetime, tz: ZoneInfo) -> Hashable:
+    return now.astimezone(tz).date()
+
+
+def centre_minute(now: datetime, tz: ZoneInfo) -> Hashable:
+    return now.astimezone(tz).replace(second=0, microsecond=0)
+
+
+def as_of(clock: Clock | None, period: Period, now: datetime, tz: ZoneInfo) -> Hashable:
+    """What of the clock a report's figures depend on now: nothing once its period is over."""
+    if clock is None or period.utc_bounds(tz)[1] <= now:
+        return None
+    return clock(now, tz)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +89,12 @@ class ReportCache:
         period: Period,
         scope: Scope,
         make: Callable[[], Awaitable[Value]],
+        moment: Hashable = None,
     ) -> Value:
-        """A report's figures, the same entry whoever asks (/reports, /admin)."""
-        return await self.get_or_make(stamp, ("figures", report, period.token, scope.token), make)
+        """A report's figures, the same entry whoever asks (/reports, /admin); `moment`:
+        its `as_of`."""
+        key = ("figures", report, period.token, scope.token, moment)
+        return await self.get_or_make(stamp, key, make)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -139,9 +139,10 @@ async def build(session: AsyncSession, period: Period, scope: Scope, tz: ZoneInf
         debt = await repo.centre_debt_at(session, period.end, end)
     else:
         debt = None
+    groups = await repo.breakdown_by_group(session, first_month, period.end, end, filters)
     shares = {}
     for dimension in repo.DIMENSIONS:
-        shares[dimension] = await _shares(session, dimension, first_month, period.end, end, filters)
+        shares[dimension] = await _shares(session, dimension, repo.by_dimension(groups, dimension))
     if debt is None:  # a filter: the debt of its charges (its groups' lines add up to it)
         debt = sum(share.debt for share in shares["group"])
     return FinanceReport(
@@ -178,15 +179,20 @@ def _sum(months: list[Month]) -> Money:
     )
 
 
-async def _shares(
-    session: AsyncSession,
-    dimension: str,
-    first_month: date,
-    last_day: date,
-    as_of,
-    filters: repo.ScopeFilter,
+async def shares(
+    session: AsyncSession, dimension: str, period: Period, scope: Scope, tz: ZoneInfo
 ) -> list[Share]:
-    rows = await repo.breakdown(session, dimension, first_month, last_day, as_of, filters)
+    """One breakdown of `build` alone ("course", "group" or "teacher"): for a report that
+    shows finance's figures next to its own (the teachers report's revenue)."""
+    as_of = period.utc_bounds(tz)[1]
+    first_month = month_start(period.start)
+    rows = await repo.breakdown(session, dimension, first_month, period.end, as_of, scope.filters())
+    return await _shares(session, dimension, rows)
+
+
+async def _shares(
+    session: AsyncSession, dimension: str, rows: list[tuple[int | None, int, int, int]]
+) -> list[Share]:
     named = await repo.names(session, dimension, [key for key, *_ in rows if key is not None])
     shares = [
         Share(key, named.get(key) if key is not None else None, int(c), int(u), int(d))

@@ -27,6 +27,9 @@ class Kind(StrEnum):
     MONEY = "money"
     NUMBER = "number"
     RATE = "rate"
+    DECIMAL = "decimal"  # one decimal place: days
+    DATE = "date"
+    DATETIME = "datetime"  # a naive local time (Excel has no time zones)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,9 @@ class Column:
     width: int = 16
     # a rate's total: the ratio of these two columns' totals (indexes in the sheet)
     ratio_of: tuple[int, int] | None = None
+    # a number's total as a value instead of a SUM (distinct people are not the rows' sum)
+    total: int | None = None
+    summed: bool = True  # False: a count at a moment (no SUM in the totals row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +70,15 @@ def render_xlsx(sheets: Sequence[Sheet], money_format: str) -> bytes:
 
 
 def _formats(money_format: str) -> dict[Kind, str | None]:
-    return {Kind.TEXT: None, Kind.MONEY: money_format, Kind.NUMBER: "#,##0", Kind.RATE: "0.0%"}
+    return {
+        Kind.TEXT: None,
+        Kind.MONEY: money_format,
+        Kind.NUMBER: "#,##0",
+        Kind.RATE: "0.0%",
+        Kind.DECIMAL: "#,##0.0",
+        Kind.DATE: "DD.MM.YYYY",
+        Kind.DATETIME: "dd.mm.yyyy hh:mm",
+    }
 
 
 def _write(target, sheet: Sheet, money_format: str) -> None:
@@ -99,7 +113,9 @@ def _totals(target, sheet: Sheet, first: int, last: int, formats: dict[Kind, str
     target.cell(row=row, column=1, value=sheet.totals_label).font = bold
     for index, column in enumerate(sheet.columns, start=1):
         letter = get_column_letter(index)
-        if column.kind in (Kind.MONEY, Kind.NUMBER):
+        if column.total is not None:
+            value = column.total
+        elif column.kind in (Kind.MONEY, Kind.NUMBER) and column.summed:
             value = f"=SUM({letter}{first}:{letter}{last})" if last >= first else 0
         elif column.kind is Kind.RATE and column.ratio_of is not None:
             top, bottom = (get_column_letter(i + 1) for i in column.ratio_of)

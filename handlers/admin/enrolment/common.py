@@ -17,6 +17,7 @@ from bot.services.enrolment import EnrolmentInfo, Outcome, Preview
 from bot.wording import stale_button_text
 from db.base import utcnow
 from keyboards.academic import enrolment_status_labels
+from keyboards.labels import leave_reason_labels
 
 
 def today(settings: Settings) -> date:
@@ -38,6 +39,8 @@ def card_text(item: EnrolmentInfo, group: GroupInfo) -> str:
     ]
     if item.left_on:
         lines.append(_("🚪 Left: {date}").format(date=format_date(item.left_on)))
+    if item.leave_reason:
+        lines.append(_("Reason: {reason}").format(reason=leave_reason_labels()[item.leave_reason]))
     lines.append(_("％ Discount: {percent}%").format(percent=item.discount_percent))
     lines.append(
         _("💰 Monthly price: {price}").format(

@@ -14,7 +14,7 @@ from bot.services import academic as academic_service
 from bot.services import enrolment as enrolment_service
 from bot.services.academic import GroupInfo
 from bot.services.access import Actor
-from bot.services.enrolment import Outcome
+from bot.services.enrolment import CHOSEN_REASONS, Outcome
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from handlers.admin.enrolment.common import card_text, load, refusal_text, today
@@ -89,8 +89,17 @@ async def status_pressed(
         )
         event, done = "unfrozen", _("▶️ Unfrozen.")
     else:
+        reasons = {reason.value: reason for reason in CHOSEN_REASONS}
+        if callback_data.value and callback_data.value not in reasons:
+            await callback.answer(stale_button_text())
+            return
         change = await enrolment_service.leave(
-            session, actor.user_id, callback_data.id, today=today(settings), policy_version=version
+            session,
+            actor.user_id,
+            callback_data.id,
+            today=today(settings),
+            policy_version=version,
+            reason=reasons.get(callback_data.value),
         )
         event, done = "left", _("🚪 Left the group.")
     if change.outcome is Outcome.MISSING:
@@ -124,6 +133,8 @@ async def leave_pressed(
                 "The place ends today and stays in the history. "
                 "The student and their parents will be told."
             ),
+            "",
+            _("Why does the student leave? Tap the reason, or remove without one."),
         ]
     )
     await show_screen(callback, text, leave_confirm(item.id, callback_data.page))

@@ -1,24 +1,52 @@
 """Words every report uses: its period, its filter, the first rows of its sheets."""
 
 from datetime import date
+from html import escape
 
 from babel.dates import format_date as babel_date
+from babel.numbers import format_percent
 
 from bot.formatting import babel_locale, format_date
 from bot.i18n import _
 from bot.services.reports.period import Period, PeriodKind
 from bot.services.reports.scope import Scope, ScopeKind
-from keyboards.reports import FINANCE
+from keyboards.reports import ATTENDANCE, FINANCE, LEADS, RETENTION, TEACHERS
 
 
 def report_title(report: str) -> str:
     """The report's heading; a new report adds its own here and in keyboards.reports."""
-    return {FINANCE: _("💰 <b>Finance</b>")}[report]
+    return {
+        FINANCE: _("💰 <b>Finance</b>"),
+        ATTENDANCE: _("📋 <b>Attendance</b>"),
+        RETENTION: _("🔁 <b>Retention</b>"),
+        TEACHERS: _("🧑‍🏫 <b>Teachers</b>"),
+        LEADS: _("🧲 <b>Leads</b>"),
+    }[report]
 
 
 def month_label(month: date, with_year: bool = True) -> str:
     pattern = "LLLL y" if with_year else "LLLL"
     return babel_date(month, pattern, locale=babel_locale())
+
+
+def months_label(first: date, last: date, with_year: bool) -> str:
+    """A bar's months: one month, or the first and the last of several (`Jan–Mar 27`)."""
+    if first == last:
+        return month_label(first, with_year)
+    locale = babel_locale()
+    return "{}–{}".format(
+        babel_date(first, "LLL", locale=locale), babel_date(last, "LLL yy", locale=locale)
+    )
+
+
+def rate_text(rate: float | None) -> str:
+    return "—" if rate is None else format_percent(rate, "#,##0.0%", locale=babel_locale())
+
+
+def summary_head(heading: str, scope: Scope, scope_name: str | None) -> list[str]:
+    """A summary's first lines: the report and period (`heading`), the filter (a course's,
+    group's or teacher's name, escaped: the summary is HTML), a blank."""
+    return [heading, _("🎯 {scope}").format(scope=escape(scope_label(scope, scope_name))), ""]
 
 
 def period_label(period: Period) -> str:

@@ -1,7 +1,6 @@
 """The finance report in the reader's words: the summary, the chart and the sheets."""
 
-from babel.dates import format_date as babel_date
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal
 
 from bot.formatting import babel_locale, format_date, format_money
 from bot.i18n import _
@@ -12,23 +11,19 @@ from handlers.admin.reports.common import (
     empty_chart_text,
     intro_rows,
     month_label,
+    months_label,
     period_label,
+    rate_text,
     scope_label,
+    summary_head,
 )
 from keyboards.labels import method_label
 
 
-def rate_text(rate: float | None) -> str:
-    return "—" if rate is None else format_percent(rate, "#,##0.0%", locale=babel_locale())
-
-
 def summary_text(report: FinanceReport, scope_name: str | None) -> str:
     total = report.total
-    lines = [
-        _("💰 <b>Finance</b> · {period}").format(period=period_label(report.period)),
-        _("🎯 {scope}").format(scope=scope_label(report.scope, scope_name)),
-        "",
-    ]
+    heading = _("💰 <b>Finance</b> · {period}").format(period=period_label(report.period))
+    lines = summary_head(heading, report.scope, scope_name)
     if report.is_empty:
         lines += [_("ℹ️ Nothing was charged, paid or refunded in this period."), ""]
     lines += [
@@ -52,13 +47,7 @@ def summary_text(report: FinanceReport, scope_name: str | None) -> str:
 
 
 def _bucket_label(months: list[Month], with_year: bool) -> str:
-    first, last = months[0].month, months[-1].month
-    if first == last:
-        return month_label(first, with_year)
-    locale = babel_locale()
-    return "{}–{}".format(
-        babel_date(first, "LLL", locale=locale), babel_date(last, "LLL yy", locale=locale)
-    )
+    return months_label(months[0].month, months[-1].month, with_year)
 
 
 def chart(report: FinanceReport, scope_name: str | None) -> BarChart:

@@ -8,9 +8,10 @@ or damaged one gets the out-of-date answer, a filter deleted since gets its own.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
+from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,17 +25,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.i18n import _, current_language
 from bot.services.access import Actor
+from bot.services.reports import attendance as attendance_service
 from bot.services.reports import finance as finance_service
+from bot.services.reports import leads as leads_service
+from bot.services.reports import retention as retention_service
 from bot.services.reports import scope as scope_service
-from bot.services.reports.cache import ReportCache, Stamp
-from bot.services.reports.chart import BarChart, render_png
+from bot.services.reports import teachers as teachers_service
+from bot.services.reports.cache import (
+    Clock,
+    ReportCache,
+    Stamp,
+    as_of,
+    centre_day,
+    centre_minute,
+)
+from bot.services.reports.chart import BarChart, PanelChart, render_png
 from bot.services.reports.period import Period
 from bot.services.reports.scope import Scope, ScopeKind
 from bot.services.reports.workbook import Sheet, render_xlsx
 from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
+from handlers.admin.reports import attendance as attendance_view
 from handlers.admin.reports import finance as finance_view
+from handlers.admin.reports import leads as leads_view
+from handlers.admin.reports import retention as retention_view
+from handlers.admin.reports import teachers as teachers_view
 from handlers.admin.reports.common import (
     choices_text,
     menu_text,
@@ -49,7 +65,11 @@ from handlers.admin.reports.common import (
 )
 from handlers.admin.reports.range_form import REPORTS, RangeData, RangeForm
 from keyboards.reports import (
+    ATTENDANCE,
     FINANCE,
+    LEADS,
+    RETENTION,
+    TEACHERS,
     ReportCb,
     after_report_keyboard,
     choices_keyboard,
@@ -70,8 +90,9 @@ class ReportKind:
     file_stem: str
     build: Callable[[AsyncSession, Period, Scope, ZoneInfo], Awaitable[Any]]
     summary: Callable[[Any, str | None], str]
-    chart: Callable[[Any, str | None], BarChart]
+    chart: Callable[[Any, str | None], BarChart | PanelChart]
     sheets: Callable[[Any, str | None], list[Sheet]]
+    clock: Clock | None = None  # what of the clock its figures depend on (report cache)
 
 
 KINDS = {
@@ -81,7 +102,37 @@ KINDS = {
         summary=finance_view.summary_text,
         chart=finance_view.chart,
         sheets=finance_view.sheets,
-    )
+    ),
+    TEACHERS: ReportKind(
+        file_stem="teachers",
+        build=teachers_service.build,
+        summary=teachers_view.summary_text,
+        chart=teachers_view.chart,
+        sheets=teachers_view.sheets,
+        clock=centre_minute,  # lessons held: begun by now
+    ),
+    LEADS: ReportKind(
+        file_stem="leads",
+        build=leads_service.build,
+        summary=leads_view.summary_text,
+        chart=leads_view.chart,
+        sheets=leads_view.sheets,
+    ),
+    RETENTION: ReportKind(
+        file_stem="retention",
+        build=retention_service.build,
+        summary=retention_view.summary_text,
+        chart=retention_view.chart,
+        sheets=retention_view.sheets,
+    ),
+    ATTENDANCE: ReportKind(
+        file_stem="attendance",
+        build=attendance_service.build,
+        summary=attendance_view.summary_text,
+        chart=attendance_view.chart,
+        sheets=attendance_view.sheets,
+        clock=centre_day,  # a lesson unsaved is held once its day is over
+    ),
 }
 
 
@@ -191,19 +242,21 @@ async def run_pressed(
         await callback.answer(scope_gone_text(scope.kind), show_alert=True)
         return
     stamp = await report_cache.stamp(session)  # before the figures: see db.data_versions
+    moment = as_of(kind.clock, period, utcnow(), settings.centre.tz)
     report = await report_cache.figures(
         stamp,
         callback_data.report,
         period,
         scope,
         lambda: kind.build(session, period, scope, settings.centre.tz),
+        moment,
     )
     await session.rollback()  # the reading is done: no transaction stays open across Telegram
     await callback.answer(_("⏳ Preparing the report…"))
     summary = kind.summary(report, resolved.name)
     await edit_or_send(callback, summary, after_report_keyboard(callback_data.report, period.token))
-    key = (callback_data.report, period.token, scope.token, current_language(), resolved.name)
-    files = Files(report_cache, stamp, key)
+    key = (callback_data.report, period.token, scope.token, moment, current_language())
+    files = Files(report_cache, stamp, (*key, resolved.name))
     await send_files(bot, actor.telegram_id, kind, report, period, resolved, files)
 
 
@@ -220,8 +273,8 @@ async def send_files(
     together here first, in the reader's language) unless the cache has them."""
     name = f"{kind.file_stem}-{period.token}-{resolved.scope.token}"
     caption = _("{period} · {scope}").format(
-        period=period_label(period), scope=scope_label(resolved.scope, resolved.name)
-    )
+        period=period_label(period), scope=escape(scope_label(resolved.scope, resolved.name))
+    )  # a caption is HTML too
     await bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
     png = await files.get_or_make(
         "png", lambda: asyncio.to_thread(render_png, kind.chart(report, resolved.name))
@@ -241,7 +294,7 @@ class Files:
 
     cache: ReportCache
     stamp: Stamp
-    key: tuple[str | None, ...]
+    key: tuple[Hashable, ...]
 
     async def get_or_make(self, what: str, make: Callable[[], Awaitable[bytes]]) -> bytes:
         return await self.cache.get_or_make(self.stamp, (what, *self.key), make)

@@ -1,0 +1,126 @@
+"""The teachers report: per teacher, what they held in a period and what their groups earned.
+
+* lessons held: their groups' lessons not cancelled that began in the period and before now
+  (a lesson is its group's teacher's: lessons do not record who taught them);
+* students taught: the distinct students marked present or late at least once in those
+  lessons (a student enrolled who never came is not taught); over several teachers a student
+  counts once;
+* attendance rate = (present + late) ÷ marks of those lessons, None when none was marked;
+* revenue: their groups' charges for the period, finance's per-teacher "charged"
+  (`finance.shares`), so the two reports agree to the so'm.
+
+The teachers are the filter's: the whole centre, every teacher on the staff and whoever
+teaches a group; a course or a group, the teachers of its groups; a teacher, that one.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.reports import finance
+from bot.services.reports.period import Period, month_bounds
+from bot.services.reports.scope import Scope
+from db.base import utcnow
+from db.repositories import report_teachers as repo
+
+
+@dataclass(frozen=True, slots=True)
+class Lessons:
+    held: int = 0
+    marked: int = 0
+    attended: int = 0  # marks present or late
+
+    @property
+    def rate(self) -> float | None:
+        return None if self.marked <= 0 else self.attended / self.marked
+
+    def __add__(self, other: "Lessons") -> "Lessons":
+        return Lessons(
+            self.held + other.held, self.marked + other.marked, self.attended + other.attended
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TeacherMonth:
+    month: date
+    lessons: Lessons
+
+
+@dataclass(frozen=True, slots=True)
+class TeacherLine:
+    id: int
+    name: str
+    lessons: Lessons
+    students: int
+    revenue: int
+    months: list[TeacherMonth]  # the months with a lesson held, in order
+
+
+@dataclass(frozen=True, slots=True)
+class TeachersReport:
+    period: Period
+    scope: Scope
+    teachers: list[TeacherLine]  # most lessons first, then most revenue, then by name
+    students: int  # distinct over all the teachers
+
+    @property
+    def lessons(self) -> Lessons:
+        return sum((line.lessons for line in self.teachers), Lessons())
+
+    @property
+    def revenue(self) -> int:
+        return sum(line.revenue for line in self.teachers)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.lessons.held or self.revenue)
+
+
+async def build(
+    session: AsyncSession,
+    period: Period,
+    scope: Scope,
+    tz: ZoneInfo,
+    now: datetime | None = None,
+) -> TeachersReport:
+    months = period.months()
+    bounds = month_bounds(months, tz)
+    start, end = period.utc_bounds(tz)
+    bounds[0], bounds[-1] = start, end  # a range may start and end within a month
+    until = min(end, now or utcnow())
+    filters = scope.filters()
+
+    names = await repo.scope_teachers(session, filters)
+    by_month: dict[int, dict[int, Lessons]] = defaultdict(dict)
+    if start < until:
+        for teacher_id, index, held, marked, attended in await repo.lessons_by_month(
+            session, bounds, until, filters
+        ):
+            by_month[teacher_id][index] = Lessons(int(held), int(marked), int(attended))
+        students = dict(await repo.students_by_teacher(session, start, until, filters))
+        everyone = await repo.students_taught(session, start, until, filters)
+    else:  # the period is still to come
+        students, everyone = {}, 0
+    revenue = {
+        share.id: share.charged
+        for share in await finance.shares(session, "teacher", period, scope, tz)
+        if share.id is not None
+    }
+    lines = []
+    for teacher_id in names.keys() | by_month.keys() | revenue.keys():
+        mine = by_month.get(teacher_id, {})
+        lines.append(
+            TeacherLine(
+                id=teacher_id,
+                name=names.get(teacher_id, "—"),
+                lessons=sum(mine.values(), Lessons()),
+                students=int(students.get(teacher_id, 0)),
+                revenue=revenue.get(teacher_id, 0),
+                months=[TeacherMonth(months[i], mine[i]) for i in sorted(mine)],
+            )
+        )
+    lines.sort(key=lambda line: (-line.lessons.held, -line.revenue, line.name, line.id))
+    return TeachersReport(period=period, scope=scope, teachers=lines, students=everyone)

@@ -1,0 +1,118 @@
+"""The teachers report's queries: lessons, marks and students counted in SQL per teacher (and
+month), never by a loop over lesson or attendance rows. Never commits.
+
+A lesson is its group's teacher's (lessons do not record who taught them). A lesson held is
+one not cancelled that began in [start, until): the caller stops `until` at the present, so
+a lesson still to come is not held. Marks are those of the lessons held. Revenue is not
+here: the report reads finance's per-teacher charges (`reports.breakdown`).
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Select, case, func, select, union
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Attendance, AttendanceStatus, Group, Lesson, LessonStatus, User
+from db.repositories.reports import ScopeFilter, _bucket, _group_conditions, _teachers
+
+ATTENDED = (AttendanceStatus.PRESENT.value, AttendanceStatus.LATE.value)
+
+
+def _held(start: datetime, until: datetime, scope: ScopeFilter) -> Select[Any]:
+    """The lessons held in [start, until) of the scope's groups that have a teacher."""
+    return (
+        select(Lesson.id, Lesson.starts_at, Group.teacher_id)
+        .join(Group, Group.id == Lesson.group_id)
+        .where(
+            Lesson.status != LessonStatus.CANCELLED.value,
+            Lesson.starts_at >= start,
+            Lesson.starts_at < until,
+            Group.teacher_id.is_not(None),
+            *_group_conditions(scope),
+        )
+    )
+
+
+async def lessons_by_month(
+    session: AsyncSession, bounds: Sequence[datetime], until: datetime, scope: ScopeFilter
+) -> Sequence[Row[Any]]:
+    """(teacher_id, month index, lessons held, marks, marks present or late): the months are
+    those `bounds` begin (see reports._bucket)."""
+    held = _held(bounds[0], until, scope).subquery()
+    month = _bucket(held.c.starts_at, bounds)
+    lessons = (
+        select(held.c.teacher_id, month.label("month"), func.count().label("held"))
+        .group_by(held.c.teacher_id, month)
+        .subquery()
+    )
+    attended = case((Attendance.status.in_(ATTENDED), 1), else_=0)
+    marks = (
+        select(
+            held.c.teacher_id,
+            month.label("month"),
+            func.count().label("marked"),
+            func.sum(attended).label("attended"),
+        )
+        .join(Attendance, Attendance.lesson_id == held.c.id)
+        .group_by(held.c.teacher_id, month)
+        .subquery()
+    )
+    query = select(
+        lessons.c.teacher_id,
+        lessons.c.month,
+        lessons.c.held,
+        func.coalesce(marks.c.marked, 0),
+        func.coalesce(marks.c.attended, 0),
+    ).outerjoin(
+        marks,
+        (marks.c.teacher_id == lessons.c.teacher_id) & (marks.c.month == lessons.c.month),
+    )
+    return (await session.execute(query)).all()
+
+
+def _taught(start: datetime, until: datetime, scope: ScopeFilter) -> Select[Any]:
+    """(teacher_id, student_id) of every mark present or late in a lesson held."""
+    held = _held(start, until, scope).subquery()
+    return (
+        select(held.c.teacher_id, Attendance.student_id)
+        .join(Attendance, Attendance.lesson_id == held.c.id)
+        .where(Attendance.status.in_(ATTENDED))
+    )
+
+
+async def students_by_teacher(
+    session: AsyncSession, start: datetime, until: datetime, scope: ScopeFilter
+) -> Sequence[Row[Any]]:
+    """(teacher_id, distinct students present or late at least once in their lessons held)."""
+    taught = _taught(start, until, scope).subquery()
+    query = select(taught.c.teacher_id, func.count(func.distinct(taught.c.student_id))).group_by(
+        taught.c.teacher_id
+    )
+    return (await session.execute(query)).all()
+
+
+async def students_taught(
+    session: AsyncSession, start: datetime, until: datetime, scope: ScopeFilter
+) -> int:
+    """The distinct students over all the scope's teachers (one taught by two counts once)."""
+    taught = _taught(start, until, scope).subquery()
+    value = await session.scalar(select(func.count(func.distinct(taught.c.student_id))))
+    return int(value or 0)
+
+
+async def scope_teachers(session: AsyncSession, scope: ScopeFilter) -> dict[int, str]:
+    """{id: name} of the scope's teachers: for the whole centre every teacher on the staff and
+    whoever teaches a group; for a course or a group, the teachers of its groups; for a
+    teacher, that one."""
+    if scope.teacher_id is not None:
+        ids = select(User.id).where(User.id == scope.teacher_id)
+    else:
+        ids = select(Group.teacher_id).where(
+            Group.teacher_id.is_not(None), *_group_conditions(scope)
+        )
+        if scope.is_centre:
+            ids = union(ids, select(_teachers().subquery().c.id))
+    query = select(User.id, func.coalesce(User.full_name, "—")).where(User.id.in_(ids))
+    return {row_id: name for row_id, name in await session.execute(query)}
