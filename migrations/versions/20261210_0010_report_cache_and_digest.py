@@ -23,13 +23,13 @@ def upgrade() -> None:
         sa.Column("version", sa.BigInteger(), server_default="0", nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_data_versions")),
     )
-    with op.batch_alter_table("users") as batch_op:
-        batch_op.add_column(
-            sa.Column("monthly_digest", sa.Boolean(), server_default=sa.true(), nullable=False)
-        )
+    # A plain ADD COLUMN, not a batch copy: SQLite would have to drop `users`, which every
+    # other table refers to (a foreign key check refuses it once there are rows).
+    op.add_column(
+        "users", sa.Column("monthly_digest", sa.Boolean(), server_default=sa.true(), nullable=False)
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch_op:
-        batch_op.drop_column("monthly_digest")
+    op.drop_column("users", "monthly_digest")  # SQLite 3.35 and later drop a column in place
     op.drop_table("data_versions")
