@@ -84,15 +84,19 @@ class ReportKind:
     summary: Callable[[Any, str | None], str]
     chart: Callable[[Any, str | None], BarChart | PanelChart]
     sheets: Callable[[Any, str | None], list[Sheet]]
+    # what only the sheets show, added to build's report before them (read apart from the
+    # summary's figures when it costs much more): (session, report, tz) → report
+    details: Callable[[AsyncSession, Any, ZoneInfo], Awaitable[Any]] | None = None
 
 
 KINDS = {
     FINANCE: ReportKind(
         file_stem="finance",
-        build=finance_service.build,
+        build=finance_service.summary,
         summary=finance_view.summary_text,
         chart=finance_view.chart,
         sheets=finance_view.sheets,
+        details=finance_service.with_breakdowns,
     ),
     TEACHERS: ReportKind(
         file_stem="teachers",
@@ -234,7 +238,7 @@ async def run_pressed(
     await callback.answer(_("⏳ Preparing the report…"))
     summary = kind.summary(report, resolved.name)
     await edit_or_send(callback, summary, after_report_keyboard(callback_data.report, period.token))
-    await send_files(bot, actor.telegram_id, kind, report, period, resolved)
+    await send_files(bot, actor.telegram_id, kind, report, period, resolved, session, settings)
 
 
 async def send_files(
@@ -244,6 +248,8 @@ async def send_files(
     report: Any,
     period: Period,
     resolved: scope_service.Resolved,
+    session: AsyncSession,
+    settings: Settings,
 ) -> None:
     """The chart, then the spreadsheet, each drawn in a worker thread (the words are put
     together here first, in the reader's language)."""
@@ -255,6 +261,9 @@ async def send_files(
     png = await asyncio.to_thread(render_png, kind.chart(report, resolved.name))
     await bot.send_photo(chat_id, BufferedInputFile(png, f"{name}.png"), caption=caption)
     await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
+    if kind.details is not None:
+        report = await kind.details(session, report, settings.centre.tz)
+        await session.rollback()  # as after build: nothing stays open across Telegram
     sheets = kind.sheets(report, resolved.name)
     xlsx = await asyncio.to_thread(render_xlsx, sheets, money_format())
     await bot.send_document(chat_id, BufferedInputFile(xlsx, f"{name}.xlsx"), caption=caption)
