@@ -20,15 +20,17 @@ from typing import Any, TypeVar
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, Message
 from magic_filter import MagicFilter
 
 from bot.filters.menu import MenuButton
 from bot.wording import stale_button_text
 from db.ids import is_row_id
+from handlers.buttons import show_screen
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 Loader = Callable[[Any, int], Awaitable[Any]]  # (session, id) -> the record, or None
+Screen = TypeVar("Screen", bound=Callable[..., Awaitable[tuple[str, Any]]])
 
 
 class Registry:
@@ -71,6 +73,36 @@ class Registry:
                 rule = F.action == action
                 self.callback(data_class.filter(rule if where is None else rule & where))(target)
             return handler
+
+        return record
+
+    def pages(
+        self, command: str, *, menu: str | None = None, action: str = "list"
+    ) -> Callable[[Screen], Screen]:
+        """A paged list written once, as `screen(page, …) -> (text, markup)`: /command (and
+        its menu button) sends page 1, the `action` buttons (◀ n/m ▶) show their `page` in
+        place. The screen also gets, by name, what it declares of the handler's data
+        (`session`, `settings`; `callback_data`, None for the command)."""
+
+        def record(screen: Screen) -> Screen:
+            wanted = inspect.signature(screen).parameters
+
+            def arguments(data: dict[str, Any]) -> dict[str, Any]:
+                return {key: data.get(key) for key in wanted if key != "page"}
+
+            async def first_page(message: Message, **data: Any) -> None:
+                text, markup = await screen(page=1, **arguments(data))
+                await message.answer(text, reply_markup=markup)
+
+            async def page_pressed(callback: CallbackQuery, **data: Any) -> None:
+                page = data["callback_data"].page
+                await show_screen(callback, *await screen(page=page, **arguments(data)))
+
+            for handler, role in ((first_page, "first_page"), (page_pressed, "page_pressed")):
+                handler.__qualname__ = f"{screen.__qualname__}.{role}"  # the log line's name
+            self.command(command, menu=menu)(first_page)
+            self.button(action)(page_pressed)
+            return screen
 
         return record
 

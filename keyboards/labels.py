@@ -9,6 +9,7 @@ from collections.abc import Collection
 from bot.i18n import _
 from db.models import (
     AttendanceStatus,
+    BroadcastStatus,
     EnrolmentStatus,
     GradeKind,
     LeadStatus,
@@ -224,4 +225,17 @@ def lead_status_labels() -> dict[LeadStatus, str]:
         LeadStatus.TRIAL: _("🧪 trial lesson"),
         LeadStatus.ENROLLED: _("🎓 enrolled"),
         LeadStatus.LOST: _("❌ lost"),
+    }
+
+
+# --- broadcasts --------------------------------------------------------------------------
+
+
+def broadcast_status_labels() -> dict[str, str]:
+    return {
+        BroadcastStatus.DRAFT: _("📝 Draft"),
+        BroadcastStatus.SCHEDULED: _("🕘 Scheduled"),
+        BroadcastStatus.SENDING: _("⏳ Sending"),
+        BroadcastStatus.DONE: _("✅ Finished"),
+        BroadcastStatus.CANCELLED: _("❌ Cancelled"),
     }

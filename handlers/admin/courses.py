@@ -10,7 +10,7 @@ from html import escape
 
 from aiogram import Router
 from aiogram.fsm.scene import ScenesManager
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters.access import ACADEMIC
@@ -208,18 +208,10 @@ class CourseForm(Form[CourseData], state="course_form"):
         return None
 
 
-@on.command("courses", menu="admin.courses")
-async def show_courses(message: Message, session: AsyncSession) -> None:
-    page = await academic_service.courses(session, 1)
-    await message.answer(list_text(page.total), reply_markup=courses_list(page, format_money))
-
-
-@on.button("list")
-async def list_pressed(
-    callback: CallbackQuery, callback_data: CourseCb, session: AsyncSession
-) -> None:
-    page = await academic_service.courses(session, callback_data.page)
-    await show_screen(callback, list_text(page.total), courses_list(page, format_money))
+@on.pages("courses", menu="admin.courses")
+async def courses_screen(page: int, session: AsyncSession) -> tuple[str, InlineKeyboardMarkup]:
+    found = await academic_service.courses(session, page)
+    return list_text(found.total), courses_list(found, format_money)
 
 
 @on.button("card", course=academic_service.course)

@@ -9,7 +9,7 @@ from html import escape
 
 from aiogram import Bot, Router
 from aiogram.enums import ChatAction
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
@@ -24,7 +24,6 @@ from bot.services.payments import debtors_xlsx, ledger, payment_desk
 from bot.services.payments.ledger import Debtor
 from bot.wording import stale_button_text
 from db.base import utcnow
-from handlers.buttons import show_screen
 from handlers.registry import Registry
 from keyboards.payments.desk import DebtorsCb, RemindDebtorCb, debtors_list
 
@@ -65,7 +64,8 @@ def debtors_text(debtors: list[Debtor], total: int, page: int) -> str:
     return "\n".join(lines)
 
 
-async def render(session: AsyncSession, settings: Settings, page: int) -> tuple[str, object]:
+@on.pages("debtors", menu="admin.debtors", action="page")
+async def render(page: int, session: AsyncSession, settings: Settings) -> tuple[str, object]:
     day = today(settings)
     page = max(page, 1)
     debtors, total = await ledger.debtors(
@@ -78,20 +78,6 @@ async def render(session: AsyncSession, settings: Settings, page: int) -> tuple[
             session, today=day, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
         )
     return debtors_text(debtors, total, page), debtors_list(debtors, page, pages)
-
-
-@on.command("debtors", menu="admin.debtors")
-async def show_debtors(message: Message, session: AsyncSession, settings: Settings) -> None:
-    text, markup = await render(session, settings, 1)
-    await message.answer(text, reply_markup=markup)
-
-
-@on.button("page")
-async def page_pressed(
-    callback: CallbackQuery, callback_data: DebtorsCb, session: AsyncSession, settings: Settings
-) -> None:
-    text, markup = await render(session, settings, callback_data.page)
-    await show_screen(callback, text, markup)
 
 
 def xlsx_headers() -> list[str]:

@@ -5,7 +5,7 @@ person a student without retyping. Needs the `users` permission (owners hold it)
 from html import escape
 
 from aiogram import Bot, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands_menu import set_chat_commands
@@ -66,20 +66,13 @@ def enrolled_notice(centre: str) -> str:
     ).format(centre=escape(centre))
 
 
-@on.command("leads")
-async def show_leads(message: Message, session: AsyncSession) -> None:
-    page = await leads_service.leads_page(session, 1)
-    await message.answer(list_text(page), reply_markup=leads_list(page))
-
-
-@on.button("list")
-async def list_pressed(
-    callback: CallbackQuery, callback_data: LeadCb, session: AsyncSession
-) -> None:
-    page = await leads_service.leads_page(
-        session, callback_data.page, closed=bool(callback_data.closed)
-    )
-    await show_screen(callback, list_text(page), leads_list(page))
+@on.pages("leads")
+async def leads_screen(
+    page: int, session: AsyncSession, callback_data: LeadCb | None
+) -> tuple[str, InlineKeyboardMarkup]:
+    closed = bool(callback_data and callback_data.closed)
+    found = await leads_service.leads_page(session, page, closed=closed)
+    return list_text(found), leads_list(found)
 
 
 @on.button("card", lead=leads_service.get)

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiogram import Bot, Router
 from aiogram.fsm.scene import ScenesManager
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -218,18 +218,10 @@ def closed_for_author(ticket: TicketInfo) -> str:
     ).format(id=ticket.id)
 
 
-@on.command("tickets")
-async def show_tickets(message: Message, session: AsyncSession) -> None:
-    page = await support_service.open_tickets_page(session, 1)
-    await message.answer(list_text(page), reply_markup=tickets_list(page))
-
-
-@on.button("list")
-async def list_pressed(
-    callback: CallbackQuery, callback_data: TicketCb, session: AsyncSession
-) -> None:
-    page = await support_service.open_tickets_page(session, callback_data.page)
-    await show_screen(callback, list_text(page), tickets_list(page))
+@on.pages("tickets")
+async def tickets_screen(page: int, session: AsyncSession) -> tuple[str, InlineKeyboardMarkup]:
+    found = await support_service.open_tickets_page(session, page)
+    return list_text(found), tickets_list(found)
 
 
 @on.button("card", ticket=support_service.get_ticket)

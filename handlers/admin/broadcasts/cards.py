@@ -5,7 +5,7 @@ from html import escape
 from typing import Any
 
 from aiogram import Bot, Router
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -27,26 +27,17 @@ from handlers.admin.broadcasts.shared import (
     audience_text,
     category_label,
 )
-from handlers.buttons import show_screen
 from handlers.registry import Registry
 from keyboards.broadcasts import BroadcastCb, broadcast_card, broadcasts_list, report_markup
-
-
-def status_label(status: str) -> str:
-    return {
-        BroadcastStatus.DRAFT: _("📝 Draft"),
-        BroadcastStatus.SCHEDULED: _("🕘 Scheduled"),
-        BroadcastStatus.SENDING: _("⏳ Sending"),
-        BroadcastStatus.DONE: _("✅ Finished"),
-        BroadcastStatus.CANCELLED: _("❌ Cancelled"),
-    }.get(BroadcastStatus(status), status)
+from keyboards.labels import broadcast_status_labels
 
 
 async def card_text(session: AsyncSession, broadcast: Broadcast, settings: Settings) -> str:
     tz = settings.centre.tz
     audience = await audience_text(session, Audience.from_json(broadcast.audience))
+    status = broadcast_status_labels().get(broadcast.status, broadcast.status)
     lines = [
-        f"<b>{title_text(broadcast)}</b> · {status_label(broadcast.status)}",
+        f"<b>{title_text(broadcast)}</b> · {status}",
         "",
         _("👥 Audience: {audience}").format(audience=audience),
         _("🏷 Kind: {category}").format(category=category_label(broadcast.category)),
@@ -85,29 +76,17 @@ def list_label(broadcast: Broadcast, settings: Settings) -> str:
     return f"{icon} #{broadcast.id} · {stamp} · {preview}"
 
 
-async def list_view(session: AsyncSession, settings: Settings, number: int) -> tuple[str, Any]:
-    rows, number, pages = await service.page(session, number, PAGE_SIZE)
+on = Registry(BroadcastCb, flags=BROADCAST)
+
+
+@on.pages("broadcasts")
+async def list_view(page: int, session: AsyncSession, settings: Settings) -> tuple[str, Any]:
+    rows, number, pages = await service.page(session, page, PAGE_SIZE)
     if not rows:
         return _("📣 <b>Broadcasts</b>\n\nNone yet. Send /broadcast to write the first."), None
     items = [(row.id, list_label(row, settings)) for row in rows]
     text = _("📣 <b>Broadcasts</b> · newest first. Tap one for its report.")
     return text, broadcasts_list(items, number, pages)
-
-
-on = Registry(BroadcastCb, flags=BROADCAST)
-
-
-@on.command("broadcasts")
-async def show_list(message: Message, session: AsyncSession, settings: Settings) -> None:
-    text, markup = await list_view(session, settings, 1)
-    await message.answer(text, reply_markup=markup)
-
-
-@on.button("list")
-async def list_pressed(
-    callback: CallbackQuery, callback_data: BroadcastCb, session: AsyncSession, settings: Settings
-) -> None:
-    await show_screen(callback, *await list_view(session, settings, callback_data.page))
 
 
 async def render_card(

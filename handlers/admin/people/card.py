@@ -23,9 +23,13 @@ from bot.telegram import edit_or_send
 from bot.wording import stale_button_text
 from db.base import utcnow
 from db.models import InviteKind, Permission, Role
-from handlers.common.start import role_names
 from handlers.registry import Registry
-from keyboards.labels import attendance_labels, enrolment_status_words, permission_labels
+from keyboards.labels import (
+    attendance_labels,
+    enrolment_status_words,
+    permission_labels,
+    role_names,
+)
 from keyboards.people import (
     FROM_ELSEWHERE,
     InviteCb,
@@ -119,20 +123,11 @@ def card_text(card: PersonCard, settings: Settings) -> str:
     return "\n".join(lines)
 
 
-def kind_label(kind: InviteKind) -> str:
-    return {
-        InviteKind.STUDENT: _("student"),
-        InviteKind.PARENT: _("parent"),
-        InviteKind.TEACHER: _("teacher"),
-        InviteKind.ADMIN: _("administrator"),
-    }[kind]
-
-
 def invite_text(created: Created, url: str, settings: Settings) -> str:
     assert created.kind is not None and created.expires_at is not None
     if created.name:
         title = _("🔗 <b>Invitation for {name}</b> ({kind})").format(
-            name=escape(created.name), kind=kind_label(created.kind)
+            name=escape(created.name), kind=role_names()[Role(created.kind.value)]
         )
     elif created.kind is InviteKind.PARENT:
         title = _("👪 <b>Invitation for a parent of {child}</b>").format(
