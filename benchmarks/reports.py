@@ -13,7 +13,8 @@ For every report in REPORTS and every case in CASES (a period and a filter) it p
 --runs runs (min / median / max, in ms), the time the bot takes
   summary — resolve the filter, build the report (its SQL), write the summary text;
   PNG      — the chart's words and render_png (matplotlib Agg);
-  XLSX     — the sheets' words and render_xlsx (openpyxl);
+  XLSX     — what only the sheets show (a report's `details`: its SQL), the sheets' words
+             and render_xlsx (openpyxl);
 and the peak resident memory while doing it (VmHWM, reset before each case; the figure in
 brackets is the rise over the process before the case). Each report runs in a process of
 its own, so one report's memory does not count against the next. Goals (issue 17): summary
@@ -686,6 +687,10 @@ async def measure(url: str, report: str, runs: int) -> None:
             png = render_png(kind.chart(built, resolved.name))
             times["png"].append((time.perf_counter() - lap) * 1000)
             lap = time.perf_counter()
+            if kind.details is not None:  # what only the sheets show (finance's breakdowns)
+                async with factory() as session:
+                    built = await kind.details(session, built, TZ)
+                    await session.rollback()
             xlsx = render_xlsx(kind.sheets(built, resolved.name), money_format())
             times["xlsx"].append((time.perf_counter() - lap) * 1000)
             assert png.startswith(b"\x89PNG") and xlsx.startswith(b"PK")

@@ -19,7 +19,9 @@ OWNER_CHECK = "student_id IS NOT NULL OR anon_ref IS NOT NULL"
 # The reports read the whole ledger per owner (each one's credit at a moment, each one's
 # charges oldest first): these indexes lead with the owner and hold the columns read, so
 # the database reads them in owner order without sorting or visiting the rows. They serve
-# the lookups by student too.
+# the lookups by student too. The indexes by date hold the owner too: the debt at a period's
+# end is read from the balances less what each owner's ledger moved after it (a range scan).
+OWNER = ("student_id", "anon_ref")
 
 
 class Charge(TimestampMixin, Base):
@@ -33,7 +35,7 @@ class Charge(TimestampMixin, Base):
             *("student_id", "anon_ref", "due_date", "period", "cancelled_at", "amount"),
             "enrolment_id",
         ),
-        Index("ix_charges_period", "period", "cancelled_at", "amount"),
+        Index("ix_charges_period_owner", *("period", "cancelled_at", "amount"), *OWNER),
         CheckConstraint("amount >= 0", name="amount"),
         CheckConstraint(OWNER_CHECK, name="owner"),
     )
@@ -59,8 +61,10 @@ class Payment(TimestampMixin, Base):
         Index(
             "ix_payments_owner_paid", "student_id", "anon_ref", "paid_at", "reversed_at", "amount"
         ),
-        Index("ix_payments_reversed_at", "reversed_at"),
-        Index("ix_payments_paid_method", "paid_at", "method", "amount"),
+        Index(
+            "ix_payments_reversed_owner", *("reversed_at", "paid_at", "method", "amount"), *OWNER
+        ),
+        Index("ix_payments_paid_owner", *("paid_at", "method", "amount", "reversed_at"), *OWNER),
         CheckConstraint("amount > 0", name="amount"),
         CheckConstraint(enum_check("method", PaymentMethod), name="method"),
         CheckConstraint(OWNER_CHECK, name="owner"),
@@ -87,7 +91,7 @@ class Refund(Base):
     __tablename__ = "refunds"
     __table_args__ = (
         Index("ix_refunds_owner_refunded", "student_id", "anon_ref", "refunded_at", "amount"),
-        Index("ix_refunds_refunded_at", "refunded_at"),
+        Index("ix_refunds_refunded_owner", "refunded_at", "method", "amount", *OWNER),
         CheckConstraint("amount > 0", name="amount"),
         CheckConstraint(enum_check("method", PaymentMethod), name="method"),
         CheckConstraint(OWNER_CHECK, name="owner"),

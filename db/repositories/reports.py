@@ -14,10 +14,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
+    Balance,
     Charge,
     Course,
     Enrolment,
@@ -199,10 +212,11 @@ def _owner(table: Any) -> tuple[Any, Any]:
     )
 
 
-def _credits_at(as_of: datetime) -> Any:
+def _credits_at(as_of: datetime, owners: "Owners | None" = None) -> Any:
     """(owner_id, owner_ref, credit) per owner at `as_of`: payments received by then and not
     reversed by then, less refunds made by then. Each table is summed by its own columns
-    first (in the order of its owner index, so without sorting its rows), then the two."""
+    first (in the order of its owner index, so without sorting its rows), then the two.
+    With `owners`, only theirs (read through the owner indexes)."""
     paid = (
         select(Payment.student_id, Payment.anon_ref, func.sum(Payment.amount).label("amount"))
         .where(
@@ -216,6 +230,9 @@ def _credits_at(as_of: datetime) -> Any:
         .where(Refund.refunded_at < as_of)
         .group_by(Refund.student_id, Refund.anon_ref)
     )
+    if owners is not None:
+        paid = paid.where(owners.of(Payment))
+        refunded = refunded.where(owners.of(Refund))
     moves = union_all(paid, refunded).subquery()
     owner_id, owner_ref = _owner(moves.c)
     return (
@@ -227,6 +244,36 @@ def _credits_at(as_of: datetime) -> Any:
 
 def _same_owner(left: Any, right: Any) -> ColumnElement[bool]:
     return and_(left.owner_id == right.owner_id, left.owner_ref == right.owner_ref)
+
+
+@dataclass(frozen=True, slots=True)
+class Owners:
+    """The owners of the charges (up to a day) of a filter's groups: a filter's breakdown
+    needs only their ledger (each one's credit covers all their charges, oldest first)."""
+
+    students: Select[Any]
+    erased: Select[Any]  # the anon_ref of an erased person's charges
+
+    @classmethod
+    def of_charges(cls, scope: ScopeFilter, last_day: date) -> "Owners":
+        def owning(column: Any) -> Select[Any]:
+            return (
+                select(column)
+                .join(Enrolment, Enrolment.id == Charge.enrolment_id)
+                .join(Group, Group.id == Enrolment.group_id)
+                .where(*_group_conditions(scope), Charge.period <= last_day)
+            )
+
+        return cls(
+            owning(Charge.student_id).where(Charge.student_id.is_not(None)),
+            owning(Charge.anon_ref).where(Charge.student_id.is_(None)),
+        )
+
+    def of(self, table: Any) -> ColumnElement[bool]:
+        return or_(
+            table.student_id.in_(self.students),
+            and_(table.student_id.is_(None), table.anon_ref.in_(self.erased)),
+        )
 
 
 async def centre_debt_at(session: AsyncSession, last_day: date, as_of: datetime) -> int:
@@ -248,6 +295,56 @@ async def centre_debt_at(session: AsyncSession, last_day: date, as_of: datetime)
         .subquery()
     )
     value = await session.scalar(select(func.coalesce(func.sum(per_owner.c.debt), 0)))
+    return int(value or 0)
+
+
+def _moves_after(last_day: date, as_of: datetime) -> Any:
+    """(student_id, anon_ref, amount): each owner's balance now, negated (what they owe now),
+    and what changed it after `as_of` (charges for months after last_day), with the sign
+    that takes it back out: see centre_debt_from_balances."""
+    return union_all(
+        select(Balance.student_id, Balance.anon_ref, (-Balance.amount).label("amount")),
+        select(Charge.student_id, Charge.anon_ref, -Charge.amount).where(
+            Charge.period > last_day, Charge.cancelled_at.is_(None)
+        ),
+        select(Payment.student_id, Payment.anon_ref, Payment.amount).where(
+            Payment.paid_at >= as_of, Payment.reversed_at.is_(None)
+        ),
+        select(Payment.student_id, Payment.anon_ref, -Payment.amount).where(
+            Payment.reversed_at >= as_of, Payment.paid_at < as_of
+        ),
+        select(Refund.student_id, Refund.anon_ref, -Refund.amount).where(
+            Refund.refunded_at >= as_of
+        ),
+    ).subquery()
+
+
+async def centre_debt_from_balances(session: AsyncSession, last_day: date, as_of: datetime) -> int:
+    """centre_debt_at, read from the maintained balances instead of the whole ledger.
+
+    A balance is payments not reversed − charges not cancelled − refunds, all of them; what
+    an owner owed at `as_of` by centre_debt_at's rule is minus their balance, less the
+    charges for months after last_day, plus the payments received since (not reversed),
+    less those received before and reversed since, less the refunds made since. Only the
+    rows after `as_of` are read (the indexes by date), and the balances; an owner counts
+    only with a charge up to last_day, as in centre_debt_at."""
+    moves = _moves_after(last_day, as_of)
+    owner_id, owner_ref = _owner(moves.c)
+    owed = func.sum(moves.c.amount)
+    owners = (
+        select(owner_id, owner_ref, owed.label("owed"))
+        .group_by(owner_id, owner_ref)
+        .having(owed > 0)
+        .subquery()
+    )
+    counted = (Charge.period <= last_day, Charge.cancelled_at.is_(None))
+    charged = case(
+        (owners.c.owner_id != 0, exists().where(Charge.student_id == owners.c.owner_id, *counted)),
+        else_=exists().where(
+            Charge.student_id.is_(None), Charge.anon_ref == owners.c.owner_ref, *counted
+        ),
+    )
+    value = await session.scalar(select(func.coalesce(func.sum(owners.c.owed), 0)).where(charged))
     return int(value or 0)
 
 
@@ -296,7 +393,9 @@ async def breakdown_by_group(
     Each owner's credit at `as_of` covers their charges oldest first (by due date, then id),
     as the debtors list reads them; what it leaves uncovered of a charge is that charge's
     debt. charged: the period's charges; unpaid: what is left of them at `as_of`; debt: what
-    is left at `as_of` of every charge up to last_day."""
+    is left at `as_of` of every charge up to last_day. A filter reads only the ledger of the
+    owners of its groups' charges."""
+    owners = None if scope.is_centre else Owners.of_charges(scope, last_day)
     owner_id, owner_ref = _owner(Charge)
     running = (
         select(
@@ -313,10 +412,15 @@ async def breakdown_by_group(
             )
             .label("running"),
         )
-        .where(Charge.period <= last_day, Charge.cancelled_at.is_(None), Charge.amount > 0)
+        .where(
+            Charge.period <= last_day,
+            Charge.cancelled_at.is_(None),
+            Charge.amount > 0,
+            *([] if owners is None else [owners.of(Charge)]),
+        )
         .subquery()
     )
-    credits = _credits_at(as_of)
+    credits = _credits_at(as_of, owners)
     left_over = running.c.running - func.coalesce(credits.c.credit, 0)
     uncovered = case(
         (left_over <= 0, 0), (left_over >= running.c.amount, running.c.amount), else_=left_over

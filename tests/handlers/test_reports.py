@@ -21,6 +21,7 @@ from bot.services.reports.chart import HEIGHT_PX, WIDTH_PX
 from bot.services.reports.period import Period
 from db.base import utcnow
 from db.models import AuditEntry, PaymentMethod, Permission, Role
+from db.repositories.payments import ledger as ledger_repo
 from keyboards.reports import ReportCb
 from tests.chat import Person
 from tests.factories import make_charge, make_enrolment, make_group, make_payment, make_user
@@ -36,16 +37,20 @@ def money(amount: int) -> str:
 
 async def centre(session) -> dict[str, int]:
     """One group of a course with a teacher; a student charged 500 000 this month who paid
-    300 000 in cash and 50 000 by Click today."""
+    300 000 in cash and 50 000 by Click today (and their balance, as the ledger keeps it)."""
     teacher = await make_user(session, None, roles=[Role.TEACHER], full_name="Teacher Tom")
     group = await make_group(session, "A1", course="English", teacher_id=teacher.id)
     student = await make_user(session, None, roles=[Role.STUDENT], full_name="Sam")
     enrolment = await make_enrolment(session, student, group)
     month = centre_today().replace(day=1)
-    await make_charge(session, student, amount=500_000, period=month, enrolment_id=enrolment.id)
     now = utcnow()
+    await make_charge(
+        session, student, amount=500_000, period=month, enrolment_id=enrolment.id, balance_at=now
+    )
     await make_payment(session, student, 300_000, method=PaymentMethod.CASH, paid_at=now)
     await make_payment(session, student, 50_000, method=PaymentMethod.CLICK, paid_at=now)
+    await ledger_repo.add_to_balance(session, student.id, 350_000, now)
+    await session.commit()
     return {"group": group.id, "course": group.course_id, "teacher": teacher.id}
 
 

@@ -13,11 +13,17 @@ The same figures month by month, and per course, group and teacher: there the pe
 charges, what is left unpaid of them at the period's end (each student's credit covers
 their oldest charges first) and the debt then. With a filter, payments, reversals and
 refunds are those of the students enrolled in its groups at some time in the period.
+
+`summary` counts what the summary message and the chart show: for the whole centre the
+debt comes from the maintained balances (see reports.centre_debt_from_balances) and the
+breakdowns are left out; `with_breakdowns` adds them, for the spreadsheet. A filter's
+debt is its groups' lines added up, so a filtered summary has them at once (they read only
+the ledger of its students). `build` is the two.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -77,15 +83,37 @@ class Share:
 
 
 @dataclass(frozen=True, slots=True)
+class Breakdowns:
+    by_course: list[Share]
+    by_group: list[Share]
+    by_teacher: list[Share]
+
+
+@dataclass(frozen=True, slots=True)
 class FinanceReport:
     period: Period
     scope: Scope
     total: Money
     debt: int
     months: list[Month]
-    by_course: list[Share]
-    by_group: list[Share]
-    by_teacher: list[Share]
+    breakdowns: Breakdowns | None = None  # None: a summary's (see with_breakdowns)
+
+    @property
+    def by_course(self) -> list[Share]:
+        return self._breakdowns().by_course
+
+    @property
+    def by_group(self) -> list[Share]:
+        return self._breakdowns().by_group
+
+    @property
+    def by_teacher(self) -> list[Share]:
+        return self._breakdowns().by_teacher
+
+    def _breakdowns(self) -> Breakdowns:
+        if self.breakdowns is None:
+            raise LookupError("a summary's report: its breakdowns are in with_breakdowns")
+        return self.breakdowns
 
     @property
     def is_empty(self) -> bool:
@@ -109,6 +137,13 @@ def _add(figures: dict[str, int], key: str, amount: int) -> None:
 
 
 async def build(session: AsyncSession, period: Period, scope: Scope, tz: ZoneInfo) -> FinanceReport:
+    return await with_breakdowns(session, await summary(session, period, scope, tz), tz)
+
+
+async def summary(
+    session: AsyncSession, period: Period, scope: Scope, tz: ZoneInfo
+) -> FinanceReport:
+    """The figures of the summary and the chart (a filter's breakdowns too: see above)."""
     months = period.months()
     bounds = month_bounds(months, tz)
     start, end = period.utc_bounds(tz)
@@ -136,25 +171,40 @@ async def build(session: AsyncSession, period: Period, scope: Scope, tz: ZoneInf
         for index, month in enumerate(months)
     ]
     if filters.is_centre:
-        debt = await repo.centre_debt_at(session, period.end, end)
-    else:
-        debt = None
-    groups = await repo.breakdown_by_group(session, first_month, period.end, end, filters)
-    shares = {}
-    for dimension in repo.DIMENSIONS:
-        shares[dimension] = await _shares(session, dimension, repo.by_dimension(groups, dimension))
-    if debt is None:  # a filter: the debt of its charges (its groups' lines add up to it)
-        debt = sum(share.debt for share in shares["group"])
+        debt, breakdowns = await repo.centre_debt_from_balances(session, period.end, end), None
+    else:  # a filter: the debt of its charges (its groups' lines add up to it)
+        breakdowns = await _breakdowns(session, period, filters, end)
+        debt = sum(share.debt for share in breakdowns.by_group)
     return FinanceReport(
         period=period,
         scope=scope,
         total=_sum(month_rows),
         debt=debt,
         months=month_rows,
-        by_course=shares["course"],
-        by_group=shares["group"],
-        by_teacher=shares["teacher"],
+        breakdowns=breakdowns,
     )
+
+
+async def with_breakdowns(
+    session: AsyncSession, report: FinanceReport, tz: ZoneInfo
+) -> FinanceReport:
+    """The report with its per course, group and teacher lines (the spreadsheet's)."""
+    if report.breakdowns is not None:
+        return report
+    as_of = report.period.utc_bounds(tz)[1]
+    breakdowns = await _breakdowns(session, report.period, report.scope.filters(), as_of)
+    return replace(report, breakdowns=breakdowns)
+
+
+async def _breakdowns(
+    session: AsyncSession, period: Period, filters: repo.ScopeFilter, as_of: datetime
+) -> Breakdowns:
+    first_month = month_start(period.start)
+    groups = await repo.breakdown_by_group(session, first_month, period.end, as_of, filters)
+    shares = {}
+    for dimension in repo.DIMENSIONS:
+        shares[dimension] = await _shares(session, dimension, repo.by_dimension(groups, dimension))
+    return Breakdowns(shares["course"], shares["group"], shares["teacher"])
 
 
 def _money(charged: int, cash: dict[str, int], methods: dict[PaymentMethod, int]) -> Money:

@@ -93,15 +93,19 @@ class ReportKind:
     chart: Callable[[Any, str | None], BarChart | PanelChart]
     sheets: Callable[[Any, str | None], list[Sheet]]
     clock: Clock | None = None  # what of the clock its figures depend on (report cache)
+    # what only the sheets show, added to build's report before them (read apart from the
+    # summary's figures when it costs much more): (session, report, tz) → report
+    details: Callable[[AsyncSession, Any, ZoneInfo], Awaitable[Any]] | None = None
 
 
 KINDS = {
     FINANCE: ReportKind(
         file_stem="finance",
-        build=finance_service.build,
+        build=finance_service.summary,
         summary=finance_view.summary_text,
         chart=finance_view.chart,
         sheets=finance_view.sheets,
+        details=finance_service.with_breakdowns,
     ),
     TEACHERS: ReportKind(
         file_stem="teachers",
@@ -257,7 +261,9 @@ async def run_pressed(
     await edit_or_send(callback, summary, after_report_keyboard(callback_data.report, period.token))
     key = (callback_data.report, period.token, scope.token, moment, current_language())
     files = Files(report_cache, stamp, (*key, resolved.name))
-    await send_files(bot, actor.telegram_id, kind, report, period, resolved, files)
+    await send_files(
+        bot, actor.telegram_id, kind, report, period, resolved, files, session, settings
+    )
 
 
 async def send_files(
@@ -268,6 +274,8 @@ async def send_files(
     period: Period,
     resolved: scope_service.Resolved,
     files: "Files",
+    session: AsyncSession,
+    settings: Settings,
 ) -> None:
     """The chart, then the spreadsheet, each drawn in a worker thread (the words are put
     together here first, in the reader's language) unless the cache has them."""
@@ -281,10 +289,16 @@ async def send_files(
     )
     await bot.send_photo(chat_id, BufferedInputFile(png, f"{name}.png"), caption=caption)
     await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
-    xlsx = await files.get_or_make(
-        "xlsx",
-        lambda: asyncio.to_thread(render_xlsx, kind.sheets(report, resolved.name), money_format()),
-    )
+
+    async def make_xlsx() -> bytes:
+        detailed = report
+        if kind.details is not None:  # what only the sheets show, read now (or never: cached)
+            detailed = await kind.details(session, report, settings.centre.tz)
+            await session.rollback()  # as after build: nothing stays open across Telegram
+        sheets = kind.sheets(detailed, resolved.name)
+        return await asyncio.to_thread(render_xlsx, sheets, money_format())
+
+    xlsx = await files.get_or_make("xlsx", make_xlsx)
     await bot.send_document(chat_id, BufferedInputFile(xlsx, f"{name}.xlsx"), caption=caption)
 
 
