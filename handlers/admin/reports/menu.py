@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 from html import escape
+from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -97,45 +98,24 @@ class ReportKind:
     # summary's figures when it costs much more): (session, report, tz) → report
     details: Callable[[AsyncSession, Any, ZoneInfo], Awaitable[Any]] | None = None
 
+    @classmethod
+    def of(cls, file_stem: str, build: Any, view: ModuleType, **options: Any) -> "ReportKind":
+        """A report whose words live in one module of handlers/admin/reports (`view`):
+        its `summary_text`, `chart` and `sheets`."""
+        return cls(file_stem, build, view.summary_text, view.chart, view.sheets, **options)
+
 
 KINDS = {
-    FINANCE: ReportKind(
-        file_stem="finance",
-        build=finance_service.summary,
-        summary=finance_view.summary_text,
-        chart=finance_view.chart,
-        sheets=finance_view.sheets,
-        details=finance_service.with_breakdowns,
+    FINANCE: ReportKind.of(
+        "finance", finance_service.summary, finance_view, details=finance_service.with_breakdowns
     ),
-    TEACHERS: ReportKind(
-        file_stem="teachers",
-        build=teachers_service.build,
-        summary=teachers_view.summary_text,
-        chart=teachers_view.chart,
-        sheets=teachers_view.sheets,
-        clock=centre_minute,  # lessons held: begun by now
-    ),
-    LEADS: ReportKind(
-        file_stem="leads",
-        build=leads_service.build,
-        summary=leads_view.summary_text,
-        chart=leads_view.chart,
-        sheets=leads_view.sheets,
-    ),
-    RETENTION: ReportKind(
-        file_stem="retention",
-        build=retention_service.build,
-        summary=retention_view.summary_text,
-        chart=retention_view.chart,
-        sheets=retention_view.sheets,
-    ),
-    ATTENDANCE: ReportKind(
-        file_stem="attendance",
-        build=attendance_service.build,
-        summary=attendance_view.summary_text,
-        chart=attendance_view.chart,
-        sheets=attendance_view.sheets,
-        clock=centre_day,  # a lesson unsaved is held once its day is over
+    # lessons held: begun by now
+    TEACHERS: ReportKind.of("teachers", teachers_service.build, teachers_view, clock=centre_minute),
+    LEADS: ReportKind.of("leads", leads_service.build, leads_view),
+    RETENTION: ReportKind.of("retention", retention_service.build, retention_view),
+    # a lesson unsaved is held once its day is over
+    ATTENDANCE: ReportKind.of(
+        "attendance", attendance_service.build, attendance_view, clock=centre_day
     ),
 }
 
