@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.reports.period import Period, local_midnight, month_bounds
+from bot.services.reports.period import Period, local_midnight
 from bot.services.reports.scope import Scope
 from db.base import utcnow
 from db.models import AttendanceStatus
@@ -145,9 +145,8 @@ async def build(
     now: datetime | None = None,
 ) -> AttendanceReport:
     months = period.months()
-    bounds = month_bounds(months, tz)
+    bounds = period.month_bounds(tz)
     start, end = period.utc_bounds(tz)
-    bounds[0], bounds[-1] = start, end  # a range may start and end within a month
     filters = scope.filters()
     day_over = local_midnight((now or utcnow()).astimezone(tz).date(), tz)
 

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.reports.period import Period, month_bounds, month_start
+from bot.services.reports.period import Period, month_start
 from bot.services.reports.scope import Scope
 from db.models import PaymentMethod
 from db.repositories import reports as repo
@@ -145,9 +145,8 @@ async def summary(
 ) -> FinanceReport:
     """The figures of the summary and the chart (a filter's breakdowns too: see above)."""
     months = period.months()
-    bounds = month_bounds(months, tz)
-    start, end = period.utc_bounds(tz)
-    bounds[0], bounds[-1] = start, end  # a range may start and end within a month
+    bounds = period.month_bounds(tz)
+    end = bounds[-1]  # the moment the period ends
     filters = scope.filters()
     first_month = month_start(period.start)
 

@@ -82,6 +82,13 @@ class Period:
         """[the centre's midnight starting `start`, the one ending `end`) in UTC."""
         return local_midnight(self.start, tz), local_midnight(self.end + timedelta(days=1), tz)
 
+    def month_bounds(self, tz: ZoneInfo) -> list[datetime]:
+        """`month_bounds` of its months, the first and the last clipped to the period (a
+        range may start and end within a month)."""
+        bounds = month_bounds(self.months(), tz)
+        bounds[0], bounds[-1] = self.utc_bounds(tz)
+        return bounds
+
     @property
     def token(self) -> str:
         if self.kind is PeriodKind.MONTH:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.reports import finance
-from bot.services.reports.period import Period, month_bounds
+from bot.services.reports.period import Period
 from bot.services.reports.scope import Scope
 from db.base import utcnow
 from db.repositories import report_teachers as repo
@@ -87,9 +87,8 @@ async def build(
     now: datetime | None = None,
 ) -> TeachersReport:
     months = period.months()
-    bounds = month_bounds(months, tz)
+    bounds = period.month_bounds(tz)
     start, end = period.utc_bounds(tz)
-    bounds[0], bounds[-1] = start, end  # a range may start and end within a month
     until = min(end, now or utcnow())
     filters = scope.filters()
 
