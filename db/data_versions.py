@@ -33,6 +33,7 @@ LEDGER = "ledger"
 ATTENDANCE = "attendance"
 ACADEMIC = "academic"
 LEADS = "leads"
+PAYROLL = "payroll"
 
 # Table → the domain whose version a change to it raises. A report reading another table
 # adds it here.
@@ -48,6 +49,10 @@ DOMAINS: dict[str, str] = {
     "enrolments": ACADEMIC,
     "enrolment_freezes": ACADEMIC,
     "leads": LEADS,
+    # Approved payslips (their lines) and payouts: the profit-and-loss report reads them.
+    "payslips": PAYROLL,
+    "payslip_lines": PAYROLL,
+    "payouts": PAYROLL,
 }
 
 _TOUCHED = "data_versions.touched"
