@@ -36,6 +36,7 @@ AUDIT = {"permission": Permission.AUDIT}
 BACKUPS = {"permission": Permission.BACKUPS}
 BROADCAST = {"permission": Permission.BROADCAST}
 PAYMENTS = {"permission": Permission.PAYMENTS}
+PAYROLL = {"permission": Permission.PAYROLL}
 USERS = {"permission": Permission.USERS}
 OWNER = "owner"  # what a refused owner-only event needed (the `denied` audit entry names it)
 

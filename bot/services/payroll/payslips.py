@@ -431,11 +431,14 @@ class Salary:
 async def salary(
     session: AsyncSession, teacher_id: int, today: date, tz: ZoneInfo, limit: int = 12
 ) -> Salary:
-    """What /salary shows a teacher: this month so far, and their own payslips."""
+    """What /salary shows a teacher: this month so far, and their own approved payslips (a
+    draft may still change: it is the staff's until approved)."""
     month = today.replace(day=1)
     lines = (await compute_drafts(session, month, tz, until=today)).get(teacher_id, [])
     lines = [line for line in lines if line.kind in BASE]
-    payslips = await repo.payslips_of_teacher(session, teacher_id, limit=limit)
+    payslips = await repo.payslips_of_teacher(
+        session, teacher_id, status=PayslipStatus.APPROVED, limit=limit
+    )
     paid = [(p, await repo.paid_out(session, p.id)) for p in payslips]
     names = await repo.group_names(session, [line.group_id for line in lines])
     await session.commit()  # a read: end it
