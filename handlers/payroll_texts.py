@@ -44,7 +44,7 @@ def line_text(line: Line | PayslipLine, group: str | None) -> str:
                 where=where, count=quantity, rate=format_money(rate), amount=amount
             )
         case PayLineKind.PERCENT:
-            text = _("{percent}% of {collected} collected{where} = {amount}").format(
+            text = _("Money collected{where}: {collected} × {percent}% = {amount}").format(
                 percent=rate, collected=format_money(quantity), where=where, amount=amount
             )
         case PayLineKind.CORRECTION:

@@ -59,7 +59,7 @@ def scheme_parts(fixed: int, per_lesson: int, per_student: int, percent: int) ->
     if per_student:
         parts.append(_("{amount} a student present").format(amount=format_money(per_student)))
     if percent:
-        parts.append(_("{percent}% of the money collected").format(percent=percent))
+        parts.append(_("the money collected × {percent}%").format(percent=percent))
     return " + ".join(parts) if parts else _("nothing (pay stops)")
 
 
