@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, or_, select, update
+from sqlalchemy import Row, and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -140,10 +140,13 @@ async def groups_of_teacher(session: AsyncSession, teacher_id: int) -> Sequence[
 # --- the facts a payslip is computed from --------------------------------------------------
 
 
-async def lesson_marks(session: AsyncSession, start: datetime, end: datetime) -> Sequence[Row[Any]]:
+async def lesson_marks(
+    session: AsyncSession, start: datetime, end: datetime, statuses: Iterable[str]
+) -> Sequence[Row[Any]]:
     """(lesson id, group id, starts at, status of a mark or None, marks) for every lesson held
-    in [start, end): one row per lesson and status its marks have (a lesson without marks
-    once, with None)."""
+    in [start, end): one row per lesson and status its marks have among `statuses` (those the
+    caller counts; a lesson without such marks once, with None)."""
+    wanted = sorted(statuses)
     rows = await session.execute(
         select(
             Lesson.id,
@@ -152,7 +155,9 @@ async def lesson_marks(session: AsyncSession, start: datetime, end: datetime) ->
             Attendance.status,
             func.count(Attendance.id),
         )
-        .outerjoin(Attendance, Attendance.lesson_id == Lesson.id)
+        .outerjoin(
+            Attendance, and_(Attendance.lesson_id == Lesson.id, Attendance.status.in_(wanted))
+        )
         .where(
             Lesson.status == LessonStatus.HELD.value,
             Lesson.starts_at >= start,

@@ -165,6 +165,9 @@ def collected_by_group(facts: Facts, months: Iterable[date]) -> dict[tuple[int, 
             split = dict.fromkeys(sitting, 1)
         if not split:
             continue  # paid for no group: no teacher's percent
+        if len(split) == 1:  # most students sit in one group: no sharing to do
+            collected[next(iter(split)), payment.day] += payment.amount
+            continue
         for group, part in share(payment.amount, split).items():
             collected[group, payment.day] += part
     return collected

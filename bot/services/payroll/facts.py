@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.payroll.compute import (
+    PRESENT,
     Charged,
     Facts,
     LessonHeld,
@@ -52,7 +53,7 @@ async def read_facts(
     marks: dict[int, dict[str, int]] = defaultdict(dict)
     held: dict[int, tuple[int, date]] = {}
     for lesson_id, group_id, starts_at, status, count in await repo.lesson_marks(
-        session, start, end
+        session, start, end, PRESENT
     ):
         day = starts_at.astimezone(tz).date()
         if day.replace(day=1) not in wanted:

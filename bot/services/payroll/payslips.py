@@ -40,7 +40,9 @@ from db.models import (
 )
 from db.repositories import payroll as repo
 
-CORRECTION_MONTHS = 3  # how many months back a draft looks for changed figures
+# How many months back a draft looks for changed figures: the month before it, where late
+# marks and reversals after approval happen (`payroll verify` checks every month).
+CORRECTION_MONTHS = 1
 BASE = frozenset(kind.value for kind in BASE_KINDS)
 ADJUSTMENTS = frozenset({PayLineKind.BONUS.value, PayLineKind.DEDUCTION.value})
 
