@@ -33,6 +33,7 @@ LEDGER = "ledger"
 ATTENDANCE = "attendance"
 ACADEMIC = "academic"
 LEADS = "leads"
+EXPENSES = "expenses"
 
 # Table → the domain whose version a change to it raises. A report reading another table
 # adds it here.
@@ -48,6 +49,8 @@ DOMAINS: dict[str, str] = {
     "enrolments": ACADEMIC,
     "enrolment_freezes": ACADEMIC,
     "leads": LEADS,
+    "expenses": EXPENSES,
+    "expense_categories": EXPENSES,
 }
 
 _TOUCHED = "data_versions.touched"

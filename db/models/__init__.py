@@ -39,6 +39,7 @@ from db.models.enums import (
     UsageRole,
     enum_check,
 )
+from db.models.expenses import BUILTIN_CATEGORIES, Expense, ExpenseCategory, RecurringExpense
 from db.models.finance import Balance, Charge, Payment, Refund
 from db.models.leads import Lead
 from db.models.messaging import Broadcast, Delivery, NotificationLog
@@ -47,6 +48,7 @@ from db.models.support import SupportTicket
 from db.models.users import AdminPermission, Consent, Invite, ParentLink, RoleAssignment, User
 
 __all__ = [
+    "BUILTIN_CATEGORIES",
     "AdminPermission",
     "Attendance",
     "AttendanceStatus",
@@ -67,6 +69,8 @@ __all__ = [
     "Enrolment",
     "EnrolmentFreeze",
     "EnrolmentStatus",
+    "Expense",
+    "ExpenseCategory",
     "Grade",
     "GradeKind",
     "Group",
@@ -87,6 +91,7 @@ __all__ = [
     "Payment",
     "PaymentMethod",
     "Permission",
+    "RecurringExpense",
     "Refund",
     "Role",
     "RoleAssignment",
