@@ -34,6 +34,7 @@ ATTENDANCE = "attendance"
 ACADEMIC = "academic"
 LEADS = "leads"
 EXPENSES = "expenses"
+PAYROLL = "payroll"
 
 # Table → the domain whose version a change to it raises. A report reading another table
 # adds it here.
@@ -51,6 +52,10 @@ DOMAINS: dict[str, str] = {
     "leads": LEADS,
     "expenses": EXPENSES,
     "expense_categories": EXPENSES,
+    # Approved payslips (their lines) and payouts: the profit-and-loss report reads them.
+    "payslips": PAYROLL,
+    "payslip_lines": PAYROLL,
+    "payouts": PAYROLL,
 }
 
 _TOUCHED = "data_versions.touched"

@@ -31,7 +31,10 @@ from db.models.enums import (
     LessonStatus,
     NotificationKind,
     NotificationStatus,
+    PayLineKind,
     PaymentMethod,
+    PayoutMethod,
+    PayslipStatus,
     Permission,
     Role,
     TicketStatus,
@@ -43,6 +46,7 @@ from db.models.expenses import BUILTIN_CATEGORIES, Expense, ExpenseCategory, Rec
 from db.models.finance import Balance, Charge, Payment, Refund
 from db.models.leads import Lead
 from db.models.messaging import Broadcast, Delivery, NotificationLog
+from db.models.payroll import Payout, PayScheme, Payslip, PayslipLine
 from db.models.reports import DataVersion
 from db.models.support import SupportTicket
 from db.models.users import AdminPermission, Consent, Invite, ParentLink, RoleAssignment, User
@@ -88,8 +92,15 @@ __all__ = [
     "NotificationLog",
     "NotificationStatus",
     "ParentLink",
+    "PayLineKind",
+    "PayScheme",
     "Payment",
     "PaymentMethod",
+    "Payout",
+    "PayoutMethod",
+    "Payslip",
+    "PayslipLine",
+    "PayslipStatus",
     "Permission",
     "RecurringExpense",
     "Refund",
