@@ -3,7 +3,7 @@ the receipt), the month's list and a card, a reversal and entering it anew, cate
 (add, rename, retire, delete), recurring expenses, and the refusals — what the admin sees,
 what the database holds and what the audit log says."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from aiogram.methods import SendPhoto
 from aiogram.types import Document, PhotoSize
@@ -15,7 +15,6 @@ from bot.services import expenses as expenses_service
 from db.base import utcnow
 from db.models import AuditEntry, AuditOutcome, Expense, ExpenseCategory, Permission, Role
 from keyboards.expenses import ExpenseCb
-from keyboards.forms import FormCb
 from tests.chat import Person
 from tests.factories import make_user
 from tests.handlers.test_payments import REFUSED, STALE, centre_today
@@ -44,7 +43,7 @@ async def denied(session) -> list[dict]:
 
 
 async def cashier(session):
-    return await make_user(session, CASHIER, roles=[Role.ADMIN], permissions=[Permission.PAYMENTS])
+    return await make_user(session, CASHIER, roles=[Role.ADMIN], permissions=[Permission.PAYROLL])
 
 
 async def category_id(session, code: str) -> int:
@@ -169,7 +168,7 @@ async def test_bad_answers_repeat_the_step_write_nothing_and_are_audited(client,
 
 
 async def test_without_the_permission_the_list_and_the_form_are_refused(client, session):
-    await make_user(session, CLERK, roles=[Role.ADMIN], permissions=[Permission.USERS])
+    await make_user(session, CLERK, roles=[Role.ADMIN], permissions=[Permission.PAYMENTS])
     reply = await client.send(CLERK, "/expenses")
     assert reply.text == REFUSED
     reply = await client.press(CLERK, ExpenseCb(action="new").pack())

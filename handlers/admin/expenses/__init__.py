@@ -1,4 +1,4 @@
-"""💸 Expenses (permission `payments`; owners always): /expenses lists the month's expenses
+"""💸 Expenses (permission `payroll`; owners always): /expenses lists the month's expenses
 and opens the rest — an expense's card and receipt, ➕ New expense (a form), ↩️ Reverse (a
 form), 🗂 Categories and 🔁 Recurring expenses. Teachers' pay is never typed here: it is the
 payroll's, and the profit report counts it once."""
