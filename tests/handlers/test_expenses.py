@@ -3,7 +3,7 @@ the receipt), the month's list and a card, a reversal and entering it anew, cate
 (add, rename, retire, delete), recurring expenses, and the refusals — what the admin sees,
 what the database holds and what the audit log says."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from aiogram.methods import SendPhoto
 from aiogram.types import Document, PhotoSize
@@ -202,3 +202,171 @@ async def test_the_summary_refuses_a_category_retired_meanwhile(client, session)
     await client.press(CASHIER, utilities.callback_data("✅ Confirm"), message_id)
     expense = await session.scalar(select(Expense))
     assert expense.category_id == await category_id(session, "utilities")
+
+
+async def record(session, code: str, amount: int, day: date, receipt: str | None = None):
+    result = await expenses_service.record_expense(
+        session,
+        actor_id=None,
+        category_id=await category_id(session, code),
+        amount=amount,
+        spent_on=day,
+        note=f"{code} {amount}",
+        receipt_file_id=receipt,
+        today=centre_today(),
+        now=utcnow(),
+    )
+    return result.expense
+
+
+async def test_the_months_list_pages_and_months(client, session):
+    await cashier(session)
+    today = centre_today()
+    this_month = today.replace(day=1)
+    for number in range(12):
+        await record(session, "supplies", 10_000 * (number + 1), this_month)
+    last = this_month - timedelta(days=1)
+    reversed_one = await record(session, "rent", 4_000_000, last)
+    await record(session, "rent", 4_500_000, last)
+    await expenses_service.reverse_expense(
+        session, actor_id=None, expense_id=reversed_one.id, reason="wrong", now=utcnow()
+    )
+
+    page = await client.send(CASHIER, "/expenses")
+    total = sum(10_000 * (n + 1) for n in range(12))
+    assert f"Total: <b>{money(total)}</b> · entries: 12" in page.text
+    buttons = page.buttons()
+    assert sum("📦 Supplies" in text for text in buttons) == 10 and "1/2" in buttons
+    assert "▶" in buttons and not any(text.endswith("▶") and text != "▶" for text in buttons)
+    second = await client.press(CASHIER, page.callback_data("▶"), page.message_id)
+    assert sum("📦 Supplies" in text for text in second.buttons()) == 2
+    previous = next(text for text in second.buttons() if text.startswith("◀ ") and len(text) > 2)
+    before = await client.press(CASHIER, second.callback_data(previous), page.message_id)
+    assert f"Total: <b>{money(4_500_000)}</b> · entries: 2" in before.text  # reversed left out
+    assert any(text.startswith("↩️ ") for text in before.buttons())
+    forged = await client.press(CASHIER, ExpenseCb(action="card", id=999_999).pack())
+    assert forged.answers[-1].text == STALE
+
+
+async def test_a_reversal_then_entering_it_anew(client, session):
+    await cashier(session)
+    wrong = await record(session, "rent", 12_000_000, centre_today(), receipt="photo-7")
+    listing = await client.send(CASHIER, "/expenses")
+    card = await client.press(
+        CASHIER,
+        listing.callback_data(next(b for b in listing.buttons() if "Rent" in b)),
+        listing.message_id,
+    )
+    assert f"💸 <b>Expense #{wrong.id}</b> · 🏠 Rent" in card.text
+    form = await client.press(CASHIER, card.callback_data("↩️ Reverse"), listing.message_id)
+    assert "↩️ <b>Reverse the expense</b>" in form.text
+    reply = await client.send(CASHIER, "")
+    assert "⚠️ This cannot be empty" in reply.text
+    summary = await client.send(CASHIER, "an extra zero")
+    assert (
+        summary.buttons()[0] == "↩️ Reverse the expense" and "Keep the expense" in summary.buttons()
+    )
+    done = await client.press(
+        CASHIER, summary.callback_data("↩️ Reverse the expense"), summary.message_id
+    )
+    assert done.answers[-1].text == "↩️ Reversed."
+    assert "↩️ Reversed " in done.text and "an extra zero" in done.text
+    row = await session.get(Expense, wrong.id)
+    await session.refresh(row)
+    assert row.reversed_at is not None and row.reversal_reason == "an extra zero"
+    assert row.amount == 12_000_000  # never edited: it stays as it was, marked
+    again = await client.press(
+        CASHIER, summary.callback_data("↩️ Reverse the expense"), summary.message_id
+    )
+    assert again.answers[-1].text == STALE
+    entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "expense.reversed"))
+    assert entry.object_id == str(wrong.id)
+
+    # the reversed card offers to enter it anew: the same answers, from the amount
+    anew = await client.press(CASHIER, done.callback_data("➕ Enter it anew"), summary.message_id)
+    assert "Step 2/5 — the amount in soʻm." in anew.text
+    summary = await client.send(CASHIER, "1 200 000")
+    assert "Category: 🏠 Rent" in summary.text and "Receipt: 🧾 a photo" in summary.text
+    await client.press(CASHIER, summary.callback_data("✅ Confirm"), summary.message_id)
+    fresh = await session.scalar(select(Expense).where(Expense.reversed_at.is_(None)))
+    assert (fresh.amount, fresh.receipt_file_id) == (1_200_000, "photo-7")
+    # a reversed expense cannot be reversed again, even by a forged button
+    forged = await client.press(CASHIER, ExpenseCb(action="rv", id=wrong.id).pack())
+    assert forged.answers[-1].text == "ℹ️ This expense is already reversed."
+
+
+async def test_categories_add_rename_retire_delete(client, session):
+    await cashier(session)
+    listing = await client.send(CASHIER, "/expenses")
+    mid = listing.message_id
+    cats = await client.press(CASHIER, listing.callback_data("🗂 Categories"), mid)
+    assert "🗂 <b>Expense categories: 5</b>" in cats.text
+    assert "🧑‍🏫 Salaries — automatic" in cats.text
+    await client.press(CASHIER, cats.callback_data("➕ New category"), mid)
+    for taken in ("rent", "Maosh", "  АРЕНДА "):  # a built-in's name, salaries', in any language
+        reply = await client.send(CASHIER, taken)
+        assert "already exists. Choose another name." in reply.text
+    reply = await client.send(CASHIER, "C")
+    assert "⚠️ That is too short: at least 2 characters." in reply.text
+    summary = await client.send(CASHIER, "Cleaning")
+    card = await client.press(CASHIER, summary.callback_data("✅ Confirm"), summary.message_id)
+    assert "🗂 <b>Cleaning</b>" in card.text and "🗑 Delete" in card.buttons()
+    cleaning = await session.scalar(
+        select(ExpenseCategory).where(ExpenseCategory.name == "Cleaning")
+    )
+    # a second one of the same name (case and spaces aside) is refused at ✅
+    await client.press(CASHIER, ExpenseCb(action="cnew").pack())
+    summary = await client.send(CASHIER, "cleaning ")
+    reply = await client.press(CASHIER, summary.callback_data("✅ Confirm"), summary.message_id)
+    assert "⚠️ A category named «cleaning» already exists." in reply.text
+    await client.send(CASHIER, "/cancel")
+
+    # a built-in is renamed, and the new name is shown everywhere
+    rent = await category_id(session, "rent")
+    card = await client.press(CASHIER, ExpenseCb(action="cat", id=rent).pack())
+    assert "🗑 Delete" not in card.buttons()
+    await client.press(CASHIER, card.callback_data("✏️ Rename"))
+    summary = await client.send(CASHIER, "Office rent")
+    await client.press(CASHIER, summary.callback_data("✅ Confirm"), summary.message_id)
+    step = await open_form(client)
+    assert "Office rent" in step.buttons() and "🏠 Rent" not in step.buttons()
+    await client.send(CASHIER, "/cancel")
+
+    # used: retired, not deleted; retired: not offered; brought back
+    await expenses_service.record_expense(
+        session, actor_id=None, category_id=cleaning.id, amount=5_000, spent_on=centre_today(),
+        note="mop", receipt_file_id=None, today=centre_today(), now=utcnow(),
+    )  # fmt: skip
+    refused = await client.press(CASHIER, ExpenseCb(action="cdel", id=cleaning.id).pack())
+    assert refused.answers[-1].text.startswith("⚠️ This category has expenses")
+    forged = await client.press(CASHIER, ExpenseCb(action="cdely", id=cleaning.id).pack())
+    assert forged.answers[-1].text.startswith("⚠️ This category has expenses")
+    retired = await client.press(CASHIER, ExpenseCb(action="cret", id=cleaning.id).pack())
+    assert retired.answers[-1].text == "🗄 The category is retired."
+    step = await open_form(client)
+    assert "Cleaning" not in step.buttons()
+    await client.send(CASHIER, "/cancel")
+    back = await client.press(CASHIER, ExpenseCb(action="cres", id=cleaning.id).pack())
+    assert back.answers[-1].text == "♻️ The category is offered again."
+
+    # never used: deleted after a confirmation
+    await client.press(CASHIER, ExpenseCb(action="cnew").pack())
+    summary = await client.send(CASHIER, "Typo category")
+    card = await client.press(CASHIER, summary.callback_data("✅ Confirm"), summary.message_id)
+    question = await client.press(CASHIER, card.callback_data("🗑 Delete"), summary.message_id)
+    assert "🗑 <b>Delete «Typo category»?</b>" in question.text
+    deleted = await client.press(
+        CASHIER, question.callback_data("🗑 Delete the category"), summary.message_id
+    )
+    assert deleted.answers[-1].text == "🗑 Deleted."
+    assert await count(session, ExpenseCategory, ExpenseCategory.name == "Typo category") == 0
+    actions = set(await session.scalars(select(AuditEntry.action)))
+    assert {
+        "expense_category.created",
+        "expense_category.renamed",
+        "expense_category.retired",
+        "expense_category.restored",
+        "expense_category.deleted",
+    } <= actions
+    reasons = [d["reason"] for d in await denied(session)]
+    assert reasons.count("name_taken") == 4 and "in_use" in reasons
