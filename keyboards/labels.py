@@ -80,6 +80,7 @@ def permission_labels() -> dict[Permission, str]:
         Permission.REPORTS: _("📊 Reports"),
         Permission.BACKUPS: _("💾 Backups"),
         Permission.AUDIT: _("🔍 Audit log"),
+        Permission.PAYROLL: _("🧾 Payroll and expenses"),
     }
 
 
