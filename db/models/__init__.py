@@ -31,7 +31,10 @@ from db.models.enums import (
     LessonStatus,
     NotificationKind,
     NotificationStatus,
+    PayLineKind,
     PaymentMethod,
+    PayoutMethod,
+    PayslipStatus,
     Permission,
     Role,
     TicketStatus,
@@ -39,14 +42,17 @@ from db.models.enums import (
     UsageRole,
     enum_check,
 )
+from db.models.expenses import BUILTIN_CATEGORIES, Expense, ExpenseCategory, RecurringExpense
 from db.models.finance import Balance, Charge, Payment, Refund
 from db.models.leads import Lead
 from db.models.messaging import Broadcast, Delivery, NotificationLog
+from db.models.payroll import Payout, PayScheme, Payslip, PayslipLine
 from db.models.reports import DataVersion
 from db.models.support import SupportTicket
 from db.models.users import AdminPermission, Consent, Invite, ParentLink, RoleAssignment, User
 
 __all__ = [
+    "BUILTIN_CATEGORIES",
     "AdminPermission",
     "Attendance",
     "AttendanceStatus",
@@ -67,6 +73,8 @@ __all__ = [
     "Enrolment",
     "EnrolmentFreeze",
     "EnrolmentStatus",
+    "Expense",
+    "ExpenseCategory",
     "Grade",
     "GradeKind",
     "Group",
@@ -84,9 +92,17 @@ __all__ = [
     "NotificationLog",
     "NotificationStatus",
     "ParentLink",
+    "PayLineKind",
+    "PayScheme",
     "Payment",
     "PaymentMethod",
+    "Payout",
+    "PayoutMethod",
+    "Payslip",
+    "PayslipLine",
+    "PayslipStatus",
     "Permission",
+    "RecurringExpense",
     "Refund",
     "Role",
     "RoleAssignment",

@@ -34,6 +34,7 @@ class Permission(StrEnum):
     REPORTS = "reports"
     BACKUPS = "backups"
     AUDIT = "audit"
+    PAYROLL = "payroll"
 
 
 class ConsentEvent(StrEnum):
@@ -114,6 +115,8 @@ class NotificationKind(StrEnum):
     LESSON_SOON = "lesson_soon"
     ABSENCE = "absence"
     MONTHLY_DIGEST = "monthly_digest"  # an owner's, keyed by the month it sums up
+    PAYSLIP_APPROVED = "payslip_approved"  # a teacher's, keyed by the payslip
+    PAYOUT_RECORDED = "payout_recorded"  # a teacher's, keyed by the payout
 
 
 class NotificationStatus(StrEnum):
@@ -195,3 +198,26 @@ class LeadStatus(StrEnum):
     TRIAL = "trial"
     ENROLLED = "enrolled"
     LOST = "lost"
+
+
+class PayslipStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+
+
+class PayLineKind(StrEnum):
+    """What a payslip line counts."""
+
+    FIXED = "fixed"  # the fixed monthly amount, pro rata for the days in force
+    LESSONS = "lessons"  # lessons held × the amount per lesson
+    STUDENTS = "students"  # students present (or late) at lessons held × the amount each
+    PERCENT = "percent"  # a percentage of what the group's students paid in the month
+    CORRECTION = "correction"  # an earlier approved month, recounted on today's data
+    BONUS = "bonus"  # an admin's adjustment up, with a reason
+    DEDUCTION = "deduction"  # an admin's adjustment down, with a reason
+
+
+class PayoutMethod(StrEnum):
+    CASH = "cash"
+    CARD = "card"
+    TRANSFER = "transfer"

@@ -106,7 +106,7 @@ async def test_nobody_can_change_an_owners_rights(client, session, owner, alice)
         assert reply.answers[0].text.startswith("⚠️ This person is an owner of the bot"), action
         assert reply.answers[0].show_alert is True
     for action in ("adm", "save"):
-        forged = StaffCb(action=action, id=owner_row.id, bits="0000000").pack()
+        forged = StaffCb(action=action, id=owner_row.id, bits="00000000").pack()
         reply = await client.press(alice, forged)
         assert reply.answers[0].text.startswith("⚠️ This person is an owner of the bot"), action
     # Not even the owner themselves.
@@ -127,19 +127,19 @@ async def test_an_admin_grants_only_what_they_hold_and_not_to_themselves(client,
     locked = await client.press(alice, editor.callback_data("🔒 ⬜ 💾 Backups"), card.message_id)
     assert locked.answers[0].text == "⚠️ You can grant or take away only the permissions you hold."
 
-    forged = StaffCb(action="save", id=other.id, bits="0000010").pack()  # backups
+    forged = StaffCb(action="save", id=other.id, bits="00000100").pack()  # backups
     refused = await client.press(alice, forged)
     assert refused.answers[0].text.startswith("⚠️ You can grant or take away only")
     assert await roles_of(session, other.id) == set()
 
-    own = StaffCb(action="save", id=admin.id, bits="1111111").pack()
+    own = StaffCb(action="save", id=admin.id, bits="11111111").pack()
     refused = await client.press(alice, own)
     assert refused.answers[0].text.startswith("⚠️ You cannot change your own administrator")
     refused = await client.press(alice, StaffCb(action="rmy", id=admin.id, role="admin").pack())
     assert refused.answers[0].text.startswith("⚠️ You cannot change your own administrator")
     assert await permissions_of(session, admin.id) == {"users"}
 
-    granted = await client.press(alice, StaffCb(action="save", id=other.id, bits="0001000").pack())
+    granted = await client.press(alice, StaffCb(action="save", id=other.id, bits="00010000").pack())
     assert granted.answers[0].text == "✅ Saved."
     assert await permissions_of(session, other.id) == {"users"}
 

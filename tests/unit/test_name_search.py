@@ -117,7 +117,7 @@ def test_invite_codes_are_url_safe_and_only_hashed():
 def test_permission_bits_round_trip():
     chosen = frozenset({Permission.USERS, Permission.AUDIT})
     assert from_bits(bits_of(chosen)) == chosen
-    assert bits_of(frozenset()) == "0000000"
+    assert bits_of(frozenset()) == "00000000"
     for bad in ("", "000000", "00000002", "abcdefg"):
         with pytest.raises(ValueError):
             from_bits(bad)
