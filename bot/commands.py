@@ -54,6 +54,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("courses", __("Courses, groups, lessons and enrolment"), frozenset({Role.ADMIN})),
     CommandSpec("groups", __("All groups: timetable, students, lessons"), frozenset({Role.ADMIN})),
     CommandSpec("pay", __("Record a payment: receipt to the student"), frozenset({Role.ADMIN})),
+    CommandSpec(
+        "expenses", __("Expenses: enter, list, reverse; recurring"), frozenset({Role.ADMIN})
+    ),
     CommandSpec("debtors", __("Debtors: remind, download XLSX"), frozenset({Role.ADMIN})),
     CommandSpec("reports", __("Reports: finance, with a chart and XLSX"), frozenset({Role.ADMIN})),
     CommandSpec("payroll", __("Teacher pay: schemes, payslips, payouts"), frozenset({Role.ADMIN})),

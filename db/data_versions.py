@@ -33,6 +33,7 @@ LEDGER = "ledger"
 ATTENDANCE = "attendance"
 ACADEMIC = "academic"
 LEADS = "leads"
+EXPENSES = "expenses"
 PAYROLL = "payroll"
 
 # Table → the domain whose version a change to it raises. A report reading another table
@@ -49,6 +50,8 @@ DOMAINS: dict[str, str] = {
     "enrolments": ACADEMIC,
     "enrolment_freezes": ACADEMIC,
     "leads": LEADS,
+    "expenses": EXPENSES,
+    "expense_categories": EXPENSES,
     # Approved payslips (their lines) and payouts: the profit-and-loss report reads them.
     "payslips": PAYROLL,
     "payslip_lines": PAYROLL,

@@ -5,6 +5,7 @@ icon, a plain word inside a sentence), a named variant stands beside it here.
 """
 
 from collections.abc import Collection
+from typing import Protocol
 
 from bot.i18n import _
 from db.models import (
@@ -21,6 +22,14 @@ from db.models import (
     TicketStatus,
     TicketTopic,
 )
+
+
+class CategoryLike(Protocol):
+    @property
+    def code(self) -> str | None: ...
+
+    @property
+    def name(self) -> str | None: ...
 
 
 def toggle_mark(on: bool) -> str:
@@ -71,7 +80,7 @@ def permission_labels() -> dict[Permission, str]:
         Permission.REPORTS: _("📊 Reports"),
         Permission.BACKUPS: _("💾 Backups"),
         Permission.AUDIT: _("🔍 Audit log"),
-        Permission.PAYROLL: _("💼 Payroll"),
+        Permission.PAYROLL: _("🧾 Payroll and expenses"),
     }
 
 
@@ -240,3 +249,25 @@ def broadcast_status_labels() -> dict[str, str]:
         BroadcastStatus.DONE: _("✅ Finished"),
         BroadcastStatus.CANCELLED: _("❌ Cancelled"),
     }
+
+
+# --- expense categories (bot.services.expenses) -----------------------------------------
+
+
+def expense_category_labels() -> dict[str, str]:
+    """The built-in categories by their code, and salaries (the payroll's line)."""
+    return {
+        "rent": _("🏠 Rent"),
+        "utilities": _("💡 Utilities"),
+        "marketing": _("📣 Marketing"),
+        "supplies": _("📦 Supplies"),
+        "other": _("🧾 Other"),
+        "salaries": _("🧑‍🏫 Salaries"),
+    }
+
+
+def category_name(category: CategoryLike) -> str:
+    """A category as shown: the centre's name for it, else the built-in's word."""
+    if category.name:
+        return category.name
+    return expense_category_labels().get(category.code or "", category.code or "—")

@@ -31,10 +31,12 @@ class ReportCb(CallbackData, prefix="rp"):
 
 @dataclass(frozen=True, slots=True)
 class ReportEntry:
-    """A report of the menu: attendance, retention, leads and teachers join FINANCE here."""
+    """A report of the menu: attendance, retention, leads, teachers and profit join FINANCE
+    here."""
 
     key: str
     label: Callable[[], str]
+    scoped: bool = True  # False: the centre's only, no filter (its period runs it)
 
 
 FINANCE = "fin"
@@ -42,14 +44,22 @@ ATTENDANCE = "att"
 RETENTION = "ret"
 TEACHERS = "tch"
 LEADS = "lea"
+PROFIT = "pnl"
 REPORTS = (
     ReportEntry(FINANCE, lambda: _("💰 Finance")),
     ReportEntry(ATTENDANCE, lambda: _("📋 Attendance")),
     ReportEntry(RETENTION, lambda: _("🔁 Retention")),
     ReportEntry(TEACHERS, lambda: _("🧑‍🏫 Teachers")),
     ReportEntry(LEADS, lambda: _("🧲 Leads")),
+    ReportEntry(PROFIT, lambda: _("📈 Profit and loss"), scoped=False),
 )
 REPORT_KEYS = frozenset(entry.key for entry in REPORTS)
+UNSCOPED = frozenset(entry.key for entry in REPORTS if not entry.scoped)
+
+
+def is_scoped(report: str) -> bool:
+    """Whether the report offers a filter (a course, a group, a teacher)."""
+    return report not in UNSCOPED
 
 
 def _button(text: str, **data: object) -> InlineKeyboardButton:
@@ -95,6 +105,15 @@ def months_keyboard(
 
 
 def scopes_keyboard(report: str, period: str) -> InlineKeyboardMarkup:
+    """The filters; for a report without (the centre's only), the one button that runs it."""
+    if not is_scoped(report):
+        run = _button(
+            _("📊 Make the report"), action="run", report=report, period=period, scope="c"
+        )
+        return InlineKeyboardMarkup(
+            inline_keyboard=[[run], [_button(_("⬅ Back"), action="report", report=report)]]
+        )
+
     def scope_button(text: str, kind: ScopeKind) -> InlineKeyboardButton:
         if kind is ScopeKind.CENTRE:
             return _button(text, action="run", report=report, period=period, scope=kind.value)
@@ -142,12 +161,11 @@ def choices_keyboard(
 
 
 def after_report_keyboard(report: str, period: str) -> InlineKeyboardMarkup:
-    """Under a summary: another filter for the same period, or another period."""
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                _button(_("🎯 Another filter"), action="period", report=report, period=period),
-                _button(_("📅 Another period"), action="report", report=report),
-            ]
-        ]
-    )
+    """Under a summary: another filter for the same period (a report that has filters), or
+    another period."""
+    row = [_button(_("📅 Another period"), action="report", report=report)]
+    if is_scoped(report):
+        row.insert(
+            0, _button(_("🎯 Another filter"), action="period", report=report, period=period)
+        )
+    return InlineKeyboardMarkup(inline_keyboard=[row])

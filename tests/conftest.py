@@ -23,6 +23,7 @@ from bot.middlewares.throttling import MemoryHitCounter
 from bot.startup.app import create_dispatcher
 from db.base import Base
 from db.engine import create_engine, create_session_factory
+from db.models.expenses import seed_categories
 from tests.chat import ChatClient, Person
 from tests.fake_bot_api import FakeBotApi
 from tests.json_storage import JsonRoundTripStorage
@@ -93,6 +94,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
         async with engine.begin() as connection:
             await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            await connection.run_sync(seed_categories)  # as the migration and create_all do
     yield engine
     await engine.dispose()
 

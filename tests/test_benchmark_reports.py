@@ -30,6 +30,7 @@ def test_builds_once_then_reuses_and_measures_every_report(tmp_path: Path) -> No
     assert "failed" not in first
     for report in ("finance", "attendance", "retention", "leads", "teachers"):
         assert first.count(f"  {report} ") == 4, report  # one line a case
+    assert first.count("  profit ") == 3  # the centre's only: no teacher's case
     second = run(tmp_path)
     assert "sqlite (reused" in second
     assert len(list(tmp_path.glob("*.db"))) == 1

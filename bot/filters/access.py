@@ -38,6 +38,8 @@ BROADCAST = {"permission": Permission.BROADCAST}
 PAYMENTS = {"permission": Permission.PAYMENTS}
 PAYROLL = {"permission": Permission.PAYROLL}
 USERS = {"permission": Permission.USERS}
+# expenses and the recurring ones: those who handle the money out (owners always)
+EXPENSES = {"permission": Permission.PAYROLL}
 OWNER = "owner"  # what a refused owner-only event needed (the `denied` audit entry names it)
 
 

@@ -15,6 +15,7 @@ from bot.jobs.broadcasts import BROADCAST_TICK_SECONDS, broadcast_tick
 from bot.jobs.charges import ChargeDays, run_monthly_charges
 from bot.jobs.class_reminders import send_class_reminders
 from bot.jobs.digest import send_monthly_digest
+from bot.jobs.expenses import run_recurring_expenses
 from bot.jobs.lessons import generate_lessons
 from bot.jobs.payment_reminders import send_payment_reminders
 from bot.jobs.payroll import make_payroll_drafts
@@ -71,6 +72,15 @@ def create_scheduler(
             plain | {"charge_days": charge_days},
             "monthly_charges",
             "charge the month's enrolments (from the charge day on)",
+            six_hours,
+            True,
+        ),
+        (
+            run_recurring_expenses,
+            CronTrigger(hour=0, minute=40, timezone=tz),
+            plain,
+            "recurring_expenses",
+            "make the recurring expenses due (rent each month)",
             six_hours,
             True,
         ),

@@ -42,6 +42,7 @@ from db.models.enums import (
     UsageRole,
     enum_check,
 )
+from db.models.expenses import BUILTIN_CATEGORIES, Expense, ExpenseCategory, RecurringExpense
 from db.models.finance import Balance, Charge, Payment, Refund
 from db.models.leads import Lead
 from db.models.messaging import Broadcast, Delivery, NotificationLog
@@ -51,6 +52,7 @@ from db.models.support import SupportTicket
 from db.models.users import AdminPermission, Consent, Invite, ParentLink, RoleAssignment, User
 
 __all__ = [
+    "BUILTIN_CATEGORIES",
     "AdminPermission",
     "Attendance",
     "AttendanceStatus",
@@ -71,6 +73,8 @@ __all__ = [
     "Enrolment",
     "EnrolmentFreeze",
     "EnrolmentStatus",
+    "Expense",
+    "ExpenseCategory",
     "Grade",
     "GradeKind",
     "Group",
@@ -98,6 +102,7 @@ __all__ = [
     "PayslipLine",
     "PayslipStatus",
     "Permission",
+    "RecurringExpense",
     "Refund",
     "Role",
     "RoleAssignment",

@@ -66,6 +66,7 @@ async def test_finance_for_this_month_end_to_end(client, session, owner):
         "🔁 Retention",
         "🧑‍🏫 Teachers",
         "🧲 Leads",
+        "📈 Profit and loss",
     ]
     message_id = panel.message_id  # every step edits the panel's message
     periods = await client.press(owner, menu.callback_data("💰 Finance"), message_id)

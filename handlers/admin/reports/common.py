@@ -10,7 +10,7 @@ from bot.formatting import babel_locale, format_date
 from bot.i18n import _
 from bot.services.reports.period import Period, PeriodKind
 from bot.services.reports.scope import Scope, ScopeKind
-from keyboards.reports import ATTENDANCE, FINANCE, LEADS, RETENTION, TEACHERS
+from keyboards.reports import ATTENDANCE, FINANCE, LEADS, PROFIT, RETENTION, TEACHERS
 
 
 def report_title(report: str) -> str:
@@ -21,6 +21,7 @@ def report_title(report: str) -> str:
         RETENTION: _("🔁 <b>Retention</b>"),
         TEACHERS: _("🧑‍🏫 <b>Teachers</b>"),
         LEADS: _("🧲 <b>Leads</b>"),
+        PROFIT: _("📈 <b>Profit and loss</b>"),
     }[report]
 
 

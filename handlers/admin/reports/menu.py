@@ -29,6 +29,7 @@ from bot.services.access import Actor
 from bot.services.reports import attendance as attendance_service
 from bot.services.reports import finance as finance_service
 from bot.services.reports import leads as leads_service
+from bot.services.reports import profit as profit_service
 from bot.services.reports import retention as retention_service
 from bot.services.reports import scope as scope_service
 from bot.services.reports import teachers as teachers_service
@@ -50,6 +51,7 @@ from db.base import utcnow
 from handlers.admin.reports import attendance as attendance_view
 from handlers.admin.reports import finance as finance_view
 from handlers.admin.reports import leads as leads_view
+from handlers.admin.reports import profit as profit_view
 from handlers.admin.reports import retention as retention_view
 from handlers.admin.reports import teachers as teachers_view
 from handlers.admin.reports.common import (
@@ -69,11 +71,13 @@ from keyboards.reports import (
     ATTENDANCE,
     FINANCE,
     LEADS,
+    PROFIT,
     RETENTION,
     TEACHERS,
     ReportCb,
     after_report_keyboard,
     choices_keyboard,
+    is_scoped,
     months_keyboard,
     periods_keyboard,
     reports_menu,
@@ -117,6 +121,8 @@ KINDS = {
     ATTENDANCE: ReportKind.of(
         "attendance", attendance_service.build, attendance_view, clock=centre_day
     ),
+    # expenses and pay are the centre's: no filter
+    PROFIT: ReportKind.of("profit", profit_service.build, profit_view),
 }
 
 
@@ -179,10 +185,22 @@ async def range_pressed(
     await RangeForm.open(scenes, RangeData(report=callback_data.report))
 
 
-async def period_pressed(callback: CallbackQuery, callback_data: ReportCb) -> None:
+async def period_pressed(
+    callback: CallbackQuery,
+    callback_data: ReportCb,
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    bot: Bot,
+    report_cache: ReportCache,
+) -> None:
     kind, period = KINDS.get(callback_data.report), Period.from_token(callback_data.period)
     if kind is None or period is None:
         await callback.answer(stale_button_text())
+        return
+    if not is_scoped(callback_data.report):  # the centre's report: the period runs it
+        context = (session, settings, actor, bot, report_cache)
+        await run_report(callback, callback_data.report, kind, period, Scope(), *context)
         return
     markup = scopes_keyboard(callback_data.report, period.token)
     await edit_or_send(callback, scopes_text(report_title(callback_data.report), period), markup)
@@ -194,7 +212,8 @@ async def scopes_pressed(
 ) -> None:
     kind, period = KINDS.get(callback_data.report), Period.from_token(callback_data.period)
     scope_kind = next((k for k in ScopeKind if k.value == callback_data.scope), None)
-    if kind is None or period is None or scope_kind in (None, ScopeKind.CENTRE):
+    unscoped = not is_scoped(callback_data.report)
+    if kind is None or period is None or scope_kind in (None, ScopeKind.CENTRE) or unscoped:
         await callback.answer(stale_button_text())
         return
     assert scope_kind is not None
@@ -218,9 +237,31 @@ async def run_pressed(
 ) -> None:
     kind, period = KINDS.get(callback_data.report), Period.from_token(callback_data.period)
     scope = Scope.from_token(callback_data.scope)
-    if kind is None or period is None or scope is None:
+    if (
+        kind is None
+        or period is None
+        or scope is None
+        or (scope.id and not is_scoped(callback_data.report))
+    ):
         await callback.answer(stale_button_text())
         return
+    context = (session, settings, actor, bot, report_cache)
+    await run_report(callback, callback_data.report, kind, period, scope, *context)
+
+
+async def run_report(
+    callback: CallbackQuery,
+    key: str,
+    kind: ReportKind,
+    period: Period,
+    scope: Scope,
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    bot: Bot,
+    report_cache: ReportCache,
+) -> None:
+    """The summary in place of the picker, then the chart and the spreadsheet."""
     resolved = await scope_service.resolve(session, scope)
     if resolved is None:
         await callback.answer(scope_gone_text(scope.kind), show_alert=True)
@@ -229,7 +270,7 @@ async def run_pressed(
     moment = as_of(kind.clock, period, utcnow(), settings.centre.tz)
     report = await report_cache.figures(
         stamp,
-        callback_data.report,
+        key,
         period,
         scope,
         lambda: kind.build(session, period, scope, settings.centre.tz),
@@ -238,9 +279,13 @@ async def run_pressed(
     await session.rollback()  # the reading is done: no transaction stays open across Telegram
     await callback.answer(_("⏳ Preparing the report…"))
     summary = kind.summary(report, resolved.name)
-    await edit_or_send(callback, summary, after_report_keyboard(callback_data.report, period.token))
-    key = (callback_data.report, period.token, scope.token, moment, current_language())
-    files = Files(report_cache, stamp, (*key, resolved.name))
+    markup = after_report_keyboard(key, period.token)
+    await edit_or_send(callback, summary, markup)
+    files = Files(
+        report_cache,
+        stamp,
+        (key, period.token, scope.token, moment, current_language(), resolved.name),
+    )
     await send_files(
         bot, actor.telegram_id, kind, report, period, resolved, files, session, settings
     )
