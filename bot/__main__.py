@@ -1,4 +1,4 @@
-"""`python -m bot [run|migrate|restore <file> [--allow-unencrypted]|audit verify]`.
+"""`python -m bot [run|migrate|restore <file> [--allow-unencrypted]|audit verify|payroll verify]`.
 
 A bad setting stops the program with one line naming it (exit code 2), never a traceback.
 """
@@ -29,12 +29,14 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="run",
-        choices=("run", "migrate", "restore", "audit"),
+        choices=("run", "migrate", "restore", "audit", "payroll"),
         help="run: migrate the database and start the bot (default); migrate: only migrate; "
         "restore: replace the database with a backup file (the bot must be stopped); "
-        "audit verify: check the audit log's hash chain (exit code 1 when it is broken)",
+        "audit verify: check the audit log's hash chain (exit code 1 when it is broken); "
+        "payroll verify: count every approved payslip again on today's data and list the "
+        "differences, changing nothing (exit code 1 when one is not corrected yet)",
     )
-    parser.add_argument("file", nargs="?", help="restore: the backup file; audit: verify")
+    parser.add_argument("file", nargs="?", help="restore: the backup file; audit, payroll: verify")
     parser.add_argument(
         "--allow-unencrypted",
         action="store_true",
@@ -45,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("restore needs the backup file: python -m bot restore <file>")
     if args.command == "audit" and args.file != "verify":
         parser.error("audit has one subcommand: python -m bot audit verify")
+    if args.command == "payroll" and args.file != "verify":
+        parser.error("payroll has one subcommand: python -m bot payroll verify")
     if args.allow_unencrypted and args.command != "restore":
         parser.error("--allow-unencrypted is an option of restore only")
     try:
@@ -69,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.startup.audit_verify import verify_audit
 
         return asyncio.run(verify_audit(settings))
+    if args.command == "payroll":
+        from bot.startup.payroll_verify import verify_payroll
+
+        return asyncio.run(verify_payroll(settings))
     upgrade_to_head(settings.database.database_url)
     if args.command == "migrate":
         return 0

@@ -59,10 +59,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec("debtors", __("Debtors: remind, download XLSX"), frozenset({Role.ADMIN})),
     CommandSpec("reports", __("Reports: finance, with a chart and XLSX"), frozenset({Role.ADMIN})),
+    CommandSpec("payroll", __("Teacher pay: schemes, payslips, payouts"), frozenset({Role.ADMIN})),
     CommandSpec("apply", __("Ask to study at the centre"), only_without_role=True),
     CommandSpec("today", __("My lessons today: mark attendance"), frozenset({Role.TEACHER})),
     CommandSpec(
         "groups", __("My groups: students, lessons, grades, homework"), frozenset({Role.TEACHER})
+    ),
+    CommandSpec(
+        "salary", __("My pay: this month so far and my payslips"), frozenset({Role.TEACHER})
     ),
     CommandSpec("schedule", __("My lessons this week and next"), frozenset({Role.STUDENT})),
     CommandSpec("attendance", __("My attendance by group"), frozenset({Role.STUDENT})),

@@ -208,6 +208,12 @@ class ReminderSettings(_Section):
         return self
 
 
+class PayrollSettings(_Section):
+    # The day of the month the drafts of the month before are made (at 06:00); 1–28, so
+    # every month has it.
+    payroll_day: int = Field(default=5, ge=1, le=28)
+
+
 class RuntimeSettings(_Section):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     throttle_rate: int = Field(default=5, ge=1, le=100)
@@ -232,6 +238,7 @@ SECTIONS = {
     "centre": CentreSettings,
     "backup": BackupSettings,
     "reminders": ReminderSettings,
+    "payroll": PayrollSettings,
     "runtime": RuntimeSettings,
 }
 
@@ -253,6 +260,7 @@ class Settings:
         centre: CentreSettings,
         backup: BackupSettings,
         reminders: ReminderSettings,
+        payroll: PayrollSettings,
         runtime: RuntimeSettings,
     ) -> None:
         self.telegram = telegram
@@ -260,6 +268,7 @@ class Settings:
         self.centre = centre
         self.backup = backup
         self.reminders = reminders
+        self.payroll = payroll
         self.runtime = runtime
 
     def is_owner(self, telegram_id: int | None) -> bool:
@@ -271,6 +280,7 @@ class Settings:
         in DATABASE_URL and REDIS_URL (as written and unquoted)."""
         found: list[str] = []
         sections = (self.telegram, self.database, self.centre, self.backup, self.reminders)
+        sections += (self.payroll,)
         for section in (*sections, self.runtime):
             for name in type(section).model_fields:
                 value = getattr(section, name)

@@ -36,6 +36,7 @@ AUDIT = {"permission": Permission.AUDIT}
 BACKUPS = {"permission": Permission.BACKUPS}
 BROADCAST = {"permission": Permission.BROADCAST}
 PAYMENTS = {"permission": Permission.PAYMENTS}
+PAYROLL = {"permission": Permission.PAYROLL}
 USERS = {"permission": Permission.USERS}
 # expenses and the recurring ones: those who handle the money out (owners always)
 EXPENSES = {"permission": Permission.PAYROLL}

@@ -18,6 +18,7 @@ from bot.jobs.digest import send_monthly_digest
 from bot.jobs.expenses import run_recurring_expenses
 from bot.jobs.lessons import generate_lessons
 from bot.jobs.payment_reminders import send_payment_reminders
+from bot.jobs.payroll import make_payroll_drafts
 from bot.jobs.tickets import remind_unanswered_tickets
 from handlers.admin.reports.menu import KINDS
 from keyboards.reports import FINANCE
@@ -119,6 +120,16 @@ def create_scheduler(
             "monthly_digest",
             "the owners' monthly digest: last month's finance",
             3600,
+            False,
+        ),
+        (
+            make_payroll_drafts,
+            # on PAYROLL_DAY: last month's drafts (made again when there; approved ones kept)
+            CronTrigger(day=settings.payroll.payroll_day, hour=6, minute=0, timezone=tz),
+            plain,
+            "payroll_drafts",
+            "the teachers' payroll drafts of the month before",
+            18 * 3600,
             False,
         ),
         (

@@ -12,6 +12,7 @@ from handlers.admin import debtors as admin_debtors
 from handlers.admin import expenses as admin_expenses
 from handlers.admin import leads as admin_leads
 from handlers.admin import payments as admin_payments
+from handlers.admin import payroll as admin_payroll
 from handlers.admin import reports as admin_reports
 from handlers.teacher import attendance as teacher_attendance
 
@@ -25,6 +26,7 @@ def create_router() -> Router:
     router.include_routers(admin_payments.create_router(), admin_debtors.create_router())
     router.include_router(admin_expenses.create_router())
     router.include_router(admin_reports.create_router())
+    router.include_router(admin_payroll.create_router())
     router.include_routers(
         people.create_router(), staff.create_router(), admin_leads.create_router()
     )

@@ -8,7 +8,7 @@ from aiogram import Router
 
 from bot.filters.access import guard_router
 from db.models import Role
-from handlers.teacher import attendance, grades, homework, lessons
+from handlers.teacher import attendance, grades, homework, lessons, salary
 
 
 def create_router() -> Router:
@@ -19,5 +19,6 @@ def create_router() -> Router:
         attendance.create_router(),
         grades.create_router(),
         homework.create_router(),
+        salary.on.router("teacher.salary"),
     )
     return router

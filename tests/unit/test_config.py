@@ -46,6 +46,9 @@ def test_owner_ids_are_a_comma_separated_list() -> None:
         ({"telegram_api_url": "ftp://x"}, "TELEGRAM_API_URL must be an http"),
         ({"redis_url": "localhost:6379"}, "REDIS_URL must start with redis://"),
         ({"backup_keep": "0"}, "BACKUP_KEEP is invalid"),
+        ({"payroll_day": "0"}, "PAYROLL_DAY is invalid"),
+        ({"payroll_day": "29"}, "PAYROLL_DAY is invalid"),
+        ({"payroll_day": "fifth"}, "PAYROLL_DAY is invalid"),
         ({"webhook_url": "https://bot.example.uz/tg"}, "WEBHOOK_SECRET must be set"),
         (
             {"webhook_url": "https://bot.example.uz/tg", "webhook_secret": "s3cret-token"},

@@ -1,0 +1,88 @@
+"""The facts a month's pay is computed from, read from the database: the scheme history,
+the groups' teachers, the lessons held and their marks, the payments, charges and seats of
+the months asked. Days are the centre's calendar days."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.payroll.compute import (
+    PRESENT,
+    Charged,
+    Facts,
+    LessonHeld,
+    Paid,
+    Scheme,
+    Seat,
+    next_month,
+)
+from db.models import PayScheme
+from db.repositories import payroll as repo
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def scheme_of(row: PayScheme) -> Scheme:
+    return Scheme(
+        id=row.id,
+        teacher_id=row.teacher_id,
+        group_id=row.group_id,
+        valid_from=row.valid_from,
+        fixed_monthly=row.fixed_monthly,
+        per_lesson=row.per_lesson,
+        per_student=row.per_student,
+        percent=row.percent,
+    )
+
+
+async def read_facts(
+    session: AsyncSession, months: Sequence[date], tz: ZoneInfo, until: date | None = None
+) -> Facts:
+    """The facts of the months (first days) asked, from the first to the end of the last
+    (or to `until`, included)."""
+    first, last = min(months), max(months)
+    end_day = next_month(last) if until is None else min(next_month(last), until + timedelta(1))
+    start, end = local_midnight(first, tz), local_midnight(end_day, tz)
+    wanted = set(months)
+
+    marks: dict[int, dict[str, int]] = defaultdict(dict)
+    held: dict[int, tuple[int, date]] = {}
+    for lesson_id, group_id, starts_at, status, count in await repo.lesson_marks(
+        session, start, end, PRESENT
+    ):
+        day = starts_at.astimezone(tz).date()
+        if day.replace(day=1) not in wanted:
+            continue
+        held[lesson_id] = (group_id, day)
+        if status is not None:
+            marks[lesson_id][status] = count
+    lessons = [
+        LessonHeld(group_id, day, marks.get(lesson_id, {}))
+        for lesson_id, (group_id, day) in held.items()
+    ]
+    payments = []
+    for student_id, paid_at, amount in await repo.payments_between(session, start, end):
+        day = paid_at.astimezone(tz).date()
+        if day.replace(day=1) in wanted:
+            payments.append(Paid(student_id, day, amount))
+    charges = [
+        Charged(student, group, period, amount)
+        for student, group, period, amount in await repo.charges_for(session, sorted(wanted))
+    ]
+    seats = [
+        Seat(student, group, joined, left)
+        for student, group, joined, left in await repo.seats_between(session, first, end_day)
+    ]
+    return Facts(
+        schemes=[scheme_of(row) for row in await repo.all_schemes(session)],
+        group_teacher=await repo.group_teachers(session),
+        lessons=lessons,
+        payments=payments,
+        charges=charges,
+        seats=seats,
+    )
