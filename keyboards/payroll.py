@@ -12,20 +12,21 @@ from bot.i18n import _
 from db.models import PayoutMethod
 from keyboards.confirmation import confirmation
 from keyboards.forms import Rows, pick_button
+from keyboards.ids import Id, Number
 from keyboards.labels import method_label
 from keyboards.paging import page_row
 
 
 class PayrollCb(CallbackData, prefix="pr"):
     action: str
-    id: int = 0
+    id: Id = 0
     month: str = ""  # YYYYMM
-    page: int = 1
+    page: Number = 1
 
 
 class SalaryCb(CallbackData, prefix="sal"):
     action: str
-    id: int = 0
+    id: Id = 0
 
 
 def month_token(month: date) -> str:
