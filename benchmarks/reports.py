@@ -514,11 +514,12 @@ META = "benchmark_centre"
 
 
 def fingerprint(scale: float, seed: int) -> str:
-    """Changes with the data asked for and with the tables' columns (not their indexes,
-    which `sync_indexes` brings in line without rebuilding)."""
+    """Changes with the data asked for and with the generated tables' columns (not their
+    indexes, which `sync_indexes` brings in line without rebuilding; a table the centre
+    does not fill is made by `sync_tables`)."""
     tables = {
-        name: [(c.name, str(c.type), c.nullable) for c in table.columns]
-        for name, table in sorted(Base.metadata.tables.items())
+        name: [(c.name, str(c.type), c.nullable) for c in Base.metadata.tables[name].columns]
+        for name in sorted(COLUMNS)
     }
     source = json.dumps([GENERATOR_VERSION, scale, seed, tables], default=str)
     return hashlib.sha256(source.encode()).hexdigest()[:16]
@@ -528,6 +529,14 @@ def stored_fingerprint(connection) -> str | None:
     if not inspect(connection).has_table(META):
         return None
     return connection.execute(text(f"SELECT value FROM {META} WHERE key = 'fp'")).scalar()
+
+
+def sync_tables(connection) -> list[str]:
+    """Make the models' tables the centre was built without (tables it does not fill)."""
+    present = set(inspect(connection).get_table_names())
+    missing = [table for table in Base.metadata.sorted_tables if table.name not in present]
+    Base.metadata.create_all(connection, tables=missing)
+    return [f"+table {table.name}" for table in missing]
 
 
 def sync_indexes(connection) -> list[str]:
@@ -571,7 +580,7 @@ def sqlite_centre(path: Path, size: Size, seed: int, fp: str) -> tuple[bool, lis
         built = True
     engine = create_engine(f"sqlite:///{path}")
     with engine.begin() as connection:
-        changes = sync_indexes(connection)
+        changes = sync_tables(connection) + sync_indexes(connection)
     engine.dispose()
     return built, changes
 
@@ -618,7 +627,8 @@ async def postgres_centre(url: str, size: Size, seed: int, fp: str) -> tuple[boo
             await connection.run_sync(_write_meta, fp)
         built = True
     async with engine.begin() as connection:
-        changes = await connection.run_sync(sync_indexes)
+        changes = await connection.run_sync(sync_tables)
+        changes += await connection.run_sync(sync_indexes)
     await engine.dispose()
     return built, changes
 
@@ -831,7 +841,7 @@ def main() -> None:
         where = path or make_url(url).database
         print(f"\n{label} ({how}: {where}): {asyncio.run(describe(url))}")
         if changes:
-            print(f"  indexes brought in line with the models: {' '.join(changes)}")
+            print(f"  tables and indexes brought in line with the models: {' '.join(changes)}")
         if not args.build_only:
             run_reports(url, names, args.runs)
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Row, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Course, Expense, ExpenseCategory, Group
+from db.models import Charge, Course, Enrolment, Expense, ExpenseCategory, Group
 
 
 def _live(first_day: date, last_day: date) -> tuple[Any, ...]:
@@ -69,3 +69,25 @@ async def courses_of_groups(
         .where(Group.id.in_(list(group_ids)))
     )
     return {group: (course, name) for group, course, name in (await session.execute(query)).all()}
+
+
+async def charged_by_course(
+    session: AsyncSession, first_month: date, last_day: date
+) -> Sequence[Row[Any]]:
+    """(course id, course name, amount): the charges not cancelled for the months from
+    first_month to last_day, by their group's course (finance's "charged" per course)."""
+    query = (
+        select(Course.id, Course.name, func.sum(Charge.amount))
+        .select_from(Charge)
+        .join(Enrolment, Enrolment.id == Charge.enrolment_id)
+        .join(Group, Group.id == Enrolment.group_id)
+        .join(Course, Course.id == Group.course_id)
+        .where(
+            Charge.period >= first_month,
+            Charge.period <= last_day,
+            Charge.cancelled_at.is_(None),
+            Charge.amount > 0,
+        )
+        .group_by(Course.id, Course.name)
+    )
+    return (await session.execute(query)).all()

@@ -17,7 +17,7 @@ filter (its menu goes from the period straight to the report).
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -89,8 +89,10 @@ class CourseMargin:
     id: int | None
     name: str | None
     revenue: int
-    paid: int  # of the revenue, what was paid by the period's end
     pay: int
+    # of the revenue, what was paid by the period's end: read only for the spreadsheet
+    # (`with_paid`), as it goes through every owner's ledger (finance's breakdowns)
+    paid: int | None = None
 
     @property
     def margin(self) -> int:
@@ -164,23 +166,35 @@ async def build(session: AsyncSession, period: Period, scope: Scope, tz: ZoneInf
         )
     ]
     categories.sort(key=lambda line: (-line.amount, line.id))
-    courses = await _margins(session, period, tz, pay_by_group)
+    courses = await _margins(session, period, pay_by_group)
     return ProfitReport(period, scope, month_rows, categories, courses)
 
 
+async def with_paid(session: AsyncSession, report: ProfitReport, tz: ZoneInfo) -> ProfitReport:
+    """The report with what was paid of each course's revenue (the spreadsheet's column)."""
+    shares = await finance.shares(session, "course", report.period, Scope(), tz)
+    paid = {share.id: share.paid for share in shares if share.id is not None}
+    courses = [
+        replace(line, paid=paid.get(line.id, 0) if line.id is not None else 0)
+        for line in report.courses
+    ]
+    return replace(report, courses=courses)
+
+
 async def _margins(
-    session: AsyncSession, period: Period, tz: ZoneInfo, pay_by_group: dict[int | None, int]
+    session: AsyncSession, period: Period, pay_by_group: dict[int | None, int]
 ) -> list[CourseMargin]:
     revenue = {
-        share.id: share
-        for share in await finance.shares(session, "course", period, Scope(), tz)
-        if share.id is not None
+        course_id: (name, int(amount))
+        for course_id, name, amount in await repo.charged_by_course(
+            session, month_start(period.start), period.end
+        )
     }
     course_of = await repo.courses_of_groups(
         session, [group for group in pay_by_group if group is not None]
     )
     pay: dict[int, int] = defaultdict(int)
-    names = {course_id: share.name for course_id, share in revenue.items()}
+    names = {course_id: name for course_id, (name, _amount) in revenue.items()}
     unattached = pay_by_group.get(None, 0)
     for group_id, amount in pay_by_group.items():
         if group_id is None:
@@ -196,13 +210,12 @@ async def _margins(
         CourseMargin(
             id=course_id,
             name=names.get(course_id),
-            revenue=revenue[course_id].charged if course_id in revenue else 0,
-            paid=revenue[course_id].paid if course_id in revenue else 0,
+            revenue=revenue[course_id][1] if course_id in revenue else 0,
             pay=pay.get(course_id, 0),
         )
         for course_id in revenue.keys() | pay.keys()
     ]
     lines.sort(key=lambda line: (-line.revenue, -line.pay, line.name or "", line.id or 0))
     if unattached:
-        lines.append(CourseMargin(id=None, name=None, revenue=0, paid=0, pay=unattached))
+        lines.append(CourseMargin(id=None, name=None, revenue=0, pay=unattached))
     return lines

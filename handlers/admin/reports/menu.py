@@ -122,7 +122,9 @@ KINDS = {
         "attendance", attendance_service.build, attendance_view, clock=centre_day
     ),
     # expenses and pay are the centre's: no filter
-    PROFIT: ReportKind.of("profit", profit_service.build, profit_view),
+    PROFIT: ReportKind.of(
+        "profit", profit_service.build, profit_view, details=profit_service.with_paid
+    ),
 }
 
 
