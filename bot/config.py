@@ -13,6 +13,7 @@ from typing import Annotated, Literal, TypeVar
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from pydantic import (
     Field,
     SecretStr,
@@ -152,6 +153,8 @@ class CentreSettings(_Section):
     website: str = ""
     timezone: str = "Asia/Tashkent"
     default_language: Language = "uz"
+    # The country of numbers typed without a country code (`90 123 45 67`), ISO 3166 alpha-2.
+    phone_region: str = "UZ"
     policy_version: str = Field(default="1", min_length=1, max_length=32)
     policy_dir: Path | None = None
 
@@ -165,6 +168,14 @@ class CentreSettings(_Section):
                 f"must be a known time zone such as Asia/Tashkent, not '{value}'"
             ) from None
         return value
+
+    @field_validator("phone_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"must be a two-letter country code such as UZ, not '{value}'")
+        return region
 
     @field_validator("policy_dir", mode="before")
     @classmethod

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
@@ -53,8 +54,15 @@ def format_date(day: date, language: str | None = None) -> str:
 
 
 def format_phone(phone: str) -> str:
-    """`+998901234567` → `+998 90 123 45 67`; other numbers are returned as stored."""
-    digits = re.sub(r"\D", "", phone)
-    if len(digits) == 12 and digits.startswith("998"):
-        return f"+998 {digits[3:5]} {digits[5:8]} {digits[8:10]} {digits[10:12]}"
-    return phone
+    """`+998901234567` → `+998 90 123 45 67` (the international format of `phonenumbers`);
+    a stored value that is not a valid number is returned as stored."""
+    text = phone.strip()
+    if not text.startswith("+"):
+        text = "+" + re.sub(r"\D", "", text)
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return phone
+    if not phonenumbers.is_valid_number(number):
+        return phone
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -344,5 +344,6 @@ async def change_email(session: AsyncSession, user_id: int, raw: str) -> str | N
 
 
 async def change_phone(session: AsyncSession, user_id: int, raw: str) -> str | None:
-    """The number must come from the user's own Telegram contact (the handler checks)."""
+    """The number must come from the user's own Telegram contact (the handler checks);
+    a contact always carries its country code, so PHONE_REGION does not matter here."""
     return await _change(session, user_id, Field.PHONE, clean_phone(raw))

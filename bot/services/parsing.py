@@ -13,7 +13,8 @@ reason. Nothing here knows aiogram or gettext.
 * a range of dates (a report's period): the end not before the start, at most some years;
 * times: `HH:MM`, 24-hour, in the centre's time zone (`25:00` is refused); a weekly slot
   is a start time and a length, `14:00 90` or `14:00-15:30`;
-* phones: `+998 90 123-45-67`, `998901234567` or `90 123 45 67` → `+998901234567`;
+* phones (the `phonenumbers` library, PHONE_REGION for numbers without a country code):
+  `+998 90 123-45-67`, `998901234567` or `90 123 45 67` → E.164 `+998901234567`;
 * short texts: names, e-mail addresses, titles and notes within length limits;
 * a teacher's forms: a maximum score (1-1000), a message of "name score" lines (every bad
   line named with its number), a homework task (2-3000 characters) and its due date
@@ -30,6 +31,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+import phonenumbers
+
 # One cap for every amount typed or paid: a course or group price, a payment, a refund,
 # an online invoice. 100 000 000 so'm is far above a year's fees at a learning centre,
 # so a larger figure is a typing mistake (an extra zero or two), never a real payment.
@@ -42,8 +45,7 @@ YEAR_MIN, YEAR_MAX = 2000, 2100  # a date typed into a form (a group's start, a 
 OLDEST_BIRTH_YEAR = 1900
 NAME_MIN, NAME_MAX = 2, 128  # a person's full name
 EMAIL_MAX, EMAIL_LOCAL_MAX = 254, 64  # RFC 5321
-PHONE_DIGITS_MIN, PHONE_DIGITS_MAX = 9, 15  # E.164 at most; 9 is a local Uzbek number
-UZ_COUNTRY_CODE = "998"
+DEFAULT_PHONE_REGION = "UZ"  # the PHONE_REGION setting's default: numbers without a country code
 # Uzbek Latin writes oʻ, gʻ and ʼ with any of these; Russian and English names use ' and -.
 APOSTROPHES = "'ʻʼ’‘`"
 NAME_PUNCTUATION = frozenset(" -.") | frozenset(APOSTROPHES)
@@ -235,34 +237,44 @@ def parse_slot_time(text: str | None) -> tuple[time, int]:
 
 # --- phones -------------------------------------------------------------------------------
 
-_UZ_PHONE_TYPED = re.compile(r"^\+?[\d\s()\-]+$")
+# Letters are never part of a number (phonenumbers would read `1-800-FLOWERS` as digits).
+_PHONE_TYPED = re.compile(r"^\+?[\d\s().\-]+$")
 
 
-def clean_phone(raw: str) -> str:
-    """Any number (a Telegram contact): `998 90 123-45-67`, `+998901234567` or `901234567`
-    → `+998901234567`; 9 to 15 digits, a 9-digit one taken as Uzbek."""
-    digits = re.sub(r"\D", "", raw)
-    if len(digits) == 9:  # a local Uzbek number
-        digits = UZ_COUNTRY_CODE + digits
-    if not PHONE_DIGITS_MIN <= len(digits) <= PHONE_DIGITS_MAX:
-        raise Invalid(Problem.PHONE)
-    return f"+{digits}"
+def _parsed_phone(raw: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """A valid number from `raw` (in `region` when it has no country code), else None."""
+    text = raw.strip()
+    if not text or not _PHONE_TYPED.match(text):
+        return None
+    candidates = [text]
+    if not text.startswith("+"):  # a Telegram contact sends `79161234567` without the plus
+        candidates.append("+" + re.sub(r"\D", "", text))
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return number
+    return None
 
 
-def clean_uz_phone(raw: str) -> str:
-    """An Uzbek number typed by staff: `+998 90 123-45-67`, `998901234567` or `90 123 45 67`
-    → `+998901234567`. Anything else (letters, a foreign or short number) is refused."""
-    raw = raw.strip()
-    if not _UZ_PHONE_TYPED.match(raw):
+def clean_phone(raw: str, region: str = DEFAULT_PHONE_REGION) -> str:
+    """Any valid number (a Telegram contact): `998 90 123-45-67`, `+998901234567`,
+    `901234567` (a number of `region`) or `79161234567` → E.164 (`+998901234567`)."""
+    number = _parsed_phone(raw, region)
+    if number is None:
         raise Invalid(Problem.PHONE)
-    digits = re.sub(r"\D", "", raw)
-    if len(digits) == 9:
-        digits = UZ_COUNTRY_CODE + digits
-    if len(digits) != 12 or not digits.startswith(UZ_COUNTRY_CODE):
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def clean_local_phone(raw: str, region: str = DEFAULT_PHONE_REGION) -> str:
+    """A number of the centre's country typed by staff: `+998 90 123-45-67`,
+    `998901234567` or `90 123 45 67` → E.164. A foreign, short or long number is refused."""
+    number = _parsed_phone(raw, region)
+    if number is None or phonenumbers.region_code_for_number(number) != region.upper():
         raise Invalid(Problem.PHONE)
-    if raw.startswith("+") and not raw.replace(" ", "").startswith("+998"):
-        raise Invalid(Problem.PHONE)
-    return f"+{digits}"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 # --- short texts --------------------------------------------------------------------------

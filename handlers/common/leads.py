@@ -122,7 +122,9 @@ async def read_name(data: ApplyData, text: str | None, context: FormContext) -> 
 
 async def receive_contact(data: ApplyData, message: Message, context: FormContext) -> None:
     try:
-        data.phone = parsing.clean_phone(own_contact_phone(message, context))
+        data.phone = parsing.clean_phone(
+            own_contact_phone(message, context), context.settings.centre.phone_region
+        )
     except Invalid as invalid:
         raise Refusal(person_problem(invalid.problem)) from None
     await message.answer(

@@ -151,3 +151,10 @@ def test_the_example_env_file_lists_every_setting() -> None:
     }
     known = {name.upper() for section in SECTIONS.values() for name in section.model_fields}
     assert listed == known
+
+
+def test_phone_region_defaults_to_uzbekistan_and_must_be_a_country() -> None:
+    assert load(bot_token=BOT_TOKEN).centre.phone_region == "UZ"
+    assert load(bot_token=BOT_TOKEN, phone_region="kz").centre.phone_region == "KZ"
+    with pytest.raises(SettingsError, match="PHONE_REGION must be a two-letter country code"):
+        load(bot_token=BOT_TOKEN, phone_region="Uzbekistan")

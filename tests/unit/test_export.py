@@ -165,3 +165,15 @@ def test_phones_are_stored_in_international_form(raw: str, expected: str) -> Non
 def test_bad_phones_are_refused(raw: str) -> None:
     with pytest.raises(Invalid):
         parsing.clean_phone(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [("701234567", "KZ", None), ("7012345678", "KZ", "+77012345678"), ("901234567", "UZ", "+998901234567")],
+)
+def test_a_number_without_a_country_code_is_read_in_phone_region(raw, region, expected) -> None:
+    if expected is None:
+        with pytest.raises(Invalid):
+            parsing.clean_phone(raw, region)
+    else:
+        assert parsing.clean_phone(raw, region) == expected

@@ -40,6 +40,8 @@ def test_phones_are_grouped() -> None:
     assert format_phone("+998901234567") == "+998 90 123 45 67"
     assert format_phone("998 90 1234567") == "+998 90 123 45 67"
     assert format_phone("+44 20 7946 0958") == "+44 20 7946 0958"
+    assert format_phone("+79161234567") == "+7 916 123-45-67"  # phonenumbers: per country
+    assert format_phone("not a phone") == "not a phone"
 
 
 def actor(roles=(), permissions=(), owner=False) -> Actor:

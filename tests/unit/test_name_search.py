@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from bot.services import invites as invites_service
-from bot.services.parsing import Invalid, Problem, clean_uz_phone
+from bot.services.parsing import Invalid, Problem, clean_local_phone
 from bot.services.parsing import parse_birth_date as clean_birth_date
 from bot.services.people import InvalidQuery, fold, phone_digits, search
 from bot.services.staff import bits_of, from_bits
@@ -40,7 +40,7 @@ def test_phone_queries():
     "typed", ["+998 90 123 45 67", "998901234567", "90 123-45-67", "(90) 123 45 67", "901234567"]
 )
 def test_uzbek_phones_typed_by_staff(typed):
-    assert clean_uz_phone(typed) == "+998901234567"
+    assert clean_local_phone(typed) == "+998901234567"
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_uzbek_phones_typed_by_staff(typed):
 )
 def test_other_numbers_are_refused(typed):
     with pytest.raises(Invalid) as error:
-        clean_uz_phone(typed)
+        clean_local_phone(typed)
     assert error.value.problem is Problem.PHONE
 
 

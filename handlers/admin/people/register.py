@@ -94,7 +94,7 @@ async def read_name(data: RegisterData, text: str | None, context: FormContext) 
 
 async def read_phone(data: RegisterData, text: str | None, context: FormContext) -> None:
     try:
-        data.phone = parsing.clean_uz_phone(text or "")
+        data.phone = parsing.clean_local_phone(text or "", context.settings.centre.phone_region)
     except Invalid as invalid:
         raise Refusal(registration_problem_text(invalid.problem)) from invalid
     known = await people_service.same_phone(context.session, data.phone)
