@@ -13,6 +13,7 @@ from aiogram.types import (
     ChatMemberBanned,
     ChatMemberMember,
     ChatMemberUpdated,
+    Document,
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
@@ -141,6 +142,21 @@ class ChatClient:
 
     async def send(self, person: Person, text: str | None = None, **fields: Any) -> Reply:
         return await self.feed(self.message(person, text, **fields))
+
+    async def send_document(
+        self, person: Person, name: str, data: bytes, *, size: int | None = None, **fields: Any
+    ) -> Reply:
+        """The person sends a file: its bytes wait in the fake Telegram for getFile and the
+        download; `size` is what Telegram says of it (the real length by default)."""
+        file_id = f"user-file-{next(_update_ids)}"
+        self.bot.session.telegram.uploads[file_id] = (name, data)
+        document = Document(
+            file_id=file_id,
+            file_unique_id=file_id,
+            file_name=name,
+            file_size=len(data) if size is None else size,
+        )
+        return await self.send(person, document=document, **fields)
 
     async def press(self, person: Person, data: str, message_id: int | None = None) -> Reply:
         message = None

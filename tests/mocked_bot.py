@@ -29,6 +29,7 @@ from aiogram.methods import (
     DeleteMessage,
     EditMessageReplyMarkup,
     EditMessageText,
+    GetFile,
     GetMe,
     SendChatAction,
     SendDocument,
@@ -225,8 +226,16 @@ class MockedSession(PinnedResponses, BaseSession):
         self.results.append(response.result)
         return response.result  # type: ignore[return-value]
 
-    async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
-        yield b""
+    async def stream_content(
+        self, url: str = "", *args: Any, **kwargs: Any
+    ) -> AsyncGenerator[bytes, None]:
+        """A file's bytes by the path getFile gave (`documents/<file_id>`): what a user sent
+        (`telegram.uploads`, e.g. by `ChatClient.send_document`), in chunks."""
+        file_id = url.rsplit("/documents/", 1)[-1] if "/documents/" in url else None
+        data = self.telegram.uploads[file_id][1] if file_id in self.telegram.uploads else b""
+        chunk = kwargs.get("chunk_size") or 65536
+        for start in range(0, len(data), chunk):
+            yield data[start : start + chunk]
 
     # --- the fake server ----------------------------------------------------------------
 
@@ -237,6 +246,15 @@ class MockedSession(PinnedResponses, BaseSession):
                 raise TelegramError(queued.status, queued.description, queued.retry_after)
 
     def _answer(self, bot: Bot, method: TelegramMethod[Any]) -> Any:
+        if isinstance(method, GetFile):
+            if method.file_id not in self.telegram.uploads:
+                raise TelegramError(400, "Bad Request: invalid file_id")
+            return {
+                "file_id": method.file_id,
+                "file_unique_id": method.file_id,
+                "file_size": len(self.telegram.uploads[method.file_id][1]),
+                "file_path": f"documents/{method.file_id}",
+            }
         if isinstance(method, GetMe):
             return {
                 "id": BOT_ID,

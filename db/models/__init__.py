@@ -44,6 +44,7 @@ from db.models.enums import (
 )
 from db.models.expenses import BUILTIN_CATEGORIES, Expense, ExpenseCategory, RecurringExpense
 from db.models.finance import Balance, Charge, Payment, Refund
+from db.models.imports import ImportBatch, ImportItem
 from db.models.leads import Lead
 from db.models.messaging import Broadcast, Delivery, NotificationLog
 from db.models.payroll import Payout, PayScheme, Payslip, PayslipLine
@@ -80,6 +81,8 @@ __all__ = [
     "Group",
     "GroupStatus",
     "Homework",
+    "ImportBatch",
+    "ImportItem",
     "Invite",
     "InviteKind",
     "Language",

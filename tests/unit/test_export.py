@@ -169,7 +169,11 @@ def test_bad_phones_are_refused(raw: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "region", "expected"),
-    [("701234567", "KZ", None), ("7012345678", "KZ", "+77012345678"), ("901234567", "UZ", "+998901234567")],
+    [
+        ("701234567", "KZ", None),
+        ("7012345678", "KZ", "+77012345678"),
+        ("901234567", "UZ", "+998901234567"),
+    ],
 )
 def test_a_number_without_a_country_code_is_read_in_phone_region(raw, region, expected) -> None:
     if expected is None:
