@@ -1,0 +1,741 @@
+"""Importing people: students with their parents, from a filled template.
+
+**Reading** (`parse`): every row becomes a student and, when the parent's columns are
+filled, a parent; a bad cell is an `Issue` (row, column, reason) and the row is skipped.
+A row equal to an earlier one is a duplicate; blank rows are no rows.
+
+**Matching** (`plan`): against everyone at the centre and the rows above it.
+
+* A student is the person holding the student role with the same phone (normalised to
+  E.164) whose name has the same words (`Ali Valiyev` = `Valiyev Ali`; a sibling who shares
+  a parent's phone has other words), and whose birth date does not say otherwise; else the
+  student with exactly the same name and birth date (no phone of another on either side when
+  the file gives no birth date). Several such people: the row is ambiguous, skipped.
+* A parent is the person with the parent's phone (and the same words in the name), or a
+  parent of that student with the same name; else a new parent.
+* A match only fills fields that are empty (phone, birth date); a value that differs from
+  what the centre has is a conflict, listed, and the centre's value stays.
+
+**Applying** (`apply`): the file is matched again inside the one transaction that writes
+it (the centre may have changed since the dry run): new people with their roles, filled
+fields, parent links, one invitation per new person, one `ImportBatch` with an item per
+record created or field filled, and one audit entry. The same file again finds everybody
+and changes nothing. **Undo** (`undo`, 24 hours) removes what the batch created and empties
+what it filled, except a person who has since been bound to Telegram or given anything
+else (a group, a charge, a payment, another role or link): they stay and are counted.
+"""
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import audit
+from bot.services import invites as invites_service
+from bot.services.imports import values
+from bot.services.imports.columns import ColumnSpec, HeaderMap
+from bot.services.imports.reading import Table
+from bot.services.people import fold
+from db.models import (
+    ImportBatch,
+    ImportItem,
+    Invite,
+    InviteKind,
+    ParentLink,
+    Role,
+    RoleAssignment,
+    User,
+)
+from db.repositories import imports as repo
+
+KIND = "people"
+COLUMNS = (
+    ColumnSpec("student_name", required=True, width=28),
+    ColumnSpec("student_phone", width=18),
+    ColumnSpec("birth_date", width=14),
+    ColumnSpec("language", width=10),
+    ColumnSpec("parent_name", width=28),
+    ColumnSpec("parent_phone", width=18),
+)
+COLUMN_KEYS = tuple(column.key for column in COLUMNS)
+UNDO_WINDOW = timedelta(hours=24)
+INVITE_TTL = timedelta(days=30)  # printed or sent by SMS: longer than a link sent in chat
+FLUSH_EVERY = 500  # rows written between two progress steps
+
+
+class RowProblem(StrEnum):
+    MISSING_NAME = "missing_name"
+    BAD_NAME = "bad_name"
+    INVALID_PHONE = "invalid_phone"
+    BAD_DATE = "bad_date"
+    IMPOSSIBLE_DATE = "impossible_date"
+    UNKNOWN_LANGUAGE = "unknown_language"
+    PARENT_NAME_MISSING = "parent_name_missing"  # a parent's phone without a name
+    DUPLICATE_ROW = "duplicate_row"  # `other_row`: the row it repeats
+    AMBIGUOUS = "ambiguous"  # several people at the centre fit the row
+    CONFLICT = "conflict"  # the file says otherwise than the centre: the centre's value stays
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    row: int
+    column: str | None  # a column key; None: the row as a whole
+    problem: RowProblem
+    value: str = ""  # what the cell says (for a conflict: what the file says)
+    other_row: int | None = None
+    kept: str = ""  # a conflict: what the centre has and keeps
+
+    @property
+    def skips(self) -> bool:
+        return self.problem is not RowProblem.CONFLICT
+
+
+@dataclass(frozen=True, slots=True)
+class PersonIn:
+    name: str
+    phone: str | None = None
+    birth_date: date | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RowIn:
+    row: int
+    student: PersonIn
+    parent: PersonIn | None
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    rows: tuple[RowIn, ...]
+    issues: tuple[Issue, ...]
+    cells: dict[int, tuple[Any, ...]]  # row number → the sheet's cells (the problems file)
+    header: tuple[str, ...]
+    total: int  # rows that are not blank
+
+
+_CELL_COLUMNS = {
+    "student_name": "name",
+    "parent_name": "name",
+    "student_phone": "phone",
+    "parent_phone": "phone",
+    "birth_date": "birth_date",
+    "language": "language",
+}
+
+
+def parse(table: Table, header: HeaderMap, *, region: str, today: date) -> Parsed:
+    """Rows and the problems of their cells; pure (a worker thread may run it)."""
+    rows: list[RowIn] = []
+    issues: list[Issue] = []
+    cells: dict[int, tuple[Any, ...]] = {}
+    seen: dict[tuple[Any, ...], int] = {}
+    total = 0
+    at = header.positions
+    for offset, raw in enumerate(table.rows):
+        number = table.first_row + offset
+        if all(values.text(cell) == "" for cell in raw):
+            continue
+        total += 1
+        cells[number] = raw
+        got: dict[str, Any] = {}
+        row_issues: list[Issue] = []
+        for key in COLUMN_KEYS:
+            cell = raw[at[key]] if key in at else None
+            try:
+                got[key] = _cell(key, cell, region, today)
+            except values.BadCell as bad:
+                row_issues.append(Issue(number, key, RowProblem(bad.problem), values.text(cell)))
+        has_parent = bool(values.text(raw[at["parent_name"]]) if "parent_name" in at else "")
+        parent_phone_text = values.text(raw[at["parent_phone"]]) if "parent_phone" in at else ""
+        if parent_phone_text and not has_parent:
+            row_issues.append(Issue(number, "parent_name", RowProblem.PARENT_NAME_MISSING))
+        if row_issues:
+            issues.extend(row_issues)
+            continue
+        student = PersonIn(got["student_name"], got["student_phone"], got["birth_date"])
+        student = PersonIn(student.name, student.phone, student.birth_date, got["language"])
+        parent = (
+            PersonIn(got["parent_name"], got["parent_phone"], None, got["language"])
+            if got["parent_name"]
+            else None
+        )
+        key = (
+            fold(student.name),
+            student.phone,
+            student.birth_date,
+            fold(parent.name) if parent else None,
+            parent.phone if parent else None,
+        )
+        if key in seen:
+            issues.append(Issue(number, None, RowProblem.DUPLICATE_ROW, other_row=seen[key]))
+            continue
+        seen[key] = number
+        rows.append(RowIn(number, student, parent))
+    return Parsed(tuple(rows), tuple(issues), cells, table.header, total)
+
+
+def _cell(key: str, cell: Any, region: str, today: date) -> Any:
+    kind = _CELL_COLUMNS[key]
+    if kind == "name":
+        return values.name(cell, required=key == "student_name")
+    if kind == "phone":
+        return values.phone(cell, region)
+    if kind == "birth_date":
+        return values.birth_date(cell, today)
+    return values.language(cell)
+
+
+# --- matching -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Known:
+    id: int  # negative: a person this file creates (not written yet)
+    name: str
+    phone: str | None
+    birth_date: date | None
+    language: str
+    roles: set[str] = field(default_factory=set)
+
+    @property
+    def key(self) -> str:
+        return fold(self.name)
+
+    @property
+    def words(self) -> frozenset[str]:
+        return frozenset(self.key.split())
+
+
+class Directory:
+    """Everyone at the centre (and whom the file adds, as it is matched), indexed."""
+
+    def __init__(self) -> None:
+        self.people: dict[int, Known] = {}
+        self.by_phone: dict[str, list[int]] = {}
+        self.by_name: dict[str, list[int]] = {}
+        self.links: set[tuple[int, int]] = set()
+        self.parents_of: dict[int, list[int]] = {}
+        self._next_new = 0
+
+    @classmethod
+    async def load(cls, session: AsyncSession) -> "Directory":
+        directory = cls()
+        for row in await repo.live_people(session):
+            if row.full_name:
+                directory.add(Known(row.id, row.full_name, row.phone, row.birth_date, row.language))
+        for row in await repo.all_roles(session):
+            if row.user_id in directory.people:
+                directory.people[row.user_id].roles.add(row.role)
+        for row in await repo.all_links(session):
+            directory.link(row.parent_id, row.student_id)
+        return directory
+
+    def add(self, person: Known) -> Known:
+        self.people[person.id] = person
+        if person.phone:
+            self.by_phone.setdefault(person.phone, []).append(person.id)
+        self.by_name.setdefault(person.key, []).append(person.id)
+        return person
+
+    def new(self, person: PersonIn, language: str, role: Role) -> Known:
+        self._next_new -= 1
+        known = Known(self._next_new, person.name, person.phone, person.birth_date, language)
+        known.roles.add(role.value)
+        return self.add(known)
+
+    def fill_phone(self, person: Known, phone: str) -> None:
+        person.phone = phone
+        self.by_phone.setdefault(phone, []).append(person.id)
+
+    def link(self, parent_id: int, student_id: int) -> None:
+        if (parent_id, student_id) not in self.links:
+            self.links.add((parent_id, student_id))
+            self.parents_of.setdefault(student_id, []).append(parent_id)
+
+    def with_phone(self, phone: str | None, role: Role | None = None) -> list[Known]:
+        found = [self.people[i] for i in self.by_phone.get(phone or "", ())]
+        return [p for p in found if role is None or role.value in p.roles]
+
+
+def _same_words(person: Known, wanted: PersonIn) -> bool:
+    words = frozenset(fold(wanted.name).split())
+    return words <= person.words or person.words <= words
+
+
+def _dates_agree(person: Known, wanted: PersonIn) -> bool:
+    return not (person.birth_date and wanted.birth_date and person.birth_date != wanted.birth_date)
+
+
+def _find_student(directory: Directory, wanted: PersonIn) -> Known | list[Known] | None:
+    """The student the row means, None for a new one, or the several that fit."""
+    if wanted.phone:
+        fits = [
+            p
+            for p in directory.with_phone(wanted.phone, Role.STUDENT)
+            if _same_words(p, wanted) and _dates_agree(p, wanted)
+        ]
+        exact = [p for p in fits if p.key == fold(wanted.name)]
+        if exact or len(fits) == 1:
+            return (exact or fits)[0]
+    named = [
+        directory.people[i]
+        for i in directory.by_name.get(fold(wanted.name), ())
+        if Role.STUDENT.value in directory.people[i].roles
+    ]
+    if wanted.birth_date is not None:
+        named = [p for p in named if p.birth_date == wanted.birth_date]
+    else:  # no birth date: another's phone says it is somebody else
+        named = [p for p in named if not (p.phone and wanted.phone and p.phone != wanted.phone)]
+    if len(named) == 1:
+        return named[0]
+    return named or None
+
+
+def _find_parent(directory: Directory, wanted: PersonIn, student_id: int) -> Known | None:
+    if wanted.phone:
+        fits = [
+            p
+            for p in directory.with_phone(wanted.phone)
+            if p.id != student_id and _same_words(p, wanted)
+        ]
+        if fits:
+            exact = [p for p in fits if p.key == fold(wanted.name)]
+            return (exact or fits)[0]
+    for parent_id in directory.parents_of.get(student_id, ()):
+        parent = directory.people[parent_id]
+        if parent.key == fold(wanted.name):
+            return parent
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    person: int
+    field: str  # "phone" or "birth_date"
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class AddRole:
+    person: int
+    role: Role
+
+
+class Outcome(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    SKIP = "skip"
+
+
+@dataclass
+class Plan:
+    parsed: Parsed
+    issues: list[Issue]  # the file's and the matching's, by row
+    outcomes: dict[int, Outcome]  # row number → what happens to it
+    new: list[Known] = field(default_factory=list)  # people created, in order
+    child_of: dict[int, int] = field(default_factory=dict)  # a new parent → their first child
+    fills: list[Fill] = field(default_factory=list)
+    roles: list[AddRole] = field(default_factory=list)
+    links: list[tuple[int, int]] = field(default_factory=list)  # (parent, student)
+
+    def count(self, outcome: Outcome) -> int:
+        skipped = self.parsed.total - len(self.parsed.rows)
+        found = sum(1 for value in self.outcomes.values() if value is outcome)
+        return found + (skipped if outcome is Outcome.SKIP else 0)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {outcome.value: self.count(outcome) for outcome in Outcome}
+        counts["problems"] = len(self.issues)
+        return counts
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.new or self.fills or self.roles or self.links)
+
+
+def _fill(plan: Plan, person: Known, wanted: PersonIn, row: int, prefix: str) -> bool:
+    """Empty fields filled from the row; differing ones listed. True when something fills."""
+    changed = False
+    if wanted.phone and person.phone != wanted.phone:
+        if person.phone is None:
+            plan.fills.append(Fill(person.id, "phone", wanted.phone))
+            changed = True
+        else:
+            plan.issues.append(
+                Issue(row, f"{prefix}_phone", RowProblem.CONFLICT, wanted.phone, kept=person.phone)
+            )
+    if prefix == "student" and wanted.birth_date and person.birth_date != wanted.birth_date:
+        if person.birth_date is None:
+            plan.fills.append(Fill(person.id, "birth_date", wanted.birth_date))
+            changed = True
+        else:
+            plan.issues.append(
+                Issue(
+                    row,
+                    "birth_date",
+                    RowProblem.CONFLICT,
+                    wanted.birth_date.strftime("%d.%m.%Y"),
+                    kept=person.birth_date.strftime("%d.%m.%Y"),
+                )
+            )
+    if person.key != fold(wanted.name):
+        plan.issues.append(
+            Issue(row, f"{prefix}_name", RowProblem.CONFLICT, wanted.name, kept=person.name)
+        )
+    return changed
+
+
+def plan(directory: Directory, parsed: Parsed, *, default_language: str) -> Plan:
+    """What applying the rows would do; changes only `directory` (the file's own people)."""
+    result = Plan(parsed, list(parsed.issues), {})
+    for row in parsed.rows:
+        language = row.student.language or default_language
+        found = _find_student(directory, row.student)
+        if isinstance(found, list):
+            result.issues.append(Issue(row.row, "student_name", RowProblem.AMBIGUOUS))
+            result.outcomes[row.row] = Outcome.SKIP
+            continue
+        created = updated = False
+        if found is None:
+            student = directory.new(row.student, language, Role.STUDENT)
+            result.new.append(student)
+            created = True
+        else:
+            student = found
+            before = len(result.fills)
+            updated |= _fill(result, student, row.student, row.row, "student")
+            for item in result.fills[before:]:
+                _apply_fill(directory, student, item)
+        if row.parent is not None:
+            parent = _find_parent(directory, row.parent, student.id)
+            if parent is None:
+                parent = directory.new(row.parent, language, Role.PARENT)
+                result.new.append(parent)
+                result.child_of[parent.id] = student.id
+                created = True
+            else:
+                before = len(result.fills)
+                updated |= _fill(result, parent, row.parent, row.row, "parent")
+                for item in result.fills[before:]:
+                    _apply_fill(directory, parent, item)
+                if Role.PARENT.value not in parent.roles:
+                    parent.roles.add(Role.PARENT.value)
+                    result.roles.append(AddRole(parent.id, Role.PARENT))
+                    updated = True
+            if (parent.id, student.id) not in directory.links:
+                directory.link(parent.id, student.id)
+                result.links.append((parent.id, student.id))
+                updated = True
+        result.outcomes[row.row] = (
+            Outcome.CREATE if created else Outcome.UPDATE if updated else Outcome.UNCHANGED
+        )
+    result.issues.sort(key=_issue_order)
+    return result
+
+
+def _issue_order(issue: Issue) -> tuple[int, int]:
+    column = COLUMN_KEYS.index(issue.column) if issue.column in COLUMN_KEYS else -1
+    return issue.row, column
+
+
+def _apply_fill(directory: Directory, person: Known, item: Fill) -> None:
+    if item.field == "phone":
+        directory.fill_phone(person, item.value)
+    else:
+        person.birth_date = item.value
+
+
+async def dry_run(session: AsyncSession, parsed: Parsed, *, default_language: str) -> Plan:
+    """The plan, read only: nothing is written."""
+    return plan(await Directory.load(session), parsed, default_language=default_language)
+
+
+# --- applying -------------------------------------------------------------------------------
+
+
+def file_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Progress:
+    """How far an apply is: the handler's progress message reads it every few seconds."""
+
+    done: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Invited:
+    name: str
+    phone: str | None
+    role: Role
+    code: str
+    child: str | None = None  # a parent's child
+
+
+class Applied(StrEnum):
+    DONE = "done"
+    NOTHING = "nothing"  # everybody is there already: nothing was written
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    outcome: Applied
+    counts: dict[str, int]
+    batch_id: int | None = None
+    invited: tuple[Invited, ...] = ()
+
+
+async def apply(
+    session: AsyncSession,
+    actor_id: int,
+    parsed: Parsed,
+    *,
+    file_name: str,
+    digest: str,
+    default_language: str,
+    now: datetime,
+    progress: Progress | None = None,
+) -> ApplyResult:
+    """Write the file in ONE transaction (see the module); nothing is left on a failure."""
+    progress = progress or Progress()
+    try:
+        result = await _apply(
+            session, actor_id, parsed, file_name, digest, default_language, now, progress
+        )
+    except BaseException:
+        await session.rollback()
+        raise
+    return result
+
+
+async def _apply(
+    session: AsyncSession,
+    actor_id: int,
+    parsed: Parsed,
+    file_name: str,
+    digest: str,
+    default_language: str,
+    now: datetime,
+    progress: Progress,
+) -> ApplyResult:
+    the_plan = plan(await Directory.load(session), parsed, default_language=default_language)
+    counts = the_plan.counts
+    if not the_plan.changes:
+        await session.rollback()  # the reads' transaction
+        return ApplyResult(Applied.NOTHING, counts)
+    progress.total = len(the_plan.new) + len(the_plan.fills) + len(the_plan.links)
+    batch = ImportBatch(
+        kind=KIND,
+        file_name=file_name[:255],
+        file_hash=digest,
+        counts=counts,
+        actor_id=actor_id,
+        applied_at=now,
+    )
+    session.add(batch)
+    await session.flush()
+    items: list[ImportItem] = []
+
+    ids: dict[int, int] = {}  # a new person's temporary id → the row's id
+    for start in range(0, len(the_plan.new), FLUSH_EVERY):
+        chunk = the_plan.new[start : start + FLUSH_EVERY]
+        users = [
+            User(
+                full_name=person.name,
+                phone=person.phone,
+                birth_date=person.birth_date,
+                language=person.language,
+                is_active=True,
+            )
+            for person in chunk
+        ]
+        session.add_all(users)
+        await session.flush()
+        roles = []
+        for person, user in zip(chunk, users, strict=True):
+            ids[person.id] = user.id
+            roles.append(RoleAssignment(user_id=user.id, role=next(iter(person.roles))))
+        session.add_all(roles)
+        await session.flush()
+        items += [ImportItem(batch_id=batch.id, object_type="user", object_id=u.id) for u in users]
+        items += [ImportItem(batch_id=batch.id, object_type="role", object_id=r.id) for r in roles]
+        progress.done += len(chunk)
+
+    def real(person_id: int) -> int:
+        return ids.get(person_id, person_id)
+
+    stored = {u.id: u for u in await repo.users(session, {f.person for f in the_plan.fills})}
+    for item in the_plan.fills:
+        user = stored[real(item.person)]
+        if getattr(user, item.field) is None:
+            setattr(user, item.field, item.value)
+            text = item.value if isinstance(item.value, str) else item.value.isoformat()
+            items.append(
+                ImportItem(
+                    batch_id=batch.id,
+                    object_type="user",
+                    object_id=user.id,
+                    field=item.field,
+                    value=text,
+                )
+            )
+        progress.done += 1
+    added_roles = [RoleAssignment(user_id=real(r.person), role=r.role) for r in the_plan.roles]
+    links = [ParentLink(parent_id=real(p), student_id=real(s)) for p, s in the_plan.links]
+    session.add_all(added_roles + links)
+    await session.flush()
+    items += [
+        ImportItem(batch_id=batch.id, object_type="role", object_id=r.id) for r in added_roles
+    ]
+    items += [ImportItem(batch_id=batch.id, object_type="link", object_id=k.id) for k in links]
+    progress.done += len(links)
+
+    invited, invites = _invites(the_plan, real, actor_id, now)
+    session.add_all(invites)
+    await session.flush()
+    items += [ImportItem(batch_id=batch.id, object_type="invite", object_id=i.id) for i in invites]
+    session.add_all(items)
+    await audit.record(
+        session,
+        actor_id,
+        "import.apply",
+        "import_batch",
+        batch.id,
+        details={"kind": KIND, "file": file_name, "sha256": digest, "counts": counts},
+    )
+    await session.commit()
+    return ApplyResult(Applied.DONE, counts, batch.id, tuple(invited))
+
+
+def _item(batch: ImportBatch, object_type: str, object_id: int) -> ImportItem:
+    return ImportItem(batch_id=batch.id, object_type=object_type, object_id=object_id)
+
+
+def _invites(
+    the_plan: Plan, real: Any, actor_id: int, now: datetime
+) -> tuple[list[Invited], list[Invite]]:
+    """One link per new person: a student's binds them, a parent's binds them to the child."""
+    names = {person.id: person.name for person in the_plan.new}
+    invited: list[Invited] = []
+    rows: list[Invite] = []
+    for person in the_plan.new:
+        code = invites_service.new_code()
+        is_parent = Role.PARENT.value in person.roles
+        child = the_plan.child_of.get(person.id) if is_parent else None
+        rows.append(
+            Invite(
+                code_hash=invites_service.hash_code(code),
+                kind=InviteKind.PARENT if is_parent else InviteKind.STUDENT,
+                user_id=real(person.id),
+                student_id=real(child) if child is not None else None,
+                created_by_id=actor_id,
+                expires_at=now + INVITE_TTL,
+                created_at=now,
+            )
+        )
+        invited.append(
+            Invited(
+                person.name,
+                person.phone,
+                Role.PARENT if is_parent else Role.STUDENT,
+                code,
+                names.get(child) if child is not None else None,
+            )
+        )
+    return invited, rows
+
+
+# --- undo -----------------------------------------------------------------------------------
+
+
+class Undo(StrEnum):
+    DONE = "done"
+    MISSING = "missing"
+    ALREADY = "already"
+    TOO_LATE = "too_late"
+
+
+@dataclass(frozen=True, slots=True)
+class UndoResult:
+    outcome: Undo
+    removed: int = 0  # people removed
+    kept: int = 0  # people kept: bound or given something since
+    emptied: int = 0  # fields the import had filled, emptied again
+    file_name: str = ""
+
+
+async def undo(session: AsyncSession, actor_id: int, batch_id: int, now: datetime) -> UndoResult:
+    batch = await session.get(ImportBatch, batch_id)
+    if batch is None:
+        return UndoResult(Undo.MISSING)
+    if batch.undone_at is not None:
+        return UndoResult(Undo.ALREADY, file_name=batch.file_name)
+    if now - batch.applied_at > UNDO_WINDOW:
+        return UndoResult(Undo.TOO_LATE, file_name=batch.file_name)
+    by_type: dict[str, list[ImportItem]] = {}
+    for item in await repo.items(session, batch.id):
+        by_type.setdefault(item.object_type, []).append(item)
+    created = [i.object_id for i in by_type.get("user", ()) if i.field is None]
+    fills = [i for i in by_type.get("user", ()) if i.field is not None]
+    role_ids = {i.object_id for i in by_type.get("role", ())}
+    link_ids = {i.object_id for i in by_type.get("link", ())}
+    people = {u.id: u for u in await repo.users(session, created)}
+    busy = await repo.with_records(session, people, role_ids, link_ids)
+    kept = {i for i, u in people.items() if u.telegram_id is not None or i in busy}
+    removable = [i for i in people if i not in kept]
+
+    await repo.delete_rows(
+        session,
+        Invite,
+        await repo.unused_invites(session, [i.object_id for i in by_type.get("invite", ())]),
+    )
+    kept_links = await repo.links_of(session, link_ids, kept)
+    kept_roles = await repo.roles_of(session, role_ids, kept)
+    await repo.delete_rows(session, ParentLink, link_ids - kept_links)
+    await repo.delete_rows(session, RoleAssignment, role_ids - kept_roles)
+    emptied = 0
+    filled_users = {u.id: u for u in await repo.users(session, {i.object_id for i in fills})}
+    for item in fills:
+        user = filled_users.get(item.object_id)
+        if user is None or user.id in removable:
+            continue
+        current = getattr(user, item.field or "")
+        current_text = current.isoformat() if isinstance(current, date) else current
+        if current_text == item.value:  # not changed by hand since
+            setattr(user, item.field or "", None)
+            emptied += 1
+    await repo.delete_rows(session, User, removable)
+    batch.undone_at = now
+    batch.undone_by_id = actor_id
+    await audit.record(
+        session,
+        actor_id,
+        "import.undo",
+        "import_batch",
+        batch.id,
+        details={
+            "file": batch.file_name,
+            "removed": len(removable),
+            "kept": len(kept),
+            "emptied": emptied,
+        },
+    )
+    await session.commit()
+    return UndoResult(Undo.DONE, len(removable), len(kept), emptied, batch.file_name)
+
+
+def problem_rows(parsed: Parsed, issues: Sequence[Issue]) -> list[tuple[int, list[Issue]]]:
+    """The rows with problems, in order, each with its issues (the problems file)."""
+    by_row: dict[int, list[Issue]] = {}
+    for issue in issues:
+        by_row.setdefault(issue.row, []).append(issue)
+    return sorted(by_row.items())

@@ -1,0 +1,160 @@
+"""Imports: the people an import matches against, its batches and items. Queries only."""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, exists, func, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    Charge,
+    Enrolment,
+    ImportBatch,
+    ImportItem,
+    Invite,
+    ParentLink,
+    Payment,
+    RoleAssignment,
+    User,
+)
+
+CHUNK = 500  # ids per IN (...): far below SQLite's and asyncpg's parameter limits
+
+
+async def live_people(session: AsyncSession) -> Sequence[Row[Any]]:
+    """(id, full_name, phone, birth_date, language, telegram_id) of everyone not deleted."""
+    rows = await session.execute(
+        select(User.id, User.full_name, User.phone, User.birth_date, User.language)
+        .where(User.deleted_at.is_(None))
+        .order_by(User.id)
+    )
+    return rows.all()
+
+
+async def all_roles(session: AsyncSession) -> Sequence[Row[Any]]:
+    rows = await session.execute(select(RoleAssignment.user_id, RoleAssignment.role))
+    return rows.all()
+
+
+async def all_links(session: AsyncSession) -> Sequence[Row[Any]]:
+    rows = await session.execute(select(ParentLink.parent_id, ParentLink.student_id))
+    return rows.all()
+
+
+async def applied_batch(session: AsyncSession, file_hash: str, kind: str) -> ImportBatch | None:
+    """The latest batch of this very file that is still in force."""
+    return await session.scalar(
+        select(ImportBatch)
+        .where(
+            ImportBatch.file_hash == file_hash,
+            ImportBatch.kind == kind,
+            ImportBatch.undone_at.is_(None),
+        )
+        .order_by(ImportBatch.id.desc())
+        .limit(1)
+    )
+
+
+async def items(session: AsyncSession, batch_id: int) -> Sequence[ImportItem]:
+    rows = await session.scalars(
+        select(ImportItem).where(ImportItem.batch_id == batch_id).order_by(ImportItem.id)
+    )
+    return rows.all()
+
+
+def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start : start + CHUNK]
+
+
+async def users(session: AsyncSession, ids: Iterable[int]) -> list[User]:
+    found: list[User] = []
+    for chunk in _chunks(ids):
+        found.extend((await session.scalars(select(User).where(User.id.in_(chunk)))).all())
+    return found
+
+
+async def with_records(
+    session: AsyncSession, ids: Iterable[int], roles: set[int], links: set[int]
+) -> set[int]:
+    """Of these people, those something else refers to: an enrolment, a charge, a payment,
+    or a role / parent link that is not among `roles` / `links` (ids of the batch's own)."""
+    busy: set[int] = set()
+    for chunk in _chunks(ids):
+        queries = [
+            select(Enrolment.student_id.label("user_id")).where(Enrolment.student_id.in_(chunk)),
+            select(Charge.student_id.label("user_id")).where(Charge.student_id.in_(chunk)),
+            select(Payment.student_id.label("user_id")).where(Payment.student_id.in_(chunk)),
+            select(RoleAssignment.user_id.label("user_id")).where(
+                RoleAssignment.user_id.in_(chunk), RoleAssignment.id.not_in(roles or {0})
+            ),
+            select(ParentLink.parent_id.label("user_id")).where(
+                ParentLink.parent_id.in_(chunk), ParentLink.id.not_in(links or {0})
+            ),
+            select(ParentLink.student_id.label("user_id")).where(
+                ParentLink.student_id.in_(chunk), ParentLink.id.not_in(links or {0})
+            ),
+        ]
+        rows = await session.execute(union_all(*queries))
+        busy.update(row.user_id for row in rows)
+    return busy
+
+
+async def delete_rows(session: AsyncSession, model: Any, ids: Iterable[int]) -> int:
+    removed = 0
+    for chunk in _chunks(ids):
+        result = await session.execute(delete(model).where(model.id.in_(chunk)))
+        removed += result.rowcount or 0
+    return removed
+
+
+async def unused_invites(session: AsyncSession, ids: Iterable[int]) -> list[int]:
+    found: list[int] = []
+    for chunk in _chunks(ids):
+        rows = await session.scalars(
+            select(Invite.id).where(Invite.id.in_(chunk), Invite.used_at.is_(None))
+        )
+        found.extend(rows.all())
+    return found
+
+
+async def count_batches(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(ImportBatch)) or 0
+
+
+async def has_batch(session: AsyncSession, batch_id: int) -> bool:
+    return bool(await session.scalar(select(exists().where(ImportBatch.id == batch_id))))
+
+
+async def latest_undoable(session: AsyncSession, since: datetime) -> ImportBatch | None:
+    return await session.scalar(
+        select(ImportBatch)
+        .where(ImportBatch.undone_at.is_(None), ImportBatch.applied_at >= since)
+        .order_by(ImportBatch.id.desc())
+        .limit(1)
+    )
+
+
+async def links_of(session: AsyncSession, link_ids: Iterable[int], people: set[int]) -> set[int]:
+    """Of these parent links, those of the given people (on either side)."""
+    found: set[int] = set()
+    for chunk in _chunks(link_ids):
+        rows = await session.execute(
+            select(ParentLink.id, ParentLink.parent_id, ParentLink.student_id).where(
+                ParentLink.id.in_(chunk)
+            )
+        )
+        found.update(r.id for r in rows if r.parent_id in people or r.student_id in people)
+    return found
+
+
+async def roles_of(session: AsyncSession, role_ids: Iterable[int], people: set[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(role_ids):
+        rows = await session.execute(
+            select(RoleAssignment.id, RoleAssignment.user_id).where(RoleAssignment.id.in_(chunk))
+        )
+        found.update(r.id for r in rows if r.user_id in people)
+    return found
