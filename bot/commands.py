@@ -64,6 +64,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
         frozenset({Role.ADMIN}),
     ),
     CommandSpec("payroll", __("Teacher pay: schemes, payslips, payouts"), frozenset({Role.ADMIN})),
+    CommandSpec(
+        "import", __("Import students and parents from a spreadsheet"), frozenset({Role.ADMIN})
+    ),
     CommandSpec("apply", __("Ask to study at the centre"), only_without_role=True),
     CommandSpec("today", __("My lessons today: mark attendance"), frozenset({Role.TEACHER})),
     CommandSpec(

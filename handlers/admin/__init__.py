@@ -10,6 +10,7 @@ from handlers.admin import balances as admin_balances
 from handlers.admin import broadcasts as admin_broadcasts
 from handlers.admin import debtors as admin_debtors
 from handlers.admin import expenses as admin_expenses
+from handlers.admin import imports as admin_imports
 from handlers.admin import leads as admin_leads
 from handlers.admin import payments as admin_payments
 from handlers.admin import payroll as admin_payroll
@@ -27,6 +28,7 @@ def create_router() -> Router:
     router.include_router(admin_expenses.create_router())
     router.include_router(admin_reports.create_router())
     router.include_router(admin_payroll.create_router())
+    router.include_router(admin_imports.create_router())
     router.include_routers(
         people.create_router(), staff.create_router(), admin_leads.create_router()
     )

@@ -673,6 +673,21 @@ class UndoResult:
     file_name: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class BatchInfo:
+    id: int
+    file_name: str
+    applied_at: datetime
+    undone_at: datetime | None
+
+
+async def get_batch(session: AsyncSession, batch_id: int) -> BatchInfo | None:
+    batch = await session.get(ImportBatch, batch_id)
+    if batch is None:
+        return None
+    return BatchInfo(batch.id, batch.file_name, batch.applied_at, batch.undone_at)
+
+
 async def undo(session: AsyncSession, actor_id: int, batch_id: int, now: datetime) -> UndoResult:
     batch = await session.get(ImportBatch, batch_id)
     if batch is None:

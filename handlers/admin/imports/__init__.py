@@ -1,0 +1,352 @@
+"""📥 /import (permission `users`; owners always): the template, the filled file back, the
+dry run, ✅ Apply and ↩️ Undo.
+
+/import shows what to do and waits for a file (an FSM state: a document sent anywhere
+else is nobody's business here). A file is downloaded, read and matched off the event
+loop (a worker thread) and answered with the dry run and, when rows have problems, a
+spreadsheet of those rows with a «problem» column; nothing is written. ✅ Apply downloads
+the same file again (its sha256 must be the dry run's), applies it in one transaction and
+edits a progress line every few seconds meanwhile (from a task of its own: the
+transaction never waits on Telegram); the invitation links follow as a spreadsheet.
+"""
+
+import asyncio
+import contextlib
+from datetime import date
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatAction
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, Document, Message
+from loguru import logger
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.filters.access import USERS
+from bot.formatting import format_phone
+from bot.i18n import _
+from bot.services import imports as imports_service
+from bot.services import invites as invites_service
+from bot.services.access import Actor
+from bot.services.imports import people, sheets
+from bot.services.imports.people import Applied, BatchInfo, Parsed, Plan, Progress, Undo
+from bot.services.imports.reading import FILE_MAX_BYTES, ReadProblem, Unreadable
+from bot.telegram import edit_or_send
+from bot.wording import cancelled_text, stale_button_text
+from db.base import utcnow
+from handlers.admin.imports import texts
+from handlers.registry import Registry
+from keyboards.imports import (
+    ImportCb,
+    dry_run_keyboard,
+    import_menu,
+    undo_confirmation,
+    undo_keyboard,
+)
+
+PROGRESS_SECONDS = 3.0  # how often the progress line is edited while a file is applied
+TEMPLATE_NAME = "import-people.xlsx"
+
+on = Registry(ImportCb, flags=USERS)
+
+
+class ImportFlow(StatesGroup):
+    waiting = State()  # for the filled file (its dry run's facts in the state's data)
+
+
+def today(settings: Settings) -> date:
+    return utcnow().astimezone(settings.centre.tz).date()
+
+
+@on.command("import")
+async def import_command(message: Message, state: FSMContext) -> None:
+    await state.set_state(ImportFlow.waiting)
+    await state.set_data({"kind": people.KIND})
+    await message.answer(texts.menu_text(), reply_markup=import_menu())
+
+
+def template_bytes() -> bytes:
+    """The people template in the reader's language (words here, drawn in a thread)."""
+    return sheets.workbook(
+        [
+            sheets.Table(
+                title=texts.people_title(),
+                header=texts.template_header(),
+                rows=[],
+                widths=[column.width for column in people.COLUMNS],
+                choices={people.COLUMN_KEYS.index("language"): ["uz", "ru", "en"]},
+                text_columns=[
+                    people.COLUMN_KEYS.index(key)
+                    for key in ("student_phone", "birth_date", "parent_phone")
+                ],
+                example=texts.template_example(),
+            )
+        ],
+        texts.instructions(),
+    )
+
+
+@on.button("tpl")
+async def template_pressed(
+    callback: CallbackQuery, bot: Bot, actor: Actor, state: FSMContext, session: AsyncSession
+) -> None:
+    await session.rollback()  # nothing read stays open across Telegram
+    await callback.answer()
+    await state.set_state(ImportFlow.waiting)
+    await bot.send_chat_action(actor.telegram_id, ChatAction.UPLOAD_DOCUMENT)
+    # a worker thread runs with a copy of this task's context: the admin's language
+    data = await asyncio.to_thread(template_bytes)
+    await bot.send_document(
+        actor.telegram_id,
+        BufferedInputFile(data, TEMPLATE_NAME),
+        caption=texts.template_caption(),
+    )
+
+
+async def _download(bot: Bot, file_id: str) -> bytes | None:
+    try:
+        buffer = await bot.download(file_id)
+    except (TimeoutError, TelegramAPIError, OSError):
+        return None
+    return None if buffer is None else buffer.getvalue()
+
+
+async def _refuse(
+    message: Message, session: AsyncSession, actor: Actor, name: str, reason: str, text: str
+) -> None:
+    await imports_service.record_refusal(session, actor.user_id, name, reason)
+    await message.answer(text)
+
+
+async def _read(data: bytes, settings: Settings) -> Parsed:
+    return await asyncio.to_thread(
+        imports_service.read_people,
+        data,
+        texts.header_titles(),
+        region=settings.centre.phone_region,
+        today=today(settings),
+    )
+
+
+async def file_received(
+    message: Message,
+    bot: Bot,
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    state: FSMContext,
+) -> None:
+    document: Document = message.document  # type: ignore[assignment]
+    name = document.file_name or "file"
+    if document.file_size is not None and document.file_size > FILE_MAX_BYTES:
+        text = texts.read_problem_text(ReadProblem.TOO_BIG)
+        await _refuse(message, session, actor, name, ReadProblem.TOO_BIG.value, text)
+        return
+    await session.rollback()
+    await bot.send_chat_action(actor.telegram_id, ChatAction.TYPING)
+    data = await _download(bot, document.file_id)
+    if data is None:
+        await message.answer(texts.download_failed_text())
+        return
+    try:
+        parsed = await _read(data, settings)
+    except Unreadable as refused:
+        text = texts.read_problem_text(refused.problem)
+        await _refuse(message, session, actor, name, refused.problem.value, text)
+        return
+    except imports_service.MissingColumns as missing:
+        text = texts.missing_columns_text(missing.missing)
+        await _refuse(message, session, actor, name, "missing_columns", text)
+        return
+    the_plan = await people.dry_run(
+        session, parsed, default_language=settings.centre.default_language
+    )
+    await session.rollback()  # the dry run wrote nothing; nothing stays open across Telegram
+    await state.set_state(ImportFlow.waiting)
+    await state.set_data(
+        {
+            "kind": people.KIND,
+            "file_id": document.file_id,
+            "file_name": name,
+            "sha256": people.file_hash(data),
+        }
+    )
+    await message.answer(
+        texts.dry_run_text(name, the_plan), reply_markup=dry_run_keyboard(the_plan.changes)
+    )
+    if the_plan.issues:
+        await bot.send_chat_action(actor.telegram_id, ChatAction.UPLOAD_DOCUMENT)
+        problems = await asyncio.to_thread(problems_bytes, the_plan)
+        await bot.send_document(
+            actor.telegram_id,
+            BufferedInputFile(problems, f"problems-{_stem(name)}.xlsx"),
+            caption=texts.problems_caption(),
+        )
+
+
+def _stem(name: str) -> str:
+    stem = name.rsplit(".", 1)[0] or "file"
+    return "".join(char if char.isalnum() or char in "-_" else "_" for char in stem)[:60]
+
+
+def problems_bytes(the_plan: Plan) -> bytes:
+    parsed = the_plan.parsed
+    rows = []
+    for row, issues in people.problem_rows(parsed, the_plan.issues):
+        cells = list(parsed.cells.get(row, ()))
+        described = "; ".join(
+            (texts.column_title(i.column) + ": " if i.column else "") + texts.reason(i)
+            for i in issues
+        )
+        rows.append([row, *cells, described])
+    header = [_("Row"), *parsed.header, texts.problem_column()]
+    table = sheets.Table(
+        title=texts.problems_title(),
+        header=header,
+        rows=rows,
+        widths=[6] + [18] * len(parsed.header) + [60],
+        marked_column=len(header) - 1,
+    )
+    return sheets.workbook([table])
+
+
+async def not_a_document(message: Message) -> None:
+    await message.answer(texts.not_a_document_text())
+
+
+async def _tick(bot: Bot, chat_id: int, message_id: int, progress: Progress) -> None:
+    """The progress line, edited every PROGRESS_SECONDS while it changes."""
+    shown = ""
+    while True:
+        await asyncio.sleep(PROGRESS_SECONDS)
+        text = texts.progress_text(progress.done, progress.total)
+        if text != shown:
+            with contextlib.suppress(TelegramAPIError):
+                await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+            shown = text
+
+
+@on.button("apply")
+async def apply_pressed(
+    callback: CallbackQuery,
+    bot: Bot,
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    state: FSMContext,
+) -> None:
+    facts = await state.get_data()
+    if not facts.get("file_id") or not isinstance(callback.message, Message):
+        await callback.answer(stale_button_text(), show_alert=True)
+        return
+    await session.rollback()
+    await callback.answer(_("⏳ Importing…"))
+    name = facts["file_name"]
+    data = await _download(bot, facts["file_id"])
+    if data is None or people.file_hash(data) != facts["sha256"]:
+        await edit_or_send(callback, texts.changed_file_text(), None)
+        return
+    try:
+        parsed = await _read(data, settings)
+    except (Unreadable, imports_service.MissingColumns):
+        await edit_or_send(callback, texts.changed_file_text(), None)
+        return
+    progress = Progress()
+    await edit_or_send(callback, texts.progress_text(0, len(parsed.rows)), None)
+    ticker = asyncio.create_task(
+        _tick(bot, actor.telegram_id, callback.message.message_id, progress)
+    )
+    try:
+        result = await people.apply(
+            session,
+            actor.user_id,
+            parsed,
+            file_name=name,
+            digest=facts["sha256"],
+            default_language=settings.centre.default_language,
+            now=utcnow(),
+            progress=progress,
+        )
+    except Exception:
+        logger.exception("the import of {} failed; nothing was written", name)
+        result = None
+    finally:
+        ticker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ticker
+    await state.clear()
+    if result is None:
+        await edit_or_send(callback, texts.failed_text(), None)
+        return
+    if result.outcome is Applied.NOTHING:
+        await edit_or_send(callback, texts.nothing_applied_text(), None)
+        return
+    await edit_or_send(
+        callback, texts.applied_text(name, result), undo_keyboard(result.batch_id or 0)
+    )
+    me = await bot.me()
+    await bot.send_chat_action(actor.telegram_id, ChatAction.UPLOAD_DOCUMENT)
+    rows = [
+        [
+            person.name,
+            format_phone(person.phone) if person.phone else "",
+            texts.role_word(person.role),
+            person.child or "",
+            invites_service.link(me.username or "", person.code),
+        ]
+        for person in result.invited
+    ]
+    table = sheets.Table(
+        title=texts.invites_title(),
+        header=texts.invites_header(),
+        rows=rows,
+        widths=[28, 20, 10, 28, 60],
+    )
+    invitations = await asyncio.to_thread(sheets.workbook, [table])
+    await bot.send_document(
+        actor.telegram_id,
+        BufferedInputFile(invitations, f"invitations-{_stem(name)}.xlsx"),
+        caption=texts.invites_caption(),
+    )
+
+
+@on.button("drop")
+async def drop_pressed(callback: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await edit_or_send(callback, cancelled_text(), None)
+    await callback.answer()
+
+
+@on.button("undo", batch=people.get_batch)
+async def undo_pressed(callback: CallbackQuery, batch: BatchInfo) -> None:
+    await edit_or_send(callback, texts.undo_question(batch.file_name), undo_confirmation(batch.id))
+    await callback.answer()
+
+
+@on.button("undoy", batch=people.get_batch)
+async def undo_confirmed(
+    callback: CallbackQuery, session: AsyncSession, actor: Actor, batch: BatchInfo
+) -> None:
+    result = await people.undo(session, actor.user_id, batch.id, utcnow())
+    if result.outcome is Undo.MISSING:
+        await callback.answer(stale_button_text())
+        return
+    await edit_or_send(callback, texts.undo_text(result), None)
+    await callback.answer()
+
+
+@on.button("keep", batch=people.get_batch)
+async def undo_kept(callback: CallbackQuery, batch: BatchInfo) -> None:
+    await edit_or_send(callback, texts.kept_text(), undo_keyboard(batch.id))
+    await callback.answer()
+
+
+def create_router() -> Router:
+    router = on.router("admin.imports")
+    waiting = StateFilter(ImportFlow.waiting)
+    router.message.register(file_received, waiting, F.document, flags=USERS)
+    router.message.register(not_a_document, waiting, F.photo | F.video | F.audio, flags=USERS)
+    return router

@@ -1,0 +1,306 @@
+"""The words of /import: column titles (in every language: a file comes back in any),
+the instructions sheet, the reasons of problems, the reports and refusals."""
+
+from html import escape
+
+from bot.config import LANGUAGES
+from bot.i18n import _, ngettext, translate_to
+from bot.services.imports import people
+from bot.services.imports.people import ApplyResult, Issue, Plan, RowProblem, Undo, UndoResult
+from bot.services.imports.reading import FILE_MAX_BYTES, ROWS_MAX, ReadProblem
+
+ISSUES_SHOWN = 15  # problems listed in the message; all of them are in the file
+
+
+def N_(message: str) -> str:  # a msgid marked for pybabel (the Makefile extracts -k N_)
+    return message
+
+
+# msgids: the template's header, and what a header is recognised by in uz, ru and en
+COLUMN_TITLES = {
+    "student_name": N_("Student: full name"),
+    "student_phone": N_("Student: phone"),
+    "birth_date": N_("Birth date"),
+    "language": N_("Language"),
+    "parent_name": N_("Parent: full name"),
+    "parent_phone": N_("Parent: phone"),
+}
+
+
+def column_title(key: str) -> str:
+    return _(COLUMN_TITLES[key])
+
+
+def header_titles() -> dict[str, list[str]]:
+    """Each column's titles in every language (a file's header may be in any)."""
+    return {
+        key: [translate_to(language, msgid) for language in LANGUAGES]
+        for key, msgid in COLUMN_TITLES.items()
+    }
+
+
+def template_header() -> list[str]:
+    return [column_title(c.key) + (" *" if c.required else "") for c in people.COLUMNS]
+
+
+def template_example() -> list[str]:
+    return [
+        _("Ali Valiyev"),
+        "+998 90 123 45 67",
+        "21.03.2012",
+        "uz",
+        _("Vali Valiyev"),
+        "+998 93 555 00 00",
+    ]
+
+
+def instructions() -> tuple[str, list[str]]:
+    return _("Instructions"), [
+        _("How to fill in this template"),
+        _(
+            "One row a student. A second parent: the same student again on the next row, "
+            "with the other parent."
+        ),
+        _(
+            "* marks what must be filled in: the student's full name. Everything else may "
+            "stay empty."
+        ),
+        _("Phones: +998 90 123 45 67, 998901234567 or 90 123 45 67 (spaces and dashes are fine)."),
+        _("Birth date: 21.03.2012 or 2012-03-21."),
+        _("Language: uz, ru or en (pick it from the list)."),
+        _("The grey row is an example: replace it or delete it."),
+        _(
+            "Columns may be in any order and titled in Uzbek, Russian or English; other "
+            "columns are ignored."
+        ),
+        _(
+            "People already at the centre are found by phone, then by name and birth date: "
+            "only their empty fields are filled, nothing is overwritten."
+        ),
+        _(
+            "Send the file back to the bot as a document (XLSX or CSV). Nothing is written "
+            "before you press ✅ Apply."
+        ),
+    ]
+
+
+def menu_text() -> str:
+    return "\n".join(
+        [
+            _("📥 <b>Import</b>"),
+            "",
+            _("1. Download the template and fill it in (Excel, Google Sheets, LibreOffice)."),
+            _("2. Send the filled file here as a document: XLSX or CSV."),
+            _("3. Check the dry run, then press ✅ Apply. An import can be undone for 24 hours."),
+            "",
+            _("Files up to {size} MB and {rows} rows. /cancel stops waiting for a file.").format(
+                size=FILE_MAX_BYTES // (1024 * 1024), rows=f"{ROWS_MAX:,}".replace(",", " ")
+            ),
+        ]
+    )
+
+
+def template_caption() -> str:
+    return _("📄 Students and parents: fill it in and send it back here as a document.")
+
+
+def read_problem_text(problem: ReadProblem) -> str:
+    texts = {
+        ReadProblem.TOO_BIG: _(
+            "⚠️ The file is larger than {size} MB. Split it into several "
+            "files and send them one by one."
+        ).format(size=FILE_MAX_BYTES // (1024 * 1024)),
+        ReadProblem.TOO_MANY_ROWS: _(
+            "⚠️ The file has more than {rows} rows. Split it into "
+            "several files and send them one by one."
+        ).format(rows=f"{ROWS_MAX:,}".replace(",", " ")),
+        ReadProblem.BOMB: _(
+            "⚠️ The file unpacks to far more than a spreadsheet of this size "
+            "can hold, so it was not opened. Save it again from Excel or "
+            "Google Sheets and send that."
+        ),
+        ReadProblem.NOT_SPREADSHEET: _(
+            "⚠️ This is not a spreadsheet. Send an XLSX or CSV "
+            "file (in Excel: File → Save as → Excel workbook)."
+        ),
+        ReadProblem.OLD_EXCEL: _(
+            "⚠️ This is an old Excel file (.xls). Save it as an Excel "
+            "workbook (.xlsx) and send that."
+        ),
+        ReadProblem.EMPTY: _(
+            "⚠️ The file is empty: it needs a header row and at least one row of people."
+        ),
+    }
+    return texts[problem]
+
+
+def not_a_document_text() -> str:
+    return _("⚠️ Send the filled template as a document (📎 → File), or /cancel.")
+
+
+def missing_columns_text(missing: list[str]) -> str:
+    names = ", ".join(f"«{column_title(key)}»" for key in missing)
+    return _(
+        "⚠️ The header has no column {columns}. Use the template's first row "
+        "(the titles may be in Uzbek, Russian or English)."
+    ).format(columns=names)
+
+
+def download_failed_text() -> str:
+    return _("⚠️ Telegram did not give the file. Send it again.")
+
+
+def changed_file_text() -> str:
+    return _("⚠️ This dry run is out of date. Send the file again.")
+
+
+def reason(issue: Issue) -> str:
+    texts = {
+        RowProblem.MISSING_NAME: _("the name is missing"),
+        RowProblem.BAD_NAME: _("not a name: letters, spaces, hyphens and apostrophes only"),
+        RowProblem.INVALID_PHONE: _("not a valid phone number"),
+        RowProblem.BAD_DATE: _("not a date: write 21.03.2012"),
+        RowProblem.IMPOSSIBLE_DATE: _("no such date"),
+        RowProblem.UNKNOWN_LANGUAGE: _("unknown language: uz, ru or en"),
+        RowProblem.PARENT_NAME_MISSING: _("a parent's phone without the parent's name"),
+        RowProblem.DUPLICATE_ROW: _("the same as row {row}").format(row=issue.other_row),
+        RowProblem.AMBIGUOUS: _(
+            "several people at the centre fit: add the phone or the birth date"
+        ),
+        RowProblem.CONFLICT: _("the centre has «{kept}»: kept").format(kept=issue.kept),
+    }
+    return texts[issue.problem]
+
+
+def issue_line(issue: Issue) -> str:
+    where = _("row {row}").format(row=issue.row)
+    if issue.column is not None:
+        where += ", " + column_title(issue.column)
+    mark = "ℹ️" if not issue.skips else "⚠️"
+    value = f" «{escape(issue.value)}»" if issue.value and issue.skips else ""
+    return f"{mark} {escape(where)}:{value} {escape(reason(issue))}"
+
+
+def counts_lines(counts: dict[str, int]) -> list[str]:
+    return [
+        _("➕ New: {count}").format(count=counts["create"]),
+        _("✏️ Completed (empty fields filled, links added): {count}").format(count=counts["update"]),
+        _("✔️ Already there, nothing to change: {count}").format(count=counts["unchanged"]),
+        _("⏭ Skipped (problems): {count}").format(count=counts["skip"]),
+    ]
+
+
+def dry_run_text(file_name: str, the_plan: Plan) -> str:
+    counts = the_plan.counts
+    lines = [
+        _("🔎 <b>Dry run</b> · {file}").format(file=escape(file_name)),
+        _("Rows: {count}").format(count=the_plan.parsed.total),
+        *counts_lines(counts),
+    ]
+    if the_plan.issues:
+        lines += ["", _("Problems and conflicts ({count}):").format(count=len(the_plan.issues))]
+        lines += [issue_line(issue) for issue in the_plan.issues[:ISSUES_SHOWN]]
+        if len(the_plan.issues) > ISSUES_SHOWN:
+            rest = len(the_plan.issues) - ISSUES_SHOWN
+            lines.append(
+                ngettext(
+                    "… and {count} more: see the file.", "… and {count} more: see the file.", rest
+                ).format(count=rest)
+            )
+        lines.append(_("The problems file lists them all: fix the rows and send the file again."))
+    lines.append("")
+    if the_plan.changes:
+        lines.append(_("Nothing is written yet. ✅ Apply writes the rows without problems."))
+    else:
+        lines.append(_("ℹ️ Nothing to write: everybody in the file is at the centre already."))
+    return "\n".join(lines)
+
+
+def problem_column() -> str:
+    return _("problem")
+
+
+def problems_caption() -> str:
+    return _("⚠️ The rows with problems, each with its «problem». Fix them and send the file again.")
+
+
+def progress_text(done: int, total: int) -> str:
+    return _("⏳ Importing… {done} of {total}").format(done=done, total=total)
+
+
+def applied_text(file_name: str, result: ApplyResult) -> str:
+    return "\n".join(
+        [
+            _("✅ <b>Imported</b> · {file}").format(file=escape(file_name)),
+            *counts_lines(result.counts),
+            "",
+            _(
+                "Nobody was sent a message. Their invitation links are in the file below: send "
+                "them by SMS or print them."
+            ),
+            _("↩️ Undo removes what this import created, for 24 hours."),
+        ]
+    )
+
+
+def nothing_applied_text() -> str:
+    return _("ℹ️ Nothing to write: everybody in the file is at the centre already.")
+
+
+def failed_text() -> str:
+    return _("⚠️ The import failed and nothing was written. Try again later.")
+
+
+def invites_caption() -> str:
+    return _("🔗 Invitation links: each opens the bot as that person (valid for 30 days).")
+
+
+def invites_header() -> list[str]:
+    return [_("Full name"), _("Phone"), _("Role"), _("Child"), _("Link")]
+
+
+def role_word(role: str) -> str:
+    return _("student") if role == "student" else _("parent")
+
+
+def invites_title() -> str:
+    return _("Invitations")
+
+
+def problems_title() -> str:
+    return _("Problems")
+
+
+def people_title() -> str:
+    return _("Students and parents")
+
+
+def undo_question(file_name: str) -> str:
+    return _(
+        "↩️ Undo the import of {file}? The people it created are removed (unless they "
+        "opened the bot or were given a group or a payment since) and the fields it "
+        "filled are emptied."
+    ).format(file=escape(file_name))
+
+
+def undo_text(result: UndoResult) -> str:
+    if result.outcome is Undo.ALREADY:
+        return _("ℹ️ This import was undone already.")
+    if result.outcome is Undo.TOO_LATE:
+        return _("⚠️ An import can be undone for 24 hours only; this one is older.")
+    lines = [
+        _("↩️ <b>Import undone</b> · {file}").format(file=escape(result.file_name)),
+        _("People removed: {count}").format(count=result.removed),
+        _("Fields emptied: {count}").format(count=result.emptied),
+    ]
+    if result.kept:
+        lines.append(
+            _("Kept (opened the bot or given a group or a payment since): {count}").format(
+                count=result.kept
+            )
+        )
+    return "\n".join(lines)
+
+
+def kept_text() -> str:
+    return _("ℹ️ The import stays.")

@@ -1,0 +1,326 @@
+"""/import through the Dispatcher: the template, a filled file's dry run and its problems
+file, ✅ Apply (one audit entry, invitation links), the same file again, ↩️ Undo, CSV in
+Windows-1251, and the refusals (too big, not a spreadsheet, empty, no permission)."""
+
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+from aiogram.methods import EditMessageText, SendDocument
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select, update
+
+from bot.i18n import translate_to
+from db.models import (
+    AuditEntry,
+    AuditOutcome,
+    ImportBatch,
+    ImportItem,
+    Invite,
+    ParentLink,
+    Permission,
+    Role,
+    RoleAssignment,
+    User,
+)
+from keyboards.imports import ImportCb
+from tests.chat import Person
+from tests.factories import make_user
+
+CLERK = Person(id=2_000_301, first_name="Clerk", language_code="en")
+CASHIER = Person(id=2_000_302, first_name="Cash", language_code="en")
+REFUSED_PREFIX = "⚠️"
+NO_ACCESS = "⚠️ You do not have access to this. If you think you should, ask the administrator."
+
+EN_HEADER = [
+    "Student: full name",
+    "Student: phone",
+    "Birth date",
+    "Language",
+    "Parent: full name",
+    "Parent: phone",
+]
+PEOPLE = [
+    ["Ali Valiyev", "+998 90 123-45-67", "21.03.2012", "uz", "Vali Valiyev", "93 555 00 00"],
+    ["Laylo Valiyeva", 998901234568, "2013-05-02", "ru", "Vali Valiyev", "935550000"],
+    ["", "901112233", "", "", "", ""],  # row 4: no name
+    ["Bobur Karimov", "12345", "31.02.2012", "", "", ""],  # row 5: phone and date
+    ["Ali Valiyev", "+998 90 123-45-67", "21.03.2012", "uz", "Vali Valiyev", "93 555 00 00"],
+    ["Sardor Aliyev", None, 40989, "English", None, None],  # an Excel serial date
+]
+
+
+def xlsx(header, rows) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def documents(reply) -> dict[str, bytes]:
+    return {call.document.filename: call.document.data for call in reply.of(SendDocument)}
+
+
+async def count(session, model, *where) -> int:
+    return await session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+async def people_named(session) -> list[tuple[str, str | None, date | None, str]]:
+    rows = await session.execute(
+        select(User.full_name, User.phone, User.birth_date, User.language)
+        .where(User.telegram_id.is_(None))
+        .order_by(User.id)
+    )
+    return [tuple(row) for row in rows]
+
+
+async def admin(session, person=CLERK, permissions=(Permission.USERS,)):
+    return await make_user(session, person, roles=[Role.ADMIN], permissions=permissions)
+
+
+async def dry_run(client, person, name, data):
+    await client.send(person, "/import")
+    return await client.send_document(person, name, data)
+
+
+@pytest.mark.parametrize("language", ["uz", "ru", "en"])
+async def test_the_template_opens_with_the_header_in_the_admins_language(client, session, language):
+    await make_user(
+        session, CLERK, roles=[Role.ADMIN], permissions=[Permission.USERS], language=language
+    )
+    menu = await client.send(CLERK, "/import")
+    reply = await client.press(CLERK, ImportCb(action="tpl").pack(), menu.message_id)
+    ((name, data),) = documents(reply).items()
+    assert name.endswith(".xlsx")
+    book = load_workbook(io.BytesIO(data))
+    sheet = book.worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    expected = [translate_to(language, title) for title in EN_HEADER]
+    expected[0] += " *"
+    assert header == expected
+    assert [cell.value for cell in sheet[2]][0] == translate_to(language, "Ali Valiyev")
+    lists = [v.formula1 for v in sheet.data_validations.dataValidation]
+    assert lists == ['"uz,ru,en"']
+    assert len(book.worksheets) == 2  # and the instructions
+    assert book.worksheets[1]["A1"].value == translate_to(language, "How to fill in this template")
+
+
+async def test_a_filled_file_gives_a_dry_run_and_a_problems_file_and_writes_nothing(
+    client, session
+):
+    await admin(session)
+    before = await count(session, User)
+    reply = await dry_run(client, CLERK, "centre.xlsx", xlsx(EN_HEADER, PEOPLE))
+    text = reply.texts[0]
+    assert "Dry run" in text and "centre.xlsx" in text
+    assert "Rows: 6" in text
+    assert "➕ New: 3" in text  # Ali (with Vali), Laylo (Vali linked), Sardor
+    assert "✏️ Completed (empty fields filled, links added): 0" in text
+    assert "⏭ Skipped (problems): 3" in text
+    assert "row 4, Student: full name: the name is missing" in text
+    assert "row 5, Student: phone: «12345» not a valid phone number" in text
+    assert "row 5, Birth date: «31.02.2012» no such date" in text
+    assert "row 6: the same as row 2" in text
+    assert "✅ Apply" in reply.buttons()
+    files = documents(reply)
+    ((name, data),) = files.items()
+    assert name == "problems-centre.xlsx"
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["Row", *EN_HEADER, "problem"]
+    assert [row[0] for row in rows[1:]] == [4, 5, 6]
+    assert rows[2][-1] == ("Student: phone: not a valid phone number; Birth date: no such date")
+    assert await count(session, User) == before  # nothing is written before ✅ Apply
+    assert await count(session, ImportBatch) == 0
+
+
+async def test_apply_writes_the_people_with_one_audit_entry_and_links_then_again_nothing(
+    client, session
+):
+    await admin(session)
+    dry = await dry_run(client, CLERK, "centre.xlsx", xlsx(EN_HEADER, PEOPLE))
+    applied = await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
+    assert "Imported" in applied.text and "↩️ Undo this import" in applied.buttons()
+    assert await people_named(session) == [
+        ("Ali Valiyev", "+998901234567", date(2012, 3, 21), "uz"),
+        ("Vali Valiyev", "+998935550000", None, "uz"),
+        ("Laylo Valiyeva", "+998901234568", date(2013, 5, 2), "ru"),
+        ("Sardor Aliyev", None, date(2012, 3, 21), "en"),
+    ]
+    assert await count(session, ParentLink) == 2  # Vali is the parent of both
+    assert await count(session, RoleAssignment, RoleAssignment.role == Role.PARENT) == 1
+    entries = (
+        await session.scalars(select(AuditEntry).where(AuditEntry.action == "import.apply"))
+    ).all()
+    assert len(entries) == 1
+    assert entries[0].details["file"] == "centre.xlsx"
+    assert entries[0].details["counts"]["create"] == 3
+    assert await count(session, Invite) == 4
+    ((name, data),) = documents(applied).items()
+    assert name == "invitations-centre.xlsx"
+    links = [[c.value for c in row] for row in load_workbook(io.BytesIO(data)).active.iter_rows()]
+    assert links[0] == ["Full name", "Phone", "Role", "Child", "Link"]
+    assert links[1][:4] == ["Ali Valiyev", "+998 90 123 45 67", "student", None]
+    assert links[2][:4] == ["Vali Valiyev", "+998 93 555 00 00", "parent", "Ali Valiyev"]
+    assert all(row[4].startswith("https://t.me/educrm_test_bot?start=") for row in links[1:])
+    # nobody imported was sent anything: every message went to the clerk
+    assert {int(call.chat_id) for call in applied.of(SendDocument)} == {CLERK.id}
+
+    again = await dry_run(client, CLERK, "centre-again.xlsx", xlsx(EN_HEADER, PEOPLE))
+    assert "➕ New: 0" in again.texts[0]
+    assert "✔️ Already there, nothing to change: 3" in again.texts[0]
+    assert "✅ Apply" not in again.buttons()
+    assert await count(session, ImportBatch) == 1 and await count(session, User) == 5
+
+
+async def test_a_match_fills_empty_fields_only_and_lists_conflicts(client, session):
+    await admin(session)
+    ali = await make_user(
+        session, None, roles=[Role.STUDENT], full_name="Ali Valiyev", consent=None
+    )
+    ali.phone = "+998901234567"
+    await session.commit()
+    rows = [["Valiyev Ali", "90 123 45 67", "21.03.2012", "ru", "", ""]]
+    dry = await dry_run(client, CLERK, "one.xlsx", xlsx(EN_HEADER, rows))
+    assert "✏️ Completed (empty fields filled, links added): 1" in dry.texts[0]
+    assert "row 2, Student: full name: the centre has «Ali Valiyev»: kept" in dry.texts[0]
+    await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
+    await session.refresh(ali)
+    assert (ali.full_name, ali.birth_date, ali.language) == ("Ali Valiyev", date(2012, 3, 21), "en")
+
+
+async def test_undo_removes_exactly_what_the_import_created(client, session):
+    await admin(session)
+    dry = await dry_run(client, CLERK, "centre.xlsx", xlsx(EN_HEADER, PEOPLE))
+    applied = await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
+    typed = await make_user(
+        session, None, roles=[Role.STUDENT], full_name="Typed By Hand", consent=None
+    )
+    batch_id = await session.scalar(select(ImportBatch.id))
+    question = await client.press(
+        CLERK, applied.callback_data("↩️ Undo this import"), dry.message_id
+    )  # the dry run's message, edited
+    assert "Undo the import of centre.xlsx" in question.text
+    done = await client.press(
+        CLERK, question.callback_data("↩️ Yes, remove what it created"), dry.message_id
+    )
+    assert "Import undone" in done.text and "People removed: 4" in done.text
+    assert await people_named(session) == [("Typed By Hand", None, None, "en")]
+    assert await count(session, ParentLink) == 0 and await count(session, Invite) == 0
+    assert await session.get(User, typed.id) is not None
+    assert await count(session, AuditEntry, AuditEntry.action == "import.undo") == 1
+    again = await client.press(CLERK, ImportCb(action="undoy", id=batch_id).pack())
+    assert "undone already" in again.text
+    assert await count(session, ImportItem) > 0  # the batch keeps its record
+
+
+async def test_undo_is_refused_after_24_hours(client, session):
+    await admin(session)
+    dry = await dry_run(client, CLERK, "centre.xlsx", xlsx(EN_HEADER, PEOPLE[:1]))
+    await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
+    batch = await session.scalar(select(ImportBatch))
+    await session.execute(
+        update(ImportBatch).values(applied_at=batch.applied_at - timedelta(hours=25))
+    )
+    await session.commit()
+    reply = await client.press(CLERK, ImportCb(action="undoy", id=batch.id).pack())
+    assert "24 hours only" in reply.text
+    assert await count(session, User, User.full_name == "Ali Valiyev") == 1
+
+
+async def test_a_csv_in_windows_1251_with_semicolons_and_russian_headers(client, session):
+    await admin(session)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    header = [translate_to("ru", title) for title in EN_HEADER]
+    writer.writerow(["Заметка", *reversed(header)])  # another order, an extra column
+    writer.writerow(
+        [
+            "-",
+            "+998 93 555-00-00",
+            "Рустам Ахмедов",
+            "ru",
+            "21.03.2012",
+            "90 123 45 67",
+            "Дилноза Ахмедова",
+        ]
+    )
+    dry = await dry_run(client, CLERK, "base.csv", out.getvalue().encode("cp1251"))
+    assert "➕ New: 1" in dry.texts[0] and "Skipped (problems): 0" in dry.texts[0]
+    await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
+    assert await people_named(session) == [
+        ("Дилноза Ахмедова", "+998901234567", date(2012, 3, 21), "ru"),
+        ("Рустам Ахмедов", "+998935550000", None, "ru"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "size", "expected"),
+    [
+        ("big.xlsx", b"PK\x03\x04", 21 * 1024 * 1024, "larger than 20 MB"),
+        ("photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01", None, "not a spreadsheet"),
+        ("empty.csv", b"", None, "The file is empty"),
+        ("header.xlsx", xlsx(EN_HEADER, []), None, "The file is empty"),
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, None, "old Excel file"),
+        ("other.csv", b"Note;Sum\nhello;5\n", None, "The header has no column"),
+    ],
+)
+async def test_bad_files_are_refused_clearly_and_audited(
+    client, session, name, data, size, expected
+):
+    await admin(session)
+    await client.send(CLERK, "/import")
+    reply = await client.send_document(CLERK, name, data, size=size)
+    assert expected in reply.text and reply.text.startswith(REFUSED_PREFIX)
+    assert not reply.of(SendDocument)
+    assert await count(session, User) == 1
+    refusals = await count(
+        session,
+        AuditEntry,
+        AuditEntry.action == "import.refused",
+        AuditEntry.outcome == AuditOutcome.FAILED,
+    )
+    assert refusals == 1
+
+
+async def test_without_the_permission_import_is_refused_and_audited(client, session):
+    await admin(session, CASHIER, permissions=(Permission.PAYMENTS,))
+    reply = await client.send(CASHIER, "/import")
+    assert reply.text == NO_ACCESS
+    pressed = await client.press(CASHIER, ImportCb(action="tpl").pack())
+    assert pressed.answers[-1].text == NO_ACCESS and not pressed.of(SendDocument)
+    denied = await count(session, AuditEntry, AuditEntry.outcome == AuditOutcome.DENIED)
+    assert denied == 2
+
+
+async def test_apply_with_a_file_changed_since_the_dry_run_writes_nothing(client, session, bot):
+    await admin(session)
+    dry = await dry_run(client, CLERK, "centre.xlsx", xlsx(EN_HEADER, PEOPLE))
+    uploads = bot.session.telegram.uploads
+    file_id = next(key for key in uploads if key.startswith("user-file-"))
+    uploads[file_id] = ("centre.xlsx", xlsx(EN_HEADER, PEOPLE[:1]))
+    reply = await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
+    assert "out of date" in reply.text
+    assert await count(session, User) == 1
+
+
+async def test_a_failure_during_apply_leaves_nothing_written(client, session, monkeypatch):
+    from bot.services.imports import people
+
+    await admin(session)
+    dry = await dry_run(client, CLERK, "centre.xlsx", xlsx(EN_HEADER, PEOPLE))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(people, "_invites", broken)
+    reply = await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
+    assert "nothing was written" in reply.text
+    assert await count(session, User) == 1 and await count(session, ImportBatch) == 0
+    assert not reply.of(SendDocument)
+    assert [c for c in reply.of(EditMessageText) if "Importing" in c.text]
