@@ -67,6 +67,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "import", __("Import students and parents from a spreadsheet"), frozenset({Role.ADMIN})
     ),
+    CommandSpec(
+        "export_centre", __("Owners: the whole centre as XLSX and JSON"), frozenset({Role.ADMIN})
+    ),
     CommandSpec("apply", __("Ask to study at the centre"), only_without_role=True),
     CommandSpec("today", __("My lessons today: mark attendance"), frozenset({Role.TEACHER})),
     CommandSpec(

@@ -158,3 +158,40 @@ async def roles_of(session: AsyncSession, role_ids: Iterable[int], people: set[i
         )
         found.update(r.id for r in rows if r.user_id in people)
     return found
+
+
+# --- the centre's export ----------------------------------------------------------------
+
+
+async def students_with_parents(session: AsyncSession) -> Sequence[Row[Any]]:
+    """Each live student (id, name, phone, birth date, language) with each live parent
+    (name, phone), or once without one; by the student's name."""
+    student_role = (
+        select(RoleAssignment.user_id).where(RoleAssignment.role == "student").scalar_subquery()
+    )
+    parent = User.__table__.alias("parent")
+    link = ParentLink.__table__.alias("link")
+    rows = await session.execute(
+        select(
+            User.id,
+            User.full_name,
+            User.phone,
+            User.birth_date,
+            User.language,
+            parent.c.full_name.label("parent_name"),
+            parent.c.phone.label("parent_phone"),
+        )
+        .select_from(User)
+        .outerjoin(link, link.c.student_id == User.id)
+        .outerjoin(parent, (parent.c.id == link.c.parent_id) & parent.c.deleted_at.is_(None))
+        .where(User.deleted_at.is_(None), User.full_name.is_not(None), User.id.in_(student_role))
+        .order_by(User.full_name, User.id, parent.c.full_name)
+    )
+    return rows.all()
+
+
+async def table_rows(session: AsyncSession, table: Any) -> Sequence[Any]:
+    """Every row of a table, as mappings (the centre's JSON export)."""
+    primary = list(table.primary_key.columns)
+    rows = await session.execute(select(table).order_by(*primary))
+    return rows.mappings().all()

@@ -324,3 +324,45 @@ async def test_a_failure_during_apply_leaves_nothing_written(client, session, mo
     assert await count(session, User) == 1 and await count(session, ImportBatch) == 0
     assert not reply.of(SendDocument)
     assert [c for c in reply.of(EditMessageText) if "Importing" in c.text]
+
+
+async def test_the_centre_export_imports_again_and_holds_every_table(client, session, owner):
+    import json
+
+    await make_user(session, owner, roles=[Role.ADMIN])
+    dry = await dry_run(client, owner, "centre.xlsx", xlsx(EN_HEADER, PEOPLE))
+    await client.press(owner, dry.callback_data("✅ Apply"), dry.message_id)
+
+    reply = await client.send(owner, "/export_centre")
+    assert "The whole centre" in reply.texts[0]
+    files = documents(reply)
+    (xlsx_name,) = [name for name in files if name.endswith(".xlsx")]
+    (json_name,) = [name for name in files if name.endswith(".json")]
+    sheet = load_workbook(io.BytesIO(files[xlsx_name])).worksheets[0]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0] == [EN_HEADER[0] + " *", *EN_HEADER[1:]]
+    assert rows[1:] == [
+        ["Ali Valiyev", "+998 90 123 45 67", "21.03.2012", "uz", "Vali Valiyev",
+         "+998 93 555 00 00"],
+        ["Laylo Valiyeva", "+998 90 123 45 68", "02.05.2013", "ru", "Vali Valiyev",
+         "+998 93 555 00 00"],
+        ["Sardor Aliyev", None, "21.03.2012", "en", None, None],
+    ]
+    document = json.loads(files[json_name])
+    assert document["format"] == "educrm-centre"
+    names = {row["full_name"] for row in document["tables"]["users"]}
+    assert {"Ali Valiyev", "Vali Valiyev", "Laylo Valiyeva", "Sardor Aliyev"} <= names
+    assert all("code_hash" not in row for row in document["tables"]["invites"])
+    assert len(document["tables"]["invites"]) == 4
+    assert await count(session, AuditEntry, AuditEntry.action == "centre.export") == 1
+
+    again = await dry_run(client, owner, xlsx_name, files[xlsx_name])
+    assert "➕ New: 0" in again.texts[0] and "Skipped (problems): 0" in again.texts[0]
+    assert "✔️ Already there, nothing to change: 3" in again.texts[0]
+
+
+async def test_the_centre_export_is_for_owners_only(client, session):
+    await admin(session, permissions=tuple(Permission))
+    reply = await client.send(CLERK, "/export_centre")
+    assert reply.text == NO_ACCESS and not reply.of(SendDocument)
+    assert await count(session, AuditEntry, AuditEntry.outcome == AuditOutcome.DENIED) == 1

@@ -37,7 +37,7 @@ from bot.services.imports.reading import FILE_MAX_BYTES, ReadProblem, Unreadable
 from bot.telegram import edit_or_send
 from bot.wording import cancelled_text, stale_button_text
 from db.base import utcnow
-from handlers.admin.imports import texts
+from handlers.admin.imports import centre, texts
 from handlers.registry import Registry
 from keyboards.imports import (
     ImportCb,
@@ -346,6 +346,7 @@ async def undo_kept(callback: CallbackQuery, batch: BatchInfo) -> None:
 
 def create_router() -> Router:
     router = on.router("admin.imports")
+    centre.on.register(router)
     waiting = StateFilter(ImportFlow.waiting)
     router.message.register(file_received, waiting, F.document, flags=USERS)
     router.message.register(not_a_document, waiting, F.photo | F.video | F.audio, flags=USERS)

@@ -304,3 +304,25 @@ def undo_text(result: UndoResult) -> str:
 
 def kept_text() -> str:
     return _("ℹ️ The import stays.")
+
+
+def export_caption_xlsx() -> str:
+    return _("📦 The centre in the import templates' format: this file can be imported again.")
+
+
+def export_caption_json() -> str:
+    return _("🗄 Every table as JSON, for a machine.")
+
+
+def export_too_big_text() -> str:
+    return _("⚠️ The JSON is larger than Telegram lets a bot send (50 MB). Use /backup instead.")
+
+
+def export_summary(people_rows: int, tables: int, rows: int) -> str:
+    return "\n".join(
+        [
+            _("📦 <b>The whole centre</b>"),
+            _("Students and parents rows: {count}").format(count=people_rows),
+            _("Tables: {tables}, rows: {rows}").format(tables=tables, rows=rows),
+        ]
+    )
