@@ -342,10 +342,22 @@ async def test_the_centre_export_imports_again_and_holds_every_table(client, ses
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert rows[0] == [EN_HEADER[0] + " *", *EN_HEADER[1:]]
     assert rows[1:] == [
-        ["Ali Valiyev", "+998 90 123 45 67", "21.03.2012", "uz", "Vali Valiyev",
-         "+998 93 555 00 00"],
-        ["Laylo Valiyeva", "+998 90 123 45 68", "02.05.2013", "ru", "Vali Valiyev",
-         "+998 93 555 00 00"],
+        [
+            "Ali Valiyev",
+            "+998 90 123 45 67",
+            "21.03.2012",
+            "uz",
+            "Vali Valiyev",
+            "+998 93 555 00 00",
+        ],
+        [
+            "Laylo Valiyeva",
+            "+998 90 123 45 68",
+            "02.05.2013",
+            "ru",
+            "Vali Valiyev",
+            "+998 93 555 00 00",
+        ],
         ["Sardor Aliyev", None, "21.03.2012", "en", None, None],
     ]
     document = json.loads(files[json_name])
