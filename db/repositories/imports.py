@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, exists, func, select, union_all
+from sqlalchemy import Row, delete, exists, func, insert, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -195,3 +195,31 @@ async def table_rows(session: AsyncSession, table: Any) -> Sequence[Any]:
     primary = list(table.primary_key.columns)
     rows = await session.execute(select(table).order_by(*primary))
     return rows.mappings().all()
+
+
+async def insert_returning_ids(
+    session: AsyncSession, model: Any, rows: Sequence[dict[str, Any]]
+) -> list[int]:
+    """Insert many rows in few statements; their new ids, in the rows' order.
+
+    PostgreSQL sorts the RETURNING rows by the parameters' order itself (a sentinel
+    column). SQLite cannot, and SQLAlchemy would then insert row by row; but one multi-row
+    INSERT there gives its rows increasing rowids in the VALUES' order (the writer holds the
+    database alone), so the ids sorted are the rows' order."""
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        statement = insert(model).returning(model.id, sort_by_parameter_order=True)
+        return list(await session.scalars(statement, list(rows)))
+    ids: list[int] = []
+    for start in range(0, len(rows), CHUNK):
+        chunk = list(rows[start : start + CHUNK])
+        table = model.__table__
+        found = await session.scalars(insert(table).returning(table.c.id), chunk)
+        ids.extend(sorted(found))
+    return ids
+
+
+async def insert_rows(session: AsyncSession, model: Any, rows: Sequence[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), CHUNK * 4):
+        await session.execute(insert(model), list(rows[start : start + CHUNK * 4]))

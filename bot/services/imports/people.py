@@ -543,67 +543,79 @@ async def _apply(
     )
     session.add(batch)
     await session.flush()
-    items: list[ImportItem] = []
+    items: list[dict[str, Any]] = []
+
+    def record(object_type: str, ids: Sequence[int]) -> None:
+        items.extend(
+            {"batch_id": batch.id, "object_type": object_type, "object_id": i} for i in ids
+        )
 
     ids: dict[int, int] = {}  # a new person's temporary id → the row's id
     for start in range(0, len(the_plan.new), FLUSH_EVERY):
         chunk = the_plan.new[start : start + FLUSH_EVERY]
-        users = [
-            User(
-                full_name=person.name,
-                phone=person.phone,
-                birth_date=person.birth_date,
-                language=person.language,
-                is_active=True,
-            )
-            for person in chunk
-        ]
-        session.add_all(users)
-        await session.flush()
-        roles = []
-        for person, user in zip(chunk, users, strict=True):
-            ids[person.id] = user.id
-            roles.append(RoleAssignment(user_id=user.id, role=next(iter(person.roles))))
-        session.add_all(roles)
-        await session.flush()
-        items += [ImportItem(batch_id=batch.id, object_type="user", object_id=u.id) for u in users]
-        items += [ImportItem(batch_id=batch.id, object_type="role", object_id=r.id) for r in roles]
+        user_ids = await repo.insert_returning_ids(
+            session,
+            User,
+            [
+                {
+                    "full_name": person.name,
+                    "phone": person.phone,
+                    "birth_date": person.birth_date,
+                    "language": person.language,
+                    "is_active": True,
+                    "created_at": now,
+                }
+                for person in chunk
+            ],
+        )
+        for person, user_id in zip(chunk, user_ids, strict=True):
+            ids[person.id] = user_id
+        role_ids = await repo.insert_returning_ids(
+            session,
+            RoleAssignment,
+            [{"user_id": ids[p.id], "role": next(iter(p.roles)), "created_at": now} for p in chunk],
+        )
+        record("user", user_ids)
+        record("role", role_ids)
         progress.done += len(chunk)
 
     def real(person_id: int) -> int:
         return ids.get(person_id, person_id)
 
-    stored = {u.id: u for u in await repo.users(session, {f.person for f in the_plan.fills})}
+    stored = {u.id: u for u in await repo.users(session, {real(f.person) for f in the_plan.fills})}
     for item in the_plan.fills:
         user = stored[real(item.person)]
         if getattr(user, item.field) is None:
             setattr(user, item.field, item.value)
             text = item.value if isinstance(item.value, str) else item.value.isoformat()
             items.append(
-                ImportItem(
-                    batch_id=batch.id,
-                    object_type="user",
-                    object_id=user.id,
-                    field=item.field,
-                    value=text,
-                )
+                {
+                    "batch_id": batch.id,
+                    "object_type": "user",
+                    "object_id": user.id,
+                    "field": item.field,
+                    "value": text,
+                }
             )
         progress.done += 1
-    added_roles = [RoleAssignment(user_id=real(r.person), role=r.role) for r in the_plan.roles]
-    links = [ParentLink(parent_id=real(p), student_id=real(s)) for p, s in the_plan.links]
-    session.add_all(added_roles + links)
     await session.flush()
-    items += [
-        ImportItem(batch_id=batch.id, object_type="role", object_id=r.id) for r in added_roles
+    added = [
+        {"user_id": real(r.person), "role": r.role.value, "created_at": now} for r in the_plan.roles
     ]
-    items += [ImportItem(batch_id=batch.id, object_type="link", object_id=k.id) for k in links]
-    progress.done += len(links)
+    record("role", await repo.insert_returning_ids(session, RoleAssignment, added))
+    links = [
+        {"parent_id": real(p), "student_id": real(s), "created_at": now} for p, s in the_plan.links
+    ]
+    for start in range(0, len(links), FLUSH_EVERY):
+        chunk_ids = await repo.insert_returning_ids(
+            session, ParentLink, links[start : start + FLUSH_EVERY]
+        )
+        record("link", chunk_ids)
+        progress.done += len(chunk_ids)
 
     invited, invites = _invites(the_plan, real, actor_id, now)
-    session.add_all(invites)
-    await session.flush()
-    items += [ImportItem(batch_id=batch.id, object_type="invite", object_id=i.id) for i in invites]
-    session.add_all(items)
+    record("invite", await repo.insert_returning_ids(session, Invite, invites))
+    await repo.insert_rows(session, ImportItem, items)
     await audit.record(
         session,
         actor_id,
@@ -616,31 +628,27 @@ async def _apply(
     return ApplyResult(Applied.DONE, counts, batch.id, tuple(invited))
 
 
-def _item(batch: ImportBatch, object_type: str, object_id: int) -> ImportItem:
-    return ImportItem(batch_id=batch.id, object_type=object_type, object_id=object_id)
-
-
 def _invites(
     the_plan: Plan, real: Any, actor_id: int, now: datetime
-) -> tuple[list[Invited], list[Invite]]:
+) -> tuple[list[Invited], list[dict[str, Any]]]:
     """One link per new person: a student's binds them, a parent's binds them to the child."""
     names = {person.id: person.name for person in the_plan.new}
     invited: list[Invited] = []
-    rows: list[Invite] = []
+    rows: list[dict[str, Any]] = []
     for person in the_plan.new:
         code = invites_service.new_code()
         is_parent = Role.PARENT.value in person.roles
         child = the_plan.child_of.get(person.id) if is_parent else None
         rows.append(
-            Invite(
-                code_hash=invites_service.hash_code(code),
-                kind=InviteKind.PARENT if is_parent else InviteKind.STUDENT,
-                user_id=real(person.id),
-                student_id=real(child) if child is not None else None,
-                created_by_id=actor_id,
-                expires_at=now + INVITE_TTL,
-                created_at=now,
-            )
+            {
+                "code_hash": invites_service.hash_code(code),
+                "kind": (InviteKind.PARENT if is_parent else InviteKind.STUDENT).value,
+                "user_id": real(person.id),
+                "student_id": real(child) if child is not None else None,
+                "created_by_id": actor_id,
+                "expires_at": now + INVITE_TTL,
+                "created_at": now,
+            }
         )
         invited.append(
             Invited(
