@@ -76,11 +76,17 @@ async def users(session: AsyncSession, ids: Iterable[int]) -> list[User]:
     return found
 
 
-async def with_records(
-    session: AsyncSession, ids: Iterable[int], roles: set[int], links: set[int]
-) -> set[int]:
+async def with_records(session: AsyncSession, ids: Iterable[int], batch_id: int) -> set[int]:
     """Of these people, those something else refers to: an enrolment, a charge, a payment,
-    or a role / parent link that is not among `roles` / `links` (ids of the batch's own)."""
+    or a role / parent link that the batch did not create."""
+
+    def own(object_type: str) -> Any:
+        return (
+            select(ImportItem.object_id)
+            .where(ImportItem.batch_id == batch_id, ImportItem.object_type == object_type)
+            .scalar_subquery()
+        )
+
     busy: set[int] = set()
     for chunk in _chunks(ids):
         queries = [
@@ -88,13 +94,13 @@ async def with_records(
             select(Charge.student_id.label("user_id")).where(Charge.student_id.in_(chunk)),
             select(Payment.student_id.label("user_id")).where(Payment.student_id.in_(chunk)),
             select(RoleAssignment.user_id.label("user_id")).where(
-                RoleAssignment.user_id.in_(chunk), RoleAssignment.id.not_in(roles or {0})
+                RoleAssignment.user_id.in_(chunk), RoleAssignment.id.not_in(own("role"))
             ),
             select(ParentLink.parent_id.label("user_id")).where(
-                ParentLink.parent_id.in_(chunk), ParentLink.id.not_in(links or {0})
+                ParentLink.parent_id.in_(chunk), ParentLink.id.not_in(own("link"))
             ),
             select(ParentLink.student_id.label("user_id")).where(
-                ParentLink.student_id.in_(chunk), ParentLink.id.not_in(links or {0})
+                ParentLink.student_id.in_(chunk), ParentLink.id.not_in(own("link"))
             ),
         ]
         rows = await session.execute(union_all(*queries))
@@ -105,7 +111,8 @@ async def with_records(
 async def delete_rows(session: AsyncSession, model: Any, ids: Iterable[int]) -> int:
     removed = 0
     for chunk in _chunks(ids):
-        result = await session.execute(delete(model).where(model.id.in_(chunk)))
+        table = model.__table__  # Core: no ORM bookkeeping per row (the commit expires all)
+        result = await session.execute(delete(table).where(table.c.id.in_(chunk)))
         removed += result.rowcount or 0
     return removed
 
@@ -208,13 +215,13 @@ async def insert_returning_ids(
     database alone), so the ids sorted are the rows' order."""
     if not rows:
         return []
+    table = model.__table__  # Core: the ORM's bulk path would insert row by row
     if session.get_bind().dialect.name == "postgresql":
-        statement = insert(model).returning(model.id, sort_by_parameter_order=True)
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         return list(await session.scalars(statement, list(rows)))
     ids: list[int] = []
     for start in range(0, len(rows), CHUNK):
         chunk = list(rows[start : start + CHUNK])
-        table = model.__table__
         found = await session.scalars(insert(table).returning(table.c.id), chunk)
         ids.extend(sorted(found))
     return ids

@@ -26,7 +26,7 @@ from db.models import (
 )
 from keyboards.imports import ImportCb
 from tests.chat import Person
-from tests.factories import make_user
+from tests.factories import make_enrolment, make_group, make_user
 
 CLERK = Person(id=2_000_301, first_name="Clerk", language_code="en")
 CASHIER = Person(id=2_000_302, first_name="Cash", language_code="en")
@@ -378,3 +378,42 @@ async def test_the_centre_export_is_for_owners_only(client, session):
     reply = await client.send(CLERK, "/export_centre")
     assert reply.text == NO_ACCESS and not reply.of(SendDocument)
     assert await count(session, AuditEntry, AuditEntry.outcome == AuditOutcome.DENIED) == 1
+
+
+async def test_undo_keeps_whom_the_centre_gave_something_since_and_hand_filled_values(
+    client, session
+):
+    await admin(session)
+    dry = await dry_run(client, CLERK, "centre.xlsx", xlsx(EN_HEADER, PEOPLE))
+    await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
+    ali = await session.scalar(select(User).where(User.full_name == "Ali Valiyev"))
+    sardor = await session.scalar(select(User).where(User.full_name == "Sardor Aliyev"))
+    await make_enrolment(session, ali, await make_group(session))  # typed by hand since
+    sardor.phone = "+998911112233"  # typed by hand since, into an imported person
+    await session.commit()
+    ali_id = ali.id
+    batch_id = await session.scalar(select(ImportBatch.id))
+    done = await client.press(CLERK, ImportCb(action="undoy", id=batch_id).pack())
+    assert "People removed: 3" in done.text
+    assert "Kept (opened the bot or given a group or a payment since): 1" in done.text
+    session.expire_all()
+    assert [name for name, *_ in await people_named(session)] == ["Ali Valiyev"]
+    assert await count(session, RoleAssignment, RoleAssignment.user_id == ali_id) == 1
+
+
+async def test_undo_empties_only_the_fields_it_filled_and_still_holds(client, session):
+    await admin(session)
+    known = await make_user(
+        session, None, roles=[Role.STUDENT], full_name="Ali Valiyev", consent=None
+    )
+    dry = await dry_run(client, CLERK, "one.xlsx", xlsx(EN_HEADER, [PEOPLE[0][:4]]))
+    await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
+    await session.refresh(known)
+    assert (known.phone, known.birth_date) == ("+998901234567", date(2012, 3, 21))
+    known.birth_date = date(2012, 3, 22)  # corrected by hand since
+    await session.commit()
+    batch_id = await session.scalar(select(ImportBatch.id))
+    done = await client.press(CLERK, ImportCb(action="undoy", id=batch_id).pack())
+    assert "Fields emptied: 1" in done.text and "People removed: 0" in done.text
+    await session.refresh(known)
+    assert (known.phone, known.birth_date) == (None, date(2012, 3, 22))

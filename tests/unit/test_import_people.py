@@ -150,3 +150,22 @@ def test_a_teacher_with_the_parents_phone_becomes_a_parent_too():
     )
     assert [(r.person, r.role) for r in plan.roles] == [(5, "parent")]
     assert plan.links == [(5, plan.new[0].id)]
+
+
+def test_a_namesake_without_a_birth_date_yet_is_found_and_filled_in():
+    known = student(4, "Ali Valiyev")
+    plan = people.plan(
+        directory(known),
+        parsed(("Ali Valiyev", "901234567", "21.03.2012")),
+        default_language="uz",
+    )
+    assert not plan.new
+    assert {(f.field, f.value) for f in plan.fills} == {
+        ("phone", "+998901234567"),
+        ("birth_date", date(2012, 3, 21)),
+    }
+    with_other_phone = student(5, "Ali Valiyev", "+998911112233")
+    plan = people.plan(
+        directory(with_other_phone), parsed(("Ali Valiyev", "901234567")), default_language="uz"
+    )
+    assert len(plan.new) == 1  # another phone and no birth date to agree: somebody else

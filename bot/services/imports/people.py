@@ -9,8 +9,8 @@ A row equal to an earlier one is a duplicate; blank rows are no rows.
 * A student is the person holding the student role with the same phone (normalised to
   E.164) whose name has the same words (`Ali Valiyev` = `Valiyev Ali`; a sibling who shares
   a parent's phone has other words), and whose birth date does not say otherwise; else the
-  student with exactly the same name and birth date (no phone of another on either side when
-  the file gives no birth date). Several such people: the row is ambiguous, skipped.
+  student with exactly the same name and the same birth date (or none yet on one side,
+  and then no other phone either). Several such people: the row is ambiguous, skipped.
 * A parent is the person with the parent's phone (and the same words in the name), or a
   parent of that student with the same name; else a new parent.
 * A match only fills fields that are empty (phone, birth date); a value that differs from
@@ -287,13 +287,23 @@ def _find_student(directory: Directory, wanted: PersonIn) -> Known | list[Known]
         for i in directory.by_name.get(fold(wanted.name), ())
         if Role.STUDENT.value in directory.people[i].roles
     ]
-    if wanted.birth_date is not None:
-        named = [p for p in named if p.birth_date == wanted.birth_date]
-    else:  # no birth date: another's phone says it is somebody else
-        named = [p for p in named if not (p.phone and wanted.phone and p.phone != wanted.phone)]
-    if len(named) == 1:
-        return named[0]
-    return named or None
+    fits = [p for p in named if _name_fits(p, wanted)]
+    dated = [p for p in fits if wanted.birth_date and p.birth_date == wanted.birth_date]
+    if len(dated) == 1:
+        return dated[0]
+    if len(fits) == 1:
+        return fits[0]
+    return fits or None
+
+
+def _name_fits(person: Known, wanted: PersonIn) -> bool:
+    """A namesake is the row's person unless a birth date says otherwise, or another phone
+    does where no birth date agrees (an empty field on either side agrees)."""
+    if not _dates_agree(person, wanted):
+        return False
+    same_day = person.birth_date is not None and person.birth_date == wanted.birth_date
+    other_phone = bool(person.phone and wanted.phone and person.phone != wanted.phone)
+    return same_day or not other_phone
 
 
 def _find_parent(directory: Directory, wanted: PersonIn, student_id: int) -> Known | None:
@@ -712,7 +722,7 @@ async def undo(session: AsyncSession, actor_id: int, batch_id: int, now: datetim
     role_ids = {i.object_id for i in by_type.get("role", ())}
     link_ids = {i.object_id for i in by_type.get("link", ())}
     people = {u.id: u for u in await repo.users(session, created)}
-    busy = await repo.with_records(session, people, role_ids, link_ids)
+    busy = await repo.with_records(session, people, batch.id)
     kept = {i for i, u in people.items() if u.telegram_id is not None or i in busy}
     removable = [i for i in people if i not in kept]
 
