@@ -417,3 +417,30 @@ async def test_undo_empties_only_the_fields_it_filled_and_still_holds(client, se
     assert "Fields emptied: 1" in done.text and "People removed: 0" in done.text
     await session.refresh(known)
     assert (known.phone, known.birth_date) == (None, date(2012, 3, 22))
+
+
+async def test_a_long_apply_edits_its_progress_line_meanwhile(client, session, monkeypatch):
+    import asyncio
+
+    from bot.services.imports import people
+    from db.repositories import imports as imports_repo
+    from handlers.admin import imports as imports_handlers
+
+    await admin(session)
+    rows = [[f"Student {chr(65 + n // 26)}{chr(97 + n % 26)}", None, None, "uz"] for n in range(40)]
+    dry = await dry_run(client, CLERK, "many.xlsx", xlsx(EN_HEADER[:4], rows))
+    monkeypatch.setattr(imports_handlers, "PROGRESS_SECONDS", 0.01)
+    monkeypatch.setattr(people, "FLUSH_EVERY", 10)
+    insert = imports_repo.insert_returning_ids
+
+    async def slow_insert(*args, **kwargs):
+        await asyncio.sleep(0.05)  # a big file's chunk takes a while
+        return await insert(*args, **kwargs)
+
+    monkeypatch.setattr(imports_repo, "insert_returning_ids", slow_insert)
+    reply = await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
+    progress = [c.text for c in reply.of(EditMessageText) if c.text.startswith("⏳")]
+    assert progress[0] == "⏳ Importing… 0 of 40"
+    assert set(progress[1:]) & {f"⏳ Importing… {done} of 40" for done in (10, 20, 30, 40)}
+    assert "Imported" in reply.text
+    assert await count(session, RoleAssignment, RoleAssignment.role == Role.STUDENT) == 40
