@@ -444,3 +444,67 @@ async def test_a_long_apply_edits_its_progress_line_meanwhile(client, session, m
     assert set(progress[1:]) & {f"⏳ Importing… {done} of 40" for done in (10, 20, 30, 40)}
     assert "Imported" in reply.text
     assert await count(session, RoleAssignment, RoleAssignment.role == Role.STUDENT) == 40
+
+
+def random_spreadsheet(rng) -> tuple[str, bytes]:
+    """A document an admin might send, well or badly made: XLSX with odd cells, CSV in
+    several encodings and delimiters, truncated files, random bytes."""
+    from datetime import datetime
+
+    from tests.fuzz_updates import odd_text
+
+    cells = [
+        lambda: odd_text(rng, rng.randint(0, 30)),
+        lambda: rng.choice(EN_HEADER),
+        lambda: rng.randint(-(10**12), 10**12),
+        lambda: rng.random() * 10**6,
+        lambda: datetime(rng.randint(1900, 2100), rng.randint(1, 12), rng.randint(1, 28)),
+        lambda: rng.choice(["31.02.2012", "2012-13-01", "+998 90 123 45 67", "uz", "=1+1", ""]),
+        lambda: None,
+    ]
+
+    def table() -> list[list]:
+        width = rng.randint(1, 9)
+        header = [rng.choice([*EN_HEADER, "", "Note", "Имя"]) for _ in range(width)]
+        return [header] + [
+            [rng.choice(cells)() for _ in range(rng.randint(0, width + 2))]
+            for _ in range(rng.randint(0, 12))
+        ]
+
+    shape = rng.randrange(5)
+    if shape == 0:
+        rows = table()
+        text_rows = [[str(c).replace("\x00", "") for c in row] for row in rows]
+        return "t.xlsx", xlsx(text_rows[0], text_rows[1:])
+    if shape == 1:
+        out = io.StringIO()
+        csv.writer(out, delimiter=rng.choice(",;\t|")).writerows(table())
+        encoding = rng.choice(["utf-8", "utf-8-sig", "cp1251", "utf-16"])
+        return "t.csv", out.getvalue().encode(encoding, errors="replace")
+    if shape == 2:
+        data = xlsx(EN_HEADER, PEOPLE)
+        return "cut.xlsx", data[: rng.randint(0, len(data))]
+    if shape == 3:
+        return "noise.bin", bytes(rng.randrange(256) for _ in range(rng.randint(0, 2000)))
+    return "prose.txt", odd_text(rng, rng.randint(0, 300)).encode("utf-8", errors="replace")
+
+
+async def test_random_spreadsheets_are_answered_and_write_nothing(client, session):
+    import random
+
+    from bot.i18n import use_language
+    from handlers.fallback import something_went_wrong
+
+    await admin(session)
+    with use_language("en"):
+        failure = something_went_wrong()
+    rng = random.Random(19)
+    before = await count(session, User)
+    for _ in range(45):  # two messages each: below the tests' throttling (100)
+        name, data = random_spreadsheet(rng)
+        await client.send(CLERK, "/import")
+        reply = await client.send_document(CLERK, name, data)
+        assert reply.texts and failure not in reply.texts, (_, name)
+        assert reply.texts[0].startswith(("🔎", "⚠️")), (name, reply.texts[0])
+    assert await count(session, User) == before
+    assert await count(session, ImportBatch) == 0
