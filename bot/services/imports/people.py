@@ -26,7 +26,7 @@ else (a group, a charge, a payment, another role or link): they stay and are cou
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -64,7 +64,12 @@ COLUMNS = (
 COLUMN_KEYS = tuple(column.key for column in COLUMNS)
 UNDO_WINDOW = timedelta(hours=24)
 INVITE_TTL = timedelta(days=30)  # printed or sent by SMS: longer than a link sent in chat
-FLUSH_EVERY = 500  # rows written between two progress steps
+FLUSH_EVERY = 500
+INVITE_KINDS = {
+    Role.STUDENT: InviteKind.STUDENT,
+    Role.PARENT: InviteKind.PARENT,
+    Role.TEACHER: InviteKind.TEACHER,
+}  # rows written between two progress steps
 
 
 class RowProblem(StrEnum):
@@ -262,7 +267,7 @@ class Directory:
         return [p for p in found if role is None or role.value in p.roles]
 
 
-def _same_words(person: Known, wanted: PersonIn) -> bool:
+def same_words(person: Known, wanted: PersonIn) -> bool:
     words = frozenset(fold(wanted.name).split())
     return words <= person.words or person.words <= words
 
@@ -277,7 +282,7 @@ def _find_student(directory: Directory, wanted: PersonIn) -> Known | list[Known]
         fits = [
             p
             for p in directory.with_phone(wanted.phone, Role.STUDENT)
-            if _same_words(p, wanted) and _dates_agree(p, wanted)
+            if same_words(p, wanted) and _dates_agree(p, wanted)
         ]
         exact = [p for p in fits if p.key == fold(wanted.name)]
         if exact or len(fits) == 1:
@@ -287,7 +292,7 @@ def _find_student(directory: Directory, wanted: PersonIn) -> Known | list[Known]
         for i in directory.by_name.get(fold(wanted.name), ())
         if Role.STUDENT.value in directory.people[i].roles
     ]
-    fits = [p for p in named if _name_fits(p, wanted)]
+    fits = [p for p in named if name_fits(p, wanted)]
     dated = [p for p in fits if wanted.birth_date and p.birth_date == wanted.birth_date]
     if len(dated) == 1:
         return dated[0]
@@ -296,7 +301,7 @@ def _find_student(directory: Directory, wanted: PersonIn) -> Known | list[Known]
     return fits or None
 
 
-def _name_fits(person: Known, wanted: PersonIn) -> bool:
+def name_fits(person: Known, wanted: PersonIn) -> bool:
     """A namesake is the row's person unless a birth date says otherwise, or another phone
     does where no birth date agrees (an empty field on either side agrees)."""
     if not _dates_agree(person, wanted):
@@ -311,7 +316,7 @@ def _find_parent(directory: Directory, wanted: PersonIn, student_id: int) -> Kno
         fits = [
             p
             for p in directory.with_phone(wanted.phone)
-            if p.id != student_id and _same_words(p, wanted)
+            if p.id != student_id and same_words(p, wanted)
         ]
         if fits:
             exact = [p for p in fits if p.key == fold(wanted.name)]
@@ -370,7 +375,7 @@ class Plan:
         return bool(self.new or self.fills or self.roles or self.links)
 
 
-def _fill(plan: Plan, person: Known, wanted: PersonIn, row: int, prefix: str) -> bool:
+def fill_empty(plan: Plan, person: Known, wanted: PersonIn, row: int, prefix: str) -> bool:
     """Empty fields filled from the row; differing ones listed. True when something fills."""
     changed = False
     if wanted.phone and person.phone != wanted.phone:
@@ -420,9 +425,9 @@ def plan(directory: Directory, parsed: Parsed, *, default_language: str) -> Plan
         else:
             student = found
             before = len(result.fills)
-            updated |= _fill(result, student, row.student, row.row, "student")
+            updated |= fill_empty(result, student, row.student, row.row, "student")
             for item in result.fills[before:]:
-                _apply_fill(directory, student, item)
+                note_fill(directory, student, item)
         if row.parent is not None:
             parent = _find_parent(directory, row.parent, student.id)
             if parent is None:
@@ -432,9 +437,9 @@ def plan(directory: Directory, parsed: Parsed, *, default_language: str) -> Plan
                 created = True
             else:
                 before = len(result.fills)
-                updated |= _fill(result, parent, row.parent, row.row, "parent")
+                updated |= fill_empty(result, parent, row.parent, row.row, "parent")
                 for item in result.fills[before:]:
-                    _apply_fill(directory, parent, item)
+                    note_fill(directory, parent, item)
                 if Role.PARENT.value not in parent.roles:
                     parent.roles.add(Role.PARENT.value)
                     result.roles.append(AddRole(parent.id, Role.PARENT))
@@ -446,25 +451,35 @@ def plan(directory: Directory, parsed: Parsed, *, default_language: str) -> Plan
         result.outcomes[row.row] = (
             Outcome.CREATE if created else Outcome.UPDATE if updated else Outcome.UNCHANGED
         )
-    result.issues.sort(key=_issue_order)
+    result.issues.sort(key=issue_order)
     return result
 
 
-def _issue_order(issue: Issue) -> tuple[int, int]:
+def issue_order(issue: Issue) -> tuple[int, int]:
     column = COLUMN_KEYS.index(issue.column) if issue.column in COLUMN_KEYS else -1
     return issue.row, column
 
 
-def _apply_fill(directory: Directory, person: Known, item: Fill) -> None:
+def note_fill(directory: Directory, person: Known, item: Fill) -> None:
     if item.field == "phone":
         directory.fill_phone(person, item.value)
     else:
         person.birth_date = item.value
 
 
-async def dry_run(session: AsyncSession, parsed: Parsed, *, default_language: str) -> Plan:
+Planner = Callable[..., Plan]  # (directory, parsed, *, default_language) → the plan
+
+
+async def dry_run(
+    session: AsyncSession,
+    parsed: Parsed,
+    *,
+    default_language: str,
+    planner: Planner | None = None,
+) -> Plan:
     """The plan, read only: nothing is written."""
-    return plan(await Directory.load(session), parsed, default_language=default_language)
+    directory = await Directory.load(session)
+    return (planner or plan)(directory, parsed, default_language=default_language)
 
 
 # --- applying -------------------------------------------------------------------------------
@@ -514,13 +529,16 @@ async def apply(
     default_language: str,
     now: datetime,
     progress: Progress | None = None,
+    kind: str = KIND,
+    planner: Planner | None = None,
 ) -> ApplyResult:
-    """Write the file in ONE transaction (see the module); nothing is left on a failure."""
+    """Write the file in ONE transaction (see the module); nothing is left on a failure.
+    `kind` and `planner`: another template's (teachers), matched by its own rules."""
     progress = progress or Progress()
     try:
-        result = await _apply(
-            session, actor_id, parsed, file_name, digest, default_language, now, progress
-        )
+        directory = await Directory.load(session)
+        the_plan = (planner or plan)(directory, parsed, default_language=default_language)
+        result = await _apply(session, actor_id, the_plan, file_name, digest, kind, now, progress)
     except BaseException:
         await session.rollback()
         raise
@@ -530,21 +548,20 @@ async def apply(
 async def _apply(
     session: AsyncSession,
     actor_id: int,
-    parsed: Parsed,
+    the_plan: Plan,
     file_name: str,
     digest: str,
-    default_language: str,
+    kind: str,
     now: datetime,
     progress: Progress,
 ) -> ApplyResult:
-    the_plan = plan(await Directory.load(session), parsed, default_language=default_language)
     counts = the_plan.counts
     if not the_plan.changes:
         await session.rollback()  # the reads' transaction
         return ApplyResult(Applied.NOTHING, counts)
     progress.total = len(the_plan.new) + len(the_plan.fills) + len(the_plan.links)
     batch = ImportBatch(
-        kind=KIND,
+        kind=kind,
         file_name=file_name[:255],
         file_hash=digest,
         counts=counts,
@@ -632,7 +649,7 @@ async def _apply(
         "import.apply",
         "import_batch",
         batch.id,
-        details={"kind": KIND, "file": file_name, "sha256": digest, "counts": counts},
+        details={"kind": kind, "file": file_name, "sha256": digest, "counts": counts},
     )
     await session.commit()
     return ApplyResult(Applied.DONE, counts, batch.id, tuple(invited))
@@ -647,12 +664,13 @@ def _invites(
     rows: list[dict[str, Any]] = []
     for person in the_plan.new:
         code = invites_service.new_code()
-        is_parent = Role.PARENT.value in person.roles
+        role = next(iter(person.roles))
+        is_parent = role == Role.PARENT.value
         child = the_plan.child_of.get(person.id) if is_parent else None
         rows.append(
             {
                 "code_hash": invites_service.hash_code(code),
-                "kind": (InviteKind.PARENT if is_parent else InviteKind.STUDENT).value,
+                "kind": INVITE_KINDS[Role(role)].value,
                 "user_id": real(person.id),
                 "student_id": real(child) if child is not None else None,
                 "created_by_id": actor_id,
@@ -664,7 +682,7 @@ def _invites(
             Invited(
                 person.name,
                 person.phone,
-                Role.PARENT if is_parent else Role.STUDENT,
+                Role(role),
                 code,
                 names.get(child) if child is not None else None,
             )
