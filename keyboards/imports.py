@@ -20,7 +20,10 @@ def _row(text: str, data: ImportCb) -> list[InlineKeyboardButton]:
 
 def import_menu() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        inline_keyboard=[_row(_("📄 Template: students and parents"), ImportCb(action="tpl"))]
+        inline_keyboard=[
+            _row(_("📄 Template: students and parents"), ImportCb(action="tpl", kind="people")),
+            _row(_("📄 Template: teachers"), ImportCb(action="tpl", kind="teachers")),
+        ]
     )
 
 

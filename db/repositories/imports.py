@@ -197,6 +197,21 @@ async def students_with_parents(session: AsyncSession) -> Sequence[Row[Any]]:
     return rows.all()
 
 
+async def teachers(session: AsyncSession) -> Sequence[Row[Any]]:
+    """(full_name, phone, language) of each live teacher, by name."""
+    rows = await session.execute(
+        select(User.full_name, User.phone, User.language)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(
+            RoleAssignment.role == "teacher",
+            User.deleted_at.is_(None),
+            User.full_name.is_not(None),
+        )
+        .order_by(User.full_name, User.id)
+    )
+    return rows.all()
+
+
 async def table_rows(session: AsyncSession, table: Any) -> Sequence[Any]:
     """Every row of a table, as mappings (the centre's JSON export)."""
     primary = list(table.primary_key.columns)

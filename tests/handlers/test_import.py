@@ -360,6 +360,8 @@ async def test_the_centre_export_imports_again_and_holds_every_table(client, ses
         ],
         ["Sardor Aliyev", None, "21.03.2012", "en", None, None],
     ]
+    teachers = load_workbook(io.BytesIO(files[xlsx_name])).worksheets[1]
+    assert [c.value for c in teachers[1]] == ["Teacher: full name *", "Teacher: phone", "Language"]
     document = json.loads(files[json_name])
     assert document["format"] == "educrm-centre"
     names = {row["full_name"] for row in document["tables"]["users"]}
@@ -508,3 +510,60 @@ async def test_random_spreadsheets_are_answered_and_write_nothing(client, sessio
         assert reply.texts[0].startswith(("🔎", "⚠️")), (name, reply.texts[0])
     assert await count(session, User) == before
     assert await count(session, ImportBatch) == 0
+
+
+TEACHER_HEADER = ["Teacher: full name", "Teacher: phone", "Language"]
+
+
+async def test_teachers_template_import_again_and_undo(client, session):
+    await admin(session)
+    parent = await make_user(
+        session, None, roles=[Role.PARENT], full_name="Vali Valiyev", consent=None
+    )
+    parent.phone = "+998935550000"
+    await session.commit()
+    menu = await client.send(CLERK, "/import")
+    assert "📄 Template: teachers" in menu.buttons()
+    reply = await client.press(CLERK, menu.callback_data("📄 Template: teachers"), menu.message_id)
+    ((name, data),) = documents(reply).items()
+    assert name == "import-teachers.xlsx"
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    assert [c.value for c in sheet[1]] == ["Teacher: full name *", "Teacher: phone", "Language"]
+
+    rows = [
+        ["Nodira Karimova", "97 765 43 21", "ru"],
+        ["Valiyev Vali", "+998 93 555 00 00", ""],  # the parent also teaches
+        ["Nodira Karimova", "97 765 43 21", "ru"],  # a duplicate
+        ["", "", ""],
+    ]
+    dry = await client.send_document(CLERK, "staff.xlsx", xlsx(TEACHER_HEADER, rows))
+    text = dry.texts[0]
+    assert "➕ New: 1" in text and "✏️ Completed (empty fields filled, links added): 1" in text
+    assert "row 4: the same as row 2" in text
+    await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
+    teachers = await session.execute(
+        select(User.full_name, User.phone, User.language)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(RoleAssignment.role == Role.TEACHER)
+        .order_by(User.id)
+    )
+    assert [tuple(row) for row in teachers] == [
+        ("Vali Valiyev", "+998935550000", "en"),
+        ("Nodira Karimova", "+998977654321", "ru"),
+    ]
+    invite = await session.scalar(select(Invite))
+    assert invite.kind == "teacher"
+    # a file sent after the people template was asked for is still told by its header
+    await client.press(
+        CLERK, menu.callback_data("📄 Template: students and parents"), menu.message_id
+    )
+    again = await client.send_document(CLERK, "staff.xlsx", xlsx(TEACHER_HEADER, rows))
+    assert "➕ New: 0" in again.texts[0] and "✅ Apply" not in again.buttons()
+
+    batch_id = await session.scalar(select(ImportBatch.id))
+    done = await client.press(CLERK, ImportCb(action="undoy", id=batch_id).pack())
+    assert "People removed: 1" in done.text
+    roles = await session.scalars(
+        select(RoleAssignment.role).where(RoleAssignment.user_id == parent.id)
+    )
+    assert list(roles) == [Role.PARENT]  # the teacher role the import added is gone

@@ -1,8 +1,8 @@
 """/export_centre (owners): the whole centre, to move it to another instance or keep it.
 
 * **XLSX**: a sheet per kind in the import templates' format, so the file imports again
-  (today the people template: one row per student and parent, a student without a parent
-  once; phones in the international format, birth dates as DD.MM.YYYY).
+  (students and parents: one row per student and parent, a student without a parent once;
+  teachers: one row each; phones in the international format, birth dates as DD.MM.YYYY).
 * **JSON** for a machine: `{"format": "educrm-centre", "version": 1, "generated_at",
   "tables": {table: [row, …]}}` with every table's rows (times ISO 8601 UTC, dates ISO 8601,
   money integers). What would open an account is left out: the invitation codes' hashes.
@@ -31,6 +31,7 @@ LEFT_OUT = {"invites": {"code_hash"}}
 @dataclass(frozen=True, slots=True)
 class CentreExport:
     people: list[list[Any]]  # rows in the people template's column order
+    teachers: list[list[Any]]  # rows in the teachers template's column order
     tables: dict[str, list[dict[str, Any]]]
     generated_at: datetime
 
@@ -72,6 +73,10 @@ async def collect(session: AsyncSession, actor_id: int, now: datetime) -> Centre
             for row in await repo.table_rows(session, table)
         ]
     people = await people_rows(session)
+    teachers = [
+        [row.full_name, format_phone(row.phone) if row.phone else None, row.language]
+        for row in await repo.teachers(session)
+    ]
     await audit.record(
         session,
         actor_id,
@@ -79,7 +84,7 @@ async def collect(session: AsyncSession, actor_id: int, now: datetime) -> Centre
         details={"tables": len(tables), "rows": sum(len(rows) for rows in tables.values())},
     )
     await session.commit()
-    return CentreExport(people, tables, now)
+    return CentreExport(people, teachers, tables, now)
 
 
 def centre_json(export: CentreExport) -> bytes:

@@ -17,7 +17,7 @@ The first row that is not blank is the header. Cells keep their types (an XLSX d
 import csv
 import io
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -56,9 +56,14 @@ class Table:
     format: str  # "xlsx" or "csv"
 
 
-def read_table(data: bytes, *, rows_max: int = ROWS_MAX) -> Table:
+Chooser = Callable[[Sequence[Any]], bool]  # a sheet's header row → is it the one wanted
+
+
+def read_table(data: bytes, *, rows_max: int = ROWS_MAX, choose: Chooser | None = None) -> Table:
     """The table in `data` (XLSX or CSV, told by the content, not the name); raises
-    `Unreadable`. Blocking: call it in a worker thread."""
+    `Unreadable`. A workbook of several sheets (the centre's export) gives the first sheet
+    whose header `choose` takes (else its first sheet). Blocking: call it in a worker
+    thread."""
     if len(data) > FILE_MAX_BYTES:
         raise Unreadable(ReadProblem.TOO_BIG)
     if not data.strip():
@@ -66,7 +71,7 @@ def read_table(data: bytes, *, rows_max: int = ROWS_MAX) -> Table:
     if data.startswith(_OLE_MAGIC):
         raise Unreadable(ReadProblem.OLD_EXCEL)
     if data.startswith(_ZIP_MAGIC):
-        raw_rows, form = _xlsx_rows(data, rows_max), "xlsx"
+        raw_rows, form = _xlsx_rows(data, rows_max, choose), "xlsx"
     else:
         raw_rows, form = _csv_rows(data, rows_max), "csv"
     return _table(raw_rows, rows_max, form)
@@ -105,7 +110,14 @@ def _table(raw_rows: Iterable[Sequence[Any]], rows_max: int, form: str) -> Table
 # --- XLSX -----------------------------------------------------------------------------------
 
 
-def _xlsx_rows(data: bytes, rows_max: int) -> list[tuple[Any, ...]]:
+def _header_of(sheet: Any) -> tuple[Any, ...]:
+    for row in sheet.iter_rows(values_only=True, max_col=COLUMNS_MAX, max_row=50):
+        if not all(_blank(cell) for cell in row):
+            return tuple(row)
+    return ()
+
+
+def _xlsx_rows(data: bytes, rows_max: int, choose: Chooser | None) -> list[tuple[Any, ...]]:
     from openpyxl import load_workbook  # a second or so to import: only when a file comes
 
     try:
@@ -123,6 +135,12 @@ def _xlsx_rows(data: bytes, rows_max: int) -> list[tuple[Any, ...]]:
         raise Unreadable(ReadProblem.NOT_SPREADSHEET) from None
     try:
         sheet = book.worksheets[0]
+        if choose is not None and len(book.worksheets) > 1:
+            try:
+                wanted = [ws for ws in book.worksheets if choose(_header_of(ws))]
+            except Exception:
+                raise Unreadable(ReadProblem.NOT_SPREADSHEET) from None
+            sheet = wanted[0] if wanted else sheet
         declared = sheet.max_row  # from the sheet's <dimension>, when it has one
         if declared is not None and declared > rows_max + 1_000:
             # a header and blank rows may come first: only a size far past the cap refuses

@@ -31,13 +31,14 @@ from bot.i18n import _
 from bot.services import imports as imports_service
 from bot.services import invites as invites_service
 from bot.services.access import Actor
-from bot.services.imports import people, sheets
+from bot.services.imports import KINDS, ImportKind, people, sheets
 from bot.services.imports.people import Applied, BatchInfo, Parsed, Plan, Progress, Undo
 from bot.services.imports.reading import FILE_MAX_BYTES, ReadProblem, Unreadable
 from bot.telegram import edit_or_send
 from bot.wording import cancelled_text, stale_button_text
 from db.base import utcnow
 from handlers.admin.imports import centre, texts
+from handlers.admin.imports.templates import template_bytes
 from handlers.registry import Registry
 from keyboards.imports import (
     ImportCb,
@@ -48,7 +49,6 @@ from keyboards.imports import (
 )
 
 PROGRESS_SECONDS = 3.0  # how often the progress line is edited while a file is applied
-TEMPLATE_NAME = "import-people.xlsx"
 
 on = Registry(ImportCb, flags=USERS)
 
@@ -68,41 +68,27 @@ async def import_command(message: Message, state: FSMContext) -> None:
     await message.answer(texts.menu_text(), reply_markup=import_menu())
 
 
-def template_bytes() -> bytes:
-    """The people template in the reader's language (words here, drawn in a thread)."""
-    return sheets.workbook(
-        [
-            sheets.Table(
-                title=texts.people_title(),
-                header=texts.template_header(),
-                rows=[],
-                widths=[column.width for column in people.COLUMNS],
-                choices={people.COLUMN_KEYS.index("language"): ["uz", "ru", "en"]},
-                text_columns=[
-                    people.COLUMN_KEYS.index(key)
-                    for key in ("student_phone", "birth_date", "parent_phone")
-                ],
-                example=texts.template_example(),
-            )
-        ],
-        texts.instructions(),
-    )
-
-
-@on.button("tpl")
+@on.button("tpl", where=F.kind.in_(KINDS))
 async def template_pressed(
-    callback: CallbackQuery, bot: Bot, actor: Actor, state: FSMContext, session: AsyncSession
+    callback: CallbackQuery,
+    callback_data: ImportCb,
+    bot: Bot,
+    actor: Actor,
+    state: FSMContext,
+    session: AsyncSession,
 ) -> None:
     await session.rollback()  # nothing read stays open across Telegram
     await callback.answer()
+    kind = callback_data.kind
     await state.set_state(ImportFlow.waiting)
+    await state.set_data({"kind": kind})  # the kind a file sent next is read as first
     await bot.send_chat_action(actor.telegram_id, ChatAction.UPLOAD_DOCUMENT)
     # a worker thread runs with a copy of this task's context: the admin's language
-    data = await asyncio.to_thread(template_bytes)
+    data = await asyncio.to_thread(template_bytes, kind)
     await bot.send_document(
         actor.telegram_id,
-        BufferedInputFile(data, TEMPLATE_NAME),
-        caption=texts.template_caption(),
+        BufferedInputFile(data, f"import-{kind}.xlsx"),
+        caption=texts.template_caption(kind),
     )
 
 
@@ -121,10 +107,11 @@ async def _refuse(
     await message.answer(text)
 
 
-async def _read(data: bytes, settings: Settings) -> Parsed:
+async def _read(data: bytes, kind: str, settings: Settings) -> tuple[ImportKind, Parsed]:
     return await asyncio.to_thread(
-        imports_service.read_people,
+        imports_service.read_any,
         data,
+        kind,
         texts.header_titles(),
         region=settings.centre.phone_region,
         today=today(settings),
@@ -151,8 +138,9 @@ async def file_received(
     if data is None:
         await message.answer(texts.download_failed_text())
         return
+    preferred = (await state.get_data()).get("kind", people.KIND)
     try:
-        parsed = await _read(data, settings)
+        kind, parsed = await _read(data, preferred, settings)
     except Unreadable as refused:
         text = texts.read_problem_text(refused.problem)
         await _refuse(message, session, actor, name, refused.problem.value, text)
@@ -162,13 +150,13 @@ async def file_received(
         await _refuse(message, session, actor, name, "missing_columns", text)
         return
     the_plan = await people.dry_run(
-        session, parsed, default_language=settings.centre.default_language
+        session, parsed, default_language=settings.centre.default_language, planner=kind.planner
     )
     await session.rollback()  # the dry run wrote nothing; nothing stays open across Telegram
     await state.set_state(ImportFlow.waiting)
     await state.set_data(
         {
-            "kind": people.KIND,
+            "kind": kind.key,
             "file_id": document.file_id,
             "file_name": name,
             "sha256": people.file_hash(data),
@@ -250,7 +238,7 @@ async def apply_pressed(
         await edit_or_send(callback, texts.changed_file_text(), None)
         return
     try:
-        parsed = await _read(data, settings)
+        kind, parsed = await _read(data, facts["kind"], settings)
     except (Unreadable, imports_service.MissingColumns):
         await edit_or_send(callback, texts.changed_file_text(), None)
         return
@@ -269,6 +257,8 @@ async def apply_pressed(
             default_language=settings.centre.default_language,
             now=utcnow(),
             progress=progress,
+            kind=kind.key,
+            planner=kind.planner,
         )
     except Exception:
         logger.exception("the import of {} failed; nothing was written", name)

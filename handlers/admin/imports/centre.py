@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.filters.access import OWNER_ONLY
 from bot.services.access import Actor
 from bot.services.imports import export as export_service
-from bot.services.imports import people, sheets
+from bot.services.imports import people, sheets, teachers
 from db.base import utcnow
 from handlers.admin.imports import texts
+from handlers.admin.imports.templates import template_table
 from handlers.registry import Registry
 
 TELEGRAM_UPLOAD_LIMIT = 50 * 1024 * 1024  # bytes a bot may send as a document
@@ -21,28 +22,23 @@ TELEGRAM_UPLOAD_LIMIT = 50 * 1024 * 1024  # bytes a bot may send as a document
 on = Registry(flags=OWNER_ONLY)
 
 
-def people_sheet(rows: list[list[object]]) -> sheets.Table:
-    return sheets.Table(
-        title=texts.people_title(),
-        header=texts.template_header(),
-        rows=rows,
-        widths=[column.width for column in people.COLUMNS],
-        choices={people.COLUMN_KEYS.index("language"): ["uz", "ru", "en"]},
-        text_columns=[
-            people.COLUMN_KEYS.index(key) for key in ("student_phone", "birth_date", "parent_phone")
-        ],
-    )
-
-
 @on.command("export_centre")
 async def export_centre(message: Message, bot: Bot, session: AsyncSession, actor: Actor) -> None:
     export = await export_service.collect(session, actor.user_id, utcnow())
     await bot.send_chat_action(actor.telegram_id, ChatAction.UPLOAD_DOCUMENT)
     rows = sum(len(table) for table in export.tables.values())
-    await message.answer(texts.export_summary(len(export.people), len(export.tables), rows))
+    summary = texts.export_summary(
+        len(export.people), len(export.teachers), len(export.tables), rows
+    )
+    await message.answer(summary)
     stamp = export.generated_at.strftime("%Y%m%d-%H%M")
     workbook = await asyncio.to_thread(
-        sheets.workbook, [people_sheet(export.people)], texts.instructions()
+        sheets.workbook,
+        [
+            template_table(people.KIND, export.people),
+            template_table(teachers.KIND, export.teachers),
+        ],
+        texts.instructions(),
     )
     await bot.send_document(
         actor.telegram_id,

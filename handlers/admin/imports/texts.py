@@ -5,7 +5,7 @@ from html import escape
 
 from bot.config import LANGUAGES
 from bot.i18n import _, ngettext, translate_to
-from bot.services.imports import people
+from bot.services.imports import KINDS, people, teachers
 from bot.services.imports.people import ApplyResult, Issue, Plan, RowProblem, Undo, UndoResult
 from bot.services.imports.reading import FILE_MAX_BYTES, ROWS_MAX, ReadProblem
 
@@ -24,6 +24,8 @@ COLUMN_TITLES = {
     "language": N_("Language"),
     "parent_name": N_("Parent: full name"),
     "parent_phone": N_("Parent: phone"),
+    "teacher_name": N_("Teacher: full name"),
+    "teacher_phone": N_("Teacher: phone"),
 }
 
 
@@ -39,11 +41,14 @@ def header_titles() -> dict[str, list[str]]:
     }
 
 
-def template_header() -> list[str]:
-    return [column_title(c.key) + (" *" if c.required else "") for c in people.COLUMNS]
+def template_header(kind: str = people.KIND) -> list[str]:
+    columns = KINDS[kind].columns
+    return [column_title(c.key) + (" *" if c.required else "") for c in columns]
 
 
-def template_example() -> list[str]:
+def template_example(kind: str = people.KIND) -> list[str]:
+    if kind == teachers.KIND:
+        return [_("Nodira Karimova"), "+998 97 765 43 21", "ru"]
     return [
         _("Ali Valiyev"),
         "+998 90 123 45 67",
@@ -54,7 +59,26 @@ def template_example() -> list[str]:
     ]
 
 
-def instructions() -> tuple[str, list[str]]:
+def instructions(kind: str = people.KIND) -> tuple[str, list[str]]:
+    if kind == teachers.KIND:
+        return _("Instructions"), [
+            _("How to fill in this template"),
+            _("One row a teacher. * marks what must be filled in: the teacher's full name."),
+            _(
+                "Phones: +998 90 123 45 67, 998901234567 or 90 123 45 67 (spaces and dashes "
+                "are fine)."
+            ),
+            _("Language: uz, ru or en (pick it from the list)."),
+            _("The grey row is an example: replace it or delete it."),
+            _(
+                "People already at the centre are found by phone, then by name: they become "
+                "teachers, only their empty fields are filled, nothing is overwritten."
+            ),
+            _(
+                "Send the file back to the bot as a document (XLSX or CSV). Nothing is "
+                "written before you press ✅ Apply."
+            ),
+        ]
     return _("Instructions"), [
         _("How to fill in this template"),
         _(
@@ -100,7 +124,9 @@ def menu_text() -> str:
     )
 
 
-def template_caption() -> str:
+def template_caption(kind: str = people.KIND) -> str:
+    if kind == teachers.KIND:
+        return _("📄 Teachers: fill it in and send it back here as a document.")
     return _("📄 Students and parents: fill it in and send it back here as a document.")
 
 
@@ -260,7 +286,8 @@ def invites_header() -> list[str]:
 
 
 def role_word(role: str) -> str:
-    return _("student") if role == "student" else _("parent")
+    words = {"student": _("student"), "parent": _("parent"), "teacher": _("teacher")}
+    return words[role]
 
 
 def invites_title() -> str:
@@ -273,6 +300,10 @@ def problems_title() -> str:
 
 def people_title() -> str:
     return _("Students and parents")
+
+
+def kind_title(kind: str) -> str:
+    return _("Teachers") if kind == teachers.KIND else people_title()
 
 
 def undo_question(file_name: str) -> str:
@@ -318,11 +349,12 @@ def export_too_big_text() -> str:
     return _("⚠️ The JSON is larger than Telegram lets a bot send (50 MB). Use /backup instead.")
 
 
-def export_summary(people_rows: int, tables: int, rows: int) -> str:
+def export_summary(people_rows: int, teachers: int, tables: int, rows: int) -> str:
     return "\n".join(
         [
             _("📦 <b>The whole centre</b>"),
             _("Students and parents rows: {count}").format(count=people_rows),
+            _("Teachers: {count}").format(count=teachers),
             _("Tables: {tables}, rows: {rows}").format(tables=tables, rows=rows),
         ]
     )
