@@ -567,3 +567,20 @@ async def test_teachers_template_import_again_and_undo(client, session):
         select(RoleAssignment.role).where(RoleAssignment.user_id == parent.id)
     )
     assert list(roles) == [Role.PARENT]  # the teacher role the import added is gone
+
+
+async def test_problem_cells_are_quoted_short_and_written_back_as_text(client, session):
+    await admin(session)
+    rows = [['=HYPERLINK("http://evil")', "1", "x" * 5000, "", "", ""]]
+    reply = await dry_run(client, CLERK, "evil.csv", _csv(EN_HEADER, rows))
+    assert len(reply.texts[0]) < 4096 and "x" * 41 not in reply.texts[0]
+    assert "«" + "x" * 40 + "…»" in reply.texts[0]
+    ((_name, data),) = documents(reply).items()
+    cell = load_workbook(io.BytesIO(data)).worksheets[0]["B2"]
+    assert cell.value == '=HYPERLINK("http://evil")' and cell.data_type == "s"
+
+
+def _csv(header, rows) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows([header, *rows])
+    return out.getvalue().encode()

@@ -13,6 +13,7 @@ from io import BytesIO
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -37,18 +38,36 @@ class Table:
     marked_column: int | None = None  # a column filled in orange (the problem)
 
 
+def _safe(value: Any) -> Any:
+    """Text as text: control characters (which XLSX cannot hold) dropped."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
+
+
+def _append(sheet: Any, values: Sequence[Any], number: int) -> None:
+    """A row whose text stays text: a cell typed `=…` (in a file sent to the bot) is written
+    as the string it is, never as a formula Excel would run."""
+    row = [_safe(value) for value in values]
+    sheet.append(row)
+    formulas = [i for i, v in enumerate(row, 1) if isinstance(v, str) and v.startswith("=")]
+    for column in formulas:
+        sheet.cell(row=number, column=column).data_type = "s"
+
+
 def _write(sheet: Any, table: Table) -> None:
-    sheet.append(list(table.header))
+    _append(sheet, list(table.header), 1)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
     sheet.freeze_panes = "A2"
     if table.example is not None:
-        sheet.append(list(table.example))
+        _append(sheet, list(table.example), 2)
         for cell in sheet[2]:
             cell.font = EXAMPLE_FONT
-    for row in table.rows:
-        sheet.append(list(row))
+    first = 3 if table.example is not None else 2
+    for number, row in enumerate(table.rows, start=first):
+        _append(sheet, list(row), number)
     for index, width in enumerate(table.widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     last = max(VALIDATED_ROWS, sheet.max_row)
@@ -80,8 +99,8 @@ def workbook(
         title, lines = instructions
         sheet = book.create_sheet(sheet_title(title))
         sheet.column_dimensions["A"].width = 110
-        for line in lines:
-            sheet.append([line])
+        for number, line in enumerate(lines, start=1):
+            _append(sheet, [line], number)
             sheet.cell(sheet.max_row, 1).alignment = Alignment(wrap_text=True)
         sheet["A1"].font = Font(bold=True)
     out = BytesIO()

@@ -10,6 +10,7 @@ from bot.services.imports.people import ApplyResult, Issue, Plan, RowProblem, Un
 from bot.services.imports.reading import FILE_MAX_BYTES, ROWS_MAX, ReadProblem
 
 ISSUES_SHOWN = 15  # problems listed in the message; all of them are in the file
+VALUE_SHOWN = 40  # characters of a bad cell quoted in the message (the file has it whole)
 
 
 def N_(message: str) -> str:  # a msgid marked for pybabel (the Makefile extracts -k N_)
@@ -203,7 +204,8 @@ def issue_line(issue: Issue) -> str:
     if issue.column is not None:
         where += ", " + column_title(issue.column)
     mark = "ℹ️" if not issue.skips else "⚠️"
-    value = f" «{escape(issue.value)}»" if issue.value and issue.skips else ""
+    shown = issue.value if len(issue.value) <= VALUE_SHOWN else issue.value[:VALUE_SHOWN] + "…"
+    value = f" «{escape(shown)}»" if issue.value and issue.skips else ""
     return f"{mark} {escape(where)}:{value} {escape(reason(issue))}"
 
 
