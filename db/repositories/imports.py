@@ -56,9 +56,13 @@ async def applied_batch(session: AsyncSession, file_hash: str, kind: str) -> Imp
     )
 
 
-async def items(session: AsyncSession, batch_id: int) -> Sequence[ImportItem]:
-    rows = await session.scalars(
-        select(ImportItem).where(ImportItem.batch_id == batch_id).order_by(ImportItem.id)
+async def items(session: AsyncSession, batch_id: int) -> Sequence[Row[Any]]:
+    """(object_type, object_id, field, value) of a batch's items: plain rows (tens of
+    thousands of ORM objects would hold the event loop up)."""
+    rows = await session.execute(
+        select(ImportItem.object_type, ImportItem.object_id, ImportItem.field, ImportItem.value)
+        .where(ImportItem.batch_id == batch_id)
+        .order_by(ImportItem.id)
     )
     return rows.all()
 
@@ -73,6 +77,15 @@ async def users(session: AsyncSession, ids: Iterable[int]) -> list[User]:
     found: list[User] = []
     for chunk in _chunks(ids):
         found.extend((await session.scalars(select(User).where(User.id.in_(chunk)))).all())
+    return found
+
+
+async def telegram_ids(session: AsyncSession, ids: Iterable[int]) -> dict[int, int | None]:
+    """Of these people, those still there, with their Telegram id (None: not bound)."""
+    found: dict[int, int | None] = {}
+    for chunk in _chunks(ids):
+        rows = await session.execute(select(User.id, User.telegram_id).where(User.id.in_(chunk)))
+        found.update((row.id, row.telegram_id) for row in rows)
     return found
 
 

@@ -25,6 +25,7 @@ what it filled, except a person who has since been bound to Telegram or given an
 else (a group, a charge, a payment, another role or link): they stay and are counted.
 """
 
+import asyncio
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -229,14 +230,22 @@ class Directory:
 
     @classmethod
     async def load(cls, session: AsyncSession) -> "Directory":
+        people = await repo.live_people(session)
+        roles = await repo.all_roles(session)
+        links = await repo.all_links(session)
+        # indexing a centre of thousands: in a worker thread, the bot answers meanwhile
+        return await asyncio.to_thread(cls.of, people, roles, links)
+
+    @classmethod
+    def of(cls, people: Sequence[Any], roles: Sequence[Any], links: Sequence[Any]) -> "Directory":
         directory = cls()
-        for row in await repo.live_people(session):
+        for row in people:
             if row.full_name:
                 directory.add(Known(row.id, row.full_name, row.phone, row.birth_date, row.language))
-        for row in await repo.all_roles(session):
+        for row in roles:
             if row.user_id in directory.people:
                 directory.people[row.user_id].roles.add(row.role)
-        for row in await repo.all_links(session):
+        for row in links:
             directory.link(row.parent_id, row.student_id)
         return directory
 
@@ -479,7 +488,10 @@ async def dry_run(
 ) -> Plan:
     """The plan, read only: nothing is written."""
     directory = await Directory.load(session)
-    return (planner or plan)(directory, parsed, default_language=default_language)
+    # matching thousands of rows takes a while: in a worker thread, the bot answers meanwhile
+    return await asyncio.to_thread(
+        planner or plan, directory, parsed, default_language=default_language
+    )
 
 
 # --- applying -------------------------------------------------------------------------------
@@ -537,7 +549,9 @@ async def apply(
     progress = progress or Progress()
     try:
         directory = await Directory.load(session)
-        the_plan = (planner or plan)(directory, parsed, default_language=default_language)
+        the_plan = await asyncio.to_thread(
+            planner or plan, directory, parsed, default_language=default_language
+        )
         result = await _apply(session, actor_id, the_plan, file_name, digest, kind, now, progress)
     except BaseException:
         await session.rollback()
@@ -732,16 +746,16 @@ async def undo(session: AsyncSession, actor_id: int, batch_id: int, now: datetim
         return UndoResult(Undo.ALREADY, file_name=batch.file_name)
     if now - batch.applied_at > UNDO_WINDOW:
         return UndoResult(Undo.TOO_LATE, file_name=batch.file_name)
-    by_type: dict[str, list[ImportItem]] = {}
+    by_type: dict[str, list[Any]] = {}
     for item in await repo.items(session, batch.id):
         by_type.setdefault(item.object_type, []).append(item)
     created = [i.object_id for i in by_type.get("user", ()) if i.field is None]
     fills = [i for i in by_type.get("user", ()) if i.field is not None]
     role_ids = {i.object_id for i in by_type.get("role", ())}
     link_ids = {i.object_id for i in by_type.get("link", ())}
-    people = {u.id: u for u in await repo.users(session, created)}
+    people = await repo.telegram_ids(session, created)  # id → Telegram id (None: unbound)
     busy = await repo.with_records(session, people, batch.id)
-    kept = {i for i, u in people.items() if u.telegram_id is not None or i in busy}
+    kept = {i for i, bound in people.items() if bound is not None or i in busy}
     removable = [i for i in people if i not in kept]
 
     await repo.delete_rows(
