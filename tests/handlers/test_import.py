@@ -231,6 +231,10 @@ async def test_undo_is_refused_after_24_hours(client, session):
     reply = await client.press(CLERK, ImportCb(action="undoy", id=batch.id).pack())
     assert "24 hours only" in reply.text
     assert await count(session, User, User.full_name == "Ali Valiyev") == 1
+    refused = await session.scalar(
+        select(AuditEntry).where(AuditEntry.outcome == AuditOutcome.FAILED)
+    )
+    assert (refused.action, refused.details["reason"]) == ("import.undo", "too_late")
 
 
 async def test_a_csv_in_windows_1251_with_semicolons_and_russian_headers(client, session):
@@ -307,6 +311,7 @@ async def test_apply_with_a_file_changed_since_the_dry_run_writes_nothing(client
     reply = await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
     assert "out of date" in reply.text
     assert await count(session, User) == 1
+    assert await count(session, AuditEntry, AuditEntry.action == "import.refused") == 1
 
 
 async def test_a_failure_during_apply_leaves_nothing_written(client, session, monkeypatch):

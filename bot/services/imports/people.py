@@ -42,6 +42,7 @@ from bot.services.imports.columns import ColumnSpec, HeaderMap
 from bot.services.imports.reading import Table
 from bot.services.people import fold
 from db.models import (
+    AuditOutcome,
     ImportBatch,
     ImportItem,
     Invite,
@@ -742,10 +743,23 @@ async def undo(session: AsyncSession, actor_id: int, batch_id: int, now: datetim
     batch = await session.get(ImportBatch, batch_id)
     if batch is None:
         return UndoResult(Undo.MISSING)
+    refused = None
     if batch.undone_at is not None:
-        return UndoResult(Undo.ALREADY, file_name=batch.file_name)
-    if now - batch.applied_at > UNDO_WINDOW:
-        return UndoResult(Undo.TOO_LATE, file_name=batch.file_name)
+        refused = Undo.ALREADY
+    elif now - batch.applied_at > UNDO_WINDOW:
+        refused = Undo.TOO_LATE
+    if refused is not None:
+        await audit.record(
+            session,
+            actor_id,
+            "import.undo",
+            "import_batch",
+            batch.id,
+            outcome=AuditOutcome.FAILED,
+            details={"file": batch.file_name, "reason": refused.value},
+        )
+        await session.commit()
+        return UndoResult(refused, file_name=batch.file_name)
     by_type: dict[str, list[Any]] = {}
     for item in await repo.items(session, batch.id):
         by_type.setdefault(item.object_type, []).append(item)

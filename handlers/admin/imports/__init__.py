@@ -235,11 +235,13 @@ async def apply_pressed(
     name = facts["file_name"]
     data = await _download(bot, facts["file_id"])
     if data is None or people.file_hash(data) != facts["sha256"]:
+        await imports_service.record_refusal(session, actor.user_id, name, "changed")
         await edit_or_send(callback, texts.changed_file_text(), None)
         return
     try:
         kind, parsed = await _read(data, facts["kind"], settings)
     except (Unreadable, imports_service.MissingColumns):
+        await imports_service.record_refusal(session, actor.user_id, name, "changed")
         await edit_or_send(callback, texts.changed_file_text(), None)
         return
     progress = Progress()
