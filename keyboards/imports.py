@@ -18,12 +18,15 @@ def _row(text: str, data: ImportCb) -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(text=text, callback_data=data.pack())]
 
 
-def import_menu() -> InlineKeyboardMarkup:
+def import_menu(kinds: list[str]) -> InlineKeyboardMarkup:
+    """A template button per kind the admin may import."""
+    labels = {
+        "people": _("📄 Template: students and parents"),
+        "teachers": _("📄 Template: teachers"),
+        "courses": _("📄 Template: courses"),
+    }
     return InlineKeyboardMarkup(
-        inline_keyboard=[
-            _row(_("📄 Template: students and parents"), ImportCb(action="tpl", kind="people")),
-            _row(_("📄 Template: teachers"), ImportCb(action="tpl", kind="teachers")),
-        ]
+        inline_keyboard=[_row(labels[kind], ImportCb(action="tpl", kind=kind)) for kind in kinds]
     )
 
 

@@ -9,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
     Charge,
+    Course,
     Enrolment,
+    Group,
     ImportBatch,
     ImportItem,
     Invite,
@@ -258,3 +260,20 @@ async def insert_returning_ids(
 async def insert_rows(session: AsyncSession, model: Any, rows: Sequence[dict[str, Any]]) -> None:
     for start in range(0, len(rows), CHUNK * 4):
         await session.execute(insert(model), list(rows[start : start + CHUNK * 4]))
+
+
+async def all_courses(session: AsyncSession) -> Sequence[Row[Any]]:
+    """(id, name, monthly_price, description) of every course."""
+    rows = await session.execute(
+        select(Course.id, Course.name, Course.monthly_price, Course.description).order_by(Course.id)
+    )
+    return rows.all()
+
+
+async def courses_in_use(session: AsyncSession, ids: Iterable[int]) -> set[int]:
+    """Of these courses, those a group belongs to."""
+    found: set[int] = set()
+    for chunk in _chunks(ids):
+        rows = await session.scalars(select(Group.course_id).where(Group.course_id.in_(chunk)))
+        found.update(rows)
+    return found

@@ -589,3 +589,63 @@ def _csv(header, rows) -> bytes:
     out = io.StringIO()
     csv.writer(out).writerows([header, *rows])
     return out.getvalue().encode()
+
+
+COURSE_HEADER = ["Course: name", "Monthly price, soʻm", "Description"]
+
+
+async def test_courses_need_academic_and_import_again_and_undo(client, session):
+    from db.models import Course
+    from tests.factories import make_course
+
+    await admin(session, permissions=(Permission.ACADEMIC,))
+    await make_course(session, "General English", monthly_price=1_000_000)
+    menu = await client.send(CLERK, "/import")
+    assert menu.buttons() == ["📄 Template: courses"]  # users' templates are not offered
+    reply = await client.press(CLERK, menu.callback_data("📄 Template: courses"), menu.message_id)
+    ((_name, data),) = documents(reply).items()
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    assert [c.value for c in sheet[1]] == ["Course: name *", "Monthly price, soʻm *", "Description"]
+
+    rows = [
+        ["IELTS 7+", "1 500 000", "Four skills"],
+        ["general  english", 1250000, "Speaking"],  # known: the description fills, price kept
+        ["Maths", "a lot", ""],
+        ["IELTS 7+", "1 500 000", "Four skills"],
+    ]
+    dry = await client.send_document(CLERK, "courses.xlsx", xlsx(COURSE_HEADER, rows))
+    text = dry.texts[0]
+    assert "➕ New: 1" in text and "✏️ Completed (empty fields filled, links added): 1" in text
+    assert "row 3, Monthly price, soʻm: the centre has «1000000»: kept" in text
+    assert "row 4, Monthly price, soʻm: «a lot» not an amount" in text
+    assert "row 5: the same as row 2" in text
+    applied = await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
+    assert "Imported" in applied.text and not applied.of(SendDocument)  # nobody to invite
+    found = await session.execute(
+        select(Course.name, Course.monthly_price, Course.description).order_by(Course.id)
+    )
+    assert [tuple(row) for row in found] == [
+        ("General English", 1_000_000, "Speaking"),
+        ("IELTS 7+", 1_500_000, "Four skills"),
+    ]
+    people_file = await dry_run(client, CLERK, "people.xlsx", xlsx(EN_HEADER, PEOPLE))
+    assert "The header has no column" in people_file.text  # not theirs to import
+
+    batch_id = await session.scalar(select(ImportBatch.id))
+    done = await client.press(CLERK, ImportCb(action="undoy", id=batch_id).pack())
+    assert "Courses removed: 1" in done.text and "Fields emptied: 1" in done.text
+    session.expire_all()
+    found = await session.execute(select(Course.name, Course.description).order_by(Course.id))
+    assert [tuple(row) for row in found] == [("General English", None)]
+
+
+async def test_a_people_batch_cannot_be_undone_without_users(client, session):
+    await admin(session, permissions=(Permission.USERS, Permission.ACADEMIC))
+    dry = await dry_run(client, CLERK, "centre.xlsx", xlsx(EN_HEADER, PEOPLE[:1]))
+    await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
+    other = await admin(session, CASHIER, permissions=(Permission.ACADEMIC,))
+    del other
+    batch_id = await session.scalar(select(ImportBatch.id))
+    reply = await client.press(CASHIER, ImportCb(action="undoy", id=batch_id).pack())
+    assert reply.answers[-1].text == NO_ACCESS
+    assert await count(session, User, User.full_name == "Ali Valiyev") == 1

@@ -5,7 +5,7 @@
 spreadsheets. This module is what the handlers call around them.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
-from bot.services.imports import people, teachers
+from bot.services.imports import courses, people, teachers
 from bot.services.imports.columns import ColumnSpec, map_header
 from bot.services.imports.reading import read_table
-from db.models import AuditOutcome
+from db.models import AuditOutcome, Permission
 
 
 class MissingColumns(ValueError):
@@ -27,22 +27,66 @@ class MissingColumns(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ImportKind:
-    """One template: its columns, how its rows are read and how they are matched."""
+    """One template: its columns, the permission it needs, how its rows are read, dry run
+    and applied."""
 
     key: str
     columns: Sequence[ColumnSpec]
+    permission: Permission
     parse: Callable[..., people.Parsed]
-    planner: people.Planner
+    dry_run: Callable[..., Awaitable[Any]]  # (session, parsed, default_language) → a plan
+    apply: Callable[..., Awaitable[people.ApplyResult]]
 
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(column.key for column in self.columns)
 
 
+def _people_kind(key: str, columns: Sequence[ColumnSpec], parse: Any, planner: Any) -> ImportKind:
+    async def dry_run(session: AsyncSession, parsed: people.Parsed, default_language: str) -> Any:
+        return await people.dry_run(
+            session, parsed, default_language=default_language, planner=planner
+        )
+
+    async def apply(
+        session: AsyncSession, actor_id: int, parsed: people.Parsed, **facts: Any
+    ) -> Any:
+        return await people.apply(session, actor_id, parsed, kind=key, planner=planner, **facts)
+
+    return ImportKind(key, columns, Permission.USERS, parse, dry_run, apply)
+
+
+async def _courses_dry_run(
+    session: AsyncSession, parsed: people.Parsed, default_language: str
+) -> Any:
+    del default_language
+    return await courses.dry_run(session, parsed)
+
+
+async def _courses_apply(
+    session: AsyncSession, actor_id: int, parsed: people.Parsed, **facts: Any
+) -> people.ApplyResult:
+    facts.pop("default_language", None)
+    return await courses.apply(session, actor_id, parsed, **facts)
+
+
 KINDS = {
-    people.KIND: ImportKind(people.KIND, people.COLUMNS, people.parse, people.plan),
-    teachers.KIND: ImportKind(teachers.KIND, teachers.COLUMNS, teachers.parse, teachers.plan),
+    people.KIND: _people_kind(people.KIND, people.COLUMNS, people.parse, people.plan),
+    teachers.KIND: _people_kind(teachers.KIND, teachers.COLUMNS, teachers.parse, teachers.plan),
+    courses.KIND: ImportKind(
+        courses.KIND,
+        courses.COLUMNS,
+        Permission.ACADEMIC,
+        courses.parse,
+        _courses_dry_run,
+        _courses_apply,
+    ),
 }
+
+
+def allowed_kinds(can: Callable[[Permission], bool]) -> list[str]:
+    """The kinds someone may import (`can`: the actor's permission check)."""
+    return [key for key, kind in KINDS.items() if can(kind.permission)]
 
 
 def read_file(
@@ -74,12 +118,15 @@ def read_any(
     *,
     region: str,
     today: date,
+    kinds: Sequence[str] | None = None,
 ) -> tuple[ImportKind, people.Parsed]:
-    """A filled template of any kind, told by its header: the `preferred` kind (the template
-    last asked for) first, then the others; of a workbook of several sheets, the preferred
-    kind's sheet. Raises `Unreadable` or `MissingColumns` (the preferred kind's)."""
-    first = KINDS.get(preferred, KINDS[people.KIND])
-    order = [first, *(kind for kind in KINDS.values() if kind is not first)]
+    """A filled template of any kind (of `kinds`: those the sender may import), told by its
+    header: the `preferred` kind (the template last asked for) first, then the others; of a
+    workbook of several sheets, the preferred kind's sheet. Raises `Unreadable` or
+    `MissingColumns` (the preferred kind's)."""
+    usable = [KINDS[key] for key in (kinds if kinds is not None else list(KINDS))]
+    first = KINDS[preferred] if preferred in KINDS and KINDS[preferred] in usable else usable[0]
+    order = [first, *(kind for kind in usable if kind is not first)]
 
     def fits(header: Sequence[Any]) -> bool:
         names = ["" if cell is None else str(cell) for cell in header]

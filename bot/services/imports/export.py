@@ -2,7 +2,8 @@
 
 * **XLSX**: a sheet per kind in the import templates' format, so the file imports again
   (students and parents: one row per student and parent, a student without a parent once;
-  teachers: one row each; phones in the international format, birth dates as DD.MM.YYYY).
+  teachers and courses: one row each; phones in the international format, birth dates as
+  DD.MM.YYYY).
 * **JSON** for a machine: `{"format": "educrm-centre", "version": 1, "generated_at",
   "tables": {table: [row, …]}}` with every table's rows (times ISO 8601 UTC, dates ISO 8601,
   money integers). What would open an account is left out: the invitation codes' hashes.
@@ -32,6 +33,7 @@ LEFT_OUT = {"invites": {"code_hash"}}
 class CentreExport:
     people: list[list[Any]]  # rows in the people template's column order
     teachers: list[list[Any]]  # rows in the teachers template's column order
+    courses: list[list[Any]]  # rows in the courses template's column order
     tables: dict[str, list[dict[str, Any]]]
     generated_at: datetime
 
@@ -77,6 +79,9 @@ async def collect(session: AsyncSession, actor_id: int, now: datetime) -> Centre
         [row.full_name, format_phone(row.phone) if row.phone else None, row.language]
         for row in await repo.teachers(session)
     ]
+    courses = [
+        [row.name, row.monthly_price, row.description] for row in await repo.all_courses(session)
+    ]
     await audit.record(
         session,
         actor_id,
@@ -84,7 +89,7 @@ async def collect(session: AsyncSession, actor_id: int, now: datetime) -> Centre
         details={"tables": len(tables), "rows": sum(len(rows) for rows in tables.values())},
     )
     await session.commit()
-    return CentreExport(people, teachers, tables, now)
+    return CentreExport(people, teachers, courses, tables, now)
 
 
 def centre_json(export: CentreExport) -> bytes:

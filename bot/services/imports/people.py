@@ -43,6 +43,7 @@ from bot.services.imports.reading import Table
 from bot.services.people import fold
 from db.models import (
     AuditOutcome,
+    Course,
     ImportBatch,
     ImportItem,
     Invite,
@@ -85,6 +86,8 @@ class RowProblem(StrEnum):
     DUPLICATE_ROW = "duplicate_row"  # `other_row`: the row it repeats
     AMBIGUOUS = "ambiguous"  # several people at the centre fit the row
     CONFLICT = "conflict"  # the file says otherwise than the centre: the centre's value stays
+    BAD_PRICE = "bad_price"  # not a whole amount of so'm within the limit
+    TOO_LONG = "too_long"  # a text over its limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +115,9 @@ class PersonIn:
 @dataclass(frozen=True, slots=True)
 class RowIn:
     row: int
-    student: PersonIn
+    student: PersonIn  # the person (or, for another kind, the named thing) of the row
     parent: PersonIn | None
+    extra: Any = None  # another kind's other values (a course's price and description)
 
 
 @dataclass(frozen=True, slots=True)
@@ -722,11 +726,14 @@ class UndoResult:
     kept: int = 0  # people kept: bound or given something since
     emptied: int = 0  # fields the import had filled, emptied again
     file_name: str = ""
+    courses_removed: int = 0
+    courses_kept: int = 0  # a group was opened in them since
 
 
 @dataclass(frozen=True, slots=True)
 class BatchInfo:
     id: int
+    kind: str
     file_name: str
     applied_at: datetime
     undone_at: datetime | None
@@ -736,7 +743,7 @@ async def get_batch(session: AsyncSession, batch_id: int) -> BatchInfo | None:
     batch = await session.get(ImportBatch, batch_id)
     if batch is None:
         return None
-    return BatchInfo(batch.id, batch.file_name, batch.applied_at, batch.undone_at)
+    return BatchInfo(batch.id, batch.kind, batch.file_name, batch.applied_at, batch.undone_at)
 
 
 async def undo(session: AsyncSession, actor_id: int, batch_id: int, now: datetime) -> UndoResult:
@@ -793,6 +800,16 @@ async def undo(session: AsyncSession, actor_id: int, batch_id: int, now: datetim
             setattr(user, item.field or "", None)
             emptied += 1
     await repo.delete_rows(session, User, removable)
+    courses = [i.object_id for i in by_type.get("course", ()) if i.field is None]
+    in_use = await repo.courses_in_use(session, courses)
+    await repo.delete_rows(session, Course, [i for i in courses if i not in in_use])
+    for item in by_type.get("course", ()):
+        if item.field is None or item.object_id in courses:
+            continue
+        course = await session.get(Course, item.object_id)
+        if course is not None and (course.description or "")[:254] == item.value:
+            course.description = None
+            emptied += 1
     batch.undone_at = now
     batch.undone_by_id = actor_id
     await audit.record(
@@ -805,11 +822,21 @@ async def undo(session: AsyncSession, actor_id: int, batch_id: int, now: datetim
             "file": batch.file_name,
             "removed": len(removable),
             "kept": len(kept),
+            "courses_removed": len(courses) - len(in_use),
+            "courses_kept": len(in_use),
             "emptied": emptied,
         },
     )
     await session.commit()
-    return UndoResult(Undo.DONE, len(removable), len(kept), emptied, batch.file_name)
+    return UndoResult(
+        Undo.DONE,
+        len(removable),
+        len(kept),
+        emptied,
+        batch.file_name,
+        courses_removed=len(courses) - len(in_use),
+        courses_kept=len(in_use),
+    )
 
 
 def problem_rows(parsed: Parsed, issues: Sequence[Issue]) -> list[tuple[int, list[Issue]]]:

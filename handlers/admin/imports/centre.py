@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters.access import OWNER_ONLY
 from bot.services.access import Actor
+from bot.services.imports import courses, people, sheets, teachers
 from bot.services.imports import export as export_service
-from bot.services.imports import people, sheets, teachers
 from db.base import utcnow
 from handlers.admin.imports import texts
 from handlers.admin.imports.templates import template_table
@@ -37,6 +37,7 @@ async def export_centre(message: Message, bot: Bot, session: AsyncSession, actor
         [
             template_table(people.KIND, export.people),
             template_table(teachers.KIND, export.teachers),
+            template_table(courses.KIND, export.courses),
         ],
         texts.instructions(),
     )

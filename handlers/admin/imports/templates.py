@@ -15,7 +15,7 @@ def template_table(kind: str, rows: list[list[object]]) -> sheets.Table:
         header=texts.template_header(kind),
         rows=rows,
         widths=[column.width for column in KINDS[kind].columns],
-        choices={keys.index("language"): ["uz", "ru", "en"]},
+        choices={keys.index("language"): ["uz", "ru", "en"]} if "language" in keys else {},
         text_columns=[keys.index(k) for k in TEXT_COLUMNS if k in keys],
         example=None if rows else texts.template_example(kind),
     )

@@ -5,7 +5,7 @@ from html import escape
 
 from bot.config import LANGUAGES
 from bot.i18n import _, ngettext, translate_to
-from bot.services.imports import KINDS, people, teachers
+from bot.services.imports import KINDS, courses, people, teachers
 from bot.services.imports.people import ApplyResult, Issue, Plan, RowProblem, Undo, UndoResult
 from bot.services.imports.reading import FILE_MAX_BYTES, ROWS_MAX, ReadProblem
 
@@ -27,6 +27,9 @@ COLUMN_TITLES = {
     "parent_phone": N_("Parent: phone"),
     "teacher_name": N_("Teacher: full name"),
     "teacher_phone": N_("Teacher: phone"),
+    "course_name": N_("Course: name"),
+    "monthly_price": N_("Monthly price, soʻm"),
+    "description": N_("Description"),
 }
 
 
@@ -50,6 +53,8 @@ def template_header(kind: str = people.KIND) -> list[str]:
 def template_example(kind: str = people.KIND) -> list[str]:
     if kind == teachers.KIND:
         return [_("Nodira Karimova"), "+998 97 765 43 21", "ru"]
+    if kind == courses.KIND:
+        return [_("General English"), "1 250 000", _("Speaking and grammar, from A2 to B1")]
     return [
         _("Ali Valiyev"),
         "+998 90 123 45 67",
@@ -61,6 +66,21 @@ def template_example(kind: str = people.KIND) -> list[str]:
 
 
 def instructions(kind: str = people.KIND) -> tuple[str, list[str]]:
+    if kind == courses.KIND:
+        return _("Instructions"), [
+            _("How to fill in this template"),
+            _("One row a course. * marks what must be filled in: the name and the monthly price."),
+            _("Monthly price: whole soʻm, 1250000 or 1 250 000."),
+            _("The grey row is an example: replace it or delete it."),
+            _(
+                "A course already at the centre is found by its name: only an empty "
+                "description is filled, the price is never changed."
+            ),
+            _(
+                "Send the file back to the bot as a document (XLSX or CSV). Nothing is "
+                "written before you press ✅ Apply."
+            ),
+        ]
     if kind == teachers.KIND:
         return _("Instructions"), [
             _("How to fill in this template"),
@@ -128,6 +148,8 @@ def menu_text() -> str:
 def template_caption(kind: str = people.KIND) -> str:
     if kind == teachers.KIND:
         return _("📄 Teachers: fill it in and send it back here as a document.")
+    if kind == courses.KIND:
+        return _("📄 Courses: fill it in and send it back here as a document.")
     return _("📄 Students and parents: fill it in and send it back here as a document.")
 
 
@@ -195,6 +217,8 @@ def reason(issue: Issue) -> str:
             "several people at the centre fit: add the phone or the birth date"
         ),
         RowProblem.CONFLICT: _("the centre has «{kept}»: kept").format(kept=issue.kept),
+        RowProblem.BAD_PRICE: _("not an amount: whole soʻm, 1 250 000"),
+        RowProblem.TOO_LONG: _("too long"),
     }
     return texts[issue.problem]
 
@@ -257,18 +281,20 @@ def progress_text(done: int, total: int) -> str:
 
 
 def applied_text(file_name: str, result: ApplyResult) -> str:
-    return "\n".join(
-        [
-            _("✅ <b>Imported</b> · {file}").format(file=escape(file_name)),
-            *counts_lines(result.counts),
-            "",
+    lines = [
+        _("✅ <b>Imported</b> · {file}").format(file=escape(file_name)),
+        *counts_lines(result.counts),
+        "",
+    ]
+    if result.invited:
+        lines.append(
             _(
                 "Nobody was sent a message. Their invitation links are in the file below: send "
                 "them by SMS or print them."
-            ),
-            _("↩️ Undo removes what this import created, for 24 hours."),
-        ]
-    )
+            )
+        )
+    lines.append(_("↩️ Undo removes what this import created, for 24 hours."))
+    return "\n".join(lines)
 
 
 def nothing_applied_text() -> str:
@@ -305,6 +331,8 @@ def people_title() -> str:
 
 
 def kind_title(kind: str) -> str:
+    if kind == courses.KIND:
+        return _("Courses")
     return _("Teachers") if kind == teachers.KIND else people_title()
 
 
@@ -321,11 +349,18 @@ def undo_text(result: UndoResult) -> str:
         return _("ℹ️ This import was undone already.")
     if result.outcome is Undo.TOO_LATE:
         return _("⚠️ An import can be undone for 24 hours only; this one is older.")
-    lines = [
-        _("↩️ <b>Import undone</b> · {file}").format(file=escape(result.file_name)),
-        _("People removed: {count}").format(count=result.removed),
-        _("Fields emptied: {count}").format(count=result.emptied),
-    ]
+    lines = [_("↩️ <b>Import undone</b> · {file}").format(file=escape(result.file_name))]
+    if result.courses_removed or result.courses_kept:
+        lines.append(_("Courses removed: {count}").format(count=result.courses_removed))
+    else:
+        lines.append(_("People removed: {count}").format(count=result.removed))
+    lines.append(_("Fields emptied: {count}").format(count=result.emptied))
+    if result.courses_kept:
+        lines.append(
+            _("Courses kept (a group was opened in them since): {count}").format(
+                count=result.courses_kept
+            )
+        )
     if result.kept:
         lines.append(
             _("Kept (opened the bot or given a group or a payment since): {count}").format(
