@@ -65,7 +65,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec("payroll", __("Teacher pay: schemes, payslips, payouts"), frozenset({Role.ADMIN})),
     CommandSpec(
-        "import", __("Import students and parents from a spreadsheet"), frozenset({Role.ADMIN})
+        "import",
+        __("Import students, parents, teachers and courses from spreadsheets"),
+        frozenset({Role.ADMIN}),
     ),
     CommandSpec(
         "export_centre", __("Owners: the whole centre as XLSX and JSON"), frozenset({Role.ADMIN})
