@@ -365,8 +365,17 @@ async def test_the_centre_export_imports_again_and_holds_every_table(client, ses
         ],
         ["Sardor Aliyev", None, "21.03.2012", "en", None, None],
     ]
-    teachers = load_workbook(io.BytesIO(files[xlsx_name])).worksheets[1]
-    assert [c.value for c in teachers[1]] == ["Teacher: full name *", "Teacher: phone", "Language"]
+    book = load_workbook(io.BytesIO(files[xlsx_name]))
+    assert [c.value for c in book.worksheets[1][1]] == [
+        "Teacher: full name *",
+        "Teacher: phone",
+        "Language",
+    ]
+    assert [c.value for c in book.worksheets[2][1]] == [
+        "Course: name *",
+        "Monthly price, soʻm *",
+        "Description",
+    ]
     document = json.loads(files[json_name])
     assert document["format"] == "educrm-centre"
     names = {row["full_name"] for row in document["tables"]["users"]}
