@@ -47,7 +47,13 @@ from db.models.finance import Balance, Charge, Payment, Refund
 from db.models.leads import Lead
 from db.models.messaging import Broadcast, Delivery, NotificationLog
 from db.models.payroll import Payout, PayScheme, Payslip, PayslipLine
-from db.models.reports import DataVersion
+from db.models.reports import (
+    AttendanceMonthTotal,
+    CashDayTotal,
+    ChargeMonthTotal,
+    DataVersion,
+    ReportTotalsState,
+)
 from db.models.support import SupportTicket
 from db.models.users import AdminPermission, Consent, Invite, ParentLink, RoleAssignment, User
 
@@ -55,6 +61,7 @@ __all__ = [
     "BUILTIN_CATEGORIES",
     "AdminPermission",
     "Attendance",
+    "AttendanceMonthTotal",
     "AttendanceStatus",
     "AudienceType",
     "AuditEntry",
@@ -63,7 +70,9 @@ __all__ = [
     "Broadcast",
     "BroadcastCategory",
     "BroadcastStatus",
+    "CashDayTotal",
     "Charge",
+    "ChargeMonthTotal",
     "Consent",
     "ConsentEvent",
     "Course",
@@ -104,6 +113,7 @@ __all__ = [
     "Permission",
     "RecurringExpense",
     "Refund",
+    "ReportTotalsState",
     "Role",
     "RoleAssignment",
     "ScheduleSlot",

@@ -25,6 +25,9 @@ from db.models import Attendance, AttendanceStatus, Group, Lesson, LessonStatus,
 from handlers.admin.reports.attendance import chart
 from tests.factories import make_group, make_lesson, make_user
 
+# every figure twice: from the maintained totals and from the rows
+pytestmark = pytest.mark.usefixtures("report_source")
+
 TZ = ZoneInfo("Asia/Tashkent")
 NOW = datetime(2027, 1, 20, 7, tzinfo=UTC)  # 12:00 in Tashkent
 STATUSES = [s.value for s in AttendanceStatus]

@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Subquery
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.reports.period import Period, local_midnight
+from bot.services.reports.period import Period, local_midnight, month_bounds
 from bot.services.reports.scope import Scope
 from db.base import utcnow
 from db.models import AttendanceStatus
 from db.repositories import report_attendance as repo
+from db.repositories import report_totals as totals
 from db.repositories.reports import ScopeFilter
 
 STATUSES = tuple(AttendanceStatus)
@@ -145,16 +147,15 @@ async def build(
     now: datetime | None = None,
 ) -> AttendanceReport:
     months = period.months()
-    bounds = period.month_bounds(tz)
     start, end = period.utc_bounds(tz)
     filters = scope.filters()
     day_over = local_midnight((now or utcnow()).astimezone(tz).date(), tz)
+    window = repo.Window(months, month_bounds(months, tz), start, end)
+    marks = repo.marks_source(window, filters, await totals.usable(session, tz))
 
     by_month: dict[int, Counter[str]] = defaultdict(Counter)
     by_group: dict[int, Counter[str]] = defaultdict(Counter)
-    for group_id, index, status, count in await repo.marks_by_group_and_month(
-        session, bounds, filters
-    ):
+    for group_id, index, status, count in await repo.marks_by_group_and_month(session, marks):
         by_month[index][status] += int(count)
         by_group[group_id][status] += int(count)
     month_rows = [Month(month, tally_of(by_month[index])) for index, month in enumerate(months)]
@@ -176,7 +177,7 @@ async def build(
             Line(key, teacher_names.get(key), tally_of(counts))
             for key, counts in by_teacher.items()
         ),
-        by_student=await _students(session, start, end, filters),
+        by_student=await _students(session, marks),
         lessons=await _teacher_lessons(session, start, end, day_over, filters),
         not_marked=[
             UnmarkedLesson(lesson_id, starts_at.astimezone(tz), *rest)
@@ -191,15 +192,11 @@ def _by_count(lines: Iterable[Line]) -> list[Line]:
     return sorted(lines, key=lambda line: (-line.tally.marks, line.name or "", line.id or 0))
 
 
-async def _students(
-    session: AsyncSession, start: datetime, end: datetime, filters: ScopeFilter
-) -> list[Line]:
+async def _students(session: AsyncSession, marks: Subquery) -> list[Line]:
     """Every student marked, by name (a long list: to find someone in it)."""
     counts: dict[int, Counter[str]] = defaultdict(Counter)
     names: dict[int, str | None] = {}
-    for student_id, name, status, count in await repo.marks_by_student(
-        session, start, end, filters
-    ):
+    for student_id, name, status, count in await repo.marks_by_student(session, marks):
         counts[student_id][status] += int(count)
         names[student_id] = name
     lines = [Line(key, names[key], tally_of(found)) for key, found in counts.items()]
