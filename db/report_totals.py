@@ -3,7 +3,9 @@ the rows under them (db.models.reports):
 
 * cash_day_totals — per centre day, kind (paid / reversed / refunded) and method;
 * charge_month_totals — per charge month and group;
-* attendance_month_totals — per centre month of the lesson, group, student and status.
+* attendance_month_totals — per centre month of the lesson, group, student and status;
+  attendance_group_month_totals — the same added up per group; attended_year_totals — per
+  centre year, group and student, the marks present or late (who was taught).
 
 How they are kept. Every write to payments, refunds, charges or attendance names what it
 touched: an ORM object flushed does it by itself (its moments, month or lesson, before and
@@ -49,7 +51,10 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from db.models import (
     Attendance,
+    AttendanceGroupMonthTotal,
     AttendanceMonthTotal,
+    AttendanceStatus,
+    AttendedYearTotal,
     CashDayTotal,
     Charge,
     ChargeMonthTotal,
@@ -220,8 +225,12 @@ def recount(connection: Connection, touched: Touched, tz: ZoneInfo) -> None:
     months: dict[date, set[int]] = defaultdict(set)
     for group_id, starts_at in starts:
         months[_local(starts_at, tz).date().replace(day=1)].add(group_id)
+    years: dict[date, set[int]] = defaultdict(set)
     for month in sorted(months):
         _recount_marks(connection, month, tz, sorted(months[month]))
+        years[month.replace(month=1)].update(months[month])
+    for year in sorted(years):
+        _recount_year(connection, year, sorted(years[year]))
 
 
 def _runs(days: list[date]) -> Iterator[list[date]]:
@@ -308,10 +317,14 @@ def _recount_charges(connection: Connection, periods: list[date] | None) -> None
         )
 
 
+ATTENDED = (AttendanceStatus.PRESENT.value, AttendanceStatus.LATE.value)
+
+
 def _recount_marks(
     connection: Connection, month: date, tz: ZoneInfo, group_ids: list[int] | None
 ) -> None:
-    """Count again a month of the groups `group_ids` (None: every group)."""
+    """Count again a month of the groups `group_ids` (None: every group): its marks per
+    student and status, and their sums per group (then _recount_year, once a year)."""
     query = (
         select(Lesson.group_id, Attendance.student_id, Attendance.status, func.count())
         .select_from(Attendance)
@@ -323,27 +336,79 @@ def _recount_marks(
         )
         .group_by(Lesson.group_id, Attendance.student_id, Attendance.status)
     )
-    table = AttendanceMonthTotal.__table__
-    stale = delete(table).where(table.c.month == month)
     if group_ids is not None:
         query = query.where(Lesson.group_id.in_(group_ids))
-        stale = stale.where(table.c.group_id.in_(group_ids))
-    connection.execute(stale)
     rows = connection.execute(query).all()
-    if rows:
-        connection.execute(
-            insert(table),
-            [
-                {
-                    "month": month,
-                    "group_id": group_id,
-                    "student_id": student_id,
-                    "status": status,
-                    "marks": n,
-                }
-                for group_id, student_id, status, n in rows
-            ],
+    by_group: dict[tuple[int, str], int] = defaultdict(int)
+    for group_id, _student_id, status, n in rows:
+        by_group[group_id, status] += n
+    fine, coarse = AttendanceMonthTotal.__table__, AttendanceGroupMonthTotal.__table__
+    _replace(
+        connection,
+        fine,
+        [fine.c.month == month],
+        fine.c.group_id,
+        group_ids,
+        [
+            {"month": month, "group_id": g, "student_id": s, "status": status, "marks": n}
+            for g, s, status, n in rows
+        ],
+    )
+    _replace(
+        connection,
+        coarse,
+        [coarse.c.month == month],
+        coarse.c.group_id,
+        group_ids,
+        [
+            {"month": month, "group_id": g, "status": status, "marks": n}
+            for (g, status), n in by_group.items()
+        ],
+    )
+
+
+def _recount_year(connection: Connection, year: date, group_ids: list[int] | None) -> None:
+    """The year's marks present or late per group and student, from the month totals."""
+    fine = AttendanceMonthTotal
+    query = (
+        select(fine.group_id, fine.student_id, func.sum(fine.marks))
+        .where(
+            fine.month >= year,
+            fine.month < year.replace(year=year.year + 1),
+            fine.status.in_(ATTENDED),
         )
+        .group_by(fine.group_id, fine.student_id)
+    )
+    if group_ids is not None:
+        query = query.where(fine.group_id.in_(group_ids))
+    table = AttendedYearTotal.__table__
+    _replace(
+        connection,
+        table,
+        [table.c.year == year],
+        table.c.group_id,
+        group_ids,
+        [
+            {"year": year, "group_id": g, "student_id": s, "marks": n}
+            for g, s, n in connection.execute(query).all()
+        ],
+    )
+
+
+def _replace(
+    connection: Connection,
+    table: Any,
+    where: list[Any],
+    group_column: Any,
+    group_ids: list[int] | None,
+    rows: list[dict[str, Any]],
+) -> None:
+    """Delete a key's rows (of these groups) and insert the new count."""
+    if group_ids is not None:
+        where = [*where, group_column.in_(group_ids)]
+    connection.execute(delete(table).where(*where))
+    if rows:
+        connection.execute(insert(table), rows)
 
 
 def _first_and_last(connection: Connection, *columns: Any) -> tuple[datetime, datetime] | None:
@@ -368,7 +433,8 @@ def _months(first: datetime, last: datetime, tz: ZoneInfo) -> Iterator[date]:
 def rebuild(connection: Connection, tz: ZoneInfo) -> None:
     """Count every total again from all the rows (a migration, a change of zone)."""
     connection.execute(delete(CashDayTotal.__table__))
-    connection.execute(delete(AttendanceMonthTotal.__table__))
+    for model in (AttendanceMonthTotal, AttendanceGroupMonthTotal, AttendedYearTotal):
+        connection.execute(delete(model.__table__))
     span = _first_and_last(connection, Payment.paid_at, Payment.reversed_at, Refund.refunded_at)
     if span is not None:
         for month in _months(*span, tz):
@@ -377,14 +443,23 @@ def rebuild(connection: Connection, tz: ZoneInfo) -> None:
     _recount_charges(connection, None)
     span = _first_and_last(connection, Lesson.starts_at)
     if span is not None:
-        for month in _months(*span, tz):
+        months = list(_months(*span, tz))
+        for month in months:
             _recount_marks(connection, month, tz, None)
+        for year in sorted({month.replace(month=1) for month in months}):
+            _recount_year(connection, year, None)
 
 
 def matches_rows(connection: Connection, tz: ZoneInfo) -> bool:
     """Whether the totals are what counting every row again gives (`python -m bot totals
     verify`, and the tests)."""
-    tables = (CashDayTotal, ChargeMonthTotal, AttendanceMonthTotal)
+    tables = (
+        CashDayTotal,
+        ChargeMonthTotal,
+        AttendanceMonthTotal,
+        AttendanceGroupMonthTotal,
+        AttendedYearTotal,
+    )
     kept = {model: _rows(connection, model) for model in tables}
     nested = connection.begin_nested()
     try:

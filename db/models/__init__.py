@@ -48,7 +48,9 @@ from db.models.leads import Lead
 from db.models.messaging import Broadcast, Delivery, NotificationLog
 from db.models.payroll import Payout, PayScheme, Payslip, PayslipLine
 from db.models.reports import (
+    AttendanceGroupMonthTotal,
     AttendanceMonthTotal,
+    AttendedYearTotal,
     CashDayTotal,
     ChargeMonthTotal,
     DataVersion,
@@ -61,8 +63,10 @@ __all__ = [
     "BUILTIN_CATEGORIES",
     "AdminPermission",
     "Attendance",
+    "AttendanceGroupMonthTotal",
     "AttendanceMonthTotal",
     "AttendanceStatus",
+    "AttendedYearTotal",
     "AudienceType",
     "AuditEntry",
     "AuditOutcome",

@@ -50,7 +50,7 @@ class AttendanceMonthTotal(Base):
     one of the centre's months."""
 
     __tablename__ = "attendance_month_totals"
-    __table_args__ = (Index(None, "status", "month"),)
+    __table_args__ = (Index(None, "status", "month"), Index(None, "student_id", "month"))
 
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -67,3 +67,27 @@ class ReportTotalsState(Base):
 
     key: Mapped[str] = mapped_column(String(16), primary_key=True)
     value: Mapped[str] = mapped_column(String(64))
+
+
+class AttendanceGroupMonthTotal(Base):
+    """attendance_month_totals added up over the students: a group's marks of one status in
+    a month (what the figures by month, group and teacher read)."""
+
+    __tablename__ = "attendance_group_month_totals"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    marks: Mapped[int] = mapped_column(Integer)
+
+
+class AttendedYearTotal(Base):
+    """A student's marks present or late in a group's lessons of one of the centre's years
+    (year: its 1 January): who was taught in a year, without reading twelve months."""
+
+    __tablename__ = "attended_year_totals"
+
+    year: Mapped[date] = mapped_column(Date, primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    student_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    marks: Mapped[int] = mapped_column(Integer)

@@ -28,7 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
     Attendance,
+    AttendanceGroupMonthTotal,
     AttendanceMonthTotal,
+    AttendanceStatus,
+    AttendedYearTotal,
     Course,
     Group,
     Lesson,
@@ -37,6 +40,8 @@ from db.models import (
 )
 from db.repositories.report_totals import month_index
 from db.repositories.reports import ScopeFilter, _bucket, _group_conditions
+
+ATTENDED = (AttendanceStatus.PRESENT.value, AttendanceStatus.LATE.value)
 
 
 def _lessons_in(start: datetime, end: datetime, scope: ScopeFilter) -> list[ColumnElement[bool]]:
@@ -68,39 +73,123 @@ class Window:
     end: datetime
 
 
-def _raw_marks(window: Window, start: datetime, end: datetime, scope: ScopeFilter, sign: int):
-    return _marks(start, end, scope).add_columns(
+def _raw_marks(
+    window: Window,
+    start: datetime,
+    end: datetime,
+    scope: ScopeFilter,
+    sign: int,
+    students: bool,
+    statuses: Sequence[str] | None,
+    student_ids: Sequence[int] | None = None,
+) -> Select[Any]:
+    query = _marks(start, end, scope).add_columns(
         _bucket(Lesson.starts_at, window.bounds).label("month"),
         Lesson.group_id.label("group_id"),
-        Attendance.student_id.label("student_id"),
+        *([Attendance.student_id.label("student_id")] if students else []),
         Attendance.status.label("status"),
         literal(sign).label("marks"),
     )
+    if student_ids is not None:
+        query = query.where(Attendance.student_id.in_(student_ids))
+    return query if statuses is None else query.where(Attendance.status.in_(statuses))
 
 
-def marks_source(window: Window, scope: ScopeFilter, from_totals: bool) -> Subquery:
-    """(month index, group_id, student_id, status, marks) rows whose sums, grouped any way,
-    are the window's marks. From the totals: every month the window touches, less the marks
-    of its lessons outside the window (a range's first and last days, today's lessons
-    still to come), read from the rows — so only those few marks are read one by one.
-    Otherwise the window's marks themselves, one row each."""
-    if not from_totals:
-        return _raw_marks(window, window.start, window.end, scope, 1).subquery()
-    total = AttendanceMonthTotal
-    whole = select(
-        month_index(total.month, window.months).label("month"),
-        total.group_id.label("group_id"),
-        total.student_id.label("student_id"),
-        total.status.label("status"),
-        total.marks.label("marks"),
-    ).where(total.month >= window.months[0], total.month <= window.months[-1])
-    if not scope.is_centre:
-        whole = whole.join(Group, Group.id == total.group_id).where(*_group_conditions(scope))
-    parts = [whole]
+def _outside(window: Window) -> list[tuple[datetime, datetime]]:
+    """The parts of the window's months outside the window (a range's first and last days,
+    today's lessons still to come)."""
+    parts = []
     if window.bounds[0] < window.start:
-        parts.append(_raw_marks(window, window.bounds[0], window.start, scope, -1))
+        parts.append((window.bounds[0], window.start))
     if window.end < window.bounds[-1]:
-        parts.append(_raw_marks(window, window.end, window.bounds[-1], scope, -1))
+        parts.append((window.end, window.bounds[-1]))
+    return parts
+
+
+def _in_scope(query: Select[Any], group_id: Any, scope: ScopeFilter) -> Select[Any]:
+    if scope.is_centre:
+        return query
+    return query.join(Group, Group.id == group_id).where(*_group_conditions(scope))
+
+
+def marks_source(
+    window: Window,
+    scope: ScopeFilter,
+    from_totals: bool,
+    *,
+    students: bool = False,
+    statuses: Sequence[str] | None = None,
+    student_ids: Sequence[int] | None = None,
+) -> Subquery:
+    """(month index, group_id[, student_id], status, marks) rows whose sums, grouped any
+    way, are the window's marks (of `statuses`, of `student_ids`; per student with
+    `students`, which `student_ids` needs). From the
+    totals: every month the window touches, less the marks of its lessons outside the
+    window, read from the rows — only those few are read one by one. Otherwise the
+    window's marks themselves, one row each."""
+    if not from_totals:
+        raw = _raw_marks(
+            window, window.start, window.end, scope, 1, students, statuses, student_ids
+        )
+        return raw.subquery()
+    total = AttendanceMonthTotal if students else AttendanceGroupMonthTotal
+    whole = _in_scope(
+        select(
+            month_index(total.month, window.months).label("month"),
+            total.group_id.label("group_id"),
+            *([total.student_id.label("student_id")] if students else []),
+            total.status.label("status"),
+            total.marks.label("marks"),
+        ).where(total.month >= window.months[0], total.month <= window.months[-1]),
+        total.group_id,
+        scope,
+    )
+    if statuses is not None:
+        whole = whole.where(total.status.in_(statuses))
+    if student_ids is not None:
+        whole = whole.where(AttendanceMonthTotal.student_id.in_(student_ids))
+    parts = [whole] + [
+        _raw_marks(window, start, end, scope, -1, students, statuses, student_ids)
+        for start, end in _outside(window)
+    ]
+    return union_all(*parts).subquery()
+
+
+def taught_source(window: Window, scope: ScopeFilter, from_totals: bool) -> Subquery:
+    """(group_id, student_id, marks) whose sums per group and student are the window's marks
+    present or late: from the totals, a whole year's rows where the window's months hold
+    all twelve, the months' rows for the others, less the marks outside the window."""
+    if not from_totals:
+        raw = _raw_marks(window, window.start, window.end, scope, 1, True, ATTENDED).subquery()
+        return select(raw.c.group_id, raw.c.student_id, raw.c.marks).subquery()
+    touched = set(window.months)
+    firsts = {month.replace(month=1) for month in touched}
+    years = sorted(y for y in firsts if all(y.replace(month=n) in touched for n in range(1, 13)))
+    months = [month for month in window.months if month.replace(month=1) not in years]
+    parts: list[Select[Any]] = []
+    if years:
+        year = AttendedYearTotal
+        parts.append(
+            _in_scope(
+                select(year.group_id, year.student_id, year.marks).where(year.year.in_(years)),
+                year.group_id,
+                scope,
+            )
+        )
+    if months:
+        fine = AttendanceMonthTotal
+        parts.append(
+            _in_scope(
+                select(fine.group_id, fine.student_id, fine.marks).where(
+                    fine.month.in_(months), fine.status.in_(ATTENDED)
+                ),
+                fine.group_id,
+                scope,
+            )
+        )
+    for start, end in _outside(window):
+        raw = _raw_marks(window, start, end, scope, -1, True, ATTENDED).subquery()
+        parts.append(select(raw.c.group_id, raw.c.student_id, raw.c.marks))
     return union_all(*parts).subquery()
 
 
@@ -111,6 +200,24 @@ async def marks_by_group_and_month(session: AsyncSession, marks: Subquery) -> Se
         select(marks.c.group_id, marks.c.month, marks.c.status, func.sum(marks.c.marks))
         .group_by(marks.c.group_id, marks.c.month, marks.c.status)
         .having(func.sum(marks.c.marks) != 0)
+    )
+    return (await session.execute(query)).all()
+
+
+async def most_absent(session: AsyncSession, absences: Subquery, limit: int) -> Sequence[Row[Any]]:
+    """(student id, name, absences) of the `limit` students with the most absences (then by
+    name and id); `absences`: a marks_source of students and the status absent."""
+    counted = (
+        select(absences.c.student_id.label("student_id"), func.sum(absences.c.marks).label("n"))
+        .group_by(absences.c.student_id)
+        .having(func.sum(absences.c.marks) > 0)
+        .subquery()
+    )
+    query = (
+        select(counted.c.student_id, User.full_name, counted.c.n)
+        .join(User, User.id == counted.c.student_id)
+        .order_by(counted.c.n.desc(), func.coalesce(User.full_name, ""), counted.c.student_id)
+        .limit(limit)
     )
     return (await session.execute(query)).all()
 

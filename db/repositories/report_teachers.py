@@ -70,30 +70,18 @@ async def marks_by_month(session: AsyncSession, marks: Subquery) -> Sequence[Row
     return (await session.execute(query)).all()
 
 
-def _taught(marks: Subquery) -> Subquery:
-    """(teacher_id, student_id) of every student marked present or late in a lesson held."""
-    return (
-        _with_teachers(marks)
-        .add_columns(Group.teacher_id.label("teacher_id"), marks.c.student_id)
-        .where(marks.c.status.in_(ATTENDED))
-        .group_by(Group.teacher_id, marks.c.student_id)
-        .having(func.sum(marks.c.marks) > 0)
-        .subquery()
+async def taught(session: AsyncSession, taught: Subquery) -> Sequence[Row[Any]]:
+    """(teacher_id, student_id) of every student marked present or late in a lesson held;
+    `taught`: report_attendance.taught_source."""
+    query = (
+        select(Group.teacher_id, taught.c.student_id)
+        .select_from(taught)
+        .join(Group, Group.id == taught.c.group_id)
+        .where(Group.teacher_id.is_not(None))
+        .group_by(Group.teacher_id, taught.c.student_id)
+        .having(func.sum(taught.c.marks) > 0)
     )
-
-
-async def students_by_teacher(session: AsyncSession, marks: Subquery) -> Sequence[Row[Any]]:
-    """(teacher_id, distinct students present or late at least once in their lessons held)."""
-    taught = _taught(marks)
-    query = select(taught.c.teacher_id, func.count()).group_by(taught.c.teacher_id)
     return (await session.execute(query)).all()
-
-
-async def students_taught(session: AsyncSession, marks: Subquery) -> int:
-    """The distinct students over all the scope's teachers (one taught by two counts once)."""
-    taught = _taught(marks)
-    value = await session.scalar(select(func.count(func.distinct(taught.c.student_id))))
-    return int(value or 0)
 
 
 async def scope_teachers(session: AsyncSession, scope: ScopeFilter) -> dict[int, str]:

@@ -1,9 +1,10 @@
 """report totals: cash per day, charges per month and group, marks per month, group,
-student and status, counted from the rows already there (db.report_totals)
+student and status (and per group; who was taught per year), counted from the rows already
+there (db.report_totals)
 
 Revision ID: 0014
 Revises: 0013
-Create Date: 2026-12-07 14:32:17.939300
+Create Date: 2026-12-07 14:40:35.061574
 """
 
 from collections.abc import Sequence
@@ -21,6 +22,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table('attendance_group_month_totals',
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('marks', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'group_id', 'status', name=op.f('pk_attendance_group_month_totals'))
+    )
     op.create_table('attendance_month_totals',
     sa.Column('month', sa.Date(), nullable=False),
     sa.Column('group_id', sa.Integer(), nullable=False),
@@ -32,6 +40,13 @@ def upgrade() -> None:
     with op.batch_alter_table('attendance_month_totals', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attendance_month_totals_status'), ['status', 'month'], unique=False)
 
+    op.create_table('attended_year_totals',
+    sa.Column('year', sa.Date(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=False),
+    sa.Column('student_id', sa.Integer(), nullable=False),
+    sa.Column('marks', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('year', 'group_id', 'student_id', name=op.f('pk_attended_year_totals'))
+    )
     op.create_table('cash_day_totals',
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('kind', sa.String(length=8), nullable=False),
@@ -61,7 +76,9 @@ def downgrade() -> None:
     op.drop_table('report_totals_state')
     op.drop_table('charge_month_totals')
     op.drop_table('cash_day_totals')
+    op.drop_table('attended_year_totals')
     with op.batch_alter_table('attendance_month_totals', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attendance_month_totals_status'))
 
     op.drop_table('attendance_month_totals')
+    op.drop_table('attendance_group_month_totals')

@@ -9,6 +9,7 @@ day's lessons are still being taught, the later ones are to come."""
 import io
 import random
 from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -180,6 +181,12 @@ async def check(session, period: Period, scope: Scope) -> attendance.AttendanceR
     absences = [line.tally.absent for line in report.most_absent]
     assert absences == sorted(absences, reverse=True) and all(absences)
     assert len(report.most_absent) == sum(1 for line in report.by_student if line.tally.absent)
+    # the summary (the message and the chart) has the same figures but only the first
+    # students with the most absences, each with all their marks
+    brief = await attendance.summary(session, period, scope, TZ, now=NOW)
+    assert brief.by_student is None
+    assert brief.most_absent == report.most_absent[: attendance.MOST_ABSENT]
+    assert replace(brief, top_absent=[]) == replace(report, top_absent=[], by_student=None)
     return report
 
 

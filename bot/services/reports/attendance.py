@@ -14,7 +14,7 @@ With a filter, everything is about the lessons of its groups.
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -110,9 +110,10 @@ class AttendanceReport:
     months: list[Month]
     by_group: list[Line]
     by_teacher: list[Line]
-    by_student: list[Line]
     lessons: list[TeacherLessons]  # per teacher, most not marked first
     not_marked: list[UnmarkedLesson]  # oldest first
+    top_absent: list[Line]  # the MOST_ABSENT students with the most absences
+    by_student: list[Line] | None = None  # None: a summary's (see with_students)
 
     @property
     def is_empty(self) -> bool:
@@ -120,9 +121,12 @@ class AttendanceReport:
 
     @property
     def most_absent(self) -> list[Line]:
-        """Every student with an absence, most first (then by name)."""
+        """Every student with an absence, most first (then by name); a summary's: the first
+        MOST_ABSENT of them."""
+        if self.by_student is None:
+            return self.top_absent
         absent = [line for line in self.by_student if line.tally.absent]
-        return sorted(absent, key=lambda line: (-line.tally.absent, line.name or "", line.id or 0))
+        return sorted(absent, key=_by_absences)
 
     @property
     def held(self) -> int:
@@ -139,6 +143,15 @@ def chart_buckets(months: list[Month], most: int = 12) -> list[list[Month]]:
     return [months[index : index + size] for index in range(0, len(months), size)]
 
 
+def _by_absences(line: Line) -> tuple[int, str, int]:
+    return (-line.tally.absent, line.name or "", line.id or 0)
+
+
+def _window(period: Period, tz: ZoneInfo) -> repo.Window:
+    months = period.months()
+    return repo.Window(months, month_bounds(months, tz), *period.utc_bounds(tz))
+
+
 async def build(
     session: AsyncSession,
     period: Period,
@@ -146,12 +159,37 @@ async def build(
     tz: ZoneInfo,
     now: datetime | None = None,
 ) -> AttendanceReport:
+    """The whole report: the summary's figures and every student's line."""
+    return await with_students(session, await summary(session, period, scope, tz, now), tz)
+
+
+async def with_students(
+    session: AsyncSession, report: AttendanceReport, tz: ZoneInfo
+) -> AttendanceReport:
+    """The report with every student's line (the spreadsheet's)."""
+    if report.by_student is not None:
+        return report
+    from_totals = await totals.usable(session, tz)
+    window, filters = _window(report.period, tz), report.scope.filters()
+    marks = repo.marks_source(window, filters, from_totals, students=True)
+    return replace(report, by_student=await _students(session, marks))
+
+
+async def summary(
+    session: AsyncSession,
+    period: Period,
+    scope: Scope,
+    tz: ZoneInfo,
+    now: datetime | None = None,
+) -> AttendanceReport:
+    """The figures of the summary and the chart: all but the students' lines."""
     months = period.months()
     start, end = period.utc_bounds(tz)
     filters = scope.filters()
     day_over = local_midnight((now or utcnow()).astimezone(tz).date(), tz)
-    window = repo.Window(months, month_bounds(months, tz), start, end)
-    marks = repo.marks_source(window, filters, await totals.usable(session, tz))
+    window = _window(period, tz)
+    from_totals = await totals.usable(session, tz)
+    marks = repo.marks_source(window, filters, from_totals)
 
     by_month: dict[int, Counter[str]] = defaultdict(Counter)
     by_group: dict[int, Counter[str]] = defaultdict(Counter)
@@ -177,7 +215,7 @@ async def build(
             Line(key, teacher_names.get(key), tally_of(counts))
             for key, counts in by_teacher.items()
         ),
-        by_student=await _students(session, marks),
+        top_absent=await _most_absent(session, window, filters, from_totals),
         lessons=await _teacher_lessons(session, start, end, day_over, filters),
         not_marked=[
             UnmarkedLesson(lesson_id, starts_at.astimezone(tz), *rest)
@@ -190,6 +228,20 @@ async def build(
 
 def _by_count(lines: Iterable[Line]) -> list[Line]:
     return sorted(lines, key=lambda line: (-line.tally.marks, line.name or "", line.id or 0))
+
+
+async def _most_absent(
+    session: AsyncSession, window: repo.Window, filters: ScopeFilter, from_totals: bool
+) -> list[Line]:
+    absent = (AttendanceStatus.ABSENT.value,)
+    absences = repo.marks_source(window, filters, from_totals, students=True, statuses=absent)
+    top = await repo.most_absent(session, absences, MOST_ABSENT)
+    if not top:
+        return []
+    ids = [student_id for student_id, _name, _absent in top]
+    marks = repo.marks_source(window, filters, from_totals, students=True, student_ids=ids)
+    counts = {line.id: line.tally for line in await _students(session, marks)}
+    return sorted((Line(key, name, counts[key]) for key, name, _ in top), key=_by_absences)
 
 
 async def _students(session: AsyncSession, marks: Subquery) -> list[Line]:
