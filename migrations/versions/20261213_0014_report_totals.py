@@ -4,7 +4,7 @@ there (db.report_totals)
 
 Revision ID: 0014
 Revises: 0013
-Create Date: 2026-12-07 14:40:35.061574
+Create Date: 2026-12-07 14:43:16.937807
 """
 
 from collections.abc import Sequence
@@ -39,6 +39,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('attendance_month_totals', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attendance_month_totals_status'), ['status', 'month'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attendance_month_totals_student_id'), ['student_id', 'month'], unique=False)
 
     op.create_table('attended_year_totals',
     sa.Column('year', sa.Date(), nullable=False),
@@ -78,6 +79,7 @@ def downgrade() -> None:
     op.drop_table('cash_day_totals')
     op.drop_table('attended_year_totals')
     with op.batch_alter_table('attendance_month_totals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attendance_month_totals_student_id'))
         batch_op.drop_index(batch_op.f('ix_attendance_month_totals_status'))
 
     op.drop_table('attendance_month_totals')
