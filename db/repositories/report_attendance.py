@@ -193,12 +193,12 @@ def taught_source(window: Window, scope: ScopeFilter, from_totals: bool) -> Subq
     return union_all(*parts).subquery()
 
 
-async def marks_by_group_and_month(session: AsyncSession, marks: Subquery) -> Sequence[Row[Any]]:
-    """(group id, month index, status, marks): one pass over the marks gives the months,
-    the groups and (by group) the teachers."""
+async def marks_by(session: AsyncSession, marks: Subquery, key: str) -> Sequence[Row[Any]]:
+    """(group id or month index, status, marks) of a marks_source, by "group_id" or "month"."""
+    column = marks.c[key]
     query = (
-        select(marks.c.group_id, marks.c.month, marks.c.status, func.sum(marks.c.marks))
-        .group_by(marks.c.group_id, marks.c.month, marks.c.status)
+        select(column, marks.c.status, func.sum(marks.c.marks))
+        .group_by(column, marks.c.status)
         .having(func.sum(marks.c.marks) != 0)
     )
     return (await session.execute(query)).all()

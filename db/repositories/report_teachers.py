@@ -12,7 +12,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, Subquery, case, func, select, union
+from sqlalchemy import (
+    Integer,
+    Row,
+    Select,
+    Subquery,
+    case,
+    cast,
+    func,
+    null,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AttendanceStatus, Group, Lesson, LessonStatus, User
@@ -70,18 +82,30 @@ async def marks_by_month(session: AsyncSession, marks: Subquery) -> Sequence[Row
     return (await session.execute(query)).all()
 
 
-async def taught(session: AsyncSession, taught: Subquery) -> Sequence[Row[Any]]:
-    """(teacher_id, student_id) of every student marked present or late in a lesson held;
-    `taught`: report_attendance.taught_source."""
-    query = (
-        select(Group.teacher_id, taught.c.student_id)
+async def students_taught(session: AsyncSession, taught: Subquery) -> tuple[dict[int, int], int]:
+    """({teacher_id: distinct students present or late at least once in their lessons
+    held}, the distinct students over them all: one taught by two counts once), in one
+    query over the pairs; `taught`: report_attendance.taught_source."""
+    pairs = (
+        select(Group.teacher_id.label("teacher_id"), taught.c.student_id)
         .select_from(taught)
         .join(Group, Group.id == taught.c.group_id)
         .where(Group.teacher_id.is_not(None))
         .group_by(Group.teacher_id, taught.c.student_id)
         .having(func.sum(taught.c.marks) > 0)
+        .cte("pairs")
     )
-    return (await session.execute(query)).all()
+    query = union_all(
+        select(pairs.c.teacher_id, func.count()).group_by(pairs.c.teacher_id),
+        select(cast(null(), Integer), func.count(func.distinct(pairs.c.student_id))),
+    )
+    by_teacher, everyone = {}, 0
+    for teacher_id, count in await session.execute(query):
+        if teacher_id is None:
+            everyone = int(count)
+        else:
+            by_teacher[teacher_id] = int(count)
+    return by_teacher, everyone
 
 
 async def scope_teachers(session: AsyncSession, scope: ScopeFilter) -> dict[int, str]:

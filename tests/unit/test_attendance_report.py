@@ -184,9 +184,10 @@ async def check(session, period: Period, scope: Scope) -> attendance.AttendanceR
     # the summary (the message and the chart) has the same figures but only the first
     # students with the most absences, each with all their marks
     brief = await attendance.summary(session, period, scope, TZ, now=NOW)
-    assert brief.by_student is None
+    assert brief.by_student is None and brief.not_marked is None
     assert brief.most_absent == report.most_absent[: attendance.MOST_ABSENT]
-    assert replace(brief, top_absent=[]) == replace(report, top_absent=[], by_student=None)
+    lists = {"top_absent": [], "by_student": None, "not_marked": None}
+    assert replace(brief, **lists) == replace(report, **lists)
     return report
 
 

@@ -31,7 +31,6 @@ from db.models import (
 from tests.conftest import make_settings
 from tests.unit.test_finance_report import TZ, build_ledger, day_of
 
-
 # every figure twice: from the maintained totals and from the rows
 pytestmark = pytest.mark.usefixtures("report_source")
 

@@ -111,9 +111,11 @@ class AttendanceReport:
     by_group: list[Line]
     by_teacher: list[Line]
     lessons: list[TeacherLessons]  # per teacher, most not marked first
-    not_marked: list[UnmarkedLesson]  # oldest first
     top_absent: list[Line]  # the MOST_ABSENT students with the most absences
-    by_student: list[Line] | None = None  # None: a summary's (see with_students)
+    day_over: datetime  # the first moment of the centre's day the report was made on
+    # the lists of the spreadsheet, None in a summary's (see with_lists):
+    by_student: list[Line] | None = None
+    not_marked: list[UnmarkedLesson] | None = None  # oldest first
 
     @property
     def is_empty(self) -> bool:
@@ -159,20 +161,31 @@ async def build(
     tz: ZoneInfo,
     now: datetime | None = None,
 ) -> AttendanceReport:
-    """The whole report: the summary's figures and every student's line."""
-    return await with_students(session, await summary(session, period, scope, tz, now), tz)
+    """The whole report: the summary's figures and the spreadsheet's lists."""
+    return await with_lists(session, await summary(session, period, scope, tz, now), tz)
 
 
-async def with_students(
+async def with_lists(
     session: AsyncSession, report: AttendanceReport, tz: ZoneInfo
 ) -> AttendanceReport:
-    """The report with every student's line (the spreadsheet's)."""
+    """The report with every student's line and every lesson not marked (the
+    spreadsheet's)."""
     if report.by_student is not None:
         return report
     from_totals = await totals.usable(session, tz)
     window, filters = _window(report.period, tz), report.scope.filters()
     marks = repo.marks_source(window, filters, from_totals, students=True)
-    return replace(report, by_student=await _students(session, marks))
+    unmarked = await repo.not_marked_lessons(
+        session, window.start, window.end, report.day_over, filters
+    )
+    return replace(
+        report,
+        by_student=await _students(session, marks),
+        not_marked=[
+            UnmarkedLesson(lesson_id, starts_at.astimezone(tz), *rest)
+            for lesson_id, starts_at, *rest in unmarked
+        ],
+    )
 
 
 async def summary(
@@ -193,8 +206,9 @@ async def summary(
 
     by_month: dict[int, Counter[str]] = defaultdict(Counter)
     by_group: dict[int, Counter[str]] = defaultdict(Counter)
-    for group_id, index, status, count in await repo.marks_by_group_and_month(session, marks):
+    for index, status, count in await repo.marks_by(session, marks, "month"):
         by_month[index][status] += int(count)
+    for group_id, status, count in await repo.marks_by(session, marks, "group_id"):
         by_group[group_id][status] += int(count)
     month_rows = [Month(month, tally_of(by_month[index])) for index, month in enumerate(months)]
     groups = {row[0]: row for row in await repo.groups(session, filters)}
@@ -217,12 +231,7 @@ async def summary(
         ),
         top_absent=await _most_absent(session, window, filters, from_totals),
         lessons=await _teacher_lessons(session, start, end, day_over, filters),
-        not_marked=[
-            UnmarkedLesson(lesson_id, starts_at.astimezone(tz), *rest)
-            for lesson_id, starts_at, *rest in await repo.not_marked_lessons(
-                session, start, end, day_over, filters
-            )
-        ],
+        day_over=day_over,
     )
 
 

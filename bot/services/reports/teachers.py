@@ -13,7 +13,7 @@ The teachers are the filter's: the whole centre, every teacher on the staff and 
 teaches a group; a course or a group, the teachers of its groups; a teacher, that one.
 """
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -116,11 +116,9 @@ async def build(
                 held.get((teacher_id, index), 0), marked, attended
             )
         taught = attendance_repo.taught_source(window, filters, from_totals)
-        pairs = await repo.taught(session, taught)
-        students = Counter(teacher_id for teacher_id, _student in pairs)
-        everyone = len({student for _teacher, student in pairs})
+        students, everyone = await repo.students_taught(session, taught)
     else:  # the period is still to come
-        students, everyone = Counter(), 0
+        students, everyone = {}, 0
     revenue = await _revenue(session, period, scope, tz, from_totals)
     lines = []
     for teacher_id in names.keys() | by_month.keys() | revenue.keys():

@@ -123,7 +123,7 @@ KINDS = {
         attendance_service.summary,
         attendance_view,
         clock=centre_day,
-        details=attendance_service.with_students,
+        details=attendance_service.with_lists,
     ),
     # expenses and pay are the centre's: no filter
     PROFIT: ReportKind.of(
