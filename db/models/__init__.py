@@ -48,7 +48,15 @@ from db.models.imports import ImportBatch, ImportItem
 from db.models.leads import Lead
 from db.models.messaging import Broadcast, Delivery, NotificationLog
 from db.models.payroll import Payout, PayScheme, Payslip, PayslipLine
-from db.models.reports import DataVersion
+from db.models.reports import (
+    AttendanceGroupMonthTotal,
+    AttendanceMonthTotal,
+    AttendedYearTotal,
+    CashDayTotal,
+    ChargeMonthTotal,
+    DataVersion,
+    ReportTotalsState,
+)
 from db.models.support import SupportTicket
 from db.models.users import AdminPermission, Consent, Invite, ParentLink, RoleAssignment, User
 
@@ -56,7 +64,10 @@ __all__ = [
     "BUILTIN_CATEGORIES",
     "AdminPermission",
     "Attendance",
+    "AttendanceGroupMonthTotal",
+    "AttendanceMonthTotal",
     "AttendanceStatus",
+    "AttendedYearTotal",
     "AudienceType",
     "AuditEntry",
     "AuditOutcome",
@@ -64,7 +75,9 @@ __all__ = [
     "Broadcast",
     "BroadcastCategory",
     "BroadcastStatus",
+    "CashDayTotal",
     "Charge",
+    "ChargeMonthTotal",
     "Consent",
     "ConsentEvent",
     "Course",
@@ -107,6 +120,7 @@ __all__ = [
     "Permission",
     "RecurringExpense",
     "Refund",
+    "ReportTotalsState",
     "Role",
     "RoleAssignment",
     "ScheduleSlot",
