@@ -54,6 +54,7 @@ from db.models.reports import (
     CashDayTotal,
     ChargeMonthTotal,
     DataVersion,
+    LessonMonthTotal,
     ReportTotalsState,
 )
 from db.models.support import SupportTicket
@@ -100,6 +101,7 @@ __all__ = [
     "LeadStatus",
     "LeaveReason",
     "Lesson",
+    "LessonMonthTotal",
     "LessonStatus",
     "NotificationKind",
     "NotificationLog",
