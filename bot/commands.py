@@ -58,7 +58,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "expenses", __("Expenses: enter, list, reverse; recurring"), frozenset({Role.ADMIN})
     ),
     CommandSpec("debtors", __("Debtors: remind, download XLSX"), frozenset({Role.ADMIN})),
-    CommandSpec("reports", __("Reports: finance, attendance, retention, leads, teachers, profit"), frozenset({Role.ADMIN})),
+    CommandSpec(
+        "reports",
+        __("Reports: finance, attendance, retention, leads, teachers, profit"),
+        frozenset({Role.ADMIN}),
+    ),
     CommandSpec("payroll", __("Teacher pay: schemes, payslips, payouts"), frozenset({Role.ADMIN})),
     CommandSpec("apply", __("Ask to study at the centre"), only_without_role=True),
     CommandSpec("today", __("My lessons today: mark attendance"), frozenset({Role.TEACHER})),
