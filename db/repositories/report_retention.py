@@ -155,17 +155,16 @@ def _runs(session: AsyncSession, places: Any, by_course: bool) -> Any:
     ).cte("runs")
 
 
-def _last_runs(session: AsyncSession, places: Any, by_course: bool) -> Any:
+def _last_runs(session: AsyncSession, places: Any) -> Any:
     """Each student's (per course when by course) furthest end and greatest end key."""
     end, key = _ends(session, places)
-    keys = [places.c.course_id, places.c.student_id] if by_course else [places.c.student_id]
     return (
         select(
             places.c.course_id,
             func.max(end).label("reach"),
             func.max(key).label("last_key"),
         )
-        .group_by(*keys)
+        .group_by(places.c.course_id, places.c.student_id)  # course: None unless by course
         .subquery("last_runs")
     )
 
@@ -198,7 +197,7 @@ def _moves(
     (with its reason, '' when none was recorded) and freeze start, once per (student, day)
     — the arrivals and departures of every place read, the freezes of first..last."""
     places = _places(scope, first, last, by_course)
-    runs, last_runs = _runs(session, places, by_course), _last_runs(session, places, by_course)
+    runs, last_runs = _runs(session, places, by_course), _last_runs(session, places)
     froze = _froze(scope, first, last, by_course)
     none = cast(null(), String)
     one, zero = literal(1), literal(0)
