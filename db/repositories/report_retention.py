@@ -100,7 +100,9 @@ def _places(scope: ScopeFilter, first: date, last: date, by_course: bool) -> Any
         Enrolment.leave_reason,
     ).where(
         Enrolment.joined_on <= last,
-        or_(Enrolment.left_on.is_(None), Enrolment.left_on >= first),
+        # not a range of left_on: the places are read in the order of the student's index
+        # (its reach and end by student without a sort), not gathered by the day left
+        func.coalesce(Enrolment.left_on, literal(FAR, Date)) >= first,
     )
     conditions = _in_scope(Group, scope)
     if by_course or conditions:
@@ -155,16 +157,18 @@ def _runs(session: AsyncSession, places: Any, by_course: bool) -> Any:
     ).cte("runs")
 
 
-def _last_runs(session: AsyncSession, places: Any) -> Any:
+def _last_runs(session: AsyncSession, places: Any, by_course: bool) -> Any:
     """Each student's (per course when by course) furthest end and greatest end key."""
     end, key = _ends(session, places)
+    # by student alone for the centre: in the index's order, no sort
+    keys = [places.c.course_id] if by_course else []
     return (
         select(
-            places.c.course_id,
+            places.c.course_id if by_course else _key(Group, False).label("course_id"),
             func.max(end).label("reach"),
             func.max(key).label("last_key"),
         )
-        .group_by(places.c.course_id, places.c.student_id)  # course: None unless by course
+        .group_by(*keys, places.c.student_id)
         .subquery("last_runs")
     )
 
@@ -197,7 +201,7 @@ def _moves(
     (with its reason, '' when none was recorded) and freeze start, once per (student, day)
     — the arrivals and departures of every place read, the freezes of first..last."""
     places = _places(scope, first, last, by_course)
-    runs, last_runs = _runs(session, places, by_course), _last_runs(session, places)
+    runs, last_runs = _runs(session, places, by_course), _last_runs(session, places, by_course)
     froze = _froze(scope, first, last, by_course)
     none = cast(null(), String)
     one, zero = literal(1), literal(0)
