@@ -332,19 +332,19 @@ async def frozen(
     return (await session.execute(query)).all()
 
 
-def _elsewhere(scope: ScopeFilter, by_course: bool, *where: Any) -> ColumnElement[bool]:
-    """Another enrolment of the same student in the scope (in the same course when by
-    course) meeting `where` (a function of that enrolment)."""
+def _elsewhere(scope: ScopeFilter, *where: Any) -> ColumnElement[bool]:
+    """Another place of the same student in the scope meeting `where` (functions of that
+    place); its group is read only when the scope filters by group."""
     other, other_group = aliased(Enrolment), aliased(Group)
+    in_scope = _in_scope(other_group, scope)
     conditions = [
         other.student_id == Enrolment.student_id,
         other.id != Enrolment.id,
-        *_in_scope(other_group, scope),
         *(condition(other) for condition in where),
     ]
-    if by_course:
-        conditions.append(other_group.course_id == Group.course_id)
-    return exists().where(other_group.id == other.group_id, *conditions).correlate(Enrolment, Group)
+    if in_scope:
+        conditions += [other_group.id == other.group_id, *in_scope]
+    return exists().where(*conditions).correlate(Enrolment, Group)
 
 
 def _month(day: Any, month_starts: Sequence[date]) -> Any:
@@ -357,9 +357,9 @@ def _month(day: Any, month_starts: Sequence[date]) -> Any:
     )
 
 
-def _departures(scope: ScopeFilter, first: date, last: date, by_course: bool) -> Any:
+def _departures(scope: ScopeFilter, first: date, last: date) -> Any:
     day = Enrolment.left_on
-    stays = _elsewhere(scope, by_course, lambda other: _seated_on(other, day))
+    stays = _elsewhere(scope, lambda other: _seated_on(other, day))
     return day, [day.is_not(None), day >= first, day <= last, ~stays]
 
 
@@ -368,7 +368,7 @@ async def leavers(
 ) -> Sequence[Row[Any]]:
     """(student name, group name, course name, left_on, reason) of every place whose end is a
     departure, by day then name."""
-    day, conditions = _departures(scope, first, last, False)
+    day, conditions = _departures(scope, first, last)
     query = (
         select(User.full_name, Group.name, Course.name, day, Enrolment.leave_reason)
         .join(Group, Group.id == Enrolment.group_id)
