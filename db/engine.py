@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from db import report_totals
 from db.data_versions import VersionedSession
 from db.sqlite_driver import one_trip_listener
 
@@ -46,9 +47,14 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+# The bot's sessions also keep the reports' totals in every writing transaction.
+report_totals.keep_in(VersionedSession)
+
+
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: handlers render objects after the service committed.
-    # VersionedSession: every change to the reports' data raises its version (db.data_versions).
+    # VersionedSession: every change to the reports' data raises its version (db.data_versions)
+    # and recounts the totals under it (db.report_totals).
     return async_sessionmaker(
         engine, expire_on_commit=False, autoflush=False, sync_session_class=VersionedSession
     )

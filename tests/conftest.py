@@ -210,3 +210,16 @@ def _default_language() -> Iterator[None]:
 
     set_language("uz")
     yield
+
+
+@pytest.fixture(params=["totals", "rows"])
+def report_source(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a report test twice: reading the maintained totals (db.report_totals), and
+    reading the rows (as for a centre whose totals are of another time zone)."""
+    if request.param == "rows":
+
+        async def never(_session: AsyncSession, _tz: object) -> bool:
+            return False
+
+        monkeypatch.setattr("db.repositories.report_totals.usable", never)
+    return str(request.param)

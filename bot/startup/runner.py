@@ -35,6 +35,7 @@ from apscheduler.events import (
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from loguru import logger
 from redis.asyncio import BlockingConnectionPool, Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.delivery import Claimant, Sender, instance_name
@@ -49,6 +50,7 @@ from bot.startup.leader import Leadership, leader_lock
 from bot.startup.polling import Poller
 from bot.startup.scheduler import create_scheduler
 from bot.startup.webhook import WebhookHandler
+from db import report_totals
 from db.engine import create_engine, create_session_factory
 
 SAME_STOP_SECONDS = 1.0  # a person pressing Ctrl-C twice on purpose is slower
@@ -114,6 +116,13 @@ class RunningJobs:
             self.idle.set()
 
 
+async def _totals_in_zone(engine: AsyncEngine, zone: str) -> None:
+    """The reports' totals counted in the centre's zone (recounted once after a change)."""
+    async with engine.begin() as connection:
+        if await connection.run_sync(report_totals.ensure_zone, zone):
+            logger.info("report totals recounted for the time zone {}", zone)
+
+
 async def run(settings: Settings) -> None:
     started = time.perf_counter()
     lock = DatabaseLock(settings.database.database_url)  # keeps `restore` out while we run
@@ -145,6 +154,7 @@ async def run(settings: Settings) -> None:
     try:
         # Deliveries this instance's previous run had in flight: settled now, not in minutes.
         await settle_previous_run(session_factory, sender)
+        await _totals_in_zone(engine, settings.centre.timezone)
         me = await bot.get_me()
         logger.info(
             "bot @{} ready in {:.0f} ms ({})",

@@ -47,7 +47,15 @@ from db.models.finance import Balance, Charge, Payment, Refund
 from db.models.leads import Lead
 from db.models.messaging import Broadcast, Delivery, NotificationLog
 from db.models.payroll import Payout, PayScheme, Payslip, PayslipLine
-from db.models.reports import DataVersion
+from db.models.reports import (
+    AttendanceGroupMonthTotal,
+    AttendanceMonthTotal,
+    AttendedYearTotal,
+    CashDayTotal,
+    ChargeMonthTotal,
+    DataVersion,
+    ReportTotalsState,
+)
 from db.models.support import SupportTicket
 from db.models.users import AdminPermission, Consent, Invite, ParentLink, RoleAssignment, User
 
@@ -55,7 +63,10 @@ __all__ = [
     "BUILTIN_CATEGORIES",
     "AdminPermission",
     "Attendance",
+    "AttendanceGroupMonthTotal",
+    "AttendanceMonthTotal",
     "AttendanceStatus",
+    "AttendedYearTotal",
     "AudienceType",
     "AuditEntry",
     "AuditOutcome",
@@ -63,7 +74,9 @@ __all__ = [
     "Broadcast",
     "BroadcastCategory",
     "BroadcastStatus",
+    "CashDayTotal",
     "Charge",
+    "ChargeMonthTotal",
     "Consent",
     "ConsentEvent",
     "Course",
@@ -104,6 +117,7 @@ __all__ = [
     "Permission",
     "RecurringExpense",
     "Refund",
+    "ReportTotalsState",
     "Role",
     "RoleAssignment",
     "ScheduleSlot",

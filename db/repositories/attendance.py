@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import report_totals
 from db.models import (
     Attendance,
     Course,
@@ -264,6 +265,7 @@ async def upsert_marks(
             for student_id, status in sorted(marks.items())
         ]
     )
+    report_totals.touch_lessons(session, [lesson_id])
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[Attendance.lesson_id, Attendance.student_id],
@@ -272,5 +274,5 @@ async def upsert_marks(
                 "marked_by_id": statement.excluded.marked_by_id,
                 "marked_at": statement.excluded.marked_at,
             },
-        )
+        ).execution_options(**report_totals.TOUCHED)
     )

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import report_totals
 from db.models import (
     AdminPermission,
     AuditEntry,
@@ -129,13 +130,15 @@ async def leads_of(session: AsyncSession, user_id: int, phone: str | None) -> li
 
 
 async def detach_ledger(session: AsyncSession, user_id: int, anon_ref: str) -> int:
-    """Move every ledger row and the balance from the person to `anon_ref`; rows moved."""
+    """Move every ledger row and the balance from the person to `anon_ref`; rows moved
+    (no amount, day or month changes: no report total moves)."""
     moved = 0
     for model in LEDGER_MODELS:
         result = await session.execute(
             update(model)
             .where(model.student_id == user_id)
             .values(student_id=None, anon_ref=anon_ref)
+            .execution_options(**report_totals.TOUCHED)
         )
         moved += result.rowcount
     return moved

@@ -7,14 +7,41 @@ does not record who taught it). A filter narrows the lessons to its groups.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, case, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    Subquery,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Attendance, Course, Group, Lesson, LessonStatus, User
+from db.models import (
+    Attendance,
+    AttendanceGroupMonthTotal,
+    AttendanceMonthTotal,
+    AttendanceStatus,
+    AttendedYearTotal,
+    Course,
+    Group,
+    Lesson,
+    LessonStatus,
+    User,
+)
+from db.repositories.report_totals import month_index
 from db.repositories.reports import ScopeFilter, _bucket, _group_conditions
+
+ATTENDED = (AttendanceStatus.PRESENT.value, AttendanceStatus.LATE.value)
 
 
 def _lessons_in(start: datetime, end: datetime, scope: ScopeFilter) -> list[ColumnElement[bool]]:
@@ -27,39 +54,184 @@ def _lessons_in(start: datetime, end: datetime, scope: ScopeFilter) -> list[Colu
 
 
 def _marks(start: datetime, end: datetime, scope: ScopeFilter) -> Select[Any]:
-    """The marks of the period's lessons (to add the grouped columns to)."""
+    """The marks of the lessons starting in [start, end) (to add the columns to)."""
     query = select().select_from(Attendance).join(Lesson, Lesson.id == Attendance.lesson_id)
     if not scope.is_centre:
         query = query.join(Group, Group.id == Lesson.group_id)
     return query.where(*_lessons_in(start, end, scope))
 
 
-async def marks_by_group_and_month(
-    session: AsyncSession, bounds: Sequence[datetime], scope: ScopeFilter
-) -> Sequence[Row[Any]]:
-    """(group id, month index, status, marks) of the lessons starting within the bounds:
-    one pass over the marks gives the months, the groups and (by group) the teachers."""
-    month = _bucket(Lesson.starts_at, bounds).label("month")
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which marks a report counts: those of the lessons starting in [start, end), which lie
+    in the centre's months `months` (first days; `bounds`: the UTC moments they begin, and
+    the one after the last ends)."""
+
+    months: Sequence[date]
+    bounds: Sequence[datetime]
+    start: datetime
+    end: datetime
+
+
+def _raw_marks(
+    window: Window,
+    start: datetime,
+    end: datetime,
+    scope: ScopeFilter,
+    sign: int,
+    students: bool,
+    statuses: Sequence[str] | None,
+    student_ids: Sequence[int] | None = None,
+) -> Select[Any]:
+    query = _marks(start, end, scope).add_columns(
+        _bucket(Lesson.starts_at, window.bounds).label("month"),
+        Lesson.group_id.label("group_id"),
+        *([Attendance.student_id.label("student_id")] if students else []),
+        Attendance.status.label("status"),
+        literal(sign).label("marks"),
+    )
+    if student_ids is not None:
+        query = query.where(Attendance.student_id.in_(student_ids))
+    return query if statuses is None else query.where(Attendance.status.in_(statuses))
+
+
+def _outside(window: Window) -> list[tuple[datetime, datetime]]:
+    """The parts of the window's months outside the window (a range's first and last days,
+    today's lessons still to come)."""
+    parts = []
+    if window.bounds[0] < window.start:
+        parts.append((window.bounds[0], window.start))
+    if window.end < window.bounds[-1]:
+        parts.append((window.end, window.bounds[-1]))
+    return parts
+
+
+def _in_scope(query: Select[Any], group_id: Any, scope: ScopeFilter) -> Select[Any]:
+    if scope.is_centre:
+        return query
+    return query.join(Group, Group.id == group_id).where(*_group_conditions(scope))
+
+
+def marks_source(
+    window: Window,
+    scope: ScopeFilter,
+    from_totals: bool,
+    *,
+    students: bool = False,
+    statuses: Sequence[str] | None = None,
+    student_ids: Sequence[int] | None = None,
+) -> Subquery:
+    """(month index, group_id[, student_id], status, marks) rows whose sums, grouped any
+    way, are the window's marks (of `statuses`, of `student_ids`; per student with
+    `students`, which `student_ids` needs). From the
+    totals: every month the window touches, less the marks of its lessons outside the
+    window, read from the rows — only those few are read one by one. Otherwise the
+    window's marks themselves, one row each."""
+    if not from_totals:
+        raw = _raw_marks(
+            window, window.start, window.end, scope, 1, students, statuses, student_ids
+        )
+        return raw.subquery()
+    total = AttendanceMonthTotal if students else AttendanceGroupMonthTotal
+    whole = _in_scope(
+        select(
+            month_index(total.month, window.months).label("month"),
+            total.group_id.label("group_id"),
+            *([total.student_id.label("student_id")] if students else []),
+            total.status.label("status"),
+            total.marks.label("marks"),
+        ).where(total.month >= window.months[0], total.month <= window.months[-1]),
+        total.group_id,
+        scope,
+    )
+    if statuses is not None:
+        whole = whole.where(total.status.in_(statuses))
+    if student_ids is not None:
+        whole = whole.where(AttendanceMonthTotal.student_id.in_(student_ids))
+    parts = [whole] + [
+        _raw_marks(window, start, end, scope, -1, students, statuses, student_ids)
+        for start, end in _outside(window)
+    ]
+    return union_all(*parts).subquery()
+
+
+def taught_source(window: Window, scope: ScopeFilter, from_totals: bool) -> Subquery:
+    """(group_id, student_id, marks) whose sums per group and student are the window's marks
+    present or late: from the totals, a whole year's rows where the window's months hold
+    all twelve, the months' rows for the others, less the marks outside the window."""
+    if not from_totals:
+        raw = _raw_marks(window, window.start, window.end, scope, 1, True, ATTENDED).subquery()
+        return select(raw.c.group_id, raw.c.student_id, raw.c.marks).subquery()
+    touched = set(window.months)
+    firsts = {month.replace(month=1) for month in touched}
+    years = sorted(y for y in firsts if all(y.replace(month=n) in touched for n in range(1, 13)))
+    months = [month for month in window.months if month.replace(month=1) not in years]
+    parts: list[Select[Any]] = []
+    if years:
+        year = AttendedYearTotal
+        parts.append(
+            _in_scope(
+                select(year.group_id, year.student_id, year.marks).where(year.year.in_(years)),
+                year.group_id,
+                scope,
+            )
+        )
+    if months:
+        fine = AttendanceMonthTotal
+        parts.append(
+            _in_scope(
+                select(fine.group_id, fine.student_id, fine.marks).where(
+                    fine.month.in_(months), fine.status.in_(ATTENDED)
+                ),
+                fine.group_id,
+                scope,
+            )
+        )
+    for start, end in _outside(window):
+        raw = _raw_marks(window, start, end, scope, -1, True, ATTENDED).subquery()
+        parts.append(select(raw.c.group_id, raw.c.student_id, raw.c.marks))
+    return union_all(*parts).subquery()
+
+
+async def marks_by(session: AsyncSession, marks: Subquery, key: str) -> Sequence[Row[Any]]:
+    """(group id or month index, status, marks) of a marks_source, by "group_id" or "month"."""
+    column = marks.c[key]
     query = (
-        _marks(bounds[0], bounds[-1], scope)
-        .add_columns(Lesson.group_id, month, Attendance.status, func.count())
-        .group_by(Lesson.group_id, month, Attendance.status)
+        select(column, marks.c.status, func.sum(marks.c.marks))
+        .group_by(column, marks.c.status)
+        .having(func.sum(marks.c.marks) != 0)
     )
     return (await session.execute(query)).all()
 
 
-async def marks_by_student(
-    session: AsyncSession, start: datetime, end: datetime, scope: ScopeFilter
-) -> Sequence[Row[Any]]:
+async def most_absent(session: AsyncSession, absences: Subquery, limit: int) -> Sequence[Row[Any]]:
+    """(student id, name, absences) of the `limit` students with the most absences (then by
+    name and id); `absences`: a marks_source of students and the status absent."""
+    counted = (
+        select(absences.c.student_id.label("student_id"), func.sum(absences.c.marks).label("n"))
+        .group_by(absences.c.student_id)
+        .having(func.sum(absences.c.marks) > 0)
+        .subquery()
+    )
+    query = (
+        select(counted.c.student_id, User.full_name, counted.c.n)
+        .join(User, User.id == counted.c.student_id)
+        .order_by(counted.c.n.desc(), func.coalesce(User.full_name, ""), counted.c.student_id)
+        .limit(limit)
+    )
+    return (await session.execute(query)).all()
+
+
+async def marks_by_student(session: AsyncSession, marks: Subquery) -> Sequence[Row[Any]]:
     """(student id, name, status, marks); the names joined once the marks are counted."""
     counted = (
-        _marks(start, end, scope)
-        .add_columns(
-            Attendance.student_id.label("student_id"),
-            Attendance.status.label("status"),
-            func.count().label("marks"),
+        select(
+            marks.c.student_id.label("student_id"),
+            marks.c.status.label("status"),
+            func.sum(marks.c.marks).label("marks"),
         )
-        .group_by(Attendance.student_id, Attendance.status)
+        .group_by(marks.c.student_id, marks.c.status)
+        .having(func.sum(marks.c.marks) != 0)
         .subquery()
     )
     query = select(counted.c.student_id, User.full_name, counted.c.status, counted.c.marks).join(

@@ -74,10 +74,10 @@ async def courses_of_groups(
 async def charged_by_course(
     session: AsyncSession, first_month: date, last_day: date
 ) -> Sequence[Row[Any]]:
-    """(course id, course name, amount): the charges not cancelled for the months from
-    first_month to last_day, by their group's course (finance's "charged" per course)."""
+    """(course id, amount): the charges not cancelled for the months from first_month to
+    last_day, by their group's course (finance's "charged" per course)."""
     query = (
-        select(Course.id, Course.name, func.sum(Charge.amount))
+        select(Course.id, func.sum(Charge.amount))
         .select_from(Charge)
         .join(Enrolment, Enrolment.id == Charge.enrolment_id)
         .join(Group, Group.id == Enrolment.group_id)
@@ -88,6 +88,6 @@ async def charged_by_course(
             Charge.cancelled_at.is_(None),
             Charge.amount > 0,
         )
-        .group_by(Course.id, Course.name)
+        .group_by(Course.id)
     )
     return (await session.execute(query)).all()

@@ -1,20 +1,33 @@
 """The teachers report's queries: lessons, marks and students counted in SQL per teacher (and
-month), never by a loop over lesson or attendance rows. Never commits.
+month), never by a loop over lesson or attendance rows; the marks come from
+report_attendance.marks_source (the maintained totals). Never commits.
 
 A lesson is its group's teacher's (lessons do not record who taught them). A lesson held is
 one not cancelled that began in [start, until): the caller stops `until` at the present, so
 a lesson still to come is not held. Marks are those of the lessons held. Revenue is not
-here: the report reads finance's per-teacher charges (`reports.breakdown`).
+here: the report reads finance's per-teacher charges (report_totals.charged_by).
 """
 
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, case, func, select, union
+from sqlalchemy import (
+    Integer,
+    Row,
+    Select,
+    Subquery,
+    case,
+    cast,
+    func,
+    null,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Attendance, AttendanceStatus, Group, Lesson, LessonStatus, User
+from db.models import AttendanceStatus, Group, Lesson, LessonStatus, User
 from db.repositories.reports import ScopeFilter, _bucket, _group_conditions, _teachers
 
 ATTENDED = (AttendanceStatus.PRESENT.value, AttendanceStatus.LATE.value)
@@ -35,71 +48,64 @@ def _held(start: datetime, until: datetime, scope: ScopeFilter) -> Select[Any]:
     )
 
 
-async def lessons_by_month(
+async def held_by_month(
     session: AsyncSession, bounds: Sequence[datetime], until: datetime, scope: ScopeFilter
 ) -> Sequence[Row[Any]]:
-    """(teacher_id, month index, lessons held, marks, marks present or late): the months are
-    those `bounds` begin (see reports._bucket)."""
+    """(teacher_id, month index, lessons held): the months are those `bounds` begin (see
+    reports._bucket)."""
     held = _held(bounds[0], until, scope).subquery()
     month = _bucket(held.c.starts_at, bounds)
-    lessons = (
-        select(held.c.teacher_id, month.label("month"), func.count().label("held"))
-        .group_by(held.c.teacher_id, month)
-        .subquery()
-    )
-    attended = case((Attendance.status.in_(ATTENDED), 1), else_=0)
-    marks = (
-        select(
-            held.c.teacher_id,
-            month.label("month"),
-            func.count().label("marked"),
-            func.sum(attended).label("attended"),
-        )
-        .join(Attendance, Attendance.lesson_id == held.c.id)
-        .group_by(held.c.teacher_id, month)
-        .subquery()
-    )
-    query = select(
-        lessons.c.teacher_id,
-        lessons.c.month,
-        lessons.c.held,
-        func.coalesce(marks.c.marked, 0),
-        func.coalesce(marks.c.attended, 0),
-    ).outerjoin(
-        marks,
-        (marks.c.teacher_id == lessons.c.teacher_id) & (marks.c.month == lessons.c.month),
+    query = select(held.c.teacher_id, month.label("month"), func.count()).group_by(
+        held.c.teacher_id, month
     )
     return (await session.execute(query)).all()
 
 
-def _taught(start: datetime, until: datetime, scope: ScopeFilter) -> Select[Any]:
-    """(teacher_id, student_id) of every mark present or late in a lesson held."""
-    held = _held(start, until, scope).subquery()
+def _with_teachers(marks: Subquery) -> Select[Any]:
+    """The marks (report_attendance.marks_source) of the groups that have a teacher."""
     return (
-        select(held.c.teacher_id, Attendance.student_id)
-        .join(Attendance, Attendance.lesson_id == held.c.id)
-        .where(Attendance.status.in_(ATTENDED))
+        select()
+        .select_from(marks)
+        .join(Group, Group.id == marks.c.group_id)
+        .where(Group.teacher_id.is_not(None))
     )
 
 
-async def students_by_teacher(
-    session: AsyncSession, start: datetime, until: datetime, scope: ScopeFilter
-) -> Sequence[Row[Any]]:
-    """(teacher_id, distinct students present or late at least once in their lessons held)."""
-    taught = _taught(start, until, scope).subquery()
-    query = select(taught.c.teacher_id, func.count(func.distinct(taught.c.student_id))).group_by(
-        taught.c.teacher_id
+async def marks_by_month(session: AsyncSession, marks: Subquery) -> Sequence[Row[Any]]:
+    """(teacher_id, month index, marks, marks present or late) of the lessons held."""
+    attended = case((marks.c.status.in_(ATTENDED), marks.c.marks), else_=0)
+    query = (
+        _with_teachers(marks)
+        .add_columns(Group.teacher_id, marks.c.month, func.sum(marks.c.marks), func.sum(attended))
+        .group_by(Group.teacher_id, marks.c.month)
     )
     return (await session.execute(query)).all()
 
 
-async def students_taught(
-    session: AsyncSession, start: datetime, until: datetime, scope: ScopeFilter
-) -> int:
-    """The distinct students over all the scope's teachers (one taught by two counts once)."""
-    taught = _taught(start, until, scope).subquery()
-    value = await session.scalar(select(func.count(func.distinct(taught.c.student_id))))
-    return int(value or 0)
+async def students_taught(session: AsyncSession, taught: Subquery) -> tuple[dict[int, int], int]:
+    """({teacher_id: distinct students present or late at least once in their lessons
+    held}, the distinct students over them all: one taught by two counts once), in one
+    query over the pairs; `taught`: report_attendance.taught_source."""
+    pairs = (
+        select(Group.teacher_id.label("teacher_id"), taught.c.student_id)
+        .select_from(taught)
+        .join(Group, Group.id == taught.c.group_id)
+        .where(Group.teacher_id.is_not(None))
+        .group_by(Group.teacher_id, taught.c.student_id)
+        .having(func.sum(taught.c.marks) > 0)
+        .cte("pairs")
+    )
+    query = union_all(
+        select(pairs.c.teacher_id, func.count()).group_by(pairs.c.teacher_id),
+        select(cast(null(), Integer), func.count(func.distinct(pairs.c.student_id))),
+    )
+    by_teacher, everyone = {}, 0
+    for teacher_id, count in await session.execute(query):
+        if teacher_id is None:
+            everyone = int(count)
+        else:
+            by_teacher[teacher_id] = int(count)
+    return by_teacher, everyone
 
 
 async def scope_teachers(session: AsyncSession, scope: ScopeFilter) -> dict[int, str]:

@@ -9,6 +9,7 @@ day's lessons are still being taught, the later ones are to come."""
 import io
 import random
 from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,9 @@ from bot.services.reports.scope import Scope, ScopeKind
 from db.models import Attendance, AttendanceStatus, Group, Lesson, LessonStatus, Role
 from handlers.admin.reports.attendance import chart
 from tests.factories import make_group, make_lesson, make_user
+
+# every figure twice: from the maintained totals and from the rows
+pytestmark = pytest.mark.usefixtures("report_source")
 
 TZ = ZoneInfo("Asia/Tashkent")
 NOW = datetime(2027, 1, 20, 7, tzinfo=UTC)  # 12:00 in Tashkent
@@ -177,6 +181,13 @@ async def check(session, period: Period, scope: Scope) -> attendance.AttendanceR
     absences = [line.tally.absent for line in report.most_absent]
     assert absences == sorted(absences, reverse=True) and all(absences)
     assert len(report.most_absent) == sum(1 for line in report.by_student if line.tally.absent)
+    # the summary (the message and the chart) has the same figures but only the first
+    # students with the most absences, each with all their marks
+    brief = await attendance.summary(session, period, scope, TZ, now=NOW)
+    assert brief.by_student is None and brief.not_marked is None
+    assert brief.most_absent == report.most_absent[: attendance.MOST_ABSENT]
+    lists = {"top_absent": [], "by_student": None, "not_marked": None}
+    assert replace(brief, **lists) == replace(report, **lists)
     return report
 
 

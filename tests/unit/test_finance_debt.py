@@ -16,6 +16,7 @@ from bot.services.payments import ledger
 from bot.services.reports import finance
 from bot.services.reports.period import Period
 from bot.services.reports.scope import Scope, ScopeKind
+from db import report_totals
 from db.models import Balance, Charge, PaymentMethod, Role
 from db.repositories import deletion as deletion_repo
 from db.repositories import reports as repo
@@ -30,11 +31,14 @@ async def add_edge_cases(session, world) -> None:
     s = world.students
     # a charge cancelled (the balance leaves it out, as recompute_balances keeps it)
     first = await session.scalar(select(func.min(Charge.id)).where(Charge.amount > 0))
+    report_totals.touch_periods(
+        session, [await session.scalar(select(Charge.period).where(Charge.id == first))]
+    )
     await session.execute(
         update(Charge)
         .where(Charge.id == first)
         .values(cancelled_at=datetime(2026, 12, 15, tzinfo=UTC))
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **report_totals.TOUCHED)
     )
     await session.commit()
     await ledger.recompute_balances(session, fix=True)

@@ -21,6 +21,9 @@ from tests.conftest import make_settings
 from tests.factories import make_user
 from tests.ledger_world import build_centre, local
 
+# every figure twice: from the maintained totals and from the rows
+pytestmark = pytest.mark.usefixtures("report_source")
+
 TZ = ZoneInfo("Asia/Tashkent")
 
 

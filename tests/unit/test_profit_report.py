@@ -31,6 +31,9 @@ from db.models import (
 from tests.conftest import make_settings
 from tests.unit.test_finance_report import TZ, build_ledger, day_of
 
+# every figure twice: from the maintained totals and from the rows
+pytestmark = pytest.mark.usefixtures("report_source")
+
 
 @pytest.fixture
 def billing(database_url: str):

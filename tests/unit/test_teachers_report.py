@@ -38,6 +38,9 @@ from tests.factories import make_group, make_lesson, make_user
 from tests.ledger_world import local
 from tests.unit.test_finance_report import build_ledger
 
+# every figure twice: from the maintained totals and from the rows
+pytestmark = pytest.mark.usefixtures("report_source")
+
 TZ = ZoneInfo("Asia/Tashkent")
 NOW = local(date(2027, 1, 10), 18)
 PRESENT, ABSENT, LATE, EXCUSED = (

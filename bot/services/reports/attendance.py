@@ -14,17 +14,19 @@ With a filter, everything is about the lessons of its groups.
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Subquery
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.reports.period import Period, local_midnight
+from bot.services.reports.period import Period, local_midnight, month_bounds
 from bot.services.reports.scope import Scope
 from db.base import utcnow
 from db.models import AttendanceStatus
 from db.repositories import report_attendance as repo
+from db.repositories import report_totals as totals
 from db.repositories.reports import ScopeFilter
 
 STATUSES = tuple(AttendanceStatus)
@@ -108,9 +110,12 @@ class AttendanceReport:
     months: list[Month]
     by_group: list[Line]
     by_teacher: list[Line]
-    by_student: list[Line]
     lessons: list[TeacherLessons]  # per teacher, most not marked first
-    not_marked: list[UnmarkedLesson]  # oldest first
+    top_absent: list[Line]  # the MOST_ABSENT students with the most absences
+    day_over: datetime  # the first moment of the centre's day the report was made on
+    # the lists of the spreadsheet, None in a summary's (see with_lists):
+    by_student: list[Line] | None = None
+    not_marked: list[UnmarkedLesson] | None = None  # oldest first
 
     @property
     def is_empty(self) -> bool:
@@ -118,9 +123,12 @@ class AttendanceReport:
 
     @property
     def most_absent(self) -> list[Line]:
-        """Every student with an absence, most first (then by name)."""
+        """Every student with an absence, most first (then by name); a summary's: the first
+        MOST_ABSENT of them."""
+        if self.by_student is None:
+            return self.top_absent
         absent = [line for line in self.by_student if line.tally.absent]
-        return sorted(absent, key=lambda line: (-line.tally.absent, line.name or "", line.id or 0))
+        return sorted(absent, key=_by_absences)
 
     @property
     def held(self) -> int:
@@ -137,6 +145,15 @@ def chart_buckets(months: list[Month], most: int = 12) -> list[list[Month]]:
     return [months[index : index + size] for index in range(0, len(months), size)]
 
 
+def _by_absences(line: Line) -> tuple[int, str, int]:
+    return (-line.tally.absent, line.name or "", line.id or 0)
+
+
+def _window(period: Period, tz: ZoneInfo) -> repo.Window:
+    months = period.months()
+    return repo.Window(months, month_bounds(months, tz), *period.utc_bounds(tz))
+
+
 async def build(
     session: AsyncSession,
     period: Period,
@@ -144,18 +161,54 @@ async def build(
     tz: ZoneInfo,
     now: datetime | None = None,
 ) -> AttendanceReport:
+    """The whole report: the summary's figures and the spreadsheet's lists."""
+    return await with_lists(session, await summary(session, period, scope, tz, now), tz)
+
+
+async def with_lists(
+    session: AsyncSession, report: AttendanceReport, tz: ZoneInfo
+) -> AttendanceReport:
+    """The report with every student's line and every lesson not marked (the
+    spreadsheet's)."""
+    if report.by_student is not None:
+        return report
+    from_totals = await totals.usable(session, tz)
+    window, filters = _window(report.period, tz), report.scope.filters()
+    marks = repo.marks_source(window, filters, from_totals, students=True)
+    unmarked = await repo.not_marked_lessons(
+        session, window.start, window.end, report.day_over, filters
+    )
+    return replace(
+        report,
+        by_student=await _students(session, marks),
+        not_marked=[
+            UnmarkedLesson(lesson_id, starts_at.astimezone(tz), *rest)
+            for lesson_id, starts_at, *rest in unmarked
+        ],
+    )
+
+
+async def summary(
+    session: AsyncSession,
+    period: Period,
+    scope: Scope,
+    tz: ZoneInfo,
+    now: datetime | None = None,
+) -> AttendanceReport:
+    """The figures of the summary and the chart: all but the students' lines."""
     months = period.months()
-    bounds = period.month_bounds(tz)
     start, end = period.utc_bounds(tz)
     filters = scope.filters()
     day_over = local_midnight((now or utcnow()).astimezone(tz).date(), tz)
+    window = _window(period, tz)
+    from_totals = await totals.usable(session, tz)
+    marks = repo.marks_source(window, filters, from_totals)
 
     by_month: dict[int, Counter[str]] = defaultdict(Counter)
     by_group: dict[int, Counter[str]] = defaultdict(Counter)
-    for group_id, index, status, count in await repo.marks_by_group_and_month(
-        session, bounds, filters
-    ):
+    for index, status, count in await repo.marks_by(session, marks, "month"):
         by_month[index][status] += int(count)
+    for group_id, status, count in await repo.marks_by(session, marks, "group_id"):
         by_group[group_id][status] += int(count)
     month_rows = [Month(month, tally_of(by_month[index])) for index, month in enumerate(months)]
     groups = {row[0]: row for row in await repo.groups(session, filters)}
@@ -176,14 +229,9 @@ async def build(
             Line(key, teacher_names.get(key), tally_of(counts))
             for key, counts in by_teacher.items()
         ),
-        by_student=await _students(session, start, end, filters),
+        top_absent=await _most_absent(session, window, filters, from_totals),
         lessons=await _teacher_lessons(session, start, end, day_over, filters),
-        not_marked=[
-            UnmarkedLesson(lesson_id, starts_at.astimezone(tz), *rest)
-            for lesson_id, starts_at, *rest in await repo.not_marked_lessons(
-                session, start, end, day_over, filters
-            )
-        ],
+        day_over=day_over,
     )
 
 
@@ -191,15 +239,25 @@ def _by_count(lines: Iterable[Line]) -> list[Line]:
     return sorted(lines, key=lambda line: (-line.tally.marks, line.name or "", line.id or 0))
 
 
-async def _students(
-    session: AsyncSession, start: datetime, end: datetime, filters: ScopeFilter
+async def _most_absent(
+    session: AsyncSession, window: repo.Window, filters: ScopeFilter, from_totals: bool
 ) -> list[Line]:
+    absent = (AttendanceStatus.ABSENT.value,)
+    absences = repo.marks_source(window, filters, from_totals, students=True, statuses=absent)
+    top = await repo.most_absent(session, absences, MOST_ABSENT)
+    if not top:
+        return []
+    ids = [student_id for student_id, _name, _absent in top]
+    marks = repo.marks_source(window, filters, from_totals, students=True, student_ids=ids)
+    counts = {line.id: line.tally for line in await _students(session, marks)}
+    return sorted((Line(key, name, counts[key]) for key, name, _ in top), key=_by_absences)
+
+
+async def _students(session: AsyncSession, marks: Subquery) -> list[Line]:
     """Every student marked, by name (a long list: to find someone in it)."""
     counts: dict[int, Counter[str]] = defaultdict(Counter)
     names: dict[int, str | None] = {}
-    for student_id, name, status, count in await repo.marks_by_student(
-        session, start, end, filters
-    ):
+    for student_id, name, status, count in await repo.marks_by_student(session, marks):
         counts[student_id][status] += int(count)
         names[student_id] = name
     lines = [Line(key, names[key], tally_of(found)) for key, found in counts.items()]

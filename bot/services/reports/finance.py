@@ -22,15 +22,19 @@ the ledger of its students). `build` is the two.
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.reports.period import Period, month_start
 from bot.services.reports.scope import Scope
 from db.models import PaymentMethod
+from db.repositories import report_totals as totals
 from db.repositories import reports as repo
 
 METHODS = tuple(PaymentMethod)
@@ -150,16 +154,15 @@ async def summary(
     filters = scope.filters()
     first_month = month_start(period.start)
 
+    from_totals = await totals.usable(session, tz)
+    charged_by_month = totals.charged_by_month if from_totals else repo.charged_by_month
     charged = {
         row_month: int(amount)
-        for row_month, amount in await repo.charged_by_month(
-            session, first_month, period.end, filters
-        )
+        for row_month, amount in await charged_by_month(session, first_month, period.end, filters)
     }
     cash: dict[int, dict[str, int]] = defaultdict(dict)
     methods: dict[int, dict[PaymentMethod, int]] = defaultdict(dict)
-    rows = await repo.cash_by_month(session, bounds, filters, period.start, period.end)
-    for kind, index, method, amount in rows:
+    for kind, index, method, amount in await cash_by_month(session, period, filters, tz):
         _add(cash[index], kind, int(amount))
         if kind == "paid":
             by_method = methods[index]
@@ -204,6 +207,17 @@ async def _breakdowns(
     for dimension in repo.DIMENSIONS:
         shares[dimension] = await _shares(session, dimension, repo.by_dimension(groups, dimension))
     return Breakdowns(shares["course"], shares["group"], shares["teacher"])
+
+
+async def cash_by_month(
+    session: AsyncSession, period: Period, filters: repo.ScopeFilter, tz: ZoneInfo
+) -> Sequence[Row[Any]]:
+    """(kind, month index, method, amount) of the period: the centre's from the day totals,
+    a filter's (its students' payments) from the rows."""
+    if filters.is_centre and await totals.usable(session, tz):
+        return await totals.cash_by_month(session, period.months(), period.start, period.end)
+    bounds = period.month_bounds(tz)
+    return await repo.cash_by_month(session, bounds, filters, period.start, period.end)
 
 
 def _money(charged: int, cash: dict[str, int], methods: dict[PaymentMethod, int]) -> Money:

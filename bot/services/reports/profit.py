@@ -28,6 +28,7 @@ from bot.services.reports.period import Period, month_start, next_month
 from bot.services.reports.scope import Scope
 from db.repositories import payroll as payroll_repo
 from db.repositories import report_profit as repo
+from db.repositories import report_totals as totals
 from db.repositories import reports as reports_repo
 
 
@@ -131,10 +132,9 @@ async def build(session: AsyncSession, period: Period, scope: Scope, tz: ZoneInf
     months = period.months()
     centre = Scope()  # expenses and pay are the centre's: the report has no filter
     cash: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    rows = await reports_repo.cash_by_month(
-        session, period.month_bounds(tz), centre.filters(), period.start, period.end
-    )
-    for kind, index, _method, amount in rows:
+    for kind, index, _method, amount in await finance.cash_by_month(
+        session, period, centre.filters(), tz
+    ):
         cash[index][kind] += int(amount)
 
     first_month, after = month_start(period.start), next_month(month_start(period.end))
@@ -166,7 +166,7 @@ async def build(session: AsyncSession, period: Period, scope: Scope, tz: ZoneInf
         )
     ]
     categories.sort(key=lambda line: (-line.amount, line.id))
-    courses = await _margins(session, period, pay_by_group)
+    courses = await _margins(session, period, tz, pay_by_group)
     return ProfitReport(period, scope, month_rows, categories, courses)
 
 
@@ -181,20 +181,28 @@ async def with_paid(session: AsyncSession, report: ProfitReport, tz: ZoneInfo) -
     return replace(report, courses=courses)
 
 
+async def _revenue_by_course(session: AsyncSession, period: Period, tz: ZoneInfo) -> dict[int, int]:
+    """{course id: finance's "charged" of its groups for the period's months}."""
+    first_month, centre = month_start(period.start), Scope().filters()
+    if await totals.usable(session, tz):
+        found = await totals.charged_by(session, "course", first_month, period.end, centre)
+    else:
+        found = {
+            course_id: int(amount)
+            for course_id, amount in await repo.charged_by_course(session, first_month, period.end)
+        }
+    return {course_id: amount for course_id, amount in found.items() if course_id is not None}
+
+
 async def _margins(
-    session: AsyncSession, period: Period, pay_by_group: dict[int | None, int]
+    session: AsyncSession, period: Period, tz: ZoneInfo, pay_by_group: dict[int | None, int]
 ) -> list[CourseMargin]:
-    revenue = {
-        course_id: (name, int(amount))
-        for course_id, name, amount in await repo.charged_by_course(
-            session, month_start(period.start), period.end
-        )
-    }
+    revenue = await _revenue_by_course(session, period, tz)
     course_of = await repo.courses_of_groups(
         session, [group for group in pay_by_group if group is not None]
     )
     pay: dict[int, int] = defaultdict(int)
-    names = {course_id: name for course_id, (name, _amount) in revenue.items()}
+    names = await reports_repo.names(session, "course", list(revenue))
     unattached = pay_by_group.get(None, 0)
     for group_id, amount in pay_by_group.items():
         if group_id is None:
@@ -210,7 +218,7 @@ async def _margins(
         CourseMargin(
             id=course_id,
             name=names.get(course_id),
-            revenue=revenue[course_id][1] if course_id in revenue else 0,
+            revenue=revenue.get(course_id, 0),
             pay=pay.get(course_id, 0),
         )
         for course_id in revenue.keys() | pay.keys()

@@ -6,8 +6,8 @@
   lessons (a student enrolled who never came is not taught); over several teachers a student
   counts once;
 * attendance rate = (present + late) ÷ marks of those lessons, None when none was marked;
-* revenue: their groups' charges for the period, finance's per-teacher "charged"
-  (`finance.shares`), so the two reports agree to the so'm.
+* revenue: their groups' charges for the period, finance's per-teacher "charged" (from
+  the maintained totals, or `finance.shares`), so the two reports agree to the so'm.
 
 The teachers are the filter's: the whole centre, every teacher on the staff and whoever
 teaches a group; a course or a group, the teachers of its groups; a teacher, that one.
@@ -21,10 +21,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.reports import finance
-from bot.services.reports.period import Period
+from bot.services.reports.period import Period, month_bounds, month_start
 from bot.services.reports.scope import Scope
 from db.base import utcnow
+from db.repositories import report_attendance as attendance_repo
 from db.repositories import report_teachers as repo
+from db.repositories import report_totals as totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,21 +95,31 @@ async def build(
     filters = scope.filters()
 
     names = await repo.scope_teachers(session, filters)
+    from_totals = await totals.usable(session, tz)
     by_month: dict[int, dict[int, Lessons]] = defaultdict(dict)
     if start < until:
-        for teacher_id, index, held, marked, attended in await repo.lessons_by_month(
-            session, bounds, until, filters
-        ):
-            by_month[teacher_id][index] = Lessons(int(held), int(marked), int(attended))
-        students = dict(await repo.students_by_teacher(session, start, until, filters))
-        everyone = await repo.students_taught(session, start, until, filters)
+        held = {
+            (teacher_id, index): int(count)
+            for teacher_id, index, count in await repo.held_by_month(
+                session, bounds, until, filters
+            )
+        }
+        window = attendance_repo.Window(months, month_bounds(months, tz), start, until)
+        marks = attendance_repo.marks_source(window, filters, from_totals)
+        counted = {
+            (teacher_id, index): (int(marked), int(attended))
+            for teacher_id, index, marked, attended in await repo.marks_by_month(session, marks)
+        }
+        for teacher_id, index in held.keys() | counted.keys():
+            marked, attended = counted.get((teacher_id, index), (0, 0))
+            by_month[teacher_id][index] = Lessons(
+                held.get((teacher_id, index), 0), marked, attended
+            )
+        taught = attendance_repo.taught_source(window, filters, from_totals)
+        students, everyone = await repo.students_taught(session, taught)
     else:  # the period is still to come
         students, everyone = {}, 0
-    revenue = {
-        share.id: share.charged
-        for share in await finance.shares(session, "teacher", period, scope, tz)
-        if share.id is not None
-    }
+    revenue = await _revenue(session, period, scope, tz, from_totals)
     lines = []
     for teacher_id in names.keys() | by_month.keys() | revenue.keys():
         mine = by_month.get(teacher_id, {})
@@ -123,3 +135,18 @@ async def build(
         )
     lines.sort(key=lambda line: (-line.lessons.held, -line.revenue, line.name, line.id))
     return TeachersReport(period=period, scope=scope, teachers=lines, students=everyone)
+
+
+async def _revenue(
+    session: AsyncSession, period: Period, scope: Scope, tz: ZoneInfo, from_totals: bool
+) -> dict[int, int]:
+    """{teacher id: finance's "charged" of their groups for the period's months}."""
+    if from_totals:
+        first_month = month_start(period.start)
+        found = await totals.charged_by(
+            session, "teacher", first_month, period.end, scope.filters()
+        )
+    else:
+        shares = await finance.shares(session, "teacher", period, scope, tz)
+        found = {share.id: share.charged for share in shares}
+    return {teacher_id: amount for teacher_id, amount in found.items() if teacher_id is not None}

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, case, func, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import report_totals
 from db.models import (
     Balance,
     Charge,
@@ -100,7 +101,9 @@ async def insert_payment(session: AsyncSession, values: dict[str, Any]) -> int |
     statement = insert_for(session)(Payment).values(**values)
     if values.get("external_id") is not None:
         statement = statement.on_conflict_do_nothing(index_elements=[Payment.external_id])
-    return (await session.execute(statement.returning(Payment.id))).scalar_one_or_none()
+    report_totals.touch_moments(session, values.get("paid_at"), values.get("reversed_at"))
+    statement = statement.returning(Payment.id).execution_options(**report_totals.TOUCHED)
+    return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def get_payment(session: AsyncSession, payment_id: int) -> Payment | None:
@@ -126,7 +129,9 @@ async def mark_reversed(
         )
         .values(reversed_at=now, reversed_by_id=actor_id, reversal_reason=reason)
         .returning(Payment.student_id, Payment.amount)
+        .execution_options(**report_totals.TOUCHED)
     )
+    report_totals.touch_moments(session, now)
     return (await session.execute(statement)).one_or_none()
 
 
@@ -171,12 +176,14 @@ async def insert_charges(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
     of the rows this call inserted, and only those."""
     inserted: list[Row[Any]] = []
     insert = insert_for(session)
+    report_totals.touch_periods(session, {row["period"] for row in rows})
     for start in range(0, len(rows), INSERT_CHUNK):
         statement = (
             insert(Charge)
             .values(list(rows[start : start + INSERT_CHUNK]))
             .on_conflict_do_nothing(index_elements=[Charge.enrolment_id, Charge.period])
             .returning(Charge.id, Charge.student_id, Charge.amount)
+            .execution_options(**report_totals.TOUCHED)
         )
         inserted += (await session.execute(statement)).all()
     return inserted

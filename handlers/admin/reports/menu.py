@@ -122,7 +122,11 @@ KINDS = {
     ),
     # a lesson unsaved is held once its day is over
     ATTENDANCE: ReportKind.of(
-        "attendance", attendance_service.build, attendance_view, clock=centre_day
+        "attendance",
+        attendance_service.summary,
+        attendance_view,
+        clock=centre_day,
+        details=attendance_service.with_lists,
     ),
     # expenses and pay are the centre's: no filter
     PROFIT: ReportKind.of(
