@@ -126,10 +126,13 @@ def _ends(session: AsyncSession, places: Any) -> tuple[Any, Any]:
     return end, _left_text(session, places.c.left_on) + func.coalesce(places.c.leave_reason, "")
 
 
+_NO_REASON = cast(null(), String)
+
+
 def _runs(session: AsyncSession, places: Any, by_course: bool) -> Any:
     """Each place with, over the student's places (in the course when by course) joined
     before it (in order of joining): `reach`, their furthest end (FAR when one is open, None
-    when there is none) and `last_key`, their greatest end key (_ends).
+    when there is none) and `last_key`, their greatest end key (_ends; None by course).
 
     A student's places chain into runs of days seated without a break: a place joined by
     the reach of those before it continues their run. So a place joined after that reach
@@ -153,7 +156,8 @@ def _runs(session: AsyncSession, places: Any, by_course: bool) -> Any:
         places.c.course_id,
         places.c.joined_on,
         before(end).label("reach"),
-        before(key).label("last_key"),
+        # the reasons are the scope's, not each course's: none read by course
+        (_NO_REASON if by_course else before(key)).label("last_key"),
     ).cte("runs")
 
 
@@ -166,7 +170,7 @@ def _last_runs(session: AsyncSession, places: Any, by_course: bool) -> Any:
         select(
             places.c.course_id if by_course else _key(Group, False).label("course_id"),
             func.max(end).label("reach"),
-            func.max(key).label("last_key"),
+            (_NO_REASON if by_course else func.max(key)).label("last_key"),
         )
         .group_by(*keys, places.c.student_id)
         .subquery("last_runs")
@@ -245,8 +249,9 @@ async def movements(
     * SEATED: (day index, course, None, students seated at the end of that day, 0, 0) for
       each of `days` (all within first − 1 .. last) — the arrivals less the departures up
       to it; a day (or a course) with nobody seated has no row;
-    * MOVED: (month index, course, departure reason ('' none recorded), arrivals,
-      departures, freezes started) on first..last, by the month `month_starts` put them in.
+    * MOVED: (month index, course, departure reason ('' none recorded; None by course),
+      arrivals, departures, freezes started) on first..last, by the month `month_starts`
+      put them in.
     """
     moves = _moves(session, scope, first, last, by_course)
     flows = (
