@@ -1,5 +1,6 @@
-"""Retention report queries: students counted in SQL (COUNT DISTINCT, GROUP BY), never a
-loop over enrolments in Python. Never commits.
+"""Retention report queries: students counted in SQL (a window over each student's places,
+GROUP BY), never a loop over enrolments in Python; a fixed number of statements whatever the
+period's length. Never commits.
 
 A student is *seated* in the scope on a day when one of their enrolments in the scope's
 groups is: joined_on ≤ day and (left_on empty or left_on > day) — left_on is the first day
