@@ -157,6 +157,8 @@ class Attendance(Base):
     __tablename__ = "attendance"
     __table_args__ = (
         UniqueConstraint("lesson_id", "student_id"),
+        # a lesson's marks counted by status from the index alone (payroll, the totals)
+        Index(None, "lesson_id", "status"),
         CheckConstraint(enum_check("status", AttendanceStatus), name="status"),
     )
 

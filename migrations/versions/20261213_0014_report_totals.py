@@ -70,10 +70,16 @@ def upgrade() -> None:
     )
     # Counted in the default zone; the bot's start-up recounts them once if TIMEZONE is
     # another (report_totals.ensure_zone).
+    with op.batch_alter_table("attendance", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_attendance_lesson_id"), ["lesson_id", "status"], unique=False
+        )
     report_totals.rebuild(op.get_bind(), ZoneInfo(report_totals.DEFAULT_ZONE))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("attendance", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_attendance_lesson_id"))
     op.drop_table('report_totals_state')
     op.drop_table('charge_month_totals')
     op.drop_table('cash_day_totals')
