@@ -5,22 +5,21 @@ the rows under them (db.models.reports):
 * charge_month_totals — per charge month and group;
 * attendance_month_totals — per centre month of the lesson, group, student and status;
   attendance_group_month_totals — the same added up per group; attended_year_totals — per
-  centre year, group and student, the marks present or late (who was taught).
+  centre year, group and student, the marks present or late (who was taught);
+* lesson_month_totals — per centre month, group and lesson status, the lessons and those
+  without a mark (what "held" and "not marked" count for months gone by).
 
-How they are kept. Every write to payments, refunds, charges or attendance names what it
-touched: an ORM object flushed does it by itself (its moments, month or lesson, before and
-after the change); a statement (an INSERT … ON CONFLICT, an UPDATE) is run by a repository
-that calls `touch_*` and marks the statement with TOUCHED — a statement on those tables
-without the mark raises, since a writer that forgot would make the totals lie. Just before
+How they are kept. Every write to payments, refunds, charges, attendance or lessons names
+what it touched: an ORM object flushed does it by itself (its moments, month or lesson,
+before and after the change: a lesson moved touches both its months); a statement (an
+INSERT … ON CONFLICT, an UPDATE) is run by a repository that calls `touch_*` and marks the
+statement with TOUCHED — a statement on those tables without the mark raises, since a
+writer that forgot would make the totals lie. Just before
 the transaction commits, each touched key (a day, a charge month, a group's month) is
 counted again from its rows, in that transaction. So a total is never a running sum that a
 lost update could bend, a rolled-back change touches nothing, and two writers of one key on
 PostgreSQL wait for each other as they do for the rows themselves (the first's commit, then
 the second's count).
-
-Lessons are read through the marks: a lesson with marks is never cancelled, moved or
-deleted (those paths take only lessons without attendance), so a lesson's own writes do not
-touch its month; an ORM change or delete of a lesson still does, to be safe.
 
 Days and months are those of a time zone, recorded in report_totals_state (no row: the
 DEFAULT_ZONE). The reports use the totals only when that is the zone they are asked for,
@@ -40,6 +39,7 @@ from sqlalchemy import (
     case,
     delete,
     event,
+    exists,
     func,
     insert,
     literal,
@@ -60,6 +60,7 @@ from db.models import (
     ChargeMonthTotal,
     Enrolment,
     Lesson,
+    LessonMonthTotal,
     LessonStatus,
     Payment,
     Refund,
@@ -69,7 +70,7 @@ from db.models import (
 DEFAULT_ZONE = "Asia/Tashkent"
 ZONE_KEY = "zone"
 TOUCHED = {"report_totals": "touched"}  # .execution_options(**TOUCHED) of a touching statement
-TRACKED = frozenset({"payments", "refunds", "charges", "attendance"})
+TRACKED = frozenset({"payments", "refunds", "charges", "attendance", "lessons"})
 NO_GROUP = 0  # charge_month_totals.group_id of a charge of no group
 _DAYS_A_STATEMENT = 31
 _KEY = "report_totals.touched"
@@ -105,8 +106,14 @@ def touch_periods(session: Any, periods: Iterable[date]) -> None:
 
 
 def touch_lessons(session: Any, lesson_ids: Iterable[int]) -> None:
-    """Marks of these lessons were written."""
+    """These lessons, or their marks, were written (their months as they are at commit)."""
     _touched(session).lessons.update(lesson_ids)
+
+
+def touch_lesson_starts(session: Any, starts: Iterable[tuple[int, datetime]]) -> None:
+    """Lessons of these (group, start) were written: for a lesson deleted or moved, its
+    month before the change."""
+    _touched(session).lesson_starts.update(starts)
 
 
 # --- what an ORM flush touched ---------------------------------------------------------------
@@ -228,6 +235,7 @@ def recount(connection: Connection, touched: Touched, tz: ZoneInfo) -> None:
     years: dict[date, set[int]] = defaultdict(set)
     for month in sorted(months):
         _recount_marks(connection, month, tz, sorted(months[month]))
+        _recount_lessons(connection, month, tz, sorted(months[month]))
         years[month.replace(month=1)].update(months[month])
     for year in sorted(years):
         _recount_year(connection, year, sorted(years[year]))
@@ -367,6 +375,36 @@ def _recount_marks(
     )
 
 
+def _recount_lessons(
+    connection: Connection, month: date, tz: ZoneInfo, group_ids: list[int] | None
+) -> None:
+    """Count again a month's lessons of the groups `group_ids` (None: every group) by
+    status, and those of them without a mark."""
+    unmarked = case((~exists().where(Attendance.lesson_id == Lesson.id), 1), else_=0)
+    query = (
+        select(Lesson.group_id, Lesson.status, func.count(), func.sum(unmarked))
+        .where(
+            Lesson.starts_at >= local_midnight(month, tz),
+            Lesson.starts_at < local_midnight(next_month(month), tz),
+        )
+        .group_by(Lesson.group_id, Lesson.status)
+    )
+    if group_ids is not None:
+        query = query.where(Lesson.group_id.in_(group_ids))
+    table = LessonMonthTotal.__table__
+    _replace(
+        connection,
+        table,
+        [table.c.month == month],
+        table.c.group_id,
+        group_ids,
+        [
+            {"month": month, "group_id": g, "status": st, "lessons": n, "unmarked": int(u)}
+            for g, st, n, u in connection.execute(query).all()
+        ],
+    )
+
+
 def _recount_year(connection: Connection, year: date, group_ids: list[int] | None) -> None:
     """The year's marks present or late per group and student, from the month totals."""
     fine = AttendanceMonthTotal
@@ -433,7 +471,12 @@ def _months(first: datetime, last: datetime, tz: ZoneInfo) -> Iterator[date]:
 def rebuild(connection: Connection, tz: ZoneInfo) -> None:
     """Count every total again from all the rows (a migration, a change of zone)."""
     connection.execute(delete(CashDayTotal.__table__))
-    for model in (AttendanceMonthTotal, AttendanceGroupMonthTotal, AttendedYearTotal):
+    for model in (
+        AttendanceMonthTotal,
+        AttendanceGroupMonthTotal,
+        AttendedYearTotal,
+        LessonMonthTotal,
+    ):
         connection.execute(delete(model.__table__))
     span = _first_and_last(connection, Payment.paid_at, Payment.reversed_at, Refund.refunded_at)
     if span is not None:
@@ -446,6 +489,7 @@ def rebuild(connection: Connection, tz: ZoneInfo) -> None:
         months = list(_months(*span, tz))
         for month in months:
             _recount_marks(connection, month, tz, None)
+            _recount_lessons(connection, month, tz, None)
         for year in sorted({month.replace(month=1) for month in months}):
             _recount_year(connection, year, None)
 
@@ -459,6 +503,7 @@ def matches_rows(connection: Connection, tz: ZoneInfo) -> bool:
         AttendanceMonthTotal,
         AttendanceGroupMonthTotal,
         AttendedYearTotal,
+        LessonMonthTotal,
     )
     kept = {model: _rows(connection, model) for model in tables}
     nested = connection.begin_nested()

@@ -55,6 +55,7 @@ from db.models.reports import (
     CashDayTotal,
     ChargeMonthTotal,
     DataVersion,
+    LessonMonthTotal,
     ReportTotalsState,
 )
 from db.models.support import SupportTicket
@@ -103,6 +104,7 @@ __all__ = [
     "LeadStatus",
     "LeaveReason",
     "Lesson",
+    "LessonMonthTotal",
     "LessonStatus",
     "NotificationKind",
     "NotificationLog",

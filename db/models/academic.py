@@ -114,6 +114,14 @@ class Enrolment(TimestampMixin, Base):
         CheckConstraint("left_on IS NULL OR left_on >= joined_on", name="dates"),
         CheckConstraint(enum_check("status", EnrolmentStatus), name="status"),
         CheckConstraint(enum_check("leave_reason", LeaveReason), name="leave_reason"),
+        # the retention report: a student's places in order of joining, read from the index
+        # alone (one window pass, no sort), and the look-up of a student's other places
+        Index(
+            "ix_enrolments_student_joined",
+            *("student_id", "joined_on", "left_on", "leave_reason", "group_id"),
+        ),
+        # the retention report's leavers: the places left in a period
+        Index("ix_enrolments_left_on", "left_on", "student_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -149,6 +157,8 @@ class Attendance(Base):
     __tablename__ = "attendance"
     __table_args__ = (
         UniqueConstraint("lesson_id", "student_id"),
+        # a lesson's marks counted by status from the index alone (payroll, the totals)
+        Index(None, "lesson_id", "status"),
         CheckConstraint(enum_check("status", AttendanceStatus), name="status"),
     )
 

@@ -91,3 +91,16 @@ class AttendedYearTotal(Base):
     group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     student_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     marks: Mapped[int] = mapped_column(Integer)
+
+
+class LessonMonthTotal(Base):
+    """A group's lessons of one status that start in one of the centre's months, and how
+    many of them have no mark (what "held" and "not marked" count for months gone by)."""
+
+    __tablename__ = "lesson_month_totals"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    lessons: Mapped[int] = mapped_column(Integer)
+    unmarked: Mapped[int] = mapped_column(Integer)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Row, and_, case, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import report_totals
 from db.models import (
     Attendance,
     Course,
@@ -331,10 +332,14 @@ async def insert_lessons(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
     insert = insert_for(session)
     for start in range(0, len(rows), INSERT_CHUNK):
         chunk = rows[start : start + INSERT_CHUNK]
+        report_totals.touch_lesson_starts(
+            session, ((row["group_id"], row["starts_at"]) for row in chunk)
+        )
         statement = (
             insert(Lesson)
             .values(list(chunk))
             .on_conflict_do_nothing(index_elements=[Lesson.group_id, Lesson.starts_at])
+            .execution_options(**report_totals.TOUCHED)
         )
         result = await session.execute(statement)
         inserted += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
@@ -358,9 +363,22 @@ async def future_unheld(session: AsyncSession, group_id: int, now: datetime) -> 
     return rows.all()
 
 
+async def _touch_where_they_are(session: AsyncSession, lesson_ids: Sequence[int]) -> None:
+    """The months the lessons are in now (before a delete or a move) are touched."""
+    rows = await session.execute(
+        select(Lesson.group_id, Lesson.starts_at).where(Lesson.id.in_(list(lesson_ids)))
+    )
+    report_totals.touch_lesson_starts(session, [(group, start) for group, start in rows])
+
+
 async def delete_lessons(session: AsyncSession, lesson_ids: Sequence[int]) -> None:
     if lesson_ids:
-        await session.execute(delete(Lesson).where(Lesson.id.in_(list(lesson_ids))))
+        await _touch_where_they_are(session, lesson_ids)
+        await session.execute(
+            delete(Lesson)
+            .where(Lesson.id.in_(list(lesson_ids)))
+            .execution_options(**report_totals.TOUCHED)
+        )
 
 
 async def set_lesson_duration(
@@ -368,7 +386,10 @@ async def set_lesson_duration(
 ) -> None:
     if lesson_ids:
         await session.execute(
-            update(Lesson).where(Lesson.id.in_(list(lesson_ids))).values(duration_minutes=minutes)
+            update(Lesson)
+            .where(Lesson.id.in_(list(lesson_ids)))
+            .values(duration_minutes=minutes)
+            .execution_options(**report_totals.TOUCHED)  # no count moves
         )
 
 
@@ -411,6 +432,7 @@ async def has_attendance(session: AsyncSession, lesson_id: int) -> bool:
 
 async def cancel_if_scheduled(session: AsyncSession, lesson_id: int) -> bool:
     """Cancel a scheduled lesson with no attendance; False when another change came first."""
+    report_totals.touch_lessons(session, [lesson_id])
     result = await session.execute(
         update(Lesson)
         .where(
@@ -419,7 +441,7 @@ async def cancel_if_scheduled(session: AsyncSession, lesson_id: int) -> bool:
             _unheld(),
         )
         .values(status=LessonStatus.CANCELLED)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **report_totals.TOUCHED)
     )
     return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
 
@@ -427,6 +449,8 @@ async def cancel_if_scheduled(session: AsyncSession, lesson_id: int) -> bool:
 async def move_if_scheduled(
     session: AsyncSession, lesson_id: int, old_start: datetime, new_start: datetime
 ) -> bool:
+    await _touch_where_they_are(session, [lesson_id])  # its month before, and after:
+    report_totals.touch_lessons(session, [lesson_id])
     result = await session.execute(
         update(Lesson)
         .where(
@@ -436,7 +460,7 @@ async def move_if_scheduled(
             _unheld(),
         )
         .values(starts_at=new_start)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **report_totals.TOUCHED)
     )
     return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
 

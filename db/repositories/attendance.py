@@ -108,16 +108,17 @@ async def lock_lesson(session: AsyncSession, lesson_id: int) -> None:
         update(Lesson)
         .where(Lesson.id == lesson_id)
         .values(status=Lesson.status)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **report_totals.TOUCHED)  # changes nothing
     )
 
 
 async def set_lesson_status(session: AsyncSession, lesson_id: int, status: LessonStatus) -> None:
+    report_totals.touch_lessons(session, [lesson_id])
     await session.execute(
         update(Lesson)
         .where(Lesson.id == lesson_id)
         .values(status=status.value)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, **report_totals.TOUCHED)
     )
 
 

@@ -35,6 +35,7 @@ from db.models import (
     Course,
     Group,
     Lesson,
+    LessonMonthTotal,
     LessonStatus,
     User,
 )
@@ -262,20 +263,88 @@ def _held(day_over: datetime) -> ColumnElement[bool]:
     return or_(Lesson.starts_at < day_over, Lesson.status == LessonStatus.HELD.value)
 
 
+def lessons_source(
+    window: Window,
+    cut: datetime,
+    scope: ScopeFilter,
+    from_totals: bool,
+    held: ColumnElement[bool],
+    not_marked: ColumnElement[bool],
+) -> Subquery:
+    """(month index, group_id, held, not_marked) rows whose sums are the window's lessons
+    held and not marked: `held` and `not_marked` say which of its lessons (not cancelled)
+    count, `cut` the moment before which every one is over. From the totals: the months
+    wholly in the window that end by `cut` — there a lesson held is one not cancelled and
+    one not marked is still scheduled without a mark — and the rest from the lessons."""
+    bounds = window.bounds
+    whole = [
+        index
+        for index in range(len(window.months))
+        if window.start <= bounds[index] and bounds[index + 1] <= min(window.end, cut)
+    ]
+    if not from_totals or not whole:
+        pieces = [(window.start, window.end)]
+    else:
+        pieces = [(window.start, bounds[whole[0]]), (bounds[whole[-1] + 1], window.end)]
+    parts: list[Select[Any]] = []
+    for start, end in pieces:
+        if start >= end:
+            continue
+        query = select(
+            _bucket(Lesson.starts_at, bounds).label("month"),
+            Lesson.group_id.label("group_id"),
+            case((held, 1), else_=0).label("held"),
+            case((not_marked, 1), else_=0).label("not_marked"),
+        ).where(*_lessons_in(start, end, ScopeFilter()))
+        parts.append(_in_scope(query, Lesson.group_id, scope))
+    if from_totals and whole:
+        total = LessonMonthTotal
+        scheduled = total.status == LessonStatus.SCHEDULED.value
+        query = select(
+            month_index(total.month, window.months).label("month"),
+            total.group_id.label("group_id"),
+            total.lessons.label("held"),
+            case((scheduled, total.unmarked), else_=0).label("not_marked"),
+        ).where(
+            total.month >= window.months[whole[0]],
+            total.month <= window.months[whole[-1]],
+            total.status != LessonStatus.CANCELLED.value,
+        )
+        parts.append(_in_scope(query, total.group_id, scope))
+    if not parts:  # an empty window
+        parts.append(
+            select(
+                literal(0).label("month"), literal(0).label("group_id"), literal(0), literal(0)
+            ).where(literal(False))
+        )
+    return union_all(*parts).subquery()
+
+
 async def lessons_by_teacher(
-    session: AsyncSession, start: datetime, end: datetime, day_over: datetime, scope: ScopeFilter
+    session: AsyncSession,
+    window: Window,
+    day_over: datetime,
+    scope: ScopeFilter,
+    from_totals: bool,
 ) -> Sequence[Row[Any]]:
     """(teacher id, name, lessons held, of them not marked) per teacher of the scope's
     groups (id None: groups without a teacher). `day_over`: the first moment of today in
     the centre; a lesson before it can no longer be marked by its teacher."""
-    not_marked = case((_not_marked(day_over), 1), else_=0)
+    lessons = lessons_source(
+        window, day_over, scope, from_totals, _held(day_over), _not_marked(day_over)
+    )
     query = (
-        select(Group.teacher_id, User.full_name, func.count(), func.sum(not_marked))
-        .select_from(Lesson)
-        .join(Group, Group.id == Lesson.group_id)
+        select(
+            Group.teacher_id,
+            User.full_name,
+            func.sum(lessons.c.held),
+            func.sum(lessons.c.not_marked),
+        )
+        .select_from(lessons)
+        .join(Group, Group.id == lessons.c.group_id)
         .outerjoin(User, User.id == Group.teacher_id)
-        .where(*_lessons_in(start, end, scope), _held(day_over))
         .group_by(Group.teacher_id, User.full_name)
+        .having(func.sum(lessons.c.held) > 0)
     )
     return (await session.execute(query)).all()
 

@@ -19,16 +19,19 @@ from sqlalchemy import (
     Subquery,
     case,
     cast,
+    false,
     func,
     null,
     select,
+    true,
     union,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AttendanceStatus, Group, Lesson, LessonStatus, User
-from db.repositories.reports import ScopeFilter, _bucket, _group_conditions, _teachers
+from db.repositories.report_attendance import Window, lessons_source
+from db.repositories.reports import ScopeFilter, _group_conditions, _teachers
 
 ATTENDED = (AttendanceStatus.PRESENT.value, AttendanceStatus.LATE.value)
 
@@ -49,14 +52,18 @@ def _held(start: datetime, until: datetime, scope: ScopeFilter) -> Select[Any]:
 
 
 async def held_by_month(
-    session: AsyncSession, bounds: Sequence[datetime], until: datetime, scope: ScopeFilter
+    session: AsyncSession, window: Window, scope: ScopeFilter, from_totals: bool
 ) -> Sequence[Row[Any]]:
-    """(teacher_id, month index, lessons held): the months are those `bounds` begin (see
-    reports._bucket)."""
-    held = _held(bounds[0], until, scope).subquery()
-    month = _bucket(held.c.starts_at, bounds)
-    query = select(held.c.teacher_id, month.label("month"), func.count()).group_by(
-        held.c.teacher_id, month
+    """(teacher_id, month index, lessons held): the lessons not cancelled of the window,
+    which the caller ends at the present (report_attendance.lessons_source)."""
+    lessons = lessons_source(window, window.end, scope, from_totals, true(), false())
+    query = (
+        select(Group.teacher_id, lessons.c.month, func.sum(lessons.c.held))
+        .select_from(lessons)
+        .join(Group, Group.id == lessons.c.group_id)
+        .where(Group.teacher_id.is_not(None))
+        .group_by(Group.teacher_id, lessons.c.month)
+        .having(func.sum(lessons.c.held) > 0)
     )
     return (await session.execute(query)).all()
 

@@ -1,10 +1,10 @@
 """report totals: cash per day, charges per month and group, marks per month, group,
-student and status (and per group; who was taught per year), counted from the rows already
-there (db.report_totals)
+student and status (and per group; who was taught per year), lessons per month, group and
+status, counted from the rows already there (db.report_totals)
 
 Revision ID: 0014
 Revises: 0013
-Create Date: 2026-12-07 14:43:16.937807
+Create Date: 2026-12-07 15:10:16.631280
 """
 
 from collections.abc import Sequence
@@ -63,18 +63,33 @@ def upgrade() -> None:
     sa.Column('charges', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('period', 'group_id', name=op.f('pk_charge_month_totals'))
     )
+    op.create_table('lesson_month_totals',
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('lessons', sa.Integer(), nullable=False),
+    sa.Column('unmarked', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'group_id', 'status', name=op.f('pk_lesson_month_totals'))
+    )
     op.create_table('report_totals_state',
     sa.Column('key', sa.String(length=16), nullable=False),
     sa.Column('value', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_report_totals_state'))
     )
+    with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attendance_lesson_id'), ['lesson_id', 'status'], unique=False)
+
     # Counted in the default zone; the bot's start-up recounts them once if TIMEZONE is
     # another (report_totals.ensure_zone).
     report_totals.rebuild(op.get_bind(), ZoneInfo(report_totals.DEFAULT_ZONE))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attendance_lesson_id'))
+
     op.drop_table('report_totals_state')
+    op.drop_table('lesson_month_totals')
     op.drop_table('charge_month_totals')
     op.drop_table('cash_day_totals')
     op.drop_table('attended_year_totals')

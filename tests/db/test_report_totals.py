@@ -24,6 +24,8 @@ from db.models import (
     AttendanceStatus,
     CashDayTotal,
     ChargeMonthTotal,
+    Lesson,
+    LessonMonthTotal,
     Payment,
     Role,
 )
@@ -70,6 +72,25 @@ async def test_every_writer_keeps_the_totals_a_recount_of_the_rows(session, bill
     # a lesson cancelled after it was marked: its month is counted again without it
     lesson.status = "cancelled"
     await session.commit()
+    assert await recount_agrees(session)
+
+    # lessons made by the timetable's statement, one moved to the next month, one deleted
+    group = world.groups["A"]
+    starts = [local(date(2027, 1, 29), 14), local(date(2027, 1, 30), 14)]
+    await academic.insert_lessons(
+        session, [{"group_id": group, "starts_at": at, "duration_minutes": 90} for at in starts]
+    )
+    await session.commit()
+    assert await recount_agrees(session)
+    ids = list(await session.scalars(select(Lesson.id).where(Lesson.starts_at.in_(starts))))
+    later = local(date(2027, 2, 2), 14)
+    assert await academic.move_if_scheduled(session, ids[0], starts[0], later)
+    await academic.delete_lessons(session, [ids[1]])
+    await session.commit()
+    months = select(LessonMonthTotal.month, LessonMonthTotal.lessons).where(
+        LessonMonthTotal.group_id == group, LessonMonthTotal.month >= date(2027, 1, 1)
+    )
+    assert dict((await session.execute(months)).all())[date(2027, 2, 1)] == 1
     assert await recount_agrees(session)
 
     # rows written by the factories (ORM objects with their defaults), then an erasure,

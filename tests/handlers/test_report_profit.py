@@ -34,6 +34,7 @@ from db.models import (
     Permission,
     Role,
 )
+from db.repositories.payments import ledger as ledger_repo
 from handlers.admin.reports import menu
 from keyboards.reports import PROFIT, ReportCb
 from tests.chat import Person
@@ -75,8 +76,16 @@ async def centre(session) -> dict[str, int]:
     ):
         student = await make_user(session, None, roles=[Role.STUDENT], full_name=name)
         enrolment = await make_enrolment(session, student, group)
-        await make_charge(session, student, amount=charged, period=month, enrolment_id=enrolment.id)
+        await make_charge(
+            session,
+            student,
+            amount=charged,
+            period=month,
+            enrolment_id=enrolment.id,
+            balance_at=at(1, 9),
+        )  # the balance moves with the ledger, as the ledger service writes them
         await make_payment(session, student, paid, method=method, paid_at=at(10, 12))
+        await ledger_repo.add_to_balance(session, student.id, paid, at(10, 12))
     for teacher, status, lines in (
         (tom, PayslipStatus.APPROVED, [(a1.id, 300_000), (None, 50_000)]),
         (ann, PayslipStatus.DRAFT, [(b2.id, 200_000)]),

@@ -5,7 +5,7 @@ cancelled one never; quiet hours; never after the lesson began."""
 import asyncio
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.jobs.class_reminders import send_class_reminders
 from bot.services.consent import Choices
@@ -124,9 +124,7 @@ async def test_a_moved_lesson_is_reminded_of_at_its_new_time(
         return (await send_class_reminders(session_factory, bot, sender, settings, moment)).sent
 
     async def move(lesson: int, hour: int) -> None:
-        await session.execute(
-            update(Lesson).where(Lesson.id == lesson).values(starts_at=local(DAY, hour))
-        )
+        (await session.get(Lesson, lesson)).starts_at = local(DAY, hour)
         await session.commit()
 
     # Moved before its reminder went out: nothing at the old time, one at the new.
@@ -147,9 +145,7 @@ async def test_a_moved_lesson_is_reminded_of_at_its_new_time(
 
 async def test_a_cancelled_lesson_gets_no_reminder(session_factory, session, bot, settings):
     _ali, _mother, lesson_id = await class_of_three(session, local(DAY, 14))
-    await session.execute(
-        update(Lesson).where(Lesson.id == lesson_id).values(status=LessonStatus.CANCELLED)
-    )
+    (await session.get(Lesson, lesson_id)).status = LessonStatus.CANCELLED
     await session.commit()
     counts = await send_class_reminders(
         session_factory, bot, sender_for(session_factory), settings, local(DAY, 13)

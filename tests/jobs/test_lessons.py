@@ -21,6 +21,7 @@ from db.models import (
     LessonStatus,
     Role,
 )
+from db.repositories import academic as academic_repo
 from tests.factories import make_course, make_lessons, make_user, save_group
 
 # Monday 2 March 2026, 10:00 UTC = 15:00 in Tashkent: that Monday's 14:00 lesson is over.
@@ -39,7 +40,8 @@ async def group_without_lessons(session, settings, **values) -> int:
     course = await make_course(session, f"Course {values.get('name', 'A1')}", monthly_price=500_000)
     defaults = dict(name="A1", room=None, capacity=10, start_date=date(2026, 1, 1))
     group = await save_group(session, settings, admin, course, now=NOW, **(defaults | values))
-    await session.execute(Lesson.__table__.delete())
+    lessons = await session.scalars(select(Lesson.id))
+    await academic_repo.delete_lessons(session, list(lessons))
     await session.commit()
     return group.id
 

@@ -144,8 +144,11 @@ def share(amount: int, weights: Mapping[int, int]) -> dict[int, int]:
     return parts
 
 
-def collected_by_group(facts: Facts, months: Iterable[date]) -> dict[tuple[int, date], int]:
-    """(group, day) → so'm paid that day for the group, over the payments in `months`."""
+def collected_by_group(
+    facts: Facts, months: Iterable[date], only: set[int] | None = None
+) -> dict[tuple[int, date], int]:
+    """(group, day) → so'm paid that day for the group, over the payments in `months`; with
+    `only`, for those groups alone (a payment for none of them is not split at all)."""
     wanted = set(months)
     weights: dict[tuple[int, date], dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for charge in facts.charges:
@@ -165,6 +168,8 @@ def collected_by_group(facts: Facts, months: Iterable[date]) -> dict[tuple[int, 
             split = dict.fromkeys(sitting, 1)
         if not split:
             continue  # paid for no group: no teacher's percent
+        if only is not None and only.isdisjoint(split):
+            continue
         if len(split) == 1:  # most students sit in one group: no sharing to do
             collected[next(iter(split)), payment.day] += payment.amount
             continue
@@ -268,8 +273,14 @@ def compute_month(month: date, facts: Facts, until: date | None = None) -> dict[
         lines.add(PayLineKind.LESSONS, lesson.group_id, scheme, scheme.per_lesson, 1)
         lines.add(PayLineKind.STUDENTS, lesson.group_id, scheme, scheme.per_student, lesson.present)
 
-    # the percent of the money paid
-    for (group, day), amount in collected_by_group(facts, [month]).items():
+    # the percent of the money paid, split only for the groups of a teacher paid a percent
+    percent = {
+        group
+        for teacher, groups in groups_of.items()
+        if any(scheme.percent > 0 for scheme in by_teacher[teacher])
+        for group in groups
+    }
+    for (group, day), amount in collected_by_group(facts, [month], percent).items():
         if day > last:
             continue
         teacher = facts.group_teacher.get(group)

@@ -197,7 +197,6 @@ async def summary(
 ) -> AttendanceReport:
     """The figures of the summary and the chart: all but the students' lines."""
     months = period.months()
-    start, end = period.utc_bounds(tz)
     filters = scope.filters()
     day_over = local_midnight((now or utcnow()).astimezone(tz).date(), tz)
     window = _window(period, tz)
@@ -230,7 +229,7 @@ async def summary(
             for key, counts in by_teacher.items()
         ),
         top_absent=await _most_absent(session, window, filters, from_totals),
-        lessons=await _teacher_lessons(session, start, end, day_over, filters),
+        lessons=await _teacher_lessons(session, window, day_over, filters, from_totals),
         day_over=day_over,
     )
 
@@ -265,13 +264,17 @@ async def _students(session: AsyncSession, marks: Subquery) -> list[Line]:
 
 
 async def _teacher_lessons(
-    session: AsyncSession, start: datetime, end: datetime, day_over: datetime, filters: ScopeFilter
+    session: AsyncSession,
+    window: repo.Window,
+    day_over: datetime,
+    filters: ScopeFilter,
+    from_totals: bool,
 ) -> list[TeacherLessons]:
     """Most not marked first."""
     lines = [
         TeacherLessons(key, name, int(held), int(not_marked or 0))
         for key, name, held, not_marked in await repo.lessons_by_teacher(
-            session, start, end, day_over, filters
+            session, window, day_over, filters, from_totals
         )
     ]
     return sorted(lines, key=lambda line: (-line.not_marked, -line.held, line.name or ""))

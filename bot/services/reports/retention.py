@@ -18,7 +18,7 @@ The same month by month (a month's start and end clipped to the period) and per 
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -113,66 +113,106 @@ def _figures(start: tuple[int, int], end: tuple[int, int], counts: dict[str, int
     )
 
 
+Key = tuple[int, int | None]  # (day or month index, course id or None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Tally:
+    standing: dict[Key, tuple[int, int]]  # (seated, active) at the end of each day
+    counts: dict[Key, dict[str, int]]  # joined / left / froze in each month
+    reasons: dict[LeaveReason | None, int]  # departures by reason, all months
+
+
+async def _tally(
+    session: AsyncSession,
+    period: Period,
+    days: list[date],
+    month_starts: list[date],
+    filters: repo.ScopeFilter,
+    *,
+    by_course: bool = False,
+) -> _Tally:
+    """Two statements whatever the period's length: the students seated on each of `days`
+    and the month's moves in one (repo.movements), the frozen among the seated in the
+    other."""
+    seated: dict[Key, int] = {}
+    counts: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(_KINDS, 0))
+    reasons: dict[LeaveReason | None, int] = defaultdict(int)
+    rows = await repo.movements(
+        session, period.start, period.end, days, month_starts, filters, by_course=by_course
+    )
+    for kind, index, course, reason, first, second, third in rows:
+        key = (int(index), course)
+        if kind == repo.SEATED:
+            seated[key] = int(first)
+            continue
+        tally = counts[key]
+        tally[repo.JOINED] += int(first)
+        tally[repo.LEFT] += int(second)
+        tally[repo.FROZE] += int(third)
+        if second:
+            reasons[LeaveReason(reason) if reason else None] += int(second)
+    frozen = {
+        (int(index), course): int(count)
+        for index, course, count in await repo.frozen(session, days, filters, by_course=by_course)
+    }
+    standing = {key: (count, count - frozen.get(key, 0)) for key, count in seated.items()}
+    return _Tally(standing, dict(counts), dict(reasons))
+
+
 async def build(
     session: AsyncSession, period: Period, scope: Scope, tz: ZoneInfo
 ) -> RetentionReport:
-    """`tz` is unused: enrolment dates are already the centre's calendar days."""
+    """The figures of the summary and the chart: the period's and each month's. What only
+    the spreadsheet shows — by course, the leavers — is read by `with_details`.
+    `tz` is unused: enrolment dates are already the centre's calendar days."""
     filters = scope.filters()
     spans = month_days(period)
     # the end of the day before each month starts, then the end of each month's last day
     days = [first - timedelta(days=1) for first, _ in spans] + [last for _, last in spans]
-    standing: dict[int, tuple[int, int]] = {
-        index: (int(seated), int(active))
-        for index, _, seated, active in await repo.standing(session, days, filters)
-    }
-    starts = [first for first, _ in spans]
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for kind, index, _, count in await repo.events(
-        session, period.start, period.end, starts, filters
-    ):
-        counts[int(index)][kind] = int(count)
+    tally = await _tally(session, period, days, [first for first, _ in spans], filters)
     months = len(spans)
     month_rows = [
         Month(
             first.replace(day=1),
             _figures(
-                standing.get(index, (0, 0)),
-                standing.get(months + index, (0, 0)),
-                counts[index],
+                tally.standing.get((index, None), (0, 0)),
+                tally.standing.get((months + index, None), (0, 0)),
+                tally.counts.get((index, None), {}),
             ),
         )
         for index, (first, _) in enumerate(spans)
     ]
     total = _figures(
-        standing.get(0, (0, 0)),
-        standing.get(2 * months - 1, (0, 0)),
-        {kind: sum(row.get(kind, 0) for row in counts.values()) for kind in _KINDS},
+        tally.standing.get((0, None), (0, 0)),
+        tally.standing.get((2 * months - 1, None), (0, 0)),
+        {kind: sum(row.get(kind, 0) for row in tally.counts.values()) for kind in _KINDS},
     )
     return RetentionReport(
         period=period,
         scope=scope,
         total=total,
         months=month_rows,
-        by_course=await _courses(session, period, filters),
-        reasons={
-            (LeaveReason(reason) if reason else None): int(count)
-            for reason, count in await repo.departure_reasons(
-                session, period.start, period.end, filters
-            )
-        },
-        leavers=[
-            Leaver(
-                student or "—",
-                group,
-                course,
-                day,
-                LeaveReason(reason) if reason else None,
-            )
-            for student, group, course, day, reason in await repo.leavers(
-                session, period.start, period.end, filters
-            )
-        ],
+        by_course=[],
+        reasons=tally.reasons,
+        leavers=[],
     )
+
+
+async def with_details(
+    session: AsyncSession, report: RetentionReport, tz: ZoneInfo
+) -> RetentionReport:
+    """The report with what only its spreadsheet shows: the figures by course and every
+    leaver (thousands of rows over a year of a large centre)."""
+    filters = report.scope.filters()
+    period = report.period
+    leavers = [
+        Leaver(student or "—", group, course, day, LeaveReason(reason) if reason else None)
+        for student, group, course, day, reason in await repo.leavers(
+            session, period.start, period.end, filters
+        )
+    ]
+    return replace(report, by_course=await _courses(session, period, filters), leavers=leavers)
 
 
 _KINDS = (repo.JOINED, repo.LEFT, repo.FROZE)
@@ -182,28 +222,17 @@ async def _courses(
     session: AsyncSession, period: Period, filters: repo.ScopeFilter
 ) -> list[CourseLine]:
     days = [period.start - timedelta(days=1), period.end]
-    standing: dict[tuple[int, int], tuple[int, int]] = {
-        (int(index), course): (int(seated), int(active))
-        for index, course, seated, active in await repo.standing(
-            session, days, filters, by_course=True
-        )
-    }
-    counts: dict[int, dict[str, int]] = defaultdict(dict)
-    rows = await repo.events(
-        session, period.start, period.end, [period.start], filters, by_course=True
-    )
-    for kind, _, course, count in rows:
-        counts[course][kind] = int(count)
-    ids = sorted({course for _, course in standing} | set(counts))
+    tally = await _tally(session, period, days, [period.start], filters, by_course=True)
+    ids = sorted({course for _, course in tally.standing} | {course for _, course in tally.counts})
     names = await repo.course_names(session, ids)
     lines = [
         CourseLine(
             course,
             names.get(course, "—"),
             _figures(
-                standing.get((0, course), (0, 0)),
-                standing.get((1, course), (0, 0)),
-                counts[course],
+                tally.standing.get((0, course), (0, 0)),
+                tally.standing.get((1, course), (0, 0)),
+                tally.counts.get((0, course), {}),
             ),
         )
         for course in ids

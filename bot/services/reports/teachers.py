@@ -89,7 +89,6 @@ async def build(
     now: datetime | None = None,
 ) -> TeachersReport:
     months = period.months()
-    bounds = period.month_bounds(tz)
     start, end = period.utc_bounds(tz)
     until = min(end, now or utcnow())
     filters = scope.filters()
@@ -98,13 +97,13 @@ async def build(
     from_totals = await totals.usable(session, tz)
     by_month: dict[int, dict[int, Lessons]] = defaultdict(dict)
     if start < until:
+        window = attendance_repo.Window(months, month_bounds(months, tz), start, until)
         held = {
             (teacher_id, index): int(count)
             for teacher_id, index, count in await repo.held_by_month(
-                session, bounds, until, filters
+                session, window, filters, from_totals
             )
         }
-        window = attendance_repo.Window(months, month_bounds(months, tz), start, until)
         marks = attendance_repo.marks_source(window, filters, from_totals)
         counted = {
             (teacher_id, index): (int(marked), int(attended))

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 TITLE_MAX = 31  # Excel's limit on a sheet's name
 _FORBIDDEN = str.maketrans({char: " " for char in "[]:*?/\\"})
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+COUNT_FORMAT = "#,##0"
 
 
 class Kind(StrEnum):
@@ -76,7 +77,7 @@ def _formats(money_format: str) -> dict[Kind, str | None]:
     return {
         Kind.TEXT: None,
         Kind.MONEY: money_format,
-        Kind.NUMBER: "#,##0",
+        Kind.NUMBER: COUNT_FORMAT,
         Kind.RATE: "0.0%",
         Kind.DECIMAL: "#,##0.0",
         Kind.DATE: "DD.MM.YYYY",
@@ -91,6 +92,17 @@ def _cell(target: Any, value: Any, number_format: str | None = None, **style: An
     for name, setting in style.items():
         setattr(cell, name, setting)
     return cell
+
+
+def _formatted(target: Any, value: Any, number_format: str | None) -> Any:
+    """The value as a cell with its number format, or bare when the format would show it
+    as it is anyway (a blank, a count under a thousand): a styled cell costs three bare
+    ones to write, and a sheet of every student holds a hundred thousand."""
+    if number_format is None or value is None:
+        return value
+    if number_format == COUNT_FORMAT and isinstance(value, int) and -1000 < value < 1000:
+        return value
+    return _cell(target, value, number_format)
 
 
 def _write(target: Any, sheet: Sheet, money_format: str) -> None:
@@ -111,7 +123,7 @@ def _write(target: Any, sheet: Sheet, money_format: str) -> None:
     for values in sheet.rows:
         target.append(
             [
-                _cell(target, value, number_format) if number_format else value
+                _formatted(target, value, number_format)
                 for number_format, value in zip(kinds, values, strict=True)
             ]
         )

@@ -41,6 +41,7 @@ COLOURS = {
     AttendanceStatus.ABSENT: "#C62828",
 }
 NAME_MAX = 16  # a group's name under its bar
+ABSENT_LISTED = 100  # the ranking's length in the spreadsheet (all are in By student)
 
 
 def status_titles() -> dict[AttendanceStatus, str]:
@@ -259,9 +260,16 @@ def _most_absent_sheet(report: AttendanceReport, intro) -> Sheet:
             line.tally.marks,
             line.tally.rate(AttendanceStatus.ABSENT),
         )
-        for place, line in enumerate(report.most_absent, start=1)
+        for place, line in enumerate(report.most_absent[:ABSENT_LISTED], start=1)
     ]
-    return Sheet(_("Most absences"), intro, columns, rows)
+    notes = []
+    if len(report.most_absent) > ABSENT_LISTED:
+        notes.append(
+            _(
+                "The {count} with the most absences; every student is on the sheet “{sheet}”."
+            ).format(count=ABSENT_LISTED, sheet=_("By student"))
+        )
+    return Sheet(_("Most absences"), intro, columns, rows, notes=notes)
 
 
 def _not_marked_sheet(report: AttendanceReport, intro) -> Sheet:

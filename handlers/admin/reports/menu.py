@@ -116,7 +116,10 @@ KINDS = {
     # lessons held: begun by now
     TEACHERS: ReportKind.of("teachers", teachers_service.build, teachers_view, clock=centre_minute),
     LEADS: ReportKind.of("leads", leads_service.build, leads_view),
-    RETENTION: ReportKind.of("retention", retention_service.build, retention_view),
+    # by course and the leavers: the spreadsheet's only
+    RETENTION: ReportKind.of(
+        "retention", retention_service.build, retention_view, details=retention_service.with_details
+    ),
     # a lesson unsaved is held once its day is over
     ATTENDANCE: ReportKind.of(
         "attendance",

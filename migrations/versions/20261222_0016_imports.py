@@ -1,8 +1,8 @@
 """imports: a batch per applied spreadsheet and the records it created or filled in
 
-Revision ID: 0015
-Revises: 0014
-Create Date: 2026-12-20 09:00:00.000000
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-12-22 09:00:00.000000
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from alembic import op
 
 import db.base
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
