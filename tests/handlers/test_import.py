@@ -658,3 +658,14 @@ async def test_a_people_batch_cannot_be_undone_without_users(client, session):
     reply = await client.press(CASHIER, ImportCb(action="undoy", id=batch_id).pack())
     assert reply.answers[-1].text == NO_ACCESS
     assert await count(session, User, User.full_name == "Ali Valiyev") == 1
+
+
+async def test_apply_pressed_twice_applies_once(client, session):
+    await admin(session)
+    dry = await dry_run(client, CLERK, "centre.xlsx", xlsx(EN_HEADER, PEOPLE[:1]))
+    data = dry.callback_data("✅ Apply")
+    await client.press(CLERK, data, dry.message_id)
+    again = await client.press(CLERK, data, dry.message_id)
+    assert again.answers[-1].text == "⚠️ This button is out of date. Open the menu again."
+    assert await count(session, ImportBatch) == 1
+    assert await count(session, User, User.full_name == "Ali Valiyev") == 1

@@ -1,5 +1,5 @@
-"""📥 /import (permission `users`; owners always): the template, the filled file back, the
-dry run, ✅ Apply and ↩️ Undo.
+"""📥 /import (students, parents and teachers: permission `users`; courses: `academic`;
+owners always): the template, the filled file back, the dry run, ✅ Apply and ↩️ Undo.
 
 /import shows what to do and waits for a file (an FSM state: a document sent anywhere
 else is nobody's business here). A file is downloaded, read and matched off the event
@@ -272,6 +272,9 @@ async def apply_pressed(
     if not facts.get("file_id") or not isinstance(callback.message, Message):
         await callback.answer(stale_button_text(), show_alert=True)
         return
+    # the dry run is claimed at once: a second tap (or a second Apply under another copy of
+    # the message) finds none and gets the out-of-date answer, so a file is applied once
+    await state.update_data(file_id=None)
     if facts["kind"] not in allowed(actor):
         await _deny(callback, session, actor, KINDS[facts["kind"]].permission.value, "apply")
         return
