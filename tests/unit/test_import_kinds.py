@@ -1,0 +1,113 @@
+"""The teachers' and the courses' templates: reading and matching, and a file told by its
+header (the kind asked for first, then the others, only those the sender may import)."""
+
+import io
+from datetime import date
+
+import pytest
+from openpyxl import Workbook
+
+from bot.services import imports
+from bot.services.imports import courses, teachers
+from bot.services.imports.columns import map_header
+from bot.services.imports.courses import KnownCourse
+from bot.services.imports.people import Directory, Known, Outcome, RowProblem
+from bot.services.imports.reading import Table
+
+TODAY = date(2026, 12, 1)
+
+
+def table(header, *rows):
+    width = len(header)
+    return Table(
+        tuple(header), tuple(tuple(r) + (None,) * (width - len(r)) for r in rows), 2, "csv"
+    )
+
+
+def test_teachers_found_by_phone_become_teachers_and_namesakes_by_name():
+    parent = Known(1, "Vali Valiyev", "+998935550000", None, "uz", {"parent"})
+    teacher = Known(2, "Nodira Karimova", None, None, "ru", {"teacher"})
+    found = Directory()
+    for person in (parent, teacher):
+        found.add(person)
+    header = ("teacher_name", "teacher_phone", "language")
+    parsed = teachers.parse(
+        table(
+            header,
+            ("Valiyev Vali", "935550000"),
+            ("Nodira Karimova", "977654321"),
+            ("Aziz Sobirov",),
+            ("Bad 1", "x"),
+        ),
+        map_header(header, teachers.COLUMNS, {}),
+        region="UZ",
+        today=TODAY,
+    )
+    assert [(i.row, i.column, i.problem) for i in parsed.issues] == [
+        (5, "teacher_name", RowProblem.BAD_NAME),
+        (5, "teacher_phone", RowProblem.INVALID_PHONE),
+    ]
+    plan = teachers.plan(found, parsed, default_language="uz")
+    assert plan.outcomes == {2: Outcome.UPDATE, 3: Outcome.UPDATE, 4: Outcome.CREATE}
+    assert [(r.person, r.role) for r in plan.roles] == [(1, "teacher")]
+    assert [(f.person, f.field, f.value) for f in plan.fills] == [(2, "phone", "+998977654321")]
+    assert [p.name for p in plan.new] == ["Aziz Sobirov"] and plan.new[0].roles == {"teacher"}
+
+
+def test_courses_by_name_price_kept_and_bad_cells_named():
+    header = ("course_name", "monthly_price", "description")
+    parsed = courses.parse(
+        table(
+            header,
+            ("General  english", "1 250 000", "Speaking"),
+            ("IELTS", 1500000),
+            ("Maths", "-5"),
+            ("X", "100"),
+            ("IELTS", "1500000"),
+        ),
+        map_header(header, courses.COLUMNS, {}),
+        region="UZ",
+        today=TODAY,
+    )
+    assert [(i.row, i.column, i.problem) for i in parsed.issues] == [
+        (4, "monthly_price", RowProblem.BAD_PRICE),
+        (5, "course_name", RowProblem.BAD_NAME),
+        (6, None, RowProblem.DUPLICATE_ROW),
+    ]
+    plan = courses.plan([KnownCourse(7, "General English", 1_000_000, None)], parsed)
+    assert plan.new == [("IELTS", 1_500_000, None)]
+    assert plan.fills == [(7, "Speaking")]
+    (conflict,) = [i for i in plan.issues if i.problem is RowProblem.CONFLICT]
+    assert (conflict.row, conflict.value, conflict.kept) == (2, "1250000", "1000000")
+    assert plan.counts == {"create": 1, "update": 1, "unchanged": 0, "skip": 3, "problems": 4}
+
+
+def xlsx(*sheets) -> bytes:
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets:
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_file_is_told_by_its_header_and_an_exports_sheet_by_kind():
+    export = xlsx(
+        ("People", [["student_name"], ["Ali Valiyev"]]),
+        ("Teachers", [["teacher_name", "teacher_phone"], ["Nodira Karimova", "977654321"]]),
+    )
+    kind, parsed = imports.read_any(export, "teachers", {}, region="UZ", today=TODAY)
+    assert kind.key == "teachers" and [r.student.name for r in parsed.rows] == ["Nodira Karimova"]
+    kind, parsed = imports.read_any(export, "people", {}, region="UZ", today=TODAY)
+    assert kind.key == "people" and [r.student.name for r in parsed.rows] == ["Ali Valiyev"]
+    # a teachers' file after the people template was asked for: still the teachers'
+    staff = xlsx(("Sheet", [["teacher_name"], ["Aziz Sobirov"]]))
+    kind, _parsed = imports.read_any(staff, "people", {}, region="UZ", today=TODAY)
+    assert kind.key == "teachers"
+    # but not for one who may import only courses
+    with pytest.raises(imports.MissingColumns) as missing:
+        imports.read_any(staff, "courses", {}, region="UZ", today=TODAY, kinds=["courses"])
+    assert missing.value.missing == ["course_name", "monthly_price"]
