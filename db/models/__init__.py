@@ -50,7 +50,7 @@ from db.models.payroll import Payout, PayScheme, Payslip, PayslipLine
 from db.models.reports import (
     AttendanceGroupMonthTotal,
     AttendanceMonthTotal,
-    AttendedYearTotal,
+    AttendanceYearTotal,
     CashDayTotal,
     ChargeMonthTotal,
     DataVersion,
@@ -67,7 +67,7 @@ __all__ = [
     "AttendanceGroupMonthTotal",
     "AttendanceMonthTotal",
     "AttendanceStatus",
-    "AttendedYearTotal",
+    "AttendanceYearTotal",
     "AudienceType",
     "AuditEntry",
     "AuditOutcome",
