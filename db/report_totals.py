@@ -4,8 +4,8 @@ the rows under them (db.models.reports):
 * cash_day_totals — per centre day, kind (paid / reversed / refunded) and method;
 * charge_month_totals — per charge month and group;
 * attendance_month_totals — per centre month of the lesson, group, student and status;
-  attendance_group_month_totals — the same added up per group; attended_year_totals — per
-  centre year, group and student, the marks present or late (who was taught);
+  attendance_group_month_totals — the same added up per group; attendance_year_totals —
+  added up per centre year;
 * lesson_month_totals — per centre month, group and lesson status, the lessons and those
   without a mark (what "held" and "not marked" count for months gone by).
 
@@ -53,8 +53,7 @@ from db.models import (
     Attendance,
     AttendanceGroupMonthTotal,
     AttendanceMonthTotal,
-    AttendanceStatus,
-    AttendedYearTotal,
+    AttendanceYearTotal,
     CashDayTotal,
     Charge,
     ChargeMonthTotal,
@@ -325,9 +324,6 @@ def _recount_charges(connection: Connection, periods: list[date] | None) -> None
         )
 
 
-ATTENDED = (AttendanceStatus.PRESENT.value, AttendanceStatus.LATE.value)
-
-
 def _recount_marks(
     connection: Connection, month: date, tz: ZoneInfo, group_ids: list[int] | None
 ) -> None:
@@ -406,20 +402,16 @@ def _recount_lessons(
 
 
 def _recount_year(connection: Connection, year: date, group_ids: list[int] | None) -> None:
-    """The year's marks present or late per group and student, from the month totals."""
+    """The year's marks per group, student and status, from the month totals."""
     fine = AttendanceMonthTotal
     query = (
-        select(fine.group_id, fine.student_id, func.sum(fine.marks))
-        .where(
-            fine.month >= year,
-            fine.month < year.replace(year=year.year + 1),
-            fine.status.in_(ATTENDED),
-        )
-        .group_by(fine.group_id, fine.student_id)
+        select(fine.group_id, fine.student_id, fine.status, func.sum(fine.marks))
+        .where(fine.month >= year, fine.month < year.replace(year=year.year + 1))
+        .group_by(fine.group_id, fine.student_id, fine.status)
     )
     if group_ids is not None:
         query = query.where(fine.group_id.in_(group_ids))
-    table = AttendedYearTotal.__table__
+    table = AttendanceYearTotal.__table__
     _replace(
         connection,
         table,
@@ -427,8 +419,8 @@ def _recount_year(connection: Connection, year: date, group_ids: list[int] | Non
         table.c.group_id,
         group_ids,
         [
-            {"year": year, "group_id": g, "student_id": s, "marks": n}
-            for g, s, n in connection.execute(query).all()
+            {"year": year, "group_id": g, "student_id": s, "status": status, "marks": n}
+            for g, s, status, n in connection.execute(query).all()
         ],
     )
 
@@ -474,7 +466,7 @@ def rebuild(connection: Connection, tz: ZoneInfo) -> None:
     for model in (
         AttendanceMonthTotal,
         AttendanceGroupMonthTotal,
-        AttendedYearTotal,
+        AttendanceYearTotal,
         LessonMonthTotal,
     ):
         connection.execute(delete(model.__table__))
@@ -502,7 +494,7 @@ def matches_rows(connection: Connection, tz: ZoneInfo) -> bool:
         ChargeMonthTotal,
         AttendanceMonthTotal,
         AttendanceGroupMonthTotal,
-        AttendedYearTotal,
+        AttendanceYearTotal,
         LessonMonthTotal,
     )
     kept = {model: _rows(connection, model) for model in tables}

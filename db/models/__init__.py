@@ -51,7 +51,7 @@ from db.models.payroll import Payout, PayScheme, Payslip, PayslipLine
 from db.models.reports import (
     AttendanceGroupMonthTotal,
     AttendanceMonthTotal,
-    AttendedYearTotal,
+    AttendanceYearTotal,
     CashDayTotal,
     ChargeMonthTotal,
     DataVersion,
@@ -68,7 +68,7 @@ __all__ = [
     "AttendanceGroupMonthTotal",
     "AttendanceMonthTotal",
     "AttendanceStatus",
-    "AttendedYearTotal",
+    "AttendanceYearTotal",
     "AudienceType",
     "AuditEntry",
     "AuditOutcome",

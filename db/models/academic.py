@@ -90,6 +90,8 @@ class Lesson(TimestampMixin, Base):
     __tablename__ = "lessons"
     __table_args__ = (
         UniqueConstraint("group_id", "starts_at"),
+        # the lessons still scheduled of a period (the attendance report's "not marked")
+        Index(None, "status", "starts_at"),
         CheckConstraint("duration_minutes BETWEEN 1 AND 600", name="duration"),
         CheckConstraint(enum_check("status", LessonStatus), name="status"),
     )

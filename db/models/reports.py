@@ -81,15 +81,16 @@ class AttendanceGroupMonthTotal(Base):
     marks: Mapped[int] = mapped_column(Integer)
 
 
-class AttendedYearTotal(Base):
-    """A student's marks present or late in a group's lessons of one of the centre's years
-    (year: its 1 January): who was taught in a year, without reading twelve months."""
+class AttendanceYearTotal(Base):
+    """attendance_month_totals added up over one of the centre's years (year: its 1 January):
+    a year's students read in a twelfth of the rows."""
 
-    __tablename__ = "attended_year_totals"
+    __tablename__ = "attendance_year_totals"
 
     year: Mapped[date] = mapped_column(Date, primary_key=True)
     group_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     student_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
     marks: Mapped[int] = mapped_column(Integer)
 
 

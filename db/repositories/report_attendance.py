@@ -31,7 +31,7 @@ from db.models import (
     AttendanceGroupMonthTotal,
     AttendanceMonthTotal,
     AttendanceStatus,
-    AttendedYearTotal,
+    AttendanceYearTotal,
     Course,
     Group,
     Lesson,
@@ -113,6 +113,13 @@ def _in_scope(query: Select[Any], group_id: Any, scope: ScopeFilter) -> Select[A
     return query.join(Group, Group.id == group_id).where(*_group_conditions(scope))
 
 
+def _whole_years(months: Sequence[date]) -> list[date]:
+    """The years (1 January) all twelve of whose months are among `months`."""
+    touched = set(months)
+    firsts = {month.replace(month=1) for month in touched}
+    return sorted(y for y in firsts if all(y.replace(month=n) in touched for n in range(1, 13)))
+
+
 def marks_source(
     window: Window,
     scope: ScopeFilter,
@@ -124,74 +131,65 @@ def marks_source(
 ) -> Subquery:
     """(month index, group_id[, student_id], status, marks) rows whose sums, grouped any
     way, are the window's marks (of `statuses`, of `student_ids`; per student with
-    `students`, which `student_ids` needs). From the
-    totals: every month the window touches, less the marks of its lessons outside the
-    window, read from the rows — only those few are read one by one. Otherwise the
-    window's marks themselves, one row each."""
+    `students`, which `student_ids` needs). From the totals: every month the window
+    touches — per student, a whole year's rows where all its months are touched (their
+    month index: the year's first) — less the marks of its lessons outside the window,
+    read from the rows: only those few are read one by one. Otherwise the window's marks
+    themselves, one row each."""
     if not from_totals:
         raw = _raw_marks(
             window, window.start, window.end, scope, 1, students, statuses, student_ids
         )
         return raw.subquery()
-    total = AttendanceMonthTotal if students else AttendanceGroupMonthTotal
-    whole = _in_scope(
-        select(
-            month_index(total.month, window.months).label("month"),
-            total.group_id.label("group_id"),
-            *([total.student_id.label("student_id")] if students else []),
-            total.status.label("status"),
-            total.marks.label("marks"),
-        ).where(total.month >= window.months[0], total.month <= window.months[-1]),
-        total.group_id,
-        scope,
-    )
-    if statuses is not None:
-        whole = whole.where(total.status.in_(statuses))
-    if student_ids is not None:
-        whole = whole.where(AttendanceMonthTotal.student_id.in_(student_ids))
-    parts = [whole] + [
+    years = _whole_years(window.months) if students else []
+    months = [month for month in window.months if month.replace(month=1) not in years]
+    parts: list[Select[Any]] = []
+    if years:
+        year = AttendanceYearTotal
+        parts.append(
+            _totals_part(year, year.year, years, window, scope, True, statuses, student_ids)
+        )
+    if months:
+        total = AttendanceMonthTotal if students else AttendanceGroupMonthTotal
+        parts.append(
+            _totals_part(total, total.month, months, window, scope, students, statuses, student_ids)
+        )
+    parts += [
         _raw_marks(window, start, end, scope, -1, students, statuses, student_ids)
         for start, end in _outside(window)
     ]
     return union_all(*parts).subquery()
 
 
+def _totals_part(
+    total: Any,
+    key: Any,
+    keys: Sequence[date],
+    window: Window,
+    scope: ScopeFilter,
+    students: bool,
+    statuses: Sequence[str] | None,
+    student_ids: Sequence[int] | None,
+) -> Select[Any]:
+    query = select(
+        month_index(key, window.months).label("month"),
+        total.group_id.label("group_id"),
+        *([total.student_id.label("student_id")] if students else []),
+        total.status.label("status"),
+        total.marks.label("marks"),
+    ).where(key.in_(list(keys)))
+    if statuses is not None:
+        query = query.where(total.status.in_(statuses))
+    if student_ids is not None:
+        query = query.where(total.student_id.in_(student_ids))
+    return _in_scope(query, total.group_id, scope)
+
+
 def taught_source(window: Window, scope: ScopeFilter, from_totals: bool) -> Subquery:
     """(group_id, student_id, marks) whose sums per group and student are the window's marks
-    present or late: from the totals, a whole year's rows where the window's months hold
-    all twelve, the months' rows for the others, less the marks outside the window."""
-    if not from_totals:
-        raw = _raw_marks(window, window.start, window.end, scope, 1, True, ATTENDED).subquery()
-        return select(raw.c.group_id, raw.c.student_id, raw.c.marks).subquery()
-    touched = set(window.months)
-    firsts = {month.replace(month=1) for month in touched}
-    years = sorted(y for y in firsts if all(y.replace(month=n) in touched for n in range(1, 13)))
-    months = [month for month in window.months if month.replace(month=1) not in years]
-    parts: list[Select[Any]] = []
-    if years:
-        year = AttendedYearTotal
-        parts.append(
-            _in_scope(
-                select(year.group_id, year.student_id, year.marks).where(year.year.in_(years)),
-                year.group_id,
-                scope,
-            )
-        )
-    if months:
-        fine = AttendanceMonthTotal
-        parts.append(
-            _in_scope(
-                select(fine.group_id, fine.student_id, fine.marks).where(
-                    fine.month.in_(months), fine.status.in_(ATTENDED)
-                ),
-                fine.group_id,
-                scope,
-            )
-        )
-    for start, end in _outside(window):
-        raw = _raw_marks(window, start, end, scope, -1, True, ATTENDED).subquery()
-        parts.append(select(raw.c.group_id, raw.c.student_id, raw.c.marks))
-    return union_all(*parts).subquery()
+    present or late (marks_source's)."""
+    marks = marks_source(window, scope, from_totals, students=True, statuses=ATTENDED)
+    return select(marks.c.group_id, marks.c.student_id, marks.c.marks).subquery()
 
 
 async def marks_by(session: AsyncSession, marks: Subquery, key: str) -> Sequence[Row[Any]]:

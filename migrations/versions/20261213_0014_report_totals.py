@@ -4,7 +4,7 @@ status, counted from the rows already there (db.report_totals)
 
 Revision ID: 0014
 Revises: 0013
-Create Date: 2026-12-07 15:10:16.631280
+Create Date: 2026-12-07 15:16:21.590310
 """
 
 from collections.abc import Sequence
@@ -41,12 +41,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_attendance_month_totals_status'), ['status', 'month'], unique=False)
         batch_op.create_index(batch_op.f('ix_attendance_month_totals_student_id'), ['student_id', 'month'], unique=False)
 
-    op.create_table('attended_year_totals',
+    op.create_table('attendance_year_totals',
     sa.Column('year', sa.Date(), nullable=False),
     sa.Column('group_id', sa.Integer(), nullable=False),
     sa.Column('student_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('marks', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('year', 'group_id', 'student_id', name=op.f('pk_attended_year_totals'))
+    sa.PrimaryKeyConstraint('year', 'group_id', 'student_id', 'status', name=op.f('pk_attendance_year_totals'))
     )
     op.create_table('cash_day_totals',
     sa.Column('day', sa.Date(), nullable=False),
@@ -79,12 +80,18 @@ def upgrade() -> None:
     with op.batch_alter_table('attendance', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attendance_lesson_id'), ['lesson_id', 'status'], unique=False)
 
+    with op.batch_alter_table('lessons', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lessons_status'), ['status', 'starts_at'], unique=False)
+
     # Counted in the default zone; the bot's start-up recounts them once if TIMEZONE is
     # another (report_totals.ensure_zone).
     report_totals.rebuild(op.get_bind(), ZoneInfo(report_totals.DEFAULT_ZONE))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('lessons', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lessons_status'))
+
     with op.batch_alter_table('attendance', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attendance_lesson_id'))
 
@@ -92,7 +99,7 @@ def downgrade() -> None:
     op.drop_table('lesson_month_totals')
     op.drop_table('charge_month_totals')
     op.drop_table('cash_day_totals')
-    op.drop_table('attended_year_totals')
+    op.drop_table('attendance_year_totals')
     with op.batch_alter_table('attendance_month_totals', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attendance_month_totals_student_id'))
         batch_op.drop_index(batch_op.f('ix_attendance_month_totals_status'))
