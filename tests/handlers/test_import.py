@@ -669,3 +669,17 @@ async def test_apply_pressed_twice_applies_once(client, session):
     assert again.answers[-1].text == "⚠️ This button is out of date. Open the menu again."
     assert await count(session, ImportBatch) == 1
     assert await count(session, User, User.full_name == "Ali Valiyev") == 1
+
+
+async def test_a_photo_instead_of_the_file_is_answered_and_cancel_stops_waiting(client, session):
+    from aiogram.types import PhotoSize
+
+    await admin(session)
+    await client.send(CLERK, "/import")
+    photo = [PhotoSize(file_id="p1", file_unique_id="p1", width=10, height=10)]
+    reply = await client.send(CLERK, photo=photo)
+    assert reply.text == "⚠️ Send the filled template as a document (📎 → File), or /cancel."
+    await client.send(CLERK, "/cancel")
+    after = await client.send_document(CLERK, "centre.xlsx", xlsx(EN_HEADER, PEOPLE))
+    assert "Dry run" not in after.text  # no longer waiting for a file
+    assert await count(session, ImportBatch) == 0
