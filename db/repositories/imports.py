@@ -8,9 +8,11 @@ from sqlalchemy import Row, delete, exists, func, insert, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
+    Attendance,
     Charge,
     Course,
     Enrolment,
+    Grade,
     Group,
     ImportBatch,
     ImportItem,
@@ -93,7 +95,7 @@ async def telegram_ids(session: AsyncSession, ids: Iterable[int]) -> dict[int, i
 
 async def with_records(session: AsyncSession, ids: Iterable[int], batch_id: int) -> set[int]:
     """Of these people, those something else refers to: an enrolment, a charge, a payment,
-    or a role / parent link that the batch did not create."""
+    an attendance mark, a grade, or a role / parent link that the batch did not create."""
 
     def own(object_type: str) -> Any:
         return (
@@ -108,6 +110,8 @@ async def with_records(session: AsyncSession, ids: Iterable[int], batch_id: int)
             select(Enrolment.student_id.label("user_id")).where(Enrolment.student_id.in_(chunk)),
             select(Charge.student_id.label("user_id")).where(Charge.student_id.in_(chunk)),
             select(Payment.student_id.label("user_id")).where(Payment.student_id.in_(chunk)),
+            select(Attendance.student_id.label("user_id")).where(Attendance.student_id.in_(chunk)),
+            select(Grade.student_id.label("user_id")).where(Grade.student_id.in_(chunk)),
             select(RoleAssignment.user_id.label("user_id")).where(
                 RoleAssignment.user_id.in_(chunk), RoleAssignment.id.not_in(own("role"))
             ),

@@ -22,7 +22,8 @@ fields, parent links, one invitation per new person, one `ImportBatch` with an i
 record created or field filled, and one audit entry. The same file again finds everybody
 and changes nothing. **Undo** (`undo`, 24 hours) removes what the batch created and empties
 what it filled, except a person who has since been bound to Telegram or given anything
-else (a group, a charge, a payment, another role or link): they stay and are counted.
+else (a group, a charge, a payment, an attendance mark, a grade, another role or link): they
+stay and are counted.
 """
 
 import asyncio
