@@ -195,7 +195,7 @@ async def summary(
     tz: ZoneInfo,
     now: datetime | None = None,
 ) -> AttendanceReport:
-    """The figures of the summary and the chart: all but the students' lines."""
+    """The figures of the summary and the chart: all but the spreadsheet's lists."""
     months = period.months()
     filters = scope.filters()
     day_over = local_midnight((now or utcnow()).astimezone(tz).date(), tz)
