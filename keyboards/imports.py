@@ -24,6 +24,7 @@ def import_menu(kinds: list[str]) -> InlineKeyboardMarkup:
         "people": _("📄 Template: students and parents"),
         "teachers": _("📄 Template: teachers"),
         "courses": _("📄 Template: courses"),
+        "groups": _("📄 Template: groups and timetables"),
     }
     return InlineKeyboardMarkup(
         inline_keyboard=[_row(labels[kind], ImportCb(action="tpl", kind=kind)) for kind in kinds]

@@ -569,6 +569,44 @@ async def check_group(
     return None
 
 
+def _group_values(draft: GroupDraft) -> dict[str, Any]:
+    return {
+        "course_id": draft.course_id,
+        "name": draft.name,
+        "teacher_id": draft.teacher_id,
+        "room": draft.room,
+        "capacity": draft.capacity,
+        "start_date": draft.start_date,
+        "end_date": draft.end_date,
+        "price_override": draft.price_override,
+        "status": draft.status.value,
+    }
+
+
+def _add_slots(session: AsyncSession, group_id: int, slots: tuple[SlotSpec, ...]) -> None:
+    session.add_all(
+        ScheduleSlot(
+            group_id=group_id,
+            weekday=slot.weekday,
+            start_time=slot.start,
+            duration_minutes=slot.minutes,
+        )
+        for slot in slots
+    )
+
+
+async def add_group(session: AsyncSession, draft: GroupDraft) -> Group:
+    """A new group and its weekly slots, flushed in the caller's transaction (no lessons,
+    no audit, no commit: `save_group` adds those; an import leaves lessons to the job).
+    The caller has run `check_group`."""
+    row = Group(**_group_values(draft))
+    session.add(row)
+    await session.flush()
+    _add_slots(session, row.id, draft.slots)
+    await session.flush()
+    return row
+
+
 async def save_group(
     session: AsyncSession,
     actor_id: int,
@@ -588,22 +626,10 @@ async def save_group(
         found = await overlaps(session, draft, group_id)
         if found:
             return GroupResult(Outcome.OVERLAP, overlaps=found)
-    values = {
-        "course_id": draft.course_id,
-        "name": draft.name,
-        "teacher_id": draft.teacher_id,
-        "room": draft.room,
-        "capacity": draft.capacity,
-        "start_date": draft.start_date,
-        "end_date": draft.end_date,
-        "price_override": draft.price_override,
-        "status": draft.status.value,
-    }
+    values = _group_values(draft)
     if group_id is None:
-        row = Group(**values)
-        session.add(row)
-        await session.flush()
-        old_slots: tuple[SlotSpec, ...] = ()
+        row = await add_group(session, draft)
+        old_slots = draft.slots
         changes = {"created": _json_values(draft)}
     else:
         found_row = await repo.get_group(session, group_id)
@@ -632,21 +658,12 @@ async def save_group(
         for key, value in values.items():
             setattr(row, key, value)
     if old_slots != draft.slots:
-        if group_id is not None:
-            await repo.delete_slots(session, row.id)
-            await session.flush()
-        session.add_all(
-            ScheduleSlot(
-                group_id=row.id,
-                weekday=slot.weekday,
-                start_time=slot.start,
-                duration_minutes=slot.minutes,
-            )
-            for slot in draft.slots
-        )
+        await repo.delete_slots(session, row.id)
+        await session.flush()
+        _add_slots(session, row.id, draft.slots)
     await session.flush()
     removed, added = await lessons_service.refresh_group(
-        session, row, old_slots, draft.slots, now=now, tz=tz
+        session, row, () if group_id is None else old_slots, draft.slots, now=now, tz=tz
     )
     await audit.record(
         session,

@@ -17,6 +17,8 @@ from db.models import (
     ImportBatch,
     ImportItem,
     Invite,
+    Lesson,
+    LessonStatus,
     ParentLink,
     Payment,
     RoleAssignment,
@@ -280,4 +282,40 @@ async def courses_in_use(session: AsyncSession, ids: Iterable[int]) -> set[int]:
     for chunk in _chunks(ids):
         rows = await session.scalars(select(Group.course_id).where(Group.course_id.in_(chunk)))
         found.update(rows)
+    return found
+
+
+async def teacher_people(session: AsyncSession) -> Sequence[Row[Any]]:
+    """(id, full_name, phone) of each live teacher (a group's teacher, matched)."""
+    rows = await session.execute(
+        select(User.id, User.full_name, User.phone)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(
+            RoleAssignment.role == "teacher",
+            User.deleted_at.is_(None),
+            User.full_name.is_not(None),
+        )
+        .order_by(User.id)
+    )
+    return rows.all()
+
+
+async def groups_in_use(session: AsyncSession, ids: Iterable[int], now: datetime) -> set[int]:
+    """Of these groups, those with a student (ever) or a lesson that is not a future one
+    without attendance: the centre has worked with them since."""
+    found: set[int] = set()
+    for chunk in _chunks(ids):
+        found.update(
+            await session.scalars(select(Enrolment.group_id).where(Enrolment.group_id.in_(chunk)))
+        )
+        found.update(
+            await session.scalars(
+                select(Lesson.group_id).where(
+                    Lesson.group_id.in_(chunk),
+                    (Lesson.starts_at <= now)
+                    | (Lesson.status != LessonStatus.SCHEDULED)
+                    | exists().where(Attendance.lesson_id == Lesson.id),
+                )
+            )
+        )
     return found

@@ -610,7 +610,8 @@ async def test_courses_need_academic_and_import_again_and_undo(client, session):
     await admin(session, permissions=(Permission.ACADEMIC,))
     await make_course(session, "General English", monthly_price=1_000_000)
     menu = await client.send(CLERK, "/import")
-    assert menu.buttons() == ["📄 Template: courses"]  # users' templates are not offered
+    # users' templates are not offered
+    assert menu.buttons() == ["📄 Template: courses", "📄 Template: groups and timetables"]
     reply = await client.press(CLERK, menu.callback_data("📄 Template: courses"), menu.message_id)
     ((_name, data),) = documents(reply).items()
     sheet = load_workbook(io.BytesIO(data)).worksheets[0]
@@ -683,3 +684,135 @@ async def test_a_photo_instead_of_the_file_is_answered_and_cancel_stops_waiting(
     after = await client.send_document(CLERK, "centre.xlsx", xlsx(EN_HEADER, PEOPLE))
     assert "Dry run" not in after.text  # no longer waiting for a file
     assert await count(session, ImportBatch) == 0
+
+
+GROUP_HEADER = [
+    "Group: name",
+    "Course: name",
+    "Teacher: phone or full name",
+    "Room",
+    "Capacity",
+    "Start date",
+    "Weekdays",
+    "Start time",
+    "Length, minutes",
+]
+
+
+async def _teacher(session, name: str, phone: str | None) -> User:
+    teacher = await make_user(session, None, roles=[Role.TEACHER], full_name=name)
+    teacher.phone = phone
+    await session.commit()
+    return teacher
+
+
+async def test_groups_template_opens_with_weekday_lists_in_the_admins_language(client, session):
+    await make_user(
+        session, CLERK, roles=[Role.ADMIN], permissions=[Permission.ACADEMIC], language="ru"
+    )
+    menu = await client.send(CLERK, "/import")
+    assert len(menu.buttons()) == 2  # courses and groups
+    label = translate_to("ru", "📄 Template: groups and timetables")
+    reply = await client.press(CLERK, menu.callback_data(label), menu.message_id)
+    ((_name, data),) = documents(reply).items()
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    expected = [translate_to("ru", title) for title in GROUP_HEADER]
+    for required in (0, 1, 5, 6, 7, 8):
+        expected[required] += " *"
+    assert [c.value for c in sheet[1]] == expected
+    assert sheet["G2"].value == "Пн Ср Пт" and sheet["H2"].value == "09:00"
+    (weekdays,) = [v.formula1 for v in sheet.data_validations.dataValidation]
+    assert weekdays.startswith('"Пн Ср Пт,Вт Чт Сб,')
+
+
+async def test_groups_import_with_timetables_again_nothing_and_undo(client, session):
+    from datetime import time
+
+    from db.models import Group, Lesson, ScheduleSlot
+    from tests.factories import make_course
+
+    EVE = time(14, 30)
+
+    await admin(session, permissions=(Permission.ACADEMIC,))
+    english = await make_course(session, "General English")
+    await make_course(session, "Old course", is_active=False)
+    teacher = await _teacher(session, "Nodira Karimova", "+998977654321")
+    await _teacher(session, "Aziz Aliyev", None)
+    await make_group(session, "GE-0", course=english)
+    rows = [
+        ["GE-1", "general english", "977654321", "12", 10, "05.01.2027", "Mon,Wed,Fri", "9:00", 90],
+        ["GE-2", "General English", "Aziz Aliyev", None, None, date(2027, 1, 6), "вт,чт", EVE, 60],
+        ["ge-0", "General English", None, None, None, "05.01.2027", "1 3", "10:00", 60],
+        ["X", "Maths", None, None, None, "05.01.2027", "Mon", "10:00", 60],
+        ["Y", "Old course", None, None, None, "05.01.2027", "Mon", "10:00", 60],
+        ["Z", "General English", "Somebody Else", None, "many", "31.02.2027", "Funday", "25:00", 5],
+        ["GE-1", "General English", None, None, None, "05.01.2027", "Mon", "09:00", 90],
+    ]
+    dry = await dry_run(client, CLERK, "groups.xlsx", xlsx(GROUP_HEADER, rows))
+    text = dry.texts[0]
+    assert "➕ New: 2" in text and "✔️ Already there, nothing to change: 1" in text
+    assert "⏭ Skipped (problems): 4" in text
+    assert "row 5, Course: name: «Maths» no such course at the centre" in text
+    assert "row 6, Course: name: the course is archived" in text
+    assert "row 7, Capacity: «many» not a whole number within the limits" in text
+    assert "row 7, Start date: «31.02.2027» no such date" in text
+    assert "row 7, Weekdays: «Funday» not weekdays" in text
+    assert "row 7, Start time: «25:00» not a time: write 14:00" in text
+    assert "row 7, Length, minutes: «5» not a length: minutes, 15 to 360" in text
+    assert "row 8: the same as row 2" in text
+    assert await count(session, Group) == 1  # the dry run wrote nothing
+    assert "problems-groups.xlsx" in documents(dry)
+
+    applied = await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
+    assert "Imported" in applied.text and not applied.of(SendDocument)
+    found = await session.execute(
+        select(Group.name, Group.teacher_id, Group.room, Group.capacity, Group.start_date).order_by(
+            Group.id
+        )
+    )
+    assert [tuple(row) for row in found][1:] == [
+        ("GE-1", teacher.id, "12", 10, date(2027, 1, 5)),
+        ("GE-2", teacher.id + 1, None, 12, date(2027, 1, 6)),
+    ]
+    slots = await session.execute(
+        select(Group.name, ScheduleSlot.weekday, ScheduleSlot.start_time)
+        .add_columns(ScheduleSlot.duration_minutes)
+        .join(Group, Group.id == ScheduleSlot.group_id)
+        .where(Group.name != "GE-0")
+        .order_by(Group.name, ScheduleSlot.weekday)
+    )
+    assert [tuple(row) for row in slots] == [
+        ("GE-1", 0, time(9), 90),
+        ("GE-1", 2, time(9), 90),
+        ("GE-1", 4, time(9), 90),
+        ("GE-2", 1, time(14, 30), 60),
+        ("GE-2", 3, time(14, 30), 60),
+    ]
+    assert await count(session, Lesson) == 0  # the lessons job plans them
+    audits = await count(session, AuditEntry, AuditEntry.action == "import.apply")
+    assert audits == 1
+
+    again = await dry_run(client, CLERK, "groups.xlsx", xlsx(GROUP_HEADER, rows))
+    assert "➕ New: 0" in again.texts[0] and "✅ Apply" not in again.buttons()
+    assert await count(session, Group) == 3
+
+    batch_id = await session.scalar(select(ImportBatch.id))
+    kept_id = await session.scalar(select(Group.id).where(Group.name == "GE-2"))
+    await make_enrolment(session, await make_user(session, None, roles=[Role.STUDENT]), kept_id)
+    done = await client.press(CLERK, ImportCb(action="undoy", id=batch_id).pack())
+    assert "Groups removed: 1" in done.text
+    assert "Groups kept (a student joined or a lesson was held since): 1" in done.text
+    session.expire_all()
+    names = await session.scalars(select(Group.name).order_by(Group.id))
+    assert list(names) == ["GE-0", "GE-2"]
+    assert await count(session, ScheduleSlot, ScheduleSlot.group_id == kept_id) == 2
+
+
+async def test_groups_need_academic(client, session):
+    await admin(session, permissions=(Permission.USERS,))
+    menu = await client.send(CLERK, "/import")
+    assert "📄 Template: groups and timetables" not in menu.buttons()
+    reply = await client.press(CLERK, ImportCb(action="tpl", kind="groups").pack(), menu.message_id)
+    assert reply.answers[-1].text == NO_ACCESS
+    denied = await count(session, AuditEntry, AuditEntry.outcome == AuditOutcome.DENIED)
+    assert denied == 1

@@ -111,3 +111,106 @@ def test_a_file_is_told_by_its_header_and_an_exports_sheet_by_kind():
     with pytest.raises(imports.MissingColumns) as missing:
         imports.read_any(staff, "courses", {}, region="UZ", today=TODAY, kinds=["courses"])
     assert missing.value.missing == ["course_name", "monthly_price"]
+
+
+GROUP_KEYS = [
+    "group_name",
+    "course_name",
+    "teacher",
+    "room",
+    "capacity",
+    "start_date",
+    "weekdays",
+    "start_time",
+    "duration",
+]
+
+
+@pytest.mark.parametrize(
+    ("typed", "days"),
+    [
+        ("Mon Wed Fri", (0, 2, 4)),
+        ("пн, ср, пт", (0, 2, 4)),
+        ("Dush/Chor/Jum", (0, 2, 4)),
+        ("Du Se", (0, 1)),
+        ("Tuesday; Thursday", (1, 3)),
+        ("1 3 5", (0, 2, 4)),
+        ("7", (6,)),
+        ("Sat Sat", (5,)),
+    ],
+)
+def test_weekdays_in_any_language_or_numbers(typed, days):
+    from bot.services.imports import groups
+
+    assert groups.weekdays(typed) == days
+
+
+@pytest.mark.parametrize("typed", ["", "Funday", "8", "Mon Xyz", "0"])
+def test_not_weekdays(typed):
+    from bot.services.imports import groups
+
+    with pytest.raises(ValueError):
+        groups.weekdays(typed)
+
+
+def test_every_language_template_weekdays_read_back():
+    from babel.dates import get_day_names
+
+    from bot.services.imports import groups
+
+    for language in ("uz", "ru", "en"):
+        names = get_day_names("abbreviated", locale=language)
+        for day in range(7):
+            assert groups.weekdays(str(names[day]).capitalize()) == (day,)
+
+
+def test_start_times_as_text_excel_times_and_fractions():
+    from datetime import datetime, time
+
+    from bot.services.imports import groups
+
+    assert groups.start_time("14:00") == time(14)
+    assert groups.start_time("9.30") == time(9, 30)
+    assert groups.start_time(time(8, 15, 30)) == time(8, 15)
+    assert groups.start_time(datetime(1899, 12, 30, 18, 0)) == time(18)
+    assert groups.start_time(14 / 24) == time(14)
+    for bad in ("25:00", "10:75", "noon", "", 1.5):
+        with pytest.raises(ValueError):
+            groups.start_time(bad)
+
+
+def test_group_rows_read_with_their_timetable_and_problems():
+    from datetime import time
+
+    from bot.services.imports import groups
+
+    rows = table(
+        GROUP_KEYS,
+        ["GE-1", "English", "90 123 45 67", "12", "", "05.01.2027", "Mon Wed", "09:00", 90],
+        ["GE-2", "English", "Nodira Karimova", None, 8, "2027-01-06", "2", "14:30", "60"],
+        ["GE-3", "", "12", None, 0, "", "", "", "10"],
+        ["ge-1", "english", None, None, None, "05.01.2027", "Fri", "10:00", 60],
+    )
+    header = map_header(GROUP_KEYS, groups.COLUMNS, {})
+    parsed = groups.parse(rows, header, region="UZ", today=TODAY)
+    first, second = parsed.rows
+    assert first.student.name == "GE-1"
+    assert first.extra.teacher_phone == "+998901234567" and first.extra.capacity == 12
+    assert [(s.weekday, s.start, s.minutes) for s in first.extra.slots] == [
+        (0, time(9), 90),
+        (2, time(9), 90),
+    ]
+    assert second.extra.teacher_name == "Nodira Karimova" and second.extra.capacity == 8
+    assert second.extra.start_date == date(2027, 1, 6)
+    problems = [(i.row, i.column, i.problem) for i in parsed.issues]
+    assert problems == [
+        (4, "course_name", RowProblem.MISSING_VALUE),
+        (4, "teacher", RowProblem.INVALID_PHONE),
+        (4, "capacity", RowProblem.BAD_NUMBER),
+        (4, "start_date", RowProblem.MISSING_VALUE),
+        (4, "weekdays", RowProblem.BAD_WEEKDAYS),
+        (4, "start_time", RowProblem.BAD_TIME),
+        (4, "duration", RowProblem.BAD_DURATION),
+        (5, None, RowProblem.DUPLICATE_ROW),
+    ]
+    assert parsed.total == 4

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
-from bot.services.imports import courses, people, teachers
+from bot.services.imports import courses, groups, people, teachers
 from bot.services.imports.columns import ColumnSpec, map_header
 from bot.services.imports.reading import read_table
 from db.models import AuditOutcome, Permission
@@ -70,6 +70,20 @@ async def _courses_apply(
     return await courses.apply(session, actor_id, parsed, **facts)
 
 
+async def _groups_dry_run(
+    session: AsyncSession, parsed: people.Parsed, default_language: str
+) -> Any:
+    del default_language
+    return await groups.dry_run(session, parsed)
+
+
+async def _groups_apply(
+    session: AsyncSession, actor_id: int, parsed: people.Parsed, **facts: Any
+) -> people.ApplyResult:
+    facts.pop("default_language", None)
+    return await groups.apply(session, actor_id, parsed, **facts)
+
+
 KINDS = {
     people.KIND: _people_kind(people.KIND, people.COLUMNS, people.parse, people.plan),
     teachers.KIND: _people_kind(teachers.KIND, teachers.COLUMNS, teachers.parse, teachers.plan),
@@ -80,6 +94,14 @@ KINDS = {
         courses.parse,
         _courses_dry_run,
         _courses_apply,
+    ),
+    groups.KIND: ImportKind(
+        groups.KIND,
+        groups.COLUMNS,
+        Permission.ACADEMIC,
+        groups.parse,
+        _groups_dry_run,
+        _groups_apply,
     ),
 }
 

@@ -45,6 +45,7 @@ from bot.services.people import fold
 from db.models import (
     AuditOutcome,
     Course,
+    Group,
     ImportBatch,
     ImportItem,
     Invite,
@@ -54,6 +55,7 @@ from db.models import (
     RoleAssignment,
     User,
 )
+from db.repositories import academic as academic_repo
 from db.repositories import imports as repo
 
 KIND = "people"
@@ -89,6 +91,15 @@ class RowProblem(StrEnum):
     CONFLICT = "conflict"  # the file says otherwise than the centre: the centre's value stays
     BAD_PRICE = "bad_price"  # not a whole amount of so'm within the limit
     TOO_LONG = "too_long"  # a text over its limit
+    MISSING_VALUE = "missing_value"  # a required cell (not a name) is empty
+    BAD_NUMBER = "bad_number"  # not a whole number within its limits (a capacity)
+    BAD_WEEKDAYS = "bad_weekdays"
+    BAD_TIME = "bad_time"
+    BAD_DURATION = "bad_duration"
+    UNKNOWN_COURSE = "unknown_course"
+    ARCHIVED_COURSE = "archived_course"
+    UNKNOWN_TEACHER = "unknown_teacher"
+    OVERLAP = "overlap"  # another group's teacher or room at that time: listed, not skipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +113,7 @@ class Issue:
 
     @property
     def skips(self) -> bool:
-        return self.problem is not RowProblem.CONFLICT
+        return self.problem not in (RowProblem.CONFLICT, RowProblem.OVERLAP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -729,6 +740,8 @@ class UndoResult:
     file_name: str = ""
     courses_removed: int = 0
     courses_kept: int = 0  # a group was opened in them since
+    groups_removed: int = 0
+    groups_kept: int = 0  # a student joined or a lesson was held since
 
 
 @dataclass(frozen=True, slots=True)
@@ -811,6 +824,14 @@ async def undo(session: AsyncSession, actor_id: int, batch_id: int, now: datetim
         if course is not None and (course.description or "")[:254] == item.value:
             course.description = None
             emptied += 1
+    groups = [i.object_id for i in by_type.get("group", ())]
+    groups_kept = await repo.groups_in_use(session, groups, now)
+    groups_removed = [i for i in groups if i not in groups_kept]
+    for group_id in groups_removed:  # the lessons the job planned since, then the group
+        lessons = await academic_repo.future_unheld(session, group_id, now)
+        await academic_repo.delete_lessons(session, [lesson.id for lesson in lessons])
+        await academic_repo.delete_slots(session, group_id)
+    await repo.delete_rows(session, Group, groups_removed)
     batch.undone_at = now
     batch.undone_by_id = actor_id
     await audit.record(
@@ -825,6 +846,8 @@ async def undo(session: AsyncSession, actor_id: int, batch_id: int, now: datetim
             "kept": len(kept),
             "courses_removed": len(courses) - len(in_use),
             "courses_kept": len(in_use),
+            "groups_removed": len(groups_removed),
+            "groups_kept": len(groups_kept),
             "emptied": emptied,
         },
     )
@@ -837,6 +860,8 @@ async def undo(session: AsyncSession, actor_id: int, batch_id: int, now: datetim
         batch.file_name,
         courses_removed=len(courses) - len(in_use),
         courses_kept=len(in_use),
+        groups_removed=len(groups_removed),
+        groups_kept=len(groups_kept),
     )
 
 

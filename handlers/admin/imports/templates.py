@@ -4,7 +4,24 @@ centre's export in the same format (so it imports again)."""
 from bot.services.imports import KINDS, sheets
 from handlers.admin.imports import texts
 
-TEXT_COLUMNS = ("student_phone", "birth_date", "parent_phone", "teacher_phone")
+TEXT_COLUMNS = (
+    "student_phone",
+    "birth_date",
+    "parent_phone",
+    "teacher_phone",
+    "teacher",
+    "start_date",
+    "start_time",
+)
+
+
+def _choices(keys: tuple[str, ...]) -> dict[int, list[str]]:
+    choices = {}
+    if "language" in keys:
+        choices[keys.index("language")] = ["uz", "ru", "en"]
+    if "weekdays" in keys:
+        choices[keys.index("weekdays")] = texts.weekday_choices()
+    return choices
 
 
 def template_table(kind: str, rows: list[list[object]]) -> sheets.Table:
@@ -15,7 +32,7 @@ def template_table(kind: str, rows: list[list[object]]) -> sheets.Table:
         header=texts.template_header(kind),
         rows=rows,
         widths=[column.width for column in KINDS[kind].columns],
-        choices={keys.index("language"): ["uz", "ru", "en"]} if "language" in keys else {},
+        choices=_choices(keys),
         text_columns=[keys.index(k) for k in TEXT_COLUMNS if k in keys],
         example=None if rows else texts.template_example(kind),
     )

@@ -5,9 +5,12 @@ from html import escape
 
 from bot.config import LANGUAGES
 from bot.i18n import _, ngettext, translate_to
-from bot.services.imports import KINDS, courses, people, teachers
+from bot.services.academic import CAPACITY_MAX, DEFAULT_CAPACITY
+from bot.services.imports import KINDS, courses, groups, people, teachers
 from bot.services.imports.people import ApplyResult, Issue, Plan, RowProblem, Undo, UndoResult
 from bot.services.imports.reading import FILE_MAX_BYTES, ROWS_MAX, ReadProblem
+from bot.services.parsing import DURATION_MAX, DURATION_MIN
+from keyboards.academic import weekday_names
 
 ISSUES_SHOWN = 15  # problems listed in the message; all of them are in the file
 VALUE_SHOWN = 40  # characters of a bad cell quoted in the message (the file has it whole)
@@ -30,7 +33,24 @@ COLUMN_TITLES = {
     "course_name": N_("Course: name"),
     "monthly_price": N_("Monthly price, soʻm"),
     "description": N_("Description"),
+    "group_name": N_("Group: name"),
+    "teacher": N_("Teacher: phone or full name"),
+    "room": N_("Room"),
+    "capacity": N_("Capacity"),
+    "start_date": N_("Start date"),
+    "weekdays": N_("Weekdays"),
+    "start_time": N_("Start time"),
+    "duration": N_("Length, minutes"),
 }
+
+
+WEEKDAY_CHOICES = ((0, 2, 4), (1, 3, 5), (0, 3), (1, 4), (2, 5), (5, 6), (0, 1, 2, 3, 4))
+
+
+def weekday_choices() -> list[str]:
+    """Usual weekly patterns in the reader's language (any other may be typed)."""
+    names = weekday_names()
+    return [" ".join(names[day] for day in days) for days in WEEKDAY_CHOICES]
 
 
 def column_title(key: str) -> str:
@@ -55,6 +75,18 @@ def template_example(kind: str = people.KIND) -> list[str]:
         return [_("Nodira Karimova"), "+998 97 765 43 21", "ru"]
     if kind == courses.KIND:
         return [_("General English"), "1 250 000", _("Speaking and grammar, from A2 to B1")]
+    if kind == groups.KIND:
+        return [
+            _("GE-1 morning"),
+            _("General English"),
+            "+998 97 765 43 21",
+            "12",
+            "12",
+            "05.01.2027",
+            weekday_choices()[0],
+            "09:00",
+            "90",
+        ]
     return [
         _("Ali Valiyev"),
         "+998 90 123 45 67",
@@ -66,6 +98,39 @@ def template_example(kind: str = people.KIND) -> list[str]:
 
 
 def instructions(kind: str = people.KIND) -> tuple[str, list[str]]:
+    if kind == groups.KIND:
+        return _("Instructions"), [
+            _("How to fill in this template"),
+            _(
+                "One row a group. * marks what must be filled in: the name, the course, the "
+                "start date, the weekdays, the start time and the length of a lesson."
+            ),
+            _("Course: the name of a course already at the centre (import the courses first)."),
+            _(
+                "Teacher: the phone or the full name of a teacher already at the centre; may "
+                "stay empty."
+            ),
+            _("Capacity: seats, 1 to {max}; empty: {default}.").format(
+                max=CAPACITY_MAX, default=DEFAULT_CAPACITY
+            ),
+            _("Start date: 05.01.2027 or 2027-01-05."),
+            _(
+                "Weekdays: pick them from the list or type them, e.g. «{days}» or 1 3 5 "
+                "(Monday is 1); a lesson each of those days at the start time."
+            ).format(days=weekday_choices()[0]),
+            _("Start time: 09:00. Length: minutes, {min} to {max}.").format(
+                min=DURATION_MIN, max=DURATION_MAX
+            ),
+            _("The grey row is an example: replace it or delete it."),
+            _(
+                "A group already at the centre (the same name in the same course) stays as it "
+                "is. The lessons of new groups appear in the schedule within a day."
+            ),
+            _(
+                "Send the file back to the bot as a document (XLSX or CSV). Nothing is "
+                "written before you press ✅ Apply."
+            ),
+        ]
     if kind == courses.KIND:
         return _("Instructions"), [
             _("How to fill in this template"),
@@ -150,6 +215,8 @@ def template_caption(kind: str = people.KIND) -> str:
         return _("📄 Teachers: fill it in and send it back here as a document.")
     if kind == courses.KIND:
         return _("📄 Courses: fill it in and send it back here as a document.")
+    if kind == groups.KIND:
+        return _("📄 Groups: fill it in and send it back here as a document.")
     return _("📄 Students and parents: fill it in and send it back here as a document.")
 
 
@@ -219,6 +286,21 @@ def reason(issue: Issue) -> str:
         RowProblem.CONFLICT: _("the centre has «{kept}»: kept").format(kept=issue.kept),
         RowProblem.BAD_PRICE: _("not an amount: whole soʻm, 1 250 000"),
         RowProblem.TOO_LONG: _("too long"),
+        RowProblem.MISSING_VALUE: _("must be filled in"),
+        RowProblem.BAD_NUMBER: _("not a whole number within the limits"),
+        RowProblem.BAD_WEEKDAYS: _("not weekdays: write «{days}» or 1 3 5").format(
+            days=weekday_choices()[0]
+        ),
+        RowProblem.BAD_TIME: _("not a time: write 14:00"),
+        RowProblem.BAD_DURATION: _("not a length: minutes, {min} to {max}").format(
+            min=DURATION_MIN, max=DURATION_MAX
+        ),
+        RowProblem.UNKNOWN_COURSE: _("no such course at the centre"),
+        RowProblem.ARCHIVED_COURSE: _("the course is archived"),
+        RowProblem.UNKNOWN_TEACHER: _("no such teacher at the centre"),
+        RowProblem.OVERLAP: _("the same teacher or room has the group «{other}» then").format(
+            other=issue.value
+        ),
     }
     return texts[issue.problem]
 
@@ -333,6 +415,8 @@ def people_title() -> str:
 def kind_title(kind: str) -> str:
     if kind == courses.KIND:
         return _("Courses")
+    if kind == groups.KIND:
+        return _("Groups")
     return _("Teachers") if kind == teachers.KIND else people_title()
 
 
@@ -352,6 +436,8 @@ def undo_text(result: UndoResult) -> str:
     lines = [_("↩️ <b>Import undone</b> · {file}").format(file=escape(result.file_name))]
     if result.courses_removed or result.courses_kept:
         lines.append(_("Courses removed: {count}").format(count=result.courses_removed))
+    elif result.groups_removed or result.groups_kept:
+        lines.append(_("Groups removed: {count}").format(count=result.groups_removed))
     else:
         lines.append(_("People removed: {count}").format(count=result.removed))
     lines.append(_("Fields emptied: {count}").format(count=result.emptied))
@@ -359,6 +445,12 @@ def undo_text(result: UndoResult) -> str:
         lines.append(
             _("Courses kept (a group was opened in them since): {count}").format(
                 count=result.courses_kept
+            )
+        )
+    if result.groups_kept:
+        lines.append(
+            _("Groups kept (a student joined or a lesson was held since): {count}").format(
+                count=result.groups_kept
             )
         )
     if result.kept:
