@@ -25,6 +25,7 @@ def import_menu(kinds: list[str]) -> InlineKeyboardMarkup:
         "teachers": _("📄 Template: teachers"),
         "courses": _("📄 Template: courses"),
         "groups": _("📄 Template: groups and timetables"),
+        "enrolments": _("📄 Template: enrolments"),
     }
     return InlineKeyboardMarkup(
         inline_keyboard=[_row(labels[kind], ImportCb(action="tpl", kind=kind)) for kind in kinds]

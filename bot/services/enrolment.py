@@ -184,19 +184,41 @@ async def _audience(session: AsyncSession, student_id: int, policy_version: str)
 
 
 async def _seat(
-    session: AsyncSession, student_id: int, group_id: int, today: date, discount_percent: int
+    session: AsyncSession, student_id: int, group_id: int, joined_on: date, discount_percent: int
 ) -> Enrolment:
-    """A new active enrolment from today (flushed: it has its id)."""
+    """A new active enrolment from `joined_on` (flushed: it has its id)."""
     row = Enrolment(
         student_id=student_id,
         group_id=group_id,
-        joined_on=today,
+        joined_on=joined_on,
         discount_percent=discount_percent,
         status=EnrolmentStatus.ACTIVE,
     )
     session.add(row)
     await session.flush()
     return row
+
+
+async def seat_many(
+    session: AsyncSession,
+    actor_id: int,
+    seats: list[tuple[int, int, date, int]],
+    *,
+    today: date,
+    settings: Any,
+) -> tuple[list[int], list[int]]:
+    """Enrolments brought in at once (an import: (student, group, joined on, discount) each,
+    checked by `preview` beforehand), charged as `enrol` charges one: at once when this
+    month's charge run is done. (enrolment ids, charge ids); no audit, no commit: the
+    caller's transaction and entry hold them."""
+    ids = [
+        (await _seat(session, student, group, joined_on, discount)).id
+        for student, group, joined_on, discount in seats
+    ]
+    run = await ledger.charge_at_once(
+        session, ids, today=today, settings=settings, actor_id=actor_id
+    )
+    return ids, list(run.charge_ids) if run is not None else []
 
 
 async def enrol(

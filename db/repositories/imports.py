@@ -12,6 +12,7 @@ from db.models import (
     Charge,
     Course,
     Enrolment,
+    EnrolmentFreeze,
     Grade,
     Group,
     ImportBatch,
@@ -316,6 +317,63 @@ async def groups_in_use(session: AsyncSession, ids: Iterable[int], now: datetime
                     | (Lesson.status != LessonStatus.SCHEDULED)
                     | exists().where(Attendance.lesson_id == Lesson.id),
                 )
+            )
+        )
+    return found
+
+
+async def group_names(session: AsyncSession) -> Sequence[Row[Any]]:
+    """(id, name, course name) of every group (an enrolment's group, matched by name)."""
+    rows = await session.execute(
+        select(Group.id, Group.name, Course.name.label("course_name"))
+        .join(Course, Course.id == Group.course_id)
+        .order_by(Group.id)
+    )
+    return rows.all()
+
+
+async def enrolments_in_use(
+    session: AsyncSession, ids: Iterable[int], charges: set[int]
+) -> set[int]:
+    """Of these enrolments, those the centre has worked with since: a charge other than
+    `charges` (the import's own), an attendance mark in its group's lessons since it began,
+    a freeze, or an end (the student left or moved)."""
+    found: set[int] = set()
+    for chunk in _chunks(ids):
+        found.update(
+            await session.scalars(
+                select(Charge.enrolment_id).where(
+                    Charge.enrolment_id.in_(chunk), Charge.id.not_in(charges or {0})
+                )
+            )
+        )
+        found.update(
+            await session.scalars(
+                select(Enrolment.id).where(
+                    Enrolment.id.in_(chunk),
+                    (Enrolment.status != "active")
+                    | exists().where(EnrolmentFreeze.enrolment_id == Enrolment.id)
+                    | exists().where(
+                        Attendance.student_id == Enrolment.student_id,
+                        Attendance.lesson_id == Lesson.id,
+                        Lesson.group_id == Enrolment.group_id,
+                    ),
+                )
+            )
+        )
+    return found
+
+
+async def charges_of(
+    session: AsyncSession, charge_ids: Iterable[int], enrolment_ids: Iterable[int]
+) -> list[int]:
+    """Of these charges, those of these enrolments."""
+    wanted = list(enrolment_ids)
+    found: list[int] = []
+    for chunk in _chunks(charge_ids):
+        found.extend(
+            await session.scalars(
+                select(Charge.id).where(Charge.id.in_(chunk), Charge.enrolment_id.in_(wanted))
             )
         )
     return found

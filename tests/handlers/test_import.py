@@ -611,7 +611,11 @@ async def test_courses_need_academic_and_import_again_and_undo(client, session):
     await make_course(session, "General English", monthly_price=1_000_000)
     menu = await client.send(CLERK, "/import")
     # users' templates are not offered
-    assert menu.buttons() == ["📄 Template: courses", "📄 Template: groups and timetables"]
+    assert menu.buttons() == [
+        "📄 Template: courses",
+        "📄 Template: groups and timetables",
+        "📄 Template: enrolments",
+    ]
     reply = await client.press(CLERK, menu.callback_data("📄 Template: courses"), menu.message_id)
     ((_name, data),) = documents(reply).items()
     sheet = load_workbook(io.BytesIO(data)).worksheets[0]
@@ -711,7 +715,7 @@ async def test_groups_template_opens_with_weekday_lists_in_the_admins_language(c
         session, CLERK, roles=[Role.ADMIN], permissions=[Permission.ACADEMIC], language="ru"
     )
     menu = await client.send(CLERK, "/import")
-    assert len(menu.buttons()) == 2  # courses and groups
+    assert len(menu.buttons()) == 3  # courses, groups and enrolments
     label = translate_to("ru", "📄 Template: groups and timetables")
     reply = await client.press(CLERK, menu.callback_data(label), menu.message_id)
     ((_name, data),) = documents(reply).items()
@@ -816,3 +820,101 @@ async def test_groups_need_academic(client, session):
     assert reply.answers[-1].text == NO_ACCESS
     denied = await count(session, AuditEntry, AuditEntry.outcome == AuditOutcome.DENIED)
     assert denied == 1
+
+
+ENROLMENT_HEADER = [
+    "Student: full name",
+    "Student: phone",
+    "Birth date",
+    "Group: name",
+    "Course: name",
+    "Join date",
+    "Discount, %",
+]
+
+
+async def _student(session, name: str, phone=None, born=None) -> User:
+    student = await make_user(session, None, roles=[Role.STUDENT], full_name=name)
+    student.phone, student.birth_date = phone, born
+    await session.commit()
+    return student
+
+
+async def test_enrolments_import_charges_as_in_chat_again_nothing_and_undo(client, session):
+    from datetime import time
+
+    from bot.services.payments import ledger
+    from db.models import Balance, Charge, Enrolment
+    from tests.factories import make_course
+
+    await admin(session, permissions=(Permission.ACADEMIC,))
+    english = await make_course(session, "General English", monthly_price=1_000_000)
+    maths = await make_course(session, "Maths")
+    group = await make_group(session, "GE-1", course=english, slots=[(0, time(9)), (2, time(9))])
+    await make_group(session, "Twin", course=english)
+    await make_group(session, "Twin", course=maths)
+    ali = await _student(session, "Ali Valiyev", "+998901234567")
+    laylo = await _student(session, "Laylo Valiyeva", None, date(2013, 5, 2))
+    bobur = await _student(session, "Bobur Karimov")
+    await make_enrolment(session, bobur, group)
+    ali_id, laylo_id, bobur_id = ali.id, laylo.id, bobur.id
+    rows = [
+        ["Valiyev Ali", "90 123 45 67", None, "ge-1", None, "01.09.2026", "10%"],
+        ["Laylo Valiyeva", None, "02.05.2013", "GE-1", "General English", 46266, None],
+        ["Bobur Karimov", None, None, "GE-1", None, "01.09.2026", None],  # seated already
+        ["Nobody Here", None, None, "GE-1", None, "01.09.2026", None],
+        ["Ali Valiyev", "+998901234567", None, "Nope", None, "01.09.2026", None],
+        ["Ali Valiyev", "+998901234567", None, "Twin", None, "01.09.2026", None],
+        ["Ali Valiyev", "+998901234567", None, "GE-1", None, "", "150"],
+        ["Laylo Valiyeva", None, "02.05.2013", "GE-1", "General English", 46266, None],
+    ]
+    dry = await dry_run(client, CLERK, "enrolments.xlsx", xlsx(ENROLMENT_HEADER, rows))
+    text = dry.texts[0]
+    assert "➕ New: 2" in text and "✔️ Already there, nothing to change: 1" in text
+    assert "⏭ Skipped (problems): 5" in text
+    assert "row 5, Student: full name: «Nobody Here» no such student at the centre" in text
+    assert "row 6, Group: name: «Nope» no such group at the centre" in text
+    assert "row 7, Group: name: «Twin» groups of several courses have this name" in text
+    assert "row 8, Join date: must be filled in" in text
+    assert "row 8, Discount, %: «150» not a discount: 0 to 100" in text
+    assert "row 9: the same as row 3" in text
+    assert await count(session, Enrolment) == 1 and await count(session, Charge) == 0
+
+    applied = await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
+    assert "Imported" in applied.text
+    found = await session.execute(
+        select(Enrolment.student_id, Enrolment.joined_on, Enrolment.discount_percent)
+        .where(Enrolment.student_id != bobur_id)
+        .order_by(Enrolment.id)
+    )
+    assert [tuple(row) for row in found] == [
+        (ali_id, date(2026, 9, 1), 10),
+        (laylo_id, date(2026, 9, 1), 0),  # 46266: an Excel serial number
+    ]
+    # charged at once, as enrolling in chat is after the month's charge run
+    charged = await session.execute(select(Charge.student_id, Charge.amount).order_by(Charge.id))
+    charged = [tuple(row) for row in charged]
+    assert [student for student, _amount in charged] == [ali_id, laylo_id]
+    assert charged[0][1] == charged[1][1] * 9 // 10 and charged[1][1] > 0
+    assert await ledger.recompute_balances(session) == []  # the balances agree
+    assert await count(session, ImportItem, ImportItem.object_type == "charge") == 2
+    assert await count(session, AuditEntry, AuditEntry.action == "import.apply") == 1
+
+    again = await dry_run(client, CLERK, "enrolments.xlsx", xlsx(ENROLMENT_HEADER, rows))
+    assert "➕ New: 0" in again.texts[0] and "✅ Apply" not in again.buttons()
+
+    batch_id = await session.scalar(select(ImportBatch.id))
+    done = await client.press(CLERK, ImportCb(action="undoy", id=batch_id).pack())
+    assert "Enrolments removed (with their charges): 2" in done.text
+    session.expire_all()
+    assert await count(session, Enrolment) == 1 and await count(session, Charge) == 0
+    assert await ledger.recompute_balances(session) == []
+    balances = await session.scalars(select(Balance.amount).where(Balance.student_id == ali_id))
+    assert list(balances) in ([], [0])
+
+
+async def test_enrolments_need_academic(client, session):
+    await admin(session, permissions=(Permission.USERS,))
+    reply = await client.press(CLERK, ImportCb(action="tpl", kind="enrolments").pack())
+    assert reply.answers[-1].text == NO_ACCESS
+    assert await count(session, AuditEntry, AuditEntry.outcome == AuditOutcome.DENIED) == 1

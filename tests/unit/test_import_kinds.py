@@ -214,3 +214,25 @@ def test_group_rows_read_with_their_timetable_and_problems():
         (5, None, RowProblem.DUPLICATE_ROW),
     ]
     assert parsed.total == 4
+
+
+def test_an_enrolments_file_is_told_from_people_though_it_has_their_column():
+    from bot.services.imports import enrolments
+
+    book = Workbook()
+    book.active.append(["student_name", "group_name", "joined_on", "discount"])
+    book.active.append(["Ali Valiyev", "GE-1", "05.01.2027", "15%"])
+    out = io.BytesIO()
+    book.save(out)
+    kind, parsed = imports.read_any(out.getvalue(), "people", {}, region="UZ", today=TODAY)
+    assert kind.key == enrolments.KIND
+    (row,) = parsed.rows
+    assert row.extra.group == "GE-1" and row.extra.discount == 15
+    assert row.extra.joined_on == date(2027, 1, 5)
+    people_only = Workbook()
+    people_only.active.append(["student_name", "birth_date"])
+    people_only.active.append(["Ali Valiyev", "05.01.2012"])
+    out = io.BytesIO()
+    people_only.save(out)
+    kind, _parsed = imports.read_any(out.getvalue(), "enrolments", {}, region="UZ", today=TODAY)
+    assert kind.key == "people"

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
-from bot.services.imports import courses, groups, people, teachers
+from bot.services.imports import courses, enrolments, groups, people, teachers
 from bot.services.imports.columns import ColumnSpec, map_header
 from bot.services.imports.reading import read_table
 from db.models import AuditOutcome, Permission
@@ -51,6 +51,8 @@ def _people_kind(key: str, columns: Sequence[ColumnSpec], parse: Any, planner: A
     async def apply(
         session: AsyncSession, actor_id: int, parsed: people.Parsed, **facts: Any
     ) -> Any:
+        facts.pop("settings", None)
+        facts.pop("today", None)
         return await people.apply(session, actor_id, parsed, kind=key, planner=planner, **facts)
 
     return ImportKind(key, columns, Permission.USERS, parse, dry_run, apply)
@@ -66,7 +68,8 @@ async def _courses_dry_run(
 async def _courses_apply(
     session: AsyncSession, actor_id: int, parsed: people.Parsed, **facts: Any
 ) -> people.ApplyResult:
-    facts.pop("default_language", None)
+    for fact in ("default_language", "settings", "today"):
+        facts.pop(fact, None)
     return await courses.apply(session, actor_id, parsed, **facts)
 
 
@@ -80,8 +83,23 @@ async def _groups_dry_run(
 async def _groups_apply(
     session: AsyncSession, actor_id: int, parsed: people.Parsed, **facts: Any
 ) -> people.ApplyResult:
-    facts.pop("default_language", None)
+    for fact in ("default_language", "settings", "today"):
+        facts.pop(fact, None)
     return await groups.apply(session, actor_id, parsed, **facts)
+
+
+async def _enrolments_dry_run(
+    session: AsyncSession, parsed: people.Parsed, default_language: str
+) -> Any:
+    del default_language
+    return await enrolments.dry_run(session, parsed)
+
+
+async def _enrolments_apply(
+    session: AsyncSession, actor_id: int, parsed: people.Parsed, **facts: Any
+) -> people.ApplyResult:
+    facts.pop("default_language", None)
+    return await enrolments.apply(session, actor_id, parsed, **facts)
 
 
 KINDS = {
@@ -102,6 +120,14 @@ KINDS = {
         groups.parse,
         _groups_dry_run,
         _groups_apply,
+    ),
+    enrolments.KIND: ImportKind(
+        enrolments.KIND,
+        enrolments.COLUMNS,
+        Permission.ACADEMIC,
+        enrolments.parse,
+        _enrolments_dry_run,
+        _enrolments_apply,
     ),
 }
 
@@ -143,8 +169,9 @@ def read_any(
     kinds: Sequence[str] | None = None,
 ) -> tuple[ImportKind, people.Parsed]:
     """A filled template of any kind (of `kinds`: those the sender may import), told by its
-    header: the `preferred` kind (the template last asked for) first, then the others; of a
-    workbook of several sheets, the preferred kind's sheet. Raises `Unreadable` or
+    header: of the kinds whose required columns it has, the one with the most of them (the
+    `preferred` kind, the template last asked for, first among equals); of a workbook of
+    several sheets, the preferred kind's sheet. Raises `Unreadable` or
     `MissingColumns` (the preferred kind's)."""
     usable = [KINDS[key] for key in (kinds if kinds is not None else list(KINDS))]
     first = KINDS[preferred] if preferred in KINDS and KINDS[preferred] in usable else usable[0]
@@ -155,11 +182,21 @@ def read_any(
         return not map_header(names, first.columns, titles).missing
 
     table = read_table(data, choose=fits)
-    for kind in order:
-        header = map_header(table.header, kind.columns, titles)
-        if not header.missing:
-            return kind, kind.parse(table, header, region=region, today=today)
+    fitting = [
+        (kind, header)
+        for kind in order
+        if not (header := map_header(table.header, kind.columns, titles)).missing
+    ]
+    if fitting:
+        # the kind that asks the most of the header: an enrolments file also has the
+        # people's one required column, and is still an enrolments file
+        kind, header = max(fitting, key=lambda found: _required(found[0]))
+        return kind, kind.parse(table, header, region=region, today=today)
     raise MissingColumns(map_header(table.header, first.columns, titles).missing)
+
+
+def _required(kind: ImportKind) -> int:
+    return sum(1 for column in kind.columns if column.required)
 
 
 def read_people(

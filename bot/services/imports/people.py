@@ -41,10 +41,12 @@ from bot.services import invites as invites_service
 from bot.services.imports import values
 from bot.services.imports.columns import ColumnSpec, HeaderMap
 from bot.services.imports.reading import Table
+from bot.services.payments import ledger
 from bot.services.people import fold
 from db.models import (
     AuditOutcome,
     Course,
+    Enrolment,
     Group,
     ImportBatch,
     ImportItem,
@@ -100,6 +102,12 @@ class RowProblem(StrEnum):
     ARCHIVED_COURSE = "archived_course"
     UNKNOWN_TEACHER = "unknown_teacher"
     OVERLAP = "overlap"  # another group's teacher or room at that time: listed, not skipped
+    UNKNOWN_STUDENT = "unknown_student"
+    UNKNOWN_GROUP = "unknown_group"
+    AMBIGUOUS_GROUP = "ambiguous_group"  # groups of that name in several courses
+    GROUP_CLOSED = "group_closed"
+    GROUP_FULL = "group_full"
+    BAD_DISCOUNT = "bad_discount"
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +333,9 @@ def _find_student(directory: Directory, wanted: PersonIn) -> Known | list[Known]
     if len(fits) == 1:
         return fits[0]
     return fits or None
+
+
+find_student = _find_student  # another kind's student (an enrolment's), found the same way
 
 
 def name_fits(person: Known, wanted: PersonIn) -> bool:
@@ -742,6 +753,8 @@ class UndoResult:
     courses_kept: int = 0  # a group was opened in them since
     groups_removed: int = 0
     groups_kept: int = 0  # a student joined or a lesson was held since
+    enrolments_removed: int = 0
+    enrolments_kept: int = 0  # charged again, marked, frozen or ended since
 
 
 @dataclass(frozen=True, slots=True)
@@ -832,6 +845,13 @@ async def undo(session: AsyncSession, actor_id: int, batch_id: int, now: datetim
         await academic_repo.delete_lessons(session, [lesson.id for lesson in lessons])
         await academic_repo.delete_slots(session, group_id)
     await repo.delete_rows(session, Group, groups_removed)
+    enrolments = [i.object_id for i in by_type.get("enrolment", ())]
+    own_charges = {i.object_id for i in by_type.get("charge", ())}
+    enrolments_kept = await repo.enrolments_in_use(session, enrolments, own_charges)
+    enrolments_removed = [i for i in enrolments if i not in enrolments_kept]
+    charges = await repo.charges_of(session, own_charges, enrolments_removed)
+    await ledger.remove_charges(session, charges)
+    await repo.delete_rows(session, Enrolment, enrolments_removed)
     batch.undone_at = now
     batch.undone_by_id = actor_id
     await audit.record(
@@ -848,6 +868,9 @@ async def undo(session: AsyncSession, actor_id: int, batch_id: int, now: datetim
             "courses_kept": len(in_use),
             "groups_removed": len(groups_removed),
             "groups_kept": len(groups_kept),
+            "enrolments_removed": len(enrolments_removed),
+            "enrolments_kept": len(enrolments_kept),
+            "charges_removed": len(charges),
             "emptied": emptied,
         },
     )
@@ -862,6 +885,8 @@ async def undo(session: AsyncSession, actor_id: int, batch_id: int, now: datetim
         courses_kept=len(in_use),
         groups_removed=len(groups_removed),
         groups_kept=len(groups_kept),
+        enrolments_removed=len(enrolments_removed),
+        enrolments_kept=len(enrolments_kept),
     )
 
 

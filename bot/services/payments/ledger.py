@@ -797,6 +797,19 @@ async def charge_at_once(
     )
 
 
+async def remove_charges(session: AsyncSession, charge_ids: Iterable[int]) -> int:
+    """Take back charges written by mistake (an undone import's at-once charges): deleted,
+    and each student's balance moved back by their amount, so balances and the ledger
+    agree. The number removed; no commit, no audit (the caller's entry names them)."""
+    deltas: dict[int, int] = defaultdict(int)
+    removed = await repo.delete_charges(session, charge_ids)
+    for row in removed:
+        if row.student_id is not None:
+            deltas[row.student_id] += int(row.amount)
+    await repo.add_to_balances(session, deltas, utcnow())
+    return len(removed)
+
+
 async def carry_over_move(
     session: AsyncSession, old_enrolment_id: int, new_enrolment_id: int, *, today: date
 ) -> bool:

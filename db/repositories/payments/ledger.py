@@ -8,7 +8,18 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, case, func, literal, or_, select, union_all, update
+from sqlalchemy import (
+    Row,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import report_totals
@@ -187,6 +198,23 @@ async def insert_charges(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
         )
         inserted += (await session.execute(statement)).all()
     return inserted
+
+
+async def delete_charges(session: AsyncSession, charge_ids: Iterable[int]) -> list[Row[Any]]:
+    """Delete these charges (their months' totals touched): (student_id, amount) of each
+    row deleted, for the caller to move the balances back."""
+    ids = list(charge_ids)
+    if not ids:
+        return []
+    periods = await session.scalars(select(Charge.period).where(Charge.id.in_(ids)).distinct())
+    report_totals.touch_periods(session, set(periods))
+    statement = (
+        delete(Charge)
+        .where(Charge.id.in_(ids))
+        .returning(Charge.student_id, Charge.amount)
+        .execution_options(**report_totals.TOUCHED)
+    )
+    return list((await session.execute(statement)).all())
 
 
 async def charge_of(session: AsyncSession, enrolment_id: int, period: date) -> Charge | None:

@@ -306,6 +306,8 @@ async def apply_pressed(
             digest=facts["sha256"],
             default_language=settings.centre.default_language,
             now=utcnow(),
+            today=today(settings),
+            settings=settings,
             progress=progress,
         )
     except Exception:

@@ -12,6 +12,7 @@ TEXT_COLUMNS = (
     "teacher",
     "start_date",
     "start_time",
+    "joined_on",
 )
 
 

@@ -6,7 +6,7 @@ from html import escape
 from bot.config import LANGUAGES
 from bot.i18n import _, ngettext, translate_to
 from bot.services.academic import CAPACITY_MAX, DEFAULT_CAPACITY
-from bot.services.imports import KINDS, courses, groups, people, teachers
+from bot.services.imports import KINDS, courses, enrolments, groups, people, teachers
 from bot.services.imports.people import ApplyResult, Issue, Plan, RowProblem, Undo, UndoResult
 from bot.services.imports.reading import FILE_MAX_BYTES, ROWS_MAX, ReadProblem
 from bot.services.parsing import DURATION_MAX, DURATION_MIN
@@ -41,6 +41,8 @@ COLUMN_TITLES = {
     "weekdays": N_("Weekdays"),
     "start_time": N_("Start time"),
     "duration": N_("Length, minutes"),
+    "joined_on": N_("Join date"),
+    "discount": N_("Discount, %"),
 }
 
 
@@ -75,6 +77,16 @@ def template_example(kind: str = people.KIND) -> list[str]:
         return [_("Nodira Karimova"), "+998 97 765 43 21", "ru"]
     if kind == courses.KIND:
         return [_("General English"), "1 250 000", _("Speaking and grammar, from A2 to B1")]
+    if kind == enrolments.KIND:
+        return [
+            _("Ali Valiyev"),
+            "+998 90 123 45 67",
+            "21.03.2012",
+            _("GE-1 morning"),
+            _("General English"),
+            "05.01.2027",
+            "10",
+        ]
     if kind == groups.KIND:
         return [
             _("GE-1 morning"),
@@ -98,6 +110,32 @@ def template_example(kind: str = people.KIND) -> list[str]:
 
 
 def instructions(kind: str = people.KIND) -> tuple[str, list[str]]:
+    if kind == enrolments.KIND:
+        return _("Instructions"), [
+            _("How to fill in this template"),
+            _(
+                "One row a student in a group. * marks what must be filled in: the student's "
+                "full name, the group and the join date."
+            ),
+            _(
+                "The student must be at the centre already (import the students first): found "
+                "by phone, then by name and birth date."
+            ),
+            _(
+                "Group: its name; the course's name too when groups of several courses share "
+                "that name."
+            ),
+            _("Join date: 05.01.2027 or 2027-01-05. Discount: 0 to 100 (%); empty: none."),
+            _(
+                "A student already in the group stays as they are. A new student is charged "
+                "as when enrolled in chat: at once when this month's charges are done."
+            ),
+            _("The grey row is an example: replace it or delete it."),
+            _(
+                "Send the file back to the bot as a document (XLSX or CSV). Nothing is "
+                "written before you press ✅ Apply."
+            ),
+        ]
     if kind == groups.KIND:
         return _("Instructions"), [
             _("How to fill in this template"),
@@ -217,6 +255,8 @@ def template_caption(kind: str = people.KIND) -> str:
         return _("📄 Courses: fill it in and send it back here as a document.")
     if kind == groups.KIND:
         return _("📄 Groups: fill it in and send it back here as a document.")
+    if kind == enrolments.KIND:
+        return _("📄 Enrolments: fill it in and send it back here as a document.")
     return _("📄 Students and parents: fill it in and send it back here as a document.")
 
 
@@ -298,6 +338,12 @@ def reason(issue: Issue) -> str:
         RowProblem.UNKNOWN_COURSE: _("no such course at the centre"),
         RowProblem.ARCHIVED_COURSE: _("the course is archived"),
         RowProblem.UNKNOWN_TEACHER: _("no such teacher at the centre"),
+        RowProblem.UNKNOWN_STUDENT: _("no such student at the centre: import the students first"),
+        RowProblem.UNKNOWN_GROUP: _("no such group at the centre"),
+        RowProblem.AMBIGUOUS_GROUP: _("groups of several courses have this name: add the course"),
+        RowProblem.GROUP_CLOSED: _("the group is not active"),
+        RowProblem.GROUP_FULL: _("the group is full"),
+        RowProblem.BAD_DISCOUNT: _("not a discount: 0 to 100"),
         RowProblem.OVERLAP: _("the same teacher or room has the group «{other}» then").format(
             other=issue.value
         ),
@@ -417,6 +463,8 @@ def kind_title(kind: str) -> str:
         return _("Courses")
     if kind == groups.KIND:
         return _("Groups")
+    if kind == enrolments.KIND:
+        return _("Enrolments")
     return _("Teachers") if kind == teachers.KIND else people_title()
 
 
@@ -438,6 +486,12 @@ def undo_text(result: UndoResult) -> str:
         lines.append(_("Courses removed: {count}").format(count=result.courses_removed))
     elif result.groups_removed or result.groups_kept:
         lines.append(_("Groups removed: {count}").format(count=result.groups_removed))
+    elif result.enrolments_removed or result.enrolments_kept:
+        lines.append(
+            _("Enrolments removed (with their charges): {count}").format(
+                count=result.enrolments_removed
+            )
+        )
     else:
         lines.append(_("People removed: {count}").format(count=result.removed))
     lines.append(_("Fields emptied: {count}").format(count=result.emptied))
@@ -451,6 +505,12 @@ def undo_text(result: UndoResult) -> str:
         lines.append(
             _("Groups kept (a student joined or a lesson was held since): {count}").format(
                 count=result.groups_kept
+            )
+        )
+    if result.enrolments_kept:
+        lines.append(
+            _("Enrolments kept (charged, marked, frozen or ended since): {count}").format(
+                count=result.enrolments_kept
             )
         )
     if result.kept:
