@@ -23,6 +23,7 @@ from db.models import (
     ParentLink,
     Payment,
     RoleAssignment,
+    ScheduleSlot,
     User,
 )
 
@@ -377,3 +378,60 @@ async def charges_of(
             )
         )
     return found
+
+
+async def export_groups(session: AsyncSession) -> Sequence[Row[Any]]:
+    """(id, name, course name, teacher name, teacher phone, room, capacity, start date) of
+    every active group, by course and name (the centre's export)."""
+    rows = await session.execute(
+        select(
+            Group.id,
+            Group.name,
+            Course.name.label("course_name"),
+            User.full_name.label("teacher_name"),
+            User.phone.label("teacher_phone"),
+            Group.room,
+            Group.capacity,
+            Group.start_date,
+        )
+        .join(Course, Course.id == Group.course_id)
+        .outerjoin(User, User.id == Group.teacher_id)
+        .where(Group.status == "active")
+        .order_by(Course.name, Group.name, Group.id)
+    )
+    return rows.all()
+
+
+async def export_slots(session: AsyncSession) -> Sequence[Row[Any]]:
+    """(group id, weekday, start time, minutes) of every slot, by group and weekday."""
+    rows = await session.execute(
+        select(
+            ScheduleSlot.group_id,
+            ScheduleSlot.weekday,
+            ScheduleSlot.start_time,
+            ScheduleSlot.duration_minutes,
+        ).order_by(ScheduleSlot.group_id, ScheduleSlot.weekday, ScheduleSlot.start_time)
+    )
+    return rows.all()
+
+
+async def export_enrolments(session: AsyncSession) -> Sequence[Row[Any]]:
+    """(student name, phone, birth date, group name, course name, joined on, discount) of
+    every seated enrolment (active or frozen), by group and student."""
+    rows = await session.execute(
+        select(
+            User.full_name,
+            User.phone,
+            User.birth_date,
+            Group.name.label("group_name"),
+            Course.name.label("course_name"),
+            Enrolment.joined_on,
+            Enrolment.discount_percent,
+        )
+        .join(User, User.id == Enrolment.student_id)
+        .join(Group, Group.id == Enrolment.group_id)
+        .join(Course, Course.id == Group.course_id)
+        .where(Enrolment.status.in_(("active", "frozen")), User.deleted_at.is_(None))
+        .order_by(Course.name, Group.name, User.full_name, Enrolment.id)
+    )
+    return rows.all()

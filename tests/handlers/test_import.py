@@ -918,3 +918,51 @@ async def test_enrolments_need_academic(client, session):
     reply = await client.press(CLERK, ImportCb(action="tpl", kind="enrolments").pack())
     assert reply.answers[-1].text == NO_ACCESS
     assert await count(session, AuditEntry, AuditEntry.outcome == AuditOutcome.DENIED) == 1
+
+
+async def test_the_export_has_groups_and_enrolments_sheets_that_read_back(client, session, owner):
+    from datetime import time
+
+    from db.models import Group, ScheduleSlot
+    from tests.factories import make_course
+
+    await make_user(session, owner, roles=[Role.ADMIN])
+    english = await make_course(session, "General English")
+    teacher = await _teacher(session, "Nodira Karimova", "+998977654321")
+    slots = [(0, time(9), 90), (2, time(9), 90), (4, time(14), 60)]
+    group = await make_group(
+        session, "GE-1", course=english, teacher_id=teacher.id, room="12", slots=slots
+    )
+    student = await _student(session, "Ali Valiyev", "+998901234567")
+    await make_enrolment(session, student, group, discount_percent=15)
+
+    files = documents(await client.send(owner, "/export_centre"))
+    (xlsx_name,) = [name for name in files if name.endswith(".xlsx")]
+    book = load_workbook(io.BytesIO(files[xlsx_name]))
+    groups_sheet, enrolments_sheet = book.worksheets[3], book.worksheets[4]
+    head = ["GE-1", "General English", "+998 97 765 43 21", "12", 20, "05.01.2026"]
+    assert [[c.value for c in row] for row in groups_sheet.iter_rows(min_row=2)] == [
+        [*head, "1 3", "09:00", 90],
+        [*head, "5", "14:00", 60],
+    ]
+    assert [[c.value for c in row] for row in enrolments_sheet.iter_rows(min_row=2)] == [
+        ["Ali Valiyev", "+998 90 123 45 67", None, "GE-1", "General English", "05.01.2026", 15],
+    ]
+
+    # the groups sheet read back: one group with its three slots, already there
+    menu = await client.send(owner, "/import")
+    label = "📄 Template: groups and timetables"
+    await client.press(owner, menu.callback_data(label), menu.message_id)
+    again = await client.send_document(owner, xlsx_name, files[xlsx_name])
+    assert "✔️ Already there, nothing to change: 2" in again.texts[0]
+    assert "Skipped (problems): 0" in again.texts[0]
+    # and read as a file: one group with all its three slots
+    from bot.services import imports
+    from handlers.admin.imports.texts import header_titles
+
+    parsed = imports.read_file(
+        files[xlsx_name], imports.KINDS["groups"], header_titles(), region="UZ", today=date.today()
+    )
+    (row,) = parsed.rows
+    assert [(s.weekday, s.start, s.minutes) for s in row.extra.slots] == slots
+    assert await count(session, Group) == 1 and await count(session, ScheduleSlot) == 3

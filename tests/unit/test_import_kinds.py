@@ -236,3 +236,27 @@ def test_an_enrolments_file_is_told_from_people_though_it_has_their_column():
     people_only.save(out)
     kind, _parsed = imports.read_any(out.getvalue(), "enrolments", {}, region="UZ", today=TODAY)
     assert kind.key == "people"
+
+
+def test_a_group_at_several_times_takes_a_row_each_and_is_one_group():
+    from datetime import time
+
+    from bot.services.imports import groups
+
+    same = ["GE-1", "English", None, "12", 10, "05.01.2027"]
+    rows = table(
+        GROUP_KEYS,
+        [*same, "Mon Wed", "09:00", 90],
+        [*same, "Fri", "14:00", 60],
+        [*same, "Mon", "09:30", 60],  # overlaps Monday 09:00–10:30: a duplicate
+    )
+    header = map_header(GROUP_KEYS, groups.COLUMNS, {})
+    parsed = groups.parse(rows, header, region="UZ", today=TODAY)
+    (row,) = parsed.rows
+    assert [(s.weekday, s.start, s.minutes) for s in row.extra.slots] == [
+        (0, time(9), 90),
+        (2, time(9), 90),
+        (4, time(14), 60),
+    ]
+    assert row.extra.more_rows == (3,)
+    assert [(i.row, i.problem) for i in parsed.issues] == [(4, RowProblem.DUPLICATE_ROW)]

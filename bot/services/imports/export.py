@@ -2,8 +2,9 @@
 
 * **XLSX**: a sheet per kind in the import templates' format, so the file imports again
   (students and parents: one row per student and parent, a student without a parent once;
-  teachers and courses: one row each; phones in the international format, birth dates as
-  DD.MM.YYYY).
+  teachers and courses: one row each; groups: a row per group and lesson time, weekdays as
+  1–7; enrolments: a row per student seated in a group; phones in the international format,
+  dates as DD.MM.YYYY).
 * **JSON** for a machine: `{"format": "educrm-centre", "version": 1, "generated_at",
   "tables": {table: [row, …]}}` with every table's rows (times ISO 8601 UTC, dates ISO 8601,
   money integers). What would open an account is left out: the invitation codes' hashes.
@@ -34,6 +35,8 @@ class CentreExport:
     people: list[list[Any]]  # rows in the people template's column order
     teachers: list[list[Any]]  # rows in the teachers template's column order
     courses: list[list[Any]]  # rows in the courses template's column order
+    groups: list[list[Any]]  # rows in the groups template's column order
+    enrolments: list[list[Any]]  # rows in the enrolments template's column order
     tables: dict[str, list[dict[str, Any]]]
     generated_at: datetime
 
@@ -52,6 +55,49 @@ async def people_rows(session: AsyncSession) -> list[list[Any]]:
             ]
         )
     return rows
+
+
+def _day(value: date | None) -> str | None:
+    return value.strftime("%d.%m.%Y") if value else None
+
+
+async def group_rows(session: AsyncSession) -> list[list[Any]]:
+    """A row per group and lesson time (weekdays as 1–7, Monday 1: any language reads
+    them), so a group whose lessons are at different times imports back whole."""
+    times: dict[int, dict[tuple[Any, int], list[int]]] = {}
+    for slot in await repo.export_slots(session):
+        by_time = times.setdefault(slot.group_id, {})
+        by_time.setdefault((slot.start_time, slot.duration_minutes), []).append(slot.weekday)
+    rows = []
+    for group in await repo.export_groups(session):
+        teacher = format_phone(group.teacher_phone) if group.teacher_phone else group.teacher_name
+        head = [group.name, group.course_name, teacher, group.room, group.capacity]
+        for (start, minutes), days in times.get(group.id, {}).items():
+            rows.append(
+                [
+                    *head,
+                    _day(group.start_date),
+                    " ".join(str(day + 1) for day in sorted(days)),
+                    start.strftime("%H:%M"),
+                    minutes,
+                ]
+            )
+    return rows
+
+
+async def enrolment_rows(session: AsyncSession) -> list[list[Any]]:
+    return [
+        [
+            row.full_name,
+            format_phone(row.phone) if row.phone else None,
+            _day(row.birth_date),
+            row.group_name,
+            row.course_name,
+            _day(row.joined_on),
+            row.discount_percent,
+        ]
+        for row in await repo.export_enrolments(session)
+    ]
 
 
 def _plain(value: Any) -> Any:
@@ -82,6 +128,8 @@ async def collect(session: AsyncSession, actor_id: int, now: datetime) -> Centre
     courses = [
         [row.name, row.monthly_price, row.description] for row in await repo.all_courses(session)
     ]
+    groups = await group_rows(session)
+    enrolments = await enrolment_rows(session)
     await audit.record(
         session,
         actor_id,
@@ -89,7 +137,7 @@ async def collect(session: AsyncSession, actor_id: int, now: datetime) -> Centre
         details={"tables": len(tables), "rows": sum(len(rows) for rows in tables.values())},
     )
     await session.commit()
-    return CentreExport(people, teachers, courses, tables, now)
+    return CentreExport(people, teachers, courses, groups, enrolments, tables, now)
 
 
 def centre_json(export: CentreExport) -> bytes:

@@ -2,7 +2,8 @@
 
 A row is a group: its name, its course (by name), its teacher (by phone, else by name;
 optional), room, capacity, start date and the timetable as weekdays, a start time and a
-length in minutes (`Mon Wed Fri`, `14:00`, `90`: one slot a weekday).
+length in minutes (`Mon Wed Fri`, `14:00`, `90`: one slot a weekday); a group whose
+lessons are at different times takes a row per time (the same name, course and the rest).
 
 A group is the one of that course with the same name (however cased): it stays as it is
 (`unchanged`). A new group is checked by the academic service's own rules
@@ -15,7 +16,7 @@ student has joined one or a lesson of it was held or marked since.
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
 
@@ -109,6 +110,7 @@ class GroupIn:
     capacity: int
     start_date: date
     slots: tuple[academic.SlotSpec, ...]
+    more_rows: tuple[int, ...] = ()  # rows of the same group at other times, merged in
 
 
 def _teacher(value: Any, region: str) -> tuple[str | None, str | None]:
@@ -187,6 +189,20 @@ def _read_row(
     return name, GroupIn(course, teacher_phone, teacher_name, room, capacity, start, slots)
 
 
+def _merged(first: GroupIn, more: GroupIn) -> GroupIn | None:
+    """A group's row with another row's slots (its lessons at other times), or None when
+    the rows differ otherwise or a slot repeats or overlaps one (a duplicate row)."""
+    if replace(more, slots=first.slots, more_rows=first.more_rows) != first:
+        return None
+    slots = first.slots
+    try:
+        for slot in more.slots:
+            slots = academic.add_slot(slots, slot)
+    except academic.SlotConflict:
+        return None
+    return replace(first, slots=slots)
+
+
 def parse(table: Any, header: HeaderMap, *, region: str, today: date) -> Parsed:
     """Rows (a group in `RowIn.student`'s place: its name; the rest, a `GroupIn`, in
     `extra`) and the problems of their cells; pure (a worker thread may run it)."""
@@ -194,7 +210,7 @@ def parse(table: Any, header: HeaderMap, *, region: str, today: date) -> Parsed:
     rows: list[RowIn] = []
     issues: list[Issue] = []
     cells: dict[int, tuple[Any, ...]] = {}
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str], int] = {}  # a group → its index in `rows`
     total = 0
     for offset, raw in enumerate(table.rows):
         number = table.first_row + offset
@@ -209,9 +225,17 @@ def parse(table: Any, header: HeaderMap, *, region: str, today: date) -> Parsed:
         name, group = read
         key = (fold(group.course), fold(name))
         if key in seen:
-            issues.append(Issue(number, None, RowProblem.DUPLICATE_ROW, other_row=seen[key]))
+            merged = _merged(rows[seen[key]].extra, group)
+            if merged is not None:
+                merged = replace(merged, more_rows=(*merged.more_rows, number))
+            if merged is None:
+                issues.append(
+                    Issue(number, None, RowProblem.DUPLICATE_ROW, other_row=rows[seen[key]].row)
+                )
+            else:  # the same group's lessons at another time: a row each
+                rows[seen[key]] = RowIn(rows[seen[key]].row, PersonIn(name), None, extra=merged)
             continue
-        seen[key] = number
+        seen[key] = len(rows)
         rows.append(RowIn(number, PersonIn(name), None, extra=group))
     return Parsed(tuple(rows), tuple(issues), cells, table.header, total)
 
@@ -228,7 +252,7 @@ class GroupPlan:
 
     @property
     def counts(self) -> dict[str, int]:
-        skipped = self.parsed.total - len(self.parsed.rows)
+        skipped = self.parsed.total - len(self.outcomes)  # rows the reading skipped
         counts = {o.value: sum(1 for v in self.outcomes.values() if v is o) for o in Outcome}
         counts[Outcome.SKIP.value] += skipped
         counts["problems"] = len(self.issues)
@@ -319,6 +343,9 @@ async def plan(session: AsyncSession, parsed: Parsed) -> GroupPlan:
             result.issues.append(Issue(row.row, "weekdays", RowProblem.OVERLAP, clash.other_group))
         result.new.append(draft)
         result.outcomes[row.row] = Outcome.CREATE
+    for row in parsed.rows:  # a group's other rows (its other times) fare as its first
+        for number in row.extra.more_rows:
+            result.outcomes[number] = result.outcomes[row.row]
     result.issues.sort(key=lambda issue: issue.row)
     return result
 
