@@ -801,6 +801,8 @@ async def test_groups_import_with_timetables_again_nothing_and_undo(client, sess
     assert await count(session, Group) == 3
 
     batch_id = await session.scalar(select(ImportBatch.id))
+    asked = await client.press(CLERK, ImportCb(action="undo", id=batch_id).pack())
+    assert "The groups it created are removed with their timetables" in asked.text
     kept_id = await session.scalar(select(Group.id).where(Group.name == "GE-2"))
     await make_enrolment(session, await make_user(session, None, roles=[Role.STUDENT]), kept_id)
     done = await client.press(CLERK, ImportCb(action="undoy", id=batch_id).pack())
@@ -966,3 +968,26 @@ async def test_the_export_has_groups_and_enrolments_sheets_that_read_back(client
     (row,) = parsed.rows
     assert [(s.weekday, s.start, s.minutes) for s in row.extra.slots] == slots
     assert await count(session, Group) == 1 and await count(session, ScheduleSlot) == 3
+
+
+async def test_a_group_clashing_with_another_groups_teacher_is_listed_and_still_created(
+    client, session
+):
+    from datetime import time
+
+    from db.models import Group
+    from tests.factories import make_course
+
+    await admin(session, permissions=(Permission.ACADEMIC,))
+    english = await make_course(session, "General English")
+    teacher = await _teacher(session, "Nodira Karimova", "+998977654321")
+    await make_group(
+        session, "GE-0", course=english, teacher_id=teacher.id, slots=[(0, time(9), 90)]
+    )
+    rows = [["GE-1", "General English", "+998977654321", None, None, "05.01.2027", "Mon"]]
+    rows[0] += ["10:00", 60]
+    dry = await dry_run(client, CLERK, "groups.xlsx", xlsx(GROUP_HEADER, rows))
+    assert "ℹ️ row 2, Weekdays: the same teacher or room has the group «GE-0» then" in dry.text
+    assert "➕ New: 1" in dry.text
+    await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
+    assert await count(session, Group) == 2

@@ -379,7 +379,8 @@ async def undo_pressed(
 ) -> None:
     if not await _may_undo(callback, session, actor, batch):
         return
-    await edit_or_send(callback, texts.undo_question(batch.file_name), undo_confirmation(batch.id))
+    question = texts.undo_question(batch.file_name, batch.kind)
+    await edit_or_send(callback, question, undo_confirmation(batch.id))
     await callback.answer()
 
 

@@ -468,7 +468,17 @@ def kind_title(kind: str) -> str:
     return _("Teachers") if kind == teachers.KIND else people_title()
 
 
-def undo_question(file_name: str) -> str:
+def undo_question(file_name: str, kind: str = people.KIND) -> str:
+    if kind == groups.KIND:
+        return _(
+            "↩️ Undo the import of {file}? The groups it created are removed with their "
+            "timetables (unless a student joined one or a lesson was held since)."
+        ).format(file=escape(file_name))
+    if kind == enrolments.KIND:
+        return _(
+            "↩️ Undo the import of {file}? The enrolments it created are removed with the "
+            "charges it made for them (unless charged again, marked, frozen or ended since)."
+        ).format(file=escape(file_name))
     return _(
         "↩️ Undo the import of {file}? The people it created are removed (unless they "
         "opened the bot or were given a group or a payment since) and the fields it "
