@@ -26,6 +26,7 @@ def import_menu(kinds: list[str]) -> InlineKeyboardMarkup:
         "courses": _("📄 Template: courses"),
         "groups": _("📄 Template: groups and timetables"),
         "enrolments": _("📄 Template: enrolments"),
+        "balances": _("📄 Template: opening balances"),
     }
     return InlineKeyboardMarkup(
         inline_keyboard=[_row(labels[kind], ImportCb(action="tpl", kind=kind)) for kind in kinds]

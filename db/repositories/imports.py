@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
     Attendance,
+    Balance,
     Charge,
     Course,
     Enrolment,
@@ -433,5 +434,36 @@ async def export_enrolments(session: AsyncSession) -> Sequence[Row[Any]]:
         .join(Course, Course.id == Group.course_id)
         .where(Enrolment.status.in_(("active", "frozen")), User.deleted_at.is_(None))
         .order_by(Course.name, Group.name, User.full_name, Enrolment.id)
+    )
+    return rows.all()
+
+
+async def opened_balances(session: AsyncSession) -> dict[int, int]:
+    """Student → the opening balance an import (not undone) gave them (credit positive)."""
+    live = (ImportBatch.kind == "balances") & ImportBatch.undone_at.is_(None)
+    credits = (
+        select(Payment.student_id, Payment.amount)
+        .join(ImportItem, ImportItem.object_id == Payment.id)
+        .join(ImportBatch, ImportBatch.id == ImportItem.batch_id)
+        .where(live, ImportItem.object_type == "payment")
+    )
+    debts = (
+        select(Charge.student_id, -Charge.amount)
+        .join(ImportItem, ImportItem.object_id == Charge.id)
+        .join(ImportBatch, ImportBatch.id == ImportItem.batch_id)
+        .where(live, ImportItem.object_type == "charge")
+    )
+    rows = await session.execute(union_all(credits, debts))
+    return {int(row[0]): int(row[1]) for row in rows if row[0] is not None}
+
+
+async def export_balances(session: AsyncSession) -> Sequence[Row[Any]]:
+    """(full name, phone, birth date, balance) of every live student with a balance that is
+    not 0, by name (the centre's export: each one's opening balance elsewhere)."""
+    rows = await session.execute(
+        select(User.full_name, User.phone, User.birth_date, Balance.amount)
+        .join(Balance, Balance.student_id == User.id)
+        .where(Balance.amount != 0, User.deleted_at.is_(None), User.full_name.is_not(None))
+        .order_by(User.full_name, User.id)
     )
     return rows.all()

@@ -293,7 +293,7 @@ async def test_bad_files_are_refused_clearly_and_audited(
 
 
 async def test_without_the_permission_import_is_refused_and_audited(client, session):
-    await admin(session, CASHIER, permissions=(Permission.PAYMENTS,))
+    await admin(session, CASHIER, permissions=(Permission.REPORTS,))
     reply = await client.send(CASHIER, "/import")
     assert reply.text == NO_ACCESS
     pressed = await client.press(CASHIER, ImportCb(action="tpl").pack())
@@ -958,6 +958,8 @@ async def test_the_export_has_groups_and_enrolments_sheets_that_read_back(client
     again = await client.send_document(owner, xlsx_name, files[xlsx_name])
     assert "✔️ Already there, nothing to change: 2" in again.texts[0]
     assert "Skipped (problems): 0" in again.texts[0]
+    balances_header = ["Student: full name *", "Student: phone", "Birth date", "Balance, soʻm *"]
+    assert [c.value for c in book.worksheets[5][1]] == [*balances_header, "On the date"]
     # and read as a file: one group with all its three slots
     from bot.services import imports
     from handlers.admin.imports.texts import header_titles
@@ -991,3 +993,76 @@ async def test_a_group_clashing_with_another_groups_teacher_is_listed_and_still_
     assert "➕ New: 1" in dry.text
     await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
     assert await count(session, Group) == 2
+
+
+BALANCE_HEADER = ["Student: full name", "Student: phone", "Birth date", "Balance, soʻm"]
+BALANCE_HEADER += ["On the date"]
+
+
+async def test_opening_balances_go_through_the_ledger_once_and_undo_takes_them_back(
+    client, session, settings
+):
+    from bot.services.payments import ledger
+    from db.models import Balance, Charge, Payment
+    from handlers.admin.imports import today
+
+    centre_today = today(settings)  # an empty date: the centre's today
+
+    await admin(session, permissions=(Permission.PAYMENTS,))
+    menu = await client.send(CLERK, "/import")
+    assert menu.buttons() == ["📄 Template: opening balances"]
+    ali = await _student(session, "Ali Valiyev", "+998901234567")
+    laylo = await _student(session, "Laylo Valiyeva", None, date(2013, 5, 2))
+    ali_id, laylo_id = ali.id, laylo.id
+    future = (centre_today + timedelta(days=40)).strftime("%d.%m.%Y")
+    rows = [
+        ["Ali Valiyev", "90 123 45 67", None, "200 000", "01.12.2026"],
+        ["Laylo Valiyeva", None, "02.05.2013", "-350 000", None],
+        ["Nobody Here", None, None, 1000, None],
+        ["Ali Valiyev", "+998901234567", None, "a lot", future],
+        ["Laylo Valiyeva", None, "02.05.2013", "-350 000", None],
+    ]
+    dry = await dry_run(client, CLERK, "balances.xlsx", xlsx(BALANCE_HEADER, rows))
+    text = dry.texts[0]
+    assert "➕ New: 2" in text and "⏭ Skipped (problems): 3" in text
+    assert "row 4, Student: full name: «Nobody Here» no such student at the centre" in text
+    assert "row 5, Balance, soʻm: «a lot» not an amount: whole soʻm, -350 000" in text
+    assert "row 5, On the date:" in text and "no such date" in text
+    assert "row 6: the same as row 3" in text
+    assert await count(session, Payment) == 0 and await count(session, Charge) == 0
+
+    await client.press(CLERK, dry.callback_data("✅ Apply"), dry.message_id)
+    paid = await session.execute(select(Payment.student_id, Payment.amount, Payment.note))
+    assert [tuple(row) for row in paid] == [(ali_id, 200_000, "opening balance")]
+    owed = await session.execute(
+        select(Charge.student_id, Charge.amount, Charge.enrolment_id, Charge.due_date)
+    )
+    assert [tuple(row) for row in owed] == [(laylo_id, 350_000, None, centre_today)]
+    found = await session.execute(select(Balance.student_id, Balance.amount).order_by(Balance.id))
+    assert dict(tuple(row) for row in found) == {ali_id: 200_000, laylo_id: -350_000}
+    assert await ledger.recompute_balances(session) == []
+    assert await count(session, AuditEntry, AuditEntry.action == "import.apply") == 1
+
+    again = await dry_run(client, CLERK, "balances.xlsx", xlsx(BALANCE_HEADER, rows))
+    assert "➕ New: 0" in again.texts[0] and "✅ Apply" not in again.buttons()
+    changed = [["Ali Valiyev", "+998901234567", None, "250000", None]]
+    other = await dry_run(client, CLERK, "changed.xlsx", xlsx(BALANCE_HEADER, changed))
+    assert "row 2, Balance, soʻm: the centre has «200000»: kept" in other.texts[0]
+
+    batch_id = await session.scalar(select(ImportBatch.id))
+    asked = await client.press(CLERK, ImportCb(action="undo", id=batch_id).pack())
+    assert "The opening balances it wrote are taken back" in asked.text
+    done = await client.press(CLERK, ImportCb(action="undoy", id=batch_id).pack())
+    assert "Opening balances taken back: 2" in done.text
+    session.expire_all()
+    assert await count(session, Payment) == 0 and await count(session, Charge) == 0
+    amounts = await session.scalars(select(Balance.amount))
+    assert set(amounts) <= {0}
+    assert await ledger.recompute_balances(session) == []
+
+
+async def test_opening_balances_need_payments(client, session):
+    await admin(session, permissions=(Permission.USERS, Permission.ACADEMIC))
+    reply = await client.press(CLERK, ImportCb(action="tpl", kind="balances").pack())
+    assert reply.answers[-1].text == NO_ACCESS
+    assert await count(session, AuditEntry, AuditEntry.outcome == AuditOutcome.DENIED) == 1

@@ -260,3 +260,28 @@ def test_a_group_at_several_times_takes_a_row_each_and_is_one_group():
     ]
     assert row.extra.more_rows == (3,)
     assert [(i.row, i.problem) for i in parsed.issues] == [(4, RowProblem.DUPLICATE_ROW)]
+
+
+@pytest.mark.parametrize(
+    ("typed", "amount"),
+    [
+        ("200 000", 200_000),
+        ("-350 000", -350_000),
+        ("−1.250.000", -1_250_000),
+        (-350000.0, -350_000),
+        (0, 0),
+        ("150000 soʻm", 150_000),
+    ],
+)
+def test_balances_are_signed_whole_soms(typed, amount):
+    from bot.services.imports import balances
+
+    assert balances.amount(typed) == amount
+
+
+@pytest.mark.parametrize("typed", ["", "a lot", "12.5", 12.5, "--5", "- "])
+def test_not_balances(typed):
+    from bot.services.imports import balances
+
+    with pytest.raises(ValueError):
+        balances.amount(typed)

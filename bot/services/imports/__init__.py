@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
-from bot.services.imports import courses, enrolments, groups, people, teachers
+from bot.services.imports import balances, courses, enrolments, groups, people, teachers
 from bot.services.imports.columns import ColumnSpec, map_header
 from bot.services.imports.reading import read_table
 from db.models import AuditOutcome, Permission
@@ -102,6 +102,21 @@ async def _enrolments_apply(
     return await enrolments.apply(session, actor_id, parsed, **facts)
 
 
+async def _balances_dry_run(
+    session: AsyncSession, parsed: people.Parsed, default_language: str
+) -> Any:
+    del default_language
+    return await balances.dry_run(session, parsed)
+
+
+async def _balances_apply(
+    session: AsyncSession, actor_id: int, parsed: people.Parsed, **facts: Any
+) -> people.ApplyResult:
+    for fact in ("default_language", "settings", "today"):
+        facts.pop(fact, None)
+    return await balances.apply(session, actor_id, parsed, **facts)
+
+
 KINDS = {
     people.KIND: _people_kind(people.KIND, people.COLUMNS, people.parse, people.plan),
     teachers.KIND: _people_kind(teachers.KIND, teachers.COLUMNS, teachers.parse, teachers.plan),
@@ -128,6 +143,14 @@ KINDS = {
         enrolments.parse,
         _enrolments_dry_run,
         _enrolments_apply,
+    ),
+    balances.KIND: ImportKind(
+        balances.KIND,
+        balances.COLUMNS,
+        Permission.PAYMENTS,
+        balances.parse,
+        _balances_dry_run,
+        _balances_apply,
     ),
 }
 

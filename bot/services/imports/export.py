@@ -37,6 +37,7 @@ class CentreExport:
     courses: list[list[Any]]  # rows in the courses template's column order
     groups: list[list[Any]]  # rows in the groups template's column order
     enrolments: list[list[Any]]  # rows in the enrolments template's column order
+    balances: list[list[Any]]  # each balance that is not 0, as an opening balance
     tables: dict[str, list[dict[str, Any]]]
     generated_at: datetime
 
@@ -100,6 +101,19 @@ async def enrolment_rows(session: AsyncSession) -> list[list[Any]]:
     ]
 
 
+async def balance_rows(session: AsyncSession, today: date) -> list[list[Any]]:
+    return [
+        [
+            row.full_name,
+            format_phone(row.phone) if row.phone else None,
+            _day(row.birth_date),
+            int(row.amount),
+            _day(today),
+        ]
+        for row in await repo.export_balances(session)
+    ]
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -130,6 +144,7 @@ async def collect(session: AsyncSession, actor_id: int, now: datetime) -> Centre
     ]
     groups = await group_rows(session)
     enrolments = await enrolment_rows(session)
+    balances = await balance_rows(session, now.date())
     await audit.record(
         session,
         actor_id,
@@ -137,7 +152,7 @@ async def collect(session: AsyncSession, actor_id: int, now: datetime) -> Centre
         details={"tables": len(tables), "rows": sum(len(rows) for rows in tables.values())},
     )
     await session.commit()
-    return CentreExport(people, teachers, courses, groups, enrolments, tables, now)
+    return CentreExport(people, teachers, courses, groups, enrolments, balances, tables, now)
 
 
 def centre_json(export: CentreExport) -> bytes:

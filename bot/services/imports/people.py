@@ -108,6 +108,7 @@ class RowProblem(StrEnum):
     GROUP_CLOSED = "group_closed"
     GROUP_FULL = "group_full"
     BAD_DISCOUNT = "bad_discount"
+    BAD_BALANCE = "bad_balance"
 
 
 @dataclass(frozen=True, slots=True)
@@ -755,6 +756,8 @@ class UndoResult:
     groups_kept: int = 0  # a student joined or a lesson was held since
     enrolments_removed: int = 0
     enrolments_kept: int = 0  # charged again, marked, frozen or ended since
+    balances_removed: int = 0  # opening credits and debts taken back
+    balances_kept: int = 0  # credits reversed since
 
 
 @dataclass(frozen=True, slots=True)
@@ -852,6 +855,12 @@ async def undo(session: AsyncSession, actor_id: int, batch_id: int, now: datetim
     charges = await repo.charges_of(session, own_charges, enrolments_removed)
     await ledger.remove_charges(session, charges)
     await repo.delete_rows(session, Enrolment, enrolments_removed)
+    balances_removed = balances_kept = 0
+    if batch.kind == "balances":  # its charges are opening debts, outside any enrolment
+        credits = [i.object_id for i in by_type.get("payment", ())]
+        credits_removed = await ledger.remove_payments(session, credits)
+        balances_removed = credits_removed + await ledger.remove_charges(session, own_charges)
+        balances_kept = len(credits) - credits_removed
     batch.undone_at = now
     batch.undone_by_id = actor_id
     await audit.record(
@@ -871,6 +880,8 @@ async def undo(session: AsyncSession, actor_id: int, batch_id: int, now: datetim
             "enrolments_removed": len(enrolments_removed),
             "enrolments_kept": len(enrolments_kept),
             "charges_removed": len(charges),
+            "balances_removed": balances_removed,
+            "balances_kept": balances_kept,
             "emptied": emptied,
         },
     )
@@ -887,6 +898,8 @@ async def undo(session: AsyncSession, actor_id: int, batch_id: int, now: datetim
         groups_kept=len(groups_kept),
         enrolments_removed=len(enrolments_removed),
         enrolments_kept=len(enrolments_kept),
+        balances_removed=balances_removed,
+        balances_kept=balances_kept,
     )
 
 

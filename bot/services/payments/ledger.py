@@ -810,6 +810,85 @@ async def remove_charges(session: AsyncSession, charge_ids: Iterable[int]) -> in
     return len(removed)
 
 
+OPENING_NOTE = "opening balance"
+
+
+async def open_balances(
+    session: AsyncSession,
+    actor_id: int,
+    balances: Sequence[tuple[int, int, date]],
+    *,
+    now: datetime,
+) -> tuple[list[int], list[int]]:
+    """What students owed or had in credit on the day the centre started with the bot:
+    (student, amount: positive credit, negative debt, that day) each. A credit is a payment
+    (method other, note «opening balance», paid that day), a debt a charge outside any
+    enrolment (that day's month, due that day); each balance moves with its entry, so
+    balances and the ledger agree. (payment ids, charge ids); one audit entry, no commit."""
+    payment_ids: list[int] = []
+    charges: list[dict[str, Any]] = []
+    deltas: dict[int, int] = defaultdict(int)
+    for student_id, amount, day in balances:
+        if amount > 0:
+            paid_at = datetime.combine(day, time(), tzinfo=UTC)
+            payment_id = await repo.insert_payment(
+                session,
+                {
+                    "student_id": student_id,
+                    "amount": check_amount(amount),
+                    "method": PaymentMethod.OTHER.value,
+                    "paid_at": paid_at,
+                    "received_by_id": actor_id,
+                    "note": OPENING_NOTE,
+                    "created_at": now,
+                },
+            )
+            assert payment_id is not None  # no external id: never a duplicate
+            payment_ids.append(payment_id)
+            deltas[student_id] += amount
+        elif amount < 0:
+            charges.append(
+                {
+                    "student_id": student_id,
+                    "enrolment_id": None,
+                    "period": month_start(day),
+                    "amount": check_amount(-amount),
+                    "due_date": day,
+                    "created_at": now,
+                }
+            )
+    charge_ids: list[int] = []
+    for row in await repo.insert_charges(session, charges):
+        deltas[row.student_id] -= int(row.amount)
+        charge_ids.append(row.id)
+    await repo.add_to_balances(session, deltas, now)
+    await audit.record(
+        session,
+        actor_id,
+        "balances.opened",
+        "balance",
+        details={
+            "students": len(balances),
+            "credits": len(payment_ids),
+            "debts": len(charge_ids),
+            "total": sum(amount for _student, amount, _day in balances),
+        },
+    )
+    return payment_ids, charge_ids
+
+
+async def remove_payments(session: AsyncSession, payment_ids: Iterable[int]) -> int:
+    """Take back payments written by mistake (an undone import's opening credits) unless
+    reversed since: deleted, each student's balance moved back. The number removed."""
+    deltas: dict[int, int] = defaultdict(int)
+    removed = await repo.delete_unreversed_payments(session, payment_ids)
+    for row in removed:
+        if row.student_id is not None:
+            deltas[row.student_id] -= int(row.amount)
+    await repo.add_to_balances(session, deltas, utcnow())
+    return len(removed)
+
+
 async def carry_over_move(
     session: AsyncSession, old_enrolment_id: int, new_enrolment_id: int, *, today: date
 ) -> bool:

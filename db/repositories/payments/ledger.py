@@ -117,6 +117,27 @@ async def insert_payment(session: AsyncSession, values: dict[str, Any]) -> int |
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+async def delete_unreversed_payments(
+    session: AsyncSession, payment_ids: Iterable[int]
+) -> list[Row[Any]]:
+    """Delete these payments unless reversed since (their moments' totals touched):
+    (student_id, amount) of each row deleted, for the caller to move the balances back."""
+    ids = list(payment_ids)
+    if not ids:
+        return []
+    moments = await session.scalars(
+        select(Payment.paid_at).where(Payment.id.in_(ids), Payment.reversed_at.is_(None))
+    )
+    report_totals.touch_moments(session, *moments)
+    statement = (
+        delete(Payment)
+        .where(Payment.id.in_(ids), Payment.reversed_at.is_(None))
+        .returning(Payment.student_id, Payment.amount)
+        .execution_options(**report_totals.TOUCHED)
+    )
+    return list((await session.execute(statement)).all())
+
+
 async def get_payment(session: AsyncSession, payment_id: int) -> Payment | None:
     return await session.scalar(
         select(Payment).where(Payment.id == payment_id).execution_options(populate_existing=True)

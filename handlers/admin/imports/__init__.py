@@ -1,5 +1,6 @@
-"""📥 /import (students, parents and teachers: permission `users`; courses: `academic`;
-owners always): the template, the filled file back, the dry run, ✅ Apply and ↩️ Undo.
+"""📥 /import (students, parents and teachers: permission `users`; courses, groups and
+enrolments: `academic`; opening balances: `payments`; owners always): the template, the
+filled file back, the dry run, ✅ Apply and ↩️ Undo.
 
 /import shows what to do and waits for a file (an FSM state: a document sent anywhere
 else is nobody's business here). A file is downloaded, read and matched off the event
@@ -52,7 +53,7 @@ PROGRESS_SECONDS = 3.0  # how often the progress line is edited while a file is 
 
 # The admin role's guard lets every admin in; each kind's permission is checked here, as a
 # template, a file, ✅ Apply or ↩️ Undo names its kind (people and teachers: `users`,
-# courses: `academic`; owners hold all).
+# courses, groups and enrolments: `academic`, balances: `payments`; owners hold all).
 on = Registry(ImportCb)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters.access import OWNER_ONLY
 from bot.services.access import Actor
-from bot.services.imports import courses, enrolments, groups, people, sheets, teachers
+from bot.services.imports import balances, courses, enrolments, groups, people, sheets, teachers
 from bot.services.imports import export as export_service
 from db.base import utcnow
 from handlers.admin.imports import texts
@@ -40,6 +40,7 @@ async def export_centre(message: Message, bot: Bot, session: AsyncSession, actor
             template_table(courses.KIND, export.courses),
             template_table(groups.KIND, export.groups),
             template_table(enrolments.KIND, export.enrolments),
+            template_table(balances.KIND, export.balances),
         ],
         texts.instructions(),
     )

@@ -13,6 +13,7 @@ TEXT_COLUMNS = (
     "start_date",
     "start_time",
     "joined_on",
+    "balance_date",
 )
 
 

@@ -6,7 +6,7 @@ from html import escape
 from bot.config import LANGUAGES
 from bot.i18n import _, ngettext, translate_to
 from bot.services.academic import CAPACITY_MAX, DEFAULT_CAPACITY
-from bot.services.imports import KINDS, courses, enrolments, groups, people, teachers
+from bot.services.imports import KINDS, balances, courses, enrolments, groups, people, teachers
 from bot.services.imports.people import ApplyResult, Issue, Plan, RowProblem, Undo, UndoResult
 from bot.services.imports.reading import FILE_MAX_BYTES, ROWS_MAX, ReadProblem
 from bot.services.parsing import DURATION_MAX, DURATION_MIN
@@ -43,6 +43,8 @@ COLUMN_TITLES = {
     "duration": N_("Length, minutes"),
     "joined_on": N_("Join date"),
     "discount": N_("Discount, %"),
+    "balance": N_("Balance, soʻm"),
+    "balance_date": N_("On the date"),
 }
 
 
@@ -77,6 +79,8 @@ def template_example(kind: str = people.KIND) -> list[str]:
         return [_("Nodira Karimova"), "+998 97 765 43 21", "ru"]
     if kind == courses.KIND:
         return [_("General English"), "1 250 000", _("Speaking and grammar, from A2 to B1")]
+    if kind == balances.KIND:
+        return [_("Ali Valiyev"), "+998 90 123 45 67", "21.03.2012", "-350 000", "01.01.2027"]
     if kind == enrolments.KIND:
         return [
             _("Ali Valiyev"),
@@ -110,6 +114,29 @@ def template_example(kind: str = people.KIND) -> list[str]:
 
 
 def instructions(kind: str = people.KIND) -> tuple[str, list[str]]:
+    if kind == balances.KIND:
+        return _("Instructions"), [
+            _("How to fill in this template"),
+            _(
+                "One row a student: what they owed or had in credit when the centre started "
+                "with the bot. * marks what must be filled in: the full name and the balance."
+            ),
+            _(
+                "The student must be at the centre already (import the students first): found "
+                "by phone, then by name and birth date."
+            ),
+            _("Balance: whole soʻm; a debt with a minus, -350 000; a credit without, 200 000."),
+            _("On the date: 01.01.2027 or 2027-01-01; empty: today."),
+            _(
+                "A student who has an opening balance from an import already keeps it: "
+                "nothing is added twice."
+            ),
+            _("The grey row is an example: replace it or delete it."),
+            _(
+                "Send the file back to the bot as a document (XLSX or CSV). Nothing is "
+                "written before you press ✅ Apply."
+            ),
+        ]
     if kind == enrolments.KIND:
         return _("Instructions"), [
             _("How to fill in this template"),
@@ -257,6 +284,8 @@ def template_caption(kind: str = people.KIND) -> str:
         return _("📄 Groups: fill it in and send it back here as a document.")
     if kind == enrolments.KIND:
         return _("📄 Enrolments: fill it in and send it back here as a document.")
+    if kind == balances.KIND:
+        return _("📄 Opening balances: fill it in and send it back here as a document.")
     return _("📄 Students and parents: fill it in and send it back here as a document.")
 
 
@@ -344,6 +373,7 @@ def reason(issue: Issue) -> str:
         RowProblem.GROUP_CLOSED: _("the group is not active"),
         RowProblem.GROUP_FULL: _("the group is full"),
         RowProblem.BAD_DISCOUNT: _("not a discount: 0 to 100"),
+        RowProblem.BAD_BALANCE: _("not an amount: whole soʻm, -350 000 or 200 000"),
         RowProblem.OVERLAP: _("the same teacher or room has the group «{other}» then").format(
             other=issue.value
         ),
@@ -465,6 +495,8 @@ def kind_title(kind: str) -> str:
         return _("Groups")
     if kind == enrolments.KIND:
         return _("Enrolments")
+    if kind == balances.KIND:
+        return _("Opening balances")
     return _("Teachers") if kind == teachers.KIND else people_title()
 
 
@@ -473,6 +505,11 @@ def undo_question(file_name: str, kind: str = people.KIND) -> str:
         return _(
             "↩️ Undo the import of {file}? The groups it created are removed with their "
             "timetables (unless a student joined one or a lesson was held since)."
+        ).format(file=escape(file_name))
+    if kind == balances.KIND:
+        return _(
+            "↩️ Undo the import of {file}? The opening balances it wrote are taken back and "
+            "the balances move back (a credit reversed since stays)."
         ).format(file=escape(file_name))
     if kind == enrolments.KIND:
         return _(
@@ -496,6 +533,10 @@ def undo_text(result: UndoResult) -> str:
         lines.append(_("Courses removed: {count}").format(count=result.courses_removed))
     elif result.groups_removed or result.groups_kept:
         lines.append(_("Groups removed: {count}").format(count=result.groups_removed))
+    elif result.balances_removed or result.balances_kept:
+        lines.append(
+            _("Opening balances taken back: {count}").format(count=result.balances_removed)
+        )
     elif result.enrolments_removed or result.enrolments_kept:
         lines.append(
             _("Enrolments removed (with their charges): {count}").format(
@@ -516,6 +557,10 @@ def undo_text(result: UndoResult) -> str:
             _("Groups kept (a student joined or a lesson was held since): {count}").format(
                 count=result.groups_kept
             )
+        )
+    if result.balances_kept:
+        lines.append(
+            _("Kept (the credit was reversed since): {count}").format(count=result.balances_kept)
         )
     if result.enrolments_kept:
         lines.append(
