@@ -17,9 +17,9 @@ statement with TOUCHED — a statement on those tables without the mark raises, 
 writer that forgot would make the totals lie. Just before
 the transaction commits, each touched key (a day, a charge month, a group's month) is
 counted again from its rows, in that transaction. So a total is never a running sum that a
-lost update could bend, a rolled-back change touches nothing, and two writers of one key on
-PostgreSQL wait for each other as they do for the rows themselves (the first's commit, then
-the second's count).
+lost update could bend, and a rolled-back change touches nothing. On PostgreSQL the recounts
+take one transaction-level lock (the last lock a writing transaction takes), so a second
+writer of the same key counts after the first has committed and sees its rows.
 
 Days and months are those of a time zone, recorded in report_totals_state (no row: the
 DEFAULT_ZONE). The reports use the totals only when that is the zone they are asked for,
@@ -44,6 +44,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     union_all,
 )
 from sqlalchemy import inspect as inspect_object
@@ -73,6 +74,7 @@ TRACKED = frozenset({"payments", "refunds", "charges", "attendance", "lessons"})
 NO_GROUP = 0  # charge_month_totals.group_id of a charge of no group
 _DAYS_A_STATEMENT = 31
 _KEY = "report_totals.touched"
+LOCK_KEY = 0x7265_706F_7274  # pg_advisory_xact_lock of the recount: a number no other lock uses
 
 
 class UntrackedWrite(RuntimeError):
@@ -160,6 +162,10 @@ def _on_commit(session: Session) -> None:
     touched = session.info.pop(_KEY, None)
     if touched:
         connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            # One recount at a time: the next one's statements start after this commit and
+            # so count its rows (on SQLite the writer's lock does this already).
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
         recount(connection, touched, ZoneInfo(zone_of(connection)))
 
 

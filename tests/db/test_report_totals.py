@@ -236,3 +236,31 @@ async def test_a_lesson_with_marks_is_neither_cancelled_nor_moved(session):
     )
     await session.commit()
     assert await recount_agrees(session)
+
+
+async def test_two_writers_of_one_month_on_postgresql_count_each_others_rows(
+    session_factory, session, database_url
+):
+    """A sheet saved (marks) and a lesson added (the timetable) in the same group's month, in
+    two transactions committing at once: the second recount waits for the first commit and
+    counts its rows (without the lock it would insert the month's rows a second time)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time")
+    teacher = await make_user(session, None, roles=[Role.TEACHER])
+    student = await make_user(session, None, roles=[Role.STUDENT])
+    group = await make_group(session, "A1", teacher_id=teacher.id)
+    start = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    lesson = await make_lesson(session, group, start)
+    group_id, lesson_id, teacher_id, student_id = group.id, lesson.id, teacher.id, student.id
+    async with session_factory() as marking, session_factory() as planning:
+        marks = {student_id: "absent"}
+        await attendance_repo.upsert_marks(marking, lesson_id, marks, teacher_id, start)
+        later = datetime(2026, 12, 9, 9, tzinfo=UTC)
+        row = {"group_id": group_id, "starts_at": later, "duration_minutes": 90}
+        await academic.insert_lessons(planning, [row])
+        await asyncio.gather(marking.commit(), planning.commit())
+    assert await recount_agrees(session)
+    lessons = select(func.sum(LessonMonthTotal.lessons)).where(
+        LessonMonthTotal.group_id == group_id
+    )
+    assert await session.scalar(lessons) == 2
