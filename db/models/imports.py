@@ -39,7 +39,8 @@ class ImportItem(Base):
     batch_id: Mapped[int] = mapped_column(
         ForeignKey("import_batches.id", ondelete="CASCADE"), index=True
     )
-    object_type: Mapped[str] = mapped_column(String(16))  # user, role, parent_link, invite
+    # user, role, link, invite, course, group, enrolment, charge, payment
+    object_type: Mapped[str] = mapped_column(String(16))
     object_id: Mapped[int]
     field: Mapped[str | None] = mapped_column(String(16))
     value: Mapped[str | None] = mapped_column(String(254))

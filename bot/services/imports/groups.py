@@ -281,7 +281,9 @@ async def _centre(session: AsyncSession) -> Centre:
     return Centre(courses, by_phone, by_name)
 
 
-def _skip(result: GroupPlan, row: int, column: str | None, problem: RowProblem, value="") -> None:
+def _skip(
+    result: GroupPlan, row: int, column: str | None, problem: RowProblem, value: str = ""
+) -> None:
     result.issues.append(Issue(row, column, problem, value))
     result.outcomes[row] = Outcome.SKIP
 
