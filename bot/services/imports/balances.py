@@ -18,7 +18,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import audit
 from bot.services.imports import values
 from bot.services.imports.columns import ColumnSpec, HeaderMap
 from bot.services.imports.people import (
@@ -32,12 +31,13 @@ from bot.services.imports.people import (
     Progress,
     RowIn,
     RowProblem,
+    close_batch,
     find_student,
+    open_batch,
 )
 from bot.services.parsing import Invalid, parse_money
 from bot.services.payments import ledger
 from bot.services.people import fold
-from db.models import ImportBatch, ImportItem
 from db.repositories import imports as repo
 
 KIND = "balances"
@@ -206,31 +206,13 @@ async def apply(
             await session.rollback()
             return ApplyResult(Applied.NOTHING, counts)
         progress.total = len(the_plan.new)
-        batch = ImportBatch(
-            kind=KIND,
-            file_name=file_name[:255],
-            file_hash=digest,
-            counts=counts,
-            actor_id=actor_id,
-            applied_at=now,
-        )
-        session.add(batch)
-        await session.flush()
+        batch = await open_batch(session, actor_id, KIND, file_name, digest, counts, now)
         payments, charges = await ledger.open_balances(session, actor_id, the_plan.new, now=now)
         progress.done = len(the_plan.new)
         item = {"batch_id": batch.id}
         items = [{**item, "object_type": "payment", "object_id": i} for i in payments]
         items += [{**item, "object_type": "charge", "object_id": i} for i in charges]
-        await repo.insert_rows(session, ImportItem, items)
-        await audit.record(
-            session,
-            actor_id,
-            "import.apply",
-            "import_batch",
-            batch.id,
-            details={"kind": KIND, "file": file_name, "sha256": digest, "counts": counts},
-        )
-        await session.commit()
+        await close_batch(session, actor_id, batch, items, file_name)
     except BaseException:
         await session.rollback()
         raise

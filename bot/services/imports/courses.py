@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import audit
 from bot.services.academic import COURSE_NAME_MAX, COURSE_NAME_MIN, DESCRIPTION_MAX
 from bot.services.imports import values
 from bot.services.imports.columns import ColumnSpec, HeaderMap
@@ -27,10 +26,12 @@ from bot.services.imports.people import (
     Progress,
     RowIn,
     RowProblem,
+    close_batch,
+    open_batch,
 )
 from bot.services.parsing import Invalid, clean_text, parse_money
 from bot.services.people import fold
-from db.models import Course, ImportBatch, ImportItem
+from db.models import Course
 from db.repositories import imports as repo
 
 KIND = "courses"
@@ -190,16 +191,7 @@ async def apply(
             await session.rollback()
             return ApplyResult(Applied.NOTHING, counts)
         progress.total = len(the_plan.new) + len(the_plan.fills)
-        batch = ImportBatch(
-            kind=KIND,
-            file_name=file_name[:255],
-            file_hash=digest,
-            counts=counts,
-            actor_id=actor_id,
-            applied_at=now,
-        )
-        session.add(batch)
-        await session.flush()
+        batch = await open_batch(session, actor_id, KIND, file_name, digest, counts, now)
         ids = await repo.insert_returning_ids(
             session,
             Course,
@@ -231,16 +223,7 @@ async def apply(
                 )
             progress.done += 1
         await session.flush()
-        await repo.insert_rows(session, ImportItem, items)
-        await audit.record(
-            session,
-            actor_id,
-            "import.apply",
-            "import_batch",
-            batch.id,
-            details={"kind": KIND, "file": file_name, "sha256": digest, "counts": counts},
-        )
-        await session.commit()
+        await close_batch(session, actor_id, batch, items, file_name)
     except BaseException:
         await session.rollback()
         raise

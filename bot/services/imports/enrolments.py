@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import audit
 from bot.services import enrolment as enrolment_service
 from bot.services.imports import values
 from bot.services.imports.columns import ColumnSpec, HeaderMap
@@ -36,11 +35,12 @@ from bot.services.imports.people import (
     Progress,
     RowIn,
     RowProblem,
+    close_batch,
     find_student,
+    open_batch,
 )
 from bot.services.parsing import Invalid, parse_whole
 from bot.services.people import fold
-from db.models import ImportBatch, ImportItem
 from db.repositories import imports as repo
 
 KIND = "enrolments"
@@ -245,16 +245,7 @@ async def apply(
             await session.rollback()
             return ApplyResult(Applied.NOTHING, counts)
         progress.total = len(the_plan.new)
-        batch = ImportBatch(
-            kind=KIND,
-            file_name=file_name[:255],
-            file_hash=digest,
-            counts=counts,
-            actor_id=actor_id,
-            applied_at=now,
-        )
-        session.add(batch)
-        await session.flush()
+        batch = await open_batch(session, actor_id, KIND, file_name, digest, counts, now)
         enrolment_ids, charge_ids = await enrolment_service.seat_many(
             session, actor_id, the_plan.new, today=today, settings=settings
         )
@@ -263,22 +254,7 @@ async def apply(
             {"batch_id": batch.id, "object_type": "enrolment", "object_id": i}
             for i in enrolment_ids
         ] + [{"batch_id": batch.id, "object_type": "charge", "object_id": i} for i in charge_ids]
-        await repo.insert_rows(session, ImportItem, items)
-        await audit.record(
-            session,
-            actor_id,
-            "import.apply",
-            "import_batch",
-            batch.id,
-            details={
-                "kind": KIND,
-                "file": file_name,
-                "sha256": digest,
-                "counts": counts,
-                "charges": len(charge_ids),
-            },
-        )
-        await session.commit()
+        await close_batch(session, actor_id, batch, items, file_name, charges=len(charge_ids))
     except BaseException:
         await session.rollback()
         raise

@@ -23,7 +23,7 @@ from typing import Any
 from babel.dates import get_day_names
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import academic, audit
+from bot.services import academic
 from bot.services.imports import values
 from bot.services.imports.columns import ColumnSpec, HeaderMap
 from bot.services.imports.people import (
@@ -36,10 +36,11 @@ from bot.services.imports.people import (
     Progress,
     RowIn,
     RowProblem,
+    close_batch,
+    open_batch,
 )
 from bot.services.parsing import DURATION_MAX, DURATION_MIN, Invalid, clean_text, parse_whole
 from bot.services.people import fold
-from db.models import ImportBatch, ImportItem
 from db.repositories import imports as repo
 
 KIND = "groups"
@@ -376,31 +377,13 @@ async def apply(
             await session.rollback()
             return ApplyResult(Applied.NOTHING, counts)
         progress.total = len(the_plan.new)
-        batch = ImportBatch(
-            kind=KIND,
-            file_name=file_name[:255],
-            file_hash=digest,
-            counts=counts,
-            actor_id=actor_id,
-            applied_at=now,
-        )
-        session.add(batch)
-        await session.flush()
+        batch = await open_batch(session, actor_id, KIND, file_name, digest, counts, now)
         items = []
         for draft in the_plan.new:
             group = await academic.add_group(session, draft)
             items.append({"batch_id": batch.id, "object_type": "group", "object_id": group.id})
             progress.done += 1
-        await repo.insert_rows(session, ImportItem, items)
-        await audit.record(
-            session,
-            actor_id,
-            "import.apply",
-            "import_batch",
-            batch.id,
-            details={"kind": KIND, "file": file_name, "sha256": digest, "counts": counts},
-        )
-        await session.commit()
+        await close_batch(session, actor_id, batch, items, file_name)
     except BaseException:
         await session.rollback()
         raise

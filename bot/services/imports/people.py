@@ -560,6 +560,57 @@ class ApplyResult:
     invited: tuple[Invited, ...] = ()
 
 
+async def open_batch(
+    session: AsyncSession,
+    actor_id: int,
+    kind: str,
+    file_name: str,
+    digest: str,
+    counts: dict[str, int],
+    now: datetime,
+) -> ImportBatch:
+    """Every kind's apply: the batch its items belong to (flushed, so it has its id)."""
+    batch = ImportBatch(
+        kind=kind,
+        file_name=file_name[:255],
+        file_hash=digest,
+        counts=counts,
+        actor_id=actor_id,
+        applied_at=now,
+    )
+    session.add(batch)
+    await session.flush()
+    return batch
+
+
+async def close_batch(
+    session: AsyncSession,
+    actor_id: int,
+    batch: ImportBatch,
+    items: list[dict[str, Any]],
+    file_name: str,
+    **details: object,
+) -> None:
+    """Every kind's apply: the batch's items, the one audit entry naming the file and the
+    counts (and `details`), the commit."""
+    await repo.insert_rows(session, ImportItem, items)
+    await audit.record(
+        session,
+        actor_id,
+        "import.apply",
+        "import_batch",
+        batch.id,
+        details={
+            "kind": batch.kind,
+            "file": file_name,
+            "sha256": batch.file_hash,
+            "counts": batch.counts,
+            **details,
+        },
+    )
+    await session.commit()
+
+
 async def apply(
     session: AsyncSession,
     actor_id: int,
@@ -603,16 +654,7 @@ async def _apply(
         await session.rollback()  # the reads' transaction
         return ApplyResult(Applied.NOTHING, counts)
     progress.total = len(the_plan.new) + len(the_plan.fills) + len(the_plan.links)
-    batch = ImportBatch(
-        kind=kind,
-        file_name=file_name[:255],
-        file_hash=digest,
-        counts=counts,
-        actor_id=actor_id,
-        applied_at=now,
-    )
-    session.add(batch)
-    await session.flush()
+    batch = await open_batch(session, actor_id, kind, file_name, digest, counts, now)
     items: list[dict[str, Any]] = []
 
     def record(object_type: str, ids: Sequence[int]) -> None:
@@ -685,16 +727,7 @@ async def _apply(
 
     invited, invites = _invites(the_plan, real, actor_id, now)
     record("invite", await repo.insert_returning_ids(session, Invite, invites))
-    await repo.insert_rows(session, ImportItem, items)
-    await audit.record(
-        session,
-        actor_id,
-        "import.apply",
-        "import_batch",
-        batch.id,
-        details={"kind": kind, "file": file_name, "sha256": digest, "counts": counts},
-    )
-    await session.commit()
+    await close_batch(session, actor_id, batch, items, file_name)
     return ApplyResult(Applied.DONE, counts, batch.id, tuple(invited))
 
 
