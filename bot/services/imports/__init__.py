@@ -8,6 +8,7 @@ spreadsheets. This module is what the handlers call around them.
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from types import ModuleType
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,100 +59,37 @@ def _people_kind(key: str, columns: Sequence[ColumnSpec], parse: Any, planner: A
     return ImportKind(key, columns, Permission.USERS, parse, dry_run, apply)
 
 
-async def _courses_dry_run(
-    session: AsyncSession, parsed: people.Parsed, default_language: str
-) -> Any:
-    del default_language
-    return await courses.dry_run(session, parsed)
+_FACTS = ("default_language", "settings", "today")  # what apply may be given beyond the file
 
 
-async def _courses_apply(
-    session: AsyncSession, actor_id: int, parsed: people.Parsed, **facts: Any
-) -> people.ApplyResult:
-    for fact in ("default_language", "settings", "today"):
-        facts.pop(fact, None)
-    return await courses.apply(session, actor_id, parsed, **facts)
+def _module_kind(
+    module: ModuleType, permission: Permission, takes: tuple[str, ...] = ()
+) -> ImportKind:
+    """A kind whose module has `dry_run(session, parsed)` and `apply(session, actor_id,
+    parsed, *, file_name, digest, now, progress, …)` taking those of _FACTS in `takes`."""
 
+    async def dry_run(session: AsyncSession, parsed: people.Parsed, default_language: str) -> Any:
+        del default_language
+        return await module.dry_run(session, parsed)
 
-async def _groups_dry_run(
-    session: AsyncSession, parsed: people.Parsed, default_language: str
-) -> Any:
-    del default_language
-    return await groups.dry_run(session, parsed)
+    async def apply(
+        session: AsyncSession, actor_id: int, parsed: people.Parsed, **facts: Any
+    ) -> people.ApplyResult:
+        for fact in _FACTS:
+            if fact not in takes:
+                facts.pop(fact, None)
+        return await module.apply(session, actor_id, parsed, **facts)
 
-
-async def _groups_apply(
-    session: AsyncSession, actor_id: int, parsed: people.Parsed, **facts: Any
-) -> people.ApplyResult:
-    for fact in ("default_language", "settings", "today"):
-        facts.pop(fact, None)
-    return await groups.apply(session, actor_id, parsed, **facts)
-
-
-async def _enrolments_dry_run(
-    session: AsyncSession, parsed: people.Parsed, default_language: str
-) -> Any:
-    del default_language
-    return await enrolments.dry_run(session, parsed)
-
-
-async def _enrolments_apply(
-    session: AsyncSession, actor_id: int, parsed: people.Parsed, **facts: Any
-) -> people.ApplyResult:
-    facts.pop("default_language", None)
-    return await enrolments.apply(session, actor_id, parsed, **facts)
-
-
-async def _balances_dry_run(
-    session: AsyncSession, parsed: people.Parsed, default_language: str
-) -> Any:
-    del default_language
-    return await balances.dry_run(session, parsed)
-
-
-async def _balances_apply(
-    session: AsyncSession, actor_id: int, parsed: people.Parsed, **facts: Any
-) -> people.ApplyResult:
-    for fact in ("default_language", "settings", "today"):
-        facts.pop(fact, None)
-    return await balances.apply(session, actor_id, parsed, **facts)
+    return ImportKind(module.KIND, module.COLUMNS, permission, module.parse, dry_run, apply)
 
 
 KINDS = {
     people.KIND: _people_kind(people.KIND, people.COLUMNS, people.parse, people.plan),
     teachers.KIND: _people_kind(teachers.KIND, teachers.COLUMNS, teachers.parse, teachers.plan),
-    courses.KIND: ImportKind(
-        courses.KIND,
-        courses.COLUMNS,
-        Permission.ACADEMIC,
-        courses.parse,
-        _courses_dry_run,
-        _courses_apply,
-    ),
-    groups.KIND: ImportKind(
-        groups.KIND,
-        groups.COLUMNS,
-        Permission.ACADEMIC,
-        groups.parse,
-        _groups_dry_run,
-        _groups_apply,
-    ),
-    enrolments.KIND: ImportKind(
-        enrolments.KIND,
-        enrolments.COLUMNS,
-        Permission.ACADEMIC,
-        enrolments.parse,
-        _enrolments_dry_run,
-        _enrolments_apply,
-    ),
-    balances.KIND: ImportKind(
-        balances.KIND,
-        balances.COLUMNS,
-        Permission.PAYMENTS,
-        balances.parse,
-        _balances_dry_run,
-        _balances_apply,
-    ),
+    courses.KIND: _module_kind(courses, Permission.ACADEMIC),
+    groups.KIND: _module_kind(groups, Permission.ACADEMIC),
+    enrolments.KIND: _module_kind(enrolments, Permission.ACADEMIC, ("settings", "today")),
+    balances.KIND: _module_kind(balances, Permission.PAYMENTS),
 }
 
 
