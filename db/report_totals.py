@@ -493,8 +493,7 @@ def rebuild(connection: Connection, tz: ZoneInfo) -> None:
 
 
 def matches_rows(connection: Connection, tz: ZoneInfo) -> bool:
-    """Whether the totals are what counting every row again gives (`python -m bot totals
-    verify`, and the tests)."""
+    """Whether the totals are what counting every row again gives (the tests' check)."""
     tables = (
         CashDayTotal,
         ChargeMonthTotal,

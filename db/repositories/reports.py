@@ -212,11 +212,10 @@ def _owner(table: Any) -> tuple[Any, Any]:
     )
 
 
-def _credits_at(as_of: datetime, owners: "Owners | None" = None) -> Any:
+def _credits_at(as_of: datetime) -> Any:
     """(owner_id, owner_ref, credit) per owner at `as_of`: payments received by then and not
     reversed by then, less refunds made by then. Each table is summed by its own columns
-    first (in the order of its owner index, so without sorting its rows), then the two.
-    With `owners`, only theirs (read through the owner indexes)."""
+    first (in the order of its owner index, so without sorting its rows), then the two."""
     paid = (
         select(Payment.student_id, Payment.anon_ref, func.sum(Payment.amount).label("amount"))
         .where(
@@ -230,9 +229,6 @@ def _credits_at(as_of: datetime, owners: "Owners | None" = None) -> Any:
         .where(Refund.refunded_at < as_of)
         .group_by(Refund.student_id, Refund.anon_ref)
     )
-    if owners is not None:
-        paid = paid.where(owners.of(Payment))
-        refunded = refunded.where(owners.of(Refund))
     moves = union_all(paid, refunded).subquery()
     owner_id, owner_ref = _owner(moves.c)
     return (

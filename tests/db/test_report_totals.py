@@ -220,7 +220,7 @@ def test_the_totals_revision_counts_the_rows_already_there(empty_database: str) 
 
 
 async def test_a_lesson_with_marks_is_neither_cancelled_nor_moved(session):
-    """What lets a lesson's own writes leave the totals alone (see db.report_totals)."""
+    """A lesson with marks is neither cancelled nor moved, and its counts stay a recount."""
     teacher = await make_user(session, None, roles=[Role.TEACHER])
     student = await make_user(session, None, roles=[Role.STUDENT])
     group = await make_group(session, "A1", teacher_id=teacher.id)

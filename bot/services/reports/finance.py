@@ -162,7 +162,8 @@ async def summary(
     }
     cash: dict[int, dict[str, int]] = defaultdict(dict)
     methods: dict[int, dict[PaymentMethod, int]] = defaultdict(dict)
-    for kind, index, method, amount in await cash_by_month(session, period, filters, tz):
+    cash_rows = await cash_by_month(session, period, filters, tz, from_totals)
+    for kind, index, method, amount in cash_rows:
         _add(cash[index], kind, int(amount))
         if kind == "paid":
             by_method = methods[index]
@@ -210,11 +211,15 @@ async def _breakdowns(
 
 
 async def cash_by_month(
-    session: AsyncSession, period: Period, filters: repo.ScopeFilter, tz: ZoneInfo
+    session: AsyncSession,
+    period: Period,
+    filters: repo.ScopeFilter,
+    tz: ZoneInfo,
+    from_totals: bool,
 ) -> Sequence[Row[Any]]:
-    """(kind, month index, method, amount) of the period: the centre's from the day totals,
-    a filter's (its students' payments) from the rows."""
-    if filters.is_centre and await totals.usable(session, tz):
+    """(kind, month index, method, amount) of the period: the centre's from the day totals
+    (`from_totals`: report_totals.usable), a filter's (its students' payments) from the rows."""
+    if filters.is_centre and from_totals:
         return await totals.cash_by_month(session, period.months(), period.start, period.end)
     bounds = period.month_bounds(tz)
     return await repo.cash_by_month(session, bounds, filters, period.start, period.end)

@@ -132,8 +132,9 @@ async def build(session: AsyncSession, period: Period, scope: Scope, tz: ZoneInf
     months = period.months()
     centre = Scope()  # expenses and pay are the centre's: the report has no filter
     cash: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    from_totals = await totals.usable(session, tz)
     for kind, index, _method, amount in await finance.cash_by_month(
-        session, period, centre.filters(), tz
+        session, period, centre.filters(), tz, from_totals
     ):
         cash[index][kind] += int(amount)
 
@@ -166,7 +167,7 @@ async def build(session: AsyncSession, period: Period, scope: Scope, tz: ZoneInf
         )
     ]
     categories.sort(key=lambda line: (-line.amount, line.id))
-    courses = await _margins(session, period, tz, pay_by_group)
+    courses = await _margins(session, period, from_totals, pay_by_group)
     return ProfitReport(period, scope, month_rows, categories, courses)
 
 
@@ -181,10 +182,12 @@ async def with_paid(session: AsyncSession, report: ProfitReport, tz: ZoneInfo) -
     return replace(report, courses=courses)
 
 
-async def _revenue_by_course(session: AsyncSession, period: Period, tz: ZoneInfo) -> dict[int, int]:
+async def _revenue_by_course(
+    session: AsyncSession, period: Period, from_totals: bool
+) -> dict[int, int]:
     """{course id: finance's "charged" of its groups for the period's months}."""
     first_month, centre = month_start(period.start), Scope().filters()
-    if await totals.usable(session, tz):
+    if from_totals:
         found = await totals.charged_by(session, "course", first_month, period.end, centre)
     else:
         found = {
@@ -195,9 +198,9 @@ async def _revenue_by_course(session: AsyncSession, period: Period, tz: ZoneInfo
 
 
 async def _margins(
-    session: AsyncSession, period: Period, tz: ZoneInfo, pay_by_group: dict[int | None, int]
+    session: AsyncSession, period: Period, from_totals: bool, pay_by_group: dict[int | None, int]
 ) -> list[CourseMargin]:
-    revenue = await _revenue_by_course(session, period, tz)
+    revenue = await _revenue_by_course(session, period, from_totals)
     course_of = await repo.courses_of_groups(
         session, [group for group in pay_by_group if group is not None]
     )
