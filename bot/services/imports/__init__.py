@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
-from bot.services.imports import balances, courses, enrolments, groups, people, teachers
+from bot.services.imports import balances, courses, enrolments, groups, people, teachers, worker
 from bot.services.imports.columns import ColumnSpec, map_header
 from bot.services.imports.reading import read_table
 from db.models import AuditOutcome, Permission
@@ -24,6 +24,9 @@ class MissingColumns(ValueError):
     def __init__(self, missing: Sequence[str]) -> None:
         super().__init__(", ".join(missing))
         self.missing = list(missing)
+
+    def __reduce__(self) -> tuple[type, tuple[list[str]]]:  # from the worker process whole
+        return (type(self), (self.missing,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +157,34 @@ def read_any(
         kind, header = max(fitting, key=lambda found: _required(found[0]))
         return kind, kind.parse(table, header, region=region, today=today)
     raise MissingColumns(map_header(table.header, first.columns, titles).missing)
+
+
+def _read_any_key(*args: Any, **kwargs: Any) -> tuple[str, people.Parsed]:
+    kind, parsed = read_any(*args, **kwargs)
+    return kind.key, parsed
+
+
+async def read_any_apart(
+    data: bytes,
+    preferred: str,
+    titles: Mapping[str, Sequence[str]],
+    *,
+    region: str,
+    today: date,
+    kinds: Sequence[str] | None = None,
+) -> tuple[ImportKind, people.Parsed]:
+    """`read_any` in the worker process (`worker`): the event loop and the bot's other
+    updates never wait on the reading."""
+    key, parsed = await worker.run(
+        _read_any_key,
+        data,
+        preferred,
+        {title: list(names) for title, names in titles.items()},
+        region=region,
+        today=today,
+        kinds=None if kinds is None else list(kinds),
+    )
+    return KINDS[key], parsed
 
 
 def _required(kind: ImportKind) -> int:

@@ -47,6 +47,9 @@ class Unreadable(ValueError):
         super().__init__(problem.value)
         self.problem = problem
 
+    def __reduce__(self) -> tuple[type, tuple[ReadProblem]]:  # from the worker process whole
+        return (type(self), (self.problem,))
+
 
 @dataclass(frozen=True, slots=True)
 class Table:
