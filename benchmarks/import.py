@@ -363,6 +363,7 @@ async def main() -> None:
     data = people_file(args.rows)
     size = len(data) / 1024
     print(f"people file: {args.rows} rows, {size:.0f} KB; /schedule every {args.every:g} ms")
+    rss: list[float] = []  # the peak so far, after each run
     targets = []
     if not args.no_sqlite:
         folder = tempfile.mkdtemp(prefix="educrm-import-")
@@ -371,12 +372,16 @@ async def main() -> None:
         targets.append(("PostgreSQL", args.postgres))
     for name, url in targets:
         schedules: dict = {}
-        runs = [await one_run(url, data, args.every / 1000, schedules) for _ in range(args.runs)]
+        runs = []
+        for _ in range(args.runs):
+            runs.append(await one_run(url, data, args.every / 1000, schedules))
+            rss.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         report(name, runs, schedules)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     worker.shutdown(wait=True)  # a child's peak is known once it has ended
     apart = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"\npeak RSS: the bot {peak:.0f} MB, the import's worker process {apart:.0f} MB")
+    print("  the bot's peak after each run (MB): " + ", ".join(f"{mb:.0f}" for mb in rss))
 
 
 if __name__ == "__main__":

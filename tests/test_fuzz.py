@@ -1,4 +1,6 @@
-"""10 000 random and malformed updates through the real Dispatcher (tests/fuzz_updates.py).
+"""10 000 random and malformed updates through the real Dispatcher (tests/fuzz_updates.py);
+and random documents sent to /import (tests/fuzz_documents.py, FUZZ_DOCUMENTS of them, 40 by
+default: a few seconds), see `test_random_documents_sent_to_import`.
 
 Checked, for every update aiogram accepts:
 * no unhandled exception: `feed_update` never raises, the error handler never runs (an ERROR
@@ -25,6 +27,7 @@ import json
 import os
 import random
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -34,9 +37,10 @@ from aiogram.methods import (
     AnswerCallbackQuery,
     AnswerPreCheckoutQuery,
     EditMessageText,
+    SendDocument,
     SendMessage,
 )
-from aiogram.types import Update
+from aiogram.types import InlineKeyboardMarkup, Update
 from loguru import logger
 from pydantic import ValidationError
 from sqlalchemy import select, text
@@ -50,10 +54,12 @@ from db.models import (
     Role,
 )
 from handlers.fallback import something_went_wrong
+from tests.chat import ChatClient, Person
 from tests.conftest import OWNER_ID, make_settings
 from tests.factories import link_parent, make_enrolment, make_group, make_lessons, make_user
+from tests.fuzz_documents import Document, DocumentFuzzer
 from tests.fuzz_updates import Sender, UpdateFuzzer, button_shapes
-from tests.mocked_bot import MockedBot
+from tests.mocked_bot import MockedBot, parse_entities
 
 UPDATES = int(os.environ.get("FUZZ_UPDATES", "10000"))
 SEED = int(os.environ.get("FUZZ_SEED", "20260308"))
@@ -278,3 +284,111 @@ def _report(items) -> str:
         f"update {json.dumps(raw, ensure_ascii=False)[:600]}\n{str(detail)[-3000:]}"
         for raw, detail in items
     )
+
+
+DOCUMENTS = int(os.environ.get("FUZZ_DOCUMENTS", "40"))
+PEOPLE_TABLES = (
+    "users",
+    "role_assignments",
+    "parent_links",
+    "invites",
+    "enrolments",
+    "courses",
+    "groups",
+    "schedule_slots",
+    "charges",
+    "payments",
+    "import_batches",
+    "import_items",
+)
+
+
+def telegram_problems(requests) -> list[str]:
+    """What Telegram would refuse of these calls (the fake session refuses it too, but a
+    refusal there is only an exception the handler may have swallowed)."""
+    problems = []
+    for call in requests:
+        text = getattr(call, "text", None)
+        if isinstance(call, SendMessage | EditMessageText) and text is not None:
+            visible, _entities, error = parse_entities(text)
+            if error or len(visible) > 4096 or not visible.strip():
+                problems.append(f"{type(call).__name__}: {error or len(visible)}: {text[:200]!r}")
+        caption = getattr(call, "caption", None)
+        if isinstance(call, SendDocument) and caption is not None:
+            visible, _entities, error = parse_entities(caption)
+            if error or len(visible) > 1024:
+                problems.append(f"caption: {error or len(visible)}: {caption[:200]!r}")
+        if isinstance(call, AnswerCallbackQuery) and call.text and len(call.text) > 200:
+            problems.append(f"callback answer of {len(call.text)} characters")
+        markup = getattr(call, "reply_markup", None)
+        if isinstance(markup, InlineKeyboardMarkup):
+            for row in markup.inline_keyboard:
+                for button in row:
+                    data = button.callback_data
+                    if data is not None and not 1 <= len(data.encode()) <= 64:
+                        problems.append(f"callback data of {len(data.encode())} bytes: {data!r}")
+    return problems
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+async def test_random_documents_sent_to_import(fuzz_dispatcher, session_factory, errors) -> None:
+    """An owner (every kind's permission) sends /import and a random document (see
+    tests/fuzz_documents.py), FUZZ_DOCUMENTS of them: the bot never fails (no exception,
+    nobody told "something went wrong"), every call keeps Telegram's rules, and nothing is
+    written (no ✅ Apply is pressed): only audit entries (`import.refused`) may be added."""
+    bot = MockedBot()
+    async with session_factory() as session:
+        await seed_centre(session)
+        before = await snapshot(session)
+    owner = next(sender for sender in CAST if sender.kind == "owner")
+    person = Person(id=owner.telegram_id, first_name=owner.first_name, language_code="en")
+    client = ChatClient(bot, fuzz_dispatcher)
+    failures = set()
+    for language in ("uz", "ru", "en"):
+        with use_language(language):
+            failures.add(something_went_wrong())
+    documents = DocumentFuzzer(random.Random(SEED))
+    broken: list[tuple[Document, list[str]]] = []
+    answered: Counter[str] = Counter()
+    started = time.perf_counter()
+    for _ in range(DOCUMENTS):
+        document = next(documents)
+        fuzz_dispatcher.storage.storage.clear()  # each document on its own
+        errors_before = len(errors)
+        problems: list[str] = []
+        try:
+            menu = await client.send(person, "/import")
+            reply = await client.send_document(person, document.name, document.data)
+        except Exception as error:
+            broken.append((document, [repr(error)]))
+            continue
+        calls = menu.calls + reply.calls
+        problems += telegram_problems(calls)
+        problems += [repr(r) for r in menu.results + reply.results if isinstance(r, Exception)]
+        texts = [call.text or "" for call in calls if isinstance(call, SendMessage)]
+        if failures.intersection(texts):
+            problems.append("told something went wrong")
+        problems += errors[errors_before:]
+        if not reply.calls:
+            problems.append("no answer at all")
+        if problems:
+            broken.append((document, problems))
+        answered[document.kind.split(":")[0]] += 1
+        if "❌ Cancel" in reply.buttons():
+            answered["dry run"] += 1
+        if "✅ Apply" in reply.buttons():
+            answered["dry run with rows to write"] += 1
+    elapsed = time.perf_counter() - started
+    kinds = dict(sorted(answered.items()))
+    print(f"\nfuzz: {DOCUMENTS} documents in {elapsed:.1f} s; by kind {kinds}")
+    assert not broken, "\n\n".join(
+        f"{doc.kind} {doc.name[:40]!r} ({len(doc.data)} bytes, starts {doc.data[:16]!r}): "
+        + "\n".join(str(p)[-2000:] for p in problems)
+        for doc, problems in broken[:3]
+    )
+    async with session_factory() as session:
+        after = await snapshot(session)
+    assert answered["dry run"] >= DOCUMENTS // 8  # the fuzz gets past the reading, too
+    changed = [name for name in PEOPLE_TABLES if after.get(name) != before.get(name)]
+    assert not changed, f"written before ✅ Apply: {changed}"
+    assert after == before  # and nothing else but the audit log either
