@@ -139,6 +139,24 @@ async def test_a_filled_file_gives_a_dry_run_and_a_problems_file_and_writes_noth
     assert await count(session, ImportBatch) == 0
 
 
+@pytest.mark.parametrize("language", ["uz", "ru", "en"])
+async def test_a_file_whose_every_row_has_a_problem_says_so_in_the_admins_language(
+    client, session, language
+):
+    await make_user(
+        session, CLERK, roles=[Role.ADMIN], permissions=[Permission.USERS], language=language
+    )
+    rows = [["", "901112233", "", "", "", ""], ["Bobur Karimov", "12345", "", "", "", ""]]
+    reply = await dry_run(client, CLERK, "bad.xlsx", xlsx(EN_HEADER, rows))
+    said = translate_to(
+        language,
+        "ℹ️ Nothing to write: every row has a problem. Fix the rows and send the file again.",
+    )
+    assert said in reply.texts[0] and said.startswith("ℹ️")
+    assert translate_to(language, "✅ Apply") not in reply.buttons()
+    assert await count(session, ImportBatch) == 0
+
+
 async def test_apply_writes_the_people_with_one_audit_entry_and_links_then_again_nothing(
     client, session
 ):
@@ -798,6 +816,9 @@ async def test_groups_import_with_timetables_again_nothing_and_undo(client, sess
 
     again = await dry_run(client, CLERK, "groups.xlsx", xlsx(GROUP_HEADER, rows))
     assert "➕ New: 0" in again.texts[0] and "✅ Apply" not in again.buttons()
+    assert (
+        "ℹ️ Nothing to write: every group in the file is at the centre already." in (again.texts[0])
+    )
     assert await count(session, Group) == 3
 
     batch_id = await session.scalar(select(ImportBatch.id))
@@ -1045,6 +1066,10 @@ async def test_opening_balances_go_through_the_ledger_once_and_undo_takes_them_b
 
     again = await dry_run(client, CLERK, "balances.xlsx", xlsx(BALANCE_HEADER, rows))
     assert "➕ New: 0" in again.texts[0] and "✅ Apply" not in again.buttons()
+    assert (
+        "ℹ️ Nothing to write: every student in the file has an opening balance already."
+        in (again.texts[0])
+    )
     changed = [["Ali Valiyev", "+998901234567", None, "250000", None]]
     other = await dry_run(client, CLERK, "changed.xlsx", xlsx(BALANCE_HEADER, changed))
     assert "row 2, Balance, soʻm: the centre has «200000»: kept" in other.texts[0]

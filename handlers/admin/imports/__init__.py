@@ -205,7 +205,8 @@ async def file_received(
         }
     )
     await message.answer(
-        texts.dry_run_text(name, the_plan), reply_markup=dry_run_keyboard(the_plan.changes)
+        texts.dry_run_text(name, the_plan, kind.key),
+        reply_markup=dry_run_keyboard(the_plan.changes),
     )
     if the_plan.issues:
         await bot.send_chat_action(actor.telegram_id, ChatAction.UPLOAD_DOCUMENT)
@@ -323,7 +324,7 @@ async def apply_pressed(
         await edit_or_send(callback, texts.failed_text(), None)
         return
     if result.outcome is Applied.NOTHING:
-        await edit_or_send(callback, texts.nothing_applied_text(), None)
+        await edit_or_send(callback, texts.nothing_applied_text(kind.key, result.counts), None)
         return
     await edit_or_send(
         callback, texts.applied_text(name, result), undo_keyboard(result.batch_id or 0)

@@ -400,7 +400,25 @@ def counts_lines(counts: dict[str, int]) -> list[str]:
     ]
 
 
-def dry_run_text(file_name: str, the_plan: Plan) -> str:
+def nothing_to_write_text(kind: str, counts: dict[str, int]) -> str:
+    """Why there is no ✅ Apply: every row has a problem, or, in the kind's words, all the
+    file holds is at the centre already."""
+    if not counts.get("unchanged") and counts.get("skip"):
+        return _(
+            "ℹ️ Nothing to write: every row has a problem. Fix the rows and send the file again."
+        )
+    if kind == courses.KIND:
+        return _("ℹ️ Nothing to write: every course in the file is at the centre already.")
+    if kind == groups.KIND:
+        return _("ℹ️ Nothing to write: every group in the file is at the centre already.")
+    if kind == enrolments.KIND:
+        return _("ℹ️ Nothing to write: every student in the file is in that group already.")
+    if kind == balances.KIND:
+        return _("ℹ️ Nothing to write: every student in the file has an opening balance already.")
+    return _("ℹ️ Nothing to write: everybody in the file is at the centre already.")
+
+
+def dry_run_text(file_name: str, the_plan: Plan, kind: str = people.KIND) -> str:
     counts = the_plan.counts
     lines = [
         _("🔎 <b>Dry run</b> · {file}").format(file=escape(file_name)),
@@ -422,7 +440,7 @@ def dry_run_text(file_name: str, the_plan: Plan) -> str:
     if the_plan.changes:
         lines.append(_("Nothing is written yet. ✅ Apply writes the rows without problems."))
     else:
-        lines.append(_("ℹ️ Nothing to write: everybody in the file is at the centre already."))
+        lines.append(nothing_to_write_text(kind, counts))
     return "\n".join(lines)
 
 
@@ -455,8 +473,8 @@ def applied_text(file_name: str, result: ApplyResult) -> str:
     return "\n".join(lines)
 
 
-def nothing_applied_text() -> str:
-    return _("ℹ️ Nothing to write: everybody in the file is at the centre already.")
+def nothing_applied_text(kind: str, counts: dict[str, int]) -> str:
+    return nothing_to_write_text(kind, counts)
 
 
 def failed_text() -> str:
