@@ -112,9 +112,14 @@ class Invite(TimestampMixin, Base):
     )
     # For an admin invite: the Permission values granted.
     permissions: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # indexed: deleting a person (an import undone: thousands) looks their invites up by both
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     expires_at: Mapped[datetime]
-    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    used_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
