@@ -31,6 +31,7 @@ Usage:
 import argparse
 import asyncio
 import contextvars
+import gc
 import io
 import random
 import resource
@@ -321,6 +322,7 @@ async def one_run(url: str, data: bytes, every: float, schedules_out: dict) -> d
     schedules_out["unanswered"] = schedules_out.get("unanswered", 0) + schedules.unanswered
     await sender.wait_background()
     await engine.dispose()
+    gc.unfreeze()  # this run's bot is done with: collected like any garbage, not kept
     return times
 
 
