@@ -7,6 +7,7 @@ Each run on an empty centre (an admin with `users`, a student in a group with le
   apply   — ✅ Apply pressed: downloaded and read again, matched again and written in one
             transaction (10 000 people, their roles, 5 000 parent links, 10 000
             invitations, the batch's items, the audit entry), the invitation links' XLSX;
+  again   — the same file sent again: its dry run on the centre it filled (all found);
   undo    — ↩️ Undo, then its confirmation: everything it created removed.
 Each is the time from feeding the update to the handler's end (min / median / max, ms);
 "worker" is /import's answer and the worker process ready (started in the first run only:
@@ -79,7 +80,7 @@ FIRST = ["Ali", "Vali", "Laylo", "Sardor", "Dilnoza", "Bobur", "Zuhra", "Jasur",
 LAST = ["Valiyev", "Karimov", "Aliyev", "Rashidov", "Yusupov", "Nazarov", "Tursunov", "Qodirov"]
 ADMIN_ID = 7_000_001
 STUDENT_ID = 7_000_002
-STEPS = ("idle", "dry run", "apply", "undo")
+STEPS = ("idle", "dry run", "apply", "again", "undo")
 _ids = count(1)
 
 
@@ -307,13 +308,20 @@ async def one_run(url: str, data: bytes, every: float, schedules_out: dict) -> d
     message_id, markup = last_keyboard(bot, ADMIN_ID)
     text = bot.session.telegram.messages[(ADMIN_ID, message_id)].text
     assert "Imported" in text, text
+    await dispatcher.feed_update(bot, message(ADMIN_ID, "/import"))
+    resent = message(ADMIN_ID, document=document)  # everybody is found now: nothing to write
+    times["again"] = await schedules.during("again", dispatcher.feed_update(bot, resent))
 
     async def undo() -> None:
         await dispatcher.feed_update(bot, press(bot, ADMIN_ID, button(markup, "undo"), message_id))
-        asked_id, question = last_keyboard(bot, ADMIN_ID)
-        confirm = press(bot, ADMIN_ID, button(question, "undoy"), asked_id)
+        question = bot.session.telegram.messages[(ADMIN_ID, message_id)].reply_markup
+        assert question is not None  # the applied message, edited into the question
+        confirm = press(bot, ADMIN_ID, button(question, "undoy"), message_id)
         await dispatcher.feed_update(bot, confirm)
 
+    again_id, _markup = last_keyboard(bot, ADMIN_ID)
+    text = bot.session.telegram.messages[(ADMIN_ID, again_id)].text
+    assert "Nothing to write" in text, text
     times["undo"] = await schedules.during("undo", undo())
     text = bot.session.telegram.messages[(ADMIN_ID, message_id)].text
     assert "undone" in text, text
