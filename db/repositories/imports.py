@@ -79,12 +79,12 @@ async def applied_batch(session: AsyncSession, file_hash: str, kind: str) -> Imp
 async def items(session: AsyncSession, batch_id: int) -> Sequence[Row[Any]]:
     """(object_type, object_id, field, value) of a batch's items: plain rows (tens of
     thousands of ORM objects would hold the event loop up)."""
-    rows = await session.execute(
+    return await _in_parts(
+        session,
         select(ImportItem.object_type, ImportItem.object_id, ImportItem.field, ImportItem.value)
         .where(ImportItem.batch_id == batch_id)
-        .order_by(ImportItem.id)
+        .order_by(ImportItem.id),
     )
-    return rows.all()
 
 
 def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
