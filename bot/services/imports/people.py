@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit
 from bot.services import invites as invites_service
-from bot.services.imports import values
+from bot.services.imports import values, worker
 from bot.services.imports.columns import ColumnSpec, HeaderMap
 from bot.services.imports.reading import Table
 from bot.services.payments import ledger
@@ -256,11 +256,16 @@ class Directory:
 
     @classmethod
     async def load(cls, session: AsyncSession) -> "Directory":
+        # indexing a centre of thousands: in a worker thread, the bot answers meanwhile
+        return await asyncio.to_thread(cls.of, *await cls.rows(session))
+
+    @staticmethod
+    async def rows(session: AsyncSession) -> tuple[list[Any], list[Any], list[Any]]:
+        """The centre's people, roles and links as plain rows (what `of` indexes)."""
         people = await repo.live_people(session)
         roles = await repo.all_roles(session)
         links = await repo.all_links(session)
-        # indexing a centre of thousands: in a worker thread, the bot answers meanwhile
-        return await asyncio.to_thread(cls.of, people, roles, links)
+        return list(people), list(roles), list(links)
 
     @classmethod
     def of(cls, people: Sequence[Any], roles: Sequence[Any], links: Sequence[Any]) -> "Directory":
@@ -516,11 +521,26 @@ async def dry_run(
     planner: Planner | None = None,
 ) -> Plan:
     """The plan, read only: nothing is written."""
-    directory = await Directory.load(session)
-    # matching thousands of rows takes a while: in a worker thread, the bot answers meanwhile
-    return await asyncio.to_thread(
-        planner or plan, directory, parsed, default_language=default_language
-    )
+    return await _matched(session, parsed, planner or plan, default_language)
+
+
+def _match(
+    rows: tuple[list[Any], list[Any], list[Any]],
+    parsed: Parsed,
+    planner: Planner,
+    default_language: str,
+) -> Plan:
+    return planner(Directory.of(*rows), parsed, default_language=default_language)
+
+
+async def _matched(
+    session: AsyncSession, parsed: Parsed, planner: Planner, default_language: str
+) -> Plan:
+    """The centre read here, indexed and matched with the file in the worker process:
+    thousands of rows are a second of Python, which a thread would share with every other
+    update (`worker`)."""
+    rows = await Directory.rows(session)
+    return await worker.run(_match, rows, parsed, planner, default_language)
 
 
 # --- applying -------------------------------------------------------------------------------
@@ -628,10 +648,7 @@ async def apply(
     `kind` and `planner`: another template's (teachers), matched by its own rules."""
     progress = progress or Progress()
     try:
-        directory = await Directory.load(session)
-        the_plan = await asyncio.to_thread(
-            planner or plan, directory, parsed, default_language=default_language
-        )
+        the_plan = await _matched(session, parsed, planner or plan, default_language)
         result = await _apply(session, actor_id, the_plan, file_name, digest, kind, now, progress)
     except BaseException:
         await session.rollback()
