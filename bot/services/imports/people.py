@@ -530,7 +530,9 @@ def _match(
     planner: Planner,
     default_language: str,
 ) -> Plan:
-    return planner(Directory.of(*rows), parsed, default_language=default_language)
+    the_plan = planner(Directory.of(*rows), parsed, default_language=default_language)
+    the_plan.parsed = None  # type: ignore[assignment]  # the caller has it: not sent back
+    return the_plan
 
 
 async def _matched(
@@ -540,7 +542,9 @@ async def _matched(
     thousands of rows are a second of Python, which a thread would share with every other
     update (`worker`)."""
     rows = await Directory.rows(session)
-    return await worker.run(_match, rows, parsed, planner, default_language)
+    the_plan = await worker.run(_match, rows, parsed, planner, default_language)
+    the_plan.parsed = parsed
+    return the_plan
 
 
 # --- applying -------------------------------------------------------------------------------
