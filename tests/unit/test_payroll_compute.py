@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from bot.services.payroll.compute import (
     Charged,
+    Counting,
     Facts,
     LessonHeld,
     Line,
@@ -18,6 +19,7 @@ from bot.services.payroll.compute import (
     Seat,
     compute_month,
     corrections,
+    counting,
     share,
     total,
 )
@@ -261,6 +263,51 @@ def test_compute_month_agrees_with_a_plain_recomputation(facts: Facts, month: da
             k: v for k, v in expected[teacher].items() if k in got or v
         }
         assert total(lines) == sum(expected[teacher].values())
+
+
+def only_what_counts(facts: Facts) -> Facts:
+    """The facts as the reader reads them (bot.services.payroll.facts): the lessons of the
+    groups `counting` keeps, their marks only where they count, the money of the students
+    with a charge or a seat in a group paid a percent (in the database a charge is an
+    enrolment's, and the reader keeps the students who ever sat in one)."""
+    needed = counting(facts.schemes, facts.group_teacher)
+    money = {c.student_id for c in facts.charges if c.group_id in needed.money}
+    money |= {s.student_id for s in facts.seats if s.group_id in needed.money}
+    return Facts(
+        facts.schemes,
+        facts.group_teacher,
+        [
+            LessonHeld(x.group_id, x.day, x.marks if x.group_id in needed.marks else {})
+            for x in facts.lessons
+            if x.group_id in needed.lessons
+        ],
+        [p for p in facts.payments if p.student_id in money],
+        [c for c in facts.charges if c.student_id in money],
+        [s for s in facts.seats if s.student_id in money],
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(centres(), st.sampled_from([date(2026, 10, 1), NOV]))
+def test_the_facts_left_out_change_no_line(facts: Facts, month: date) -> None:
+    """Leaving out what `counting` says cannot earn (the lessons, marks and money of groups
+    no scheme pays for them) gives the same lines, to the so'm."""
+    assert compute_month(month, only_what_counts(facts)) == compute_month(month, facts)
+
+
+def test_counting_keeps_a_group_for_each_kind_its_schemes_pay() -> None:
+    schemes = [
+        Scheme(1, T, None, date(2026, 1, 1), fixed_monthly=1_000_000),
+        Scheme(2, T, A, date(2026, 1, 1), percent=40),  # an override: A's money counts
+        Scheme(3, T, None, date(2026, 12, 1), per_lesson=50_000),  # from a later day: kept
+        Scheme(4, U, None, date(2026, 1, 1), per_student=10_000),
+    ]
+    needed = counting(schemes, {A: T, B: T, 3: U, 4: None, 5: 99})
+    assert needed.lessons == {A, B, 3}
+    assert needed.marks == {3}
+    assert needed.money == {A}
+    fixed_only = counting([Scheme(1, T, None, date(2026, 1, 1), fixed_monthly=1)], {A: T})
+    assert fixed_only == Counting()
 
 
 @given(st.integers(0, 10**9), st.dictionaries(GROUPS, st.integers(1, 10**6), min_size=1))

@@ -114,6 +114,43 @@ class Line:
     for_month: date | None = None  # a correction's month
 
 
+@dataclass(frozen=True, slots=True)
+class Counting:
+    """The groups whose facts can earn anything, given the scheme history and the groups'
+    teachers: a group counts a kind of fact only if some scheme that may apply to it (the
+    teacher's general schemes and their overrides for it, whatever their days) pays for
+    that kind. Facts outside these sets change no line, so the facts' reader may leave
+    them out: `lessons` — lessons held (per lesson or per student); `marks` — the marks of
+    those lessons (per student); `money` — the money paid for the group (percent), so the
+    payments, charges and seats of students who never sat in one of them."""
+
+    lessons: frozenset[int] = frozenset()
+    marks: frozenset[int] = frozenset()
+    money: frozenset[int] = frozenset()
+
+
+def counting(schemes: Iterable[Scheme], group_teacher: Mapping[int, int | None]) -> Counting:
+    general: dict[int, list[Scheme]] = defaultdict(list)
+    override: dict[tuple[int, int], list[Scheme]] = defaultdict(list)
+    for scheme in schemes:
+        if scheme.group_id is None:
+            general[scheme.teacher_id].append(scheme)
+        else:
+            override[scheme.teacher_id, scheme.group_id].append(scheme)
+    lessons, marks, money = set(), set(), set()
+    for group, teacher in group_teacher.items():
+        if teacher is None:
+            continue
+        applying = [*general.get(teacher, ()), *override.get((teacher, group), ())]
+        if any(s.per_lesson > 0 or s.per_student > 0 for s in applying):
+            lessons.add(group)
+        if any(s.per_student > 0 for s in applying):
+            marks.add(group)
+        if any(s.percent > 0 for s in applying):
+            money.add(group)
+    return Counting(frozenset(lessons), frozenset(marks), frozenset(money))
+
+
 def month_days(month: date, until: date | None = None) -> list[date]:
     """The days of the month starting `month`, up to `until` (included) when given."""
     last = calendar.monthrange(month.year, month.month)[1]

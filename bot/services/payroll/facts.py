@@ -17,6 +17,7 @@ from bot.services.payroll.compute import (
     Paid,
     Scheme,
     Seat,
+    counting,
     next_month,
 )
 from db.models import PayScheme
@@ -41,20 +42,43 @@ def scheme_of(row: PayScheme) -> Scheme:
 
 
 async def read_facts(
-    session: AsyncSession, months: Sequence[date], tz: ZoneInfo, until: date | None = None
+    session: AsyncSession,
+    months: Sequence[date],
+    tz: ZoneInfo,
+    until: date | None = None,
+    *,
+    everything: bool = False,
 ) -> Facts:
     """The facts of the months (first days) asked, from the first to the end of the last
-    (or to `until`, included)."""
+    (or to `until`, included). Only those that can count are read (`compute.counting`: the
+    lessons of groups paid per lesson or per student, the marks of those paid per student,
+    the money of students who ever sat in a group paid a percent); `everything` reads them
+    all (the same lines: the tests check it)."""
     first, last = min(months), max(months)
     end_day = next_month(last) if until is None else min(next_month(last), until + timedelta(1))
     start, end = local_midnight(first, tz), local_midnight(end_day, tz)
     wanted = set(months)
+    schemes = [scheme_of(row) for row in await repo.all_schemes(session)]
+    group_teacher = await repo.group_teachers(session)
+    needed = counting(schemes, group_teacher)
+    every = None if everything else set(group_teacher)
+
+    def only(groups: frozenset[int]) -> frozenset[int] | None:
+        return None if every is None or groups >= every else groups
 
     marks: dict[int, dict[str, int]] = defaultdict(dict)
     held: dict[int, tuple[int, date]] = {}
-    for lesson_id, group_id, starts_at, status, count in await repo.lesson_marks(
-        session, start, end, PRESENT
-    ):
+    rows = []
+    if everything or needed.lessons:
+        rows = await repo.lesson_marks(
+            session,
+            start,
+            end,
+            PRESENT,
+            groups=only(needed.lessons),
+            marked=only(needed.marks),
+        )
+    for lesson_id, group_id, starts_at, status, count in rows:
         day = starts_at.astimezone(tz).date()
         if day.replace(day=1) not in wanted:
             continue
@@ -65,22 +89,30 @@ async def read_facts(
         LessonHeld(group_id, day, marks.get(lesson_id, {}))
         for lesson_id, (group_id, day) in held.items()
     ]
-    payments = []
-    for student_id, paid_at, amount in await repo.payments_between(session, start, end):
-        day = paid_at.astimezone(tz).date()
-        if day.replace(day=1) in wanted:
-            payments.append(Paid(student_id, day, amount))
-    charges = [
-        Charged(student, group, period, amount)
-        for student, group, period, amount in await repo.charges_for(session, sorted(wanted))
-    ]
-    seats = [
-        Seat(student, group, joined, left)
-        for student, group, joined, left in await repo.seats_between(session, first, end_day)
-    ]
+    payments, charges, seats = [], [], []
+    if everything or needed.money:
+        seated = only(needed.money)
+        for student_id, paid_at, amount in await repo.payments_between(
+            session, start, end, seated=seated
+        ):
+            day = paid_at.astimezone(tz).date()
+            if day.replace(day=1) in wanted:
+                payments.append(Paid(student_id, day, amount))
+        charges = [
+            Charged(student, group, period, amount)
+            for student, group, period, amount in await repo.charges_for(
+                session, sorted(wanted), seated=seated
+            )
+        ]
+        seats = [
+            Seat(student, group, joined, left)
+            for student, group, joined, left in await repo.seats_between(
+                session, first, end_day, seated=seated
+            )
+        ]
     return Facts(
-        schemes=[scheme_of(row) for row in await repo.all_schemes(session)],
-        group_teacher=await repo.group_teachers(session),
+        schemes=schemes,
+        group_teacher=group_teacher,
         lessons=lessons,
         payments=payments,
         charges=charges,
