@@ -2,9 +2,11 @@
 (hypothesis) against a plain recomputation on random centres."""
 
 import calendar
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +25,7 @@ from bot.services.payroll.compute import (
     share,
     total,
 )
+from bot.services.payroll.facts import Days
 
 NOV = date(2026, 11, 1)
 T, U = 7, 8  # teachers
@@ -315,3 +318,23 @@ def test_a_share_adds_up(amount: int, weights: dict[int, int]) -> None:
     parts = share(amount, weights)
     assert sum(parts.values()) == amount
     assert all(part >= 0 for part in parts.values())
+
+
+@pytest.mark.parametrize(
+    "zone", ["Asia/Tashkent", "Europe/Berlin", "America/Santiago", "America/Havana", "UTC"]
+)
+def test_the_day_of_a_moment_is_the_centres_calendar_day(zone: str) -> None:
+    """The facts' reader finds a moment's day by a search over the days' first moments: the
+    same day as converting it, across the changes of clocks (some at midnight), every
+    quarter of an hour of a year, and none outside the months asked."""
+    tz = ZoneInfo(zone)
+    months = [date(2026, m, 1) for m in range(1, 13) if m != 6]  # June not asked
+    days = Days(date(2026, 1, 1), date(2027, 1, 1), months, tz)
+    moment = datetime.combine(date(2026, 1, 1), time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(date(2027, 1, 1), time(0), tzinfo=tz).astimezone(UTC)
+    while moment < end:
+        day = moment.astimezone(tz).date()
+        assert days.of(moment) == (None if day.month == 6 else day), moment
+        moment += timedelta(minutes=15)
+    assert days.of(end) is None
+    assert days.of(end - timedelta(days=400)) is None

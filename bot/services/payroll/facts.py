@@ -2,8 +2,9 @@
 the groups' teachers, the lessons held and their marks, the payments, charges and seats of
 the months asked. Days are the centre's calendar days."""
 
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,23 @@ from db.repositories import payroll as repo
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+class Days:
+    """The centre's day of a moment in [first, end) by a binary search over the days' first
+    moments (what `moment.astimezone(tz).date()` gives, for many moments at a time), None
+    for a day outside `months`."""
+
+    def __init__(self, first: date, end: date, months: Iterable[date], tz: ZoneInfo) -> None:
+        wanted = set(months)
+        count = (end - first).days
+        days = [first + timedelta(days=n) for n in range(count)]
+        self.starts = [local_midnight(day, tz) for day in [*days, end]]
+        self.days = [day if day.replace(day=1) in wanted else None for day in days]
+
+    def of(self, moment: datetime) -> date | None:
+        index = bisect_right(self.starts, moment) - 1
+        return self.days[index] if 0 <= index < len(self.days) else None
 
 
 def scheme_of(row: PayScheme) -> Scheme:
@@ -57,7 +75,7 @@ async def read_facts(
     first, last = min(months), max(months)
     end_day = next_month(last) if until is None else min(next_month(last), until + timedelta(1))
     start, end = local_midnight(first, tz), local_midnight(end_day, tz)
-    wanted = set(months)
+    days = Days(first, end_day, months, tz)
     schemes = [scheme_of(row) for row in await repo.all_schemes(session)]
     group_teacher = await repo.group_teachers(session)
     needed = counting(schemes, group_teacher)
@@ -79,8 +97,8 @@ async def read_facts(
             marked=only(needed.marks),
         )
     for lesson_id, group_id, starts_at, status, count in rows:
-        day = starts_at.astimezone(tz).date()
-        if day.replace(day=1) not in wanted:
+        day = days.of(starts_at)
+        if day is None:
             continue
         held[lesson_id] = (group_id, day)
         if status is not None:
@@ -95,13 +113,13 @@ async def read_facts(
         for student_id, paid_at, amount in await repo.payments_between(
             session, start, end, seated=seated
         ):
-            day = paid_at.astimezone(tz).date()
-            if day.replace(day=1) in wanted:
+            day = days.of(paid_at)
+            if day is not None:
                 payments.append(Paid(student_id, day, amount))
         charges = [
             Charged(student, group, period, amount)
             for student, group, period, amount in await repo.charges_for(
-                session, sorted(wanted), seated=seated
+                session, sorted(set(months)), seated=seated
             )
         ]
         seats = [
