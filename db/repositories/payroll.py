@@ -323,11 +323,25 @@ async def approved_payslips(session: AsyncSession) -> Sequence[Payslip]:
     return rows.all()
 
 
-async def add_payslip(session: AsyncSession, **values: Any) -> Payslip:
-    payslip = Payslip(**values)
-    session.add(payslip)
-    await session.flush()
-    return payslip
+async def add_payslips(
+    session: AsyncSession, payslips: Sequence[dict[str, Any]], lines: Sequence[Sequence[dict]]
+) -> list[int]:
+    """New payslips with their lines (`lines[n]` the rows of `payslips[n]`), in two
+    statements however many: their ids, in order."""
+    if not payslips:
+        return []
+    rows = await session.execute(
+        insert(Payslip).returning(Payslip.id, sort_by_parameter_order=True), list(payslips)
+    )
+    ids = list(rows.scalars().all())
+    values = [
+        dict(row, payslip_id=payslip_id)
+        for payslip_id, rows_of in zip(ids, lines, strict=True)
+        for row in rows_of
+    ]
+    if values:
+        await session.execute(insert(PayslipLine), values)
+    return ids
 
 
 async def replace_computed_lines(
