@@ -27,6 +27,7 @@ from db.models import (
     RoleAssignment,
     User,
 )
+from db.repositories.dialect import plan_for_the_values
 
 
 async def approved_pay_by_month_and_group(
@@ -138,6 +139,11 @@ async def groups_of_teacher(session: AsyncSession, teacher_id: int) -> Sequence[
 
 
 # --- the facts a payslip is computed from --------------------------------------------------
+
+
+async def start_reading_facts(session: AsyncSession) -> None:
+    """Before the facts' queries: each planned for its period (dialect.plan_for_the_values)."""
+    await plan_for_the_values(session)
 
 
 async def lesson_marks(

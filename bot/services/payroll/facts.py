@@ -76,6 +76,7 @@ async def read_facts(
     end_day = next_month(last) if until is None else min(next_month(last), until + timedelta(1))
     start, end = local_midnight(first, tz), local_midnight(end_day, tz)
     days = Days(first, end_day, months, tz)
+    await repo.start_reading_facts(session)
     schemes = [scheme_of(row) for row in await repo.all_schemes(session)]
     group_teacher = await repo.group_teachers(session)
     needed = counting(schemes, group_teacher)
