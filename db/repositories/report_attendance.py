@@ -43,6 +43,7 @@ from db.repositories.report_totals import month_index
 from db.repositories.reports import ScopeFilter, _bucket, _group_conditions
 
 ATTENDED = (AttendanceStatus.PRESENT.value, AttendanceStatus.LATE.value)
+STATUSES = tuple(status.value for status in AttendanceStatus)
 
 
 def _lessons_in(start: datetime, end: datetime, scope: ScopeFilter) -> list[ColumnElement[bool]]:
@@ -85,7 +86,7 @@ def _raw_marks(
     student_ids: Sequence[int] | None = None,
 ) -> Select[Any]:
     query = _marks(start, end, scope).add_columns(
-        _bucket(Lesson.starts_at, window.bounds).label("month"),
+        _bucket(Lesson.starts_at, window.bounds, (start, end)).label("month"),
         Lesson.group_id.label("group_id"),
         *([Attendance.student_id.label("student_id")] if students else []),
         Attendance.status.label("status"),
@@ -222,19 +223,24 @@ async def most_absent(session: AsyncSession, absences: Subquery, limit: int) -> 
 
 
 async def marks_by_student(session: AsyncSession, marks: Subquery) -> Sequence[Row[Any]]:
-    """(student id, name, status, marks); the names joined once the marks are counted."""
+    """(student id, name, then the marks of each status in AttendanceStatus's order) of the
+    students with a mark: one row a student, the names joined once the marks are counted."""
     counted = (
         select(
             marks.c.student_id.label("student_id"),
-            marks.c.status.label("status"),
-            func.sum(marks.c.marks).label("marks"),
+            *[
+                func.sum(case((marks.c.status == status, marks.c.marks), else_=0)).label(status)
+                for status in STATUSES
+            ],
         )
-        .group_by(marks.c.student_id, marks.c.status)
-        .having(func.sum(marks.c.marks) != 0)
+        .group_by(marks.c.student_id)
         .subquery()
     )
-    query = select(counted.c.student_id, User.full_name, counted.c.status, counted.c.marks).join(
-        User, User.id == counted.c.student_id
+    statuses = [counted.c[status] for status in STATUSES]
+    query = (
+        select(counted.c.student_id, User.full_name, *statuses)
+        .join(User, User.id == counted.c.student_id)
+        .where(or_(*(column != 0 for column in statuses)))
     )
     return (await session.execute(query)).all()
 
@@ -289,7 +295,7 @@ def lessons_source(
         if start >= end:
             continue
         query = select(
-            _bucket(Lesson.starts_at, bounds).label("month"),
+            _bucket(Lesson.starts_at, bounds, (start, end)).label("month"),
             Lesson.group_id.label("group_id"),
             case((held, 1), else_=0).label("held"),
             case((not_marked, 1), else_=0).label("not_marked"),

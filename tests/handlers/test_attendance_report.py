@@ -120,17 +120,19 @@ async def test_attendance_for_last_month_end_to_end(client, session, owner):
         "Excused, %",
         "Absent, %",
     ]
-    assert [c.value for c in by_group[6]] == ["A1", "English", 4, 1, 1, 0, 2, 0.25, 0.25, 0, 0.5]
+    # the rates as the number of percent (the titles say "%"), not formatted cells
+    assert [c.value for c in by_group[6]] == ["A1", "English", 4, 1, 1, 0, 2, 25, 25, 0, 50]
+    assert by_group["H6"].number_format == "General"
     assert [c.value for c in by_group[7]][:3] == ["B2", "Maths", 1]
-    assert by_group["C8"].value == "=SUM(C6:C7)" and by_group["K8"].value == '=IF(C8=0,"",G8/C8)'
-    assert by_group["H6"].number_format == "0.0%"
+    assert by_group["C8"].value == "=SUM(C6:C7)"
+    assert by_group["K8"].value == '=IF(C8=0,"",ROUND(100*G8/C8,1))'
 
     teachers = list(workbook["By teacher"].iter_rows(min_row=6, max_row=7, values_only=True))
     assert [row[:4] for row in teachers] == [("Teacher Tom", 3, 1, 4), ("—", 1, 0, 1)]
     students = list(workbook["By student"].iter_rows(min_row=6, max_row=7, values_only=True))
     assert [row[:6] for row in students] == [("Ann", 2, 0, 0, 0, 2), ("Sam", 3, 1, 1, 1, 0)]
     absences = list(workbook["Most absences"].iter_rows(min_row=6, values_only=True))
-    assert absences == [(1, "Ann", 2, 0, 2, 1.0)]
+    assert absences == [(1, "Ann", 2, 0, 2, 100)]
     not_marked = workbook["Not marked"]
     [(when, group, course, teacher)] = not_marked.iter_rows(min_row=6, values_only=True)
     day = date(ids["year"], ids["month"], 17)

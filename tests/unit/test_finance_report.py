@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
+from bot.services import deletion
 from bot.services.parsing import Invalid, Problem
 from bot.services.payments import ledger
 from bot.services.reports import finance
@@ -275,6 +276,36 @@ async def test_every_figure_agrees_with_the_ledger(session, billing):
     for period in periods:
         for scope in scopes:
             await check(session, period, scope)
+
+
+async def test_an_erased_students_money_stays_in_every_filter(session, billing):
+    """Erasure moves a person's ledger to an anonymous reference: the filters' breakdowns
+    (which read only their owners' ledger) count it as before, to the so'm."""
+    world, teacher_id = await build_ledger(session, billing)
+    group_a = await session.get(Group, world.groups["A"])
+    scopes = [
+        Scope(),
+        Scope(ScopeKind.GROUP, world.groups["A"]),
+        Scope(ScopeKind.COURSE, group_a.course_id),
+        Scope(ScopeKind.TEACHER, teacher_id),
+    ]
+    periods = [Period.month(2026, 12), Period.year(2026)]
+
+    async def figures():
+        found = []
+        for period in periods:
+            for scope in scopes:
+                report = await finance.build(session, period, scope, TZ)
+                shares = sorted((s.id, s.charged, s.unpaid, s.debt) for s in report.by_group)
+                found.append((report.total, report.debt, shares))
+        return found
+
+    before = await figures()
+    assert any(debt for _total, debt, _shares in before[1:])  # a filter with a debt to keep
+    for name in ("Aziz", "Dilnoza"):
+        assert await deletion.delete_user(session, world.students[name], owner_ids=())
+    assert await session.scalar(select(Charge.id).where(Charge.anon_ref.is_not(None)))
+    assert await figures() == before
 
 
 async def test_december_figures_by_hand(session, billing):

@@ -78,3 +78,26 @@ def test_a_workbook_has_numbers_formats_a_frozen_header_and_totals():
     assert ws["B6"].number_format == MONEY and ws["D6"].number_format == "0.0%"
     assert [c.value for c in ws[8]] == ["Total", "=SUM(B6:B7)", "=SUM(C6:C7)", '=IF(B8=0,"",C8/B8)']
     assert ws.column_dimensions["A"].width == 30
+
+
+def test_a_percent_column_holds_the_number_of_percent_rounded_and_its_total_a_formula():
+    sheet = Sheet(
+        title="By student",
+        intro=[],
+        columns=[
+            Column("Student", width=30),
+            Column("Marks", Kind.NUMBER, 10),
+            Column("Absent", Kind.NUMBER, 10),
+            Column("Absent, %", Kind.PERCENT, 10, ratio_of=(2, 1)),
+        ],
+        rows=[("Ann", 3, 1, 1 / 3), ("Sam", 0, 0, None), ("Eve", 8, 8, 1.0)],
+        totals_label="Total",
+    )
+    ws = openpyxl.load_workbook(io.BytesIO(render_xlsx([sheet], MONEY))).active
+    assert [tuple(c.value for c in ws[r]) for r in (2, 3, 4)] == [
+        ("Ann", 3, 1, 33.3),
+        ("Sam", 0, 0, None),
+        ("Eve", 8, 8, 100),
+    ]
+    assert ws["D2"].number_format == "General"
+    assert ws["D5"].value == '=IF(B5=0,"",ROUND(100*C5/B5,1))'

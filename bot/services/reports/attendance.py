@@ -35,7 +35,7 @@ MOST_ABSENT = 10  # in the summary; the spreadsheet lists every student with an 
 
 @dataclass(frozen=True, slots=True)
 class Tally:
-    """Marks by status."""
+    """Marks by status (the fields in AttendanceStatus's order)."""
 
     present: int = 0
     absent: int = 0
@@ -254,12 +254,10 @@ async def _most_absent(
 
 async def _students(session: AsyncSession, marks: Subquery) -> list[Line]:
     """Every student marked, by name (a long list: to find someone in it)."""
-    counts: dict[int, Counter[str]] = defaultdict(Counter)
-    names: dict[int, str | None] = {}
-    for student_id, name, status, count in await repo.marks_by_student(session, marks):
-        counts[student_id][status] += int(count)
-        names[student_id] = name
-    lines = [Line(key, names[key], tally_of(found)) for key, found in counts.items()]
+    lines = [
+        Line(student_id, name, Tally(*(int(count) for count in counts)))
+        for student_id, name, *counts in await repo.marks_by_student(session, marks)
+    ]
     return sorted(lines, key=lambda line: (line.name or "", line.id or 0))
 
 

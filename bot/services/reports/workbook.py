@@ -3,7 +3,8 @@
 Each sheet starts with what it is about (the report, the period, the filter: label and
 value rows), then a bold header row that stays in view (frozen), the rows, and a totals
 row of formulas (SUM, and for a rate the ratio of two totals). Money is a number with a
-so'm number format, never text; rates are numbers formatted as percentages. The words
+so'm number format, never text; rates are numbers formatted as percentages, or the number
+of percent under a title that says so. The words
 come from the caller in the reader's language.
 """
 
@@ -29,6 +30,10 @@ class Kind(StrEnum):
     MONEY = "money"
     NUMBER = "number"
     RATE = "rate"
+    # a rate as the number of percent, one decimal, under a title that says "%": written as a
+    # bare number, where a cell formatted as a percentage costs three — for the rates of
+    # every student, tens of thousands of them
+    PERCENT = "percent"
     DECIMAL = "decimal"  # one decimal place: days
     DATE = "date"
     DATETIME = "datetime"  # a naive local time (Excel has no time zones)
@@ -79,6 +84,7 @@ def _formats(money_format: str) -> dict[Kind, str | None]:
         Kind.MONEY: money_format,
         Kind.NUMBER: COUNT_FORMAT,
         Kind.RATE: "0.0%",
+        Kind.PERCENT: None,
         Kind.DECIMAL: "#,##0.0",
         Kind.DATE: "DD.MM.YYYY",
         Kind.DATETIME: "dd.mm.yyyy hh:mm",
@@ -105,6 +111,10 @@ def _formatted(target: Any, value: Any, number_format: str | None) -> Any:
     return _cell(target, value, number_format)
 
 
+def _percent(rate: float | None) -> float | None:
+    return None if rate is None else round(rate * 100, 1)
+
+
 def _write(target: Any, sheet: Sheet, money_format: str) -> None:
     formats = _formats(money_format)
     bold = Font(bold=True)
@@ -120,7 +130,12 @@ def _write(target: Any, sheet: Sheet, money_format: str) -> None:
         [_cell(target, column.title, font=bold, fill=HEADER_FILL) for column in sheet.columns]
     )
     kinds = [formats[column.kind] for column in sheet.columns]
+    percents = [i for i, column in enumerate(sheet.columns) if column.kind is Kind.PERCENT]
     for values in sheet.rows:
+        if percents:
+            values = list(values)
+            for index in percents:
+                values[index] = _percent(values[index])
         target.append(
             [
                 _formatted(target, value, number_format)
@@ -152,6 +167,9 @@ def _totals(
         elif column.kind is Kind.RATE and column.ratio_of is not None:
             top, bottom = (get_column_letter(i + 1) for i in column.ratio_of)
             value = f'=IF({bottom}{row}=0,"",{top}{row}/{bottom}{row})'
+        elif column.kind is Kind.PERCENT and column.ratio_of is not None:
+            top, bottom = (get_column_letter(i + 1) for i in column.ratio_of)
+            value = f'=IF({bottom}{row}=0,"",ROUND(100*{top}{row}/{bottom}{row},1))'
         else:
             cells.append(None)
             continue

@@ -174,7 +174,7 @@ def _tally_columns(first: int) -> list[Column]:
     rates = [
         Column(
             _("{status}, %").format(status=titles[status]),
-            Kind.RATE,
+            Kind.PERCENT,
             12,
             ratio_of=(first + 1 + index, first),
         )
@@ -246,7 +246,7 @@ def _most_absent_sheet(report: AttendanceReport, intro) -> Sheet:
         Column(_("Marks"), Kind.NUMBER, 10),
         Column(
             _("{status}, %").format(status=status_titles()[AttendanceStatus.ABSENT]),
-            Kind.RATE,
+            Kind.PERCENT,
             12,
             ratio_of=(2, 4),
         ),
