@@ -2,6 +2,7 @@
 (hypothesis) against a plain recomputation on random centres."""
 
 import calendar
+import gc
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
@@ -25,7 +26,7 @@ from bot.services.payroll.compute import (
     share,
     total,
 )
-from bot.services.payroll.facts import Days
+from bot.services.payroll.facts import Days, collection_paused
 
 NOV = date(2026, 11, 1)
 T, U = 7, 8  # teachers
@@ -338,3 +339,18 @@ def test_the_day_of_a_moment_is_the_centres_calendar_day(zone: str) -> None:
         moment += timedelta(minutes=15)
     assert days.of(end) is None
     assert days.of(end - timedelta(days=400)) is None
+
+
+def test_collection_is_paused_while_the_facts_are_read_and_back_on_after() -> None:
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collection_paused():
+        assert not gc.isenabled()
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()  # off before: left off
+    finally:
+        gc.enable()

@@ -29,7 +29,7 @@ from bot.services.payroll.compute import (
     corrections,
     total,
 )
-from bot.services.payroll.facts import read_facts
+from bot.services.payroll.facts import collection_paused, read_facts
 from db.models import (
     PayLineKind,
     Payout,
@@ -112,9 +112,10 @@ async def compute_drafts(
         if since <= paid_month < month:
             approved_months[teacher].add(paid_month)
     earlier = sorted({m for months in approved_months.values() for m in months})
-    facts = await read_facts(session, [*earlier, month], tz, until)
-    computed = {m: compute_month(m, facts) for m in earlier}
-    result = compute_month(month, facts, until)
+    with collection_paused():
+        facts = await read_facts(session, [*earlier, month], tz, until)
+        computed = {m: compute_month(m, facts) for m in earlier}
+        result = compute_month(month, facts, until)
     for teacher, months in approved_months.items():
         recounted = {m: computed[m].get(teacher, []) for m in months}
         fixes = corrections(recounted, _settled(approved, teacher, sorted(months)))
