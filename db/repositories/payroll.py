@@ -1,7 +1,7 @@
 """Payroll queries: pay schemes, payslips and their lines, payouts, and the facts a payslip
 is computed from (lessons held, attendance, the ledger). Never commits."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from db.models import (
     RoleAssignment,
     User,
 )
+from db.repositories.dialect import plan_for_the_values
 
 
 async def approved_pay_by_month_and_group(
@@ -140,14 +141,30 @@ async def groups_of_teacher(session: AsyncSession, teacher_id: int) -> Sequence[
 # --- the facts a payslip is computed from --------------------------------------------------
 
 
+async def start_reading_facts(session: AsyncSession) -> None:
+    """Before the facts' queries: each planned for its period (dialect.plan_for_the_values)."""
+    await plan_for_the_values(session)
+
+
 async def lesson_marks(
-    session: AsyncSession, start: datetime, end: datetime, statuses: Iterable[str]
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    statuses: Iterable[str],
+    *,
+    groups: Collection[int] | None = None,
+    marked: Collection[int] | None = None,
 ) -> Sequence[Row[Any]]:
     """(lesson id, group id, starts at, status of a mark or None, marks) for every lesson held
     in [start, end): one row per lesson and status its marks have among `statuses` (those the
-    caller counts; a lesson without such marks once, with None)."""
+    caller counts; a lesson without such marks once, with None). With `groups`, the lessons
+    of those groups alone; with `marked`, the marks of those groups' lessons alone (the
+    others come once, with None)."""
     wanted = sorted(statuses)
-    rows = await session.execute(
+    joined = and_(Attendance.lesson_id == Lesson.id, Attendance.status.in_(wanted))
+    if marked is not None:
+        joined = and_(joined, Lesson.group_id.in_(sorted(marked)))
+    query = (
         select(
             Lesson.id,
             Lesson.group_id,
@@ -155,9 +172,7 @@ async def lesson_marks(
             Attendance.status,
             func.count(Attendance.id),
         )
-        .outerjoin(
-            Attendance, and_(Attendance.lesson_id == Lesson.id, Attendance.status.in_(wanted))
-        )
+        .outerjoin(Attendance, joined)
         .where(
             Lesson.status == LessonStatus.HELD.value,
             Lesson.starts_at >= start,
@@ -165,29 +180,43 @@ async def lesson_marks(
         )
         .group_by(Lesson.id, Lesson.group_id, Lesson.starts_at, Attendance.status)
     )
-    return rows.all()
+    if groups is not None:
+        query = query.where(Lesson.group_id.in_(sorted(groups)))
+    return (await session.execute(query)).all()
+
+
+def _seated_in(groups: Collection[int]):
+    """The students with an enrolment (any time) in one of the groups (a subquery of its own,
+    never correlated with an outer query on the enrolments)."""
+    return (
+        select(Enrolment.student_id).where(Enrolment.group_id.in_(sorted(groups))).correlate(None)
+    )
 
 
 async def payments_between(
-    session: AsyncSession, start: datetime, end: datetime
+    session: AsyncSession, start: datetime, end: datetime, *, seated: Collection[int] | None = None
 ) -> Sequence[Row[Any]]:
     """(student id, paid at, amount) of the payments made in [start, end), not reversed, of
-    students not erased (an erased person's payment is no group's any more)."""
-    rows = await session.execute(
-        select(Payment.student_id, Payment.paid_at, Payment.amount).where(
-            Payment.paid_at >= start,
-            Payment.paid_at < end,
-            Payment.reversed_at.is_(None),
-            Payment.student_id.is_not(None),
-        )
+    students not erased (an erased person's payment is no group's any more); with `seated`,
+    of the students who ever sat in one of those groups alone."""
+    query = select(Payment.student_id, Payment.paid_at, Payment.amount).where(
+        Payment.paid_at >= start,
+        Payment.paid_at < end,
+        Payment.reversed_at.is_(None),
+        Payment.student_id.is_not(None),
     )
-    return rows.all()
+    if seated is not None:
+        query = query.where(Payment.student_id.in_(_seated_in(seated)))
+    return (await session.execute(query)).all()
 
 
-async def charges_for(session: AsyncSession, periods: Sequence[date]) -> Sequence[Row[Any]]:
+async def charges_for(
+    session: AsyncSession, periods: Sequence[date], *, seated: Collection[int] | None = None
+) -> Sequence[Row[Any]]:
     """(student id, group id, period, amount) of the charges for these months, not
-    cancelled, of an enrolment still known."""
-    rows = await session.execute(
+    cancelled, of an enrolment still known; with `seated`, of the students who ever sat in
+    one of those groups alone."""
+    query = (
         select(Charge.student_id, Enrolment.group_id, Charge.period, Charge.amount)
         .join(Enrolment, Enrolment.id == Charge.enrolment_id)
         .where(
@@ -196,20 +225,25 @@ async def charges_for(session: AsyncSession, periods: Sequence[date]) -> Sequenc
             Charge.student_id.is_not(None),
         )
     )
-    return rows.all()
+    if seated is not None:
+        query = query.where(Charge.student_id.in_(_seated_in(seated)))
+    return (await session.execute(query)).all()
 
 
-async def seats_between(session: AsyncSession, start: date, end: date) -> Sequence[Row[Any]]:
-    """(student id, group id, joined on, left on) of the enrolments that overlap [start, end)."""
-    rows = await session.execute(
-        select(
-            Enrolment.student_id, Enrolment.group_id, Enrolment.joined_on, Enrolment.left_on
-        ).where(
-            Enrolment.joined_on < end,
-            or_(Enrolment.left_on.is_(None), Enrolment.left_on > start),
-        )
+async def seats_between(
+    session: AsyncSession, start: date, end: date, *, seated: Collection[int] | None = None
+) -> Sequence[Row[Any]]:
+    """(student id, group id, joined on, left on) of the enrolments that overlap [start, end);
+    with `seated`, of the students who ever sat in one of those groups alone."""
+    query = select(
+        Enrolment.student_id, Enrolment.group_id, Enrolment.joined_on, Enrolment.left_on
+    ).where(
+        Enrolment.joined_on < end,
+        or_(Enrolment.left_on.is_(None), Enrolment.left_on > start),
     )
-    return rows.all()
+    if seated is not None:
+        query = query.where(Enrolment.student_id.in_(_seated_in(seated)))
+    return (await session.execute(query)).all()
 
 
 # --- payslips ---------------------------------------------------------------------------------
@@ -295,11 +329,25 @@ async def approved_payslips(session: AsyncSession) -> Sequence[Payslip]:
     return rows.all()
 
 
-async def add_payslip(session: AsyncSession, **values: Any) -> Payslip:
-    payslip = Payslip(**values)
-    session.add(payslip)
-    await session.flush()
-    return payslip
+async def add_payslips(
+    session: AsyncSession, payslips: Sequence[dict[str, Any]], lines: Sequence[Sequence[dict]]
+) -> list[int]:
+    """New payslips with their lines (`lines[n]` the rows of `payslips[n]`), in two
+    statements however many: their ids, in order."""
+    if not payslips:
+        return []
+    rows = await session.execute(
+        insert(Payslip).returning(Payslip.id, sort_by_parameter_order=True), list(payslips)
+    )
+    ids = list(rows.scalars().all())
+    values = [
+        dict(row, payslip_id=payslip_id)
+        for payslip_id, rows_of in zip(ids, lines, strict=True)
+        for row in rows_of
+    ]
+    if values:
+        await session.execute(insert(PayslipLine), values)
+    return ids
 
 
 async def replace_computed_lines(

@@ -3,9 +3,12 @@ group, corrections in the month of the payslip that carries them."""
 
 from datetime import date
 
+from sqlalchemy import text
+
 from db.base import utcnow
 from db.models import PayLineKind, Payslip, PayslipLine, PayslipStatus, Role
 from db.repositories import payroll as payroll_repo
+from db.repositories.dialect import is_postgres
 from tests.factories import make_group, make_user
 
 
@@ -76,3 +79,15 @@ async def test_approved_pay_by_month_and_group(session) -> None:
     assert await payroll_repo.approved_pay_by_month_and_group(
         session, date(2026, 12, 1), date(2027, 1, 1)
     ) == [(date(2026, 12, 1), b1.id, 9)]
+
+
+async def test_the_facts_are_planned_for_their_period_until_the_transaction_ends(session) -> None:
+    """PostgreSQL would settle on one generic plan for a statement run five times in a
+    process (a month's facts and two months' are the same statement), several times slower
+    for two months: the facts' reads are planned for their values, in their transaction."""
+    await payroll_repo.start_reading_facts(session)
+    if not is_postgres(session):
+        return  # SQLite plans every statement anew
+    assert await session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+    await session.commit()
+    assert await session.scalar(text("SHOW plan_cache_mode")) == "auto"

@@ -2,14 +2,18 @@
 (hypothesis) against a plain recomputation on random centres."""
 
 import calendar
-from datetime import date, timedelta
+import gc
+from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.services.payroll.compute import (
     Charged,
+    Counting,
     Facts,
     LessonHeld,
     Line,
@@ -18,9 +22,11 @@ from bot.services.payroll.compute import (
     Seat,
     compute_month,
     corrections,
+    counting,
     share,
     total,
 )
+from bot.services.payroll.facts import Days, collection_paused
 
 NOV = date(2026, 11, 1)
 T, U = 7, 8  # teachers
@@ -263,8 +269,88 @@ def test_compute_month_agrees_with_a_plain_recomputation(facts: Facts, month: da
         assert total(lines) == sum(expected[teacher].values())
 
 
+def only_what_counts(facts: Facts) -> Facts:
+    """The facts as the reader reads them (bot.services.payroll.facts): the lessons of the
+    groups `counting` keeps, their marks only where they count, the money of the students
+    with a charge or a seat in a group paid a percent (in the database a charge is an
+    enrolment's, and the reader keeps the students who ever sat in one)."""
+    needed = counting(facts.schemes, facts.group_teacher)
+    money = {c.student_id for c in facts.charges if c.group_id in needed.money}
+    money |= {s.student_id for s in facts.seats if s.group_id in needed.money}
+    return Facts(
+        facts.schemes,
+        facts.group_teacher,
+        [
+            LessonHeld(x.group_id, x.day, x.marks if x.group_id in needed.marks else {})
+            for x in facts.lessons
+            if x.group_id in needed.lessons
+        ],
+        [p for p in facts.payments if p.student_id in money],
+        [c for c in facts.charges if c.student_id in money],
+        [s for s in facts.seats if s.student_id in money],
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(centres(), st.sampled_from([date(2026, 10, 1), NOV]))
+def test_the_facts_left_out_change_no_line(facts: Facts, month: date) -> None:
+    """Leaving out what `counting` says cannot earn (the lessons, marks and money of groups
+    no scheme pays for them) gives the same lines, to the so'm."""
+    assert compute_month(month, only_what_counts(facts)) == compute_month(month, facts)
+
+
+def test_counting_keeps_a_group_for_each_kind_its_schemes_pay() -> None:
+    schemes = [
+        Scheme(1, T, None, date(2026, 1, 1), fixed_monthly=1_000_000),
+        Scheme(2, T, A, date(2026, 1, 1), percent=40),  # an override: A's money counts
+        Scheme(3, T, None, date(2026, 12, 1), per_lesson=50_000),  # from a later day: kept
+        Scheme(4, U, None, date(2026, 1, 1), per_student=10_000),
+    ]
+    needed = counting(schemes, {A: T, B: T, 3: U, 4: None, 5: 99})
+    assert needed.lessons == {A, B, 3}
+    assert needed.marks == {3}
+    assert needed.money == {A}
+    fixed_only = counting([Scheme(1, T, None, date(2026, 1, 1), fixed_monthly=1)], {A: T})
+    assert fixed_only == Counting()
+
+
 @given(st.integers(0, 10**9), st.dictionaries(GROUPS, st.integers(1, 10**6), min_size=1))
 def test_a_share_adds_up(amount: int, weights: dict[int, int]) -> None:
     parts = share(amount, weights)
     assert sum(parts.values()) == amount
     assert all(part >= 0 for part in parts.values())
+
+
+@pytest.mark.parametrize(
+    "zone", ["Asia/Tashkent", "Europe/Berlin", "America/Santiago", "America/Havana", "UTC"]
+)
+def test_the_day_of_a_moment_is_the_centres_calendar_day(zone: str) -> None:
+    """The facts' reader finds a moment's day by a search over the days' first moments: the
+    same day as converting it, across the changes of clocks (some at midnight), every
+    quarter of an hour of a year, and none outside the months asked."""
+    tz = ZoneInfo(zone)
+    months = [date(2026, m, 1) for m in range(1, 13) if m != 6]  # June not asked
+    days = Days(date(2026, 1, 1), date(2027, 1, 1), months, tz)
+    moment = datetime.combine(date(2026, 1, 1), time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(date(2027, 1, 1), time(0), tzinfo=tz).astimezone(UTC)
+    while moment < end:
+        day = moment.astimezone(tz).date()
+        assert days.of(moment) == (None if day.month == 6 else day), moment
+        moment += timedelta(minutes=15)
+    assert days.of(end) is None
+    assert days.of(end - timedelta(days=400)) is None
+
+
+def test_collection_is_paused_while_the_facts_are_read_and_back_on_after() -> None:
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collection_paused():
+        assert not gc.isenabled()
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()  # off before: left off
+    finally:
+        gc.enable()

@@ -114,6 +114,43 @@ class Line:
     for_month: date | None = None  # a correction's month
 
 
+@dataclass(frozen=True, slots=True)
+class Counting:
+    """The groups whose facts can earn anything, given the scheme history and the groups'
+    teachers: a group counts a kind of fact only if some scheme that may apply to it (the
+    teacher's general schemes and their overrides for it, whatever their days) pays for
+    that kind. Facts outside these sets change no line, so the facts' reader may leave
+    them out: `lessons` — lessons held (per lesson or per student); `marks` — the marks of
+    those lessons (per student); `money` — the money paid for the group (percent), so the
+    payments, charges and seats of students who never sat in one of them."""
+
+    lessons: frozenset[int] = frozenset()
+    marks: frozenset[int] = frozenset()
+    money: frozenset[int] = frozenset()
+
+
+def counting(schemes: Iterable[Scheme], group_teacher: Mapping[int, int | None]) -> Counting:
+    general: dict[int, list[Scheme]] = defaultdict(list)
+    override: dict[tuple[int, int], list[Scheme]] = defaultdict(list)
+    for scheme in schemes:
+        if scheme.group_id is None:
+            general[scheme.teacher_id].append(scheme)
+        else:
+            override[scheme.teacher_id, scheme.group_id].append(scheme)
+    lessons, marks, money = set(), set(), set()
+    for group, teacher in group_teacher.items():
+        if teacher is None:
+            continue
+        applying = [*general.get(teacher, ()), *override.get((teacher, group), ())]
+        if any(s.per_lesson > 0 or s.per_student > 0 for s in applying):
+            lessons.add(group)
+        if any(s.per_student > 0 for s in applying):
+            marks.add(group)
+        if any(s.percent > 0 for s in applying):
+            money.add(group)
+    return Counting(frozenset(lessons), frozenset(marks), frozenset(money))
+
+
 def month_days(month: date, until: date | None = None) -> list[date]:
     """The days of the month starting `month`, up to `until` (included) when given."""
     last = calendar.monthrange(month.year, month.month)[1]
@@ -137,18 +174,35 @@ def share(amount: int, weights: Mapping[int, int]) -> dict[int, int]:
     """`amount` split in proportion to `weights` (group → weight > 0), in whole so'm adding
     up to `amount`: each share rounded down, what is left to the heaviest group (the
     smallest id among equals)."""
-    total = sum(weights.values())
-    parts = {group: amount * weight // total for group, weight in weights.items()}
-    heaviest = min(weights, key=lambda group: (-weights[group], group))
-    parts[heaviest] += amount - sum(parts.values())
-    return parts
+    return dict(_Split.of(weights).parts(amount))
+
+
+@dataclass(frozen=True, slots=True)
+class _Split:
+    """`share`'s weights with their sum and heaviest group, worked out once for all the
+    payments split by them."""
+
+    weights: tuple[tuple[int, int], ...]
+    total: int
+    heaviest: int
+
+    @classmethod
+    def of(cls, weights: Mapping[int, int]) -> "_Split":
+        heaviest = min(weights, key=lambda group: (-weights[group], group))
+        return cls(tuple(weights.items()), sum(weights.values()), heaviest)
+
+    def parts(self, amount: int) -> list[tuple[int, int]]:
+        made = [(group, amount * weight // self.total) for group, weight in self.weights]
+        rest = amount - sum(part for _group, part in made)
+        return [(g, part + rest if g == self.heaviest else part) for g, part in made]
 
 
 def collected_by_group(
     facts: Facts, months: Iterable[date], only: set[int] | None = None
 ) -> dict[tuple[int, date], int]:
     """(group, day) → so'm paid that day for the group, over the payments in `months`; with
-    `only`, for those groups alone (a payment for none of them is not split at all)."""
+    `only`, those of payments for one of these groups (a payment for none of them is not
+    split at all)."""
     wanted = set(months)
     weights: dict[tuple[int, date], dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for charge in facts.charges:
@@ -157,25 +211,43 @@ def collected_by_group(
     seats: dict[int, list[Seat]] = defaultdict(list)
     for seat in facts.seats:
         seats[seat.student_id].append(seat)
+    # how a student's money of a month goes, by that month's charges, worked out once: the
+    # one group it all goes to, the split among several, or None (none of `only`); a
+    # student-month without a charge is split by the seats of the payment's day
+    plans: dict[tuple[int, date], int | _Split | None] = {
+        key: _plan(split, only) for key, split in weights.items()
+    }
+    month_of: dict[date, date | None] = {}  # a day's month, None when not wanted
     collected: dict[tuple[int, date], int] = defaultdict(int)
     for payment in facts.payments:
-        month = payment.day.replace(day=1)
-        if month not in wanted or payment.amount <= 0:
+        day = payment.day
+        if day not in month_of:
+            month_of[day] = day.replace(day=1) if day.replace(day=1) in wanted else None
+        month = month_of[day]
+        if month is None or payment.amount <= 0:
             continue
-        split = weights.get((payment.student_id, month))
-        if not split:
-            sitting = {s.group_id for s in seats.get(payment.student_id, ()) if s.on(payment.day)}
-            split = dict.fromkeys(sitting, 1)
-        if not split:
-            continue  # paid for no group: no teacher's percent
-        if only is not None and only.isdisjoint(split):
+        key = (payment.student_id, month)
+        if key in plans:
+            plan = plans[key]
+        else:
+            sitting = {s.group_id for s in seats.get(payment.student_id, ()) if s.on(day)}
+            plan = _plan(dict.fromkeys(sitting, 1), only)
+        if plan is None:
+            continue  # paid for no group (of `only`): no teacher's percent
+        if isinstance(plan, int):  # most students sit in one group: no sharing to do
+            collected[plan, day] += payment.amount
             continue
-        if len(split) == 1:  # most students sit in one group: no sharing to do
-            collected[next(iter(split)), payment.day] += payment.amount
-            continue
-        for group, part in share(payment.amount, split).items():
-            collected[group, payment.day] += part
+        for group, part in plan.parts(payment.amount):
+            collected[group, day] += part
     return collected
+
+
+def _plan(weights: Mapping[int, int], only: set[int] | None) -> int | _Split | None:
+    if not weights or (only is not None and only.isdisjoint(weights)):
+        return None
+    if len(weights) == 1:
+        return next(iter(weights))
+    return _Split.of(weights)
 
 
 # --- the schemes in force -----------------------------------------------------------------

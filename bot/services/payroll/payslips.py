@@ -29,7 +29,7 @@ from bot.services.payroll.compute import (
     corrections,
     total,
 )
-from bot.services.payroll.facts import read_facts
+from bot.services.payroll.facts import collection_paused, read_facts
 from db.models import (
     PayLineKind,
     Payout,
@@ -112,9 +112,10 @@ async def compute_drafts(
         if since <= paid_month < month:
             approved_months[teacher].add(paid_month)
     earlier = sorted({m for months in approved_months.values() for m in months})
-    facts = await read_facts(session, [*earlier, month], tz, until)
-    computed = {m: compute_month(m, facts) for m in earlier}
-    result = compute_month(month, facts, until)
+    with collection_paused():
+        facts = await read_facts(session, [*earlier, month], tz, until)
+        computed = {m: compute_month(m, facts) for m in earlier}
+        result = compute_month(month, facts, until)
     for teacher, months in approved_months.items():
         recounted = {m: computed[m].get(teacher, []) for m in months}
         fixes = corrections(recounted, _settled(approved, teacher, sorted(months)))
@@ -153,7 +154,9 @@ async def make_drafts(
     wanted = set(computed) | {t for t, p in existing.items() if p.status == PayslipStatus.DRAFT}
     if teacher_id is not None:
         wanted &= {teacher_id}
-    created = refreshed = approved = money = 0
+    refreshed = approved = money = 0
+    new: list[dict] = []  # new payslips, written together after the loop
+    new_lines: list[list[dict]] = []
     live = await repo.names(session, wanted)  # erased people keep no name and get none
     for teacher in sorted(wanted):
         lines = computed.get(teacher, [])
@@ -165,20 +168,29 @@ async def make_drafts(
             counts = any(line.amount for line in lines)
             if live.get(teacher) is None or not (teacher in live_teachers or counts):
                 continue
-            payslip = await repo.add_payslip(
-                session, teacher_id=teacher, month=month, computed_at=now, created_at=now
+            # a new payslip holds only these lines (no adjustment yet): they are its total
+            new.append(
+                {
+                    "teacher_id": teacher,
+                    "month": month,
+                    "total": total(lines),
+                    "computed_at": now,
+                    "created_at": now,
+                }
             )
-            created += 1
-        else:
-            payslip = await repo.lock_payslip(session, payslip.id)
-            if payslip is None or payslip.status != PayslipStatus.DRAFT:
-                approved += 1
-                continue
-            refreshed += 1
+            new_lines.append([_line_row(x) for x in lines])
+            money += new[-1]["total"]
+            continue
+        payslip = await repo.lock_payslip(session, payslip.id)
+        if payslip is None or payslip.status != PayslipStatus.DRAFT:
+            approved += 1
+            continue
+        refreshed += 1
         await repo.replace_computed_lines(session, payslip.id, [_line_row(x) for x in lines])
         payslip.total = await repo.line_total(session, payslip.id)
         payslip.computed_at = now
         money += payslip.total
+    created = len(await repo.add_payslips(session, new, new_lines))
     await audit.record(
         session,
         actor_id,
