@@ -19,7 +19,7 @@ the bot's sendMessage to the student (the fake session notes it) is that update'
 latency; min / median / p99 / max and the count, per step, over all runs. "idle" is the
 same for a second with nothing else running. And the peak RSS of the bot's process and of
 the import's worker process (the file is read and the large spreadsheets written there:
-bot/services/imports/worker.py). As in the runner, the objects of start-up are left out
+bot/services/worker.py). As in the runner, the objects of start-up are left out
 of garbage collection (`gc.freeze`): else a full collection scans them all, a pause of
 half a second here and there.
 Goals (issue 19): dry run ≤ 5 s, apply ≤ 10 s, RSS ≤ 400 MB, /schedule p99 ≤ 200 ms.
@@ -65,7 +65,8 @@ from openpyxl import Workbook  # noqa: E402
 
 import db.models  # noqa: E402, F401
 from bot.delivery import Sender  # noqa: E402
-from bot.services.imports import people, worker  # noqa: E402
+from bot.services import worker  # noqa: E402
+from bot.services.imports import people  # noqa: E402
 from bot.startup.app import create_dispatcher  # noqa: E402
 from bot.startup.runner import _freeze_startup_objects  # noqa: E402
 from db.base import Base  # noqa: E402

@@ -42,9 +42,9 @@ from bot.delivery import Claimant, Sender, instance_name
 from bot.delivery.limiter import RedisLimiter
 from bot.middlewares.dedup import UpdateGate
 from bot.notices.broadcast import Launcher, launcher_for, settle_previous_run
+from bot.services import worker
 from bot.services.analytics import UsageTally
 from bot.services.backup import DatabaseLock
-from bot.services.imports import worker as import_worker
 from bot.startup.app import create_bot, create_dispatcher
 from bot.startup.health import start_health_server
 from bot.startup.leader import Leadership, leader_lock
@@ -196,7 +196,7 @@ async def run(settings: Settings) -> None:
         await bot.session.close()
         if redis is not None:
             await redis.aclose()
-        import_worker.shutdown()  # the process that reads /import's files, if one was started
+        worker.shutdown()  # the process that reads /import's files and writes big sheets
         await engine.dispose()
         await lock.release()
         logger.info("bot stopped")

@@ -40,7 +40,13 @@ def count_work(monkeypatch) -> dict[str, Counted]:
     monkeypatch.setitem(menu.KINDS, FINANCE, dataclasses.replace(kind, build=counted["build"]))
     monkeypatch.setattr(menu, "render_png", counted["png"])
     monkeypatch.setattr(menu, "render_xlsx", counted["xlsx"])
+    monkeypatch.setattr(menu.worker, "run", in_this_process)  # to count the calls here
     return counted
+
+
+async def in_this_process(function, *args, **kwargs):
+    """bot.services.worker.run without the worker process."""
+    return function(*args, **kwargs)
 
 
 def run_button() -> str:

@@ -3,6 +3,7 @@ summary, the PNG and the XLSX; the typed range with its bad answers, a filter de
 since its button was drawn, and a button pressed by an admin without `reports`."""
 
 import io
+import os
 
 import openpyxl
 from aiogram.methods import (
@@ -17,8 +18,10 @@ from sqlalchemy import select
 
 from bot.formatting import format_money
 from bot.i18n import use_language
+from bot.services import worker
 from bot.services.reports.chart import HEIGHT_PX, WIDTH_PX
 from bot.services.reports.period import Period
+from bot.services.reports.workbook import render_xlsx
 from db.base import utcnow
 from db.models import AuditEntry, PaymentMethod, Permission, Role
 from db.repositories.payments import ledger as ledger_repo
@@ -292,3 +295,27 @@ async def test_a_filters_name_is_shown_literally_in_every_report(client, session
         assert "🎯 group &lt;b&gt;Eve&lt;/b&gt; &amp; Co" in reply.text, report
         [photo] = reply.of(SendPhoto)
         assert "&lt;b&gt;Eve&lt;/b&gt; &amp; Co" in photo.caption, report
+
+
+async def test_the_spreadsheet_is_written_in_the_worker_process(
+    client, session, owner, monkeypatch
+):
+    """The XLSX is written in bot.services.worker's process (its sheets pickled there and
+    the bytes back), not in a thread of the bot's, which would hold the interpreter's lock
+    in turns with everybody else's updates."""
+    await make_user(session, owner)
+    await centre(session)
+    sent_there, run = [], worker.run
+
+    async def spied(function, *args, **kwargs):
+        sent_there.append(function)
+        return await run(function, *args, **kwargs)
+
+    monkeypatch.setattr(worker, "run", spied)
+    period = Period.this_month(centre_today()).token
+    button = ReportCb(action="run", report="fin", period=period, scope="c").pack()
+    reply = await client.press(owner, button)
+    document = reply.of(SendDocument)[0].document
+    assert sent_there == [render_xlsx]
+    assert openpyxl.load_workbook(io.BytesIO(document.data)).sheetnames[0] == "Summary"
+    assert await worker.run(os.getpid) != os.getpid()

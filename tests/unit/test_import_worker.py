@@ -1,4 +1,4 @@
-"""The import's worker process (bot/services/imports/worker.py): a file is read there, its
+"""The import's worker process (bot/services/worker.py): a file is read there, its
 refusals come back as the exceptions they are, and a worker that died is replaced."""
 
 import os
@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from bot.services import imports as imports_service
-from bot.services.imports import worker
+from bot.services import worker
 from bot.services.imports.reading import ReadProblem, Unreadable
 
 TODAY = date(2026, 12, 8)

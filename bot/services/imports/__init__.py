@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import audit
-from bot.services.imports import balances, courses, enrolments, groups, people, teachers, worker
+from bot.services import audit, worker
+from bot.services.imports import balances, courses, enrolments, groups, people, teachers
 from bot.services.imports.columns import ColumnSpec, map_header
 from bot.services.imports.reading import read_table
 from db.models import AuditOutcome, Permission

@@ -36,9 +36,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import audit
+from bot.services import audit, worker
 from bot.services import invites as invites_service
-from bot.services.imports import values, worker
+from bot.services.imports import values
 from bot.services.imports.columns import ColumnSpec, HeaderMap
 from bot.services.imports.reading import Table
 from bot.services.payments import ledger

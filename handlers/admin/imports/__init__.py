@@ -27,11 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import _
-from bot.services import audit
+from bot.services import audit, worker
 from bot.services import imports as imports_service
 from bot.services import invites as invites_service
 from bot.services.access import Actor
-from bot.services.imports import KINDS, ImportKind, people, sheets, worker
+from bot.services.imports import KINDS, ImportKind, people, sheets
 from bot.services.imports.people import Applied, BatchInfo, Parsed, Plan, Progress, Undo
 from bot.services.imports.reading import FILE_MAX_BYTES, ReadProblem, Unreadable
 from bot.telegram import edit_or_send

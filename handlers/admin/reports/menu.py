@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.i18n import _, current_language
+from bot.services import worker
 from bot.services.access import Actor
 from bot.services.reports import attendance as attendance_service
 from bot.services.reports import finance as finance_service
@@ -152,10 +153,12 @@ def recent_months(day: date) -> list[Period]:
 
 
 async def show_menu(message: Message) -> None:
+    worker.warm_up()  # the process that writes the spreadsheet, started while one is chosen
     await message.answer(menu_text(), reply_markup=reports_menu())
 
 
 async def menu_pressed(callback: CallbackQuery) -> None:
+    worker.warm_up()
     await edit_or_send(callback, menu_text(), reports_menu())
     await callback.answer()
 
@@ -311,8 +314,10 @@ async def send_files(
     session: AsyncSession,
     settings: Settings,
 ) -> None:
-    """The chart, then the spreadsheet, each drawn in a worker thread (the words are put
-    together here first, in the reader's language) unless the cache has them."""
+    """The chart, then the spreadsheet, unless the cache has them: the words are put
+    together here, in the reader's language; the chart is drawn in a thread (a tenth of a
+    second or so), the spreadsheet — up to a line per student — in the worker process
+    (bot.services.worker), so that writing it does not hold up everybody else's updates."""
     name = f"{kind.file_stem}-{period.token}-{resolved.scope.token}"
     caption = _("{period} · {scope}").format(
         period=period_label(period), scope=escape(scope_label(resolved.scope, resolved.name))
@@ -330,7 +335,7 @@ async def send_files(
             detailed = await kind.details(session, report, settings.centre.tz)
             await session.rollback()  # as after build: nothing stays open across Telegram
         sheets = kind.sheets(detailed, resolved.name)
-        return await asyncio.to_thread(render_xlsx, sheets, money_format())
+        return await worker.run(render_xlsx, sheets, money_format())
 
     xlsx = await files.get_or_make("xlsx", make_xlsx)
     await bot.send_document(chat_id, BufferedInputFile(xlsx, f"{name}.xlsx"), caption=caption)

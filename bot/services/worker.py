@@ -1,17 +1,19 @@
-"""The import's heavy, pure work — reading a file into rows, writing a large spreadsheet —
-in a process of its own, so the bot keeps answering everybody meanwhile.
+"""Heavy, pure work — reading an imported file into rows, writing a large spreadsheet (an
+import's problems and invitations, a report's XLSX) — in a process of its own, so the bot
+keeps answering everybody meanwhile.
 
 A worker thread was not enough: reading 5 000 rows (openpyxl, the dates, `phonenumbers`)
-is a second or two of Python, and a thread holds the interpreter's lock for it, in turns
-with the event loop and the SQLite driver's threads; every other user's update then waits
-its turn at each step (on 2 busy cores, /schedule went from 20 ms to 300–700 ms while a
-file was read). A process has its own lock and its own garbage collector.
+or writing a sheet of 20 000 students is a second or two of Python, and a thread holds the
+interpreter's lock for it, in turns with the event loop and the SQLite driver's threads;
+every other user's update then waits its turn at each step (on 2 busy cores, /schedule went
+from 20 ms to 300–700 ms while a file was read). A process has its own lock and its own
+garbage collector.
 
 One process (`spawn`: nothing of the bot's threads or connections is copied), started the
-first time it is needed (or by `warm_up`, when /import is opened), kept for the next file.
-What goes there and back is plain data (bytes, rows, the `Parsed` file); a function that
-fails raises its exception here. A worker that died (killed, out of memory) is replaced and
-the call tried once more.
+first time it is needed (or by `warm_up`, when /import or /reports is opened), kept for the
+next call; calls wait their turn there. What goes there and back is plain data (bytes,
+rows, the `Parsed` file, a report's sheets); a function that fails raises its exception
+here. A worker that died (killed, out of memory) is replaced and the call tried once more.
 """
 
 import asyncio
