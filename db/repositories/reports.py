@@ -71,21 +71,16 @@ def _group_conditions(scope: ScopeFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _enrolled_in_scope(scope: ScopeFilter, first_day: date, last_day: date) -> list[Any]:
-    """The conditions of an enrolment in the scope's groups during [first_day, last_day]."""
-    return [
-        *_group_conditions(scope),
-        Enrolment.joined_on <= last_day,
-        or_(Enrolment.left_on.is_(None), Enrolment.left_on >= first_day),
-    ]
-
-
 def _owned_in_scope(table: Any, scope: ScopeFilter, first_day: date, last_day: date) -> Any:
     """A payment's or refund's owner has an enrolment in the scope's groups during
     [first_day, last_day]: a student by id, an erased one by the anonymous reference their
     ledger moved to (the enrolment keeps the erased user's id, the charges of it the
     reference)."""
-    enrolled = _enrolled_in_scope(scope, first_day, last_day)
+    enrolled = [
+        *_group_conditions(scope),
+        Enrolment.joined_on <= last_day,
+        or_(Enrolment.left_on.is_(None), Enrolment.left_on >= first_day),
+    ]
     students = select(Enrolment.student_id).join(Group, Group.id == Enrolment.group_id)
     erased = (
         select(Charge.anon_ref)
@@ -93,10 +88,7 @@ def _owned_in_scope(table: Any, scope: ScopeFilter, first_day: date, last_day: d
         .join(Group, Group.id == Enrolment.group_id)
         .where(Charge.student_id.is_(None))
     )
-    return or_(
-        table.student_id.in_(students.where(*enrolled)),
-        and_(table.student_id.is_(None), table.anon_ref.in_(erased.where(*enrolled))),
-    )
+    return Owners(students.where(*enrolled), erased.where(*enrolled)).of(table)
 
 
 def _bucket(

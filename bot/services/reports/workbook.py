@@ -129,17 +129,12 @@ def _write(target: Any, sheet: Sheet, money_format: str) -> None:
     target.append(
         [_cell(target, column.title, font=bold, fill=HEADER_FILL) for column in sheet.columns]
     )
-    kinds = [formats[column.kind] for column in sheet.columns]
-    percents = [i for i, column in enumerate(sheet.columns) if column.kind is Kind.PERCENT]
+    kinds = [(formats[column.kind], column.kind is Kind.PERCENT) for column in sheet.columns]
     for values in sheet.rows:
-        if percents:
-            values = list(values)
-            for index in percents:
-                values[index] = _percent(values[index])
         target.append(
             [
-                _formatted(target, value, number_format)
-                for number_format, value in zip(kinds, values, strict=True)
+                _formatted(target, _percent(value) if percent else value, number_format)
+                for (number_format, percent), value in zip(kinds, values, strict=True)
             ]
         )
     first = header_row + 1
@@ -164,12 +159,12 @@ def _totals(
             value = column.total
         elif column.kind in (Kind.MONEY, Kind.NUMBER) and column.summed:
             value = f"=SUM({letter}{first}:{letter}{last})" if last >= first else 0
-        elif column.kind is Kind.RATE and column.ratio_of is not None:
+        elif column.kind in (Kind.RATE, Kind.PERCENT) and column.ratio_of is not None:
             top, bottom = (get_column_letter(i + 1) for i in column.ratio_of)
-            value = f'=IF({bottom}{row}=0,"",{top}{row}/{bottom}{row})'
-        elif column.kind is Kind.PERCENT and column.ratio_of is not None:
-            top, bottom = (get_column_letter(i + 1) for i in column.ratio_of)
-            value = f'=IF({bottom}{row}=0,"",ROUND(100*{top}{row}/{bottom}{row},1))'
+            ratio = f"{top}{row}/{bottom}{row}"
+            if column.kind is Kind.PERCENT:
+                ratio = f"ROUND(100*{ratio},1)"
+            value = f'=IF({bottom}{row}=0,"",{ratio})'
         else:
             cells.append(None)
             continue
