@@ -243,6 +243,38 @@ class RuntimeSettings(_Section):
         return _optional(value)
 
 
+class WebAppSettings(_Section):
+    """The Mini App (bot/webapp): shown only when WEBAPP_URL, its public https address, is set."""
+
+    webapp_url: str | None = None
+    webapp_listen: str = "127.0.0.1:8090"
+    # Seconds a Mini App's sign-in (Telegram's initData) is accepted after Telegram signed it.
+    webapp_auth_ttl: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+
+    @field_validator("webapp_url", mode="before")
+    @classmethod
+    def _https_url(cls, value: object) -> object:
+        value = _optional(value)
+        if value is None:
+            return None
+        # Telegram opens Mini Apps only over https.
+        if not isinstance(value, str) or not re.match(r"^https://[^\s/]+", value):
+            raise ValueError("must be an https:// address (Telegram opens Mini Apps only so)")
+        return value.rstrip("/")
+
+    @field_validator("webapp_listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be host:port, for example 127.0.0.1:8090")
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return self.webapp_url is not None
+
+
 SECTIONS = {
     "telegram": TelegramSettings,
     "database": DatabaseSettings,
@@ -251,6 +283,7 @@ SECTIONS = {
     "reminders": ReminderSettings,
     "payroll": PayrollSettings,
     "runtime": RuntimeSettings,
+    "webapp": WebAppSettings,
 }
 
 
@@ -273,6 +306,7 @@ class Settings:
         reminders: ReminderSettings,
         payroll: PayrollSettings,
         runtime: RuntimeSettings,
+        webapp: WebAppSettings | None = None,
     ) -> None:
         self.telegram = telegram
         self.database = database
@@ -281,6 +315,7 @@ class Settings:
         self.reminders = reminders
         self.payroll = payroll
         self.runtime = runtime
+        self.webapp = webapp or WebAppSettings(_env_file=None)
 
     def is_owner(self, telegram_id: int | None) -> bool:
         return telegram_id is not None and telegram_id in self.telegram.owner_ids
@@ -292,7 +327,7 @@ class Settings:
         found: list[str] = []
         sections = (self.telegram, self.database, self.centre, self.backup, self.reminders)
         sections += (self.payroll,)
-        for section in (*sections, self.runtime):
+        for section in (*sections, self.runtime, self.webapp):
             for name in type(section).model_fields:
                 value = getattr(section, name)
                 if isinstance(value, SecretStr) and value.get_secret_value():

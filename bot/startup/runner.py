@@ -50,6 +50,7 @@ from bot.startup.health import start_health_server
 from bot.startup.leader import Leadership, leader_lock
 from bot.startup.polling import Poller
 from bot.startup.scheduler import create_scheduler
+from bot.startup.webapp import add_webapp, start_webapp_server
 from bot.startup.webhook import WebhookHandler
 from db import report_totals
 from db.engine import create_engine, create_session_factory
@@ -147,6 +148,7 @@ async def run(settings: Settings) -> None:
     stop = StopSignal()
     stop.install()
     health: web.AppRunner | None = None
+    webapp: web.AppRunner | None = None
     leading: asyncio.Task[None] | None = None
     counting: asyncio.Task[None] | None = None
     usage: UsageTally = dispatcher["usage_tally"]
@@ -170,6 +172,8 @@ async def run(settings: Settings) -> None:
             health = await start_health_server(
                 session_factory, scheduler, settings.runtime.health_port
             )
+        if settings.webapp.enabled and not settings.telegram.webhook_url:
+            webapp = await start_webapp_server(settings, bot, dispatcher)
         drain = partial(
             _drain,
             dispatcher["update_gate"],
@@ -189,8 +193,9 @@ async def run(settings: Settings) -> None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         await _write_last_counts(usage)
-        if health is not None:
-            await health.cleanup()
+        for server in (health, webapp):
+            if server is not None:
+                await server.cleanup()
         if scheduler.running:
             scheduler.shutdown(wait=False)
         await bot.session.close()
@@ -260,6 +265,8 @@ async def _serve_webhook(
     endpoint = WebhookHandler(dispatcher, bot, secret.get_secret_value() if secret else None)
     endpoint.register(app, path=path)
     setup_application(app, dispatcher, bot=bot)
+    if settings.webapp.enabled:  # the Mini App on the same server, behind the same proxy
+        add_webapp(app, settings, bot, dispatcher)
     await bot.set_webhook(
         url,
         secret_token=secret.get_secret_value() if secret else None,

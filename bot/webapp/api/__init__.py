@@ -1,0 +1,7 @@
+"""The API's areas. Each module has `routes` (an aiohttp RouteTableDef), `strings()` (the
+texts its screens show, translated in the caller's language) and `SCREENS` (the screens it
+offers, in menu order, each with the test of who sees it)."""
+
+from bot.webapp.api import common
+
+AREAS = (common,)
