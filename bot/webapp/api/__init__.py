@@ -2,6 +2,10 @@
 texts its screens show, translated in the caller's language) and `SCREENS` (the screens it
 offers, in menu order, each with the test of who sees it)."""
 
-from bot.webapp.api import common
+from bot.webapp.api import admin_reports, admin_week, common
 
-AREAS = (common,)
+AREAS = (
+    common,
+    admin_week,
+    admin_reports,
+)

@@ -2,8 +2,11 @@
 // Screens live in ./screens/*.js, each a module whose default export maps a screen id
 // (as /api/me lists it) to `async (view, ctx, params) => void`.
 import { h, clear } from "./dom.js";
+import admin from "./screens/admin.js";
 
-const SCREEN_MODULES = [];
+const SCREEN_MODULES = [
+  admin,
+];
 
 const tg = window.Telegram && window.Telegram.WebApp;
 const state = { me: null, strings: {}, renderers: {}, current: null, history: [] };
