@@ -5,9 +5,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from aiogram.methods import SendMessage
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.formatting import format_datetime, format_money
+from bot.services import centre_week
 from bot.services.centre_week import week_start
 from db.base import utcnow
 from db.models import AuditEntry, Lesson, LessonStatus, Permission, Role, User
@@ -339,6 +340,16 @@ async def test_the_finance_report_with_its_filters(miniapp, centre, session, set
     assert scoped["scope"] == f"g{centre.eve_id}"
 
 
+async def test_every_report_answers_with_its_summary_and_chart(miniapp, centre, settings):
+    first, last = this_month(settings)
+    for key in ("fin", "att", "ret", "tch", "lea", "pnl"):
+        response = await miniapp.get(f"/api/admin/reports/{key}?from={first}&to={last}", ADMIN)
+        assert response.status == 200, key
+        body = await response.json()
+        assert body["summary"] and body["summary"][0], key
+        assert body["chart"]["kind"] in ("bars", "panels") and body["chart"]["title"], key
+
+
 async def test_an_empty_period_says_no_data(miniapp, centre):
     body = await (
         await miniapp.get("/api/admin/reports/att?from=2030-01-01&to=2030-01-31", ADMIN)
@@ -474,3 +485,33 @@ async def test_a_report_shows_and_follows_a_filter_change(miniapp, centre, sessi
             await page.locator("form.form button[type=submit]").click()
             await page.locator("[data-empty]").wait_for()
             assert "No data for this period" in await page.locator(".chart").inner_text()
+    async with open_app(miniapp, ADMIN) as page:  # each report draws (a JS error fails)
+        await page.locator("nav#tabs button[data-screen=reports]").click()
+        await page.locator(".result[data-report=fin]").wait_for()
+        for key in ("att", "ret", "tch", "lea", "pnl"):
+            await page.locator("select[name=report]").select_option(key)
+            await page.locator(f".result[data-report={key}] .chart").wait_for()
+        assert await page.locator("select[name=kind]").is_hidden()  # profit: no filter
+
+
+async def test_the_week_is_read_in_one_query_however_many_lessons(session, engine, settings):
+    centre = await Centre(settings).build(session)
+    course = await make_course(session, "Maths")
+    for number in range(12):
+        group = await make_group(session, f"M{number}", course=course, room=f"R{number % 3}")
+        await make_lesson(session, group, centre.at(centre.monday + timedelta(days=number % 7), 9))
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        found = await centre_week.week(session, centre.monday, settings.centre.tz)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert len(found.lessons) == 17
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+    assert {(clash.first, clash.second) for clash in found.clashes} >= {
+        (centre.lessons["eve"], centre.lessons["b2"])
+    }

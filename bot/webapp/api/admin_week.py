@@ -3,6 +3,7 @@ the centre's week as a grid by room or by teacher with the clashes marked, and a
 card with cancel and move — the chat's services, refusals, audit entries and notices."""
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from babel.dates import format_date as babel_date
@@ -12,6 +13,7 @@ from bot.i18n import _
 from bot.notices.lesson_changes import tell
 from bot.services import centre_week
 from bot.services import lessons as lessons_service
+from bot.services.academic import room_key
 from bot.services.access import Actor
 from bot.services.centre_week import ClashKind, Week, WeekLesson
 from bot.services.lessons import LessonChange, LessonInfo, Refusal
@@ -96,9 +98,10 @@ def _day_label(day: date) -> str:
 def _column(lesson: WeekLesson, by: str) -> tuple[str, str]:
     """(key, name) of the lesson's column: its room (case aside) or its teacher."""
     if by == "rooms":
-        if not lesson.room:
+        key = room_key(lesson.room)
+        if key is None or lesson.room is None:
             return "", _("No room")
-        return lesson.room.lower(), lesson.room
+        return key, lesson.room
     if lesson.teacher_id is None:
         return "", _("No teacher")
     return str(lesson.teacher_id), lesson.teacher or "—"
@@ -112,7 +115,7 @@ def _clash_texts(lesson: WeekLesson) -> list[str]:
     return [texts[kind] for kind in (ClashKind.ROOM, ClashKind.TEACHER) if kind in lesson.clashes]
 
 
-def week_json(week: Week, by: str, tz, today: date) -> Json:
+def week_json(week: Week, by: str, tz: ZoneInfo, today: date) -> Json:
     labels = lesson_status_labels()
     columns: dict[str, str] = {}
     lessons = []
