@@ -363,8 +363,16 @@ async def measure(database: str, url: str, args: argparse.Namespace) -> bool:
 
     targets = [
         ("floor: a trivial aiohttp handler", floor.url("/ping"), None),
-        (f"student: GET {student_path}", webapp.url(student_path), Person(id=STUDENT_ID)),
-        (f"teacher: GET {teacher_path}", webapp.url(teacher_path), Person(id=TEACHER_ID)),
+        (
+            f"student: GET {student_path}",
+            webapp.url(student_path),
+            Person(id=STUDENT_ID, first_name="Sardor"),
+        ),
+        (
+            f"teacher: GET {teacher_path}",
+            webapp.url(teacher_path),
+            Person(id=TEACHER_ID, first_name="Malika"),
+        ),
     ]
     runs: dict[str, list[Run]] = {label: [] for label, _, _ in targets}
     timeout = aiohttp.ClientTimeout(total=10)
