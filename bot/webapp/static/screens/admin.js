@@ -9,7 +9,7 @@ const SVG = "http://www.w3.org/2000/svg";
 (function loadStyles() {
   if (document.querySelector("link[data-admin-css]")) return;
   document.head.append(
-    h("link", { rel: "stylesheet", href: "/static/screens/admin.css", "data-admin-css": true }),
+    h("link", { rel: "stylesheet", href: new URL("./admin.css", import.meta.url).href, "data-admin-css": true }),
   );
 })();
 
