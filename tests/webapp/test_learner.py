@@ -5,7 +5,7 @@ only linked children, a student only themself; anything else 403 and audited).""
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.payments import ledger
@@ -75,7 +75,7 @@ async def timetable(session: AsyncSession, student, *, group_name="A1 <evening>"
         teacher_id=teacher.id,
     )
     await make_enrolment(session, student.id, group)
-    [wednesday, friday, before, after] = await make_lessons(
+    [wednesday, friday, _before, _after] = await make_lessons(
         session, group, [utc(4, 9), utc(6, 7), utc(1, 9), utc(9, 9)]
     )
     [thursday] = await make_lessons(session, group, [utc(5, 9)], status=LessonStatus.CANCELLED)
@@ -152,9 +152,7 @@ async def make_enrolled_group(session: AsyncSession, *students, name: str = "B1"
     return group
 
 
-async def test_a_student_asking_for_someone_elses_screens_is_refused_and_audited(
-    miniapp, session
-):
+async def test_a_student_asking_for_someone_elses_screens_is_refused_and_audited(miniapp, session):
     student = await make_user(session, STUDENT, roles=[Role.STUDENT])
     other = await make_user(session, OTHER, roles=[Role.STUDENT])
     await timetable(session, other)
@@ -311,7 +309,9 @@ async def test_the_week_is_a_few_selects_whatever_the_lessons_and_writes_nothing
         student = await make_user(session, person, roles=[Role.STUDENT])
         teacher = await make_user(session, roles=[Role.TEACHER], full_name=f"T{number}")
         groups = [
-            await make_group(session, f"G{number}-{i}", slots=[(WED, time(14))], teacher_id=teacher.id)
+            await make_group(
+                session, f"G{number}-{i}", slots=[(WED, time(14))], teacher_id=teacher.id
+            )
             for i in range(3)
         ]
         for group in groups:
@@ -377,9 +377,7 @@ async def progress_and_money(session: AsyncSession, student, group) -> None:
 
 
 @needs_chromium
-async def test_a_student_sees_their_week_in_tashkent_time_and_moves_between_weeks(
-    miniapp, session
-):
+async def test_a_student_sees_their_week_in_tashkent_time_and_moves_between_weeks(miniapp, session):
     student = await make_user(session, STUDENT, roles=[Role.STUDENT])
     teacher = await make_user(session, TEACHER, roles=[Role.TEACHER], full_name="Nodira")
     monday = local_monday()
