@@ -82,9 +82,7 @@ def strings() -> dict[str, str]:
         "progress.grades": _("Grades"),
         "progress.no_attendance": _("No attendance marks."),
         "progress.no_marks": _("No marks yet."),
-        "progress.attended": _(
-            "Attended (present or late): {percent}%, marked lessons: {count}"
-        ),
+        "progress.attended": _("Attended (present or late): {percent}%, marked lessons: {count}"),
         "progress.recent": _("Last lessons:"),
         "progress.no_grades": _("No grades."),
         "money.month_charge": _("This month's charge: {amount}"),
@@ -224,9 +222,7 @@ async def week(request: web.Request) -> web.Response:
     if learner is None:
         return no_children()
     tz = context_of(request).settings.centre.tz
-    found = await service.week(
-        session_of(request), learner.id, now=now_of(request), tz=tz, day=day
-    )
+    found = await service.week(session_of(request), learner.id, now=now_of(request), tz=tz, day=day)
     body = learner.as_json()
     body["week"] = {
         "start": found.monday.isoformat(),
