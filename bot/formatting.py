@@ -55,6 +55,12 @@ def format_date(day: date, language: str | None = None) -> str:
 
 def format_day(day: date, language: str | None = None) -> str:
     """`Mon, 3 Mar`: a day as `format_datetime` writes it, without the time."""
+    return _format_day(day, language or current_language())
+
+
+@lru_cache(maxsize=4096)
+def _format_day(day: date, language: str) -> str:
+    # Remembered, as `_format_datetime`: a week's timetable names seven days each time.
     return babel_format_date(day, "EEE, d MMM", locale=babel_locale(language))
 
 
