@@ -104,9 +104,12 @@ class MenuEntry:
     key: str
     label: LazyProxy
     roles: frozenset[Role] = frozenset()  # empty: everyone
+    webapp: bool = False  # shown only when the Mini App is on (WEBAPP_URL set)
 
 
 MENU: tuple[MenuEntry, ...] = (
+    # first, where it is found: the Mini App is for people the centre knows (any role)
+    MenuEntry("app", __("📱 Open app"), frozenset(Role), webapp=True),
     MenuEntry("admin", __("🛠 Administration"), frozenset({Role.ADMIN})),
     MenuEntry("people", __("🔎 People"), frozenset({Role.ADMIN})),
     MenuEntry("admin.courses", __("📚 Courses"), frozenset({Role.ADMIN})),

@@ -13,6 +13,7 @@ from bot.services.attendance import LessonRef, Sheet
 from db.models import LessonStatus
 from keyboards.ids import Id
 from keyboards.teacher import TeacherCb, back_button, pager, short
+from keyboards.webapp import open_app_button
 
 
 class AttendanceCb(CallbackData, prefix="at"):
@@ -44,7 +45,11 @@ def _sheet_row(lesson: LessonRef, title: str) -> list[InlineKeyboardButton]:
     ]
 
 
-def today_keyboard(lessons: Sequence[LessonRef], tz: ZoneInfo) -> InlineKeyboardMarkup:
+def today_keyboard(
+    lessons: Sequence[LessonRef], tz: ZoneInfo, app_url: str | None = None
+) -> InlineKeyboardMarkup:
+    """A sheet button per lesson not cancelled, 👥 My groups; 📱 Open app (the sheet as a
+    grid) when the Mini App is on (`app_url`: WEBAPP_URL)."""
     rows = [
         _sheet_row(lesson, f"{lesson.starts_at.astimezone(tz):%H:%M} · {short(lesson.group_name)}")
         for lesson in lessons
@@ -57,6 +62,8 @@ def today_keyboard(lessons: Sequence[LessonRef], tz: ZoneInfo) -> InlineKeyboard
             )
         ]
     )
+    if app_url is not None:
+        rows.append([open_app_button(app_url)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

@@ -18,18 +18,23 @@ class LanguageCb(CallbackData, prefix="lang"):
     code: str
 
 
-def main_menu(roles: Iterable[Role]) -> ReplyKeyboardMarkup:
-    """The reply keyboard of these roles in the current language (2 columns).
+def main_menu(roles: Iterable[Role], *, app: bool) -> ReplyKeyboardMarkup:
+    """The reply keyboard of these roles in the current language (2 columns); `app`: with
+    the "📱 Open app" entry (settings.webapp.enabled).
 
     Sent with almost every greeting and /cancel, so it is built once per language and set
     of roles: aiogram's keyboard builder deep-copies every button on each build.
     """
-    return _main_menu(current_language(), frozenset(roles))
+    return _main_menu(current_language(), frozenset(roles), app)
 
 
 @lru_cache(maxsize=256)
-def _main_menu(language: str, roles: frozenset[Role]) -> ReplyKeyboardMarkup:
-    labels = [str(entry.label) for entry in MENU if not entry.roles or entry.roles & roles]
+def _main_menu(language: str, roles: frozenset[Role], app: bool) -> ReplyKeyboardMarkup:
+    labels = [
+        str(entry.label)
+        for entry in MENU
+        if (not entry.roles or entry.roles & roles) and (app or not entry.webapp)
+    ]
     rows = [
         [KeyboardButton(text=label) for label in labels[i : i + 2]]
         for i in range(0, len(labels), 2)

@@ -4,15 +4,26 @@
 nothing else happens; then the Telegram user is loaded (created on first contact, as in
 chat) with their roles, permissions and consent, the language is set for gettext, and a
 user who has not accepted the policy reaches only the routes marked consent-free.
+
+The page's own files (`shipped`) go gzip-compressed to a client that accepts it. The page
+(`/`) is never cached without asking again; it loads its script and style sheet from
+`/static/v-<release>/…`, the release being a hash of every static file, so the whole set —
+app.js and every module it imports by a relative path, which resolve under the same
+prefix — is cached for a year and a new release is a new address. The same files without
+the prefix (`/static/app.js`) are revalidated each time (ETag / Last-Modified, 304).
 """
 
+import hashlib
+import mimetypes
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from aiogram import Bot
-from aiohttp import web
+from aiohttp import hdrs, web
+from aiohttp.web_response import ContentCoding
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
@@ -35,6 +46,13 @@ from db.base import utcnow
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 API_PREFIX = "/api/"
+STATIC_PREFIX = "/static/"
+PAGES = ("/", "/app")
+RELEASE = web.AppKey("webapp_release", str)
+PAGE = web.AppKey("webapp_page", str)
+LONG_CACHE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -85,8 +103,58 @@ def _unauthorized(request: web.Request, init_data: str | None) -> web.Response:
         return error(401, "unauthorized", unauthorized_text())
 
 
-async def _index(_request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+@web.middleware
+async def shipped(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The page and its files gzip-compressed when the client accepts gzip (the API's JSON
+    and, on a shared server, the webhook are left as they are)."""
+    response = await handler(request)
+    path = request.path
+    if path not in PAGES and not path.startswith(STATIC_PREFIX):
+        return response
+    accepted = request.headers.get(hdrs.ACCEPT_ENCODING, "").lower()
+    response.headers[hdrs.VARY] = hdrs.ACCEPT_ENCODING
+    if "gzip" in accepted and (response.content_type or "").startswith(COMPRESSIBLE):
+        response.enable_compression(ContentCoding.gzip)
+    return response
+
+
+def release_of(folder: Path) -> str:
+    """A short hash of every file under `folder` (names and contents): the static files'
+    release, computed when the application is made (a deploy restarts the bot)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def page_of(release: str) -> str:
+    """index.html with its /static/ references under the release's prefix."""
+    html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    return re.sub(r'((?:src|href)=")/static/', rf"\1/static/v-{release}/", html)
+
+
+async def _index(request: web.Request) -> web.Response:
+    return web.Response(
+        text=request.app[PAGE], content_type="text/html", headers={"Cache-Control": REVALIDATE}
+    )
+
+
+async def _static(request: web.Request) -> web.FileResponse:
+    """A file of static/: for a year under the current release's prefix, else revalidated
+    (an old release's address gets today's file, never cached for long)."""
+    name = request.match_info["path"]
+    cache = REVALIDATE
+    first, _, rest = name.partition("/")
+    if first.startswith("v-") and rest:
+        name = rest
+        if first == f"v-{request.app[RELEASE]}":
+            cache = LONG_CACHE
+    path = (STATIC_DIR / name).resolve()
+    if not path.is_relative_to(STATIC_DIR) or not path.is_file():
+        raise web.HTTPNotFound()
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return web.FileResponse(path, headers={"Cache-Control": cache, hdrs.CONTENT_TYPE: kind})
 
 
 def create_webapp(
@@ -104,10 +172,13 @@ def create_webapp(
     app[CONTEXT] = WebAppContext(
         settings, session_factory, bot, sender, clock, workflow or {}, api.AREAS
     )
+    app[RELEASE] = release_of(STATIC_DIR)
+    app[PAGE] = page_of(app[RELEASE])
     app.middlewares.append(signed_in)
-    app.router.add_get("/", _index)
-    app.router.add_get("/app", _index)
-    app.router.add_static("/static/", STATIC_DIR, append_version=True)
+    app.middlewares.append(shipped)
+    for page in PAGES:
+        app.router.add_get(page, _index)
+    app.router.add_get(STATIC_PREFIX + "{path:.+}", _static)
     for area in api.AREAS:
         app.add_routes(area.routes)
     return app

@@ -155,7 +155,9 @@ async def status_pressed(
         ):
             # the student's own `/` menu, without /apply
             roles = await users_service.roles_of(session, change.student_id)
-            await set_chat_commands(bot, recipient.telegram_id, recipient.language, roles)
+            await set_chat_commands(
+                bot, recipient.telegram_id, recipient.language, roles, settings.webapp
+            )
             await sender.notify(
                 bot, recipient, lambda: enrolled_notice(settings.centre.centre_name)
             )

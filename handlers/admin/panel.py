@@ -79,8 +79,8 @@ async def panel_text(
     return render_overview(await centre_overview(session), money)
 
 
-def panel_markup(actor: Actor):
-    return admin_panel(reports=actor.can(Permission.REPORTS))
+def panel_markup(actor: Actor, settings: Settings):
+    return admin_panel(reports=actor.can(Permission.REPORTS), app_url=settings.webapp.webapp_url)
 
 
 async def show_panel(
@@ -91,7 +91,7 @@ async def show_panel(
     report_cache: ReportCache,
 ) -> None:
     text = await panel_text(session, settings, actor, report_cache)
-    await message.answer(text, reply_markup=panel_markup(actor))
+    await message.answer(text, reply_markup=panel_markup(actor, settings))
 
 
 async def refresh_panel(
@@ -102,7 +102,7 @@ async def refresh_panel(
     report_cache: ReportCache,
 ) -> None:
     text = await panel_text(session, settings, actor, report_cache)
-    markup = panel_markup(actor)
+    markup = panel_markup(actor, settings)
     if not isinstance(callback.message, Message):
         # Too old to edit (Telegram keeps inline messages editable for 48 h): send anew.
         await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)

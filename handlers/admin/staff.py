@@ -106,7 +106,10 @@ async def after_change(
     """Refresh the person's `/` menu and tell them (after the commit)."""
     if change.telegram_id is None:
         return
-    await set_chat_commands(bot, change.telegram_id, change.language, change.roles)
+    # reset: the menu button opens the Mini App only while they are staff
+    await set_chat_commands(
+        bot, change.telegram_id, change.language, change.roles, settings.webapp, reset=True
+    )
     for recipient in await recipients(
         session, [target_id], Category.ESSENTIAL, settings.centre.policy_version
     ):

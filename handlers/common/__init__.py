@@ -16,6 +16,7 @@ from handlers.common import (
     settings,
     start,
     support,
+    webapp,
 )
 
 
@@ -34,6 +35,7 @@ def create_router() -> Router:
         support.create_router(),  # after cancel: /cancel leaves its form
         deletion.create_router(),  # after cancel: /cancel leaves its form
         leads.create_router(),  # after cancel: /cancel leaves its form
+        webapp.create_router(),
         chat_member.create_router(),
     )
     return router

@@ -89,7 +89,10 @@ class ProfileForm(Form[Correction], state="profile_form"):
             return Retry(data.field, person_problem(invalid.problem))
         text = stale_button_text() if stored is None else saved(stored)
         await context.event.answer(  # type: ignore[union-attr]
-            text, reply_markup=main_menu(context.actor.effective_roles)
+            text,
+            reply_markup=main_menu(
+                context.actor.effective_roles, app=context.settings.webapp.enabled
+            ),
         )
         return None
 

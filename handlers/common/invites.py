@@ -104,7 +104,7 @@ async def open_invite(
         return InviteOpened(refusal_text(result.outcome), actor.effective_roles, done=False)
     held = set(result.roles) | ({Role.ADMIN} if actor.is_owner else set())
     roles = tuple(role for role in ROLE_ORDER if role in held)
-    await set_chat_commands(bot, chat_id, actor.language, roles)
+    await set_chat_commands(bot, chat_id, actor.language, roles, settings.webapp)
     if result.creator_id is not None and result.creator_id != result.user_id:
         for recipient in await recipients(
             session, [result.creator_id], Category.ESSENTIAL, settings.centre.policy_version

@@ -6,6 +6,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.commands_menu import set_chat_commands
+from bot.config import Settings
 from bot.filters.menu import MenuButton
 from bot.i18n import _, set_language
 from bot.services import users as users_service
@@ -36,6 +37,7 @@ async def language_chosen(
     actor: Actor,
     session: AsyncSession,
     bot: Bot,
+    settings: Settings,
 ) -> None:
     if callback_data.code == actor.language:
         await callback.answer(_("✅ This language is already on."))
@@ -49,8 +51,11 @@ async def language_chosen(
                 language=LANGUAGE_NAMES[callback_data.code]
             )
         )
-        await callback.message.answer(_("Main menu"), reply_markup=main_menu(actor.effective_roles))
-    await set_chat_commands(bot, actor.telegram_id, callback_data.code, actor.effective_roles)
+        menu = main_menu(actor.effective_roles, app=settings.webapp.enabled)
+        await callback.message.answer(_("Main menu"), reply_markup=menu)
+    await set_chat_commands(
+        bot, actor.telegram_id, callback_data.code, actor.effective_roles, settings.webapp
+    )
 
 
 def create_router() -> Router:

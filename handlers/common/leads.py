@@ -128,7 +128,8 @@ async def receive_contact(data: ApplyData, message: Message, context: FormContex
     except Invalid as invalid:
         raise Refusal(person_problem(invalid.problem)) from None
     await message.answer(
-        _("✅ Phone received."), reply_markup=main_menu(context.actor.effective_roles)
+        _("✅ Phone received."),
+        reply_markup=main_menu(context.actor.effective_roles, app=context.settings.webapp.enabled),
     )
 
 

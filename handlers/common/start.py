@@ -54,7 +54,7 @@ async def send_greeting(
         if not (opened and opened.done):  # a link that worked has set the menu already
             # the `/` menu of these roles (without /apply), also for those given a role
             # while they were away: a parent linked by an admin, a student from before
-            await set_chat_commands(bot, chat_id, actor.language, roles)
+            await set_chat_commands(bot, chat_id, actor.language, roles, settings.webapp)
     else:
         if opened is None:
             lines.append(
@@ -65,13 +65,15 @@ async def send_greeting(
                 )
             )
         lines.append(_("Send /help to see what you can do now."))
-    await bot.send_message(chat_id, "\n".join(lines), reply_markup=main_menu(roles))
+    menu = main_menu(roles, app=settings.webapp.enabled)
+    await bot.send_message(chat_id, "\n".join(lines), reply_markup=menu)
 
 
-async def help_command(message: Message, actor: Actor) -> None:
+async def help_command(message: Message, actor: Actor, settings: Settings) -> None:
     lines = [_("ℹ️ What I can do:"), ""]
     lines += [f"/{spec.name} — {spec.description}" for spec in commands_for(actor.effective_roles)]
-    await message.answer("\n".join(lines), reply_markup=main_menu(actor.effective_roles))
+    menu = main_menu(actor.effective_roles, app=settings.webapp.enabled)
+    await message.answer("\n".join(lines), reply_markup=menu)
 
 
 def create_router() -> Router:

@@ -106,7 +106,8 @@ async def show_today(
 ) -> None:
     tz = settings.centre.tz
     day, lessons = await service.today(session, actor, utcnow(), tz)
-    await message.answer(today_text(day, lessons, tz), reply_markup=today_keyboard(lessons, tz))
+    markup = today_keyboard(lessons, tz, settings.webapp.webapp_url)
+    await message.answer(today_text(day, lessons, tz), reply_markup=markup)
 
 
 @on.button("today")
@@ -115,7 +116,8 @@ async def today_pressed(
 ) -> None:
     tz = settings.centre.tz
     day, lessons = await service.today(session, actor, utcnow(), tz)
-    await show_screen(callback, today_text(day, lessons, tz), today_keyboard(lessons, tz))
+    markup = today_keyboard(lessons, tz, settings.webapp.webapp_url)
+    await show_screen(callback, today_text(day, lessons, tz), markup)
 
 
 def groups_text(count: int) -> str:

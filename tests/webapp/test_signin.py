@@ -1,5 +1,6 @@
 """Sign-in from Telegram only, and consent before anything else."""
 
+import re
 import time
 
 from sqlalchemy import func, select
@@ -54,9 +55,11 @@ async def test_before_consent_only_the_policy_is_offered(miniapp, alice: Person,
 async def test_the_page_and_its_scripts_are_served(miniapp):
     index = await miniapp.http.get(miniapp.url("/"))
     assert index.status == 200
-    assert 'src="/static/app.js"' in await index.text()
-    script = await miniapp.http.get(miniapp.url("/static/app.js"))
-    assert script.status == 200
+    page = await index.text()
+    script = re.search(r'src="(/static/v-[0-9a-f]+/app\.js)"', page)
+    assert script, page  # under the release's prefix
+    assert (await miniapp.http.get(miniapp.url(script.group(1)))).status == 200
+    assert (await miniapp.http.get(miniapp.url("/static/app.js"))).status == 200
 
 
 @needs_chromium
