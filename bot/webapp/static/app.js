@@ -3,8 +3,12 @@
 // (as /api/me lists it) to `async (view, ctx, params) => void`.
 import { h, clear } from "./dom.js";
 import admin from "./screens/admin.js";
+import learner from "./screens/learner.js";
+import teacher from "./screens/teacher.js";
 
 const SCREEN_MODULES = [
+  learner,
+  teacher,
   admin,
 ];
 
