@@ -515,3 +515,15 @@ async def test_the_week_is_read_in_one_query_however_many_lessons(session, engin
     assert {(clash.first, clash.second) for clash in found.clashes} >= {
         (centre.lessons["eve"], centre.lessons["b2"])
     }
+
+
+@needs_chromium
+async def test_the_lesson_card_opens_its_sheet(miniapp, centre):
+    async with open_app(miniapp, ADMIN) as page:
+        await next_week(page)
+        await page.locator(f"[data-lesson='{centre.lessons['eve']}']").click()
+        await page.locator("[data-action=sheet]").click()
+        await page.locator("#screen[data-screen=sheet] .content").wait_for()
+        text = await page.locator("#screen").inner_text()
+        assert "Not found" not in text
+        assert NAME in text  # the sheet of this lesson, its group as written
