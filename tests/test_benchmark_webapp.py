@@ -36,7 +36,11 @@ def test_measures_signed_requests_and_the_first_screen() -> None:
     assert "student: GET /api/me" in out and "teacher: GET /api/me?lesson=" in out
     assert out.count("goal p99 ≤ 50 ms") == 2
     assert "FAILED" not in out
-    assert "first screen, gzip as served: 4 files" in out  # index, app.css, app.js, dom.js
+    # index, app.css, app.js, dom.js and every screen module app.js imports
+    modules = (
+        (PROJECT / "bot" / "webapp" / "static" / "app.js").read_text().count('from "./screens/')
+    )
+    assert f"first screen, gzip as served: {4 + modules} files" in out
     assert "dom.js" in out
     verdict = json.loads(out.strip().splitlines()[-1])
     assert verdict["database"] == "sqlite" and verdict["all_answered"] is True
