@@ -53,6 +53,22 @@ def format_date(day: date, language: str | None = None) -> str:
     return babel_format_date(day, "d MMMM y", locale=babel_locale(language))
 
 
+def format_day(day: date, language: str | None = None) -> str:
+    """`Mon, 3 Mar`: a day as `format_datetime` writes it, without the time."""
+    return _format_day(day, language or current_language())
+
+
+@lru_cache(maxsize=4096)
+def _format_day(day: date, language: str) -> str:
+    # Remembered, as `_format_datetime`: a week's timetable names seven days each time.
+    return babel_format_date(day, "EEE, d MMM", locale=babel_locale(language))
+
+
+def format_month(period: date, language: str | None = None) -> str:
+    """`March 2026` (the month standing alone, as a charge's period)."""
+    return babel_format_date(period, "LLLL y", locale=babel_locale(language))
+
+
 def format_phone(phone: str) -> str:
     """`+998901234567` → `+998 90 123 45 67` (the international format of `phonenumbers`);
     a stored value that is not a valid number is returned as stored."""

@@ -8,10 +8,13 @@ must never import handlers). The problems come from `bot.services.parsing.Invali
 whose facts (limits, the month, the length typed) fill the messages.
 """
 
+from datetime import datetime
 from html import escape
+from zoneinfo import ZoneInfo
 
 from bot.formatting import format_money
 from bot.i18n import _
+from bot.services.attendance import Verdict
 from bot.services.parsing import (
     DURATION_MAX,
     DURATION_MIN,
@@ -46,6 +49,22 @@ def change_what_text() -> str:
 
 def stale_button_text() -> str:
     return _("⚠️ This button is out of date. Open the menu again.")
+
+
+def marking_refusal_text(verdict: Verdict, opens_at: datetime | None, tz: ZoneInfo) -> str:
+    """Why an attendance sheet cannot be marked now (`attendance.may_mark`'s verdict), for
+    the chat's sheet and the Mini App's."""
+    if verdict is Verdict.TOO_EARLY and opens_at is not None:
+        return _("⏳ Marking opens at {time}, 15 minutes before the lesson.").format(
+            time=opens_at.astimezone(tz).strftime("%H:%M")
+        )
+    if verdict is Verdict.TOO_LATE:
+        return _(
+            "🔒 The day of this lesson is over: only an administrator can change its marks now."
+        )
+    if verdict is Verdict.CANCELLED:
+        return _("❌ This lesson was cancelled; there is nothing to mark.")
+    return stale_button_text()
 
 
 def refusal_text() -> str:

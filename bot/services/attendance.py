@@ -311,16 +311,18 @@ async def _judge(
 async def sheet(
     session: AsyncSession, actor: Actor, lesson_id: int, now: datetime, tz: ZoneInfo
 ) -> Sheet | None:
-    """The lesson's sheet as the actor may see it; None for a lesson they may not see."""
-    lesson, group = await _lesson_and_group(session, lesson_id)
-    if lesson is None or group is None:
+    """The lesson's sheet as the actor may see it; None for a lesson they may not see
+    (three queries: the lesson with its group and course, the roster, the marks)."""
+    found = await repo.lesson_group_course(session, lesson_id)
+    if found is None:
         return None
+    lesson, group, course = found
     verdict = may_mark(actor, group, lesson, now, tz)
     if verdict is Verdict.FOREIGN:
         return None
     return Sheet(
         lesson=lesson_ref(lesson, group),
-        course=await repo.course_name(session, group.course_id),
+        course=course,
         students=_students(await repo.roster(session, group.id))[:ROSTER_LIMIT],
         stored=await repo.marks_of(session, lesson.id),
         verdict=verdict,

@@ -98,6 +98,24 @@ async def get_lesson(session: AsyncSession, lesson_id: int) -> Lesson | None:
     return await session.get(Lesson, lesson_id, populate_existing=True)
 
 
+_LESSON_GROUP_COURSE = (
+    select(Lesson, Group, Course.name)
+    .join(Group, Group.id == Lesson.group_id)
+    .outerjoin(Course, Course.id == Group.course_id)
+    .where(Lesson.id == bindparam("lesson_id"))
+    .execution_options(populate_existing=True)
+)
+
+
+async def lesson_group_course(
+    session: AsyncSession, lesson_id: int
+) -> tuple[Lesson, Group, str] | None:
+    """The lesson, its group and its course's name in one query (an attendance sheet's
+    head, read on every open and tap); None for a lesson there is not."""
+    row = (await session.execute(_LESSON_GROUP_COURSE, {"lesson_id": lesson_id})).first()
+    return None if row is None else (row[0], row[1], row[2] or "")
+
+
 async def lock_lesson(session: AsyncSession, lesson_id: int) -> None:
     """Serialize writers of one lesson's marks until the transaction ends.
 

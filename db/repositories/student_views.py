@@ -22,6 +22,7 @@ from db.models import (
     Homework,
     Lesson,
     ScheduleSlot,
+    User,
 )
 
 # A frozen student keeps their history but has no current lessons or homework.
@@ -49,9 +50,11 @@ _LESSONS_BETWEEN = (
         Group.name,
         Group.room,
         Course.name,
+        User.full_name,
     )
     .join(Group, Group.id == Lesson.group_id)
     .join(Course, Course.id == Group.course_id)
+    .outerjoin(User, User.id == Group.teacher_id)
     .where(
         Lesson.group_id.in_(_group_ids(bindparam("student_id"), CURRENT)),
         Group.status == GroupStatus.ACTIVE,
@@ -68,8 +71,8 @@ _SLOTS_OF_CURRENT_GROUPS = select(
 async def lessons_between(
     session: AsyncSession, student_id: int, start: datetime, end: datetime
 ) -> Sequence[Row[Any]]:
-    """(lesson id, starts_at, duration, status, topic, group id, group, room, course) of the
-    student's active groups with start <= starts_at < end, earliest first."""
+    """(lesson id, starts_at, duration, status, topic, group id, group, room, course, teacher's
+    name or None) of the student's active groups with start <= starts_at < end, earliest first."""
     parameters = {"student_id": student_id, "start": start, "end": end}
     return (await session.execute(_LESSONS_BETWEEN, parameters)).all()
 

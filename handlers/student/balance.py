@@ -13,12 +13,11 @@ from zoneinfo import ZoneInfo
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
-from babel.dates import format_date as babel_format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.filters.menu import MenuButton
-from bot.formatting import babel_locale, format_date, format_datetime, format_money
+from bot.formatting import format_date, format_datetime, format_money, format_month
 from bot.i18n import _
 from bot.notices.receipts import balance_line, method_label
 from bot.services.access import Actor
@@ -39,7 +38,7 @@ def child_title(name: str) -> str:
 
 
 def month_name(period: date) -> str:
-    return babel_format_date(period, "LLLL y", locale=babel_locale())
+    return format_month(period)
 
 
 def payment_line(payment: PaymentInfo, tz: ZoneInfo) -> str:

@@ -12,7 +12,6 @@ admin router includes them with that permission); the service decides who may ma
 """
 
 from dataclasses import replace
-from functools import partial
 from html import escape
 from zoneinfo import ZoneInfo
 
@@ -25,12 +24,12 @@ from bot.config import Settings
 from bot.delivery import Sender
 from bot.formatting import format_datetime
 from bot.i18n import _
+from bot.notices.absence import send_absence_notices
 from bot.services import attendance as service
-from bot.services import notifications
 from bot.services.access import Actor
-from bot.services.attendance import AbsenceNotice, Sheet, Verdict
+from bot.services.attendance import Sheet, Verdict
 from bot.telegram import edit_or_send
-from bot.wording import stale_button_text
+from bot.wording import marking_refusal_text, stale_button_text
 from db.base import utcnow
 from db.models import Permission
 from handlers.buttons import show_screen
@@ -126,17 +125,7 @@ def sheet_text(sheet: Sheet, marks: dict[int, str], tz: ZoneInfo, *, saved: bool
 
 
 def refusal_text(verdict: Verdict, sheet: Sheet | None, tz: ZoneInfo) -> str:
-    if verdict is Verdict.TOO_EARLY and sheet is not None:
-        return _("⏳ Marking opens at {time}, 15 minutes before the lesson.").format(
-            time=sheet.opens_at.astimezone(tz).strftime("%H:%M")
-        )
-    if verdict is Verdict.TOO_LATE:
-        return _(
-            "🔒 The day of this lesson is over: only an administrator can change its marks now."
-        )
-    if verdict is Verdict.CANCELLED:
-        return _("❌ This lesson was cancelled; there is nothing to mark.")
-    return stale_button_text()
+    return marking_refusal_text(verdict, sheet.opens_at if sheet else None, tz)
 
 
 def render(sheet: Sheet, marks: dict[int, str], tz: ZoneInfo, *, saved: bool = False):
@@ -258,46 +247,6 @@ async def save(
         )
     )
     sender.in_background(send_absence_notices(bot, sender, session_factory, result.notices, tz))
-
-
-def absence_text(notice: AbsenceNotice, tz: ZoneInfo) -> str:
-    when = format_datetime(notice.starts_at, tz)
-    if notice.about_self:
-        return "\n".join(
-            [
-                _("❌ You were marked absent at the <b>{group}</b> lesson on {when}.").format(
-                    group=escape(notice.group_name), when=when
-                ),
-                "",
-                _("If this is a mistake, tell your teacher or write to the centre: /support"),
-            ]
-        )
-    return "\n".join(
-        [
-            _(
-                "❌ <b>{student}</b> was marked absent at the <b>{group}</b> lesson on {when}."
-            ).format(
-                student=escape(notice.student_name), group=escape(notice.group_name), when=when
-            ),
-            "",
-            _("If you know the reason, please tell the centre: /support"),
-        ]
-    )
-
-
-async def send_absence_notices(
-    bot: Bot,
-    sender: Sender,
-    session_factory: async_sessionmaker[AsyncSession],
-    notices: list[AbsenceNotice],
-    tz: ZoneInfo,
-) -> None:
-    """Send the claimed notices (after the commit) and record how each one ended."""
-    outcomes = {}
-    for notice in notices:
-        delivered = await sender.notify(bot, notice.recipient, partial(absence_text, notice, tz))
-        outcomes[notice.claim_id] = delivered.outcome
-    await notifications.settle_many(session_factory, outcomes)
 
 
 def create_router(permission: Permission | None = None) -> Router:

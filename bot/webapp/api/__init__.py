@@ -2,6 +2,10 @@
 texts its screens show, translated in the caller's language) and `SCREENS` (the screens it
 offers, in menu order, each with the test of who sees it)."""
 
-from bot.webapp.api import common
+from bot.webapp.api import common, learner, teacher
 
-AREAS = (common,)
+AREAS = (
+    common,
+    learner,
+    teacher,
+)

@@ -2,8 +2,13 @@
 // Screens live in ./screens/*.js, each a module whose default export maps a screen id
 // (as /api/me lists it) to `async (view, ctx, params) => void`.
 import { h, clear } from "./dom.js";
+import learner from "./screens/learner.js";
+import teacher from "./screens/teacher.js";
 
-const SCREEN_MODULES = [];
+const SCREEN_MODULES = [
+  learner,
+  teacher,
+];
 
 const tg = window.Telegram && window.Telegram.WebApp;
 const state = { me: null, strings: {}, renderers: {}, current: null, history: [] };
