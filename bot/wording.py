@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.formatting import format_money
 from bot.i18n import _
 from bot.services.attendance import Verdict
+from bot.services.lessons import Refusal as LessonRefusal
 from bot.services.parsing import (
     DURATION_MAX,
     DURATION_MIN,
@@ -24,6 +25,8 @@ from bot.services.parsing import (
     LineProblem,
     Problem,
 )
+from bot.services.reports.scope import ScopeKind
+from db.models import LessonStatus
 
 # --- forms --------------------------------------------------------------------------------
 
@@ -245,3 +248,56 @@ def due_problem(error: Invalid, typed: str | None = None) -> str:
 
 def text_only_text() -> str:
     return _("⚠️ Please send it as a text message.")
+
+
+# --- lessons and reports: refusals the chat and the Mini App both give -----------------------
+
+
+def lesson_status_labels() -> dict[LessonStatus, str]:
+    return {
+        LessonStatus.SCHEDULED: _("🗓 scheduled"),
+        LessonStatus.HELD: _("✅ held"),
+        LessonStatus.CANCELLED: _("❌ cancelled"),
+    }
+
+
+def lesson_refusal_text(refusal: LessonRefusal) -> str:
+    """Why a lesson was not cancelled or moved (bot.services.lessons.Refusal)."""
+    texts = {
+        LessonRefusal.MISSING: stale_button_text,
+        LessonRefusal.NOT_SCHEDULED: lambda: _(
+            "⚠️ This lesson is not scheduled any more (cancelled or held): nothing was changed."
+        ),
+        LessonRefusal.STARTED: lambda: _(
+            "⚠️ This lesson has already begun or is over; past lessons are not changed."
+        ),
+        LessonRefusal.MARKED: lambda: _(
+            "⚠️ Attendance was already taken for this lesson, so it cannot be cancelled or moved."
+        ),
+        LessonRefusal.IN_THE_PAST: lambda: _(
+            "⚠️ That time has already passed. Choose a time in the future."
+        ),
+        LessonRefusal.TAKEN: lambda: _("⚠️ The group already has a lesson at that time."),
+        LessonRefusal.SAME_TIME: lambda: _("⚠️ That is the lesson's current time."),
+    }
+    return texts[refusal]()
+
+
+def range_problem(error: Invalid, typed: str | None = None) -> str:
+    """A report's period typed wrong: the end before the start, too long, a bad date."""
+    if error.problem is Problem.END_BEFORE_START:
+        return _("⚠️ The last day is before the first. Type a later date.")
+    if error.problem is Problem.RANGE_TOO_LONG:
+        return _("⚠️ A report covers at most {years} years. Type an earlier last day.").format(
+            years=error.facts["years"]
+        )
+    return date_problem(error)
+
+
+def scope_gone_text(kind: ScopeKind) -> str:
+    """A report's filter (course, group, teacher) deleted since it was offered."""
+    return {
+        ScopeKind.COURSE: _("⚠️ This course no longer exists: choose another filter."),
+        ScopeKind.GROUP: _("⚠️ This group no longer exists: choose another filter."),
+        ScopeKind.TEACHER: _("⚠️ This teacher is no longer on the staff: choose another filter."),
+    }.get(kind, _("⚠️ This filter no longer exists: choose another."))

@@ -11,7 +11,7 @@ from bot.i18n import _
 from bot.services.academic import CourseInfo, GroupInfo, Page, SlotSpec
 from bot.services.enrolment import CHOSEN_REASONS, EnrolmentInfo, EnrolmentPage
 from bot.services.lessons import LessonPage
-from db.models import EnrolmentStatus, GroupStatus, LessonStatus
+from db.models import EnrolmentStatus, GroupStatus
 from keyboards.attendance import attendance_button
 from keyboards.forms import Rows, form_button, pick_button, pick_data
 from keyboards.ids import Id, Number
@@ -112,14 +112,6 @@ def group_status_labels() -> dict[GroupStatus, str]:
         GroupStatus.ACTIVE: _("🟢 active"),
         GroupStatus.FINISHED: _("🏁 finished"),
         GroupStatus.ARCHIVED: _("🗄 archived"),
-    }
-
-
-def lesson_status_labels() -> dict[LessonStatus, str]:
-    return {
-        LessonStatus.SCHEDULED: _("🗓 scheduled"),
-        LessonStatus.HELD: _("✅ held"),
-        LessonStatus.CANCELLED: _("❌ cancelled"),
     }
 
 

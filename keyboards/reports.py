@@ -14,6 +14,15 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import _
+from bot.services.reports.catalogue import (
+    ATTENDANCE,
+    COUNTINGS,
+    FINANCE,
+    LEADS,
+    PROFIT,
+    RETENTION,
+    TEACHERS,
+)
 from bot.services.reports.period import Period
 from bot.services.reports.scope import Choices, ScopeKind
 from keyboards.ids import Number
@@ -36,22 +45,20 @@ class ReportEntry:
 
     key: str
     label: Callable[[], str]
-    scoped: bool = True  # False: the centre's only, no filter (its period runs it)
+
+    @property
+    def scoped(self) -> bool:
+        """False: the centre's only, no filter (its period runs it)."""
+        return COUNTINGS[self.key].scoped
 
 
-FINANCE = "fin"
-ATTENDANCE = "att"
-RETENTION = "ret"
-TEACHERS = "tch"
-LEADS = "lea"
-PROFIT = "pnl"
 REPORTS = (
     ReportEntry(FINANCE, lambda: _("💰 Finance")),
     ReportEntry(ATTENDANCE, lambda: _("📋 Attendance")),
     ReportEntry(RETENTION, lambda: _("🔁 Retention")),
     ReportEntry(TEACHERS, lambda: _("🧑‍🏫 Teachers")),
     ReportEntry(LEADS, lambda: _("🧲 Leads")),
-    ReportEntry(PROFIT, lambda: _("📈 Profit and loss"), scoped=False),
+    ReportEntry(PROFIT, lambda: _("📈 Profit and loss")),
 )
 REPORT_KEYS = frozenset(entry.key for entry in REPORTS)
 UNSCOPED = frozenset(entry.key for entry in REPORTS if not entry.scoped)

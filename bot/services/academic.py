@@ -508,6 +508,12 @@ class Overlap:
     same_room: bool
 
 
+def room_key(room: str | None) -> str | None:
+    """What makes two rooms the same one (the clash rule of the timetable and the week's
+    grid): the name, case aside; no room is no room."""
+    return room.lower() if room else None
+
+
 def _dates_meet(a_start: date, a_end: date | None, b_start: date, b_end: date | None) -> bool:
     return (b_end is None or a_start <= b_end) and (a_end is None or b_start <= a_end)
 
@@ -524,7 +530,7 @@ async def overlaps(session: AsyncSession, draft: GroupDraft, group_id: int | Non
             continue
         other = SlotSpec(row.weekday, row.start_time, row.duration_minutes)
         same_teacher = draft.teacher_id is not None and row.teacher_id == draft.teacher_id
-        same_room = bool(draft.room and row.room and draft.room.lower() == row.room.lower())
+        same_room = room_key(draft.room) is not None and room_key(draft.room) == room_key(row.room)
         for slot in draft.slots:
             if slot.overlaps(other):
                 found.append(Overlap(slot, row.name, other, same_teacher, same_room))

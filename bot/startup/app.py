@@ -34,6 +34,7 @@ from bot.services.analytics import UsageTally
 from bot.services.reports.cache import ReportCache
 from bot.wording import stale_button_text
 from handlers import get_routers
+from handlers.admin.reports.menu import KINDS as REPORT_VIEWS
 from handlers.common import privacy
 
 HANDLED_OBSERVERS = (
@@ -121,6 +122,9 @@ def create_dispatcher(
         update_gate=gate,
         usage_tally=usage_tally or UsageTally(session_factory),
         report_cache=report_cache or ReportCache(),
+        # how /reports counts and words each report, for the Mini App's reports screen
+        # (bot.webapp sits beside the handlers, so it is handed in, as to the digest job)
+        report_views=REPORT_VIEWS,
     )
     # The bot serves people in private chats; a group it was added to is ignored.
     dispatcher.message.filter(F.chat.type == ChatType.PRIVATE)

@@ -595,3 +595,31 @@ async def change_enrolment_status(
         .execution_options(synchronize_session=False)
     )
     return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+
+async def lessons_between(
+    session: AsyncSession, start: datetime, end: datetime
+) -> Sequence[Row[Any]]:
+    """(lesson id, starts at, minutes, status, group id, group name, room, teacher id,
+    teacher name, course name) of every lesson starting in [start, end), earliest first:
+    one query on the lessons' starts_at index (the centre's week grid)."""
+    query = (
+        select(
+            Lesson.id,
+            Lesson.starts_at,
+            Lesson.duration_minutes,
+            Lesson.status,
+            Group.id,
+            Group.name,
+            Group.room,
+            Group.teacher_id,
+            User.full_name,
+            Course.name,
+        )
+        .join(Group, Group.id == Lesson.group_id)
+        .join(Course, Course.id == Group.course_id)
+        .outerjoin(User, User.id == Group.teacher_id)
+        .where(Lesson.starts_at >= start, Lesson.starts_at < end)
+        .order_by(Lesson.starts_at, Group.name, Lesson.id)
+    )
+    return (await session.execute(query)).all()

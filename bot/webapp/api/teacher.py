@@ -36,9 +36,8 @@ from bot.webapp.routes import (
     ok,
     session_of,
 )
-from bot.wording import marking_refusal_text
+from bot.wording import lesson_status_labels, marking_refusal_text
 from db.models import AttendanceStatus, Role
-from keyboards.academic import lesson_status_labels
 from keyboards.attendance import FROZEN_ICON, STATUS_ICONS
 from keyboards.labels import attendance_words
 

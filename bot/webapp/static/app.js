@@ -2,12 +2,14 @@
 // Screens live in ./screens/*.js, each a module whose default export maps a screen id
 // (as /api/me lists it) to `async (view, ctx, params) => void`.
 import { h, clear } from "./dom.js";
+import admin from "./screens/admin.js";
 import learner from "./screens/learner.js";
 import teacher from "./screens/teacher.js";
 
 const SCREEN_MODULES = [
   learner,
   teacher,
+  admin,
 ];
 
 const tg = window.Telegram && window.Telegram.WebApp;

@@ -11,9 +11,8 @@ from bot.formatting import format_datetime
 from bot.i18n import _
 from bot.services import lessons as lessons_service
 from bot.services.lessons import LessonInfo, Refusal
-from bot.wording import stale_button_text
+from bot.wording import lesson_refusal_text, lesson_status_labels
 from db.base import utcnow
-from keyboards.academic import lesson_status_labels
 
 
 def when(moment: datetime, tz: ZoneInfo) -> str:
@@ -47,24 +46,7 @@ def card_text(info: LessonInfo, tz: ZoneInfo) -> str:
 
 
 def refusal_text(refusal: Refusal) -> str:
-    texts = {
-        Refusal.MISSING: stale_button_text,
-        Refusal.NOT_SCHEDULED: lambda: _(
-            "⚠️ This lesson is not scheduled any more (cancelled or held): nothing was changed."
-        ),
-        Refusal.STARTED: lambda: _(
-            "⚠️ This lesson has already begun or is over; past lessons are not changed."
-        ),
-        Refusal.MARKED: lambda: _(
-            "⚠️ Attendance was already taken for this lesson, so it cannot be cancelled or moved."
-        ),
-        Refusal.IN_THE_PAST: lambda: _(
-            "⚠️ That time has already passed. Choose a time in the future."
-        ),
-        Refusal.TAKEN: lambda: _("⚠️ The group already has a lesson at that time."),
-        Refusal.SAME_TIME: lambda: _("⚠️ That is the lesson's current time."),
-    }
-    return texts[refusal]()
+    return lesson_refusal_text(refusal)
 
 
 async def answer_refusal(callback: CallbackQuery, refusal: Refusal) -> None:

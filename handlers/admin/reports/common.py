@@ -119,11 +119,3 @@ def choices_text(report_title: str, period: Period, kind: ScopeKind, empty: bool
             ScopeKind.TEACHER: _("Choose the teacher."),
         }[kind]
     return "\n".join([report_title, _("📅 {period}").format(period=period_label(period)), "", what])
-
-
-def scope_gone_text(kind: ScopeKind) -> str:
-    return {
-        ScopeKind.COURSE: _("⚠️ This course no longer exists: choose another filter."),
-        ScopeKind.GROUP: _("⚠️ This group no longer exists: choose another filter."),
-        ScopeKind.TEACHER: _("⚠️ This teacher is no longer on the staff: choose another filter."),
-    }.get(kind, _("⚠️ This filter no longer exists: choose another."))

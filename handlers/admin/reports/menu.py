@@ -27,27 +27,20 @@ from bot.config import Settings
 from bot.i18n import _, current_language
 from bot.services import worker
 from bot.services.access import Actor
-from bot.services.reports import attendance as attendance_service
-from bot.services.reports import finance as finance_service
-from bot.services.reports import leads as leads_service
-from bot.services.reports import profit as profit_service
-from bot.services.reports import retention as retention_service
+from bot.services.reports import catalogue
 from bot.services.reports import scope as scope_service
-from bot.services.reports import teachers as teachers_service
 from bot.services.reports.cache import (
     Clock,
     ReportCache,
     Stamp,
     as_of,
-    centre_day,
-    centre_minute,
 )
 from bot.services.reports.chart import BarChart, PanelChart, render_png
 from bot.services.reports.period import Period
 from bot.services.reports.scope import Scope, ScopeKind
 from bot.services.reports.workbook import Sheet, render_xlsx
 from bot.telegram import edit_or_send
-from bot.wording import stale_button_text
+from bot.wording import scope_gone_text, stale_button_text
 from db.base import utcnow
 from handlers.admin.reports import attendance as attendance_view
 from handlers.admin.reports import finance as finance_view
@@ -63,7 +56,6 @@ from handlers.admin.reports.common import (
     period_label,
     periods_text,
     report_title,
-    scope_gone_text,
     scope_label,
     scopes_text,
 )
@@ -84,6 +76,7 @@ from keyboards.reports import (
     reports_menu,
     scopes_keyboard,
 )
+from keyboards.reports import REPORTS as REPORTS_MENU
 
 CHOICES_PAGE = 10
 MONTHS_OFFERED = 12
@@ -91,48 +84,43 @@ MONTHS_OFFERED = 12
 
 @dataclass(frozen=True, slots=True)
 class ReportKind:
-    """How one report is counted and shown; a new report adds one of these."""
+    """How one report is counted (bot.services.reports.catalogue) and shown in chat."""
 
     file_stem: str
     build: Callable[[AsyncSession, Period, Scope, ZoneInfo], Awaitable[Any]]
     summary: Callable[[Any, str | None], str]
     chart: Callable[[Any, str | None], BarChart | PanelChart]
     sheets: Callable[[Any, str | None], list[Sheet]]
-    clock: Clock | None = None  # what of the clock its figures depend on (report cache)
-    # what only the sheets show, added to build's report before them (read apart from the
-    # summary's figures when it costs much more): (session, report, tz) → report
+    clock: Clock | None = None
     details: Callable[[AsyncSession, Any, ZoneInfo], Awaitable[Any]] | None = None
+    label: Callable[[], str] = lambda: ""  # the menu's button (the Mini App's too)
+    scoped: bool = True  # False: the centre's only, no filter
 
     @classmethod
-    def of(cls, file_stem: str, build: Any, view: ModuleType, **options: Any) -> "ReportKind":
+    def of(cls, key: str, file_stem: str, view: ModuleType) -> "ReportKind":
         """A report whose words live in one module of handlers/admin/reports (`view`):
         its `summary_text`, `chart` and `sheets`."""
-        return cls(file_stem, build, view.summary_text, view.chart, view.sheets, **options)
+        counting = catalogue.COUNTINGS[key]
+        return cls(
+            file_stem,
+            counting.build,
+            view.summary_text,
+            view.chart,
+            view.sheets,
+            clock=counting.clock,
+            details=counting.details,
+            label=next(entry.label for entry in REPORTS_MENU if entry.key == key),
+            scoped=counting.scoped,
+        )
 
 
 KINDS = {
-    FINANCE: ReportKind.of(
-        "finance", finance_service.summary, finance_view, details=finance_service.with_breakdowns
-    ),
-    # lessons held: begun by now
-    TEACHERS: ReportKind.of("teachers", teachers_service.build, teachers_view, clock=centre_minute),
-    LEADS: ReportKind.of("leads", leads_service.build, leads_view),
-    # by course and the leavers: the spreadsheet's only
-    RETENTION: ReportKind.of(
-        "retention", retention_service.build, retention_view, details=retention_service.with_details
-    ),
-    # a lesson unsaved is held once its day is over
-    ATTENDANCE: ReportKind.of(
-        "attendance",
-        attendance_service.summary,
-        attendance_view,
-        clock=centre_day,
-        details=attendance_service.with_lists,
-    ),
-    # expenses and pay are the centre's: no filter
-    PROFIT: ReportKind.of(
-        "profit", profit_service.build, profit_view, details=profit_service.with_paid
-    ),
+    FINANCE: ReportKind.of(FINANCE, "finance", finance_view),
+    TEACHERS: ReportKind.of(TEACHERS, "teachers", teachers_view),
+    LEADS: ReportKind.of(LEADS, "leads", leads_view),
+    RETENTION: ReportKind.of(RETENTION, "retention", retention_view),
+    ATTENDANCE: ReportKind.of(ATTENDANCE, "attendance", attendance_view),
+    PROFIT: ReportKind.of(PROFIT, "profit", profit_view),
 }
 
 

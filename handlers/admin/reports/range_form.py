@@ -11,9 +11,8 @@ from bot.forms import Form, FormContext, FormData, Step
 from bot.forms.engine import reply
 from bot.i18n import _
 from bot.services import parsing
-from bot.services.parsing import Invalid, Problem
 from bot.services.reports.period import MAX_YEARS, Period
-from bot.wording import date_problem
+from bot.wording import range_problem
 from db.models import Permission
 from handlers.admin.reports.common import report_title, scopes_text
 from keyboards.reports import scopes_keyboard
@@ -25,16 +24,6 @@ class RangeData(FormData):
     report: str = ""
     start: date | None = None
     end: date | None = None
-
-
-def range_problem(error: Invalid, typed: str | None) -> str:
-    if error.problem is Problem.END_BEFORE_START:
-        return _("⚠️ The last day is before the first. Type a later date.")
-    if error.problem is Problem.RANGE_TOO_LONG:
-        return _("⚠️ A report covers at most {years} years. Type an earlier last day.").format(
-            years=error.facts["years"]
-        )
-    return date_problem(error)
 
 
 async def read_start(data: RangeData, text: str | None, context: FormContext) -> None:
