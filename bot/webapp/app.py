@@ -109,8 +109,10 @@ async def shipped(request: web.Request, handler: Handler) -> web.StreamResponse:
     and, on a shared server, the webhook are left as they are)."""
     response = await handler(request)
     path = request.path
-    if path not in PAGES and not path.startswith(STATIC_PREFIX):
-        return response
+    if request.method not in ("GET", "HEAD") or (
+        path not in PAGES and not path.startswith(STATIC_PREFIX)
+    ):
+        return response  # e.g. a webhook at "/" on a shared server
     accepted = request.headers.get(hdrs.ACCEPT_ENCODING, "").lower()
     response.headers[hdrs.VARY] = hdrs.ACCEPT_ENCODING
     if "gzip" in accepted and (response.content_type or "").startswith(COMPRESSIBLE):
