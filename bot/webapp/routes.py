@@ -2,9 +2,10 @@
 refusals audited as in chat, and the consent-free mark."""
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from types import ModuleType
 from typing import Any, TypeVar
 
@@ -15,10 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.delivery import Sender
+from bot.services import parsing
 from bot.services.access import Actor
 from bot.services.audit import record_denied
+from bot.services.parsing import Invalid, Problem
 
 CONSENT_FREE = "_webapp_consent_free"
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 Json = dict[str, Any]
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 
@@ -96,6 +100,16 @@ def int_param(request: web.Request, name: str) -> int | None:
         return None
     value = int(raw)
     return value if value > 0 else None
+
+
+def parse_iso_date(text: str | None) -> date:
+    """`YYYY-MM-DD` (what a date input sends), checked as the chat checks a typed date;
+    raises `Invalid`."""
+    match = _ISO_DATE.fullmatch((text or "").strip())
+    if match is None:
+        raise Invalid(Problem.DATE_FORMAT)
+    year, month, day = match.groups()
+    return parsing.parse_date(f"{day}.{month}.{year}")
 
 
 async def json_body(request: web.Request, limit: int = 64 * 1024) -> Json | None:

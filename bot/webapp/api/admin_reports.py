@@ -23,7 +23,7 @@ from bot.services.reports.cache import ReportCache, as_of
 from bot.services.reports.chart import BarChart, PanelChart
 from bot.services.reports.period import Period, month_end
 from bot.services.reports.scope import Scope, ScopeKind
-from bot.webapp.api.admin_shared import may, parse_iso_date, refuse
+from bot.webapp.api.admin_shared import may, refuse
 from bot.webapp.routes import (
     Json,
     Screen,
@@ -33,6 +33,7 @@ from bot.webapp.routes import (
     error,
     now_of,
     ok,
+    parse_iso_date,
     session_of,
 )
 from bot.wording import range_problem, scope_gone_text, stale_button_text

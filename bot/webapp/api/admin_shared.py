@@ -1,9 +1,7 @@
 """What the admin areas (admin_week, admin_reports) share: the chat's access rule for an
-admin screen, dates typed as ISO in the query or body, and a bad-input refusal that is
-audited."""
+admin screen, times typed in a body, and a bad-input refusal that is audited."""
 
-import re
-from datetime import date, time
+from datetime import time
 
 from aiohttp import web
 
@@ -11,11 +9,9 @@ from bot.filters.access import AccessGuard
 from bot.services import parsing
 from bot.services.access import Actor
 from bot.services.audit import record_denied
-from bot.services.parsing import Invalid, Problem
 from bot.webapp.routes import actor_of, error, session_of
 from db.models import Permission, Role
 
-_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _GUARD = AccessGuard(Role.ADMIN)
 
 
@@ -27,16 +23,6 @@ def needs(actor: Actor, permission: Permission) -> str | None:
 
 def may(actor: Actor, permission: Permission) -> bool:
     return needs(actor, permission) is None
-
-
-def parse_iso_date(text: str | None) -> date:
-    """`YYYY-MM-DD` (what a date input sends), checked as the chat checks a typed date;
-    raises `Invalid`."""
-    match = _ISO_DATE.fullmatch((text or "").strip())
-    if match is None:
-        raise Invalid(Problem.DATE_FORMAT)
-    year, month, day = match.groups()
-    return parsing.parse_date(f"{day}.{month}.{year}")
 
 
 def parse_hh_mm(text: str | None) -> time:

@@ -18,7 +18,7 @@ from bot.services.access import Actor
 from bot.services.centre_week import ClashKind, Week, WeekLesson
 from bot.services.lessons import LessonChange, LessonInfo, Refusal
 from bot.services.parsing import Invalid
-from bot.webapp.api.admin_shared import may, parse_hh_mm, parse_iso_date
+from bot.webapp.api.admin_shared import may, parse_hh_mm
 from bot.webapp.routes import (
     Json,
     Screen,
@@ -30,6 +30,7 @@ from bot.webapp.routes import (
     json_body,
     now_of,
     ok,
+    parse_iso_date,
     session_of,
 )
 from bot.wording import date_problem, lesson_refusal_text, lesson_status_labels, time_problem

@@ -28,6 +28,7 @@ from bot.notices.receipts import balance_line
 from bot.services import student_views as service
 from bot.services.access import Actor
 from bot.services.mydata import PersonRef
+from bot.services.parsing import Invalid
 from bot.services.payments import ledger
 from bot.services.student_views import GroupRef, LessonItem
 from bot.webapp.routes import (
@@ -40,6 +41,7 @@ from bot.webapp.routes import (
     int_param,
     now_of,
     ok,
+    parse_iso_date,
     session_of,
 )
 from db.models import Role
@@ -47,7 +49,6 @@ from keyboards.labels import attendance_labels, grade_kind_labels, method_label
 
 routes = web.RouteTableDef()
 RECENT_MONEY = 5  # payments, refunds and charges shown (as the chat's /balance)
-FIRST_YEAR, LAST_YEAR = 2000, 2100  # a week asked for outside these is a bad request
 
 
 def learns(actor: Actor) -> bool:
@@ -210,10 +211,8 @@ async def week(request: web.Request) -> web.Response:
     day = None
     if raw is not None:
         try:
-            day = date.fromisoformat(raw) if len(raw) == 10 else None
-        except ValueError:
-            day = None
-        if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
+            day = parse_iso_date(raw)
+        except Invalid:
             return error(400, "bad_request", bad_request_text())
     try:
         learner = await learner_of(request, "week")
